@@ -1,0 +1,230 @@
+//! `ScheduleRegistry`: finds the one live `ScheduleActor` of a checkpoint day, starting it on
+//! first use, and forgets it when it stops (idle days stop by themselves).
+//!
+//! Actors run on a fixed set of arbiters (threads) owned by the registry rather than on the
+//! HTTP workers, so they outlive any one worker and can be drained on shutdown after the HTTP
+//! server has stopped taking requests.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use actix::prelude::*;
+use chrono::NaiveDate;
+use dashmap::DashMap;
+use dashmap::mapref::entry::Entry;
+
+use crate::clock::Clock;
+use crate::domain::{AllocationError, Checkpoint, CheckpointId, Policy};
+use crate::store::SlotStore;
+
+use super::schedule::{ScheduleActor, ScheduleError, Shutdown};
+
+/// Limits and timings of the schedule actors; each is spelled out rather than left to a
+/// library default.
+#[derive(Debug, Clone, Copy)]
+pub struct ActorSettings {
+    /// Messages an actor's mailbox holds before senders wait.
+    pub mailbox_capacity: usize,
+    /// Requests written in one store transaction at most; 1 turns group commit off.
+    pub batch_size_max: usize,
+    /// A day with no requests and no holds for this long stops its actor.
+    pub idle_ttl: Duration,
+    pub idle_check_interval: Duration,
+    /// How long a request waits for its actor's answer before it is refused as unavailable.
+    pub request_timeout: Duration,
+    /// Threads that host the actors.
+    pub arbiters: usize,
+}
+
+impl Default for ActorSettings {
+    fn default() -> Self {
+        Self {
+            mailbox_capacity: 4096,
+            batch_size_max: 1024,
+            idle_ttl: Duration::from_secs(600),
+            idle_check_interval: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(10),
+            arbiters: 2,
+        }
+    }
+}
+
+type DayKey = (CheckpointId, NaiveDate);
+
+struct LiveActor {
+    generation: u64,
+    addr: Addr<ScheduleActor>,
+}
+
+/// Handed to each actor so that, when it stops, it removes its own entry and not a successor's.
+pub struct Departure {
+    actors: Weak<DashMap<DayKey, LiveActor>>,
+    key: DayKey,
+    generation: u64,
+}
+
+impl Departure {
+    pub fn leave(&self) {
+        if let Some(actors) = self.actors.upgrade() {
+            actors.remove_if(&self.key, |_, live| live.generation == self.generation);
+        }
+    }
+}
+
+pub struct ScheduleRegistry {
+    actors: Arc<DashMap<DayKey, LiveActor>>,
+    checkpoints: DashMap<CheckpointId, Checkpoint>,
+    arbiters: Mutex<Vec<Arbiter>>,
+    handles: Vec<ArbiterHandle>,
+    next_generation: AtomicU64,
+    store: Arc<dyn SlotStore>,
+    clock: Arc<dyn Clock>,
+    policy: Policy,
+    settings: ActorSettings,
+}
+
+impl ScheduleRegistry {
+    /// Must be called inside a running actix `System`.
+    pub fn new(
+        checkpoints: Vec<Checkpoint>,
+        store: Arc<dyn SlotStore>,
+        clock: Arc<dyn Clock>,
+        policy: Policy,
+        settings: ActorSettings,
+    ) -> Self {
+        let arbiters: Vec<Arbiter> = (0..settings.arbiters.max(1)).map(|_| Arbiter::new()).collect();
+        let handles = arbiters.iter().map(Arbiter::handle).collect();
+        Self {
+            actors: Arc::new(DashMap::new()),
+            checkpoints: checkpoints.into_iter().map(|c| (c.id.clone(), c)).collect(),
+            arbiters: Mutex::new(arbiters),
+            handles,
+            next_generation: AtomicU64::new(1),
+            store,
+            clock,
+            policy,
+            settings,
+        }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub fn store(&self) -> &Arc<dyn SlotStore> {
+        &self.store
+    }
+
+    pub fn checkpoint(&self, id: &CheckpointId) -> Option<Checkpoint> {
+        self.checkpoints.get(id).map(|c| c.clone())
+    }
+
+    pub fn checkpoints(&self) -> Vec<Checkpoint> {
+        let mut all: Vec<Checkpoint> = self.checkpoints.iter().map(|c| c.clone()).collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all
+    }
+
+    pub fn live_actors(&self) -> usize {
+        self.actors.len()
+    }
+
+    /// Sends `message` to the actor of `checkpoint` on `day`, starting it if needed.
+    pub async fn ask<M, R>(
+        &self,
+        checkpoint: &CheckpointId,
+        day: NaiveDate,
+        message: M,
+    ) -> Result<R, ScheduleError>
+    where
+        M: Message<Result = Result<R, ScheduleError>> + Send + Clone + 'static,
+        R: Send + 'static,
+        ScheduleActor: Handler<M>,
+    {
+        // A message refused as `Closed` never reached a handler (its actor stopped between
+        // lookup and delivery), so sending it once more to a fresh actor is safe.
+        for _ in 0..2 {
+            let addr = self.actor(checkpoint, day)?;
+            match addr
+                .send(message.clone())
+                .timeout(self.settings.request_timeout)
+                .await
+            {
+                Ok(result) => return result,
+                Err(MailboxError::Closed) => continue,
+                Err(MailboxError::Timeout) => return Err(ScheduleError::Unavailable),
+            }
+        }
+        Err(ScheduleError::Unavailable)
+    }
+
+    fn actor(
+        &self,
+        checkpoint: &CheckpointId,
+        day: NaiveDate,
+    ) -> Result<Addr<ScheduleActor>, ScheduleError> {
+        let key = (checkpoint.clone(), day);
+        if let Some(live) = self.actors.get(&key)
+            && live.addr.connected()
+        {
+            return Ok(live.addr.clone());
+        }
+        let template = self
+            .checkpoint(checkpoint)
+            .ok_or(AllocationError::UnknownCheckpoint)?;
+        match self.actors.entry(key.clone()) {
+            Entry::Occupied(live) if live.get().addr.connected() => Ok(live.get().addr.clone()),
+            entry => {
+                let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
+                let departure = Departure {
+                    actors: Arc::downgrade(&self.actors),
+                    key: key.clone(),
+                    generation,
+                };
+                let (store, clock, policy, settings) =
+                    (self.store.clone(), self.clock.clone(), self.policy, self.settings);
+                let arbiter = &self.handles[arbiter_index(&key, self.handles.len())];
+                let addr = ScheduleActor::start_in_arbiter(arbiter, move |_| {
+                    ScheduleActor::new(template, day, store, clock, policy, settings, departure)
+                });
+                entry.insert(LiveActor {
+                    generation,
+                    addr: addr.clone(),
+                });
+                Ok(addr)
+            }
+        }
+    }
+
+    /// Stops every actor once its decided changes are durable, then the arbiters.
+    pub async fn shutdown(&self, deadline: Duration) {
+        let addrs: Vec<Addr<ScheduleActor>> =
+            self.actors.iter().map(|live| live.addr.clone()).collect();
+        tracing::info!(actors = addrs.len(), "stopping schedule actors");
+        for addr in addrs {
+            addr.do_send(Shutdown);
+        }
+        let started = std::time::Instant::now();
+        while !self.actors.is_empty() && started.elapsed() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let arbiters = std::mem::take(&mut *self.arbiters.lock().unwrap_or_else(|e| e.into_inner()));
+        for arbiter in arbiters {
+            arbiter.stop();
+            let _ = arbiter.join();
+        }
+        tracing::info!("schedule actors stopped");
+    }
+}
+
+fn arbiter_index(key: &DayKey, count: usize) -> usize {
+    let mut hasher = DefaultHasher::new();
+    key.hash(&mut hasher);
+    (hasher.finish() % count as u64) as usize
+}

@@ -1,0 +1,601 @@
+//! `ScheduleActor`: the only writer of one checkpoint day.
+//!
+//! It owns the day's `DaySchedule` in memory and handles every hold, confirm, cancel, move,
+//! block and expiry in its mailbox's serial order, so two requests can never both take the
+//! last place. A decision is made at once against memory; its changes join the open batch and
+//! the request is answered only when that batch is durable (group commit). While one batch is
+//! being written the next collects, so one disk flush serves many bookings. At most one write
+//! is in flight, so batches reach the store in decision order.
+//!
+//! If a write fails, the day is reloaded from the store, which is the last durable state: that
+//! undoes the failed batch's decisions, and the decisions collected after it (which may rest on
+//! them) are answered with an error too. Reads of availability come from memory.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use chrono::{DateTime, NaiveDate, Utc};
+use thiserror::Error;
+use tokio::sync::oneshot;
+
+use crate::clock::Clock;
+use crate::domain::window::generate_windows;
+use crate::domain::{
+    AllocationError, Booking, BookingId, ChangeSet, Checkpoint, DaySchedule, HoldRequest,
+    Policy, SlotWindow, WindowKey, WindowSelection,
+};
+use crate::store::{CommitBatch, SlotStore};
+
+use super::registry::{ActorSettings, Departure};
+
+/// Why a request to a schedule got no decision or its decision is not durable.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ScheduleError {
+    #[error(transparent)]
+    Allocation(#[from] AllocationError),
+    /// The write failed and the decision was undone; nothing changed.
+    #[error("the change could not be stored; nothing was changed")]
+    NotDurable,
+    /// The schedule could not be reached in time (overloaded, loading failed, or stopping).
+    #[error("the schedule is not available right now")]
+    Unavailable,
+}
+
+type Reply = Box<dyn FnOnce(Result<(), ScheduleError>) + Send>;
+
+/// A decided change waiting to be written, and who to tell when it is.
+struct PendingChange {
+    changes: ChangeSet,
+    reply: Option<Reply>,
+}
+
+pub struct ScheduleActor {
+    checkpoint: Checkpoint,
+    date: NaiveDate,
+    store: Arc<dyn SlotStore>,
+    clock: Arc<dyn Clock>,
+    policy: Policy,
+    settings: ActorSettings,
+    departure: Departure,
+    day: Option<DaySchedule>,
+    pending: VecDeque<PendingChange>,
+    writing: bool,
+    expiry_timer_at: Option<DateTime<Utc>>,
+    expiry_timer: Option<SpawnHandle>,
+    last_activity: Instant,
+    stop_requested: bool,
+}
+
+impl ScheduleActor {
+    pub fn new(
+        checkpoint: Checkpoint,
+        date: NaiveDate,
+        store: Arc<dyn SlotStore>,
+        clock: Arc<dyn Clock>,
+        policy: Policy,
+        settings: ActorSettings,
+        departure: Departure,
+    ) -> Self {
+        Self {
+            checkpoint,
+            date,
+            store,
+            clock,
+            policy,
+            settings,
+            departure,
+            day: None,
+            pending: VecDeque::new(),
+            writing: false,
+            expiry_timer_at: None,
+            expiry_timer: None,
+            last_activity: Instant::now(),
+            stop_requested: false,
+        }
+    }
+
+    /// Loads the day from the store, creating its windows from the template on first use.
+    /// The mailbox waits meanwhile, so no decision is made on a partial day.
+    fn load(&mut self, ctx: &mut Context<Self>) {
+        let store = self.store.clone();
+        let checkpoint = self.checkpoint.clone();
+        let date = self.date;
+        let load = async move {
+            let mut record = store.load_day(&checkpoint.id, date).await?;
+            if record.windows.is_empty() {
+                let windows = generate_windows(&checkpoint, date);
+                store.ensure_windows(&checkpoint.id, date, &windows).await?;
+                record = store.load_day(&checkpoint.id, date).await?;
+            }
+            let completed_moves = record.completed_moves.clone();
+            let day = DaySchedule::from_parts(
+                checkpoint.id.clone(),
+                checkpoint.time_zone,
+                date,
+                record.windows,
+                record.bookings,
+            )
+            .map_err(|reason| anyhow::anyhow!("stored day is inconsistent: {reason}"))?;
+            Ok::<_, anyhow::Error>((day, completed_moves))
+        };
+        ctx.wait(load.into_actor(self).map(|result, actor, ctx| match result {
+            Ok((day, completed_moves)) => {
+                tracing::debug!(checkpoint = %actor.checkpoint.id, day = %actor.date, "schedule loaded");
+                actor.day = Some(day);
+                for id in completed_moves {
+                    actor.finish_move(ctx, id);
+                }
+                actor.run_expiry(ctx);
+            }
+            Err(error) => {
+                tracing::error!(
+                    checkpoint = %actor.checkpoint.id,
+                    day = %actor.date,
+                    error.cause_chain = ?error,
+                    "failed to load schedule day; stopping"
+                );
+                actor.day = None;
+                ctx.stop();
+            }
+        }));
+    }
+
+    fn day_mut(&mut self) -> Result<&mut DaySchedule, ScheduleError> {
+        self.day.as_mut().ok_or(ScheduleError::Unavailable)
+    }
+
+    /// Queues a decided change and returns a future that resolves when it is durable.
+    fn enqueue<T: Send + 'static>(
+        &mut self,
+        ctx: &mut Context<Self>,
+        changes: ChangeSet,
+        value: T,
+    ) -> ResponseFuture<Result<T, ScheduleError>> {
+        let (tx, rx) = oneshot::channel();
+        let reply: Reply = Box::new(move |outcome| {
+            let _ = tx.send(outcome.map(|()| value));
+        });
+        self.pending.push_back(PendingChange {
+            changes,
+            reply: Some(reply),
+        });
+        self.flush(ctx);
+        Box::pin(async move { rx.await.unwrap_or(Err(ScheduleError::NotDurable)) })
+    }
+
+    /// Queues a change nobody waits for (expiries, completing moves).
+    fn enqueue_silent(&mut self, ctx: &mut Context<Self>, changes: ChangeSet) {
+        if changes.is_empty() {
+            return;
+        }
+        self.pending.push_back(PendingChange {
+            changes,
+            reply: None,
+        });
+        self.flush(ctx);
+    }
+
+    /// Starts writing the collected changes unless a write is already in flight.
+    fn flush(&mut self, ctx: &mut Context<Self>) {
+        if self.writing || self.pending.is_empty() {
+            return;
+        }
+        let take = self.pending.len().min(self.settings.batch_size_max.max(1));
+        let mut batch = CommitBatch::new(self.checkpoint.id.clone(), self.date);
+        let mut replies = Vec::with_capacity(take);
+        for entry in self.pending.drain(..take) {
+            batch.push(entry.changes);
+            replies.extend(entry.reply);
+        }
+        if batch.is_empty() {
+            // Nothing to write: everything before these entries is already durable.
+            for reply in replies {
+                reply(Ok(()));
+            }
+            return self.flush(ctx);
+        }
+        self.writing = true;
+        let store = self.store.clone();
+        let requests = replies.len();
+        let write = async move {
+            let started = Instant::now();
+            let outcome = store.commit(&batch).await;
+            (outcome, started.elapsed())
+        };
+        ctx.spawn(
+            write
+                .into_actor(self)
+                .map(move |(outcome, elapsed), actor, ctx| {
+                    actor.writing = false;
+                    match outcome {
+                        Ok(()) => {
+                            crate::metrics::record_commit(requests, elapsed);
+                            for reply in replies {
+                                reply(Ok(()));
+                            }
+                            actor.flush(ctx);
+                            if actor.stop_requested && !actor.writing {
+                                ctx.stop();
+                            }
+                        }
+                        Err(error) => {
+                            tracing::error!(
+                                checkpoint = %actor.checkpoint.id,
+                                day = %actor.date,
+                                requests,
+                                error.cause_chain = ?error,
+                                "batch write failed; reloading the day from the store"
+                            );
+                            for reply in replies {
+                                reply(Err(ScheduleError::NotDurable));
+                            }
+                            for entry in actor.pending.drain(..) {
+                                if let Some(reply) = entry.reply {
+                                    reply(Err(ScheduleError::NotDurable));
+                                }
+                            }
+                            actor.day = None;
+                            actor.load(ctx);
+                        }
+                    }
+                }),
+        );
+    }
+
+    /// Expires holds that ran out, and sets the timer for the next one.
+    fn run_expiry(&mut self, ctx: &mut Context<Self>) -> usize {
+        let now = self.clock.now();
+        let Some(day) = self.day.as_mut() else {
+            return 0;
+        };
+        let (changes, transfers) = day.expire_due(now);
+        let expired = changes.events.len();
+        self.enqueue_silent(ctx, changes);
+        for id in transfers {
+            self.resolve_transfer(ctx, id);
+        }
+        self.arm_expiry_timer(ctx);
+        expired
+    }
+
+    fn arm_expiry_timer(&mut self, ctx: &mut Context<Self>) {
+        let Some(next) = self.day.as_ref().and_then(DaySchedule::next_hold_expiry) else {
+            return;
+        };
+        if self.expiry_timer_at.is_some_and(|armed| armed <= next) {
+            return;
+        }
+        if let Some(handle) = self.expiry_timer.take() {
+            ctx.cancel_future(handle);
+        }
+        let delay = (next - self.clock.now())
+            .to_std()
+            .unwrap_or(Duration::ZERO)
+            + Duration::from_millis(10);
+        self.expiry_timer_at = Some(next);
+        self.expiry_timer = Some(ctx.run_later(delay, |actor, ctx| {
+            actor.expiry_timer_at = None;
+            actor.expiry_timer = None;
+            actor.run_expiry(ctx);
+        }));
+    }
+
+    /// A transfer hold ran out: the move either completed (the code points here) or not.
+    fn resolve_transfer(&mut self, ctx: &mut Context<Self>, id: BookingId) {
+        let Some(code) = self.day.as_ref().and_then(|d| d.booking(id)).map(|b| b.code.clone())
+        else {
+            return;
+        };
+        let store = self.store.clone();
+        ctx.spawn(
+            async move { store.find_booking(&code).await }
+                .into_actor(self)
+                .map(move |found, actor, ctx| match found {
+                    Ok(Some(owner)) if owner.id == id => actor.finish_move(ctx, id),
+                    Ok(_) => {
+                        let now = actor.clock.now();
+                        if let Some(Ok(changes)) =
+                            actor.day.as_mut().map(|d| d.abandon_transfer(id, now))
+                        {
+                            actor.enqueue_silent(ctx, changes);
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(error.cause_chain = ?error, %id, "could not resolve transfer hold; will retry");
+                    }
+                }),
+        );
+    }
+
+    fn finish_move(&mut self, ctx: &mut Context<Self>, id: BookingId) {
+        let now = self.clock.now();
+        let policy = self.policy;
+        if let Some(Ok((_, changes))) = self.day.as_mut().map(|d| d.complete_transfer(id, &policy, now)) {
+            self.enqueue_silent(ctx, changes);
+        }
+    }
+
+    /// Runs a decision against the day after expiring what ran out, so a decision never
+    /// counts a hold that is already over.
+    fn decide<T, F>(&mut self, ctx: &mut Context<Self>, decision: F) -> ResponseFuture<Result<T, ScheduleError>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DaySchedule, &Policy, DateTime<Utc>) -> Result<(T, ChangeSet), AllocationError>,
+    {
+        self.last_activity = Instant::now();
+        self.run_expiry(ctx);
+        let now = self.clock.now();
+        let policy = self.policy;
+        let outcome = match self.day_mut() {
+            Ok(day) => decision(day, &policy, now).map_err(ScheduleError::from),
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok((value, changes)) => {
+                self.arm_expiry_timer(ctx);
+                self.enqueue(ctx, changes, value)
+            }
+            Err(error) => Box::pin(async move { Err(error) }),
+        }
+    }
+}
+
+impl Actor for ScheduleActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(self.settings.mailbox_capacity);
+        self.load(ctx);
+        ctx.run_interval(self.settings.idle_check_interval, |actor, ctx| {
+            let idle = actor.last_activity.elapsed() >= actor.settings.idle_ttl;
+            let quiet = !actor.writing && actor.pending.is_empty();
+            let no_holds = actor
+                .day
+                .as_ref()
+                .is_none_or(|d| d.next_hold_expiry().is_none());
+            if idle && quiet && no_holds {
+                ctx.stop();
+            }
+        });
+    }
+
+    fn stopping(&mut self, ctx: &mut Self::Context) -> Running {
+        // Leave the registry first so no new request reaches a stopping actor.
+        self.departure.leave();
+        if self.writing || !self.pending.is_empty() {
+            // Answer what was decided before going: the last write stops the actor.
+            self.stop_requested = true;
+            self.flush(ctx);
+            return Running::Continue;
+        }
+        Running::Stop
+    }
+
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        self.departure.leave();
+        tracing::debug!(checkpoint = %self.checkpoint.id, day = %self.date, "schedule actor stopped");
+    }
+}
+
+/// Stop once everything decided is durable.
+#[derive(Message, Clone)]
+#[rtype(result = "()")]
+pub struct Shutdown;
+
+impl Handler<Shutdown> for ScheduleActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Shutdown, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}
+
+/// Take a place in a window.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<Booking, ScheduleError>")]
+pub struct Hold(pub HoldRequest);
+
+/// Confirm a hold, with plate and contact if the hold lacked them.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<Booking, ScheduleError>")]
+pub struct Confirm {
+    pub id: BookingId,
+    pub plate: Option<crate::domain::Plate>,
+    pub contact: Option<crate::domain::Contact>,
+}
+
+/// Cancel a booking and free its place.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<Booking, ScheduleError>")]
+pub struct Cancel {
+    pub id: BookingId,
+}
+
+/// Move a booking to another window of the same day, atomically.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<Booking, ScheduleError>")]
+pub struct MoveWithinDay {
+    pub id: BookingId,
+    pub target: WindowKey,
+}
+
+/// Take a place for a booking of another day that is being moved here.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<Booking, ScheduleError>")]
+pub struct HoldForTransfer {
+    pub source: Booking,
+    pub new_id: BookingId,
+    pub target: WindowKey,
+}
+
+/// Give up a booking's place because its transfer hold on another day is ready.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<Booking, ScheduleError>")]
+pub struct ReleaseForTransfer {
+    pub id: BookingId,
+    pub expected_version: i64,
+    pub transfer: Booking,
+}
+
+/// Turn a transfer hold whose source let go into the booking.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<Booking, ScheduleError>")]
+pub struct CompleteTransfer {
+    pub id: BookingId,
+}
+
+/// Drop a transfer hold whose move failed.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<(), ScheduleError>")]
+pub struct AbandonTransfer {
+    pub id: BookingId,
+}
+
+/// Close windows to new bookings.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<Vec<WindowKey>, ScheduleError>")]
+pub struct Block {
+    pub selection: WindowSelection,
+    pub reason: String,
+}
+
+/// Reopen windows.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<Vec<WindowKey>, ScheduleError>")]
+pub struct Unblock {
+    pub selection: WindowSelection,
+}
+
+/// Expire every hold that has run out by the clock now; answered once the expiries are durable.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<usize, ScheduleError>")]
+pub struct ExpireDue;
+
+/// The day's windows as memory has them now.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<Vec<SlotWindow>, ScheduleError>")]
+pub struct QueryAvailability;
+
+/// One booking of the day as memory has it now.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<Option<Booking>, ScheduleError>")]
+pub struct GetBooking {
+    pub id: BookingId,
+}
+
+impl Handler<Hold> for ScheduleActor {
+    type Result = ResponseFuture<Result<Booking, ScheduleError>>;
+
+    fn handle(&mut self, Hold(request): Hold, ctx: &mut Self::Context) -> Self::Result {
+        self.decide(ctx, |day, policy, now| day.hold(request, policy, now))
+    }
+}
+
+impl Handler<Confirm> for ScheduleActor {
+    type Result = ResponseFuture<Result<Booking, ScheduleError>>;
+
+    fn handle(&mut self, msg: Confirm, ctx: &mut Self::Context) -> Self::Result {
+        self.decide(ctx, |day, _, now| day.confirm(msg.id, msg.plate, msg.contact, now))
+    }
+}
+
+impl Handler<Cancel> for ScheduleActor {
+    type Result = ResponseFuture<Result<Booking, ScheduleError>>;
+
+    fn handle(&mut self, msg: Cancel, ctx: &mut Self::Context) -> Self::Result {
+        self.decide(ctx, |day, _, now| day.cancel(msg.id, now))
+    }
+}
+
+impl Handler<MoveWithinDay> for ScheduleActor {
+    type Result = ResponseFuture<Result<Booking, ScheduleError>>;
+
+    fn handle(&mut self, msg: MoveWithinDay, ctx: &mut Self::Context) -> Self::Result {
+        self.decide(ctx, |day, policy, now| {
+            day.move_within_day(msg.id, msg.target, policy, now)
+        })
+    }
+}
+
+impl Handler<HoldForTransfer> for ScheduleActor {
+    type Result = ResponseFuture<Result<Booking, ScheduleError>>;
+
+    fn handle(&mut self, msg: HoldForTransfer, ctx: &mut Self::Context) -> Self::Result {
+        self.decide(ctx, |day, policy, now| {
+            day.hold_for_transfer(&msg.source, msg.new_id, msg.target, policy, now)
+        })
+    }
+}
+
+impl Handler<ReleaseForTransfer> for ScheduleActor {
+    type Result = ResponseFuture<Result<Booking, ScheduleError>>;
+
+    fn handle(&mut self, msg: ReleaseForTransfer, ctx: &mut Self::Context) -> Self::Result {
+        self.decide(ctx, |day, _, now| {
+            day.release_for_transfer(msg.id, msg.expected_version, &msg.transfer, now)
+        })
+    }
+}
+
+impl Handler<CompleteTransfer> for ScheduleActor {
+    type Result = ResponseFuture<Result<Booking, ScheduleError>>;
+
+    fn handle(&mut self, msg: CompleteTransfer, ctx: &mut Self::Context) -> Self::Result {
+        self.decide(ctx, |day, policy, now| day.complete_transfer(msg.id, policy, now))
+    }
+}
+
+impl Handler<AbandonTransfer> for ScheduleActor {
+    type Result = ResponseFuture<Result<(), ScheduleError>>;
+
+    fn handle(&mut self, msg: AbandonTransfer, ctx: &mut Self::Context) -> Self::Result {
+        self.decide(ctx, |day, _, now| Ok(((), day.abandon_transfer(msg.id, now)?)))
+    }
+}
+
+impl Handler<Block> for ScheduleActor {
+    type Result = ResponseFuture<Result<Vec<WindowKey>, ScheduleError>>;
+
+    fn handle(&mut self, msg: Block, ctx: &mut Self::Context) -> Self::Result {
+        self.decide(ctx, |day, _, now| day.block(&msg.selection, &msg.reason, now))
+    }
+}
+
+impl Handler<Unblock> for ScheduleActor {
+    type Result = ResponseFuture<Result<Vec<WindowKey>, ScheduleError>>;
+
+    fn handle(&mut self, msg: Unblock, ctx: &mut Self::Context) -> Self::Result {
+        self.decide(ctx, |day, _, now| day.unblock(&msg.selection, now))
+    }
+}
+
+impl Handler<ExpireDue> for ScheduleActor {
+    type Result = ResponseFuture<Result<usize, ScheduleError>>;
+
+    fn handle(&mut self, _: ExpireDue, ctx: &mut Self::Context) -> Self::Result {
+        let expired = self.run_expiry(ctx);
+        // An empty change set still waits behind everything queued before it.
+        self.enqueue(ctx, ChangeSet::default(), expired)
+    }
+}
+
+impl Handler<QueryAvailability> for ScheduleActor {
+    type Result = Result<Vec<SlotWindow>, ScheduleError>;
+
+    fn handle(&mut self, _: QueryAvailability, _ctx: &mut Self::Context) -> Self::Result {
+        self.last_activity = Instant::now();
+        let day = self.day.as_ref().ok_or(ScheduleError::Unavailable)?;
+        Ok(day.windows().cloned().collect())
+    }
+}
+
+impl Handler<GetBooking> for ScheduleActor {
+    type Result = Result<Option<Booking>, ScheduleError>;
+
+    fn handle(&mut self, msg: GetBooking, _ctx: &mut Self::Context) -> Self::Result {
+        let day = self.day.as_ref().ok_or(ScheduleError::Unavailable)?;
+        Ok(day.booking(msg.id).cloned())
+    }
+}

@@ -1,0 +1,141 @@
+//! Settings, read from flags or the environment (every flag has an environment variable;
+//! `borderslot serve --help` lists them with their defaults). Tests build `Settings` in code.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+use crate::actors::ActorSettings;
+use crate::domain::Policy;
+
+/// Which parts of the system a process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    /// HTTP API and schedule actors.
+    Api,
+    /// Background jobs only.
+    Processor,
+    /// Everything in one process.
+    All,
+}
+
+impl Role {
+    pub fn serves_http(self) -> bool {
+        matches!(self, Role::Api | Role::All)
+    }
+
+    pub fn runs_jobs(self) -> bool {
+        matches!(self, Role::Processor | Role::All)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen_addr: String,
+    pub data_dir: PathBuf,
+    pub role: Role,
+    pub policy: Policy,
+    pub actors: ActorSettings,
+    /// Seed the demo checkpoints when the store has none.
+    pub demo_data: bool,
+    pub http_workers: usize,
+    pub shutdown_timeout: Duration,
+    pub job_interval: Duration,
+}
+
+impl Settings {
+    /// Settings for a test: an ephemeral port, the given data folder, no demo data unless
+    /// asked, short timeouts.
+    pub fn for_tests(data_dir: PathBuf) -> Self {
+        Self {
+            listen_addr: "127.0.0.1:0".to_owned(),
+            data_dir,
+            role: Role::All,
+            policy: Policy::default(),
+            actors: ActorSettings::default(),
+            demo_data: true,
+            http_workers: 2,
+            shutdown_timeout: Duration::from_secs(5),
+            job_interval: Duration::from_secs(60),
+        }
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("borderslot.sqlite3")
+    }
+}
+
+/// Flags of `serve` (and of the commands that open the store).
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port the HTTP server listens on.
+    #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:8080")]
+    pub listen_addr: String,
+    /// Folder of the embedded store's database file.
+    #[arg(long, env = "DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Which parts to run.
+    #[arg(long, env = "ROLE", value_enum, default_value_t = Role::All)]
+    pub role: Role,
+    /// Seed the demo checkpoints when the store has none.
+    #[arg(long, env = "DEMO_DATA", default_value_t = true, action = clap::ArgAction::Set)]
+    pub demo_data: bool,
+    /// How long a hold lasts before it expires unless confirmed.
+    #[arg(long, env = "HOLD_TTL_SECONDS", default_value_t = 600)]
+    pub hold_ttl_seconds: u32,
+    /// How many days ahead windows can be booked.
+    #[arg(long, env = "BOOKING_HORIZON_DAYS", default_value_t = 30)]
+    pub booking_horizon_days: u32,
+    /// No new booking into a window that starts sooner than this.
+    #[arg(long, env = "BOOKING_CUTOFF_MINUTES", default_value_t = 30)]
+    pub booking_cutoff_minutes: u32,
+    /// Check-in opens this long before the window.
+    #[arg(long, env = "ARRIVAL_EARLY_MINUTES", default_value_t = 180)]
+    pub arrival_early_minutes: u32,
+    /// Check-in stays open this long after the window; later is a no-show.
+    #[arg(long, env = "ARRIVAL_GRACE_MINUTES", default_value_t = 15)]
+    pub arrival_grace_minutes: u32,
+    /// Requests written in one store transaction at most (1 turns group commit off).
+    #[arg(long, env = "COMMIT_BATCH_SIZE_MAX", default_value_t = 1024)]
+    pub commit_batch_size_max: usize,
+    /// Messages a schedule actor's mailbox holds before senders wait.
+    #[arg(long, env = "ACTOR_MAILBOX_CAPACITY", default_value_t = 4096)]
+    pub actor_mailbox_capacity: usize,
+    /// HTTP worker threads (0: one per core).
+    #[arg(long, env = "HTTP_WORKERS", default_value_t = 0)]
+    pub http_workers: usize,
+}
+
+impl ServeArgs {
+    pub fn into_settings(self) -> Settings {
+        let minutes = |m: u32| chrono::Duration::minutes(i64::from(m));
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Settings {
+            listen_addr: self.listen_addr,
+            data_dir: self.data_dir,
+            role: self.role,
+            policy: Policy {
+                hold_ttl: chrono::Duration::seconds(i64::from(self.hold_ttl_seconds.max(1))),
+                horizon_days: self.booking_horizon_days,
+                booking_cutoff: minutes(self.booking_cutoff_minutes),
+                arrival_early: minutes(self.arrival_early_minutes),
+                arrival_grace: minutes(self.arrival_grace_minutes),
+            },
+            actors: ActorSettings {
+                mailbox_capacity: self.actor_mailbox_capacity.max(16),
+                batch_size_max: self.commit_batch_size_max.max(1),
+                arbiters: cores,
+                ..ActorSettings::default()
+            },
+            demo_data: self.demo_data,
+            http_workers: if self.http_workers == 0 {
+                cores
+            } else {
+                self.http_workers
+            },
+            shutdown_timeout: Duration::from_secs(10),
+            job_interval: Duration::from_secs(60),
+        }
+    }
+}

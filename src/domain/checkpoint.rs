@@ -1,0 +1,174 @@
+//! Checkpoints and the vocabulary that describes their traffic: directions and vehicle
+//! categories. A checkpoint's template says how long its windows are and how many vehicles of
+//! each category it serves per window; everything local is in the checkpoint's IANA time zone.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use super::error::InputError;
+
+/// A checkpoint's stable identifier: a lowercase slug such as `narva`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CheckpointId(String);
+
+impl CheckpointId {
+    pub const LENGTH_MAX: usize = 40;
+
+    pub fn parse(raw: &str) -> Result<Self, InputError> {
+        let valid = !raw.is_empty()
+            && raw.len() <= Self::LENGTH_MAX
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if valid {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(InputError::new(
+                "checkpoint",
+                "must be 1-40 characters of a-z, 0-9 and '-'",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for CheckpointId {
+    type Error = InputError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<CheckpointId> for String {
+    fn from(value: CheckpointId) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for CheckpointId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Which way a vehicle crosses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Entry,
+    Exit,
+}
+
+impl Direction {
+    pub const ALL: [Direction; 2] = [Direction::Entry, Direction::Exit];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Entry => "entry",
+            Direction::Exit => "exit",
+        }
+    }
+}
+
+impl FromStr for Direction {
+    type Err = InputError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "entry" => Ok(Direction::Entry),
+            "exit" => Ok(Direction::Exit),
+            _ => Err(InputError::new("direction", "must be 'entry' or 'exit'")),
+        }
+    }
+}
+
+/// Vehicle category; each has its own capacity per window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Car,
+    Truck,
+    Bus,
+    Motorcycle,
+}
+
+impl Category {
+    pub const ALL: [Category; 4] = [
+        Category::Car,
+        Category::Truck,
+        Category::Bus,
+        Category::Motorcycle,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Car => "car",
+            Category::Truck => "truck",
+            Category::Bus => "bus",
+            Category::Motorcycle => "motorcycle",
+        }
+    }
+}
+
+impl FromStr for Category {
+    type Err = InputError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "car" => Ok(Category::Car),
+            "truck" => Ok(Category::Truck),
+            "bus" => Ok(Category::Bus),
+            "motorcycle" => Ok(Category::Motorcycle),
+            _ => Err(InputError::new(
+                "category",
+                "must be one of car, truck, bus, motorcycle",
+            )),
+        }
+    }
+}
+
+/// Places per window for one category: `reserved` of the `capacity` are kept for priority
+/// classes and are never offered to the public.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryCapacity {
+    pub capacity: u32,
+    pub reserved: u32,
+}
+
+/// A border crossing point and its schedule template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub id: CheckpointId,
+    pub name: String,
+    #[serde(with = "tz_name")]
+    pub time_zone: Tz,
+    pub directions: Vec<Direction>,
+    pub window_minutes: u32,
+    pub capacity: BTreeMap<Category, CategoryCapacity>,
+}
+
+impl Checkpoint {
+    pub fn serves(&self, direction: Direction, category: Category) -> bool {
+        self.directions.contains(&direction) && self.capacity.contains_key(&category)
+    }
+}
+
+mod tz_name {
+    use chrono_tz::Tz;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(tz: &Tz, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(tz.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Tz, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}

@@ -1,0 +1,52 @@
+//! The expected ways a request can be refused. These are outcomes, not bugs: the HTTP layer
+//! maps each to a status and a stable problem type.
+
+use thiserror::Error;
+
+/// A field of the request that cannot be accepted as given.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{field}: {reason}")]
+pub struct InputError {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl InputError {
+    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Why the schedule refused a hold, confirm, cancel, reschedule or block.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AllocationError {
+    #[error("the window has no free place left")]
+    WindowFull,
+    #[error("the window is blocked: {0}")]
+    WindowBlocked(String),
+    #[error("no such checkpoint")]
+    UnknownCheckpoint,
+    #[error("no such window in this schedule")]
+    UnknownWindow,
+    #[error("the window can no longer be booked: {0}")]
+    WindowClosed(&'static str),
+    #[error("the hold has expired")]
+    HoldExpired,
+    #[error("no such booking")]
+    UnknownBooking,
+    #[error("this vehicle already has an active booking at this checkpoint, direction and day")]
+    PlateAlreadyBooked,
+    #[error("a booking that is {0} cannot be changed this way")]
+    InvalidTransition(&'static str),
+    #[error("{0}")]
+    Invalid(InputError),
+}
+
+impl From<InputError> for AllocationError {
+    fn from(value: InputError) -> Self {
+        AllocationError::Invalid(value)
+    }
+}

@@ -1,0 +1,121 @@
+//! Events: one for every state change, written to the outbox in the same transaction as the
+//! change itself. Their JSON shape is documented in `docs/events.md`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::booking::Booking;
+use super::checkpoint::CheckpointId;
+use super::window::SlotWindow;
+
+pub const EVENT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EventType {
+    #[serde(rename = "booking.held")]
+    BookingHeld,
+    #[serde(rename = "booking.confirmed")]
+    BookingConfirmed,
+    #[serde(rename = "booking.cancelled")]
+    BookingCancelled,
+    #[serde(rename = "booking.rescheduled")]
+    BookingRescheduled,
+    #[serde(rename = "booking.expired")]
+    BookingExpired,
+    #[serde(rename = "booking.arrived")]
+    BookingArrived,
+    #[serde(rename = "booking.no_show")]
+    BookingNoShow,
+    #[serde(rename = "window.blocked")]
+    WindowBlocked,
+    #[serde(rename = "window.unblocked")]
+    WindowUnblocked,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::BookingHeld => "booking.held",
+            EventType::BookingConfirmed => "booking.confirmed",
+            EventType::BookingCancelled => "booking.cancelled",
+            EventType::BookingRescheduled => "booking.rescheduled",
+            EventType::BookingExpired => "booking.expired",
+            EventType::BookingArrived => "booking.arrived",
+            EventType::BookingNoShow => "booking.no_show",
+            EventType::WindowBlocked => "window.blocked",
+            EventType::WindowUnblocked => "window.unblocked",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainEvent {
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    pub version: u32,
+    pub occurred_at: DateTime<Utc>,
+    pub checkpoint: CheckpointId,
+    pub day: NaiveDate,
+    pub payload: serde_json::Value,
+}
+
+impl DomainEvent {
+    pub fn for_booking(event_type: EventType, booking: &Booking, now: DateTime<Utc>) -> Self {
+        Self::new(
+            event_type,
+            booking.checkpoint.clone(),
+            booking.day,
+            serde_json::json!({ "booking": booking }),
+            now,
+        )
+    }
+
+    pub fn for_move(from: &Booking, to: &Booking, now: DateTime<Utc>) -> Self {
+        Self::new(
+            EventType::BookingRescheduled,
+            to.checkpoint.clone(),
+            to.day,
+            serde_json::json!({
+                "booking": to,
+                "from": { "id": from.id, "day": from.day, "window_start": from.window_start },
+            }),
+            now,
+        )
+    }
+
+    pub fn for_window(
+        event_type: EventType,
+        checkpoint: &CheckpointId,
+        day: NaiveDate,
+        window: &SlotWindow,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self::new(
+            event_type,
+            checkpoint.clone(),
+            day,
+            serde_json::json!({ "window": window }),
+            now,
+        )
+    }
+
+    fn new(
+        event_type: EventType,
+        checkpoint: CheckpointId,
+        day: NaiveDate,
+        payload: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: Uuid::new_v4(),
+            event_type,
+            version: EVENT_VERSION,
+            occurred_at: now,
+            checkpoint,
+            day,
+            payload,
+        }
+    }
+}

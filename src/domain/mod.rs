@@ -1,0 +1,24 @@
+//! Pure types and allocation rules: no I/O, no actors, no HTTP, no SQL.
+
+pub mod booking;
+pub mod checkpoint;
+pub mod code;
+pub mod contact;
+pub mod error;
+pub mod event;
+pub mod plate;
+pub mod rules;
+pub mod schedule;
+pub mod token;
+pub mod window;
+
+pub use booking::{Booking, BookingId, BookingStatus, PriorityClass};
+pub use checkpoint::{Category, CategoryCapacity, Checkpoint, CheckpointId, Direction};
+pub use code::BookingCode;
+pub use contact::Contact;
+pub use error::{AllocationError, InputError};
+pub use event::{DomainEvent, EventType};
+pub use plate::Plate;
+pub use rules::Policy;
+pub use schedule::{ChangeSet, DaySchedule, HoldRequest, ScheduleChange, WindowSelection};
+pub use window::{SlotWindow, WindowKey};

@@ -1,0 +1,254 @@
+//! `/api/v1/bookings`: hold, confirm, read, move and cancel a booking.
+//!
+//! Managing a booking takes its code and the manage token returned when it was made (header
+//! `X-Manage-Token`, `Authorization: Bearer`, or `?token=` in a link). A wrong token answers
+//! exactly like an unknown code, so codes cannot be probed.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::error::ApiError;
+use super::idempotency::{Reply, run_idempotent};
+use super::input::{parse_instant, parse_json};
+use super::state::AppState;
+use super::views::BookingView;
+use crate::actors::moves::move_booking;
+use crate::actors::schedule::{Cancel, Confirm, Hold};
+use crate::domain::token::ManageToken;
+use crate::domain::window::local_date;
+use crate::domain::{
+    Booking, BookingCode, BookingId, Category, Checkpoint, CheckpointId, Contact, Direction,
+    HoldRequest, InputError, Plate, PriorityClass, WindowKey,
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBooking {
+    checkpoint: String,
+    direction: String,
+    category: String,
+    window_start: String,
+    plate: Option<String>,
+    contact: Option<String>,
+    priority: Option<String>,
+    #[serde(default)]
+    confirm: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfirmBooking {
+    plate: Option<String>,
+    contact: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RescheduleBooking {
+    window_start: String,
+}
+
+#[tracing::instrument(name = "Create booking", skip_all)]
+pub async fn create(
+    request: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    run_idempotent(&request, &state, &body, || async {
+        let input: CreateBooking = parse_json(&body)?;
+        let checkpoint_id = CheckpointId::parse(&input.checkpoint)?;
+        let checkpoint = state.checkpoint(&checkpoint_id)?;
+        let direction: Direction = input.direction.parse()?;
+        let category: Category = input.category.parse()?;
+        if !checkpoint.serves(direction, category) {
+            return Err(InputError::new(
+                "category",
+                "the checkpoint does not serve this direction and category",
+            )
+            .into());
+        }
+        let start = parse_instant("window_start", &input.window_start)?;
+        let day = local_date(checkpoint.time_zone, start);
+        state
+            .policy()
+            .check_day(day, state.today_at(&checkpoint))?;
+        let plate = input.plate.as_deref().map(Plate::parse).transpose()?;
+        let contact = input.contact.as_deref().map(Contact::parse).transpose()?;
+        let priority = input
+            .priority
+            .as_deref()
+            .map(str::parse::<PriorityClass>)
+            .transpose()?
+            .unwrap_or_default();
+        if priority.is_priority() {
+            return Err(ApiError::Forbidden(
+                "priority classes are booked by operators and authorised carriers",
+            ));
+        }
+        let token = ManageToken::generate(&mut rand::rng());
+        let hold = HoldRequest {
+            id: BookingId::new_random(),
+            code: BookingCode::generate(&mut rand::rng()),
+            manage_token_digest: ManageToken::digest(&token),
+            window: WindowKey {
+                direction,
+                category,
+                start,
+            },
+            plate,
+            contact,
+            priority,
+            confirm: input.confirm,
+        };
+        let booking = state.registry.ask(&checkpoint_id, day, Hold(hold)).await?;
+        let mut view = BookingView::new(&booking, checkpoint.time_zone);
+        view.manage_token = Some(token);
+        Reply::json(StatusCode::CREATED, &view)
+    })
+    .await
+}
+
+#[tracing::instrument(name = "Confirm booking", skip_all)]
+pub async fn confirm(
+    request: HttpRequest,
+    code: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    run_idempotent(&request, &state, &body, || async {
+        let (booking, checkpoint) = load_managed(&request, &state, &code).await?;
+        let input: ConfirmBooking = parse_json(&body)?;
+        let plate = input.plate.as_deref().map(Plate::parse).transpose()?;
+        let contact = input.contact.as_deref().map(Contact::parse).transpose()?;
+        let confirmed = state
+            .registry
+            .ask(
+                &booking.checkpoint,
+                booking.day,
+                Confirm {
+                    id: booking.id,
+                    plate,
+                    contact,
+                },
+            )
+            .await?;
+        Reply::json(
+            StatusCode::OK,
+            &BookingView::new(&confirmed, checkpoint.time_zone),
+        )
+    })
+    .await
+}
+
+#[tracing::instrument(name = "Reschedule booking", skip_all)]
+pub async fn reschedule(
+    request: HttpRequest,
+    code: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    run_idempotent(&request, &state, &body, || async {
+        let (booking, checkpoint) = load_managed(&request, &state, &code).await?;
+        let input: RescheduleBooking = parse_json(&body)?;
+        let start = parse_instant("window_start", &input.window_start)?;
+        let day = local_date(checkpoint.time_zone, start);
+        state
+            .policy()
+            .check_day(day, state.today_at(&checkpoint))?;
+        let target = WindowKey {
+            direction: booking.direction,
+            category: booking.category,
+            start,
+        };
+        let moved = move_booking(&state.registry, &booking, day, target).await?;
+        Reply::json(StatusCode::OK, &BookingView::new(&moved, checkpoint.time_zone))
+    })
+    .await
+}
+
+#[tracing::instrument(name = "Cancel booking", skip_all)]
+pub async fn cancel(
+    request: HttpRequest,
+    code: web::Path<String>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    run_idempotent(&request, &state, &[], || async {
+        let (booking, checkpoint) = load_managed(&request, &state, &code).await?;
+        let cancelled = state
+            .registry
+            .ask(&booking.checkpoint, booking.day, Cancel { id: booking.id })
+            .await?;
+        Reply::json(
+            StatusCode::OK,
+            &BookingView::new(&cancelled, checkpoint.time_zone),
+        )
+    })
+    .await
+}
+
+/// `GET /bookings/{code}` as JSON, or as a calendar file when the code ends in `.ics`.
+#[tracing::instrument(name = "Read booking", skip_all)]
+pub async fn read(
+    request: HttpRequest,
+    code: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (code, calendar) = match code.strip_suffix(".ics") {
+        Some(code) => (code, true),
+        None => (code.as_str(), false),
+    };
+    let (booking, checkpoint) = load_managed(&request, &state, code).await?;
+    if calendar {
+        let body = super::ics::render(&booking, &checkpoint, state.policy(), state.now());
+        return Ok(HttpResponse::Ok()
+            .insert_header((
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/calendar; charset=utf-8"),
+            ))
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"booking-{}.ics\"", booking.code.as_str()),
+            ))
+            .body(body));
+    }
+    Ok(HttpResponse::Ok().json(BookingView::new(&booking, checkpoint.time_zone)))
+}
+
+fn manage_token(request: &HttpRequest) -> Option<String> {
+    let headers = request.headers();
+    if let Some(token) = headers.get("x-manage-token").and_then(|v| v.to_str().ok()) {
+        return Some(token.trim().to_owned());
+    }
+    if let Some(token) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        return Some(token.trim().to_owned());
+    }
+    web::Query::<std::collections::HashMap<String, String>>::from_query(request.query_string())
+        .ok()
+        .and_then(|query| query.get("token").cloned())
+}
+
+/// The booking a code and manage token open, as the store has it durably.
+async fn load_managed(
+    request: &HttpRequest,
+    state: &AppState,
+    code: &str,
+) -> Result<(Booking, Checkpoint), ApiError> {
+    let token = manage_token(request).ok_or(ApiError::TokenRequired)?;
+    let code = BookingCode::parse(code).map_err(|_| ApiError::NotFound("booking"))?;
+    let booking = state
+        .store
+        .find_booking(&code)
+        .await?
+        .filter(|b| ManageToken::verify(&token, &b.manage_token_digest))
+        .ok_or(ApiError::NotFound("booking"))?;
+    let checkpoint = state
+        .checkpoint(&booking.checkpoint)
+        .map_err(|_| ApiError::NotFound("booking"))?;
+    Ok((booking, checkpoint))
+}

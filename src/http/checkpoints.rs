@@ -1,0 +1,91 @@
+//! `/api/v1/checkpoints`: where one can book, and which windows are free. Availability is
+//! answered from the schedule actors' memory, not from the database.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::error::ApiError;
+use super::input::parse_date;
+use super::state::AppState;
+use super::views::{CheckpointView, WindowView};
+use crate::actors::schedule::QueryAvailability;
+use crate::domain::{AllocationError, Category, CheckpointId, Direction};
+
+#[derive(Debug, Deserialize)]
+struct AvailabilityQuery {
+    date: Option<String>,
+    direction: Option<String>,
+    category: Option<String>,
+}
+
+#[tracing::instrument(name = "List checkpoints", skip_all)]
+pub async fn list(state: web::Data<AppState>) -> HttpResponse {
+    let checkpoints: Vec<CheckpointView> = state
+        .registry
+        .checkpoints()
+        .iter()
+        .map(CheckpointView::from)
+        .collect();
+    HttpResponse::Ok().json(json!({ "checkpoints": checkpoints }))
+}
+
+#[tracing::instrument(name = "Query availability", skip_all)]
+pub async fn availability(
+    request: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let checkpoint_id = CheckpointId::parse(&id).map_err(|_| ApiError::NotFound("checkpoint"))?;
+    let checkpoint = state
+        .checkpoint(&checkpoint_id)
+        .map_err(|_| ApiError::NotFound("checkpoint"))?;
+    let query = web::Query::<AvailabilityQuery>::from_query(request.query_string())
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?
+        .into_inner();
+    let today = state.today_at(&checkpoint);
+    let date = query
+        .date
+        .as_deref()
+        .map(|d| parse_date("date", d))
+        .transpose()?
+        .unwrap_or(today);
+    let direction = query
+        .direction
+        .as_deref()
+        .map(str::parse::<Direction>)
+        .transpose()?;
+    let category = query
+        .category
+        .as_deref()
+        .map(str::parse::<Category>)
+        .transpose()?;
+    state.policy().check_day(date, today)?;
+    let windows = state
+        .registry
+        .ask(&checkpoint_id, date, QueryAvailability)
+        .await
+        .map_err(|e| match e {
+            crate::actors::ScheduleError::Allocation(AllocationError::UnknownCheckpoint) => {
+                ApiError::NotFound("checkpoint")
+            }
+            other => other.into(),
+        })?;
+    let now = state.now();
+    let policy = *state.policy();
+    let views: Vec<WindowView> = windows
+        .iter()
+        .filter(|w| direction.is_none_or(|d| d == w.key.direction))
+        .filter(|w| category.is_none_or(|c| c == w.key.category))
+        .map(|w| {
+            let open = policy.check_window_open(w.key.start, now).is_ok();
+            WindowView::new(w, checkpoint.time_zone, open)
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "checkpoint": checkpoint_id,
+        "date": date,
+        "time_zone": checkpoint.time_zone.name(),
+        "windows": views,
+    })))
+}

@@ -1,0 +1,211 @@
+//! `ApiError`: the one place where an outcome becomes an HTTP status. Every error body is
+//! `application/problem+json` (RFC 9457) with a stable `type`; causes are logged, never sent.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::actors::ScheduleError;
+use crate::domain::{AllocationError, InputError};
+use crate::store::StoreError;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("malformed request: {0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Invalid(InputError),
+    #[error("{0}")]
+    Allocation(AllocationError),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("manage token required")]
+    TokenRequired,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("idempotency key reused for a different request")]
+    IdempotencyKeyReused,
+    #[error("a request with this idempotency key is still in progress")]
+    IdempotencyInFlight,
+    #[error("service unavailable")]
+    Unavailable,
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+/// A problem's stable identity: its `type` slug, title and status.
+struct ProblemKind {
+    slug: &'static str,
+    title: &'static str,
+    status: StatusCode,
+}
+
+impl ApiError {
+    fn kind(&self) -> ProblemKind {
+        use AllocationError as A;
+        let (slug, title, status) = match self {
+            ApiError::BadRequest(_) => ("bad-request", "Malformed request", StatusCode::BAD_REQUEST),
+            ApiError::Invalid(_) => ("invalid-input", "Invalid input", StatusCode::UNPROCESSABLE_ENTITY),
+            ApiError::NotFound(_) => ("not-found", "Not found", StatusCode::NOT_FOUND),
+            ApiError::TokenRequired => (
+                "manage-token-required",
+                "Manage token required",
+                StatusCode::UNAUTHORIZED,
+            ),
+            ApiError::Forbidden(_) => ("forbidden", "Not allowed", StatusCode::FORBIDDEN),
+            ApiError::IdempotencyKeyReused => (
+                "idempotency-key-reused",
+                "Idempotency key reused",
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            ApiError::IdempotencyInFlight => (
+                "idempotency-request-in-flight",
+                "Request still in progress",
+                StatusCode::CONFLICT,
+            ),
+            ApiError::Unavailable => (
+                "unavailable",
+                "Temporarily unavailable",
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            ApiError::Internal(_) => (
+                "internal",
+                "Internal error",
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+            ApiError::Allocation(error) => match error {
+                A::WindowFull => ("window-full", "Window full", StatusCode::CONFLICT),
+                A::WindowBlocked(_) => ("window-blocked", "Window blocked", StatusCode::CONFLICT),
+                A::PlateAlreadyBooked => (
+                    "plate-already-booked",
+                    "Vehicle already booked",
+                    StatusCode::CONFLICT,
+                ),
+                A::InvalidTransition(_) => (
+                    "invalid-transition",
+                    "Booking cannot change this way",
+                    StatusCode::CONFLICT,
+                ),
+                A::HoldExpired => ("hold-expired", "Hold expired", StatusCode::GONE),
+                A::WindowClosed(_) => (
+                    "window-closed",
+                    "Window not bookable",
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                ),
+                A::UnknownWindow => (
+                    "unknown-window",
+                    "No such window",
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                ),
+                A::UnknownCheckpoint => (
+                    "unknown-checkpoint",
+                    "No such checkpoint",
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                ),
+                A::UnknownBooking => ("not-found", "Not found", StatusCode::NOT_FOUND),
+                A::Invalid(_) => (
+                    "invalid-input",
+                    "Invalid input",
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                ),
+            },
+        };
+        ProblemKind {
+            slug,
+            title,
+            status,
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::Internal(_) => "The request could not be completed.".to_owned(),
+            ApiError::Unavailable => {
+                "The service is busy or a dependency is unreachable; retry shortly.".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+
+    fn invalid_field(&self) -> Option<&InputError> {
+        match self {
+            ApiError::Invalid(input) | ApiError::Allocation(AllocationError::Invalid(input)) => {
+                Some(input)
+            }
+            _ => None,
+        }
+    }
+
+    /// The problem document as bytes, with its status.
+    pub fn to_problem(&self) -> (StatusCode, Vec<u8>) {
+        let kind = self.kind();
+        let mut body = json!({
+            "type": format!("/problems/{}", kind.slug),
+            "title": kind.title,
+            "status": kind.status.as_u16(),
+            "detail": self.detail(),
+        });
+        if let Some(input) = self.invalid_field() {
+            body["errors"] = json!([{ "field": input.field, "reason": input.reason }]);
+        }
+        (kind.status, body.to_string().into_bytes())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.kind().status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(cause) = self {
+            tracing::error!(error.cause_chain = ?cause, "request failed");
+        }
+        let (status, body) = self.to_problem();
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
+        response.body(body)
+    }
+}
+
+impl From<InputError> for ApiError {
+    fn from(value: InputError) -> Self {
+        ApiError::Invalid(value)
+    }
+}
+
+impl From<AllocationError> for ApiError {
+    fn from(value: AllocationError) -> Self {
+        match value {
+            AllocationError::Invalid(input) => ApiError::Invalid(input),
+            other => ApiError::Allocation(other),
+        }
+    }
+}
+
+impl From<ScheduleError> for ApiError {
+    fn from(value: ScheduleError) -> Self {
+        match value {
+            ScheduleError::Allocation(error) => error.into(),
+            ScheduleError::NotDurable | ScheduleError::Unavailable => ApiError::Unavailable,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(value: StoreError) -> Self {
+        match value {
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(error.cause_chain = ?cause, "store unavailable");
+                ApiError::Unavailable
+            }
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! The JSON API over actix-web. Handlers parse input into domain types, ask the schedule
+//! actors, and map every refusal through `ApiError`.
+
+pub mod bookings;
+pub mod checkpoints;
+pub mod error;
+pub mod health;
+pub mod home;
+pub mod ics;
+pub mod idempotency;
+pub mod input;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+pub mod views;
+
+pub use state::AppState;

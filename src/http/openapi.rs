@@ -1,0 +1,132 @@
+//! The OpenAPI 3 description of the API, served at `/api/openapi.json`. Written by hand to stay
+//! readable; a test walks every operation in it against the real router.
+
+use actix_web::HttpResponse;
+use serde_json::{Value, json};
+
+fn problem_responses(statuses: &[u16]) -> Value {
+    let mut responses = serde_json::Map::new();
+    for status in statuses {
+        responses.insert(
+            status.to_string(),
+            json!({
+                "description": "Problem details (RFC 9457)",
+                "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } }
+            }),
+        );
+    }
+    Value::Object(responses)
+}
+
+fn merge(mut base: Value, extra: Value) -> Value {
+    if let (Some(base), Value::Object(extra)) = (base.as_object_mut(), extra) {
+        base.extend(extra);
+    }
+    base
+}
+
+fn booking_ok(status: u16, description: &str) -> Value {
+    json!({ status.to_string(): {
+        "description": description,
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Booking" } } }
+    }})
+}
+
+pub fn document() -> Value {
+    let code = json!({ "name": "code", "in": "path", "required": true, "schema": { "type": "string" }, "example": "ABCD-2345" });
+    let token = json!({ "name": "X-Manage-Token", "in": "header", "required": false, "schema": { "type": "string" },
+        "description": "The manage token returned when the booking was made; `Authorization: Bearer` or `?token=` work too." });
+    let idempotency = json!({ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string", "maxLength": 255 },
+        "description": "Retries with the same key get the first answer; a different body with the same key is 422." });
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "borderslot",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Arrival-window bookings for road border checkpoints. Errors are application/problem+json."
+        },
+        "paths": {
+            "/healthz": { "get": { "summary": "Liveness", "operationId": "healthz", "responses": { "200": { "description": "Alive" } } } },
+            "/readyz": { "get": { "summary": "Readiness: the store answers", "operationId": "readyz",
+                "responses": merge(json!({ "200": { "description": "Ready" } }), problem_responses(&[503])) } },
+            "/api/openapi.json": { "get": { "summary": "This document", "operationId": "openapi", "responses": { "200": { "description": "OpenAPI 3 document" } } } },
+            "/api/v1/checkpoints": { "get": { "summary": "Checkpoints and their categories", "operationId": "listCheckpoints",
+                "responses": { "200": { "description": "All checkpoints" } } } },
+            "/api/v1/checkpoints/{id}/availability": { "get": {
+                "summary": "Windows of one day with free places", "operationId": "availability",
+                "parameters": [
+                    { "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "example": "narva" },
+                    { "name": "date", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "Local date; today by default" },
+                    { "name": "direction", "in": "query", "schema": { "type": "string", "enum": ["entry", "exit"] } },
+                    { "name": "category", "in": "query", "schema": { "type": "string", "enum": ["car", "truck", "bus", "motorcycle"] } }
+                ],
+                "responses": merge(json!({ "200": { "description": "Windows" } }), problem_responses(&[400, 404, 422, 503]))
+            } },
+            "/api/v1/bookings": { "post": {
+                "summary": "Hold a window (and confirm at once with \"confirm\": true)", "operationId": "createBooking",
+                "parameters": [idempotency.clone()],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/CreateBooking" } } } },
+                "responses": merge(booking_ok(201, "Held or confirmed; carries the manage token, shown only here"),
+                    problem_responses(&[400, 403, 409, 422, 503]))
+            } },
+            "/api/v1/bookings/{code}": {
+                "get": { "summary": "Read a booking", "operationId": "getBooking", "parameters": [code.clone(), token.clone()],
+                    "responses": merge(booking_ok(200, "The booking"), problem_responses(&[401, 404])) },
+                "delete": { "summary": "Cancel a booking", "operationId": "cancelBooking", "parameters": [code.clone(), token.clone(), idempotency.clone()],
+                    "responses": merge(booking_ok(200, "Cancelled"), problem_responses(&[401, 404, 409, 410, 503])) }
+            },
+            "/api/v1/bookings/{code}.ics": { "get": { "summary": "The booking as an iCalendar file", "operationId": "bookingCalendar",
+                "parameters": [code.clone(), token.clone()],
+                "responses": merge(json!({ "200": { "description": "text/calendar" } }), problem_responses(&[401, 404])) } },
+            "/api/v1/bookings/{code}/confirm": { "post": {
+                "summary": "Confirm a hold with plate and contact", "operationId": "confirmBooking",
+                "parameters": [code.clone(), token.clone(), idempotency.clone()],
+                "requestBody": { "required": false, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ConfirmBooking" } } } },
+                "responses": merge(booking_ok(200, "Confirmed"), problem_responses(&[400, 401, 404, 409, 410, 422, 503]))
+            } },
+            "/api/v1/bookings/{code}/reschedule": { "post": {
+                "summary": "Move a booking to another window; the original stays if the move fails", "operationId": "rescheduleBooking",
+                "parameters": [code, token, idempotency],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/RescheduleBooking" } } } },
+                "responses": merge(booking_ok(200, "Moved"), problem_responses(&[400, 401, 404, 409, 410, 422, 503]))
+            } }
+        },
+        "components": { "schemas": {
+            "Problem": { "type": "object", "required": ["type", "title", "status"], "properties": {
+                "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
+                "detail": { "type": "string" },
+                "errors": { "type": "array", "items": { "type": "object", "properties": { "field": { "type": "string" }, "reason": { "type": "string" } } } } } },
+            "CreateBooking": { "type": "object", "additionalProperties": false,
+                "required": ["checkpoint", "direction", "category", "window_start"], "properties": {
+                "checkpoint": { "type": "string", "example": "narva" },
+                "direction": { "type": "string", "enum": ["entry", "exit"] },
+                "category": { "type": "string", "enum": ["car", "truck", "bus", "motorcycle"] },
+                "window_start": { "type": "string", "format": "date-time" },
+                "plate": { "type": "string", "example": "123 ABC" },
+                "contact": { "type": "string", "example": "+372 5555 1234" },
+                "priority": { "type": "string", "enum": ["normal", "humanitarian", "perishable", "diplomatic", "emergency"] },
+                "confirm": { "type": "boolean", "default": false } } },
+            "ConfirmBooking": { "type": "object", "additionalProperties": false, "properties": {
+                "plate": { "type": "string" }, "contact": { "type": "string" } } },
+            "RescheduleBooking": { "type": "object", "additionalProperties": false, "required": ["window_start"], "properties": {
+                "window_start": { "type": "string", "format": "date-time" } } },
+            "Booking": { "type": "object", "properties": {
+                "id": { "type": "string", "format": "uuid" }, "code": { "type": "string" },
+                "status": { "type": "string", "enum": ["held", "confirmed", "arrived", "completed", "cancelled", "expired", "no_show"] },
+                "checkpoint": { "type": "string" }, "direction": { "type": "string" }, "category": { "type": "string" },
+                "day": { "type": "string", "format": "date" },
+                "window": { "type": "object", "properties": {
+                    "start": { "type": "string", "format": "date-time" }, "end": { "type": "string", "format": "date-time" },
+                    "start_local": { "type": "string" }, "end_local": { "type": "string" }, "time_zone": { "type": "string" } } },
+                "plate": { "type": "string", "nullable": true }, "contact": { "type": "string", "nullable": true },
+                "priority": { "type": "string" }, "version": { "type": "integer" },
+                "hold_expires_at": { "type": "string", "format": "date-time", "nullable": true },
+                "manage_token": { "type": "string", "description": "Only in the answer that created the booking" },
+                "links": { "type": "object" } } }
+        } }
+    })
+}
+
+pub async fn serve() -> HttpResponse {
+    HttpResponse::Ok().json(document())
+}

@@ -1,0 +1,91 @@
+//! The one route table, shared by the server and the tests.
+
+use actix_web::body::{BoxBody, EitherBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{HttpResponse, web};
+
+use super::error::PROBLEM_JSON;
+use super::{bookings, checkpoints, health, home, openapi};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    // Resources (not bare routes) so that a known path with the wrong method is a 405.
+    cfg.service(web::resource("/").get(home::index))
+        .service(web::resource("/healthz").get(health::healthz))
+        .service(web::resource("/readyz").get(health::readyz))
+        .service(web::resource("/api/openapi.json").get(openapi::serve))
+        .service(
+            web::scope("/api/v1")
+                .service(web::resource("/checkpoints").get(checkpoints::list))
+                .service(
+                    web::resource("/checkpoints/{id}/availability").get(checkpoints::availability),
+                )
+                .service(web::resource("/bookings").post(bookings::create))
+                .service(
+                    web::resource("/bookings/{code}")
+                        .get(bookings::read)
+                        .delete(bookings::cancel),
+                )
+                .service(web::resource("/bookings/{code}/confirm").post(bookings::confirm))
+                .service(web::resource("/bookings/{code}/reschedule").post(bookings::reschedule)),
+        )
+        .default_service(web::to(no_such_route));
+}
+
+async fn no_such_route() -> HttpResponse {
+    problem(
+        StatusCode::NOT_FOUND,
+        "no-such-route",
+        "No such route",
+        "Nothing is served at this path; see /api/openapi.json.",
+    )
+}
+
+fn problem(status: StatusCode, slug: &str, title: &str, detail: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)))
+        .body(
+            serde_json::json!({
+                "type": format!("/problems/{slug}"),
+                "title": title,
+                "status": status.as_u16(),
+                "detail": detail,
+            })
+            .to_string(),
+        )
+}
+
+/// Turns the framework's own error answers (wrong method, oversized body, …) into problem
+/// documents, leaving answers that already are problems untouched.
+pub fn problem_errors<B: 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().default_handler(|response: ServiceResponse<B>| {
+        let already_problem = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+        if already_problem || response.status().is_success() {
+            return Ok(ErrorHandlerResponse::Response(response.map_into_left_body()));
+        }
+        let status = response.status();
+        let (slug, detail) = match status {
+            StatusCode::METHOD_NOT_ALLOWED => (
+                "method-not-allowed",
+                "This path does not take this method; see /api/openapi.json.",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => ("payload-too-large", "The body is too large."),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                ("unsupported-media-type", "Send the body as application/json.")
+            }
+            s if s.is_server_error() => ("internal", "The request could not be completed."),
+            _ => ("bad-request", "The request could not be understood."),
+        };
+        let title = status.canonical_reason().unwrap_or("Error");
+        let (request, _) = response.into_parts();
+        let replaced: ServiceResponse<EitherBody<B, BoxBody>> =
+            ServiceResponse::new(request, problem(status, slug, title, detail))
+                .map_into_right_body();
+        Ok(ErrorHandlerResponse::Response(replaced))
+    })
+}

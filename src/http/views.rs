@@ -1,0 +1,161 @@
+//! The JSON shapes the API answers with. Times are given both as UTC instants and in the
+//! checkpoint's local time with its offset, because drivers think in local time and DST days
+//! repeat or skip local hours.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use crate::domain::{Booking, Checkpoint, SlotWindow};
+
+#[derive(Debug, Serialize)]
+pub struct CheckpointView {
+    pub id: String,
+    pub name: String,
+    pub time_zone: String,
+    pub directions: Vec<&'static str>,
+    pub window_minutes: u32,
+    pub categories: Vec<CategoryView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CategoryView {
+    pub category: &'static str,
+    pub capacity_per_window: u32,
+    pub reserved_per_window: u32,
+}
+
+impl From<&Checkpoint> for CheckpointView {
+    fn from(c: &Checkpoint) -> Self {
+        Self {
+            id: c.id.to_string(),
+            name: c.name.clone(),
+            time_zone: c.time_zone.name().to_owned(),
+            directions: c.directions.iter().map(|d| d.as_str()).collect(),
+            window_minutes: c.window_minutes,
+            categories: c
+                .capacity
+                .iter()
+                .map(|(category, places)| CategoryView {
+                    category: category.as_str(),
+                    capacity_per_window: places.capacity,
+                    reserved_per_window: places.reserved,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct WindowTimes {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub start_local: String,
+    pub end_local: String,
+    pub time_zone: String,
+}
+
+impl WindowTimes {
+    pub fn new(start: DateTime<Utc>, end: DateTime<Utc>, tz: Tz) -> Self {
+        Self {
+            start,
+            end,
+            start_local: start.with_timezone(&tz).to_rfc3339(),
+            end_local: end.with_timezone(&tz).to_rfc3339(),
+            time_zone: tz.name().to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct WindowView {
+    pub direction: &'static str,
+    pub category: &'static str,
+    #[serde(flatten)]
+    pub times: WindowTimes,
+    pub capacity: u32,
+    /// Places the public can still book.
+    pub available: u32,
+    pub bookable: bool,
+    pub blocked: bool,
+    pub blocked_reason: Option<String>,
+}
+
+impl WindowView {
+    pub fn new(window: &SlotWindow, tz: Tz, open: bool) -> Self {
+        let available = window.available_to(crate::domain::PriorityClass::Normal);
+        Self {
+            direction: window.key.direction.as_str(),
+            category: window.key.category.as_str(),
+            times: WindowTimes::new(window.key.start, window.end, tz),
+            capacity: window.capacity,
+            available,
+            bookable: open && available > 0 && window.blocked.is_none(),
+            blocked: window.blocked.is_some(),
+            blocked_reason: window.blocked.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct BookingView {
+    pub id: String,
+    pub code: String,
+    pub status: &'static str,
+    pub checkpoint: String,
+    pub direction: &'static str,
+    pub category: &'static str,
+    pub day: String,
+    pub window: WindowTimes,
+    pub plate: Option<String>,
+    pub contact: Option<String>,
+    pub priority: &'static str,
+    pub version: i64,
+    pub hold_expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub links: BookingLinks,
+    /// Shown once, when the booking is made: it cannot be recovered later.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manage_token: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BookingLinks {
+    #[serde(rename = "self")]
+    pub this: String,
+    pub confirm: String,
+    pub reschedule: String,
+    pub calendar: String,
+}
+
+impl BookingView {
+    pub fn new(booking: &Booking, tz: Tz) -> Self {
+        let code = booking.code.to_string();
+        let base = format!("/api/v1/bookings/{code}");
+        Self {
+            id: booking.id.to_string(),
+            status: booking.status.as_str(),
+            checkpoint: booking.checkpoint.to_string(),
+            direction: booking.direction.as_str(),
+            category: booking.category.as_str(),
+            day: booking.day.to_string(),
+            window: WindowTimes::new(booking.window_start, booking.window_end, tz),
+            plate: booking.plate.as_ref().map(ToString::to_string),
+            contact: booking.contact.as_ref().map(|c| c.as_str().to_owned()),
+            priority: booking.priority.as_str(),
+            version: booking.version,
+            hold_expires_at: booking.hold_expires_at,
+            created_at: booking.created_at,
+            updated_at: booking.updated_at,
+            links: BookingLinks {
+                this: base.clone(),
+                confirm: format!("{base}/confirm"),
+                reschedule: format!("{base}/reschedule"),
+                calendar: format!("{base}.ics"),
+            },
+            code,
+            manage_token: None,
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! # borderslot
+//!
+//! Arrival-slot reservations for road border checkpoints.
+//!
+//! # Layout
+//! - [`domain`]: pure types and allocation rules.
+//! - [`store`]: the `SlotStore` trait and its backends.
+//! - [`actors`]: one `ScheduleActor` per checkpoint day, and the registry that finds them.
+//! - [`http`]: the JSON API.
+//! - [`jobs`]: background work on timers.
+
+pub mod actors;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod jobs;
+pub mod metrics;
+pub mod seed;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,742 @@
+//! The embedded store: one SQLite file in WAL mode with `synchronous=FULL`, so a committed
+//! batch survives a crash or power loss, with no server to run.
+//!
+//! SQLite is chosen over a key-value file (redb) because the same relational schema, the same
+//! constraints (`CHECK (held + confirmed <= capacity)`, the partial unique index on active
+//! plates, foreign keys) and the same audit queries then hold in both backends, and the file
+//! can be inspected with the `sqlite3` shell.
+//!
+//! SQLite has one writer at a time, so writes share one connection; reads use a second one,
+//! which WAL lets proceed while a write is in progress. Every call runs on the blocking pool.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
+
+use super::{
+    AuditReport, CommitBatch, DayRecord, IdempotencyStart, OutboxEntry, SlotStore, StoreError,
+    StoredResponse,
+};
+use crate::domain::{
+    Booking, BookingCode, BookingId, BookingStatus, Category, CategoryCapacity, Checkpoint,
+    CheckpointId, Contact, Direction, DomainEvent, Plate, PriorityClass, ScheduleChange,
+    SlotWindow, WindowKey,
+};
+
+const MIGRATIONS: &[&str] = &[include_str!("../../sql/embedded/V1__schema.sql")];
+
+/// Idempotency keys still "in flight" after this long belong to a request that died.
+const IN_FLIGHT_ABANDONED_AFTER_SECONDS: i64 = 120;
+
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    writer: Arc<Mutex<Connection>>,
+    reader: Arc<Mutex<Connection>>,
+}
+
+impl EmbeddedStore {
+    /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("Failed to create data directory {}", dir.display()))?;
+        }
+        let writer = Connection::open(path)
+            .with_context(|| format!("Failed to open embedded store {}", path.display()))?;
+        configure(&writer, true)?;
+        migrate(&writer)?;
+        let reader = Connection::open(path)?;
+        configure(&reader, true)?;
+        Ok(Self {
+            writer: Arc::new(Mutex::new(writer)),
+            reader: Arc::new(Mutex::new(reader)),
+        })
+    }
+
+    /// A private in-memory database: real SQLite, nothing on disk. For benchmarks and tests
+    /// that need no durability.
+    pub fn in_memory() -> anyhow::Result<Self> {
+        let connection = Connection::open_in_memory()?;
+        configure(&connection, false)?;
+        migrate(&connection)?;
+        let shared = Arc::new(Mutex::new(connection));
+        Ok(Self {
+            writer: shared.clone(),
+            reader: shared,
+        })
+    }
+
+    async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        run_blocking(self.writer.clone(), work).await
+    }
+
+    async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        run_blocking(self.reader.clone(), work).await
+    }
+}
+
+async fn run_blocking<T, F>(connection: Arc<Mutex<Connection>>, work: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(move || {
+        let mut guard = connection.lock().unwrap_or_else(|e| e.into_inner());
+        work(&mut guard)
+    })
+    .await
+    .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("embedded store task failed")))?
+}
+
+fn configure(connection: &Connection, on_disk: bool) -> anyhow::Result<()> {
+    if on_disk {
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+    }
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.pragma_update(None, "foreign_keys", "ON")?;
+    connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(())
+}
+
+/// Applies the migrations the file has not seen, tracked in `PRAGMA user_version`.
+fn migrate(connection: &Connection) -> anyhow::Result<()> {
+    let applied: usize = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let version = index + 1;
+        connection
+            .execute_batch(&format!(
+                "BEGIN; {sql}; PRAGMA user_version = {version}; COMMIT;"
+            ))
+            .with_context(|| format!("Failed to apply embedded migration V{version}"))?;
+    }
+    Ok(())
+}
+
+fn classify(error: rusqlite::Error) -> StoreError {
+    match error.sqlite_error_code() {
+        Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(error.to_string()),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            StoreError::Unavailable(error.into())
+        }
+        _ => StoreError::Other(error.into()),
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        classify(error)
+    }
+}
+
+pub(crate) fn format_ts(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+fn parse_ts(raw: &str) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into()))
+}
+
+fn parse_col<T: FromStr>(row: &Row<'_>, index: usize) -> rusqlite::Result<T>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    let raw: String = row.get(index)?;
+    raw.parse().map_err(|e: T::Err| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, e.into())
+    })
+}
+
+fn opt_parse<T, E>(raw: Option<String>, parse: impl Fn(&str) -> Result<T, E>) -> rusqlite::Result<Option<T>>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    raw.map(|r| parse(&r))
+        .transpose()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into()))
+}
+
+const BOOKING_COLUMNS: &str = "b.id, b.code, b.checkpoint_id, b.day, b.direction, b.category, \
+     b.window_start, b.window_end, b.plate, b.contact, b.priority, b.status, b.version, \
+     b.manage_token_digest, b.created_at, b.updated_at, b.hold_expires_at, b.moved_from, \
+     b.status_after_move, b.moved_to";
+
+fn booking_from_row(row: &Row<'_>) -> rusqlite::Result<Booking> {
+    let uuid = |raw: &str| uuid::Uuid::parse_str(raw).map(BookingId);
+    Ok(Booking {
+        id: uuid(&row.get::<_, String>(0)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+        })?,
+        code: BookingCode::parse(&row.get::<_, String>(1)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, e.into())
+        })?,
+        checkpoint: CheckpointId::parse(&row.get::<_, String>(2)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, e.into())
+        })?,
+        day: parse_col::<NaiveDate>(row, 3)?,
+        direction: parse_col::<Direction>(row, 4)?,
+        category: parse_col::<Category>(row, 5)?,
+        window_start: parse_ts(&row.get::<_, String>(6)?)?,
+        window_end: parse_ts(&row.get::<_, String>(7)?)?,
+        plate: opt_parse(row.get(8)?, Plate::parse)?,
+        contact: opt_parse(row.get(9)?, Contact::parse)?,
+        priority: parse_col::<PriorityClass>(row, 10)?,
+        status: parse_col::<BookingStatus>(row, 11)?,
+        version: row.get(12)?,
+        manage_token_digest: row.get(13)?,
+        created_at: parse_ts(&row.get::<_, String>(14)?)?,
+        updated_at: parse_ts(&row.get::<_, String>(15)?)?,
+        hold_expires_at: row
+            .get::<_, Option<String>>(16)?
+            .map(|r| parse_ts(&r))
+            .transpose()?,
+        moved_from: opt_parse(row.get(17)?, uuid)?,
+        status_after_move: opt_parse(row.get(18)?, BookingStatus::from_str)?,
+        moved_to: opt_parse(row.get(19)?, uuid)?,
+    })
+}
+
+fn window_from_row(row: &Row<'_>) -> rusqlite::Result<SlotWindow> {
+    Ok(SlotWindow {
+        key: WindowKey {
+            direction: parse_col(row, 0)?,
+            category: parse_col(row, 1)?,
+            start: parse_ts(&row.get::<_, String>(2)?)?,
+        },
+        end: parse_ts(&row.get::<_, String>(3)?)?,
+        capacity: row.get(4)?,
+        reserved: row.get(5)?,
+        held: row.get(6)?,
+        confirmed: row.get(7)?,
+        priority_taken: 0,
+        blocked: row.get(8)?,
+    })
+}
+
+fn checkpoint_from_row(row: &Row<'_>) -> rusqlite::Result<Checkpoint> {
+    let json_error =
+        |e: serde_json::Error| rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, e.into());
+    let directions: Vec<Direction> = serde_json::from_str(&row.get::<_, String>(4)?).map_err(json_error)?;
+    let capacity: BTreeMap<Category, CategoryCapacity> =
+        serde_json::from_str(&row.get::<_, String>(5)?).map_err(json_error)?;
+    Ok(Checkpoint {
+        id: CheckpointId::parse(&row.get::<_, String>(0)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+        })?,
+        name: row.get(1)?,
+        time_zone: parse_col(row, 2)?,
+        window_minutes: row.get(3)?,
+        directions,
+        capacity,
+    })
+}
+
+fn insert_booking(tx: &rusqlite::Transaction<'_>, b: &Booking) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO bookings (id, code, checkpoint_id, day, direction, category, window_start, \
+         window_end, plate, contact, priority, status, version, manage_token_digest, created_at, \
+         updated_at, hold_expires_at, moved_from, status_after_move, moved_to) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+    )?
+    .execute(params![
+        b.id.to_string(),
+        b.code.as_str(),
+        b.checkpoint.as_str(),
+        b.day.to_string(),
+        b.direction.as_str(),
+        b.category.as_str(),
+        format_ts(b.window_start),
+        format_ts(b.window_end),
+        b.plate.as_ref().map(Plate::as_str),
+        b.contact.as_ref().map(Contact::as_str),
+        b.priority.as_str(),
+        b.status.as_str(),
+        b.version,
+        b.manage_token_digest,
+        format_ts(b.created_at),
+        format_ts(b.updated_at),
+        b.hold_expires_at.map(format_ts),
+        b.moved_from.map(|id| id.to_string()),
+        b.status_after_move.map(BookingStatus::as_str),
+        b.moved_to.map(|id| id.to_string()),
+    ])?;
+    if b.moved_from.is_none() {
+        tx.prepare_cached("INSERT INTO booking_codes (code, booking_id) VALUES (?1, ?2)")?
+            .execute(params![b.code.as_str(), b.id.to_string()])?;
+    }
+    Ok(())
+}
+
+fn update_booking(tx: &rusqlite::Transaction<'_>, b: &Booking) -> Result<(), StoreError> {
+    let changed = tx
+        .prepare_cached(
+            "UPDATE bookings SET window_start = ?3, window_end = ?4, plate = ?5, contact = ?6, \
+             status = ?7, version = ?8, updated_at = ?9, hold_expires_at = ?10, \
+             status_after_move = ?11, moved_to = ?12 \
+             WHERE id = ?1 AND version = ?2",
+        )?
+        .execute(params![
+            b.id.to_string(),
+            b.version - 1,
+            format_ts(b.window_start),
+            format_ts(b.window_end),
+            b.plate.as_ref().map(Plate::as_str),
+            b.contact.as_ref().map(Contact::as_str),
+            b.status.as_str(),
+            b.version,
+            format_ts(b.updated_at),
+            b.hold_expires_at.map(format_ts),
+            b.status_after_move.map(BookingStatus::as_str),
+            b.moved_to.map(|id| id.to_string()),
+        ])?;
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(format!(
+            "booking {} is not at version {}",
+            b.id,
+            b.version - 1
+        )))
+    }
+}
+
+fn apply_batch(connection: &mut Connection, batch: &CommitBatch) -> Result<(), StoreError> {
+    let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let checkpoint = batch.checkpoint.as_str();
+    let mut window_deltas: BTreeMap<WindowKey, (i32, i32)> = BTreeMap::new();
+    for change in &batch.changes {
+        match change {
+            ScheduleChange::InsertBooking(booking) => insert_booking(&tx, booking)?,
+            ScheduleChange::UpdateBooking(booking) => update_booking(&tx, booking)?,
+            ScheduleChange::AdjustWindow {
+                key,
+                held_delta,
+                confirmed_delta,
+            } => {
+                let entry = window_deltas.entry(*key).or_default();
+                entry.0 += held_delta;
+                entry.1 += confirmed_delta;
+            }
+            ScheduleChange::SetBlocked { key, reason } => {
+                tx.prepare_cached(
+                    "UPDATE windows SET blocked_reason = ?5 WHERE checkpoint_id = ?1 \
+                     AND direction = ?2 AND category = ?3 AND start_at = ?4",
+                )?
+                .execute(params![
+                    checkpoint,
+                    key.direction.as_str(),
+                    key.category.as_str(),
+                    format_ts(key.start),
+                    reason
+                ])?;
+            }
+            ScheduleChange::AbandonTransfer(booking) => {
+                let handed_over: bool = tx
+                    .prepare_cached("SELECT EXISTS (SELECT 1 FROM booking_codes WHERE booking_id = ?1)")?
+                    .query_row(params![booking.id.to_string()], |r| r.get(0))?;
+                if handed_over {
+                    return Err(StoreError::Conflict(format!(
+                        "booking {} already received its code",
+                        booking.id
+                    )));
+                }
+                update_booking(&tx, booking)?;
+            }
+            ScheduleChange::PointCode { code, booking } => {
+                let changed = tx
+                    .prepare_cached(
+                        "UPDATE booking_codes SET booking_id = ?2 WHERE code = ?1 AND EXISTS \
+                         (SELECT 1 FROM bookings WHERE id = ?2 AND status = 'held')",
+                    )?
+                    .execute(params![code.as_str(), booking.to_string()])?;
+                if changed != 1 {
+                    return Err(StoreError::Conflict(format!(
+                        "code {code} cannot move to booking {booking}"
+                    )));
+                }
+            }
+        }
+    }
+    for (key, (held, confirmed)) in window_deltas {
+        if (held, confirmed) == (0, 0) {
+            continue;
+        }
+        let changed = tx
+            .prepare_cached(
+                "UPDATE windows SET held = held + ?5, confirmed = confirmed + ?6 \
+                 WHERE checkpoint_id = ?1 AND direction = ?2 AND category = ?3 AND start_at = ?4",
+            )?
+            .execute(params![
+                checkpoint,
+                key.direction.as_str(),
+                key.category.as_str(),
+                format_ts(key.start),
+                held,
+                confirmed
+            ])?;
+        if changed != 1 {
+            return Err(StoreError::Conflict(format!("window {key:?} does not exist")));
+        }
+    }
+    for event in &batch.events {
+        let body = serde_json::to_string(event).context("Failed to encode event")?;
+        tx.prepare_cached(
+            "INSERT INTO outbox (event_id, event_type, checkpoint_id, day, occurred_at, body) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            event.id.to_string(),
+            event.event_type.as_str(),
+            event.checkpoint.as_str(),
+            event.day.to_string(),
+            format_ts(event.occurred_at),
+            body
+        ])?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+#[async_trait]
+impl SlotStore for EmbeddedStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
+    }
+
+    async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
+        self.read(|c| {
+            let mut statement = c.prepare_cached(
+                "SELECT id, name, time_zone, window_minutes, directions, capacity \
+                 FROM checkpoints ORDER BY id",
+            )?;
+            let rows = statement.query_map([], checkpoint_from_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn upsert_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        let checkpoint = checkpoint.clone();
+        self.write(move |c| {
+            let directions = serde_json::to_string(&checkpoint.directions).context("directions")?;
+            let capacity = serde_json::to_string(&checkpoint.capacity).context("capacity")?;
+            c.execute(
+                "INSERT INTO checkpoints (id, name, time_zone, window_minutes, directions, capacity) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
+                 time_zone = excluded.time_zone, window_minutes = excluded.window_minutes, \
+                 directions = excluded.directions, capacity = excluded.capacity",
+                params![
+                    checkpoint.id.as_str(),
+                    checkpoint.name,
+                    checkpoint.time_zone.name(),
+                    checkpoint.window_minutes,
+                    directions,
+                    capacity
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn ensure_windows(
+        &self,
+        checkpoint: &CheckpointId,
+        day: NaiveDate,
+        windows: &[SlotWindow],
+    ) -> Result<(), StoreError> {
+        let checkpoint = checkpoint.clone();
+        let windows = windows.to_vec();
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let existing: i64 = tx.query_row(
+                "SELECT count(*) FROM windows WHERE checkpoint_id = ?1 AND day = ?2",
+                params![checkpoint.as_str(), day.to_string()],
+                |r| r.get(0),
+            )?;
+            if existing == 0 {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO windows (checkpoint_id, day, direction, category, start_at, end_at, \
+                     capacity, reserved, blocked_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?;
+                for w in &windows {
+                    insert.execute(params![
+                        checkpoint.as_str(),
+                        day.to_string(),
+                        w.key.direction.as_str(),
+                        w.key.category.as_str(),
+                        format_ts(w.key.start),
+                        format_ts(w.end),
+                        w.capacity,
+                        w.reserved,
+                        w.blocked
+                    ])?;
+                }
+                drop(insert);
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn load_day(
+        &self,
+        checkpoint: &CheckpointId,
+        day: NaiveDate,
+    ) -> Result<DayRecord, StoreError> {
+        let checkpoint = checkpoint.clone();
+        self.read(move |c| {
+            let tx = c.transaction()?;
+            let day_text = day.to_string();
+            let windows = tx
+                .prepare_cached(
+                    "SELECT direction, category, start_at, end_at, capacity, reserved, held, \
+                     confirmed, blocked_reason FROM windows WHERE checkpoint_id = ?1 AND day = ?2",
+                )?
+                .query_map(params![checkpoint.as_str(), day_text], window_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let bookings = tx
+                .prepare_cached(&format!(
+                    "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.checkpoint_id = ?1 AND b.day = ?2"
+                ))?
+                .query_map(params![checkpoint.as_str(), day_text], booking_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let completed_moves = tx
+                .prepare_cached(
+                    "SELECT b.id FROM bookings b JOIN booking_codes c ON c.booking_id = b.id \
+                     WHERE b.checkpoint_id = ?1 AND b.day = ?2 AND b.status = 'held' \
+                     AND b.moved_from IS NOT NULL",
+                )?
+                .query_map(params![checkpoint.as_str(), day_text], |r| {
+                    let raw: String = r.get(0)?;
+                    uuid::Uuid::parse_str(&raw).map(BookingId).map_err(|e| {
+                        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(DayRecord {
+                windows,
+                bookings,
+                completed_moves,
+            })
+        })
+        .await
+    }
+
+    async fn commit(&self, batch: &CommitBatch) -> Result<(), StoreError> {
+        let batch = batch.clone();
+        self.write(move |c| apply_batch(c, &batch)).await
+    }
+
+    async fn find_booking(&self, code: &BookingCode) -> Result<Option<Booking>, StoreError> {
+        let code = code.clone();
+        self.read(move |c| {
+            Ok(c.prepare_cached(&format!(
+                "SELECT {BOOKING_COLUMNS} FROM booking_codes c JOIN bookings b ON b.id = c.booking_id \
+                 WHERE c.code = ?1"
+            ))?
+            .query_row(params![code.as_str()], booking_from_row)
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn idempotency_begin(
+        &self,
+        scope: &str,
+        key: &str,
+        request_digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<IdempotencyStart, StoreError> {
+        let (scope, key, digest) = (scope.to_owned(), key.to_owned(), request_digest.to_owned());
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let existing = tx
+                .query_row(
+                    "SELECT request_digest, created_at, status, content_type, body \
+                     FROM idempotency_keys WHERE scope = ?1 AND key = ?2",
+                    params![scope, key],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, Option<u16>>(2)?,
+                            r.get::<_, Option<String>>(3)?,
+                            r.get::<_, Option<Vec<u8>>>(4)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            let outcome = match existing {
+                None => {
+                    tx.execute(
+                        "INSERT INTO idempotency_keys (scope, key, request_digest, created_at) \
+                         VALUES (?1, ?2, ?3, ?4)",
+                        params![scope, key, digest, format_ts(now)],
+                    )?;
+                    IdempotencyStart::Started
+                }
+                Some((stored, _, _, _, _)) if stored != digest => IdempotencyStart::Mismatch,
+                Some((_, _, Some(status), content_type, body)) => {
+                    IdempotencyStart::Completed(StoredResponse {
+                        status,
+                        content_type: content_type.unwrap_or_default(),
+                        body: body.unwrap_or_default(),
+                    })
+                }
+                Some((_, created_at, None, _, _)) => {
+                    let started = parse_ts(&created_at)?;
+                    if (now - started).num_seconds() > IN_FLIGHT_ABANDONED_AFTER_SECONDS {
+                        tx.execute(
+                            "UPDATE idempotency_keys SET created_at = ?3 WHERE scope = ?1 AND key = ?2",
+                            params![scope, key, format_ts(now)],
+                        )?;
+                        IdempotencyStart::Started
+                    } else {
+                        IdempotencyStart::InFlight
+                    }
+                }
+            };
+            tx.commit()?;
+            Ok(outcome)
+        })
+        .await
+    }
+
+    async fn idempotency_complete(
+        &self,
+        scope: &str,
+        key: &str,
+        response: &StoredResponse,
+    ) -> Result<(), StoreError> {
+        let (scope, key, response) = (scope.to_owned(), key.to_owned(), response.clone());
+        self.write(move |c| {
+            c.execute(
+                "UPDATE idempotency_keys SET status = ?3, content_type = ?4, body = ?5 \
+                 WHERE scope = ?1 AND key = ?2",
+                params![scope, key, response.status, response.content_type, response.body],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn idempotency_abandon(&self, scope: &str, key: &str) -> Result<(), StoreError> {
+        let (scope, key) = (scope.to_owned(), key.to_owned());
+        self.write(move |c| {
+            c.execute(
+                "DELETE FROM idempotency_keys WHERE scope = ?1 AND key = ?2 AND status IS NULL",
+                params![scope, key],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn idempotency_prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.write(move |c| {
+            let removed = c.execute(
+                "DELETE FROM idempotency_keys WHERE created_at < ?1",
+                params![format_ts(before)],
+            )?;
+            Ok(removed as u64)
+        })
+        .await
+    }
+
+    async fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.read(move |c| {
+            let mut statement = c.prepare_cached(
+                "SELECT seq, body FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT ?1",
+            )?;
+            let rows = statement.query_map(params![limit as i64], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })?;
+            let mut entries = Vec::new();
+            for row in rows {
+                let (seq, body) = row?;
+                let event: DomainEvent = serde_json::from_str(&body)
+                    .with_context(|| format!("outbox row {seq} holds an unreadable event"))?;
+                entries.push(OutboxEntry { seq, event });
+            }
+            Ok(entries)
+        })
+        .await
+    }
+
+    async fn outbox_mark_published(
+        &self,
+        seqs: &[i64],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let seqs = seqs.to_vec();
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            {
+                let mut mark = tx.prepare_cached(
+                    "UPDATE outbox SET published_at = ?2 WHERE seq = ?1 AND published_at IS NULL",
+                )?;
+                for seq in seqs {
+                    mark.execute(params![seq, format_ts(at)])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn audit(&self) -> Result<AuditReport, StoreError> {
+        self.read(|c| {
+            let count = |sql: &str| -> rusqlite::Result<u64> {
+                c.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|n| n as u64)
+            };
+            Ok(AuditReport {
+                windows: count("SELECT count(*) FROM windows")?,
+                active_bookings: count(
+                    "SELECT count(*) FROM bookings WHERE status IN ('held', 'confirmed', 'arrived')",
+                )?,
+                windows_over_capacity: count(
+                    "SELECT count(*) FROM windows WHERE held + confirmed > capacity",
+                )?,
+                windows_miscounted: count(
+                    "SELECT count(*) FROM windows w LEFT JOIN ( \
+                       SELECT checkpoint_id, direction, category, window_start, \
+                              sum(status = 'held') AS held, \
+                              sum(status IN ('confirmed', 'arrived')) AS confirmed \
+                       FROM bookings GROUP BY 1, 2, 3, 4) b \
+                     ON b.checkpoint_id = w.checkpoint_id AND b.direction = w.direction \
+                       AND b.category = w.category AND b.window_start = w.start_at \
+                     WHERE w.held != coalesce(b.held, 0) OR w.confirmed != coalesce(b.confirmed, 0)",
+                )?,
+                plates_booked_twice: count(
+                    "SELECT count(*) FROM (SELECT 1 FROM bookings \
+                       WHERE status IN ('held', 'confirmed', 'arrived') AND plate IS NOT NULL \
+                       GROUP BY checkpoint_id, direction, day, plate HAVING count(*) > 1)",
+                )?,
+                codes_without_booking: count(
+                    "SELECT count(*) FROM booking_codes c LEFT JOIN bookings b ON b.id = c.booking_id \
+                     WHERE b.id IS NULL",
+                )?,
+            })
+        })
+        .await
+    }
+}

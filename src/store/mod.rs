@@ -1,0 +1,189 @@
+//! Durable state behind the schedule actors.
+//!
+//! The trait is shaped for the actor, not for generic CRUD: load a day, commit a batch of
+//! decided changes atomically (with an outbox row for every event), and the few lookups the
+//! API needs. A commit either applies all of a batch or nothing; a booking update is refused
+//! unless the stored row is at the version the actor decided from, and window counts are
+//! guarded by `held + confirmed <= capacity` in the schema itself.
+
+pub mod embedded;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use thiserror::Error;
+
+use crate::domain::{
+    Booking, BookingCode, BookingId, ChangeSet, Checkpoint, CheckpointId, DomainEvent,
+    ScheduleChange, SlotWindow,
+};
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The store cannot be reached or is overloaded; the same request may succeed later.
+    #[error("the store is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    /// The stored state is not what the writer decided from (another writer got there first,
+    /// or a constraint refused the change); reload before deciding again.
+    #[error("the stored state changed underneath the writer: {0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl StoreError {
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            StoreError::Unavailable(_) => true,
+            StoreError::Conflict(_) => true,
+            StoreError::Other(_) => false,
+        }
+    }
+}
+
+/// Everything a schedule actor needs to rebuild its day.
+#[derive(Debug, Clone, Default)]
+pub struct DayRecord {
+    pub windows: Vec<SlotWindow>,
+    pub bookings: Vec<Booking>,
+    /// Transfer holds whose source already gave up its place (their code points to them):
+    /// the move only has to be completed.
+    pub completed_moves: Vec<BookingId>,
+}
+
+/// The decided changes of one or more requests to one day, written in one transaction.
+#[derive(Debug, Clone)]
+pub struct CommitBatch {
+    pub checkpoint: CheckpointId,
+    pub day: NaiveDate,
+    pub changes: Vec<ScheduleChange>,
+    pub events: Vec<DomainEvent>,
+}
+
+impl CommitBatch {
+    pub fn new(checkpoint: CheckpointId, day: NaiveDate) -> Self {
+        Self {
+            checkpoint,
+            day,
+            changes: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, set: ChangeSet) {
+        self.changes.extend(set.changes);
+        self.events.extend(set.events);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty() && self.events.is_empty()
+    }
+}
+
+/// A stored answer to a request made with an `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+/// What the store knew of an `Idempotency-Key` when a request arrived with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyStart {
+    /// First use: the caller now owns the key and must complete or abandon it.
+    Started,
+    /// A request with this key is still being answered.
+    InFlight,
+    /// The key was used for a different request.
+    Mismatch,
+    Completed(StoredResponse),
+}
+
+/// One event waiting in the outbox.
+#[derive(Debug, Clone)]
+pub struct OutboxEntry {
+    pub seq: i64,
+    pub event: DomainEvent,
+}
+
+/// Totals of a full consistency check of the stored data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditReport {
+    pub windows: u64,
+    pub active_bookings: u64,
+    pub windows_over_capacity: u64,
+    pub windows_miscounted: u64,
+    pub plates_booked_twice: u64,
+    pub codes_without_booking: u64,
+}
+
+impl AuditReport {
+    pub fn violations(&self) -> u64 {
+        self.windows_over_capacity
+            + self.windows_miscounted
+            + self.plates_booked_twice
+            + self.codes_without_booking
+    }
+}
+
+#[async_trait]
+pub trait SlotStore: Send + Sync + 'static {
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError>;
+
+    async fn upsert_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError>;
+
+    /// Stores the windows of a day that has none yet; a day that has windows is left as is.
+    async fn ensure_windows(
+        &self,
+        checkpoint: &CheckpointId,
+        day: NaiveDate,
+        windows: &[SlotWindow],
+    ) -> Result<(), StoreError>;
+
+    async fn load_day(
+        &self,
+        checkpoint: &CheckpointId,
+        day: NaiveDate,
+    ) -> Result<DayRecord, StoreError>;
+
+    /// Applies the whole batch or nothing.
+    async fn commit(&self, batch: &CommitBatch) -> Result<(), StoreError>;
+
+    /// The booking a code currently belongs to.
+    async fn find_booking(&self, code: &BookingCode) -> Result<Option<Booking>, StoreError>;
+
+    async fn idempotency_begin(
+        &self,
+        scope: &str,
+        key: &str,
+        request_digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<IdempotencyStart, StoreError>;
+
+    async fn idempotency_complete(
+        &self,
+        scope: &str,
+        key: &str,
+        response: &StoredResponse,
+    ) -> Result<(), StoreError>;
+
+    /// Releases a key whose request ended without an answer worth repeating.
+    async fn idempotency_abandon(&self, scope: &str, key: &str) -> Result<(), StoreError>;
+
+    /// Forgets keys first used before `before`; returns how many.
+    async fn idempotency_prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Unpublished events, oldest first.
+    async fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
+
+    async fn outbox_mark_published(
+        &self,
+        seqs: &[i64],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Checks every invariant over the whole store.
+    async fn audit(&self) -> Result<AuditReport, StoreError>;
+}
