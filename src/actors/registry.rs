@@ -94,7 +94,9 @@ impl ScheduleRegistry {
         policy: Policy,
         settings: ActorSettings,
     ) -> Self {
-        let arbiters: Vec<Arbiter> = (0..settings.arbiters.max(1)).map(|_| Arbiter::new()).collect();
+        let arbiters: Vec<Arbiter> = (0..settings.arbiters.max(1))
+            .map(|_| Arbiter::new())
+            .collect();
         let handles = arbiters.iter().map(Arbiter::handle).collect();
         Self {
             actors: Arc::new(DashMap::new()),
@@ -187,8 +189,12 @@ impl ScheduleRegistry {
                     key: key.clone(),
                     generation,
                 };
-                let (store, clock, policy, settings) =
-                    (self.store.clone(), self.clock.clone(), self.policy, self.settings);
+                let (store, clock, policy, settings) = (
+                    self.store.clone(),
+                    self.clock.clone(),
+                    self.policy,
+                    self.settings,
+                );
                 let arbiter = &self.handles[arbiter_index(&key, self.handles.len())];
                 let addr = ScheduleActor::start_in_arbiter(arbiter, move |_| {
                     ScheduleActor::new(template, day, store, clock, policy, settings, departure)
@@ -214,7 +220,8 @@ impl ScheduleRegistry {
         while !self.actors.is_empty() && started.elapsed() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        let arbiters = std::mem::take(&mut *self.arbiters.lock().unwrap_or_else(|e| e.into_inner()));
+        let arbiters =
+            std::mem::take(&mut *self.arbiters.lock().unwrap_or_else(|e| e.into_inner()));
         for arbiter in arbiters {
             arbiter.stop();
             let _ = arbiter.join();

@@ -23,8 +23,8 @@ use tokio::sync::oneshot;
 use crate::clock::Clock;
 use crate::domain::window::generate_windows;
 use crate::domain::{
-    AllocationError, Booking, BookingId, ChangeSet, Checkpoint, DaySchedule, HoldRequest,
-    Policy, SlotWindow, WindowKey, WindowSelection,
+    AllocationError, Booking, BookingId, ChangeSet, Checkpoint, DaySchedule, HoldRequest, Policy,
+    SlotWindow, WindowKey, WindowSelection,
 };
 use crate::store::{CommitBatch, SlotStore};
 
@@ -153,9 +153,25 @@ impl ScheduleActor {
         changes: ChangeSet,
         value: T,
     ) -> ResponseFuture<Result<T, ScheduleError>> {
+        self.enqueue_outcome(ctx, changes, Ok(value))
+    }
+
+    /// Like `enqueue`, for a decision that may be a refusal. A refusal changes nothing, but it
+    /// still waits for the writes queued before it, so no one is told "full" on the strength of
+    /// holds that might yet fail to be stored, and a client that is refused and then reads the
+    /// booking sees the state the refusal was decided on.
+    fn enqueue_outcome<T: Send + 'static>(
+        &mut self,
+        ctx: &mut Context<Self>,
+        changes: ChangeSet,
+        decided: Result<T, ScheduleError>,
+    ) -> ResponseFuture<Result<T, ScheduleError>> {
+        if !self.writing && self.pending.is_empty() && changes.is_empty() {
+            return Box::pin(async move { decided });
+        }
         let (tx, rx) = oneshot::channel();
         let reply: Reply = Box::new(move |outcome| {
-            let _ = tx.send(outcome.map(|()| value));
+            let _ = tx.send(outcome.and(decided));
         });
         self.pending.push_back(PendingChange {
             changes,
@@ -270,9 +286,7 @@ impl ScheduleActor {
         if let Some(handle) = self.expiry_timer.take() {
             ctx.cancel_future(handle);
         }
-        let delay = (next - self.clock.now())
-            .to_std()
-            .unwrap_or(Duration::ZERO)
+        let delay = (next - self.clock.now()).to_std().unwrap_or(Duration::ZERO)
             + Duration::from_millis(10);
         self.expiry_timer_at = Some(next);
         self.expiry_timer = Some(ctx.run_later(delay, |actor, ctx| {
@@ -284,12 +298,18 @@ impl ScheduleActor {
 
     /// A transfer hold ran out: the move either completed (the code points here) or not.
     fn resolve_transfer(&mut self, ctx: &mut Context<Self>, id: BookingId) {
-        let Some(code) = self.day.as_ref().and_then(|d| d.booking(id)).map(|b| b.code.clone())
+        let Some(code) = self
+            .day
+            .as_ref()
+            .and_then(|d| d.booking(id))
+            .map(|b| b.code.clone())
         else {
             return;
         };
         let store = self.store.clone();
-        ctx.spawn(
+        // The mailbox waits for this one read so that no request sees the transfer hold in
+        // between; it happens only when a move was interrupted.
+        ctx.wait(
             async move { store.find_booking(&code).await }
                 .into_actor(self)
                 .map(move |found, actor, ctx| match found {
@@ -312,17 +332,29 @@ impl ScheduleActor {
     fn finish_move(&mut self, ctx: &mut Context<Self>, id: BookingId) {
         let now = self.clock.now();
         let policy = self.policy;
-        if let Some(Ok((_, changes))) = self.day.as_mut().map(|d| d.complete_transfer(id, &policy, now)) {
+        if let Some(Ok((_, changes))) = self
+            .day
+            .as_mut()
+            .map(|d| d.complete_transfer(id, &policy, now))
+        {
             self.enqueue_silent(ctx, changes);
         }
     }
 
     /// Runs a decision against the day after expiring what ran out, so a decision never
     /// counts a hold that is already over.
-    fn decide<T, F>(&mut self, ctx: &mut Context<Self>, decision: F) -> ResponseFuture<Result<T, ScheduleError>>
+    fn decide<T, F>(
+        &mut self,
+        ctx: &mut Context<Self>,
+        decision: F,
+    ) -> ResponseFuture<Result<T, ScheduleError>>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DaySchedule, &Policy, DateTime<Utc>) -> Result<(T, ChangeSet), AllocationError>,
+        F: FnOnce(
+            &mut DaySchedule,
+            &Policy,
+            DateTime<Utc>,
+        ) -> Result<(T, ChangeSet), AllocationError>,
     {
         self.last_activity = Instant::now();
         self.run_expiry(ctx);
@@ -337,7 +369,7 @@ impl ScheduleActor {
                 self.arm_expiry_timer(ctx);
                 self.enqueue(ctx, changes, value)
             }
-            Err(error) => Box::pin(async move { Err(error) }),
+            Err(error) => self.enqueue_outcome(ctx, ChangeSet::default(), Err(error)),
         }
     }
 }
@@ -497,7 +529,9 @@ impl Handler<Confirm> for ScheduleActor {
     type Result = ResponseFuture<Result<Booking, ScheduleError>>;
 
     fn handle(&mut self, msg: Confirm, ctx: &mut Self::Context) -> Self::Result {
-        self.decide(ctx, |day, _, now| day.confirm(msg.id, msg.plate, msg.contact, now))
+        self.decide(ctx, |day, _, now| {
+            day.confirm(msg.id, msg.plate, msg.contact, now)
+        })
     }
 }
 
@@ -543,7 +577,9 @@ impl Handler<CompleteTransfer> for ScheduleActor {
     type Result = ResponseFuture<Result<Booking, ScheduleError>>;
 
     fn handle(&mut self, msg: CompleteTransfer, ctx: &mut Self::Context) -> Self::Result {
-        self.decide(ctx, |day, policy, now| day.complete_transfer(msg.id, policy, now))
+        self.decide(ctx, |day, policy, now| {
+            day.complete_transfer(msg.id, policy, now)
+        })
     }
 }
 
@@ -551,7 +587,9 @@ impl Handler<AbandonTransfer> for ScheduleActor {
     type Result = ResponseFuture<Result<(), ScheduleError>>;
 
     fn handle(&mut self, msg: AbandonTransfer, ctx: &mut Self::Context) -> Self::Result {
-        self.decide(ctx, |day, _, now| Ok(((), day.abandon_transfer(msg.id, now)?)))
+        self.decide(ctx, |day, _, now| {
+            Ok(((), day.abandon_transfer(msg.id, now)?))
+        })
     }
 }
 
@@ -559,7 +597,9 @@ impl Handler<Block> for ScheduleActor {
     type Result = ResponseFuture<Result<Vec<WindowKey>, ScheduleError>>;
 
     fn handle(&mut self, msg: Block, ctx: &mut Self::Context) -> Self::Result {
-        self.decide(ctx, |day, _, now| day.block(&msg.selection, &msg.reason, now))
+        self.decide(ctx, |day, _, now| {
+            day.block(&msg.selection, &msg.reason, now)
+        })
     }
 }
 

@@ -30,8 +30,8 @@ impl BookingCode {
             .filter(|c| !matches!(c, '-' | ' '))
             .map(|c| c.to_ascii_uppercase())
             .collect();
-        let valid = canonical.len() == CODE_LENGTH
-            && canonical.bytes().all(|b| CODE_ALPHABET.contains(&b));
+        let valid =
+            canonical.len() == CODE_LENGTH && canonical.bytes().all(|b| CODE_ALPHABET.contains(&b));
         if valid {
             Ok(Self(canonical))
         } else {
@@ -91,7 +91,14 @@ mod tests {
 
     #[test]
     fn codes_with_ambiguous_or_missing_characters_are_rejected() {
-        for bad in ["ABCD-0000", "ABCD-IIII", "ABC", "ABCD-23456", "", "ÄBCD-2345"] {
+        for bad in [
+            "ABCD-0000",
+            "ABCD-IIII",
+            "ABC",
+            "ABCD-23456",
+            "",
+            "ÄBCD-2345",
+        ] {
             assert!(BookingCode::parse(bad).is_err(), "{bad} must be rejected");
         }
     }

@@ -29,7 +29,10 @@ impl Contact {
             return if well_formed {
                 Ok(Self(format!("{local}@{}", domain.to_ascii_lowercase())))
             } else {
-                Err(InputError::new("contact", "the e-mail address is malformed"))
+                Err(InputError::new(
+                    "contact",
+                    "the e-mail address is malformed",
+                ))
             };
         }
         let digits: String = trimmed
@@ -83,7 +86,14 @@ mod tests {
 
     #[test]
     fn malformed_contacts_are_rejected() {
-        for bad in ["", "nobody", "a@b", "@example.com", "+12", "a b@example.com"] {
+        for bad in [
+            "",
+            "nobody",
+            "a@b",
+            "@example.com",
+            "+12",
+            "a b@example.com",
+        ] {
             assert!(Contact::parse(bad).is_err(), "{bad} must be rejected");
         }
     }

@@ -134,7 +134,10 @@ impl DaySchedule {
         let mut active_plates = HashMap::new();
         for booking in bookings.iter().filter(|b| b.status.is_active()) {
             let window = recounted.get_mut(&booking.window_key()).ok_or_else(|| {
-                format!("booking {} is in a window the day does not have", booking.id)
+                format!(
+                    "booking {} is in a window the day does not have",
+                    booking.id
+                )
             })?;
             occupy(window, booking.status, booking.priority, 1);
             if let Some(plate) = &booking.plate
@@ -261,7 +264,9 @@ impl DaySchedule {
         };
         let mut changes = ChangeSet::default();
         self.take_place(&booking, &mut changes);
-        changes.changes.push(ScheduleChange::InsertBooking(booking.clone()));
+        changes
+            .changes
+            .push(ScheduleChange::InsertBooking(booking.clone()));
         changes.events.push(DomainEvent::for_booking(
             EventType::BookingHeld,
             &booking,
@@ -294,12 +299,12 @@ impl DaySchedule {
         if current.hold_expires_at.is_some_and(|at| at <= now) {
             return Err(AllocationError::HoldExpired);
         }
-        let plate = plate.or_else(|| current.plate.clone()).ok_or_else(|| {
-            InputError::new("plate", "the vehicle's plate is needed to confirm")
-        })?;
-        let contact = contact.or_else(|| current.contact.clone()).ok_or_else(|| {
-            InputError::new("contact", "a contact is needed to confirm")
-        })?;
+        let plate = plate
+            .or_else(|| current.plate.clone())
+            .ok_or_else(|| InputError::new("plate", "the vehicle's plate is needed to confirm"))?;
+        let contact = contact
+            .or_else(|| current.contact.clone())
+            .ok_or_else(|| InputError::new("contact", "a contact is needed to confirm"))?;
         self.check_plate_free(&plate, current.direction, Some(id))?;
         let mut updated = current.clone();
         updated.plate = Some(plate);
@@ -348,7 +353,9 @@ impl DaySchedule {
         let current = self.active_booking(id)?.clone();
         self.check_movable(&current, now)?;
         if target == current.window_key() {
-            return Err(InputError::new("window_start", "the booking is already in that window").into());
+            return Err(
+                InputError::new("window_start", "the booking is already in that window").into(),
+            );
         }
         if target.direction != current.direction || target.category != current.category {
             return Err(InputError::new(
@@ -357,7 +364,10 @@ impl DaySchedule {
             )
             .into());
         }
-        let window = self.windows.get(&target).ok_or(AllocationError::UnknownWindow)?;
+        let window = self
+            .windows
+            .get(&target)
+            .ok_or(AllocationError::UnknownWindow)?;
         policy.check_window_open(window.key.start, now)?;
         if let Some(reason) = &window.blocked {
             return Err(AllocationError::WindowBlocked(reason.clone()));
@@ -406,7 +416,10 @@ impl DaySchedule {
             )
             .into());
         }
-        let window = self.windows.get(&target).ok_or(AllocationError::UnknownWindow)?;
+        let window = self
+            .windows
+            .get(&target)
+            .ok_or(AllocationError::UnknownWindow)?;
         policy.check_window_open(window.key.start, now)?;
         if let Some(reason) = &window.blocked {
             return Err(AllocationError::WindowBlocked(reason.clone()));
@@ -676,7 +689,8 @@ impl DaySchedule {
         if let Some(plate) = &booking.plate
             && self.active_plates.get(&(plate.clone(), booking.direction)) == Some(&booking.id)
         {
-            self.active_plates.remove(&(plate.clone(), booking.direction));
+            self.active_plates
+                .remove(&(plate.clone(), booking.direction));
         }
         changes.changes.push(adjustment(booking, -1));
     }

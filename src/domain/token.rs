@@ -33,10 +33,12 @@ impl ManageToken {
 
 pub fn to_hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 #[cfg(test)]
@@ -50,6 +52,9 @@ mod tests {
         let digest = ManageToken::digest(&token);
         assert!(ManageToken::verify(&token, &digest));
         assert!(!ManageToken::verify("guess", &digest));
-        assert!(!ManageToken::verify(&ManageToken::generate(&mut rng), &digest));
+        assert!(!ManageToken::verify(
+            &ManageToken::generate(&mut rng),
+            &digest
+        ));
     }
 }

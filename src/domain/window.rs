@@ -163,7 +163,10 @@ mod tests {
             .iter()
             .map(|w| {
                 use chrono::Timelike;
-                w.key.start.with_timezone(&chrono_tz::Europe::Tallinn).hour()
+                w.key
+                    .start
+                    .with_timezone(&chrono_tz::Europe::Tallinn)
+                    .hour()
             })
             .collect();
         assert!(!local_hours.contains(&3), "03:00 does not exist that night");
@@ -178,7 +181,11 @@ mod tests {
             .iter()
             .filter(|w| {
                 use chrono::Timelike;
-                w.key.start.with_timezone(&chrono_tz::Europe::Tallinn).hour() == 3
+                w.key
+                    .start
+                    .with_timezone(&chrono_tz::Europe::Tallinn)
+                    .hour()
+                    == 3
             })
             .count();
         assert_eq!(threes, 2);

@@ -71,9 +71,7 @@ pub async fn create(
         }
         let start = parse_instant("window_start", &input.window_start)?;
         let day = local_date(checkpoint.time_zone, start);
-        state
-            .policy()
-            .check_day(day, state.today_at(&checkpoint))?;
+        state.policy().check_day(day, state.today_at(&checkpoint))?;
         let plate = input.plate.as_deref().map(Plate::parse).transpose()?;
         let contact = input.contact.as_deref().map(Contact::parse).transpose()?;
         let priority = input
@@ -154,16 +152,17 @@ pub async fn reschedule(
         let input: RescheduleBooking = parse_json(&body)?;
         let start = parse_instant("window_start", &input.window_start)?;
         let day = local_date(checkpoint.time_zone, start);
-        state
-            .policy()
-            .check_day(day, state.today_at(&checkpoint))?;
+        state.policy().check_day(day, state.today_at(&checkpoint))?;
         let target = WindowKey {
             direction: booking.direction,
             category: booking.category,
             start,
         };
         let moved = move_booking(&state.registry, &booking, day, target).await?;
-        Reply::json(StatusCode::OK, &BookingView::new(&moved, checkpoint.time_zone))
+        Reply::json(
+            StatusCode::OK,
+            &BookingView::new(&moved, checkpoint.time_zone),
+        )
     })
     .await
 }
@@ -209,7 +208,10 @@ pub async fn read(
             ))
             .insert_header((
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"booking-{}.ics\"", booking.code.as_str()),
+                format!(
+                    "attachment; filename=\"booking-{}.ics\"",
+                    booking.code.as_str()
+                ),
             ))
             .body(body));
     }

@@ -47,8 +47,14 @@ impl ApiError {
     fn kind(&self) -> ProblemKind {
         use AllocationError as A;
         let (slug, title, status) = match self {
-            ApiError::BadRequest(_) => ("bad-request", "Malformed request", StatusCode::BAD_REQUEST),
-            ApiError::Invalid(_) => ("invalid-input", "Invalid input", StatusCode::UNPROCESSABLE_ENTITY),
+            ApiError::BadRequest(_) => {
+                ("bad-request", "Malformed request", StatusCode::BAD_REQUEST)
+            }
+            ApiError::Invalid(_) => (
+                "invalid-input",
+                "Invalid input",
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
             ApiError::NotFound(_) => ("not-found", "Not found", StatusCode::NOT_FOUND),
             ApiError::TokenRequired => (
                 "manage-token-required",

@@ -38,6 +38,9 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
     );
     HttpResponse::Ok()
         .content_type(ContentType::html())
-        .insert_header(("content-security-policy", "default-src 'none'; style-src 'self'"))
+        .insert_header((
+            "content-security-policy",
+            "default-src 'none'; style-src 'self'",
+        ))
         .body(page)
 }

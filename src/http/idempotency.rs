@@ -75,10 +75,15 @@ fn client_scope(request: &HttpRequest) -> String {
 }
 
 fn request_digest(request: &HttpRequest, body: &[u8]) -> String {
+    digest_parts(request.method().as_str(), request.path(), body)
+}
+
+/// What identifies "the same request" for a key: method, path and body.
+pub fn digest_parts(method: &str, path: &str, body: &[u8]) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(request.method().as_str().as_bytes());
+    hasher.update(method.as_bytes());
     hasher.update([0]);
-    hasher.update(request.path().as_bytes());
+    hasher.update(path.as_bytes());
     hasher.update([0]);
     hasher.update(body);
     to_hex(&hasher.finalize())
@@ -112,7 +117,12 @@ where
 {
     let key = match read_key(request) {
         Ok(Some(key)) => key,
-        Ok(None) => return work().await.unwrap_or_else(Reply::from).into_response(false),
+        Ok(None) => {
+            return work()
+                .await
+                .unwrap_or_else(Reply::from)
+                .into_response(false);
+        }
         Err(error) => return Reply::from(error).into_response(false),
     };
     let scope = client_scope(request);
@@ -145,7 +155,10 @@ where
                     content_type: reply.content_type.clone(),
                     body: reply.body.clone(),
                 };
-                state.store.idempotency_complete(&scope, &key, &stored).await
+                state
+                    .store
+                    .idempotency_complete(&scope, &key, &stored)
+                    .await
             };
             if let Err(error) = recorded {
                 tracing::warn!(error.cause_chain = ?error, "failed to record idempotent answer");

@@ -66,7 +66,9 @@ pub fn problem_errors<B: 'static>() -> ErrorHandlers<B> {
             .get(header::CONTENT_TYPE)
             .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
         if already_problem || response.status().is_success() {
-            return Ok(ErrorHandlerResponse::Response(response.map_into_left_body()));
+            return Ok(ErrorHandlerResponse::Response(
+                response.map_into_left_body(),
+            ));
         }
         let status = response.status();
         let (slug, detail) = match status {
@@ -75,9 +77,10 @@ pub fn problem_errors<B: 'static>() -> ErrorHandlers<B> {
                 "This path does not take this method; see /api/openapi.json.",
             ),
             StatusCode::PAYLOAD_TOO_LARGE => ("payload-too-large", "The body is too large."),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                ("unsupported-media-type", "Send the body as application/json.")
-            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                "unsupported-media-type",
+                "Send the body as application/json.",
+            ),
             s if s.is_server_error() => ("internal", "The request could not be completed."),
             _ => ("bad-request", "The request could not be understood."),
         };

@@ -149,7 +149,9 @@ pub(crate) fn format_ts(at: DateTime<Utc>) -> String {
 fn parse_ts(raw: &str) -> rusqlite::Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(raw)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into()))
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+        })
 }
 
 fn parse_col<T: FromStr>(row: &Row<'_>, index: usize) -> rusqlite::Result<T>
@@ -162,13 +164,16 @@ where
     })
 }
 
-fn opt_parse<T, E>(raw: Option<String>, parse: impl Fn(&str) -> Result<T, E>) -> rusqlite::Result<Option<T>>
+fn opt_parse<T, E>(
+    raw: Option<String>,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> rusqlite::Result<Option<T>>
 where
     E: std::error::Error + Send + Sync + 'static,
 {
-    raw.map(|r| parse(&r))
-        .transpose()
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into()))
+    raw.map(|r| parse(&r)).transpose().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+    })
 }
 
 const BOOKING_COLUMNS: &str = "b.id, b.code, b.checkpoint_id, b.day, b.direction, b.category, \
@@ -229,9 +234,11 @@ fn window_from_row(row: &Row<'_>) -> rusqlite::Result<SlotWindow> {
 }
 
 fn checkpoint_from_row(row: &Row<'_>) -> rusqlite::Result<Checkpoint> {
-    let json_error =
-        |e: serde_json::Error| rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, e.into());
-    let directions: Vec<Direction> = serde_json::from_str(&row.get::<_, String>(4)?).map_err(json_error)?;
+    let json_error = |e: serde_json::Error| {
+        rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, e.into())
+    };
+    let directions: Vec<Direction> =
+        serde_json::from_str(&row.get::<_, String>(4)?).map_err(json_error)?;
     let capacity: BTreeMap<Category, CategoryCapacity> =
         serde_json::from_str(&row.get::<_, String>(5)?).map_err(json_error)?;
     Ok(Checkpoint {
@@ -347,7 +354,9 @@ fn apply_batch(connection: &mut Connection, batch: &CommitBatch) -> Result<(), S
             }
             ScheduleChange::AbandonTransfer(booking) => {
                 let handed_over: bool = tx
-                    .prepare_cached("SELECT EXISTS (SELECT 1 FROM booking_codes WHERE booking_id = ?1)")?
+                    .prepare_cached(
+                        "SELECT EXISTS (SELECT 1 FROM booking_codes WHERE booking_id = ?1)",
+                    )?
                     .query_row(params![booking.id.to_string()], |r| r.get(0))?;
                 if handed_over {
                     return Err(StoreError::Conflict(format!(
@@ -390,7 +399,9 @@ fn apply_batch(connection: &mut Connection, batch: &CommitBatch) -> Result<(), S
                 confirmed
             ])?;
         if changed != 1 {
-            return Err(StoreError::Conflict(format!("window {key:?} does not exist")));
+            return Err(StoreError::Conflict(format!(
+                "window {key:?} does not exist"
+            )));
         }
     }
     for event in &batch.events {
@@ -631,7 +642,13 @@ impl SlotStore for EmbeddedStore {
             c.execute(
                 "UPDATE idempotency_keys SET status = ?3, content_type = ?4, body = ?5 \
                  WHERE scope = ?1 AND key = ?2",
-                params![scope, key, response.status, response.content_type, response.body],
+                params![
+                    scope,
+                    key,
+                    response.status,
+                    response.content_type,
+                    response.body
+                ],
             )?;
             Ok(())
         })

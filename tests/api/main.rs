@@ -1,1 +1,11 @@
+//! One integration-test binary: the modules below share `helpers`.
 
+mod actors;
+mod bookings;
+mod concurrency;
+mod errors;
+mod helpers;
+mod idempotency;
+mod model;
+mod openapi;
+mod restart;

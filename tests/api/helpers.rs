@@ -1,0 +1,262 @@
+//! Starting the application for a test: a fresh embedded store in a temp folder, a manual
+//! clock, port 0, and typed helpers for the API.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use actix_web::dev::ServerHandle;
+use awc::http::StatusCode;
+use borderslot::actors::ScheduleRegistry;
+use borderslot::clock::ManualClock;
+use borderslot::config::Settings;
+use borderslot::domain::{Category, CategoryCapacity, Checkpoint, CheckpointId, Direction};
+use borderslot::startup::Application;
+use borderslot::store::SlotStore;
+use borderslot::store::embedded::EmbeddedStore;
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+/// Tests run at a fixed moment: 2026-03-20 08:00 in Tallinn. Nine days later Europe moves its
+/// clocks forward.
+pub fn test_start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 20, 6, 0, 0).unwrap()
+}
+
+pub fn tomorrow() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, 21).unwrap()
+}
+
+/// A checkpoint in UTC with one category and hourly windows, for tests that count places.
+pub fn counting_checkpoint(id: &str, capacity: u32, reserved: u32) -> Checkpoint {
+    Checkpoint {
+        id: CheckpointId::parse(id).unwrap(),
+        name: format!("Test {id}"),
+        time_zone: chrono_tz::UTC,
+        directions: vec![Direction::Entry, Direction::Exit],
+        window_minutes: 60,
+        capacity: BTreeMap::from([(Category::Car, CategoryCapacity { capacity, reserved })]),
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: awc::Client,
+    pub clock: Arc<ManualClock>,
+    pub registry: Arc<ScheduleRegistry>,
+    pub store: Arc<dyn SlotStore>,
+    pub dir: TempDir,
+    server: Option<ServerHandle>,
+    stopped: Option<tokio::sync::oneshot::Receiver<()>>,
+}
+
+/// The demo checkpoints plus `extra`.
+pub async fn spawn_app_with(extra: Vec<Checkpoint>, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    spawn_app_in(dir, extra, adjust).await
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Vec::new(), |_| {}).await
+}
+
+/// Starts the application on the data folder `dir` (which may hold data of an earlier run).
+pub async fn spawn_app_in(
+    dir: TempDir,
+    extra: Vec<Checkpoint>,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let mut settings = Settings::for_tests(dir.path().to_path_buf());
+    adjust(&mut settings);
+    let store: Arc<dyn SlotStore> =
+        Arc::new(EmbeddedStore::open(&settings.database_path()).unwrap());
+    for checkpoint in &extra {
+        store.upsert_checkpoint(checkpoint).await.unwrap();
+    }
+    let clock = Arc::new(ManualClock::new(test_start()));
+    let app = Application::build_with(settings, store.clone(), clock.clone())
+        .await
+        .expect("the application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let registry = app.registry().clone();
+    let server = app.server_handle();
+    let (done, stopped) = tokio::sync::oneshot::channel();
+    actix_web::rt::spawn(async move {
+        let _ = app.run_until_stopped().await;
+        let _ = done.send(());
+    });
+    TestApp {
+        address,
+        client: awc::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .finish(),
+        clock,
+        registry,
+        store,
+        dir,
+        server,
+        stopped: Some(stopped),
+    }
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: awc::http::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl TestApp {
+    /// Stops the server and the actors the way a signal would, and returns the data folder.
+    pub async fn stop(mut self) -> TempDir {
+        if let Some(server) = self.server.take() {
+            server.stop(true).await;
+        }
+        if let Some(stopped) = self.stopped.take() {
+            let _ = stopped.await;
+        }
+        self.dir
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Response {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.client.request(method, self.url(path));
+        for (name, value) in headers {
+            request = request.insert_header((*name, *value));
+        }
+        let mut response = match body {
+            Some(body) => request
+                .insert_header(("content-type", "application/json"))
+                .send_body(body.to_vec())
+                .await
+                .expect("the server answers"),
+            None => request.send().await.expect("the server answers"),
+        };
+        let bytes = response.body().limit(16 * 1024 * 1024).await.unwrap();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        Response {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.send("GET", path, &[], None).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value, headers: &[(&str, &str)]) -> Response {
+        self.send("POST", path, headers, Some(body.to_string().as_bytes()))
+            .await
+    }
+
+    pub async fn post_booking(&self, body: &Value) -> Response {
+        self.post_json("/api/v1/bookings", body, &[]).await
+    }
+
+    /// Holds (or with `confirm` books) a car place in `window_start` at `checkpoint`.
+    pub async fn book(
+        &self,
+        checkpoint: &str,
+        window_start: &str,
+        plate: &str,
+        confirm: bool,
+    ) -> Response {
+        self.post_booking(&json!({
+            "checkpoint": checkpoint,
+            "direction": "entry",
+            "category": "car",
+            "window_start": window_start,
+            "plate": plate,
+            "contact": "driver@example.com",
+            "confirm": confirm,
+        }))
+        .await
+    }
+
+    pub async fn managed(
+        &self,
+        method: &str,
+        booking: &Value,
+        suffix: &str,
+        body: Option<&Value>,
+    ) -> Response {
+        let code = booking["code"].as_str().unwrap();
+        let token = booking["manage_token"].as_str().unwrap();
+        let body = body.map(|b| b.to_string());
+        self.send(
+            method,
+            &format!("/api/v1/bookings/{code}{suffix}"),
+            &[("x-manage-token", token)],
+            body.as_deref().map(str::as_bytes),
+        )
+        .await
+    }
+
+    pub async fn availability(&self, checkpoint: &str, date: NaiveDate) -> Vec<Value> {
+        let response = self
+            .get(&format!(
+                "/api/v1/checkpoints/{checkpoint}/availability?date={date}&direction=entry&category=car"
+            ))
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+        response.body["windows"].as_array().unwrap().clone()
+    }
+
+    /// Free public places of the window starting at `start`.
+    pub async fn available(&self, checkpoint: &str, date: NaiveDate, start: &str) -> u64 {
+        let start: DateTime<Utc> = start.parse().unwrap();
+        self.availability(checkpoint, date)
+            .await
+            .iter()
+            .find(|w| {
+                w["start"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<DateTime<Utc>>()
+                    .unwrap()
+                    == start
+            })
+            .map(|w| w["available"].as_u64().unwrap())
+            .expect("the window exists")
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+}
+
+/// `HH:00` UTC on `date` as RFC 3339.
+pub fn at(date: NaiveDate, hour: u32) -> String {
+    format!("{date}T{hour:02}:00:00Z")
+}
+
+pub fn assert_problem(response: &Response, status: u16, problem: &str) {
+    assert_eq!(
+        response.status.as_u16(),
+        status,
+        "expected {status} {problem}, got {}",
+        response.text
+    );
+    assert_eq!(
+        response.headers.get("content-type").unwrap(),
+        "application/problem+json"
+    );
+    assert_eq!(
+        response.body["type"],
+        format!("/problems/{problem}"),
+        "{}",
+        response.text
+    );
+}

@@ -1,0 +1,129 @@
+//! Durability across a real process restart: a booking answered 2xx survives `kill -9`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+struct Server {
+    child: Child,
+    address: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(data_dir: &std::path::Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_borderslot"))
+        .arg("serve")
+        .env("LISTEN_ADDR", "127.0.0.1:0")
+        .env("DATA_DIR", data_dir)
+        .env("HTTP_WORKERS", "1")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let address = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .to_owned();
+    Server { child, address }
+}
+
+async fn call(
+    client: &awc::Client,
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = client.request(
+        awc::http::Method::from_bytes(method.as_bytes()).unwrap(),
+        url,
+    );
+    if let Some(token) = token {
+        request = request.insert_header(("x-manage-token", token));
+    }
+    let mut response = match body {
+        Some(body) => request.send_json(&body).await.unwrap(),
+        None => request.send().await.unwrap(),
+    };
+    let body = response
+        .json::<Value>()
+        .limit(8 * 1024 * 1024)
+        .await
+        .unwrap_or(Value::Null);
+    (response.status().as_u16(), body)
+}
+
+#[actix_web::test]
+async fn a_confirmed_booking_and_the_counts_survive_a_killed_process() {
+    // Arrange
+    let dir = tempfile::tempdir().unwrap();
+    let client = awc::Client::default();
+    let day = (chrono::Utc::now() + chrono::Duration::days(2)).date_naive();
+    let window = format!("{day}T10:00:00Z");
+    let availability = |address: &str| {
+        format!(
+            "{address}/api/v1/checkpoints/medyka/availability?date={day}&direction=exit&category=truck"
+        )
+    };
+    let free_at = |body: &Value| {
+        body["windows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["start"] == window)
+            .unwrap()["available"]
+            .as_u64()
+            .unwrap()
+    };
+
+    let first = start_server(dir.path());
+    let (_, before) = call(&client, "GET", &availability(&first.address), None, None).await;
+    let (status, booked) = call(&client, "POST", &format!("{}/api/v1/bookings", first.address), None, Some(json!({
+        "checkpoint": "medyka", "direction": "exit", "category": "truck", "window_start": window,
+        "plate": "LV 1234", "contact": "+48 600 100 200", "confirm": true,
+    }))).await;
+    assert_eq!(status, 201, "{booked}");
+
+    // Act: no graceful shutdown.
+    drop(first);
+    let second = start_server(dir.path());
+
+    // Assert
+    let code = booked["code"].as_str().unwrap();
+    let token = booked["manage_token"].as_str();
+    let (status, read) = call(
+        &client,
+        "GET",
+        &format!("{}/api/v1/bookings/{code}", second.address),
+        token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(read["status"], "confirmed");
+    assert_eq!(read["plate"], "LV1234");
+    let (_, after) = call(&client, "GET", &availability(&second.address), None, None).await;
+    assert_eq!(free_at(&after), free_at(&before) - 1);
+    let output = Command::new(env!("CARGO_BIN_EXE_borderslot"))
+        .args(["audit"])
+        .env("DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
