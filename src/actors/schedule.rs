@@ -394,8 +394,8 @@ impl Actor for ScheduleActor {
     }
 
     fn stopping(&mut self, ctx: &mut Self::Context) -> Running {
-        // Leave the registry first so no new request reaches a stopping actor.
-        self.departure.leave();
+        // The actor stays in the registry until it has stopped, so that a second actor for the
+        // same day never loads while this one still has writes in flight.
         if self.writing || !self.pending.is_empty() {
             // Answer what was decided before going: the last write stops the actor.
             self.stop_requested = true;

@@ -169,8 +169,9 @@ impl Booking {
         }
     }
 
+    /// A place taken for a move that has not completed yet.
     pub fn is_transfer_hold(&self) -> bool {
-        self.moved_from.is_some() && self.status == BookingStatus::Held
+        self.status_after_move.is_some() && self.status == BookingStatus::Held
     }
 }
 

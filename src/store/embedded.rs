@@ -533,7 +533,7 @@ impl SlotStore for EmbeddedStore {
                 .prepare_cached(
                     "SELECT b.id FROM bookings b JOIN booking_codes c ON c.booking_id = b.id \
                      WHERE b.checkpoint_id = ?1 AND b.day = ?2 AND b.status = 'held' \
-                     AND b.moved_from IS NOT NULL",
+                     AND b.status_after_move IS NOT NULL",
                 )?
                 .query_map(params![checkpoint.as_str(), day_text], |r| {
                     let raw: String = r.get(0)?;

@@ -338,3 +338,27 @@ async fn a_graceful_restart_keeps_bookings_holds_and_counts() {
     let late = app.managed("POST", &held.body, "/confirm", None).await;
     assert_problem(&late, 410, "hold-expired");
 }
+
+#[actix_web::test]
+async fn a_hold_moved_to_another_day_can_still_be_confirmed() {
+    let app = spawn_app().await;
+    let day = tomorrow();
+    let next_day = day.succ_opt().unwrap();
+    let held = app.book("narva", &at(day, 8), "HMOVE1", false).await;
+
+    let moved = app
+        .managed(
+            "POST",
+            &held.body,
+            "/reschedule",
+            Some(&json!({ "window_start": at(next_day, 8) })),
+        )
+        .await;
+    let confirmed = app.managed("POST", &held.body, "/confirm", None).await;
+
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    assert_eq!(moved.body["status"], "held");
+    assert_eq!(confirmed.status, 200, "{}", confirmed.text);
+    assert_eq!(confirmed.body["status"], "confirmed");
+    assert_eq!(confirmed.body["day"], next_day.to_string());
+}
