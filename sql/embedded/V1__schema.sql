@@ -51,6 +51,8 @@ CREATE TABLE bookings (
     moved_from          TEXT REFERENCES bookings (id),
     status_after_move   TEXT,
     moved_to            TEXT,
+    -- Set when a booking's code is handed to this transfer hold: the move has happened.
+    code_received       INTEGER NOT NULL DEFAULT 0,
     FOREIGN KEY (checkpoint_id, direction, category, window_start)
         REFERENCES windows (checkpoint_id, direction, category, start_at)
 ) STRICT;

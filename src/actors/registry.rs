@@ -53,6 +53,9 @@ impl Default for ActorSettings {
 
 type DayKey = (CheckpointId, NaiveDate);
 
+/// How often one request is offered to a day's actor before it is refused as unavailable.
+const ASK_ATTEMPTS_MAX: usize = 4;
+
 struct LiveActor {
     generation: u64,
     addr: Addr<ScheduleActor>,
@@ -149,17 +152,18 @@ impl ScheduleRegistry {
         R: Send + 'static,
         ScheduleActor: Handler<M>,
     {
-        // A message refused as `Closed` never reached a handler (its actor stopped between
-        // lookup and delivery), so sending it once more to a fresh actor is safe.
-        for _ in 0..2 {
+        // Sending again is safe in two cases: a message refused as `Closed` never reached a
+        // handler (its actor stopped between lookup and delivery), and a `Retry` answer means
+        // nothing was stored and the actor has reloaded the day before its next message.
+        for _ in 0..ASK_ATTEMPTS_MAX {
             let addr = self.actor(checkpoint, day)?;
             match addr
                 .send(message.clone())
                 .timeout(self.settings.request_timeout)
                 .await
             {
+                Ok(Err(ScheduleError::Retry)) | Err(MailboxError::Closed) => continue,
                 Ok(result) => return result,
-                Err(MailboxError::Closed) => continue,
                 Err(MailboxError::Timeout) => return Err(ScheduleError::Unavailable),
             }
         }

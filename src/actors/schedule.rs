@@ -26,7 +26,7 @@ use crate::domain::{
     AllocationError, Booking, BookingId, ChangeSet, Checkpoint, DaySchedule, HoldRequest, Policy,
     SlotWindow, WindowKey, WindowSelection,
 };
-use crate::store::{CommitBatch, SlotStore};
+use crate::store::{CommitBatch, SlotStore, StoreError};
 
 use super::registry::{ActorSettings, Departure};
 
@@ -38,6 +38,11 @@ pub enum ScheduleError {
     /// The write failed and the decision was undone; nothing changed.
     #[error("the change could not be stored; nothing was changed")]
     NotDurable,
+    /// The decision was made on a view of the day that the store refused as out of date
+    /// (another writer got there first), or it was queued behind such a decision; nothing was
+    /// stored, and the request can be decided again on the reloaded day.
+    #[error("the decision rested on an outdated view of the day")]
+    Retry,
     /// The schedule could not be reached in time (overloaded, loading failed, or stopping).
     #[error("the schedule is not available right now")]
     Unavailable,
@@ -244,12 +249,20 @@ impl ScheduleActor {
                                 error.cause_chain = ?error,
                                 "batch write failed; reloading the day from the store"
                             );
+                            // A conflict is refused before anything is stored, so those
+                            // requests can be decided again; any other failure leaves the
+                            // outcome unknown to us and is reported as such.
+                            let written = match error {
+                                StoreError::Conflict(_) => ScheduleError::Retry,
+                                _ => ScheduleError::NotDurable,
+                            };
                             for reply in replies {
-                                reply(Err(ScheduleError::NotDurable));
+                                reply(Err(written.clone()));
                             }
+                            // These never reached the store.
                             for entry in actor.pending.drain(..) {
                                 if let Some(reply) = entry.reply {
-                                    reply(Err(ScheduleError::NotDurable));
+                                    reply(Err(ScheduleError::Retry));
                                 }
                             }
                             actor.day = None;

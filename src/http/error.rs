@@ -199,7 +199,9 @@ impl From<ScheduleError> for ApiError {
     fn from(value: ScheduleError) -> Self {
         match value {
             ScheduleError::Allocation(error) => error.into(),
-            ScheduleError::NotDurable | ScheduleError::Unavailable => ApiError::Unavailable,
+            ScheduleError::NotDurable | ScheduleError::Retry | ScheduleError::Unavailable => {
+                ApiError::Unavailable
+            }
         }
     }
 }

@@ -353,26 +353,39 @@ fn apply_batch(connection: &mut Connection, batch: &CommitBatch) -> Result<(), S
                 ])?;
             }
             ScheduleChange::AbandonTransfer(booking) => {
-                let handed_over: bool = tx
+                let changed = tx
                     .prepare_cached(
-                        "SELECT EXISTS (SELECT 1 FROM booking_codes WHERE booking_id = ?1)",
+                        "UPDATE bookings SET status = ?3, version = ?4, updated_at = ?5, \
+                         hold_expires_at = NULL WHERE id = ?1 AND version = ?2 \
+                         AND code_received = 0",
                     )?
-                    .query_row(params![booking.id.to_string()], |r| r.get(0))?;
-                if handed_over {
+                    .execute(params![
+                        booking.id.to_string(),
+                        booking.version - 1,
+                        booking.status.as_str(),
+                        booking.version,
+                        format_ts(booking.updated_at),
+                    ])?;
+                if changed != 1 {
                     return Err(StoreError::Conflict(format!(
-                        "booking {} already received its code",
+                        "transfer hold {} already received its code",
                         booking.id
                     )));
                 }
-                update_booking(&tx, booking)?;
             }
             ScheduleChange::PointCode { code, booking } => {
-                let changed = tx
+                let received = tx
                     .prepare_cached(
-                        "UPDATE booking_codes SET booking_id = ?2 WHERE code = ?1 AND EXISTS \
-                         (SELECT 1 FROM bookings WHERE id = ?2 AND status = 'held')",
+                        "UPDATE bookings SET code_received = 1 WHERE id = ?1 AND status = 'held' \
+                         AND status_after_move IS NOT NULL",
                     )?
-                    .execute(params![code.as_str(), booking.to_string()])?;
+                    .execute(params![booking.to_string()])?;
+                let changed = if received == 1 {
+                    tx.prepare_cached("UPDATE booking_codes SET booking_id = ?2 WHERE code = ?1")?
+                        .execute(params![code.as_str(), booking.to_string()])?
+                } else {
+                    0
+                };
                 if changed != 1 {
                     return Err(StoreError::Conflict(format!(
                         "code {code} cannot move to booking {booking}"
@@ -531,9 +544,8 @@ impl SlotStore for EmbeddedStore {
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let completed_moves = tx
                 .prepare_cached(
-                    "SELECT b.id FROM bookings b JOIN booking_codes c ON c.booking_id = b.id \
-                     WHERE b.checkpoint_id = ?1 AND b.day = ?2 AND b.status = 'held' \
-                     AND b.status_after_move IS NOT NULL",
+                    "SELECT b.id FROM bookings b WHERE b.checkpoint_id = ?1 AND b.day = ?2 \
+                     AND b.status = 'held' AND b.code_received = 1",
                 )?
                 .query_map(params![checkpoint.as_str(), day_text], |r| {
                     let raw: String = r.get(0)?;
