@@ -7,6 +7,8 @@
 //! guarded by `held + confirmed <= capacity` in the schema itself.
 
 pub mod embedded;
+pub mod migrations;
+pub mod postgres;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};

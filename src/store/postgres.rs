@@ -1,0 +1,859 @@
+//! The production store: PostgreSQL through a deadpool pool of tokio-postgres connections.
+//!
+//! # Several replicas, one database
+//! Any number of processes may run schedule actors for the same day. Correctness does not
+//! depend on which one a request reaches, because every write is conditional and the database
+//! has the last word:
+//! - window counts change by deltas under `CHECK (held + confirmed <= capacity)`, and a delta
+//!   that takes a place also requires the window not to be blocked;
+//! - the partial unique index allows one active booking per plate, checkpoint, direction, day;
+//! - a booking update applies only to the version the actor decided from;
+//! - a code is handed to a transfer hold only while it is held, and a transfer hold is dropped
+//!   only while it has not received a code (both checks read the same row, so concurrent
+//!   transactions serialise on its lock).
+//!
+//! A refused write rolls the whole batch back and is reported as `StoreError::Conflict`; the
+//! actor reloads the day and decides those requests again, so a replica with a stale view
+//! answers correctly instead of double-booking. Batches are written with array parameters
+//! (`unnest`), a fixed number of statements per batch whatever its size.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{NoTls, Row};
+use uuid::Uuid;
+
+use super::{
+    AuditReport, CommitBatch, DayRecord, IdempotencyStart, OutboxEntry, SlotStore, StoreError,
+    StoredResponse,
+};
+use crate::domain::{
+    Booking, BookingCode, BookingId, BookingStatus, Checkpoint, CheckpointId, Contact,
+    DomainEvent, Plate, ScheduleChange, SlotWindow, WindowKey,
+};
+
+/// Connection settings; every one is explicit rather than a library default.
+#[derive(Debug, Clone)]
+pub struct PostgresSettings {
+    pub url: String,
+    pub pool_size_max: usize,
+    /// How long a request waits for a free connection.
+    pub pool_wait_timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Server-side limit per statement.
+    pub statement_timeout: Duration,
+    /// Attempts to reach the server at start-up, one second apart.
+    pub connect_attempts: u32,
+}
+
+impl PostgresSettings {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            pool_size_max: 16,
+            pool_wait_timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(5),
+            connect_attempts: 10,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl PostgresStore {
+    /// Builds the pool and waits (with retries) until the server answers.
+    pub async fn connect(settings: &PostgresSettings) -> anyhow::Result<Self> {
+        let mut config = tokio_postgres::Config::from_str(&settings.url)
+            .context("DATABASE_URL is not a valid PostgreSQL URL")?;
+        config
+            .connect_timeout(settings.connect_timeout)
+            .application_name("borderslot")
+            .options(format!(
+                "-c statement_timeout={}",
+                settings.statement_timeout.as_millis()
+            ));
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(settings.pool_size_max.max(1))
+            .wait_timeout(Some(settings.pool_wait_timeout))
+            .create_timeout(Some(settings.connect_timeout))
+            .recycle_timeout(Some(settings.connect_timeout))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .context("Failed to build the connection pool")?;
+        let store = Self { pool };
+        let mut attempt = 1;
+        loop {
+            match store.ping().await {
+                Ok(()) => return Ok(store),
+                Err(error) if attempt < settings.connect_attempts => {
+                    tracing::warn!(attempt, error.cause_chain = ?error, "database not reachable yet");
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(error) => return Err(anyhow::Error::new(error).context("Failed to reach the database")),
+            }
+        }
+    }
+
+    /// Applies pending migrations (all, or up to `target`).
+    pub async fn migrate(&self, target: Option<i32>) -> anyhow::Result<Vec<i32>> {
+        let mut client = self.pool.get().await.context("Failed to get a connection")?;
+        super::migrations::migrate(&mut client, target).await
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| StoreError::Unavailable(anyhow::Error::new(e).context("no database connection")))
+    }
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(error: tokio_postgres::Error) -> Self {
+        let Some(code) = error.code().cloned() else {
+            // No SQLSTATE: the connection failed or was closed.
+            return StoreError::Unavailable(error.into());
+        };
+        if code.code().starts_with("23")
+            || code == SqlState::T_R_SERIALIZATION_FAILURE
+            || code == SqlState::T_R_DEADLOCK_DETECTED
+        {
+            StoreError::Conflict(error.to_string())
+        } else if code == SqlState::QUERY_CANCELED
+            || code == SqlState::TOO_MANY_CONNECTIONS
+            || code == SqlState::ADMIN_SHUTDOWN
+            || code == SqlState::CANNOT_CONNECT_NOW
+        {
+            StoreError::Unavailable(error.into())
+        } else {
+            StoreError::Other(error.into())
+        }
+    }
+}
+
+fn decode<T: FromStr>(raw: &str, what: &str) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    raw.parse()
+        .map_err(|e: T::Err| StoreError::Other(anyhow::anyhow!("stored {what} {raw:?} is unreadable: {e}")))
+}
+
+const BOOKING_COLUMNS: &str = "b.id, b.code, b.checkpoint_id, b.day, b.direction, b.category, \
+     b.window_start, b.window_end, b.plate, b.contact, b.priority, b.status, b.version, \
+     b.manage_token_digest, b.created_at, b.updated_at, b.hold_expires_at, b.moved_from, \
+     b.status_after_move, b.moved_to";
+
+fn booking_from_row(row: &Row) -> Result<Booking, StoreError> {
+    let text = |i: usize| -> String { row.get(i) };
+    let optional = |i: usize| -> Option<String> { row.get(i) };
+    Ok(Booking {
+        id: BookingId(row.get(0)),
+        code: BookingCode::parse(&text(1)).map_err(|e| StoreError::Other(e.into()))?,
+        checkpoint: CheckpointId::parse(&text(2)).map_err(|e| StoreError::Other(e.into()))?,
+        day: row.get(3),
+        direction: decode(&text(4), "direction")?,
+        category: decode(&text(5), "category")?,
+        window_start: row.get(6),
+        window_end: row.get(7),
+        plate: optional(8)
+            .map(|p| Plate::parse(&p))
+            .transpose()
+            .map_err(|e| StoreError::Other(e.into()))?,
+        contact: optional(9)
+            .map(|c| Contact::parse(&c))
+            .transpose()
+            .map_err(|e| StoreError::Other(e.into()))?,
+        priority: decode(&text(10), "priority")?,
+        status: decode(&text(11), "status")?,
+        version: row.get(12),
+        manage_token_digest: text(13),
+        created_at: row.get(14),
+        updated_at: row.get(15),
+        hold_expires_at: row.get(16),
+        moved_from: row.get::<_, Option<Uuid>>(17).map(BookingId),
+        status_after_move: optional(18)
+            .map(|s| decode::<BookingStatus>(&s, "status"))
+            .transpose()?,
+        moved_to: row.get::<_, Option<Uuid>>(19).map(BookingId),
+    })
+}
+
+fn window_from_row(row: &Row) -> Result<SlotWindow, StoreError> {
+    Ok(SlotWindow {
+        key: WindowKey {
+            direction: decode(&row.get::<_, String>(0), "direction")?,
+            category: decode(&row.get::<_, String>(1), "category")?,
+            start: row.get(2),
+        },
+        end: row.get(3),
+        capacity: u32::try_from(row.get::<_, i32>(4)).unwrap_or(0),
+        reserved: u32::try_from(row.get::<_, i32>(5)).unwrap_or(0),
+        held: u32::try_from(row.get::<_, i32>(6)).unwrap_or(0),
+        confirmed: u32::try_from(row.get::<_, i32>(7)).unwrap_or(0),
+        priority_taken: 0,
+        blocked: row.get(8),
+    })
+}
+
+/// The last state of each booking a batch touches, with the version the batch started from.
+struct BookingWrite<'a> {
+    booking: &'a Booking,
+    inserted: bool,
+    expected_version: i64,
+    /// Refused if the booking (a transfer hold) already received its code.
+    guarded: bool,
+}
+
+/// Folds a batch's booking changes into one write per booking: an insert followed by updates
+/// becomes one insert of the final state, consecutive updates become one versioned update.
+fn fold_booking_writes(changes: &[ScheduleChange]) -> Vec<BookingWrite<'_>> {
+    let mut order: Vec<BookingId> = Vec::new();
+    let mut writes: HashMap<BookingId, BookingWrite<'_>> = HashMap::new();
+    for change in changes {
+        let (booking, inserted, guarded) = match change {
+            ScheduleChange::InsertBooking(b) => (b, true, false),
+            ScheduleChange::UpdateBooking(b) => (b, false, false),
+            ScheduleChange::AbandonTransfer(b) => (b, false, true),
+            _ => continue,
+        };
+        match writes.get_mut(&booking.id) {
+            Some(write) => {
+                write.booking = booking;
+                write.guarded |= guarded && !write.inserted;
+            }
+            None => {
+                order.push(booking.id);
+                writes.insert(
+                    booking.id,
+                    BookingWrite {
+                        booking,
+                        inserted,
+                        expected_version: booking.version - 1,
+                        guarded,
+                    },
+                );
+            }
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|id| writes.remove(&id))
+        .collect()
+}
+
+fn str_opt<T: ToString>(value: Option<&T>) -> Option<String> {
+    value.map(ToString::to_string)
+}
+
+async fn apply_updates(
+    tx: &deadpool_postgres::Transaction<'_>,
+    writes: &[&BookingWrite<'_>],
+) -> Result<(), StoreError> {
+    if writes.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = writes.iter().map(|w| w.booking.id.0).collect();
+    let expected: Vec<i64> = writes.iter().map(|w| w.expected_version).collect();
+    let guarded: Vec<bool> = writes.iter().map(|w| w.guarded).collect();
+    let starts: Vec<DateTime<Utc>> = writes.iter().map(|w| w.booking.window_start).collect();
+    let ends: Vec<DateTime<Utc>> = writes.iter().map(|w| w.booking.window_end).collect();
+    let plates: Vec<Option<String>> = writes.iter().map(|w| str_opt(w.booking.plate.as_ref())).collect();
+    let contacts: Vec<Option<String>> = writes
+        .iter()
+        .map(|w| w.booking.contact.as_ref().map(|c| c.as_str().to_owned()))
+        .collect();
+    let statuses: Vec<&str> = writes.iter().map(|w| w.booking.status.as_str()).collect();
+    let versions: Vec<i64> = writes.iter().map(|w| w.booking.version).collect();
+    let updated: Vec<DateTime<Utc>> = writes.iter().map(|w| w.booking.updated_at).collect();
+    let expiries: Vec<Option<DateTime<Utc>>> = writes.iter().map(|w| w.booking.hold_expires_at).collect();
+    let after_move: Vec<Option<&str>> = writes
+        .iter()
+        .map(|w| w.booking.status_after_move.map(BookingStatus::as_str))
+        .collect();
+    let moved_to: Vec<Option<Uuid>> = writes.iter().map(|w| w.booking.moved_to.map(|id| id.0)).collect();
+    let statement = tx
+        .prepare_cached(
+            "UPDATE bookings b SET window_start = u.window_start, window_end = u.window_end, \
+             plate = u.plate, contact = u.contact, status = u.status, version = u.version, \
+             updated_at = u.updated_at, hold_expires_at = u.hold_expires_at, \
+             status_after_move = u.status_after_move, moved_to = u.moved_to \
+             FROM unnest($1::uuid[], $2::int8[], $3::bool[], $4::timestamptz[], $5::timestamptz[], \
+                         $6::text[], $7::text[], $8::text[], $9::int8[], $10::timestamptz[], \
+                         $11::timestamptz[], $12::text[], $13::uuid[]) \
+               AS u(id, expected_version, guarded, window_start, window_end, plate, contact, \
+                    status, version, updated_at, hold_expires_at, status_after_move, moved_to) \
+             WHERE b.id = u.id AND b.version = u.expected_version \
+               AND (NOT u.guarded OR NOT b.code_received)",
+        )
+        .await?;
+    let changed = tx
+        .execute(
+            &statement,
+            &[
+                &ids, &expected, &guarded, &starts, &ends, &plates, &contacts, &statuses,
+                &versions, &updated, &expiries, &after_move, &moved_to,
+            ],
+        )
+        .await?;
+    if changed as usize != writes.len() {
+        return Err(StoreError::Conflict(format!(
+            "{} of {} bookings were not at the expected version",
+            writes.len() - changed as usize,
+            writes.len()
+        )));
+    }
+    Ok(())
+}
+
+async fn apply_inserts(
+    tx: &deadpool_postgres::Transaction<'_>,
+    writes: &[&BookingWrite<'_>],
+) -> Result<(), StoreError> {
+    if writes.is_empty() {
+        return Ok(());
+    }
+    let bookings: Vec<&Booking> = writes.iter().map(|w| w.booking).collect();
+    let ids: Vec<Uuid> = bookings.iter().map(|b| b.id.0).collect();
+    let codes: Vec<&str> = bookings.iter().map(|b| b.code.as_str()).collect();
+    let checkpoints: Vec<&str> = bookings.iter().map(|b| b.checkpoint.as_str()).collect();
+    let days: Vec<NaiveDate> = bookings.iter().map(|b| b.day).collect();
+    let directions: Vec<&str> = bookings.iter().map(|b| b.direction.as_str()).collect();
+    let categories: Vec<&str> = bookings.iter().map(|b| b.category.as_str()).collect();
+    let starts: Vec<DateTime<Utc>> = bookings.iter().map(|b| b.window_start).collect();
+    let ends: Vec<DateTime<Utc>> = bookings.iter().map(|b| b.window_end).collect();
+    let plates: Vec<Option<String>> = bookings.iter().map(|b| str_opt(b.plate.as_ref())).collect();
+    let contacts: Vec<Option<String>> = bookings
+        .iter()
+        .map(|b| b.contact.as_ref().map(|c| c.as_str().to_owned()))
+        .collect();
+    let priorities: Vec<&str> = bookings.iter().map(|b| b.priority.as_str()).collect();
+    let statuses: Vec<&str> = bookings.iter().map(|b| b.status.as_str()).collect();
+    let versions: Vec<i64> = bookings.iter().map(|b| b.version).collect();
+    let digests: Vec<&str> = bookings.iter().map(|b| b.manage_token_digest.as_str()).collect();
+    let created: Vec<DateTime<Utc>> = bookings.iter().map(|b| b.created_at).collect();
+    let updated: Vec<DateTime<Utc>> = bookings.iter().map(|b| b.updated_at).collect();
+    let expiries: Vec<Option<DateTime<Utc>>> = bookings.iter().map(|b| b.hold_expires_at).collect();
+    let moved_from: Vec<Option<Uuid>> = bookings.iter().map(|b| b.moved_from.map(|id| id.0)).collect();
+    let after_move: Vec<Option<&str>> = bookings
+        .iter()
+        .map(|b| b.status_after_move.map(BookingStatus::as_str))
+        .collect();
+    let moved_to: Vec<Option<Uuid>> = bookings.iter().map(|b| b.moved_to.map(|id| id.0)).collect();
+    let statement = tx
+        .prepare_cached(
+            "INSERT INTO bookings (id, code, checkpoint_id, day, direction, category, window_start, \
+             window_end, plate, contact, priority, status, version, manage_token_digest, created_at, \
+             updated_at, hold_expires_at, moved_from, status_after_move, moved_to) \
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[], $5::text[], \
+                 $6::text[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::text[], \
+                 $11::text[], $12::text[], $13::int8[], $14::text[], $15::timestamptz[], \
+                 $16::timestamptz[], $17::timestamptz[], $18::uuid[], $19::text[], $20::uuid[])",
+        )
+        .await?;
+    tx.execute(
+        &statement,
+        &[
+            &ids, &codes, &checkpoints, &days, &directions, &categories, &starts, &ends, &plates,
+            &contacts, &priorities, &statuses, &versions, &digests, &created, &updated, &expiries,
+            &moved_from, &after_move, &moved_to,
+        ],
+    )
+    .await?;
+    // Transfer holds share their source's code; only new bookings register one.
+    let (code_ids, new_codes): (Vec<Uuid>, Vec<&str>) = bookings
+        .iter()
+        .filter(|b| b.moved_from.is_none())
+        .map(|b| (b.id.0, b.code.as_str()))
+        .unzip();
+    if !new_codes.is_empty() {
+        let statement = tx
+            .prepare_cached(
+                "INSERT INTO booking_codes (code, booking_id) SELECT * FROM unnest($1::text[], $2::uuid[])",
+            )
+            .await?;
+        tx.execute(&statement, &[&new_codes, &code_ids]).await?;
+    }
+    Ok(())
+}
+
+async fn apply_window_deltas(
+    tx: &deadpool_postgres::Transaction<'_>,
+    batch: &CommitBatch,
+) -> Result<(), StoreError> {
+    let mut deltas: std::collections::BTreeMap<WindowKey, (i32, i32)> = Default::default();
+    for change in &batch.changes {
+        if let ScheduleChange::AdjustWindow {
+            key,
+            held_delta,
+            confirmed_delta,
+        } = change
+        {
+            let entry = deltas.entry(*key).or_default();
+            entry.0 += held_delta;
+            entry.1 += confirmed_delta;
+        }
+    }
+    deltas.retain(|_, delta| *delta != (0, 0));
+    if deltas.is_empty() {
+        return Ok(());
+    }
+    let directions: Vec<&str> = deltas.keys().map(|k| k.direction.as_str()).collect();
+    let categories: Vec<&str> = deltas.keys().map(|k| k.category.as_str()).collect();
+    let starts: Vec<DateTime<Utc>> = deltas.keys().map(|k| k.start).collect();
+    let held: Vec<i32> = deltas.values().map(|d| d.0).collect();
+    let confirmed: Vec<i32> = deltas.values().map(|d| d.1).collect();
+    let statement = tx
+        .prepare_cached(
+            "UPDATE windows w SET held = w.held + u.held, confirmed = w.confirmed + u.confirmed \
+             FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::int4[], $6::int4[]) \
+               AS u(direction, category, start_at, held, confirmed) \
+             WHERE w.checkpoint_id = $1 AND w.direction = u.direction \
+               AND w.category = u.category AND w.start_at = u.start_at \
+               AND (u.held + u.confirmed <= 0 OR w.blocked_reason IS NULL)",
+        )
+        .await?;
+    let changed = tx
+        .execute(
+            &statement,
+            &[&batch.checkpoint.as_str(), &directions, &categories, &starts, &held, &confirmed],
+        )
+        .await?;
+    if changed as usize != deltas.len() {
+        return Err(StoreError::Conflict(
+            "a window is missing or was blocked meanwhile".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+async fn apply_batch(
+    tx: &deadpool_postgres::Transaction<'_>,
+    batch: &CommitBatch,
+) -> Result<(), StoreError> {
+    let writes = fold_booking_writes(&batch.changes);
+    // Bookings that give up their place are written first, so that a plate they free can be
+    // taken by another booking of the same batch without tripping the unique index.
+    let (inserts, updates): (Vec<&BookingWrite<'_>>, Vec<&BookingWrite<'_>>) =
+        writes.iter().partition(|w| w.inserted);
+    let (releasing, others): (Vec<&BookingWrite<'_>>, Vec<&BookingWrite<'_>>) =
+        updates.into_iter().partition(|w| !w.booking.status.is_active());
+    apply_updates(tx, &releasing).await?;
+    apply_updates(tx, &others).await?;
+    apply_inserts(tx, &inserts).await?;
+    for change in &batch.changes {
+        match change {
+            ScheduleChange::SetBlocked { key, reason } => {
+                let statement = tx
+                    .prepare_cached(
+                        "UPDATE windows SET blocked_reason = $5 WHERE checkpoint_id = $1 \
+                         AND direction = $2 AND category = $3 AND start_at = $4",
+                    )
+                    .await?;
+                tx.execute(
+                    &statement,
+                    &[
+                        &batch.checkpoint.as_str(),
+                        &key.direction.as_str(),
+                        &key.category.as_str(),
+                        &key.start,
+                        reason,
+                    ],
+                )
+                .await?;
+            }
+            ScheduleChange::PointCode { code, booking } => {
+                let statement = tx
+                    .prepare_cached(
+                        "UPDATE bookings SET code_received = true WHERE id = $1 \
+                         AND status = 'held' AND status_after_move IS NOT NULL",
+                    )
+                    .await?;
+                let received = tx.execute(&statement, &[&booking.0]).await?;
+                let statement = tx
+                    .prepare_cached("UPDATE booking_codes SET booking_id = $2 WHERE code = $1")
+                    .await?;
+                let changed = if received == 1 {
+                    tx.execute(&statement, &[&code.as_str(), &booking.0]).await?
+                } else {
+                    0
+                };
+                if changed != 1 {
+                    return Err(StoreError::Conflict(format!(
+                        "code {code} cannot move to booking {booking}"
+                    )));
+                }
+            }
+            _ => {}
+        }
+    }
+    apply_window_deltas(tx, batch).await?;
+    if !batch.events.is_empty() {
+        let ids: Vec<Uuid> = batch.events.iter().map(|e| e.id).collect();
+        let types: Vec<&str> = batch.events.iter().map(|e| e.event_type.as_str()).collect();
+        let checkpoints: Vec<&str> = batch.events.iter().map(|e| e.checkpoint.as_str()).collect();
+        let days: Vec<NaiveDate> = batch.events.iter().map(|e| e.day).collect();
+        let occurred: Vec<DateTime<Utc>> = batch.events.iter().map(|e| e.occurred_at).collect();
+        let bodies: Vec<serde_json::Value> = batch
+            .events
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<Result<_, _>>()
+            .context("Failed to encode an event")?;
+        let statement = tx
+            .prepare_cached(
+                "INSERT INTO outbox (event_id, event_type, checkpoint_id, day, occurred_at, body) \
+                 SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[], \
+                                      $5::timestamptz[], $6::jsonb[])",
+            )
+            .await?;
+        tx.execute(&statement, &[&ids, &types, &checkpoints, &days, &occurred, &bodies])
+            .await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl SlotStore for PostgresStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.client().await?.simple_query("SELECT 1").await?;
+        Ok(())
+    }
+
+    async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT id, name, time_zone, window_minutes, directions, capacity \
+                 FROM checkpoints ORDER BY id",
+                &[],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let window_minutes: i32 = row.get(3);
+                Ok(Checkpoint {
+                    id: CheckpointId::parse(row.get(0)).map_err(|e| StoreError::Other(e.into()))?,
+                    name: row.get(1),
+                    time_zone: decode(row.get::<_, &str>(2), "time zone")?,
+                    window_minutes: u32::try_from(window_minutes).unwrap_or(60),
+                    directions: serde_json::from_value(row.get(4)).context("stored directions")?,
+                    capacity: serde_json::from_value(row.get(5)).context("stored capacity")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn upsert_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let directions = serde_json::to_value(&checkpoint.directions).context("directions")?;
+        let capacity = serde_json::to_value(&checkpoint.capacity).context("capacity")?;
+        let window_minutes = i32::try_from(checkpoint.window_minutes).unwrap_or(i32::MAX);
+        client
+            .execute(
+                "INSERT INTO checkpoints (id, name, time_zone, window_minutes, directions, capacity) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
+                 time_zone = excluded.time_zone, window_minutes = excluded.window_minutes, \
+                 directions = excluded.directions, capacity = excluded.capacity",
+                &[
+                    &checkpoint.id.as_str(),
+                    &checkpoint.name,
+                    &checkpoint.time_zone.name(),
+                    &window_minutes,
+                    &directions,
+                    &capacity,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn ensure_windows(
+        &self,
+        checkpoint: &CheckpointId,
+        day: NaiveDate,
+        windows: &[SlotWindow],
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let directions: Vec<&str> = windows.iter().map(|w| w.key.direction.as_str()).collect();
+        let categories: Vec<&str> = windows.iter().map(|w| w.key.category.as_str()).collect();
+        let starts: Vec<DateTime<Utc>> = windows.iter().map(|w| w.key.start).collect();
+        let ends: Vec<DateTime<Utc>> = windows.iter().map(|w| w.end).collect();
+        let capacities: Vec<i32> = windows.iter().map(|w| w.capacity as i32).collect();
+        let reserved: Vec<i32> = windows.iter().map(|w| w.reserved as i32).collect();
+        client
+            .execute(
+                "INSERT INTO windows (checkpoint_id, day, direction, category, start_at, end_at, \
+                 capacity, reserved) \
+                 SELECT $1, $2, u.* FROM unnest($3::text[], $4::text[], $5::timestamptz[], \
+                     $6::timestamptz[], $7::int4[], $8::int4[]) AS u \
+                 WHERE NOT EXISTS (SELECT 1 FROM windows WHERE checkpoint_id = $1 AND day = $2) \
+                 ON CONFLICT DO NOTHING",
+                &[
+                    &checkpoint.as_str(),
+                    &day,
+                    &directions,
+                    &categories,
+                    &starts,
+                    &ends,
+                    &capacities,
+                    &reserved,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn load_day(
+        &self,
+        checkpoint: &CheckpointId,
+        day: NaiveDate,
+    ) -> Result<DayRecord, StoreError> {
+        let mut client = self.client().await?;
+        // One snapshot for windows and bookings, so their counts agree.
+        let tx = client
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let windows = tx
+            .query(
+                "SELECT direction, category, start_at, end_at, capacity, reserved, held, confirmed, \
+                 blocked_reason FROM windows WHERE checkpoint_id = $1 AND day = $2",
+                &[&checkpoint.as_str(), &day],
+            )
+            .await?
+            .iter()
+            .map(window_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let bookings = tx
+            .query(
+                &format!(
+                    "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.checkpoint_id = $1 AND b.day = $2"
+                ),
+                &[&checkpoint.as_str(), &day],
+            )
+            .await?
+            .iter()
+            .map(booking_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let completed_moves = tx
+            .query(
+                "SELECT id FROM bookings WHERE checkpoint_id = $1 AND day = $2 \
+                 AND status = 'held' AND code_received",
+                &[&checkpoint.as_str(), &day],
+            )
+            .await?
+            .iter()
+            .map(|row| BookingId(row.get(0)))
+            .collect();
+        tx.commit().await?;
+        Ok(DayRecord {
+            windows,
+            bookings,
+            completed_moves,
+        })
+    }
+
+    async fn commit(&self, batch: &CommitBatch) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        apply_batch(&tx, batch).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn find_booking(&self, code: &BookingCode) -> Result<Option<Booking>, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(&format!(
+                "SELECT {BOOKING_COLUMNS} FROM booking_codes c JOIN bookings b ON b.id = c.booking_id \
+                 WHERE c.code = $1"
+            ))
+            .await?;
+        client
+            .query_opt(&statement, &[&code.as_str()])
+            .await?
+            .as_ref()
+            .map(booking_from_row)
+            .transpose()
+    }
+
+    async fn idempotency_begin(
+        &self,
+        scope: &str,
+        key: &str,
+        request_digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<IdempotencyStart, StoreError> {
+        let client = self.client().await?;
+        let inserted = client
+            .execute(
+                "INSERT INTO idempotency_keys (scope, key, request_digest, created_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                &[&scope, &key, &request_digest, &now],
+            )
+            .await?;
+        if inserted == 1 {
+            return Ok(IdempotencyStart::Started);
+        }
+        let row = client
+            .query_one(
+                "SELECT request_digest, created_at, status, content_type, body \
+                 FROM idempotency_keys WHERE scope = $1 AND key = $2",
+                &[&scope, &key],
+            )
+            .await?;
+        let stored_digest: String = row.get(0);
+        let created_at: DateTime<Utc> = row.get(1);
+        let status: Option<i16> = row.get(2);
+        if stored_digest != request_digest {
+            return Ok(IdempotencyStart::Mismatch);
+        }
+        if let Some(status) = status {
+            return Ok(IdempotencyStart::Completed(StoredResponse {
+                status: u16::try_from(status).unwrap_or(500),
+                content_type: row.get::<_, Option<String>>(3).unwrap_or_default(),
+                body: row.get::<_, Option<Vec<u8>>>(4).unwrap_or_default(),
+            }));
+        }
+        // A request that took the key and died never completes it; after a while the key is
+        // taken over, atomically, by exactly one retry.
+        let taken_over = client
+            .execute(
+                "UPDATE idempotency_keys SET created_at = $3 WHERE scope = $1 AND key = $2 \
+                 AND status IS NULL AND created_at = $4 AND $3 - created_at > interval '120 seconds'",
+                &[&scope, &key, &now, &created_at],
+            )
+            .await?;
+        Ok(if taken_over == 1 {
+            IdempotencyStart::Started
+        } else {
+            IdempotencyStart::InFlight
+        })
+    }
+
+    async fn idempotency_complete(
+        &self,
+        scope: &str,
+        key: &str,
+        response: &StoredResponse,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let status = i16::try_from(response.status).unwrap_or(500);
+        client
+            .execute(
+                "UPDATE idempotency_keys SET status = $3, content_type = $4, body = $5 \
+                 WHERE scope = $1 AND key = $2",
+                &[&scope, &key, &status, &response.content_type, &response.body],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn idempotency_abandon(&self, scope: &str, key: &str) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status IS NULL",
+                &[&scope, &key],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn idempotency_prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        Ok(client
+            .execute("DELETE FROM idempotency_keys WHERE created_at < $1", &[&before])
+            .await?)
+    }
+
+    async fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        let client = self.client().await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = client
+            .query(
+                "SELECT seq, body FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1",
+                &[&limit],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let seq: i64 = row.get(0);
+                let event: DomainEvent = serde_json::from_value(row.get(1))
+                    .with_context(|| format!("outbox row {seq} holds an unreadable event"))?;
+                Ok(OutboxEntry { seq, event })
+            })
+            .collect()
+    }
+
+    async fn outbox_mark_published(
+        &self,
+        seqs: &[i64],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "UPDATE outbox SET published_at = $2 WHERE seq = ANY($1) AND published_at IS NULL",
+                &[&seqs, &at],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn audit(&self) -> Result<AuditReport, StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "SELECT \
+                   (SELECT count(*) FROM windows), \
+                   (SELECT count(*) FROM bookings WHERE status IN ('held', 'confirmed', 'arrived')), \
+                   (SELECT count(*) FROM windows WHERE held + confirmed > capacity), \
+                   (SELECT count(*) FROM windows w LEFT JOIN ( \
+                       SELECT checkpoint_id, direction, category, window_start, \
+                              count(*) FILTER (WHERE status = 'held') AS held, \
+                              count(*) FILTER (WHERE status IN ('confirmed', 'arrived')) AS confirmed \
+                       FROM bookings GROUP BY 1, 2, 3, 4) b \
+                     ON b.checkpoint_id = w.checkpoint_id AND b.direction = w.direction \
+                       AND b.category = w.category AND b.window_start = w.start_at \
+                     WHERE w.held <> coalesce(b.held, 0) OR w.confirmed <> coalesce(b.confirmed, 0)), \
+                   (SELECT count(*) FROM (SELECT 1 FROM bookings \
+                       WHERE status IN ('held', 'confirmed', 'arrived') AND plate IS NOT NULL \
+                       GROUP BY checkpoint_id, direction, day, plate HAVING count(*) > 1) twice), \
+                   (SELECT count(*) FROM booking_codes c LEFT JOIN bookings b ON b.id = c.booking_id \
+                     WHERE b.id IS NULL)",
+                &[],
+            )
+            .await?;
+        let count = |i: usize| row.get::<_, i64>(i) as u64;
+        Ok(AuditReport {
+            windows: count(0),
+            active_bookings: count(1),
+            windows_over_capacity: count(2),
+            windows_miscounted: count(3),
+            plates_booked_twice: count(4),
+            codes_without_booking: count(5),
+        })
+    }
+}
