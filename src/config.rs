@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 
 use crate::actors::ActorSettings;
 use crate::domain::Policy;
+use crate::store::postgres::PostgresSettings;
 
 /// Which parts of the system a process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -34,6 +35,10 @@ impl Role {
 pub struct Settings {
     pub listen_addr: String,
     pub data_dir: PathBuf,
+    /// PostgreSQL instead of the embedded store, when set.
+    pub database: Option<PostgresSettings>,
+    /// Apply pending PostgreSQL migrations at start-up.
+    pub migrate_on_start: bool,
     pub role: Role,
     pub policy: Policy,
     pub actors: ActorSettings,
@@ -51,6 +56,8 @@ impl Settings {
         Self {
             listen_addr: "127.0.0.1:0".to_owned(),
             data_dir,
+            database: None,
+            migrate_on_start: false,
             role: Role::All,
             policy: Policy::default(),
             actors: ActorSettings::default(),
@@ -75,6 +82,22 @@ pub struct ServeArgs {
     /// Folder of the embedded store's database file.
     #[arg(long, env = "DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+    /// PostgreSQL URL; when set, PostgreSQL is the store instead of the embedded file. Never
+    /// logged.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Connections to PostgreSQL at most.
+    #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 16)]
+    pub database_pool_size: usize,
+    /// Server-side time limit of one statement.
+    #[arg(long, env = "DATABASE_STATEMENT_TIMEOUT_MS", default_value_t = 5000)]
+    pub database_statement_timeout_ms: u64,
+    /// Attempts to reach PostgreSQL at start-up, one second apart.
+    #[arg(long, env = "DATABASE_CONNECT_ATTEMPTS", default_value_t = 10)]
+    pub database_connect_attempts: u32,
+    /// Apply pending PostgreSQL migrations before serving.
+    #[arg(long, env = "MIGRATE_ON_START", default_value_t = false, action = clap::ArgAction::Set)]
+    pub migrate: bool,
     /// Which parts to run.
     #[arg(long, env = "ROLE", value_enum, default_value_t = Role::All)]
     pub role: Role,
@@ -111,9 +134,17 @@ impl ServeArgs {
     pub fn into_settings(self) -> Settings {
         let minutes = |m: u32| chrono::Duration::minutes(i64::from(m));
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let database = self.database_url.map(|url| PostgresSettings {
+            pool_size_max: self.database_pool_size.max(1),
+            statement_timeout: Duration::from_millis(self.database_statement_timeout_ms.max(1)),
+            connect_attempts: self.database_connect_attempts.max(1),
+            ..PostgresSettings::new(url)
+        });
         Settings {
             listen_addr: self.listen_addr,
             data_dir: self.data_dir,
+            database,
+            migrate_on_start: self.migrate,
             role: self.role,
             policy: Policy {
                 hold_ttl: chrono::Duration::seconds(i64::from(self.hold_ttl_seconds.max(1))),

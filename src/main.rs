@@ -4,9 +4,8 @@ use clap::{Parser, Subcommand};
 
 use borderslot::clock::{Clock, SystemClock};
 use borderslot::config::ServeArgs;
-use borderslot::startup::Application;
-use borderslot::store::SlotStore;
-use borderslot::store::embedded::EmbeddedStore;
+use borderslot::startup::{Application, open_store};
+use borderslot::store::postgres::PostgresStore;
 use borderslot::{seed, telemetry};
 
 /// Arrival-window reservations for road border checkpoints.
@@ -30,6 +29,8 @@ enum Command {
     GenerateSchedule(ServeArgs),
     /// Check every stored invariant; exits non-zero on any violation.
     Audit(ServeArgs),
+    /// Apply pending PostgreSQL migrations (needs DATABASE_URL).
+    Migrate(ServeArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -60,26 +61,32 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Seed(args) => {
             let settings = args.into_settings();
-            let store = EmbeddedStore::open(&settings.database_path())?;
-            let seeded = seed::seed_demo_if_empty(&store).await?;
-            let days =
-                seed::generate_schedule(&store, SystemClock.now(), settings.policy.horizon_days)
-                    .await?;
+            let store = open_store(&settings).await?;
+            let seeded = seed::seed_demo_if_empty(store.as_ref()).await?;
+            let days = seed::generate_schedule(
+                store.as_ref(),
+                SystemClock.now(),
+                settings.policy.horizon_days,
+            )
+            .await?;
             println!("demo checkpoints seeded: {seeded}; schedule days checked: {days}");
             Ok(())
         }
         Command::GenerateSchedule(args) => {
             let settings = args.into_settings();
-            let store = EmbeddedStore::open(&settings.database_path())?;
-            let days =
-                seed::generate_schedule(&store, SystemClock.now(), settings.policy.horizon_days)
-                    .await?;
+            let store = open_store(&settings).await?;
+            let days = seed::generate_schedule(
+                store.as_ref(),
+                SystemClock.now(),
+                settings.policy.horizon_days,
+            )
+            .await?;
             println!("schedule days checked: {days}");
             Ok(())
         }
         Command::Audit(args) => {
             let settings = args.into_settings();
-            let store = EmbeddedStore::open(&settings.database_path())?;
+            let store = open_store(&settings).await?;
             let report = store.audit().await?;
             println!("{report:#?}");
             anyhow::ensure!(
@@ -87,6 +94,16 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 "{} invariant violations",
                 report.violations()
             );
+            Ok(())
+        }
+        Command::Migrate(args) => {
+            let settings = args.into_settings();
+            let database = settings
+                .database
+                .ok_or_else(|| anyhow::anyhow!("migrate needs DATABASE_URL"))?;
+            let store = PostgresStore::connect(&database).await?;
+            let applied = store.migrate(None).await?;
+            println!("migrations applied: {applied:?}");
             Ok(())
         }
     }

@@ -17,9 +17,29 @@ use crate::jobs::{JobRunner, prune_idempotency};
 use crate::seed;
 use crate::store::SlotStore;
 use crate::store::embedded::EmbeddedStore;
+use crate::store::postgres::PostgresStore;
 
 /// Largest request body accepted; bookings are a few hundred bytes.
 const BODY_BYTES_MAX: usize = 64 * 1024;
+
+/// The store the settings ask for: PostgreSQL when a database is configured (migrated first
+/// if asked), the embedded file otherwise.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn SlotStore>> {
+    match &settings.database {
+        Some(database) => {
+            let store = PostgresStore::connect(database).await?;
+            if settings.migrate_on_start {
+                let applied = store.migrate(None).await?;
+                tracing::info!(?applied, "database migrations applied");
+            }
+            Ok(Arc::new(store))
+        }
+        None => Ok(Arc::new(
+            EmbeddedStore::open(&settings.database_path())
+                .context("Failed to open the embedded store")?,
+        )),
+    }
+}
 
 pub struct Application {
     port: u16,
@@ -39,10 +59,7 @@ impl Application {
         settings: Settings,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
-        let store: Arc<dyn SlotStore> = Arc::new(
-            EmbeddedStore::open(&settings.database_path())
-                .context("Failed to open the embedded store")?,
-        );
+        let store = open_store(&settings).await?;
         Self::build_with(settings, store, clock).await
     }
 

@@ -34,8 +34,8 @@ use super::{
     StoredResponse,
 };
 use crate::domain::{
-    Booking, BookingCode, BookingId, BookingStatus, Checkpoint, CheckpointId, Contact,
-    DomainEvent, Plate, ScheduleChange, SlotWindow, WindowKey,
+    Booking, BookingCode, BookingId, BookingStatus, Checkpoint, CheckpointId, Contact, DomainEvent,
+    Plate, ScheduleChange, SlotWindow, WindowKey,
 };
 
 /// Connection settings; every one is explicit rather than a library default.
@@ -107,22 +107,27 @@ impl PostgresStore {
                     attempt += 1;
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
-                Err(error) => return Err(anyhow::Error::new(error).context("Failed to reach the database")),
+                Err(error) => {
+                    return Err(anyhow::Error::new(error).context("Failed to reach the database"));
+                }
             }
         }
     }
 
     /// Applies pending migrations (all, or up to `target`).
     pub async fn migrate(&self, target: Option<i32>) -> anyhow::Result<Vec<i32>> {
-        let mut client = self.pool.get().await.context("Failed to get a connection")?;
+        let mut client = self
+            .pool
+            .get()
+            .await
+            .context("Failed to get a connection")?;
         super::migrations::migrate(&mut client, target).await
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
-        self.pool
-            .get()
-            .await
-            .map_err(|e| StoreError::Unavailable(anyhow::Error::new(e).context("no database connection")))
+        self.pool.get().await.map_err(|e| {
+            StoreError::Unavailable(anyhow::Error::new(e).context("no database connection"))
+        })
     }
 }
 
@@ -153,8 +158,9 @@ fn decode<T: FromStr>(raw: &str, what: &str) -> Result<T, StoreError>
 where
     T::Err: std::fmt::Display,
 {
-    raw.parse()
-        .map_err(|e: T::Err| StoreError::Other(anyhow::anyhow!("stored {what} {raw:?} is unreadable: {e}")))
+    raw.parse().map_err(|e: T::Err| {
+        StoreError::Other(anyhow::anyhow!("stored {what} {raw:?} is unreadable: {e}"))
+    })
 }
 
 const BOOKING_COLUMNS: &str = "b.id, b.code, b.checkpoint_id, b.day, b.direction, b.category, \
@@ -276,7 +282,10 @@ async fn apply_updates(
     let guarded: Vec<bool> = writes.iter().map(|w| w.guarded).collect();
     let starts: Vec<DateTime<Utc>> = writes.iter().map(|w| w.booking.window_start).collect();
     let ends: Vec<DateTime<Utc>> = writes.iter().map(|w| w.booking.window_end).collect();
-    let plates: Vec<Option<String>> = writes.iter().map(|w| str_opt(w.booking.plate.as_ref())).collect();
+    let plates: Vec<Option<String>> = writes
+        .iter()
+        .map(|w| str_opt(w.booking.plate.as_ref()))
+        .collect();
     let contacts: Vec<Option<String>> = writes
         .iter()
         .map(|w| w.booking.contact.as_ref().map(|c| c.as_str().to_owned()))
@@ -284,12 +293,16 @@ async fn apply_updates(
     let statuses: Vec<&str> = writes.iter().map(|w| w.booking.status.as_str()).collect();
     let versions: Vec<i64> = writes.iter().map(|w| w.booking.version).collect();
     let updated: Vec<DateTime<Utc>> = writes.iter().map(|w| w.booking.updated_at).collect();
-    let expiries: Vec<Option<DateTime<Utc>>> = writes.iter().map(|w| w.booking.hold_expires_at).collect();
+    let expiries: Vec<Option<DateTime<Utc>>> =
+        writes.iter().map(|w| w.booking.hold_expires_at).collect();
     let after_move: Vec<Option<&str>> = writes
         .iter()
         .map(|w| w.booking.status_after_move.map(BookingStatus::as_str))
         .collect();
-    let moved_to: Vec<Option<Uuid>> = writes.iter().map(|w| w.booking.moved_to.map(|id| id.0)).collect();
+    let moved_to: Vec<Option<Uuid>> = writes
+        .iter()
+        .map(|w| w.booking.moved_to.map(|id| id.0))
+        .collect();
     let statement = tx
         .prepare_cached(
             "UPDATE bookings b SET window_start = u.window_start, window_end = u.window_end, \
@@ -309,8 +322,19 @@ async fn apply_updates(
         .execute(
             &statement,
             &[
-                &ids, &expected, &guarded, &starts, &ends, &plates, &contacts, &statuses,
-                &versions, &updated, &expiries, &after_move, &moved_to,
+                &ids,
+                &expected,
+                &guarded,
+                &starts,
+                &ends,
+                &plates,
+                &contacts,
+                &statuses,
+                &versions,
+                &updated,
+                &expiries,
+                &after_move,
+                &moved_to,
             ],
         )
         .await?;
@@ -348,11 +372,17 @@ async fn apply_inserts(
     let priorities: Vec<&str> = bookings.iter().map(|b| b.priority.as_str()).collect();
     let statuses: Vec<&str> = bookings.iter().map(|b| b.status.as_str()).collect();
     let versions: Vec<i64> = bookings.iter().map(|b| b.version).collect();
-    let digests: Vec<&str> = bookings.iter().map(|b| b.manage_token_digest.as_str()).collect();
+    let digests: Vec<&str> = bookings
+        .iter()
+        .map(|b| b.manage_token_digest.as_str())
+        .collect();
     let created: Vec<DateTime<Utc>> = bookings.iter().map(|b| b.created_at).collect();
     let updated: Vec<DateTime<Utc>> = bookings.iter().map(|b| b.updated_at).collect();
     let expiries: Vec<Option<DateTime<Utc>>> = bookings.iter().map(|b| b.hold_expires_at).collect();
-    let moved_from: Vec<Option<Uuid>> = bookings.iter().map(|b| b.moved_from.map(|id| id.0)).collect();
+    let moved_from: Vec<Option<Uuid>> = bookings
+        .iter()
+        .map(|b| b.moved_from.map(|id| id.0))
+        .collect();
     let after_move: Vec<Option<&str>> = bookings
         .iter()
         .map(|b| b.status_after_move.map(BookingStatus::as_str))
@@ -372,9 +402,26 @@ async fn apply_inserts(
     tx.execute(
         &statement,
         &[
-            &ids, &codes, &checkpoints, &days, &directions, &categories, &starts, &ends, &plates,
-            &contacts, &priorities, &statuses, &versions, &digests, &created, &updated, &expiries,
-            &moved_from, &after_move, &moved_to,
+            &ids,
+            &codes,
+            &checkpoints,
+            &days,
+            &directions,
+            &categories,
+            &starts,
+            &ends,
+            &plates,
+            &contacts,
+            &priorities,
+            &statuses,
+            &versions,
+            &digests,
+            &created,
+            &updated,
+            &expiries,
+            &moved_from,
+            &after_move,
+            &moved_to,
         ],
     )
     .await?;
@@ -434,7 +481,14 @@ async fn apply_window_deltas(
     let changed = tx
         .execute(
             &statement,
-            &[&batch.checkpoint.as_str(), &directions, &categories, &starts, &held, &confirmed],
+            &[
+                &batch.checkpoint.as_str(),
+                &directions,
+                &categories,
+                &starts,
+                &held,
+                &confirmed,
+            ],
         )
         .await?;
     if changed as usize != deltas.len() {
@@ -454,8 +508,9 @@ async fn apply_batch(
     // taken by another booking of the same batch without tripping the unique index.
     let (inserts, updates): (Vec<&BookingWrite<'_>>, Vec<&BookingWrite<'_>>) =
         writes.iter().partition(|w| w.inserted);
-    let (releasing, others): (Vec<&BookingWrite<'_>>, Vec<&BookingWrite<'_>>) =
-        updates.into_iter().partition(|w| !w.booking.status.is_active());
+    let (releasing, others): (Vec<&BookingWrite<'_>>, Vec<&BookingWrite<'_>>) = updates
+        .into_iter()
+        .partition(|w| !w.booking.status.is_active());
     apply_updates(tx, &releasing).await?;
     apply_updates(tx, &others).await?;
     apply_inserts(tx, &inserts).await?;
@@ -492,7 +547,8 @@ async fn apply_batch(
                     .prepare_cached("UPDATE booking_codes SET booking_id = $2 WHERE code = $1")
                     .await?;
                 let changed = if received == 1 {
-                    tx.execute(&statement, &[&code.as_str(), &booking.0]).await?
+                    tx.execute(&statement, &[&code.as_str(), &booking.0])
+                        .await?
                 } else {
                     0
                 };
@@ -525,8 +581,11 @@ async fn apply_batch(
                                       $5::timestamptz[], $6::jsonb[])",
             )
             .await?;
-        tx.execute(&statement, &[&ids, &types, &checkpoints, &days, &occurred, &bodies])
-            .await?;
+        tx.execute(
+            &statement,
+            &[&ids, &types, &checkpoints, &days, &occurred, &bodies],
+        )
+        .await?;
     }
     Ok(())
 }
@@ -764,7 +823,13 @@ impl SlotStore for PostgresStore {
             .execute(
                 "UPDATE idempotency_keys SET status = $3, content_type = $4, body = $5 \
                  WHERE scope = $1 AND key = $2",
-                &[&scope, &key, &status, &response.content_type, &response.body],
+                &[
+                    &scope,
+                    &key,
+                    &status,
+                    &response.content_type,
+                    &response.body,
+                ],
             )
             .await?;
         Ok(())
@@ -784,7 +849,10 @@ impl SlotStore for PostgresStore {
     async fn idempotency_prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         let client = self.client().await?;
         Ok(client
-            .execute("DELETE FROM idempotency_keys WHERE created_at < $1", &[&before])
+            .execute(
+                "DELETE FROM idempotency_keys WHERE created_at < $1",
+                &[&before],
+            )
             .await?)
     }
 

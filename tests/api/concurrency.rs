@@ -140,7 +140,10 @@ async fn racing_moves_and_cancels_never_overfill_a_window() {
     // Six places wait in the two target windows; a cancel after a move can free one more.
     let moved = statuses.iter().filter(|s| **s == 200).count();
     let cancels = bookings.len().div_ceil(3);
-    assert!((6..=6 + cancels).contains(&moved), "{moved} moves succeeded");
+    assert!(
+        (6..=6 + cancels).contains(&moved),
+        "{moved} moves succeeded"
+    );
     let audit = app.store.audit().await.unwrap();
     assert_eq!(audit.violations(), 0, "{audit:?}");
     for booking in &bookings {
