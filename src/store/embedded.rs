@@ -401,7 +401,8 @@ fn apply_batch(connection: &mut Connection, batch: &CommitBatch) -> Result<(), S
         let changed = tx
             .prepare_cached(
                 "UPDATE windows SET held = held + ?5, confirmed = confirmed + ?6 \
-                 WHERE checkpoint_id = ?1 AND direction = ?2 AND category = ?3 AND start_at = ?4",
+                 WHERE checkpoint_id = ?1 AND direction = ?2 AND category = ?3 AND start_at = ?4 \
+                 AND (?5 + ?6 <= 0 OR blocked_reason IS NULL)",
             )?
             .execute(params![
                 checkpoint,

@@ -1,12 +1,15 @@
 use chrono::Duration;
 use serde_json::json;
 
-use crate::helpers::{assert_problem, at, spawn_app, tomorrow};
+use crate::helpers::{Backend, assert_problem, at, spawn_app, spawn_app_on, tomorrow};
 
-#[actix_web::test]
-async fn a_driver_holds_confirms_reschedules_and_cancels() {
+crate::on_both_backends!(a_driver_holds_confirms_reschedules_and_cancels);
+
+async fn a_driver_holds_confirms_reschedules_and_cancels(backend: Backend) {
     // Arrange
-    let app = spawn_app().await;
+    let Some(app) = spawn_app_on(backend, Vec::new(), |_| {}).await else {
+        return;
+    };
     let day = tomorrow();
     let before = app.available("narva", day, &at(day, 8)).await;
 
@@ -312,9 +315,12 @@ async fn every_state_change_leaves_an_event_in_the_outbox() {
     );
 }
 
-#[actix_web::test]
-async fn a_graceful_restart_keeps_bookings_holds_and_counts() {
-    let app = spawn_app().await;
+crate::on_both_backends!(a_graceful_restart_keeps_bookings_holds_and_counts);
+
+async fn a_graceful_restart_keeps_bookings_holds_and_counts(backend: Backend) {
+    let Some(app) = spawn_app_on(backend, Vec::new(), |_| {}).await else {
+        return;
+    };
     let day = tomorrow();
     let before = app.available("narva", day, &at(day, 8)).await;
     let confirmed = app.book("narva", &at(day, 8), "KEEP01", true).await;

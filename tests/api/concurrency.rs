@@ -7,23 +7,27 @@ use std::rc::Rc;
 use futures_util::future::join_all;
 use serde_json::json;
 
-use crate::helpers::{at, counting_checkpoint, spawn_app_with, tomorrow};
+use crate::helpers::{Backend, at, counting_checkpoint, spawn_app_on, tomorrow};
 
 const CLIENTS: usize = 64;
 const ATTEMPTS: usize = 10_000;
 const WINDOWS: usize = 5;
 const CAPACITY: u64 = 100;
 
-#[actix_web::test]
-async fn racing_clients_get_exactly_the_capacity_and_nothing_more() {
+crate::on_both_backends!(racing_clients_get_exactly_the_capacity_and_nothing_more);
+
+async fn racing_clients_get_exactly_the_capacity_and_nothing_more(backend: Backend) {
     // Arrange
-    let app = Rc::new(
-        spawn_app_with(
-            vec![counting_checkpoint("rush", CAPACITY as u32, 0)],
-            |_| {},
-        )
-        .await,
-    );
+    let Some(app) = spawn_app_on(
+        backend,
+        vec![counting_checkpoint("rush", CAPACITY as u32, 0)],
+        |_| {},
+    )
+    .await
+    else {
+        return;
+    };
+    let app = Rc::new(app);
     let day = tomorrow();
     let starts: Vec<String> = (0..WINDOWS).map(|i| at(day, 8 + i as u32)).collect();
 
@@ -91,9 +95,14 @@ async fn racing_clients_get_exactly_the_capacity_and_nothing_more() {
     assert_eq!(audit.active_bookings, created.len() as u64);
 }
 
-#[actix_web::test]
-async fn racing_moves_and_cancels_never_overfill_a_window() {
-    let app = Rc::new(spawn_app_with(vec![counting_checkpoint("swap", 3, 0)], |_| {}).await);
+crate::on_both_backends!(racing_moves_and_cancels_never_overfill_a_window);
+
+async fn racing_moves_and_cancels_never_overfill_a_window(backend: Backend) {
+    let Some(app) = spawn_app_on(backend, vec![counting_checkpoint("swap", 3, 0)], |_| {}).await
+    else {
+        return;
+    };
+    let app = Rc::new(app);
     let day = tomorrow();
     let next_day = day.succ_opt().unwrap();
     let mut bookings = Vec::new();

@@ -13,6 +13,7 @@ use borderslot::domain::{Category, CategoryCapacity, Checkpoint, CheckpointId, D
 use borderslot::startup::Application;
 use borderslot::store::SlotStore;
 use borderslot::store::embedded::EmbeddedStore;
+use borderslot::store::postgres::{PostgresSettings, PostgresStore};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -39,37 +40,115 @@ pub fn counting_checkpoint(id: &str, capacity: u32, reserved: u32) -> Checkpoint
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Embedded,
+    Postgres,
+}
+
+/// Where a test's data lives, so that a restarted application finds it again.
+pub enum Origin {
+    Embedded(TempDir),
+    Postgres(String),
+}
+
+/// A fresh, migrated, empty store of the given kind: a temp folder, or a database of its own
+/// in the cluster the test script started. Outside CI a missing cluster skips the test (`None`);
+/// under `CI=true` it fails.
+pub async fn fresh_origin(backend: Backend) -> Option<Origin> {
+    match backend {
+        Backend::Embedded => Some(Origin::Embedded(tempfile::tempdir().unwrap())),
+        Backend::Postgres => {
+            let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+                assert!(
+                    std::env::var("CI").map_or(true, |ci| ci != "true"),
+                    "TEST_DATABASE_URL must be set under CI: run scripts/test"
+                );
+                eprintln!("skipped: TEST_DATABASE_URL is not set (scripts/test starts a cluster)");
+                return None;
+            };
+            let (client, connection) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls)
+                .await
+                .expect("the test cluster answers");
+            actix_web::rt::spawn(async move {
+                let _ = connection.await;
+            });
+            let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+            client
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .await
+                .unwrap();
+            let (base, _) = admin_url.rsplit_once('/').unwrap();
+            let url = format!("{base}/{name}");
+            let store = PostgresStore::connect(&PostgresSettings::new(url.clone()))
+                .await
+                .unwrap();
+            store.migrate(None).await.unwrap();
+            Some(Origin::Postgres(url))
+        }
+    }
+}
+
+/// Opens the store at `origin` as the application would.
+pub async fn open_store(origin: &Origin) -> Arc<dyn SlotStore> {
+    match origin {
+        Origin::Embedded(dir) => {
+            Arc::new(EmbeddedStore::open(&dir.path().join("borderslot.sqlite3")).unwrap())
+        }
+        Origin::Postgres(url) => Arc::new(
+            PostgresStore::connect(&PostgresSettings::new(url.clone()))
+                .await
+                .unwrap(),
+        ),
+    }
+}
+
 pub struct TestApp {
     pub address: String,
     pub client: awc::Client,
     pub clock: Arc<ManualClock>,
     pub registry: Arc<ScheduleRegistry>,
     pub store: Arc<dyn SlotStore>,
-    pub dir: TempDir,
+    pub origin: Origin,
     server: Option<ServerHandle>,
     stopped: Option<tokio::sync::oneshot::Receiver<()>>,
 }
 
-/// The demo checkpoints plus `extra`.
+/// The demo checkpoints plus `extra`, on the embedded store.
 pub async fn spawn_app_with(extra: Vec<Checkpoint>, adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
-    spawn_app_in(dir, extra, adjust).await
+    spawn_app_on(Backend::Embedded, extra, adjust)
+        .await
+        .expect("the embedded store is always available")
 }
 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Vec::new(), |_| {}).await
 }
 
-/// Starts the application on the data folder `dir` (which may hold data of an earlier run).
+/// The demo checkpoints plus `extra` on a fresh store of `backend`; `None` if that backend is
+/// not available to this run.
+pub async fn spawn_app_on(
+    backend: Backend,
+    extra: Vec<Checkpoint>,
+    adjust: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
+    let origin = fresh_origin(backend).await?;
+    Some(spawn_app_in(origin, extra, adjust).await)
+}
+
+/// Starts the application on `origin` (which may hold data of an earlier run).
 pub async fn spawn_app_in(
-    dir: TempDir,
+    origin: Origin,
     extra: Vec<Checkpoint>,
     adjust: impl FnOnce(&mut Settings),
 ) -> TestApp {
-    let mut settings = Settings::for_tests(dir.path().to_path_buf());
+    let data_dir = match &origin {
+        Origin::Embedded(dir) => dir.path().to_path_buf(),
+        Origin::Postgres(_) => std::env::temp_dir(),
+    };
+    let mut settings = Settings::for_tests(data_dir);
     adjust(&mut settings);
-    let store: Arc<dyn SlotStore> =
-        Arc::new(EmbeddedStore::open(&settings.database_path()).unwrap());
+    let store = open_store(&origin).await;
     for checkpoint in &extra {
         store.upsert_checkpoint(checkpoint).await.unwrap();
     }
@@ -93,10 +172,28 @@ pub async fn spawn_app_in(
         clock,
         registry,
         store,
-        dir,
+        origin,
         server,
         stopped: Some(stopped),
     }
+}
+
+/// Declares `mod name { embedded, postgres }` tests that run `name(backend)` on each store.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident) => {
+        mod $name {
+            #[actix_web::test]
+            async fn embedded() {
+                super::$name($crate::helpers::Backend::Embedded).await;
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                super::$name($crate::helpers::Backend::Postgres).await;
+            }
+        }
+    };
 }
 
 pub struct Response {
@@ -107,15 +204,15 @@ pub struct Response {
 }
 
 impl TestApp {
-    /// Stops the server and the actors the way a signal would, and returns the data folder.
-    pub async fn stop(mut self) -> TempDir {
+    /// Stops the server and the actors the way a signal would, and returns where the data is.
+    pub async fn stop(mut self) -> Origin {
         if let Some(server) = self.server.take() {
             server.stop(true).await;
         }
         if let Some(stopped) = self.stopped.take() {
             let _ = stopped.await;
         }
-        self.dir
+        self.origin
     }
 
     pub fn url(&self, path: &str) -> String {

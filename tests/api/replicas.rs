@@ -1,0 +1,87 @@
+//! Several replicas on one PostgreSQL database: each has its own schedule actors for the same
+//! day, so their memories disagree, and still no place is sold twice.
+
+use std::collections::HashSet;
+use std::rc::Rc;
+
+use futures_util::future::join_all;
+use serde_json::json;
+
+use crate::helpers::{
+    Backend, Origin, at, counting_checkpoint, fresh_origin, spawn_app_in, tomorrow,
+};
+
+const REPLICAS: usize = 3;
+const CLIENTS: usize = 48;
+const ATTEMPTS: usize = 3_000;
+const CAPACITY: u64 = 40;
+const WINDOWS: usize = 3;
+
+#[actix_web::test]
+async fn three_replicas_racing_for_the_same_windows_never_double_book() {
+    // Arrange
+    let Some(Origin::Postgres(url)) = fresh_origin(Backend::Postgres).await else {
+        return;
+    };
+    let mut replicas = Vec::new();
+    for _ in 0..REPLICAS {
+        let app = spawn_app_in(
+            Origin::Postgres(url.clone()),
+            vec![counting_checkpoint("border", CAPACITY as u32, 0)],
+            |_| {},
+        )
+        .await;
+        replicas.push(Rc::new(app));
+    }
+    let day = tomorrow();
+    let starts: Vec<String> = (0..WINDOWS).map(|i| at(day, 8 + i as u32)).collect();
+
+    // Act: every client goes to a different replica than its neighbour.
+    let clients = (0..CLIENTS).map(|client| {
+        let app = replicas[client % REPLICAS].clone();
+        let starts = starts.clone();
+        async move {
+            let mut outcomes = Vec::new();
+            for attempt in (client..ATTEMPTS).step_by(CLIENTS) {
+                let window = &starts[attempt % WINDOWS];
+                let response = app
+                    .post_booking(&json!({
+                        "checkpoint": "border", "direction": "entry", "category": "car",
+                        "window_start": window, "plate": format!("X{attempt:05}"),
+                        "contact": "a@example.com", "confirm": true,
+                    }))
+                    .await;
+                outcomes.push((window.clone(), response.status.as_u16(), response.body));
+            }
+            outcomes
+        }
+    });
+    let outcomes: Vec<_> = join_all(clients).await.into_iter().flatten().collect();
+
+    // Assert
+    let created: Vec<_> = outcomes.iter().filter(|(_, s, _)| *s == 201).collect();
+    let statuses: HashSet<u16> = outcomes.iter().map(|(_, s, _)| *s).collect();
+    assert!(
+        statuses.is_subset(&HashSet::from([201, 409])),
+        "{statuses:?}"
+    );
+    assert_eq!(created.len() as u64, WINDOWS as u64 * CAPACITY);
+    for start in &starts {
+        let in_window = created.iter().filter(|(w, _, _)| w == start).count() as u64;
+        assert_eq!(in_window, CAPACITY, "window {start}");
+    }
+    let store = &replicas[0].store;
+    for (_, _, booking) in &created {
+        let code =
+            borderslot::domain::BookingCode::parse(booking["code"].as_str().unwrap()).unwrap();
+        let stored = store
+            .find_booking(&code)
+            .await
+            .unwrap()
+            .expect("every 2xx is stored");
+        assert_eq!(stored.status.as_str(), "confirmed");
+    }
+    let audit = store.audit().await.unwrap();
+    assert_eq!(audit.violations(), 0, "{audit:?}");
+    assert_eq!(audit.active_bookings, created.len() as u64);
+}

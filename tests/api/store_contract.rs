@@ -1,0 +1,365 @@
+//! One contract, two backends: every case runs against the embedded store and PostgreSQL, so
+//! the two cannot drift apart. Changes are produced by the real domain (`DaySchedule`), and a
+//! second schedule built from the same stored day plays a replica with an outdated view.
+
+use std::sync::Arc;
+
+use borderslot::domain::token::ManageToken;
+use borderslot::domain::window::generate_windows;
+use borderslot::domain::{
+    BookingCode, BookingId, ChangeSet, Checkpoint, Contact, DaySchedule, Direction, HoldRequest,
+    Plate, Policy, PriorityClass, WindowKey, WindowSelection,
+};
+use borderslot::store::{CommitBatch, IdempotencyStart, SlotStore, StoreError, StoredResponse};
+use chrono::Duration;
+
+use crate::helpers::{
+    Backend, counting_checkpoint, fresh_origin, open_store, test_start, tomorrow,
+};
+
+struct Fixture {
+    store: Arc<dyn SlotStore>,
+    checkpoint: Checkpoint,
+    // Keeps a temp folder or database alive for the test.
+    _origin: crate::helpers::Origin,
+}
+
+async fn fixture(backend: Backend, capacity: u32) -> Option<Fixture> {
+    let origin = fresh_origin(backend).await?;
+    let store = open_store(&origin).await;
+    let checkpoint = counting_checkpoint("contract", capacity, 0);
+    store.upsert_checkpoint(&checkpoint).await.unwrap();
+    let windows = generate_windows(&checkpoint, tomorrow());
+    store
+        .ensure_windows(&checkpoint.id, tomorrow(), &windows)
+        .await
+        .unwrap();
+    Some(Fixture {
+        store,
+        checkpoint,
+        _origin: origin,
+    })
+}
+
+impl Fixture {
+    /// The day as a replica would load it now.
+    async fn replica(&self) -> DaySchedule {
+        let record = self
+            .store
+            .load_day(&self.checkpoint.id, tomorrow())
+            .await
+            .unwrap();
+        DaySchedule::from_parts(
+            self.checkpoint.id.clone(),
+            self.checkpoint.time_zone,
+            tomorrow(),
+            record.windows,
+            record.bookings,
+        )
+        .unwrap()
+    }
+
+    fn window(&self, index: usize) -> WindowKey {
+        generate_windows(&self.checkpoint, tomorrow())
+            .iter()
+            .filter(|w| w.key.direction == Direction::Entry)
+            .nth(index)
+            .unwrap()
+            .key
+    }
+
+    async fn commit(&self, sets: Vec<ChangeSet>) -> Result<(), StoreError> {
+        let mut batch = CommitBatch::new(self.checkpoint.id.clone(), tomorrow());
+        for set in sets {
+            batch.push(set);
+        }
+        self.store.commit(&batch).await
+    }
+}
+
+fn request(window: WindowKey, plate: &str) -> HoldRequest {
+    HoldRequest {
+        id: BookingId::new_random(),
+        code: BookingCode::generate(&mut rand::rng()),
+        manage_token_digest: ManageToken::digest("token"),
+        window,
+        plate: Some(Plate::parse(plate).unwrap()),
+        contact: Some(Contact::parse("a@example.com").unwrap()),
+        priority: PriorityClass::Normal,
+        confirm: false,
+    }
+}
+
+fn policy() -> Policy {
+    Policy::default()
+}
+
+crate::on_both_backends!(a_committed_batch_is_loaded_back_with_its_events);
+
+async fn a_committed_batch_is_loaded_back_with_its_events(backend: Backend) {
+    let Some(f) = fixture(backend, 5).await else {
+        return;
+    };
+    let now = test_start();
+    let mut day = f.replica().await;
+    let (held, first) = day
+        .hold(request(f.window(8), "AA100"), &policy(), now)
+        .unwrap();
+    let (_, second) = day.confirm(held.id, None, None, now).unwrap();
+    let (other, third) = day
+        .hold(request(f.window(9), "AA200"), &policy(), now)
+        .unwrap();
+
+    f.commit(vec![first, second, third]).await.unwrap();
+
+    let found = f.store.find_booking(&held.code).await.unwrap().unwrap();
+    assert_eq!(found.status.as_str(), "confirmed");
+    assert_eq!(found.version, 2);
+    assert_eq!(found, day.booking(held.id).unwrap().clone());
+    let reloaded = f.replica().await;
+    assert_eq!(reloaded.window(&f.window(8)).unwrap().confirmed, 1);
+    assert_eq!(reloaded.window(&f.window(9)).unwrap().held, 1);
+    assert_eq!(reloaded.booking(other.id), Some(&other));
+    let events = f.store.outbox_pending(10).await.unwrap();
+    let types: Vec<_> = events.iter().map(|e| e.event.event_type.as_str()).collect();
+    assert_eq!(types, ["booking.held", "booking.confirmed", "booking.held"]);
+    f.store
+        .outbox_mark_published(&[events[0].seq, events[1].seq], now)
+        .await
+        .unwrap();
+    assert_eq!(f.store.outbox_pending(10).await.unwrap().len(), 1);
+    assert_eq!(f.store.audit().await.unwrap().violations(), 0);
+}
+
+crate::on_both_backends!(a_stale_replica_cannot_take_the_last_place);
+
+async fn a_stale_replica_cannot_take_the_last_place(backend: Backend) {
+    let Some(f) = fixture(backend, 1).await else {
+        return;
+    };
+    let now = test_start();
+    let mut replica_a = f.replica().await;
+    let mut replica_b = f.replica().await;
+    let (_, a) = replica_a
+        .hold(request(f.window(8), "AA300"), &policy(), now)
+        .unwrap();
+    let (_, b) = replica_b
+        .hold(request(f.window(8), "BB300"), &policy(), now)
+        .unwrap();
+    // An unrelated change in B's batch must be rolled back with it.
+    let (unrelated, c) = replica_b
+        .hold(request(f.window(9), "CC300"), &policy(), now)
+        .unwrap();
+
+    f.commit(vec![a]).await.unwrap();
+    let refused = f.commit(vec![c, b]).await;
+
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    assert!(
+        f.store
+            .find_booking(&unrelated.code)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(f.replica().await.window(&f.window(8)).unwrap().held, 1);
+    assert_eq!(f.store.audit().await.unwrap().violations(), 0);
+}
+
+crate::on_both_backends!(a_stale_replica_cannot_book_a_plate_twice_or_change_an_old_version);
+
+async fn a_stale_replica_cannot_book_a_plate_twice_or_change_an_old_version(backend: Backend) {
+    let Some(f) = fixture(backend, 5).await else {
+        return;
+    };
+    let now = test_start();
+    let (held, first) = f
+        .replica()
+        .await
+        .hold(request(f.window(8), "PL400"), &policy(), now)
+        .unwrap();
+    f.commit(vec![first]).await.unwrap();
+    let mut replica_a = f.replica().await;
+    let mut replica_b = f.replica().await;
+
+    let (_, confirm) = replica_a.confirm(held.id, None, None, now).unwrap();
+    let (_, cancel) = replica_b.cancel(held.id, now).unwrap();
+    f.commit(vec![confirm]).await.unwrap();
+    let stale_cancel = f.commit(vec![cancel]).await;
+    // Another replica that never saw the booking books the same plate the same day.
+    let mut blind = DaySchedule::from_parts(
+        f.checkpoint.id.clone(),
+        f.checkpoint.time_zone,
+        tomorrow(),
+        generate_windows(&f.checkpoint, tomorrow()),
+        Vec::new(),
+    )
+    .unwrap();
+    let (_, twin) = blind
+        .hold(request(f.window(10), "PL400"), &policy(), now)
+        .unwrap();
+    let duplicate = f.commit(vec![twin]).await;
+
+    assert!(
+        matches!(stale_cancel, Err(StoreError::Conflict(_))),
+        "{stale_cancel:?}"
+    );
+    assert!(
+        matches!(duplicate, Err(StoreError::Conflict(_))),
+        "{duplicate:?}"
+    );
+    let stored = f.store.find_booking(&held.code).await.unwrap().unwrap();
+    assert_eq!(stored.status.as_str(), "confirmed");
+}
+
+crate::on_both_backends!(a_stale_replica_cannot_book_into_a_window_blocked_meanwhile);
+
+async fn a_stale_replica_cannot_book_into_a_window_blocked_meanwhile(backend: Backend) {
+    let Some(f) = fixture(backend, 5).await else {
+        return;
+    };
+    let now = test_start();
+    let mut admin = f.replica().await;
+    let mut stale = f.replica().await;
+    let selection = WindowSelection {
+        from: f.window(8).start,
+        to: f.window(8).start + Duration::minutes(1),
+        direction: None,
+        categories: Vec::new(),
+    };
+    let (_, block) = admin.block(&selection, "road works", now).unwrap();
+    f.commit(vec![block]).await.unwrap();
+
+    let (_, hold) = stale
+        .hold(request(f.window(8), "BL500"), &policy(), now)
+        .unwrap();
+    let refused = f.commit(vec![hold]).await;
+
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    let reloaded = f.replica().await;
+    assert_eq!(
+        reloaded.window(&f.window(8)).unwrap().blocked.as_deref(),
+        Some("road works")
+    );
+}
+
+crate::on_both_backends!(a_transfer_hold_is_never_dropped_after_it_received_the_code);
+
+async fn a_transfer_hold_is_never_dropped_after_it_received_the_code(backend: Backend) {
+    let Some(f) = fixture(backend, 5).await else {
+        return;
+    };
+    let now = test_start();
+    let mut source = f.replica().await;
+    // No plate: source and target share a day here, and a plate may be booked once a day.
+    let plateless = HoldRequest {
+        plate: None,
+        ..request(f.window(8), "MV600")
+    };
+    let (original, first) = source.hold(plateless, &policy(), now).unwrap();
+    f.commit(vec![first]).await.unwrap();
+    // The target is another window of the same stored day, which is enough for the store.
+    let mut target = f.replica().await;
+    let (transfer, hold) = target
+        .hold_for_transfer(
+            &original,
+            BookingId::new_random(),
+            f.window(12),
+            &policy(),
+            now,
+        )
+        .unwrap();
+    f.commit(vec![hold]).await.unwrap();
+    let mut late_target = f.replica().await;
+    let (_, release) = source
+        .release_for_transfer(original.id, original.version, &transfer, now)
+        .unwrap();
+    f.commit(vec![release]).await.unwrap();
+
+    let abandon = late_target.abandon_transfer(transfer.id, now).unwrap();
+    let refused = f.commit(vec![abandon]).await;
+
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    let owner = f.store.find_booking(&original.code).await.unwrap().unwrap();
+    assert_eq!(owner.id, transfer.id);
+    let record = f
+        .store
+        .load_day(&f.checkpoint.id, tomorrow())
+        .await
+        .unwrap();
+    assert_eq!(record.completed_moves, vec![transfer.id]);
+    assert_eq!(f.store.audit().await.unwrap().violations(), 0);
+}
+
+crate::on_both_backends!(idempotency_keys_follow_the_draft_semantics);
+
+async fn idempotency_keys_follow_the_draft_semantics(backend: Backend) {
+    let Some(f) = fixture(backend, 1).await else {
+        return;
+    };
+    let now = test_start();
+    let store = &f.store;
+    let answer = StoredResponse {
+        status: 201,
+        content_type: "application/json".into(),
+        body: b"{}".to_vec(),
+    };
+
+    assert_eq!(
+        store.idempotency_begin("c1", "k", "d1", now).await.unwrap(),
+        IdempotencyStart::Started
+    );
+    assert_eq!(
+        store.idempotency_begin("c1", "k", "d1", now).await.unwrap(),
+        IdempotencyStart::InFlight
+    );
+    assert_eq!(
+        store.idempotency_begin("c1", "k", "d2", now).await.unwrap(),
+        IdempotencyStart::Mismatch
+    );
+    assert_eq!(
+        store.idempotency_begin("c2", "k", "d2", now).await.unwrap(),
+        IdempotencyStart::Started
+    );
+    store
+        .idempotency_complete("c1", "k", &answer)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.idempotency_begin("c1", "k", "d1", now).await.unwrap(),
+        IdempotencyStart::Completed(answer.clone())
+    );
+    // A key whose request died is taken over after a while, and an abandoned one at once.
+    let later = now + Duration::minutes(5);
+    assert_eq!(
+        store
+            .idempotency_begin("c2", "k", "d2", later)
+            .await
+            .unwrap(),
+        IdempotencyStart::Started
+    );
+    store.idempotency_abandon("c2", "k").await.unwrap();
+    assert_eq!(
+        store
+            .idempotency_begin("c2", "k", "d3", later)
+            .await
+            .unwrap(),
+        IdempotencyStart::Started
+    );
+    assert_eq!(
+        store
+            .idempotency_prune(now + Duration::minutes(1))
+            .await
+            .unwrap(),
+        1
+    );
+}
