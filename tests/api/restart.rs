@@ -5,6 +5,8 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
 
+use crate::helpers::{Backend, Origin, fresh_origin};
+
 struct Server {
     child: Child,
     address: String,
@@ -17,11 +19,19 @@ impl Drop for Server {
     }
 }
 
-fn start_server(data_dir: &std::path::Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_borderslot"))
+fn command(origin: &Origin) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_borderslot"));
+    match origin {
+        Origin::Embedded(dir) => command.env("DATA_DIR", dir.path()),
+        Origin::Postgres(url) => command.env("DATABASE_URL", url),
+    };
+    command
+}
+
+fn start_server(origin: &Origin) -> Server {
+    let mut child = command(origin)
         .arg("serve")
         .env("LISTEN_ADDR", "127.0.0.1:0")
-        .env("DATA_DIR", data_dir)
         .env("HTTP_WORKERS", "1")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -65,10 +75,13 @@ async fn call(
     (response.status().as_u16(), body)
 }
 
-#[actix_web::test]
-async fn a_confirmed_booking_and_the_counts_survive_a_killed_process() {
+crate::on_both_backends!(a_confirmed_booking_and_the_counts_survive_a_killed_process);
+
+async fn a_confirmed_booking_and_the_counts_survive_a_killed_process(backend: Backend) {
     // Arrange
-    let dir = tempfile::tempdir().unwrap();
+    let Some(origin) = fresh_origin(backend).await else {
+        return;
+    };
     let client = awc::Client::default();
     let day = (chrono::Utc::now() + chrono::Duration::days(2)).date_naive();
     let window = format!("{day}T10:00:00Z");
@@ -88,7 +101,7 @@ async fn a_confirmed_booking_and_the_counts_survive_a_killed_process() {
             .unwrap()
     };
 
-    let first = start_server(dir.path());
+    let first = start_server(&origin);
     let (_, before) = call(&client, "GET", &availability(&first.address), None, None).await;
     let (status, booked) = call(&client, "POST", &format!("{}/api/v1/bookings", first.address), None, Some(json!({
         "checkpoint": "medyka", "direction": "exit", "category": "truck", "window_start": window,
@@ -98,7 +111,7 @@ async fn a_confirmed_booking_and_the_counts_survive_a_killed_process() {
 
     // Act: no graceful shutdown.
     drop(first);
-    let second = start_server(dir.path());
+    let second = start_server(&origin);
 
     // Assert
     let code = booked["code"].as_str().unwrap();
@@ -116,11 +129,7 @@ async fn a_confirmed_booking_and_the_counts_survive_a_killed_process() {
     assert_eq!(read["plate"], "LV1234");
     let (_, after) = call(&client, "GET", &availability(&second.address), None, None).await;
     assert_eq!(free_at(&after), free_at(&before) - 1);
-    let output = Command::new(env!("CARGO_BIN_EXE_borderslot"))
-        .args(["audit"])
-        .env("DATA_DIR", dir.path())
-        .output()
-        .unwrap();
+    let output = command(&origin).arg("audit").output().unwrap();
     assert!(
         output.status.success(),
         "{}",
