@@ -15,6 +15,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod jobs;
+pub mod loadtest;
 pub mod metrics;
 pub mod seed;
 pub mod startup;

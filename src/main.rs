@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 use borderslot::clock::{Clock, SystemClock};
 use borderslot::config::ServeArgs;
+use borderslot::loadtest::{self, LoadtestArgs};
 use borderslot::startup::{Application, open_store};
 use borderslot::store::postgres::PostgresStore;
 use borderslot::{seed, telemetry};
@@ -24,13 +25,26 @@ enum Command {
     /// Serve the API and run the schedule actors and jobs (the default).
     Serve(ServeArgs),
     /// Store the demo checkpoints (if there are none) and generate their schedules.
-    Seed(ServeArgs),
+    Seed {
+        #[command(flatten)]
+        store: ServeArgs,
+        /// Also store the `bench` checkpoint, whose windows never fill, for load tests.
+        #[arg(long)]
+        bench_checkpoint: bool,
+    },
     /// Create the windows of every day in the booking horizon for every checkpoint.
     GenerateSchedule(ServeArgs),
     /// Check every stored invariant; exits non-zero on any violation.
     Audit(ServeArgs),
     /// Apply pending PostgreSQL migrations (needs DATABASE_URL).
     Migrate(ServeArgs),
+    /// Drive a running instance with a booking scenario, then audit its store.
+    Loadtest {
+        #[command(flatten)]
+        load: LoadtestArgs,
+        #[command(flatten)]
+        store: ServeArgs,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -59,10 +73,16 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
             app.run_until_stopped().await
         }
-        Command::Seed(args) => {
-            let settings = args.into_settings();
+        Command::Seed {
+            store,
+            bench_checkpoint,
+        } => {
+            let settings = store.into_settings();
             let store = open_store(&settings).await?;
             let seeded = seed::seed_demo_if_empty(store.as_ref()).await?;
+            if bench_checkpoint {
+                store.upsert_checkpoint(&seed::bench_checkpoint()).await?;
+            }
             let days = seed::generate_schedule(
                 store.as_ref(),
                 SystemClock.now(),
@@ -95,6 +115,15 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 report.violations()
             );
             Ok(())
+        }
+        Command::Loadtest { load, store } => {
+            let settings = store.into_settings();
+            let store = if load.audit {
+                Some(open_store(&settings).await?)
+            } else {
+                None
+            };
+            loadtest::run(load, store).await
         }
         Command::Migrate(args) => {
             let settings = args.into_settings();

@@ -63,6 +63,19 @@ pub fn demo_checkpoints() -> Vec<Checkpoint> {
     ]
 }
 
+/// A checkpoint for load tests: every window holds far more cars than a test can book, so a
+/// `rush` measures the allocator rather than the moment a day sells out.
+pub fn bench_checkpoint() -> Checkpoint {
+    Checkpoint {
+        id: CheckpointId::parse("bench").expect("a valid id"),
+        name: "Load test crossing".to_owned(),
+        time_zone: chrono_tz::UTC,
+        directions: vec![Direction::Entry, Direction::Exit],
+        window_minutes: 60,
+        capacity: BTreeMap::from([(Category::Car, places(1_000_000, 0))]),
+    }
+}
+
 /// Stores the demo checkpoints unless the store already has checkpoints.
 pub async fn seed_demo_if_empty(store: &dyn SlotStore) -> Result<bool, StoreError> {
     if !store.checkpoints().await?.is_empty() {

@@ -1,0 +1,367 @@
+//! `borderslot loadtest`: drives a running instance over HTTP (loopback only, bounded in time)
+//! and ends with an audit of the store it writes to.
+//!
+//! Scenarios:
+//! - `rush`: every client books (hold + confirm) one checkpoint day until the time is up — the
+//!   morning a booking window opens. Bookings (201) and the sold-out answers (409, decided from
+//!   memory) are reported as separate figures.
+//! - `uniform`: bookings spread over every checkpoint, day, direction and category.
+//! - `mixed`: 80% availability reads, 15% bookings, 5% cancels and moves of earlier bookings.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use rand::Rng;
+use rand::seq::IndexedRandom;
+use serde_json::{Value, json};
+
+use crate::domain::BookingCode;
+use crate::store::SlotStore;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Scenario {
+    Rush,
+    Uniform,
+    Mixed,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LoadtestArgs {
+    /// Base URL of the instance under test; loopback only.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub target: Vec<String>,
+    #[arg(long, value_enum, default_value_t = Scenario::Rush)]
+    pub scenario: Scenario,
+    /// Concurrent clients, each with one request in flight.
+    #[arg(long, default_value_t = 64)]
+    pub clients: usize,
+    /// How long to run.
+    #[arg(long, default_value_t = 20)]
+    pub duration_seconds: u64,
+    /// Checkpoint of the `rush` scenario.
+    #[arg(long, default_value = "narva")]
+    pub checkpoint: String,
+    /// Days ahead of today of the `rush` day.
+    #[arg(long, default_value_t = 7)]
+    pub rush_day_offset: i64,
+    /// Audit the store after the run (DATABASE_URL or DATA_DIR says which).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub audit: bool,
+}
+
+/// One window a client may book.
+#[derive(Debug, Clone)]
+struct Target {
+    checkpoint: String,
+    direction: String,
+    category: String,
+    start: String,
+    day: String,
+}
+
+#[derive(Debug, Default)]
+struct Tally {
+    latencies: BTreeMap<String, Vec<Duration>>,
+    created: Vec<(String, String)>,
+    cancelled: Vec<String>,
+}
+
+impl Tally {
+    fn record(&mut self, label: String, elapsed: Duration) {
+        self.latencies.entry(label).or_default().push(elapsed);
+    }
+}
+
+fn is_loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split(['/', ':']).next().unwrap_or("");
+    host == "127.0.0.1" || host == "localhost" || rest.starts_with("[::1]")
+}
+
+async fn fetch_json(client: &awc::Client, url: &str) -> anyhow::Result<Value> {
+    let mut response = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("GET {url}: {e}"))?;
+    response
+        .json::<Value>()
+        .limit(64 * 1024 * 1024)
+        .await
+        .with_context(|| format!("GET {url} returned no JSON"))
+}
+
+/// Every bookable window the scenario may pick, read from the instance's availability.
+async fn discover(args: &LoadtestArgs, client: &awc::Client) -> anyhow::Result<Vec<Target>> {
+    let base = &args.target[0];
+    let checkpoints = fetch_json(client, &format!("{base}/api/v1/checkpoints")).await?;
+    let mut targets = Vec::new();
+    for checkpoint in checkpoints["checkpoints"].as_array().into_iter().flatten() {
+        let id = checkpoint["id"].as_str().unwrap_or_default().to_owned();
+        if args.scenario == Scenario::Rush && id != args.checkpoint {
+            continue;
+        }
+        let days: Vec<i64> = match args.scenario {
+            Scenario::Rush => vec![args.rush_day_offset],
+            _ => (1..=28).collect(),
+        };
+        for offset in days {
+            let day = (chrono::Utc::now() + chrono::Duration::days(offset)).date_naive();
+            let url = format!("{base}/api/v1/checkpoints/{id}/availability?date={day}");
+            let availability = fetch_json(client, &url).await?;
+            for window in availability["windows"].as_array().into_iter().flatten() {
+                if window["bookable"] == true {
+                    targets.push(Target {
+                        checkpoint: id.clone(),
+                        direction: window["direction"].as_str().unwrap_or_default().into(),
+                        category: window["category"].as_str().unwrap_or_default().into(),
+                        start: window["start"].as_str().unwrap_or_default().into(),
+                        day: day.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    anyhow::ensure!(!targets.is_empty(), "no bookable windows found at {base}");
+    Ok(targets)
+}
+
+async fn send(
+    client: &awc::Client,
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let method = awc::http::Method::from_bytes(method.as_bytes()).unwrap_or(awc::http::Method::GET);
+    let mut request = client.request(method, url);
+    if let Some(token) = token {
+        request = request.insert_header(("x-manage-token", token));
+    }
+    let sent = match body {
+        Some(body) => request.send_json(&body).await,
+        None => request.send().await,
+    };
+    match sent {
+        Ok(mut response) => {
+            let status = response.status().as_u16();
+            let body = response
+                .json::<Value>()
+                .limit(64 * 1024 * 1024)
+                .await
+                .unwrap_or(Value::Null);
+            (status, body)
+        }
+        Err(_) => (0, Value::Null),
+    }
+}
+
+async fn run_client(
+    index: usize,
+    args: Rc<LoadtestArgs>,
+    targets: Rc<Vec<Target>>,
+    run_id: String,
+    deadline: Instant,
+) -> Tally {
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+    let base = args.target[index % args.target.len()].clone();
+    let mut tally = Tally::default();
+    let mut mine: Vec<(String, String)> = Vec::new();
+    let mut counter = 0u64;
+    while Instant::now() < deadline {
+        counter += 1;
+        let roll: u32 = rand::rng().random_range(0..100);
+        let target = targets
+            .choose(&mut rand::rng())
+            .expect("targets are not empty")
+            .clone();
+        let started = Instant::now();
+        let (label, status) = if args.scenario == Scenario::Mixed && roll < 80 {
+            let url = format!(
+                "{base}/api/v1/checkpoints/{}/availability?date={}&direction={}&category={}",
+                target.checkpoint, target.day, target.direction, target.category
+            );
+            (
+                "availability",
+                send(&client, "GET", &url, None, None).await.0,
+            )
+        } else if args.scenario == Scenario::Mixed && roll >= 95 && !mine.is_empty() {
+            let pick = rand::rng().random_range(0..mine.len());
+            let (code, token) = mine.swap_remove(pick);
+            if roll.is_multiple_of(2) {
+                let url = format!("{base}/api/v1/bookings/{code}");
+                let (status, _) = send(&client, "DELETE", &url, Some(&token), None).await;
+                if status == 200 {
+                    tally.cancelled.push(code);
+                }
+                ("cancel", status)
+            } else {
+                let url = format!("{base}/api/v1/bookings/{code}/reschedule");
+                let body = json!({ "window_start": target.start });
+                let (status, _) = send(&client, "POST", &url, Some(&token), Some(body)).await;
+                mine.push((code, token));
+                ("reschedule", status)
+            }
+        } else {
+            let body = json!({
+                "checkpoint": target.checkpoint, "direction": target.direction,
+                "category": target.category, "window_start": target.start,
+                "plate": format!("{run_id}{index:03}{counter:05}"),
+                "contact": "load@example.com", "confirm": true,
+            });
+            let url = format!("{base}/api/v1/bookings");
+            let (status, body) = send(&client, "POST", &url, None, Some(body)).await;
+            if status == 201 {
+                let code = body["code"].as_str().unwrap_or_default().to_owned();
+                let token = body["manage_token"].as_str().unwrap_or_default().to_owned();
+                tally.created.push((code.clone(), token.clone()));
+                mine.push((code, token));
+            }
+            ("book", status)
+        };
+        tally.record(format!("{label} {status}"), started.elapsed());
+    }
+    tally
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Runs the scenario, prints the figures, audits the store; an error means a violation.
+pub async fn run(
+    args: LoadtestArgs,
+    store: Option<std::sync::Arc<dyn SlotStore>>,
+) -> anyhow::Result<()> {
+    for target in &args.target {
+        anyhow::ensure!(
+            is_loopback(target),
+            "load tests target loopback only, not {target}"
+        );
+    }
+    let setup_client = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+    let targets = Rc::new(discover(&args, &setup_client).await?);
+    let run_id: String = (0..3)
+        .map(|_| char::from(b'A' + rand::rng().random_range(0..26u8)))
+        .collect();
+    let args = Rc::new(args);
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(args.duration_seconds.max(1));
+    let clients = (0..args.clients.max(1)).map(|index| {
+        actix_web::rt::spawn(run_client(
+            index,
+            args.clone(),
+            targets.clone(),
+            run_id.clone(),
+            deadline,
+        ))
+    });
+    let mut total = Tally::default();
+    for handle in clients {
+        let tally = handle.await.context("a load client failed")?;
+        for (label, mut latencies) in tally.latencies {
+            total
+                .latencies
+                .entry(label)
+                .or_default()
+                .append(&mut latencies);
+        }
+        total.created.extend(tally.created);
+        total.cancelled.extend(tally.cancelled);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+
+    println!(
+        "scenario {:?}: {} clients, {:.1} s, {} windows to choose from",
+        args.scenario,
+        args.clients,
+        elapsed,
+        targets.len()
+    );
+    println!(
+        "{:<22} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9}",
+        "request status", "count", "per second", "p50 ms", "p90 ms", "p99 ms", "max ms"
+    );
+    let mut requests = 0;
+    for (label, latencies) in &mut total.latencies {
+        latencies.sort();
+        requests += latencies.len();
+        println!(
+            "{:<22} {:>9} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
+            label,
+            latencies.len(),
+            latencies.len() as f64 / elapsed,
+            ms(percentile(latencies, 50.0)),
+            ms(percentile(latencies, 90.0)),
+            ms(percentile(latencies, 99.0)),
+            ms(*latencies.last().unwrap_or(&Duration::ZERO)),
+        );
+    }
+    println!(
+        "all requests {requests} ({:.0}/s); confirmed bookings {} ({:.0}/s)",
+        requests as f64 / elapsed,
+        total.created.len(),
+        total.created.len() as f64 / elapsed
+    );
+    let failures: usize = total
+        .latencies
+        .iter()
+        .filter(|(label, _)| label.ends_with(" 0") || label.contains(" 5"))
+        .map(|(_, l)| l.len())
+        .sum();
+
+    let Some(store) = store.filter(|_| args.audit) else {
+        anyhow::ensure!(
+            failures == 0,
+            "{failures} requests failed (5xx or no answer)"
+        );
+        return Ok(());
+    };
+    let report = store.audit().await?;
+    let mut missing = 0;
+    for (code, _) in &total.created {
+        let Ok(code) = BookingCode::parse(code) else {
+            missing += 1;
+            continue;
+        };
+        match store.find_booking(&code).await? {
+            Some(booking)
+                if booking.status.is_active() || total.cancelled.contains(&code.to_string()) => {}
+            _ => missing += 1,
+        }
+    }
+    println!(
+        "audit: {} windows, {} active bookings; over capacity {}, miscounted {}, plates twice {}, \
+         2xx bookings missing {missing}",
+        report.windows,
+        report.active_bookings,
+        report.windows_over_capacity,
+        report.windows_miscounted,
+        report.plates_booked_twice
+    );
+    anyhow::ensure!(
+        report.violations() == 0 && missing == 0,
+        "audit found {} violations and {missing} missing bookings",
+        report.violations()
+    );
+    anyhow::ensure!(
+        failures == 0,
+        "{failures} requests failed (5xx or no answer)"
+    );
+    Ok(())
+}
