@@ -214,14 +214,7 @@ impl DaySchedule {
         policy: &Policy,
         now: DateTime<Utc>,
     ) -> Result<(Booking, ChangeSet), AllocationError> {
-        let window = self
-            .windows
-            .get(&request.window)
-            .ok_or(AllocationError::UnknownWindow)?;
-        policy.check_window_open(window.key.start, now)?;
-        if let Some(reason) = &window.blocked {
-            return Err(AllocationError::WindowBlocked(reason.clone()));
-        }
+        let window = self.bookable_window(&request.window, policy, now)?;
         if request.confirm && (request.plate.is_none() || request.contact.is_none()) {
             return Err(InputError::new(
                 "confirm",
@@ -357,21 +350,8 @@ impl DaySchedule {
                 InputError::new("window_start", "the booking is already in that window").into(),
             );
         }
-        if target.direction != current.direction || target.category != current.category {
-            return Err(InputError::new(
-                "window_start",
-                "a booking moves to a window of its own direction and category",
-            )
-            .into());
-        }
-        let window = self
-            .windows
-            .get(&target)
-            .ok_or(AllocationError::UnknownWindow)?;
-        policy.check_window_open(window.key.start, now)?;
-        if let Some(reason) = &window.blocked {
-            return Err(AllocationError::WindowBlocked(reason.clone()));
-        }
+        check_same_lane(&current, &target)?;
+        let window = self.bookable_window(&target, policy, now)?;
         if window.available_to(current.priority) == 0 {
             return Err(AllocationError::WindowFull);
         }
@@ -409,21 +389,8 @@ impl DaySchedule {
         policy: &Policy,
         now: DateTime<Utc>,
     ) -> Result<(Booking, ChangeSet), AllocationError> {
-        if target.direction != source.direction || target.category != source.category {
-            return Err(InputError::new(
-                "window_start",
-                "a booking moves to a window of its own direction and category",
-            )
-            .into());
-        }
-        let window = self
-            .windows
-            .get(&target)
-            .ok_or(AllocationError::UnknownWindow)?;
-        policy.check_window_open(window.key.start, now)?;
-        if let Some(reason) = &window.blocked {
-            return Err(AllocationError::WindowBlocked(reason.clone()));
-        }
+        check_same_lane(source, &target)?;
+        let window = self.bookable_window(&target, policy, now)?;
         if let Some(plate) = &source.plate {
             self.check_plate_free(plate, source.direction, None)?;
         }
@@ -623,6 +590,24 @@ impl DaySchedule {
         Ok((touched, changes))
     }
 
+    /// The window `key` if it still takes new bookings at `now`.
+    fn bookable_window(
+        &self,
+        key: &WindowKey,
+        policy: &Policy,
+        now: DateTime<Utc>,
+    ) -> Result<&SlotWindow, AllocationError> {
+        let window = self
+            .windows
+            .get(key)
+            .ok_or(AllocationError::UnknownWindow)?;
+        policy.check_window_open(window.key.start, now)?;
+        match &window.blocked {
+            Some(reason) => Err(AllocationError::WindowBlocked(reason.clone())),
+            None => Ok(window),
+        }
+    }
+
     fn active_booking(&self, id: BookingId) -> Result<&Booking, AllocationError> {
         let booking = self
             .bookings
@@ -732,6 +717,18 @@ impl DaySchedule {
             window.assert_invariants();
         }
     }
+}
+
+/// A booking moves only within its own direction and category.
+fn check_same_lane(booking: &Booking, target: &WindowKey) -> Result<(), AllocationError> {
+    if target.direction != booking.direction || target.category != booking.category {
+        return Err(InputError::new(
+            "window_start",
+            "a booking moves to a window of its own direction and category",
+        )
+        .into());
+    }
+    Ok(())
 }
 
 fn occupy(window: &mut SlotWindow, status: BookingStatus, priority: PriorityClass, sign: i32) {
