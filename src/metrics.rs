@@ -36,7 +36,8 @@ impl CommitStats {
         }
     }
 
-    /// What happened between `earlier` and `self`.
+    /// What happened between `earlier` and `self`; `batch_requests_max` stays the largest batch
+    /// since the process started.
     pub fn since(&self, earlier: &CommitStats) -> CommitStats {
         CommitStats {
             commits: self.commits - earlier.commits,

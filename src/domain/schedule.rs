@@ -9,7 +9,7 @@
 //! equal the active bookings in the window, and a plate has at most one active booking per
 //! direction on the day.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -110,6 +110,8 @@ pub struct DaySchedule {
     windows: BTreeMap<WindowKey, SlotWindow>,
     bookings: HashMap<BookingId, Booking>,
     active_plates: HashMap<(Plate, Direction), BookingId>,
+    /// Holds by the moment they run out, so expiry never scans the whole day.
+    hold_expiries: BTreeSet<(DateTime<Utc>, BookingId)>,
 }
 
 impl DaySchedule {
@@ -160,6 +162,7 @@ impl DaySchedule {
                 return Err(format!("window {key:?} is over capacity"));
             }
         }
+        let hold_expiries = bookings.iter().filter_map(hold_expiry_entry).collect();
         Ok(Self {
             checkpoint,
             time_zone,
@@ -167,6 +170,7 @@ impl DaySchedule {
             windows: recounted,
             bookings: bookings.into_iter().map(|b| (b.id, b)).collect(),
             active_plates,
+            hold_expiries,
         })
     }
 
@@ -200,11 +204,18 @@ impl DaySchedule {
 
     /// The earliest moment a hold of this day runs out, for the actor's timer.
     pub fn next_hold_expiry(&self) -> Option<DateTime<Utc>> {
-        self.bookings
-            .values()
-            .filter(|b| b.status == BookingStatus::Held)
-            .filter_map(|b| b.hold_expires_at)
-            .min()
+        self.hold_expiries.first().map(|(at, _)| *at)
+    }
+
+    /// Records a booking's new state, keeping the expiry index in step.
+    fn put_booking(&mut self, booking: Booking) {
+        if let Some(entry) = self.bookings.get(&booking.id).and_then(hold_expiry_entry) {
+            self.hold_expiries.remove(&entry);
+        }
+        if let Some(entry) = hold_expiry_entry(&booking) {
+            self.hold_expiries.insert(entry);
+        }
+        self.bookings.insert(booking.id, booking);
     }
 
     /// Takes a place in a window: a hold, or a confirmed booking when asked and complete.
@@ -272,7 +283,7 @@ impl DaySchedule {
                 now,
             ));
         }
-        self.bookings.insert(booking.id, booking.clone());
+        self.put_booking(booking.clone());
         self.assert_invariants(&booking.window_key());
         Ok((booking, changes))
     }
@@ -373,7 +384,7 @@ impl DaySchedule {
         changes
             .events
             .push(DomainEvent::for_move(&current, &updated, now));
-        self.bookings.insert(id, updated.clone());
+        self.put_booking(updated.clone());
         self.assert_invariants(&current.window_key());
         self.assert_invariants(&target);
         Ok((updated, changes))
@@ -417,7 +428,7 @@ impl DaySchedule {
         changes
             .changes
             .push(ScheduleChange::InsertBooking(transfer.clone()));
-        self.bookings.insert(transfer.id, transfer.clone());
+        self.put_booking(transfer.clone());
         self.assert_invariants(&target);
         Ok((transfer, changes))
     }
@@ -479,7 +490,7 @@ impl DaySchedule {
         changes
             .changes
             .push(ScheduleChange::UpdateBooking(updated.clone()));
-        self.bookings.insert(id, updated.clone());
+        self.put_booking(updated.clone());
         self.assert_invariants(&updated.window_key());
         Ok((updated, changes))
     }
@@ -508,13 +519,12 @@ impl DaySchedule {
     /// Expires every ordinary hold whose time has run out. Transfer holds are left alone and
     /// returned: whether their move completed is known only to the store.
     pub fn expire_due(&mut self, now: DateTime<Utc>) -> (ChangeSet, Vec<BookingId>) {
-        let mut due: Vec<&Booking> = self
-            .bookings
-            .values()
-            .filter(|b| b.status == BookingStatus::Held)
-            .filter(|b| b.hold_expires_at.is_some_and(|at| at <= now))
+        let due: Vec<&Booking> = self
+            .hold_expiries
+            .iter()
+            .take_while(|(at, _)| *at <= now)
+            .filter_map(|(_, id)| self.bookings.get(id))
             .collect();
-        due.sort_by_key(|b| (b.hold_expires_at, b.id));
         let (transfers, ordinary): (Vec<&Booking>, Vec<&Booking>) =
             due.into_iter().partition(|b| b.is_transfer_hold());
         let transfers = transfers.into_iter().map(|b| b.id).collect();
@@ -708,7 +718,7 @@ impl DaySchedule {
         changes
             .changes
             .push(ScheduleChange::UpdateBooking(booking.clone()));
-        self.bookings.insert(booking.id, booking.clone());
+        self.put_booking(booking.clone());
         self.assert_invariants(&booking.window_key());
     }
 
@@ -716,6 +726,13 @@ impl DaySchedule {
         if let Some(window) = self.windows.get(key) {
             window.assert_invariants();
         }
+    }
+}
+
+fn hold_expiry_entry(booking: &Booking) -> Option<(DateTime<Utc>, BookingId)> {
+    match (booking.status, booking.hold_expires_at) {
+        (BookingStatus::Held, Some(at)) => Some((at, booking.id)),
+        _ => None,
     }
 }
 
