@@ -41,9 +41,10 @@ pub struct LoadtestArgs {
     /// How long to run.
     #[arg(long, default_value_t = 20)]
     pub duration_seconds: u64,
-    /// Checkpoint of the `rush` scenario.
-    #[arg(long, default_value = "narva")]
-    pub checkpoint: String,
+    /// Only this checkpoint (`rush` always books one; `uniform` and `mixed` use every
+    /// checkpoint unless this is given).
+    #[arg(long)]
+    pub checkpoint: Option<String>,
     /// Days ahead of today of the `rush` day.
     #[arg(long, default_value_t = 7)]
     pub rush_day_offset: i64,
@@ -51,6 +52,9 @@ pub struct LoadtestArgs {
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub audit: bool,
 }
+
+/// The checkpoint a `rush` books when none is named: the one `seed --bench-checkpoint` makes.
+const RUSH_CHECKPOINT_DEFAULT: &str = "bench";
 
 /// One window a client may book.
 #[derive(Debug, Clone)]
@@ -101,7 +105,12 @@ async fn discover(args: &LoadtestArgs, client: &awc::Client) -> anyhow::Result<V
     let mut targets = Vec::new();
     for checkpoint in checkpoints["checkpoints"].as_array().into_iter().flatten() {
         let id = checkpoint["id"].as_str().unwrap_or_default().to_owned();
-        if args.scenario == Scenario::Rush && id != args.checkpoint {
+        let wanted = match (&args.checkpoint, args.scenario) {
+            (Some(only), _) => only == &id,
+            (None, Scenario::Rush) => id == RUSH_CHECKPOINT_DEFAULT,
+            (None, _) => true,
+        };
+        if !wanted {
             continue;
         }
         let days: Vec<i64> = match args.scenario {
