@@ -17,7 +17,6 @@
 //!
 //! Run with `cargo bench --bench allocation`; see BENCHMARKS.md.
 
-use std::collections::BTreeMap;
 use std::future::ready;
 use std::hint::black_box;
 use std::sync::Arc;
@@ -29,10 +28,10 @@ use borderslot::actors::{ActorSettings, ScheduleRegistry};
 use borderslot::clock::ManualClock;
 use borderslot::domain::window::generate_windows;
 use borderslot::domain::{
-    BookingCode, BookingId, Category, CategoryCapacity, Checkpoint, CheckpointId, DaySchedule,
-    Direction, HoldRequest, Policy, PriorityClass, WindowKey,
+    BookingCode, BookingId, Checkpoint, DaySchedule, HoldRequest, Policy, PriorityClass, WindowKey,
 };
 use borderslot::metrics::CommitStats;
+use borderslot::seed::bench_checkpoint;
 use borderslot::store::SlotStore;
 use borderslot::store::embedded::EmbeddedStore;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -57,24 +56,6 @@ fn bench_now() -> DateTime<Utc> {
 /// The day after `bench_now`: every window of it is still open for booking.
 fn bench_day() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 3, 21).expect("a valid date")
-}
-
-/// A checkpoint in UTC whose windows never fill: two directions, cars only, hourly windows.
-fn bench_checkpoint() -> Checkpoint {
-    Checkpoint {
-        id: CheckpointId::parse("bench").expect("a valid checkpoint id"),
-        name: "Benchmark crossing".to_owned(),
-        time_zone: chrono_tz::UTC,
-        directions: vec![Direction::Entry, Direction::Exit],
-        window_minutes: 60,
-        capacity: BTreeMap::from([(
-            Category::Car,
-            CategoryCapacity {
-                capacity: 1_000_000,
-                reserved: 0,
-            },
-        )]),
-    }
 }
 
 fn window_keys(checkpoint: &Checkpoint) -> Vec<WindowKey> {

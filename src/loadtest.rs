@@ -8,7 +8,7 @@
 //! - `uniform`: bookings spread over every checkpoint, day, direction and category.
 //! - `mixed`: 80% availability reads, 15% bookings, 5% cancels and moves of earlier bookings.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -342,6 +342,7 @@ pub async fn run(
         return Ok(());
     };
     let report = store.audit().await?;
+    let cancelled: HashSet<&str> = total.cancelled.iter().map(String::as_str).collect();
     let mut missing = 0;
     for (code, _) in &total.created {
         let Ok(code) = BookingCode::parse(code) else {
@@ -350,7 +351,7 @@ pub async fn run(
         };
         match store.find_booking(&code).await? {
             Some(booking)
-                if booking.status.is_active() || total.cancelled.contains(&code.to_string()) => {}
+                if booking.status.is_active() || cancelled.contains(code.to_string().as_str()) => {}
             _ => missing += 1,
         }
     }

@@ -78,7 +78,7 @@ impl Departure {
 
 pub struct ScheduleRegistry {
     actors: Arc<DashMap<DayKey, LiveActor>>,
-    checkpoints: DashMap<CheckpointId, Checkpoint>,
+    checkpoints: DashMap<CheckpointId, Arc<Checkpoint>>,
     arbiters: Mutex<Vec<Arbiter>>,
     handles: Vec<ArbiterHandle>,
     next_generation: AtomicU64,
@@ -103,7 +103,10 @@ impl ScheduleRegistry {
         let handles = arbiters.iter().map(Arbiter::handle).collect();
         Self {
             actors: Arc::new(DashMap::new()),
-            checkpoints: checkpoints.into_iter().map(|c| (c.id.clone(), c)).collect(),
+            checkpoints: checkpoints
+                .into_iter()
+                .map(|c| (c.id.clone(), Arc::new(c)))
+                .collect(),
             arbiters: Mutex::new(arbiters),
             handles,
             next_generation: AtomicU64::new(1),
@@ -126,12 +129,13 @@ impl ScheduleRegistry {
         &self.store
     }
 
-    pub fn checkpoint(&self, id: &CheckpointId) -> Option<Checkpoint> {
-        self.checkpoints.get(id).map(|c| c.clone())
+    pub fn checkpoint(&self, id: &CheckpointId) -> Option<Arc<Checkpoint>> {
+        self.checkpoints.get(id).map(|c| Arc::clone(&c))
     }
 
-    pub fn checkpoints(&self) -> Vec<Checkpoint> {
-        let mut all: Vec<Checkpoint> = self.checkpoints.iter().map(|c| c.clone()).collect();
+    pub fn checkpoints(&self) -> Vec<Arc<Checkpoint>> {
+        let mut all: Vec<Arc<Checkpoint>> =
+            self.checkpoints.iter().map(|c| Arc::clone(&c)).collect();
         all.sort_by(|a, b| a.id.cmp(&b.id));
         all
     }

@@ -57,7 +57,7 @@ struct PendingChange {
 }
 
 pub struct ScheduleActor {
-    checkpoint: Checkpoint,
+    checkpoint: Arc<Checkpoint>,
     date: NaiveDate,
     store: Arc<dyn SlotStore>,
     clock: Arc<dyn Clock>,
@@ -67,15 +67,15 @@ pub struct ScheduleActor {
     day: Option<DaySchedule>,
     pending: VecDeque<PendingChange>,
     writing: bool,
-    expiry_timer_at: Option<DateTime<Utc>>,
-    expiry_timer: Option<SpawnHandle>,
+    /// The armed expiry timer and the moment it is for.
+    expiry_timer: Option<(DateTime<Utc>, SpawnHandle)>,
     last_activity: Instant,
     stop_requested: bool,
 }
 
 impl ScheduleActor {
     pub fn new(
-        checkpoint: Checkpoint,
+        checkpoint: Arc<Checkpoint>,
         date: NaiveDate,
         store: Arc<dyn SlotStore>,
         clock: Arc<dyn Clock>,
@@ -94,7 +94,6 @@ impl ScheduleActor {
             day: None,
             pending: VecDeque::new(),
             writing: false,
-            expiry_timer_at: None,
             expiry_timer: None,
             last_activity: Instant::now(),
             stop_requested: false,
@@ -222,7 +221,7 @@ impl ScheduleActor {
         let requests = replies.len();
         let write = async move {
             let started = Instant::now();
-            let outcome = store.commit(&batch).await;
+            let outcome = store.commit(batch).await;
             (outcome, started.elapsed())
         };
         ctx.spawn(
@@ -293,20 +292,19 @@ impl ScheduleActor {
         let Some(next) = self.day.as_ref().and_then(DaySchedule::next_hold_expiry) else {
             return;
         };
-        if self.expiry_timer_at.is_some_and(|armed| armed <= next) {
+        if self.expiry_timer.is_some_and(|(armed, _)| armed <= next) {
             return;
         }
-        if let Some(handle) = self.expiry_timer.take() {
+        if let Some((_, handle)) = self.expiry_timer.take() {
             ctx.cancel_future(handle);
         }
         let delay = (next - self.clock.now()).to_std().unwrap_or(Duration::ZERO)
             + Duration::from_millis(10);
-        self.expiry_timer_at = Some(next);
-        self.expiry_timer = Some(ctx.run_later(delay, |actor, ctx| {
-            actor.expiry_timer_at = None;
+        let handle = ctx.run_later(delay, |actor, ctx| {
             actor.expiry_timer = None;
             actor.run_expiry(ctx);
-        }));
+        });
+        self.expiry_timer = Some((next, handle));
     }
 
     /// A transfer hold ran out: the move either completed (the code points here) or not.

@@ -4,6 +4,8 @@
 //! `X-Manage-Token`, `Authorization: Bearer`, or `?token=` in a link). A wrong token answers
 //! exactly like an unknown code, so codes cannot be probed.
 
+use std::sync::Arc;
+
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -240,7 +242,7 @@ async fn load_managed(
     request: &HttpRequest,
     state: &AppState,
     code: &str,
-) -> Result<(Booking, Checkpoint), ApiError> {
+) -> Result<(Booking, Arc<Checkpoint>), ApiError> {
     let token = manage_token(request).ok_or(ApiError::TokenRequired)?;
     let code = BookingCode::parse(code).map_err(|_| ApiError::NotFound("booking"))?;
     let booking = state

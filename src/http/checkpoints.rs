@@ -25,7 +25,7 @@ pub async fn list(state: web::Data<AppState>) -> HttpResponse {
         .registry
         .checkpoints()
         .iter()
-        .map(CheckpointView::from)
+        .map(|c| CheckpointView::from(c.as_ref()))
         .collect();
     HttpResponse::Ok().json(json!({ "checkpoints": checkpoints }))
 }

@@ -23,7 +23,7 @@ impl AppState {
         self.registry.policy()
     }
 
-    pub fn checkpoint(&self, id: &CheckpointId) -> Result<Checkpoint, AllocationError> {
+    pub fn checkpoint(&self, id: &CheckpointId) -> Result<Arc<Checkpoint>, AllocationError> {
         self.registry
             .checkpoint(id)
             .ok_or(AllocationError::UnknownCheckpoint)

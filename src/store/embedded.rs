@@ -126,19 +126,15 @@ fn migrate(connection: &Connection) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn classify(error: rusqlite::Error) -> StoreError {
-    match error.sqlite_error_code() {
-        Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(error.to_string()),
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
-            StoreError::Unavailable(error.into())
-        }
-        _ => StoreError::Other(error.into()),
-    }
-}
-
 impl From<rusqlite::Error> for StoreError {
     fn from(error: rusqlite::Error) -> Self {
-        classify(error)
+        match error.sqlite_error_code() {
+            Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(error.to_string()),
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+                StoreError::Unavailable(error.into())
+            }
+            _ => StoreError::Other(error.into()),
+        }
     }
 }
 
@@ -564,8 +560,7 @@ impl SlotStore for EmbeddedStore {
         .await
     }
 
-    async fn commit(&self, batch: &CommitBatch) -> Result<(), StoreError> {
-        let batch = batch.clone();
+    async fn commit(&self, batch: CommitBatch) -> Result<(), StoreError> {
         self.write(move |c| apply_batch(c, &batch)).await
     }
 

@@ -150,8 +150,9 @@ pub trait SlotStore: Send + Sync + 'static {
         day: NaiveDate,
     ) -> Result<DayRecord, StoreError>;
 
-    /// Applies the whole batch or nothing.
-    async fn commit(&self, batch: &CommitBatch) -> Result<(), StoreError>;
+    /// Applies the whole batch or nothing. Takes the batch by value: a backend that writes
+    /// on another thread can move it there instead of copying it.
+    async fn commit(&self, batch: CommitBatch) -> Result<(), StoreError>;
 
     /// The booking a code currently belongs to.
     async fn find_booking(&self, code: &BookingCode) -> Result<Option<Booking>, StoreError>;

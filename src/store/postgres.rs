@@ -733,10 +733,10 @@ impl SlotStore for PostgresStore {
         })
     }
 
-    async fn commit(&self, batch: &CommitBatch) -> Result<(), StoreError> {
+    async fn commit(&self, batch: CommitBatch) -> Result<(), StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        apply_batch(&tx, batch).await?;
+        apply_batch(&tx, &batch).await?;
         tx.commit().await?;
         Ok(())
     }

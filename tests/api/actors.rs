@@ -12,12 +12,13 @@ use borderslot::clock::ManualClock;
 use borderslot::domain::token::ManageToken;
 use borderslot::domain::window::generate_windows;
 use borderslot::domain::{
-    AllocationError, BookingCode, BookingId, BookingStatus, Checkpoint, Direction, HoldRequest,
-    Policy, PriorityClass, WindowKey,
+    AllocationError, Booking, BookingCode, BookingId, BookingStatus, Checkpoint, Direction,
+    HoldRequest, Policy, PriorityClass, WindowKey,
 };
 use borderslot::metrics::CommitStats;
 use borderslot::store::SlotStore;
 use borderslot::store::embedded::EmbeddedStore;
+use chrono::NaiveDate;
 use futures_util::future::join_all;
 
 use crate::helpers::{counting_checkpoint, test_start, tomorrow};
@@ -94,6 +95,29 @@ impl Harness {
             .await
             .unwrap();
         windows.iter().find(|w| w.key == window).unwrap().taken()
+    }
+
+    /// The first step of moving `booking` to the same window a day later: its transfer hold.
+    async fn hold_transfer(&self, booking: &Booking) -> (NaiveDate, Booking) {
+        let target_day = booking.day.succ_opt().unwrap();
+        let target = WindowKey {
+            start: booking.window_start + chrono::Duration::days(1),
+            ..booking.window_key()
+        };
+        let transfer = self
+            .registry
+            .ask(
+                &self.checkpoint.id,
+                target_day,
+                HoldForTransfer {
+                    source: booking.clone(),
+                    new_id: BookingId::new_random(),
+                    target,
+                },
+            )
+            .await
+            .unwrap();
+        (target_day, transfer)
     }
 
     fn raw(&self) -> rusqlite::Connection {
@@ -174,24 +198,7 @@ async fn a_move_interrupted_after_the_hand_over_completes_on_restart() {
     let h = harness(5).await;
     let source_window = h.window(8);
     let booking = h.hold(source_window, "MOVE1", true).await.unwrap();
-    let target_day = tomorrow().succ_opt().unwrap();
-    let target_window = WindowKey {
-        start: source_window.start + chrono::Duration::days(1),
-        ..source_window
-    };
-    let transfer = h
-        .registry
-        .ask(
-            &h.checkpoint.id,
-            target_day,
-            HoldForTransfer {
-                source: booking.clone(),
-                new_id: BookingId::new_random(),
-                target: target_window,
-            },
-        )
-        .await
-        .unwrap();
+    let (target_day, transfer) = h.hold_transfer(&booking).await;
     h.registry
         .ask(
             &h.checkpoint.id,
@@ -251,24 +258,7 @@ async fn a_transfer_hold_whose_source_never_let_go_is_dropped_when_it_runs_out()
     let h = harness(1).await;
     let source_window = h.window(8);
     let booking = h.hold(source_window, "MOVE2", true).await.unwrap();
-    let target_day = tomorrow().succ_opt().unwrap();
-    let target_window = WindowKey {
-        start: source_window.start + chrono::Duration::days(1),
-        ..source_window
-    };
-    let transfer = h
-        .registry
-        .ask(
-            &h.checkpoint.id,
-            target_day,
-            HoldForTransfer {
-                source: booking.clone(),
-                new_id: BookingId::new_random(),
-                target: target_window,
-            },
-        )
-        .await
-        .unwrap();
+    let (target_day, transfer) = h.hold_transfer(&booking).await;
 
     h.clock.advance(chrono::Duration::minutes(11));
     h.registry

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use futures_util::future::join_all;
 use serde_json::json;
 
-use crate::helpers::{Backend, at, counting_checkpoint, spawn_app_on, tomorrow};
+use crate::helpers::{Backend, at, counting_checkpoint, race_bookings, spawn_app_on, tomorrow};
 
 const CLIENTS: usize = 64;
 const ATTEMPTS: usize = 10_000;
@@ -27,30 +27,17 @@ async fn racing_clients_get_exactly_the_capacity_and_nothing_more(backend: Backe
     else {
         return;
     };
-    let app = Rc::new(app);
     let day = tomorrow();
     let starts: Vec<String> = (0..WINDOWS).map(|i| at(day, 8 + i as u32)).collect();
 
     // Act
-    let clients = (0..CLIENTS).map(|client| {
-        let app = app.clone();
-        let starts = starts.clone();
-        async move {
-            let mut outcomes = Vec::new();
-            for attempt in (client..ATTEMPTS).step_by(CLIENTS) {
-                let window = &starts[attempt % WINDOWS];
-                let response = app
-                    .post_booking(&json!({
-                        "checkpoint": "rush", "direction": "entry", "category": "car",
-                        "window_start": window, "plate": format!("R{attempt:05}"),
-                    }))
-                    .await;
-                outcomes.push((window.clone(), response.status.as_u16(), response.body));
-            }
-            outcomes
-        }
-    });
-    let outcomes: Vec<_> = join_all(clients).await.into_iter().flatten().collect();
+    let outcomes = race_bookings(&[&app], CLIENTS, ATTEMPTS, &starts, |attempt, window| {
+        json!({
+            "checkpoint": "rush", "direction": "entry", "category": "car",
+            "window_start": window, "plate": format!("R{attempt:05}"),
+        })
+    })
+    .await;
 
     // Assert
     assert_eq!(outcomes.len(), ATTEMPTS);

@@ -334,6 +334,37 @@ impl TestApp {
     }
 }
 
+/// What one booking attempt of a race got: its window, status and body.
+pub type Attempt = (String, u16, Value);
+
+/// `clients` concurrent clients make `attempts` booking attempts between them, one in flight
+/// each; client `c` talks to `apps[c % apps.len()]` and attempt `n` books `starts[n % len]`
+/// with the body `booking(n, window)`.
+pub async fn race_bookings(
+    apps: &[&TestApp],
+    clients: usize,
+    attempts: usize,
+    starts: &[String],
+    booking: impl Fn(usize, &str) -> Value,
+) -> Vec<Attempt> {
+    let booking = &booking;
+    let runs = (0..clients).map(|client| async move {
+        let app = apps[client % apps.len()];
+        let mut outcomes = Vec::new();
+        for attempt in (client..attempts).step_by(clients) {
+            let window = &starts[attempt % starts.len()];
+            let response = app.post_booking(&booking(attempt, window)).await;
+            outcomes.push((window.clone(), response.status.as_u16(), response.body));
+        }
+        outcomes
+    });
+    futures_util::future::join_all(runs)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 /// `HH:00` UTC on `date` as RFC 3339.
 pub fn at(date: NaiveDate, hour: u32) -> String {
     format!("{date}T{hour:02}:00:00Z")

@@ -1,5 +1,6 @@
 use borderslot::clock::Clock;
 use borderslot::http::idempotency::digest_parts;
+use borderslot::store::IdempotencyStart;
 use serde_json::json;
 
 use crate::helpers::{assert_problem, at, spawn_app, tomorrow};
@@ -89,6 +90,17 @@ async fn keys_are_scoped_per_client_and_kept_for_a_day() {
         .post_json("/api/v1/bookings", &body, &[("idempotency-key", "k-5")])
         .await;
     assert_eq!(first.status, 201);
+    // Another client's key of the same name is its own, whatever its request.
+    let other_client = app
+        .store
+        .idempotency_begin("ip:10.0.0.9", "k-5", "other", app.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(other_client, IdempotencyStart::Started);
+    app.store
+        .idempotency_abandon("ip:10.0.0.9", "k-5")
+        .await
+        .unwrap();
 
     app.advance(chrono::Duration::hours(23));
     let pruned_early =
@@ -107,9 +119,4 @@ async fn keys_are_scoped_per_client_and_kept_for_a_day() {
     assert_eq!(pruned_early, borderslot::jobs::Outcome::Idle);
     assert_eq!(within_a_day.text, first.text);
     assert_eq!(pruned, borderslot::jobs::Outcome::Worked(1));
-    // Another client's key of the same name is its own.
-    app.store
-        .idempotency_begin("ip:10.0.0.9", "k-5", "other", app.clock.now())
-        .await
-        .unwrap();
 }

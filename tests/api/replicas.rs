@@ -2,13 +2,12 @@
 //! day, so their memories disagree, and still no place is sold twice.
 
 use std::collections::HashSet;
-use std::rc::Rc;
 
-use futures_util::future::join_all;
 use serde_json::json;
 
 use crate::helpers::{
-    Backend, Origin, at, counting_checkpoint, fresh_origin, spawn_app_in, tomorrow,
+    Backend, Origin, TestApp, at, counting_checkpoint, fresh_origin, race_bookings, spawn_app_in,
+    tomorrow,
 };
 
 const REPLICAS: usize = 3;
@@ -31,32 +30,21 @@ async fn three_replicas_racing_for_the_same_windows_never_double_book() {
             |_| {},
         )
         .await;
-        replicas.push(Rc::new(app));
+        replicas.push(app);
     }
     let day = tomorrow();
     let starts: Vec<String> = (0..WINDOWS).map(|i| at(day, 8 + i as u32)).collect();
+    let apps: Vec<&TestApp> = replicas.iter().collect();
 
     // Act: every client goes to a different replica than its neighbour.
-    let clients = (0..CLIENTS).map(|client| {
-        let app = replicas[client % REPLICAS].clone();
-        let starts = starts.clone();
-        async move {
-            let mut outcomes = Vec::new();
-            for attempt in (client..ATTEMPTS).step_by(CLIENTS) {
-                let window = &starts[attempt % WINDOWS];
-                let response = app
-                    .post_booking(&json!({
-                        "checkpoint": "border", "direction": "entry", "category": "car",
-                        "window_start": window, "plate": format!("X{attempt:05}"),
-                        "contact": "a@example.com", "confirm": true,
-                    }))
-                    .await;
-                outcomes.push((window.clone(), response.status.as_u16(), response.body));
-            }
-            outcomes
-        }
-    });
-    let outcomes: Vec<_> = join_all(clients).await.into_iter().flatten().collect();
+    let outcomes = race_bookings(&apps, CLIENTS, ATTEMPTS, &starts, |attempt, window| {
+        json!({
+            "checkpoint": "border", "direction": "entry", "category": "car",
+            "window_start": window, "plate": format!("X{attempt:05}"),
+            "contact": "a@example.com", "confirm": true,
+        })
+    })
+    .await;
 
     // Assert
     let created: Vec<_> = outcomes.iter().filter(|(_, s, _)| *s == 201).collect();

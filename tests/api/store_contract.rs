@@ -73,7 +73,7 @@ impl Fixture {
         for set in sets {
             batch.push(set);
         }
-        self.store.commit(&batch).await
+        self.store.commit(batch).await
     }
 }
 
