@@ -92,6 +92,9 @@ pub struct ServeArgs {
     /// Server-side time limit of one statement.
     #[arg(long, env = "DATABASE_STATEMENT_TIMEOUT_MS", default_value_t = 5000)]
     pub database_statement_timeout_ms: u64,
+    /// Transactions writing schedule batches at once; each writes every batch waiting.
+    #[arg(long, env = "DATABASE_COMMIT_WRITERS", default_value_t = 4)]
+    pub database_commit_writers: usize,
     /// Attempts to reach PostgreSQL at start-up, one second apart.
     #[arg(long, env = "DATABASE_CONNECT_ATTEMPTS", default_value_t = 10)]
     pub database_connect_attempts: u32,
@@ -138,6 +141,7 @@ impl ServeArgs {
             pool_size_max: self.database_pool_size.max(1),
             statement_timeout: Duration::from_millis(self.database_statement_timeout_ms.max(1)),
             connect_attempts: self.database_connect_attempts.max(1),
+            commit_writers: self.database_commit_writers.max(1),
             ..PostgresSettings::new(url)
         });
         Settings {

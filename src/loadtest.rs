@@ -271,15 +271,18 @@ pub async fn run(
     let args = Rc::new(args);
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.duration_seconds.max(1));
-    let clients = (0..args.clients.max(1)).map(|index| {
-        actix_web::rt::spawn(run_client(
-            index,
-            args.clone(),
-            targets.clone(),
-            run_id.clone(),
-            deadline,
-        ))
-    });
+    // Collected so that every client starts now, not when the previous one is awaited.
+    let clients: Vec<_> = (0..args.clients.max(1))
+        .map(|index| {
+            actix_web::rt::spawn(run_client(
+                index,
+                args.clone(),
+                targets.clone(),
+                run_id.clone(),
+                deadline,
+            ))
+        })
+        .collect();
     let mut total = Tally::default();
     for handle in clients {
         let tally = handle.await.context("a load client failed")?;

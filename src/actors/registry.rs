@@ -156,13 +156,29 @@ impl ScheduleRegistry {
         R: Send + 'static,
         ScheduleActor: Handler<M>,
     {
+        self.ask_with(checkpoint, day, || message.clone()).await
+    }
+
+    /// Like `ask`, with a new message for every attempt: a booking code that collided with
+    /// one stored for another day must not be tried again.
+    pub async fn ask_with<M, R>(
+        &self,
+        checkpoint: &CheckpointId,
+        day: NaiveDate,
+        mut message: impl FnMut() -> M,
+    ) -> Result<R, ScheduleError>
+    where
+        M: Message<Result = Result<R, ScheduleError>> + Send + 'static,
+        R: Send + 'static,
+        ScheduleActor: Handler<M>,
+    {
         // Sending again is safe in two cases: a message refused as `Closed` never reached a
         // handler (its actor stopped between lookup and delivery), and a `Retry` answer means
         // nothing was stored and the actor has reloaded the day before its next message.
         for _ in 0..ASK_ATTEMPTS_MAX {
             let addr = self.actor(checkpoint, day)?;
             match addr
-                .send(message.clone())
+                .send(message())
                 .timeout(self.settings.request_timeout)
                 .await
             {

@@ -102,7 +102,15 @@ pub async fn create(
             priority,
             confirm: input.confirm,
         };
-        let booking = state.registry.ask(&checkpoint_id, day, Hold(hold)).await?;
+        let booking = state
+            .registry
+            .ask_with(&checkpoint_id, day, || {
+                Hold(HoldRequest {
+                    code: BookingCode::generate(&mut rand::rng()),
+                    ..hold.clone()
+                })
+            })
+            .await?;
         let mut view = BookingView::new(&booking, checkpoint.time_zone);
         view.manage_token = Some(token);
         Reply::json(StatusCode::CREATED, &view)

@@ -33,6 +33,14 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The same kind of error for another waiter of one failed write (errors do not clone).
+    pub fn duplicate(&self) -> StoreError {
+        match self {
+            StoreError::Unavailable(e) => StoreError::Unavailable(anyhow::anyhow!("{e:#}")),
+            StoreError::Conflict(reason) => StoreError::Conflict(reason.clone()),
+            StoreError::Other(e) => StoreError::Other(anyhow::anyhow!("{e:#}")),
+        }
+    }
     pub fn is_retryable(&self) -> bool {
         match self {
             StoreError::Unavailable(_) => true,

@@ -363,3 +363,144 @@ async fn idempotency_keys_follow_the_draft_semantics(backend: Backend) {
         1
     );
 }
+
+crate::on_both_backends!(a_refused_batch_fails_alone_among_batches_of_other_days);
+
+/// PostgreSQL writes batches of different days waiting at the same moment in one
+/// transaction; a refusal must still reach only the batch that caused it.
+async fn a_refused_batch_fails_alone_among_batches_of_other_days(backend: Backend) {
+    let Some(f) = fixture(backend, 5).await else {
+        return;
+    };
+    let now = test_start();
+    let days: Vec<_> = (0..6).map(|i| tomorrow() + Duration::days(i)).collect();
+    let mut schedules = Vec::new();
+    for day in &days {
+        let windows = generate_windows(&f.checkpoint, *day);
+        f.store
+            .ensure_windows(&f.checkpoint.id, *day, &windows)
+            .await
+            .unwrap();
+        let record = f.store.load_day(&f.checkpoint.id, *day).await.unwrap();
+        schedules.push(
+            DaySchedule::from_parts(
+                f.checkpoint.id.clone(),
+                f.checkpoint.time_zone,
+                *day,
+                record.windows,
+                record.bookings,
+            )
+            .unwrap(),
+        );
+    }
+    let window_on = |day: usize| {
+        let mut key = f.window(8);
+        key.start += Duration::days(day as i64);
+        key
+    };
+    let (taken, first) = schedules[0]
+        .hold(request(window_on(0), "CC100"), &policy(), now)
+        .unwrap();
+    let mut batch = CommitBatch::new(f.checkpoint.id.clone(), days[0]);
+    batch.push(first);
+    f.store.commit(batch).await.unwrap();
+
+    let colliding = 3;
+    let mut batches = Vec::new();
+    let mut booked = Vec::new();
+    for (index, schedule) in schedules.iter_mut().enumerate().skip(1) {
+        let mut hold = request(window_on(index), &format!("CC{index}01"));
+        if index == colliding {
+            hold.code = taken.code.clone();
+        }
+        let (booking, set) = schedule.hold(hold, &policy(), now).unwrap();
+        let mut batch = CommitBatch::new(f.checkpoint.id.clone(), days[index]);
+        batch.push(set);
+        batches.push(f.store.commit(batch));
+        booked.push((index, booking));
+    }
+    let results = futures_util::future::join_all(batches).await;
+
+    for ((index, booking), result) in booked.iter().zip(results) {
+        if *index == colliding {
+            assert!(
+                matches!(result, Err(StoreError::Conflict(_))),
+                "day {index}: {result:?}"
+            );
+            let reloaded = f.store.load_day(&f.checkpoint.id, days[*index]).await;
+            assert!(reloaded.unwrap().bookings.is_empty());
+        } else {
+            result.unwrap_or_else(|e| panic!("day {index}: {e}"));
+            let found = f.store.find_booking(&booking.code).await.unwrap();
+            assert_eq!(found.as_ref(), Some(booking));
+        }
+    }
+    let owner = f.store.find_booking(&taken.code).await.unwrap().unwrap();
+    assert_eq!(owner.id, taken.id);
+    assert_eq!(f.store.audit().await.unwrap().violations(), 0);
+}
+
+crate::on_both_backends!(a_booking_code_taken_on_another_day_is_replaced_on_the_next_attempt);
+
+async fn a_booking_code_taken_on_another_day_is_replaced_on_the_next_attempt(backend: Backend) {
+    use borderslot::actors::schedule::Hold;
+    use borderslot::actors::{ActorSettings, ScheduleRegistry};
+    use borderslot::clock::ManualClock;
+
+    let Some(f) = fixture(backend, 5).await else {
+        return;
+    };
+    let next_day = tomorrow() + Duration::days(1);
+    let windows = generate_windows(&f.checkpoint, next_day);
+    f.store
+        .ensure_windows(&f.checkpoint.id, next_day, &windows)
+        .await
+        .unwrap();
+    let registry = ScheduleRegistry::new(
+        vec![f.checkpoint.clone()],
+        f.store.clone(),
+        Arc::new(ManualClock::new(test_start())),
+        policy(),
+        ActorSettings::default(),
+    );
+    let first = registry
+        .ask(
+            &f.checkpoint.id,
+            tomorrow(),
+            Hold(request(f.window(8), "DD100")),
+        )
+        .await
+        .unwrap();
+
+    let mut attempts = 0;
+    let mut next_window = f.window(8);
+    next_window.start += Duration::days(1);
+    let template = request(next_window, "DD200");
+    let second = registry
+        .ask_with(&f.checkpoint.id, next_day, || {
+            attempts += 1;
+            let code = if attempts == 1 {
+                first.code.clone()
+            } else {
+                BookingCode::generate(&mut rand::rng())
+            };
+            Hold(HoldRequest {
+                code,
+                ..template.clone()
+            })
+        })
+        .await
+        .unwrap();
+
+    assert_eq!(attempts, 2);
+    assert_ne!(second.code, first.code);
+    assert_eq!(
+        f.store.find_booking(&second.code).await.unwrap(),
+        Some(second)
+    );
+    assert_eq!(
+        f.store.find_booking(&first.code).await.unwrap().unwrap().id,
+        first.id
+    );
+    registry.shutdown(std::time::Duration::from_secs(5)).await;
+}

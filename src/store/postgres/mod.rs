@@ -17,6 +17,8 @@
 //! answers correctly instead of double-booking. Batches are written with array parameters
 //! (`unnest`), a fixed number of statements per batch whatever its size.
 
+mod commit_queue;
+
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
@@ -29,6 +31,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
 
+use self::commit_queue::CommitQueue;
 use super::{
     AuditReport, CommitBatch, DayRecord, IdempotencyStart, OutboxEntry, SlotStore, StoreError,
     StoredResponse,
@@ -50,6 +53,10 @@ pub struct PostgresSettings {
     pub statement_timeout: Duration,
     /// Attempts to reach the server at start-up, one second apart.
     pub connect_attempts: u32,
+    /// Transactions writing schedule batches at once (each takes a pooled connection).
+    pub commit_writers: usize,
+    /// Schedule batches (of different days) written together in one transaction at most.
+    pub commit_batches_max: usize,
 }
 
 impl PostgresSettings {
@@ -61,6 +68,8 @@ impl PostgresSettings {
             connect_timeout: Duration::from_secs(5),
             statement_timeout: Duration::from_secs(5),
             connect_attempts: 10,
+            commit_writers: 4,
+            commit_batches_max: 256,
         }
     }
 }
@@ -68,6 +77,7 @@ impl PostgresSettings {
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: Pool,
+    commits: CommitQueue,
 }
 
 impl PostgresStore {
@@ -97,7 +107,12 @@ impl PostgresStore {
             .runtime(Runtime::Tokio1)
             .build()
             .context("Failed to build the connection pool")?;
-        let store = Self { pool };
+        let commits = CommitQueue::start(
+            pool.clone(),
+            settings.commit_writers.min(settings.pool_size_max.max(1)),
+            settings.commit_batches_max,
+        );
+        let store = Self { pool, commits };
         let mut attempt = 1;
         loop {
             match store.ping().await {
@@ -141,7 +156,11 @@ impl From<tokio_postgres::Error> for StoreError {
             || code == SqlState::T_R_SERIALIZATION_FAILURE
             || code == SqlState::T_R_DEADLOCK_DETECTED
         {
-            StoreError::Conflict(error.to_string())
+            let reason = error.as_db_error().map_or_else(
+                || error.to_string(),
+                |db| format!("{} ({})", db.message(), db.detail().unwrap_or_default()),
+            );
+            StoreError::Conflict(reason)
         } else if code == SqlState::QUERY_CANCELED
             || code == SqlState::TOO_MANY_CONNECTIONS
             || code == SqlState::ADMIN_SHUTDOWN
@@ -444,36 +463,39 @@ async fn apply_inserts(
 
 async fn apply_window_deltas(
     tx: &deadpool_postgres::Transaction<'_>,
-    batch: &CommitBatch,
+    batches: &[CommitBatch],
 ) -> Result<(), StoreError> {
-    let mut deltas: std::collections::BTreeMap<WindowKey, (i32, i32)> = Default::default();
-    for change in &batch.changes {
-        if let ScheduleChange::AdjustWindow {
-            key,
-            held_delta,
-            confirmed_delta,
-        } = change
-        {
-            let entry = deltas.entry(*key).or_default();
-            entry.0 += held_delta;
-            entry.1 += confirmed_delta;
+    let mut deltas: std::collections::BTreeMap<(&str, WindowKey), (i32, i32)> = Default::default();
+    for batch in batches {
+        for change in &batch.changes {
+            if let ScheduleChange::AdjustWindow {
+                key,
+                held_delta,
+                confirmed_delta,
+            } = change
+            {
+                let entry = deltas.entry((batch.checkpoint.as_str(), *key)).or_default();
+                entry.0 += held_delta;
+                entry.1 += confirmed_delta;
+            }
         }
     }
     deltas.retain(|_, delta| *delta != (0, 0));
     if deltas.is_empty() {
         return Ok(());
     }
-    let directions: Vec<&str> = deltas.keys().map(|k| k.direction.as_str()).collect();
-    let categories: Vec<&str> = deltas.keys().map(|k| k.category.as_str()).collect();
-    let starts: Vec<DateTime<Utc>> = deltas.keys().map(|k| k.start).collect();
+    let checkpoints: Vec<&str> = deltas.keys().map(|(c, _)| *c).collect();
+    let directions: Vec<&str> = deltas.keys().map(|(_, k)| k.direction.as_str()).collect();
+    let categories: Vec<&str> = deltas.keys().map(|(_, k)| k.category.as_str()).collect();
+    let starts: Vec<DateTime<Utc>> = deltas.keys().map(|(_, k)| k.start).collect();
     let held: Vec<i32> = deltas.values().map(|d| d.0).collect();
     let confirmed: Vec<i32> = deltas.values().map(|d| d.1).collect();
     let statement = tx
         .prepare_cached(
             "UPDATE windows w SET held = w.held + u.held, confirmed = w.confirmed + u.confirmed \
-             FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::int4[], $6::int4[]) \
-               AS u(direction, category, start_at, held, confirmed) \
-             WHERE w.checkpoint_id = $1 AND w.direction = u.direction \
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::int4[], \
+                         $6::int4[]) AS u(checkpoint_id, direction, category, start_at, held, confirmed) \
+             WHERE w.checkpoint_id = u.checkpoint_id AND w.direction = u.direction \
                AND w.category = u.category AND w.start_at = u.start_at \
                AND (u.held + u.confirmed <= 0 OR w.blocked_reason IS NULL)",
         )
@@ -482,7 +504,7 @@ async fn apply_window_deltas(
         .execute(
             &statement,
             &[
-                &batch.checkpoint.as_str(),
+                &checkpoints,
                 &directions,
                 &categories,
                 &starts,
@@ -499,21 +521,10 @@ async fn apply_window_deltas(
     Ok(())
 }
 
-async fn apply_batch(
+async fn apply_window_changes(
     tx: &deadpool_postgres::Transaction<'_>,
     batch: &CommitBatch,
 ) -> Result<(), StoreError> {
-    let writes = fold_booking_writes(&batch.changes);
-    // Bookings that give up their place are written first, so that a plate they free can be
-    // taken by another booking of the same batch without tripping the unique index.
-    let (inserts, updates): (Vec<&BookingWrite<'_>>, Vec<&BookingWrite<'_>>) =
-        writes.iter().partition(|w| w.inserted);
-    let (releasing, others): (Vec<&BookingWrite<'_>>, Vec<&BookingWrite<'_>>) = updates
-        .into_iter()
-        .partition(|w| !w.booking.status.is_active());
-    apply_updates(tx, &releasing).await?;
-    apply_updates(tx, &others).await?;
-    apply_inserts(tx, &inserts).await?;
     for change in &batch.changes {
         match change {
             ScheduleChange::SetBlocked { key, reason } => {
@@ -561,33 +572,67 @@ async fn apply_batch(
             _ => {}
         }
     }
-    apply_window_deltas(tx, batch).await?;
-    if !batch.events.is_empty() {
-        let ids: Vec<Uuid> = batch.events.iter().map(|e| e.id).collect();
-        let types: Vec<&str> = batch.events.iter().map(|e| e.event_type.as_str()).collect();
-        let checkpoints: Vec<&str> = batch.events.iter().map(|e| e.checkpoint.as_str()).collect();
-        let days: Vec<NaiveDate> = batch.events.iter().map(|e| e.day).collect();
-        let occurred: Vec<DateTime<Utc>> = batch.events.iter().map(|e| e.occurred_at).collect();
-        let bodies: Vec<serde_json::Value> = batch
-            .events
-            .iter()
-            .map(serde_json::to_value)
-            .collect::<Result<_, _>>()
-            .context("Failed to encode an event")?;
-        let statement = tx
-            .prepare_cached(
-                "INSERT INTO outbox (event_id, event_type, checkpoint_id, day, occurred_at, body) \
-                 SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[], \
-                                      $5::timestamptz[], $6::jsonb[])",
-            )
-            .await?;
-        tx.execute(
-            &statement,
-            &[&ids, &types, &checkpoints, &days, &occurred, &bodies],
+    Ok(())
+}
+
+async fn append_events(
+    tx: &deadpool_postgres::Transaction<'_>,
+    batches: &[CommitBatch],
+) -> Result<(), StoreError> {
+    let events: Vec<&DomainEvent> = batches.iter().flat_map(|b| &b.events).collect();
+    if events.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+    let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    let checkpoints: Vec<&str> = events.iter().map(|e| e.checkpoint.as_str()).collect();
+    let days: Vec<NaiveDate> = events.iter().map(|e| e.day).collect();
+    let occurred: Vec<DateTime<Utc>> = events.iter().map(|e| e.occurred_at).collect();
+    let bodies: Vec<serde_json::Value> = events
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<_, _>>()
+        .context("Failed to encode an event")?;
+    let statement = tx
+        .prepare_cached(
+            "INSERT INTO outbox (event_id, event_type, checkpoint_id, day, occurred_at, body) \
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[], \
+                                  $5::timestamptz[], $6::jsonb[])",
         )
         .await?;
-    }
+    tx.execute(
+        &statement,
+        &[&ids, &types, &checkpoints, &days, &occurred, &bodies],
+    )
+    .await?;
     Ok(())
+}
+
+/// Writes several batches (of different schedule days) as one: the same statements as one
+/// batch, over the rows of all of them.
+async fn apply_batches(
+    tx: &deadpool_postgres::Transaction<'_>,
+    batches: &[CommitBatch],
+) -> Result<(), StoreError> {
+    let writes: Vec<BookingWrite<'_>> = batches
+        .iter()
+        .flat_map(|b| fold_booking_writes(&b.changes))
+        .collect();
+    // Bookings that give up their place are written first, so that a plate they free can be
+    // taken by another booking of the same batch without tripping the unique index.
+    let (inserts, updates): (Vec<&BookingWrite<'_>>, Vec<&BookingWrite<'_>>) =
+        writes.iter().partition(|w| w.inserted);
+    let (releasing, others): (Vec<&BookingWrite<'_>>, Vec<&BookingWrite<'_>>) = updates
+        .into_iter()
+        .partition(|w| !w.booking.status.is_active());
+    apply_updates(tx, &releasing).await?;
+    apply_updates(tx, &others).await?;
+    apply_inserts(tx, &inserts).await?;
+    for batch in batches {
+        apply_window_changes(tx, batch).await?;
+    }
+    apply_window_deltas(tx, batches).await?;
+    append_events(tx, batches).await
 }
 
 #[async_trait]
@@ -734,11 +779,7 @@ impl SlotStore for PostgresStore {
     }
 
     async fn commit(&self, batch: CommitBatch) -> Result<(), StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        apply_batch(&tx, &batch).await?;
-        tx.commit().await?;
-        Ok(())
+        self.commits.commit(batch).await
     }
 
     async fn find_booking(&self, code: &BookingCode) -> Result<Option<Booking>, StoreError> {
