@@ -47,6 +47,14 @@ pub struct Settings {
     pub http_workers: usize,
     pub shutdown_timeout: Duration,
     pub job_interval: Duration,
+    /// RabbitMQ instead of the in-process bus, when set.
+    pub amqp_url: Option<String>,
+    /// Prefix of the RabbitMQ exchange and queue names.
+    pub amqp_namespace: String,
+    /// Unacknowledged deliveries per RabbitMQ consumer.
+    pub amqp_prefetch: u16,
+    /// How often the relay looks for unsent events when the outbox is empty.
+    pub relay_interval: Duration,
 }
 
 impl Settings {
@@ -65,6 +73,10 @@ impl Settings {
             http_workers: 2,
             shutdown_timeout: Duration::from_secs(5),
             job_interval: Duration::from_secs(60),
+            amqp_url: None,
+            amqp_namespace: "borderslot".to_owned(),
+            amqp_prefetch: 32,
+            relay_interval: Duration::from_millis(50),
         }
     }
 
@@ -128,6 +140,18 @@ pub struct ServeArgs {
     /// Messages a schedule actor's mailbox holds before senders wait.
     #[arg(long, env = "ACTOR_MAILBOX_CAPACITY", default_value_t = 4096)]
     pub actor_mailbox_capacity: usize,
+    /// RabbitMQ (e.g. amqp://user:pass@host:5672/%2f) instead of the in-process event bus.
+    #[arg(long, env = "AMQP_URL")]
+    pub amqp_url: Option<String>,
+    /// Prefix of the RabbitMQ exchange and queue names, so deployments can share a broker.
+    #[arg(long, env = "AMQP_NAMESPACE", default_value = "borderslot")]
+    pub amqp_namespace: String,
+    /// Unacknowledged deliveries per RabbitMQ consumer.
+    #[arg(long, env = "AMQP_PREFETCH", default_value_t = 32)]
+    pub amqp_prefetch: u16,
+    /// How often the outbox relay looks for unsent events while there are none.
+    #[arg(long, env = "RELAY_INTERVAL_MS", default_value_t = 200)]
+    pub relay_interval_ms: u64,
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "HTTP_WORKERS", default_value_t = 0)]
     pub http_workers: usize,
@@ -171,6 +195,10 @@ impl ServeArgs {
             },
             shutdown_timeout: Duration::from_secs(10),
             job_interval: Duration::from_secs(60),
+            amqp_url: self.amqp_url.filter(|url| !url.is_empty()),
+            amqp_namespace: self.amqp_namespace,
+            amqp_prefetch: self.amqp_prefetch.max(1),
+            relay_interval: Duration::from_millis(self.relay_interval_ms.max(10)),
         }
     }
 }

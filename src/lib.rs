@@ -7,9 +7,11 @@
 //! - [`store`]: the `SlotStore` trait and its backends.
 //! - [`actors`]: one `ScheduleActor` per checkpoint day, and the registry that finds them.
 //! - [`http`]: the JSON API.
+//! - [`bus`]: the event bus (in-process or RabbitMQ) from the outbox to the consumers.
 //! - [`jobs`]: background work on timers.
 
 pub mod actors;
+pub mod bus;
 pub mod clock;
 pub mod config;
 pub mod domain;

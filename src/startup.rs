@@ -9,11 +9,15 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
 use crate::actors::ScheduleRegistry;
+use crate::actors::statistics::{STATISTICS_GROUP, StatisticsRecorder};
+use crate::bus::EventBus;
+use crate::bus::in_process::InProcessBus;
+use crate::bus::rabbitmq::{RabbitBus, RabbitSettings};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::http::AppState;
 use crate::http::routes::{configure, problem_errors};
-use crate::jobs::{JobRunner, prune_idempotency};
+use crate::jobs::{JobRunner, outbox_relay, prune_idempotency};
 use crate::seed;
 use crate::store::SlotStore;
 use crate::store::embedded::EmbeddedStore;
@@ -41,11 +45,33 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn SlotStore
     }
 }
 
+/// Every consumer group, so that a broker holds a queue for each before the first publish.
+pub const CONSUMER_GROUPS: &[&str] = &[STATISTICS_GROUP];
+
+/// The bus the settings ask for: RabbitMQ when `AMQP_URL` is set, in-process otherwise.
+pub async fn open_bus(settings: &Settings) -> anyhow::Result<Arc<dyn EventBus>> {
+    match &settings.amqp_url {
+        Some(url) => {
+            let bus = RabbitBus::connect(RabbitSettings {
+                url: url.clone(),
+                namespace: settings.amqp_namespace.clone(),
+                groups: CONSUMER_GROUPS.to_vec(),
+                prefetch: settings.amqp_prefetch,
+            })
+            .await
+            .context("Failed to reach RabbitMQ at AMQP_URL")?;
+            Ok(Arc::new(bus))
+        }
+        None => Ok(Arc::new(InProcessBus::new())),
+    }
+}
+
 pub struct Application {
     port: u16,
     server: Option<Server>,
     registry: Arc<ScheduleRegistry>,
     store: Arc<dyn SlotStore>,
+    bus: Arc<dyn EventBus>,
     jobs: JobRunner,
     settings: Settings,
 }
@@ -66,6 +92,16 @@ impl Application {
     pub async fn build_with(
         settings: Settings,
         store: Arc<dyn SlotStore>,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let bus = open_bus(&settings).await?;
+        Self::build_with_bus(settings, store, bus, clock).await
+    }
+
+    pub async fn build_with_bus(
+        settings: Settings,
+        store: Arc<dyn SlotStore>,
+        bus: Arc<dyn EventBus>,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         if settings.demo_data && seed::seed_demo_if_empty(store.as_ref()).await? {
@@ -93,6 +129,13 @@ impl Application {
                 let (store, now) = (job_store.clone(), job_clock.now());
                 async move { prune_idempotency::try_run_once(store.as_ref(), now).await }
             });
+            let recorder = StatisticsRecorder::new(store.clone(), clock.clone());
+            bus.subscribe(STATISTICS_GROUP, Arc::new(recorder)).await;
+            let (relay_store, relay_bus, relay_clock) = (store.clone(), bus.clone(), clock.clone());
+            jobs.spawn("outbox_relay", settings.relay_interval, move || {
+                let (store, bus, now) = (relay_store.clone(), relay_bus.clone(), relay_clock.now());
+                async move { outbox_relay::try_run_once(store.as_ref(), bus.as_ref(), now).await }
+            });
         }
 
         let (server, port) = if settings.role.serves_http() {
@@ -102,6 +145,7 @@ impl Application {
             let state = web::Data::new(AppState {
                 registry: registry.clone(),
                 store: store.clone(),
+                bus: bus.clone(),
             });
             let server = HttpServer::new(move || {
                 App::new()
@@ -123,6 +167,7 @@ impl Application {
             server,
             registry,
             store,
+            bus,
             jobs,
             settings,
         })
@@ -138,6 +183,10 @@ impl Application {
 
     pub fn store(&self) -> &Arc<dyn SlotStore> {
         &self.store
+    }
+
+    pub fn bus(&self) -> &Arc<dyn EventBus> {
+        &self.bus
     }
 
     /// A handle to stop the HTTP server from elsewhere (tests, signals).
@@ -156,6 +205,7 @@ impl Application {
         }
         tracing::info!("HTTP server stopped");
         self.jobs.shutdown().await;
+        self.bus.shutdown().await;
         self.registry.shutdown(self.settings.shutdown_timeout).await;
         tracing::info!("shutdown complete");
         Ok(())

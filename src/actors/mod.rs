@@ -1,9 +1,10 @@
-//! The runtime side of the allocator: one `ScheduleActor` per checkpoint day, found and
-//! started by the `ScheduleRegistry`.
+//! The runtime side: one `ScheduleActor` per checkpoint day, found and started by the
+//! `ScheduleRegistry`, and the data-processing consumers of the events they write.
 
 pub mod moves;
 pub mod registry;
 pub mod schedule;
+pub mod statistics;
 
 pub use registry::{ActorSettings, ScheduleRegistry};
 pub use schedule::{ScheduleActor, ScheduleError};

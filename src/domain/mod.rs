@@ -9,6 +9,7 @@ pub mod event;
 pub mod plate;
 pub mod rules;
 pub mod schedule;
+pub mod statistics;
 pub mod token;
 pub mod window;
 

@@ -1,4 +1,7 @@
-//! Liveness and readiness. Ready means the store answers.
+//! Liveness and readiness. Ready means the store answers. The bus is reported but does not
+//! make an instance unready: bookings go on while the broker is away (events wait in the
+//! outbox), so taking the instance out of service would turn a broker outage into a booking
+//! outage.
 
 use actix_web::{HttpResponse, web};
 use serde_json::json;
@@ -15,5 +18,10 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         tracing::warn!(error.cause_chain = ?error, "readiness check failed");
         ApiError::Unavailable
     })?;
-    Ok(HttpResponse::Ok().json(json!({ "status": "ready", "store": "ok" })))
+    let bus = if state.bus.is_ready().await {
+        "ok"
+    } else {
+        "unreachable"
+    };
+    Ok(HttpResponse::Ok().json(json!({ "status": "ready", "store": "ok", "bus": bus })))
 }

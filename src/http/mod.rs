@@ -12,6 +12,7 @@ pub mod input;
 pub mod openapi;
 pub mod routes;
 pub mod state;
+pub mod stats;
 pub mod views;
 
 pub use state::AppState;

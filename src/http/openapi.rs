@@ -62,6 +62,15 @@ pub fn document() -> Value {
                 ],
                 "responses": merge(json!({ "200": { "description": "Windows" } }), problem_responses(&[400, 404, 422, 503]))
             } },
+            "/api/v1/stats": { "get": {
+                "summary": "Booking statistics per local day, hour and category, counted from the events", "operationId": "statistics",
+                "parameters": [
+                    { "name": "checkpoint", "in": "query", "required": true, "schema": { "type": "string" }, "example": "narva" },
+                    { "name": "from", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "First local day; today by default" },
+                    { "name": "to", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "Last local day; `from` by default; at most 93 days in all" }
+                ],
+                "responses": merge(json!({ "200": { "description": "Rows and totals" } }), problem_responses(&[400, 404, 422, 503]))
+            } },
             "/api/v1/bookings": { "post": {
                 "summary": "Hold a window (and confirm at once with \"confirm\": true)", "operationId": "createBooking",
                 "parameters": [idempotency.clone()],

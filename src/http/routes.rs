@@ -8,7 +8,7 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpResponse, web};
 
 use super::error::PROBLEM_JSON;
-use super::{bookings, checkpoints, health, home, openapi};
+use super::{bookings, checkpoints, health, home, openapi, stats};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // Resources (not bare routes) so that a known path with the wrong method is a 405.
@@ -29,7 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .delete(bookings::cancel),
                 )
                 .service(web::resource("/bookings/{code}/confirm").post(bookings::confirm))
-                .service(web::resource("/bookings/{code}/reschedule").post(bookings::reschedule)),
+                .service(web::resource("/bookings/{code}/reschedule").post(bookings::reschedule))
+                .service(web::resource("/stats").get(stats::read)),
         )
         .default_service(web::to(no_such_route));
 }

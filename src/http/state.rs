@@ -5,6 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::actors::ScheduleRegistry;
+use crate::bus::EventBus;
 use crate::domain::window::local_date;
 use crate::domain::{AllocationError, Checkpoint, CheckpointId, Policy};
 use crate::store::SlotStore;
@@ -12,6 +13,7 @@ use crate::store::SlotStore;
 pub struct AppState {
     pub registry: Arc<ScheduleRegistry>,
     pub store: Arc<dyn SlotStore>,
+    pub bus: Arc<dyn EventBus>,
 }
 
 impl AppState {

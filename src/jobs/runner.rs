@@ -6,6 +6,15 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+/// The longest a job waits after failed rounds before trying again.
+const FAILURE_DELAY_MAX: Duration = Duration::from_secs(30);
+
+fn failure_delay(interval: Duration, failures: u32) -> Duration {
+    let base = interval.max(Duration::from_millis(100));
+    base.saturating_mul(1 << failures.min(16).saturating_sub(1))
+        .min(FAILURE_DELAY_MAX)
+}
+
 /// What one round of a job did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -32,8 +41,9 @@ impl JobRunner {
         }
     }
 
-    /// Runs `round` every `interval` until stopped. A failed round is logged and retried on
-    /// the next tick.
+    /// Runs `round` every `interval` until stopped. A round that did work is followed at once
+    /// by the next (to drain a backlog); a failed round is logged and retried after a delay
+    /// that doubles with each failure in a row, up to `FAILURE_DELAY_MAX`.
     pub fn spawn<F, Fut>(&mut self, name: &'static str, interval: Duration, mut round: F)
     where
         F: FnMut() -> Fut + Send + 'static,
@@ -41,19 +51,30 @@ impl JobRunner {
     {
         let mut stop = self.stop.subscribe();
         let handle = tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(interval);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut failures = 0u32;
+            let mut wait = Duration::ZERO;
             loop {
                 tokio::select! {
-                    _ = ticker.tick() => {
-                        match round().await {
-                            Ok(Outcome::Worked(n)) => tracing::debug!(job = name, items = n, "job round done"),
-                            Ok(Outcome::Idle) => {}
-                            Err(error) => tracing::warn!(job = name, error.cause_chain = ?error, "job round failed"),
-                        }
-                    }
+                    _ = tokio::time::sleep(wait) => {}
                     _ = stop.changed() => break,
                 }
+                wait = match round().await {
+                    Ok(Outcome::Worked(n)) => {
+                        tracing::debug!(job = name, items = n, "job round done");
+                        failures = 0;
+                        Duration::ZERO
+                    }
+                    Ok(Outcome::Idle) => {
+                        failures = 0;
+                        interval
+                    }
+                    Err(error) => {
+                        failures = failures.saturating_add(1);
+                        let delay = failure_delay(interval, failures);
+                        tracing::warn!(job = name, failures, retry_in = ?delay, error.cause_chain = ?error, "job round failed");
+                        delay
+                    }
+                };
             }
         });
         self.handles.push((name, handle));

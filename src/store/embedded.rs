@@ -18,18 +18,23 @@ use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
+use uuid::Uuid;
 
 use super::{
     AuditReport, CommitBatch, DayRecord, IdempotencyStart, OutboxEntry, SlotStore, StoreError,
     StoredResponse,
 };
+use crate::domain::statistics::{BookingCounts, StatisticsDelta, StatisticsKey};
 use crate::domain::{
     Booking, BookingCode, BookingId, BookingStatus, Category, CategoryCapacity, Checkpoint,
     CheckpointId, Contact, Direction, DomainEvent, Plate, PriorityClass, ScheduleChange,
     SlotWindow, WindowKey,
 };
 
-const MIGRATIONS: &[&str] = &[include_str!("../../sql/embedded/V1__schema.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../sql/embedded/V1__schema.sql"),
+    include_str!("../../sql/embedded/V2__statistics.sql"),
+];
 
 /// Idempotency keys still "in flight" after this long belong to a request that died.
 const IN_FLIGHT_ABANDONED_AFTER_SECONDS: i64 = 120;
@@ -724,6 +729,136 @@ impl SlotStore for EmbeddedStore {
             }
             tx.commit()?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn record_processed(
+        &self,
+        consumer: &str,
+        event_id: Uuid,
+        statistics: Option<&StatisticsDelta>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let consumer = consumer.to_owned();
+        let statistics = statistics.cloned();
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            let recorded = tx
+                .prepare_cached(
+                    "INSERT INTO processed_events (consumer, event_id, processed_at) \
+                     VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![consumer, event_id.to_string(), format_ts(at)])?;
+            if recorded == 0 {
+                return Ok(false);
+            }
+            if let Some(delta) = statistics {
+                let n = &delta.counts;
+                tx.prepare_cached(
+                    "INSERT INTO booking_statistics AS s (checkpoint_id, day, hour, category, holds, \
+                       confirmations, cancellations, expiries, reschedules, arrivals, no_shows, \
+                       lead_time_seconds, lead_times) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+                     ON CONFLICT (checkpoint_id, day, hour, category) DO UPDATE SET \
+                       holds = s.holds + excluded.holds, \
+                       confirmations = s.confirmations + excluded.confirmations, \
+                       cancellations = s.cancellations + excluded.cancellations, \
+                       expiries = s.expiries + excluded.expiries, \
+                       reschedules = s.reschedules + excluded.reschedules, \
+                       arrivals = s.arrivals + excluded.arrivals, \
+                       no_shows = s.no_shows + excluded.no_shows, \
+                       lead_time_seconds = s.lead_time_seconds + excluded.lead_time_seconds, \
+                       lead_times = s.lead_times + excluded.lead_times",
+                )?
+                .execute(params![
+                    delta.key.checkpoint.as_str(),
+                    delta.key.day.to_string(),
+                    delta.key.hour,
+                    delta.key.category.as_str(),
+                    n.holds,
+                    n.confirmations,
+                    n.cancellations,
+                    n.expiries,
+                    n.reschedules,
+                    n.arrivals,
+                    n.no_shows,
+                    n.lead_time_seconds,
+                    n.lead_times,
+                ])?;
+            }
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn is_processed(&self, consumer: &str, event_id: Uuid) -> Result<bool, StoreError> {
+        let consumer = consumer.to_owned();
+        self.read(move |c| {
+            let found = c
+                .prepare_cached(
+                    "SELECT 1 FROM processed_events WHERE consumer = ?1 AND event_id = ?2",
+                )?
+                .exists(params![consumer, event_id.to_string()])?;
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn statistics(
+        &self,
+        checkpoint: &CheckpointId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<StatisticsDelta>, StoreError> {
+        let checkpoint = checkpoint.clone();
+        self.read(move |c| {
+            let mut statement = c.prepare_cached(
+                "SELECT day, hour, category, holds, confirmations, cancellations, expiries, \
+                   reschedules, arrivals, no_shows, lead_time_seconds, lead_times \
+                 FROM booking_statistics WHERE checkpoint_id = ?1 AND day BETWEEN ?2 AND ?3 \
+                 ORDER BY day, hour, category",
+            )?;
+            let rows = statement.query_map(
+                params![checkpoint.as_str(), from.to_string(), to.to_string()],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, u8>(1)?,
+                        r.get::<_, String>(2)?,
+                        BookingCounts {
+                            holds: r.get(3)?,
+                            confirmations: r.get(4)?,
+                            cancellations: r.get(5)?,
+                            expiries: r.get(6)?,
+                            reschedules: r.get(7)?,
+                            arrivals: r.get(8)?,
+                            no_shows: r.get(9)?,
+                            lead_time_seconds: r.get(10)?,
+                            lead_times: r.get(11)?,
+                        },
+                    ))
+                },
+            )?;
+            let mut found = Vec::new();
+            for row in rows {
+                let (day, hour, category, counts) = row?;
+                found.push(StatisticsDelta {
+                    key: StatisticsKey {
+                        checkpoint: checkpoint.clone(),
+                        day: day.parse().map_err(|e| {
+                            StoreError::Other(anyhow::anyhow!("stored day {day:?}: {e}"))
+                        })?,
+                        hour,
+                        category: category.parse().map_err(|e| {
+                            StoreError::Other(anyhow::anyhow!("stored category {category:?}: {e}"))
+                        })?,
+                    },
+                    counts,
+                });
+            }
+            Ok(found)
         })
         .await
     }

@@ -25,6 +25,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "analyst_role",
         sql: include_str!("../../sql/migrations/V2__analyst_role.sql"),
     },
+    Migration {
+        version: 3,
+        name: "statistics",
+        sql: include_str!("../../sql/migrations/V3__statistics.sql"),
+    },
 ];
 
 /// Any fixed number: the key of the advisory lock that serialises migration runs.

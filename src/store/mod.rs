@@ -13,6 +13,9 @@ pub mod postgres;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use thiserror::Error;
+use uuid::Uuid;
+
+use crate::domain::statistics::StatisticsDelta;
 
 use crate::domain::{
     Booking, BookingCode, BookingId, ChangeSet, Checkpoint, CheckpointId, DomainEvent,
@@ -194,6 +197,27 @@ pub trait SlotStore: Send + Sync + 'static {
         seqs: &[i64],
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+
+    /// Records that `consumer` has dealt with an event and applies its statistics, both or
+    /// neither; `false` (and no change) when the consumer had recorded the event before, so a
+    /// redelivered event counts once.
+    async fn record_processed(
+        &self,
+        consumer: &str,
+        event_id: Uuid,
+        statistics: Option<&StatisticsDelta>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    async fn is_processed(&self, consumer: &str, event_id: Uuid) -> Result<bool, StoreError>;
+
+    /// Statistics rows of a checkpoint for local days `from..=to`, in key order.
+    async fn statistics(
+        &self,
+        checkpoint: &CheckpointId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<StatisticsDelta>, StoreError>;
 
     /// Checks every invariant over the whole store.
     async fn audit(&self) -> Result<AuditReport, StoreError>;

@@ -89,6 +89,21 @@ pub async fn fresh_origin(backend: Backend) -> Option<Origin> {
     }
 }
 
+/// The RabbitMQ the test script started, with a namespace of the test's own so that tests
+/// sharing the broker never take each other's messages. Outside CI a missing broker skips the
+/// test (`None`); under `CI=true` it fails.
+pub fn test_broker() -> Option<(String, String)> {
+    let Ok(url) = std::env::var("TEST_AMQP_URL") else {
+        assert!(
+            std::env::var("CI").map_or(true, |ci| ci != "true"),
+            "TEST_AMQP_URL must be set under CI: run scripts/test"
+        );
+        eprintln!("skipped: TEST_AMQP_URL is not set (scripts/test starts a broker)");
+        return None;
+    };
+    Some((url, format!("test-{}", uuid::Uuid::new_v4().simple())))
+}
+
 /// Opens the store at `origin` as the application would.
 pub async fn open_store(origin: &Origin) -> Arc<dyn SlotStore> {
     match origin {
@@ -213,6 +228,27 @@ impl TestApp {
             let _ = stopped.await;
         }
         self.origin
+    }
+
+    /// Waits until the relay has published every event in the outbox.
+    pub async fn wait_until_published(&self, within: std::time::Duration) {
+        let started = std::time::Instant::now();
+        while !self.store.outbox_pending(1).await.unwrap().is_empty() {
+            assert!(
+                started.elapsed() < within,
+                "events still unpublished after {within:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The day's statistics totals, as the API serves them.
+    pub async fn statistics_totals(&self, checkpoint: &str, day: NaiveDate) -> Value {
+        let response = self
+            .get(&format!("/api/v1/stats?checkpoint={checkpoint}&from={day}"))
+            .await;
+        assert_eq!(response.status, 200, "{}", response.text);
+        response.body["totals"].clone()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -4,6 +4,7 @@ mod actors;
 mod bookings;
 mod concurrency;
 mod errors;
+mod events;
 mod helpers;
 mod idempotency;
 mod migrations;

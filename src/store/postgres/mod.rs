@@ -36,6 +36,7 @@ use super::{
     AuditReport, CommitBatch, DayRecord, IdempotencyStart, OutboxEntry, SlotStore, StoreError,
     StoredResponse,
 };
+use crate::domain::statistics::{BookingCounts, StatisticsDelta, StatisticsKey};
 use crate::domain::{
     Booking, BookingCode, BookingId, BookingStatus, Checkpoint, CheckpointId, Contact, DomainEvent,
     Plate, ScheduleChange, SlotWindow, WindowKey,
@@ -929,6 +930,122 @@ impl SlotStore for PostgresStore {
             )
             .await?;
         Ok(())
+    }
+
+    async fn record_processed(
+        &self,
+        consumer: &str,
+        event_id: Uuid,
+        statistics: Option<&StatisticsDelta>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let statement = tx
+            .prepare_cached(
+                "INSERT INTO processed_events (consumer, event_id, processed_at) \
+                 VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .await?;
+        if tx.execute(&statement, &[&consumer, &event_id, &at]).await? == 0 {
+            return Ok(false);
+        }
+        if let Some(delta) = statistics {
+            let c = &delta.counts;
+            let statement = tx
+                .prepare_cached(
+                    "INSERT INTO booking_statistics AS s (checkpoint_id, day, hour, category, holds, \
+                       confirmations, cancellations, expiries, reschedules, arrivals, no_shows, \
+                       lead_time_seconds, lead_times) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                     ON CONFLICT (checkpoint_id, day, hour, category) DO UPDATE SET \
+                       holds = s.holds + EXCLUDED.holds, \
+                       confirmations = s.confirmations + EXCLUDED.confirmations, \
+                       cancellations = s.cancellations + EXCLUDED.cancellations, \
+                       expiries = s.expiries + EXCLUDED.expiries, \
+                       reschedules = s.reschedules + EXCLUDED.reschedules, \
+                       arrivals = s.arrivals + EXCLUDED.arrivals, \
+                       no_shows = s.no_shows + EXCLUDED.no_shows, \
+                       lead_time_seconds = s.lead_time_seconds + EXCLUDED.lead_time_seconds, \
+                       lead_times = s.lead_times + EXCLUDED.lead_times",
+                )
+                .await?;
+            tx.execute(
+                &statement,
+                &[
+                    &delta.key.checkpoint.as_str(),
+                    &delta.key.day,
+                    &i16::from(delta.key.hour),
+                    &delta.key.category.as_str(),
+                    &c.holds,
+                    &c.confirmations,
+                    &c.cancellations,
+                    &c.expiries,
+                    &c.reschedules,
+                    &c.arrivals,
+                    &c.no_shows,
+                    &c.lead_time_seconds,
+                    &c.lead_times,
+                ],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn is_processed(&self, consumer: &str, event_id: Uuid) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached("SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $2")
+            .await?;
+        Ok(client
+            .query_opt(&statement, &[&consumer, &event_id])
+            .await?
+            .is_some())
+    }
+
+    async fn statistics(
+        &self,
+        checkpoint: &CheckpointId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<StatisticsDelta>, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(
+                "SELECT day, hour, category, holds, confirmations, cancellations, expiries, \
+                   reschedules, arrivals, no_shows, lead_time_seconds, lead_times \
+                 FROM booking_statistics WHERE checkpoint_id = $1 AND day BETWEEN $2 AND $3 \
+                 ORDER BY day, hour, category",
+            )
+            .await?;
+        let rows = client
+            .query(&statement, &[&checkpoint.as_str(), &from, &to])
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(StatisticsDelta {
+                    key: StatisticsKey {
+                        checkpoint: checkpoint.clone(),
+                        day: row.get(0),
+                        hour: u8::try_from(row.get::<_, i16>(1)).unwrap_or(0),
+                        category: decode(&row.get::<_, String>(2), "category")?,
+                    },
+                    counts: BookingCounts {
+                        holds: row.get(3),
+                        confirmations: row.get(4),
+                        cancellations: row.get(5),
+                        expiries: row.get(6),
+                        reschedules: row.get(7),
+                        arrivals: row.get(8),
+                        no_shows: row.get(9),
+                        lead_time_seconds: row.get(10),
+                        lead_times: row.get(11),
+                    },
+                })
+            })
+            .collect()
     }
 
     async fn audit(&self) -> Result<AuditReport, StoreError> {

@@ -1,0 +1,60 @@
+//! The event bus between the outbox relay and the data-processing consumers.
+//!
+//! Delivery is at least once: the relay marks an event sent only after the bus confirmed it,
+//! and a consumer acknowledges it only after its work is stored, so after a crash or an outage
+//! an event may arrive twice. Every consumer is therefore idempotent by event id.
+//!
+//! Two implementations: [`in_process::InProcessBus`] (the default: handlers run inside the
+//! relay's publish call) and [`rabbitmq::RabbitBus`] (when `AMQP_URL` is set).
+
+pub mod in_process;
+pub mod rabbitmq;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use thiserror::Error;
+
+use crate::domain::DomainEvent;
+
+/// Deliveries of one event to one consumer group before it is set aside as dead.
+pub const DELIVERY_ATTEMPTS_MAX: u32 = 3;
+
+#[derive(Debug, Error)]
+pub enum BusError {
+    #[error("the message broker is unreachable: {0}")]
+    Unavailable(String),
+    #[error("the message broker refused an event: {0}")]
+    Refused(String),
+}
+
+/// One consumer group's work on an event.
+#[async_trait]
+pub trait EventHandler: Send + Sync {
+    /// Must be idempotent by event id: the same event may be delivered again.
+    async fn handle(&self, event: &DomainEvent) -> anyhow::Result<()>;
+}
+
+/// An event a consumer group gave up on after `DELIVERY_ATTEMPTS_MAX` attempts.
+#[derive(Debug, Clone)]
+pub struct DeadLetter {
+    pub group: String,
+    pub event: DomainEvent,
+    pub error: String,
+}
+
+#[async_trait]
+pub trait EventBus: Send + Sync {
+    /// Publishes `events` in order; `Ok` only once the bus has taken responsibility for all.
+    async fn publish(&self, events: &[DomainEvent]) -> Result<(), BusError>;
+
+    /// Delivers every event published from now on (and, with a broker, every one still queued
+    /// for the group) to `handler`, in the background until `shutdown`.
+    async fn subscribe(&self, group: &'static str, handler: Arc<dyn EventHandler>);
+
+    /// Whether events can be published now.
+    async fn is_ready(&self) -> bool;
+
+    /// Stops the consumers and waits for the event each is working on.
+    async fn shutdown(&self);
+}

@@ -1,0 +1,94 @@
+//! `GET /api/v1/stats`: booking statistics of one checkpoint per local day, hour and category,
+//! as the statistics consumer has counted them from the events.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::error::ApiError;
+use super::input::parse_date;
+use super::state::AppState;
+use crate::domain::statistics::BookingCounts;
+use crate::domain::{Category, CheckpointId, InputError};
+
+/// The longest range one request may ask for, in days.
+const RANGE_DAYS_MAX: i64 = 93;
+
+#[derive(Debug, Deserialize)]
+struct StatsQuery {
+    checkpoint: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct StatsRow {
+    day: chrono::NaiveDate,
+    hour: u8,
+    category: Category,
+    #[serde(flatten)]
+    counts: BookingCounts,
+    mean_lead_time_hours: Option<f64>,
+}
+
+#[tracing::instrument(name = "Read statistics", skip_all)]
+pub async fn read(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = web::Query::<StatsQuery>::from_query(request.query_string())
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?
+        .into_inner();
+    let raw_checkpoint = query
+        .checkpoint
+        .ok_or_else(|| InputError::new("checkpoint", "the checkpoint's id, such as narva"))?;
+    let checkpoint_id =
+        CheckpointId::parse(&raw_checkpoint).map_err(|_| ApiError::NotFound("checkpoint"))?;
+    let checkpoint = state
+        .checkpoint(&checkpoint_id)
+        .map_err(|_| ApiError::NotFound("checkpoint"))?;
+    let today = state.today_at(&checkpoint);
+    let from = query
+        .from
+        .as_deref()
+        .map(|d| parse_date("from", d))
+        .transpose()?
+        .unwrap_or(today);
+    let to = query
+        .to
+        .as_deref()
+        .map(|d| parse_date("to", d))
+        .transpose()?
+        .unwrap_or(from);
+    if to < from {
+        return Err(InputError::new("to", "a date on or after `from`").into());
+    }
+    if (to - from).num_days() >= RANGE_DAYS_MAX {
+        return Err(
+            InputError::new("to", format!("at most {RANGE_DAYS_MAX} days after `from`")).into(),
+        );
+    }
+    let stored = state.store.statistics(&checkpoint_id, from, to).await?;
+    let mut totals = BookingCounts::default();
+    let rows: Vec<StatsRow> = stored
+        .into_iter()
+        .map(|row| {
+            totals.add(&row.counts);
+            StatsRow {
+                day: row.key.day,
+                hour: row.key.hour,
+                category: row.key.category,
+                mean_lead_time_hours: row.counts.mean_lead_time_hours(),
+                counts: row.counts,
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "checkpoint": checkpoint_id,
+        "time_zone": checkpoint.time_zone.name(),
+        "from": from,
+        "to": to,
+        "totals": totals,
+        "mean_lead_time_hours": totals.mean_lead_time_hours(),
+        "rows": rows,
+    })))
+}

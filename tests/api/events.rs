@@ -1,0 +1,242 @@
+//! The event side: the outbox relay, the buses (in-process and a real RabbitMQ) and the
+//! statistics consumer.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use borderslot::bus::rabbitmq::{RabbitBus, RabbitSettings};
+use borderslot::bus::{EventBus, EventHandler};
+use borderslot::domain::{CheckpointId, DomainEvent, EventType};
+use chrono::NaiveDate;
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use crate::helpers::{Backend, TestApp, at, spawn_app_on, test_broker, tomorrow};
+
+/// Books `confirmed` cars (plates `<prefix>NN`) at 06:00–… tomorrow in narva and cancels the
+/// first `cancelled` of them; returns the bookings.
+async fn book_and_cancel(
+    app: &TestApp,
+    prefix: &str,
+    confirmed: u32,
+    cancelled: usize,
+) -> Vec<Value> {
+    let day = tomorrow();
+    let mut bookings = Vec::new();
+    for i in 0..confirmed {
+        let response = app
+            .book(
+                "narva",
+                &at(day, 6 + i % 12),
+                &format!("{prefix}{i:02}"),
+                true,
+            )
+            .await;
+        assert_eq!(response.status, 201, "{}", response.text);
+        bookings.push(response.body);
+    }
+    for booking in &bookings[..cancelled] {
+        let response = app.managed("DELETE", booking, "", None).await;
+        assert_eq!(response.status, 200, "{}", response.text);
+    }
+    bookings
+}
+
+fn assert_totals(totals: &Value, holds: u32, confirmations: u32, cancellations: usize) {
+    assert_eq!(totals["holds"], holds, "{totals}");
+    assert_eq!(totals["confirmations"], confirmations, "{totals}");
+    assert_eq!(totals["cancellations"], cancellations, "{totals}");
+    assert_eq!(totals["lead_times"], confirmations, "{totals}");
+}
+
+crate::on_both_backends!(every_booking_event_is_counted_in_the_statistics);
+
+async fn every_booking_event_is_counted_in_the_statistics(backend: Backend) {
+    let Some(app) = spawn_app_on(backend, Vec::new(), |_| {}).await else {
+        return;
+    };
+
+    book_and_cancel(&app, "EV", 5, 2).await;
+    app.wait_until_published(Duration::from_secs(10)).await;
+
+    let totals = app.statistics_totals("narva", tomorrow()).await;
+    assert_totals(&totals, 5, 5, 2);
+    // The 09:00 UTC window is 11:00 in Tallinn on 2026-03-21.
+    let rows = app
+        .get(&format!(
+            "/api/v1/stats?checkpoint=narva&from={}",
+            tomorrow()
+        ))
+        .await
+        .body["rows"]
+        .clone();
+    let hours: Vec<u64> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["hour"].as_u64().unwrap())
+        .collect();
+    assert_eq!(hours, [8, 9, 10, 11, 12]);
+}
+
+#[actix_web::test]
+async fn statistics_reject_bad_ranges_with_problems() {
+    let Some(app) = spawn_app_on(Backend::Embedded, Vec::new(), |_| {}).await else {
+        return;
+    };
+    for (query, status) in [
+        ("", 422),
+        ("checkpoint=atlantis", 404),
+        ("checkpoint=narva&from=2026-13-01", 422),
+        ("checkpoint=narva&from=2026-03-21&to=2026-03-20", 422),
+        ("checkpoint=narva&from=2026-01-01&to=2026-12-31", 422),
+    ] {
+        let response = app.get(&format!("/api/v1/stats?{query}")).await;
+        assert_eq!(response.status, status, "{query}: {}", response.text);
+        assert_eq!(
+            response.headers.get("content-type").unwrap(),
+            "application/problem+json",
+            "{query}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn events_reach_the_statistics_through_rabbitmq() {
+    let Some((url, namespace)) = test_broker() else {
+        return;
+    };
+    let Some(app) = spawn_app_on(Backend::Embedded, Vec::new(), |settings| {
+        settings.amqp_url = Some(url);
+        settings.amqp_namespace = namespace;
+    })
+    .await
+    else {
+        return;
+    };
+
+    book_and_cancel(&app, "RQ", 6, 1).await;
+    app.wait_until_published(Duration::from_secs(10)).await;
+
+    let started = std::time::Instant::now();
+    loop {
+        let totals = app.statistics_totals("narva", tomorrow()).await;
+        if totals["cancellations"] == 1 && totals["confirmations"] == 6 {
+            assert_totals(&totals, 6, 6, 1);
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{totals}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.body["bus"], "ok", "{}", ready.text);
+}
+
+/// Fails every delivery of one event and records the others.
+struct FailsOn {
+    poison: uuid::Uuid,
+    poison_attempts: AtomicU32,
+    handled: Mutex<Vec<uuid::Uuid>>,
+}
+
+#[async_trait]
+impl EventHandler for FailsOn {
+    async fn handle(&self, event: &DomainEvent) -> anyhow::Result<()> {
+        if event.id == self.poison {
+            self.poison_attempts.fetch_add(1, Ordering::SeqCst);
+            anyhow::bail!("this event always fails");
+        }
+        self.handled.lock().await.push(event.id);
+        Ok(())
+    }
+}
+
+fn window_event(n: u32) -> DomainEvent {
+    DomainEvent {
+        id: uuid::Uuid::new_v4(),
+        event_type: EventType::WindowBlocked,
+        version: 1,
+        occurred_at: chrono::Utc::now(),
+        checkpoint: CheckpointId::parse("narva").unwrap(),
+        day: NaiveDate::from_ymd_opt(2026, 3, 21).unwrap(),
+        payload: json!({ "n": n }),
+    }
+}
+
+#[actix_web::test]
+async fn a_poison_event_is_dead_lettered_after_three_attempts_and_the_rest_go_on() {
+    let Some((url, namespace)) = test_broker() else {
+        return;
+    };
+    let settings = RabbitSettings {
+        url: url.clone(),
+        namespace,
+        groups: vec!["poison"],
+        prefetch: 8,
+    };
+    let bus = RabbitBus::connect(settings.clone()).await.unwrap();
+    let events: Vec<DomainEvent> = (0..6).map(window_event).collect();
+    let handler = Arc::new(FailsOn {
+        poison: events[2].id,
+        poison_attempts: AtomicU32::new(0),
+        handled: Mutex::new(Vec::new()),
+    });
+    bus.subscribe("poison", handler.clone()).await;
+
+    bus.publish(&events).await.unwrap();
+
+    let started = std::time::Instant::now();
+    while handler.handled.lock().await.len() < 5
+        || handler.poison_attempts.load(Ordering::SeqCst) < 3
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "deliveries stalled"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut handled = handler.handled.lock().await.clone();
+    handled.sort();
+    let mut expected: Vec<_> = events
+        .iter()
+        .map(|e| e.id)
+        .filter(|id| *id != events[2].id)
+        .collect();
+    expected.sort();
+    assert_eq!(handled, expected);
+
+    // The poison event waits in the dead-letter queue with its attempts counted.
+    let connection = lapin::Connection::connect(&url, lapin::ConnectionProperties::default())
+        .await
+        .unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    let mut dead = None;
+    while dead.is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "nothing dead-lettered"
+        );
+        dead = channel
+            .basic_get(
+                settings.dead_letter_queue("poison").as_str().into(),
+                lapin::options::BasicGetOptions { no_ack: true },
+            )
+            .await
+            .unwrap();
+        if dead.is_none() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let dead = dead.unwrap();
+    let event: DomainEvent = serde_json::from_slice(&dead.delivery.data).unwrap();
+    assert_eq!(event.id, events[2].id);
+    let headers = dead.delivery.properties.headers().clone().unwrap();
+    assert_eq!(
+        headers.inner().get("x-attempts"),
+        Some(&lapin::types::AMQPValue::LongUInt(3))
+    );
+    assert_eq!(handler.poison_attempts.load(Ordering::SeqCst), 3);
+    bus.shutdown().await;
+}
