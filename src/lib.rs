@@ -4,6 +4,7 @@
 //!
 //! # Layout
 //! - [`domain`]: pure types and allocation rules.
+//! - [`analytics`]: demand forecasts and synthetic booking history (pure).
 //! - [`store`]: the `SlotStore` trait and its backends.
 //! - [`actors`]: one `ScheduleActor` per checkpoint day, and the registry that finds them.
 //! - [`http`]: the JSON API.
@@ -11,6 +12,7 @@
 //! - [`jobs`]: background work on timers.
 
 pub mod actors;
+pub mod analytics;
 pub mod bus;
 pub mod clock;
 pub mod config;

@@ -39,6 +39,8 @@ const ATTEMPTS_HEADER: &str = "x-attempts";
 const LAST_ERROR_HEADER: &str = "x-last-error";
 const RECONNECT_DELAY_MIN: Duration = Duration::from_millis(200);
 const RECONNECT_DELAY_MAX: Duration = Duration::from_secs(10);
+/// A publish whose confirmations have not all come back by then counts as failed.
+const CONFIRM_TIMEOUT: Duration = Duration::from_secs(15);
 
 #[derive(Debug, Clone)]
 pub struct RabbitSettings {
@@ -240,7 +242,12 @@ impl EventBus for RabbitBus {
             .as_ref()
             .expect("a publisher was just set")
             .channel;
-        let result = Self::publish_all(channel, &self.settings.exchange(), events).await;
+        let result = tokio::time::timeout(
+            CONFIRM_TIMEOUT,
+            Self::publish_all(channel, &self.settings.exchange(), events),
+        )
+        .await
+        .unwrap_or_else(|_| Err(unavailable("no confirmation in time")));
         if matches!(result, Err(BusError::Unavailable(_))) {
             *publisher = None;
         }

@@ -6,13 +6,14 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// The longest a job waits after failed rounds before trying again.
-const FAILURE_DELAY_MAX: Duration = Duration::from_secs(30);
+/// The longest a frequent job waits after failed rounds before trying again; a job with a
+/// longer interval waits at most its interval.
+const FAILURE_DELAY_MAX: Duration = Duration::from_secs(5);
 
 fn failure_delay(interval: Duration, failures: u32) -> Duration {
     let base = interval.max(Duration::from_millis(100));
     base.saturating_mul(1 << failures.min(16).saturating_sub(1))
-        .min(FAILURE_DELAY_MAX)
+        .min(FAILURE_DELAY_MAX.max(interval))
 }
 
 /// What one round of a job did.
@@ -43,7 +44,7 @@ impl JobRunner {
 
     /// Runs `round` every `interval` until stopped. A round that did work is followed at once
     /// by the next (to drain a backlog); a failed round is logged and retried after a delay
-    /// that doubles with each failure in a row, up to `FAILURE_DELAY_MAX`.
+    /// that doubles with each failure in a row, up to `FAILURE_DELAY_MAX` (or the interval).
     pub fn spawn<F, Fut>(&mut self, name: &'static str, interval: Duration, mut round: F)
     where
         F: FnMut() -> Fut + Send + 'static,

@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use crate::helpers::{Backend, TestApp, at, spawn_app_on, test_broker, tomorrow};
+use crate::helpers::{Backend, OwnBroker, TestApp, at, spawn_app_on, test_broker, tomorrow};
 
 /// Books `confirmed` cars (plates `<prefix>NN`) at 06:00–… tomorrow in narva and cancels the
 /// first `cancelled` of them; returns the bookings.
@@ -239,4 +239,73 @@ async fn a_poison_event_is_dead_lettered_after_three_attempts_and_the_rest_go_on
     );
     assert_eq!(handler.poison_attempts.load(Ordering::SeqCst), 3);
     bus.shutdown().await;
+}
+
+/// Waits until the day's statistics show `confirmations` and `cancellations`.
+async fn wait_for_totals(
+    app: &TestApp,
+    confirmations: u32,
+    cancellations: usize,
+    within: Duration,
+) -> Value {
+    let started = std::time::Instant::now();
+    loop {
+        let totals = app.statistics_totals("narva", tomorrow()).await;
+        if totals["confirmations"] == confirmations && totals["cancellations"] == cancellations {
+            return totals;
+        }
+        assert!(started.elapsed() < within, "statistics stuck at {totals}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[actix_web::test]
+async fn bookings_go_on_while_the_broker_is_down_and_every_event_arrives_after() {
+    let Some(broker) = OwnBroker::start().await else {
+        return;
+    };
+    let Some(app) = spawn_app_on(Backend::Embedded, Vec::new(), |settings| {
+        settings.amqp_url = Some(broker.url.clone());
+    })
+    .await
+    else {
+        return;
+    };
+    book_and_cancel(&app, "OB", 3, 1).await;
+    wait_for_totals(&app, 3, 1, Duration::from_secs(10)).await;
+
+    broker.pause().await;
+    let outage = std::time::Instant::now();
+    let mut during = 0;
+    while outage.elapsed() < Duration::from_secs(30) {
+        let response = app
+            .book(
+                "narva",
+                &at(tomorrow(), 6 + during % 12),
+                &format!("OD{during:03}"),
+                true,
+            )
+            .await;
+        assert_eq!(
+            response.status, 201,
+            "booking during the outage: {}",
+            response.text
+        );
+        during += 1;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        !app.store.outbox_pending(1).await.unwrap().is_empty(),
+        "events wait in the outbox while the broker is down"
+    );
+    assert_eq!(app.get("/readyz").await.status, 200);
+    broker.restart().await;
+
+    app.wait_until_published(Duration::from_secs(60)).await;
+    let totals = wait_for_totals(&app, 3 + during, 1, Duration::from_secs(30)).await;
+    assert_totals(&totals, 3 + during, 3 + during, 1);
+    // The counts equal a recount of the bookings themselves.
+    let audit = app.store.audit().await.unwrap();
+    assert_eq!(audit.active_bookings, u64::from(2 + during));
+    assert_eq!(audit.violations(), 0);
 }

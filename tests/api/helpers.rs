@@ -104,6 +104,80 @@ pub fn test_broker() -> Option<(String, String)> {
     Some((url, format!("test-{}", uuid::Uuid::new_v4().simple())))
 }
 
+/// A RabbitMQ node of the test's own (scripts/rabbitmq-test-broker), which the test may stop
+/// and start again; stopped and removed on drop.
+pub struct OwnBroker {
+    dir: String,
+    pub url: String,
+}
+
+fn broker_script() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/rabbitmq-test-broker")
+}
+
+async fn run_broker_script(args: Vec<String>) -> String {
+    tokio::task::spawn_blocking(move || {
+        let output = std::process::Command::new(broker_script())
+            .args(&args)
+            .output()
+            .expect("the broker script runs");
+        assert!(
+            output.status.success(),
+            "rabbitmq-test-broker {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    })
+    .await
+    .unwrap()
+}
+
+impl OwnBroker {
+    /// `None` (outside CI) when RabbitMQ is not installed.
+    pub async fn start() -> Option<Self> {
+        let installed = std::process::Command::new("sh")
+            .args(["-c", "command -v rabbitmq-server"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !installed {
+            assert!(
+                std::env::var("CI").map_or(true, |ci| ci != "true"),
+                "rabbitmq-server must be installed under CI"
+            );
+            eprintln!("skipped: rabbitmq-server is not installed");
+            return None;
+        }
+        let printed = run_broker_script(vec!["start".into()]).await;
+        let value = |name: &str| {
+            printed
+                .lines()
+                .find_map(|line| line.strip_prefix(&format!("export {name}=")))
+                .unwrap_or_else(|| panic!("{name} missing from {printed}"))
+                .to_owned()
+        };
+        Some(Self {
+            dir: value("RABBITMQ_TEST_DIR"),
+            url: value("TEST_AMQP_URL"),
+        })
+    }
+
+    pub async fn pause(&self) {
+        run_broker_script(vec!["pause".into(), self.dir.clone()]).await;
+    }
+
+    pub async fn restart(&self) {
+        run_broker_script(vec!["restart".into(), self.dir.clone()]).await;
+    }
+}
+
+impl Drop for OwnBroker {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(broker_script())
+            .args(["stop", &self.dir])
+            .output();
+    }
+}
+
 /// Opens the store at `origin` as the application would.
 pub async fn open_store(origin: &Origin) -> Arc<dyn SlotStore> {
     match origin {
