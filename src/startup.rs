@@ -17,11 +17,14 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::http::AppState;
 use crate::http::routes::{configure, problem_errors};
-use crate::jobs::{JobRunner, outbox_relay, prune_idempotency};
+use crate::jobs::{JobRunner, generate_schedule, no_shows, outbox_relay, prune_idempotency};
 use crate::seed;
 use crate::store::SlotStore;
 use crate::store::embedded::EmbeddedStore;
 use crate::store::postgres::PostgresStore;
+
+/// How often the booking horizon is extended with new days' windows.
+const SCHEDULE_GENERATION_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Largest request body accepted; bookings are a few hundred bytes.
 const BODY_BYTES_MAX: usize = 64 * 1024;
@@ -128,6 +131,23 @@ impl Application {
             jobs.spawn("prune_idempotency", settings.job_interval, move || {
                 let (store, now) = (job_store.clone(), job_clock.now());
                 async move { prune_idempotency::try_run_once(store.as_ref(), now).await }
+            });
+            let (schedule_store, schedule_clock) = (store.clone(), clock.clone());
+            let horizon_days = settings.policy.horizon_days;
+            jobs.spawn(
+                "generate_schedule",
+                SCHEDULE_GENERATION_INTERVAL,
+                move || {
+                    let (store, now) = (schedule_store.clone(), schedule_clock.now());
+                    async move {
+                        generate_schedule::try_run_once(store.as_ref(), now, horizon_days).await
+                    }
+                },
+            );
+            let (no_show_registry, no_show_clock) = (registry.clone(), clock.clone());
+            jobs.spawn("no_shows", settings.job_interval, move || {
+                let (registry, now) = (no_show_registry.clone(), no_show_clock.now());
+                async move { no_shows::try_run_once(&registry, now).await }
             });
             let recorder = StatisticsRecorder::new(store.clone(), clock.clone());
             bus.subscribe(STATISTICS_GROUP, Arc::new(recorder)).await;

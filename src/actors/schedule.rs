@@ -516,6 +516,11 @@ pub struct Unblock {
 #[rtype(result = "Result<usize, ScheduleError>")]
 pub struct ExpireDue;
 
+/// Marks the day's missed confirmed bookings as no-shows; answers how many, once stored.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<usize, ScheduleError>")]
+pub struct MarkNoShows;
+
 /// The day's windows as memory has them now.
 #[derive(Message, Clone)]
 #[rtype(result = "Result<Vec<SlotWindow>, ScheduleError>")]
@@ -629,6 +634,22 @@ impl Handler<ExpireDue> for ScheduleActor {
         let expired = self.run_expiry(ctx);
         // An empty change set still waits behind everything queued before it.
         self.enqueue(ctx, ChangeSet::default(), expired)
+    }
+}
+
+impl Handler<MarkNoShows> for ScheduleActor {
+    type Result = ResponseFuture<Result<usize, ScheduleError>>;
+
+    fn handle(&mut self, _: MarkNoShows, ctx: &mut Self::Context) -> Self::Result {
+        self.last_activity = Instant::now();
+        let now = self.clock.now();
+        let policy = self.policy;
+        let Some(day) = self.day.as_mut() else {
+            return Box::pin(async { Err(ScheduleError::Unavailable) });
+        };
+        let changes = day.mark_no_shows(&policy, now);
+        let marked = changes.events.len();
+        self.enqueue(ctx, changes, marked)
     }
 }
 

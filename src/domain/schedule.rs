@@ -541,6 +541,28 @@ impl DaySchedule {
         (changes, transfers)
     }
 
+    /// Marks as no-shows the confirmed bookings whose window ended more than the arrival grace
+    /// ago without a check-in.
+    pub fn mark_no_shows(&mut self, policy: &Policy, now: DateTime<Utc>) -> ChangeSet {
+        let missed: Vec<Booking> = self
+            .bookings
+            .values()
+            .filter(|b| b.status == BookingStatus::Confirmed)
+            .filter(|b| b.window_end + policy.arrival_grace <= now)
+            .cloned()
+            .collect();
+        let mut changes = ChangeSet::default();
+        for mut booking in missed {
+            self.set_status(&mut booking, BookingStatus::NoShow, now, &mut changes);
+            changes.events.push(DomainEvent::for_booking(
+                EventType::BookingNoShow,
+                &booking,
+                now,
+            ));
+        }
+        changes
+    }
+
     /// Closes the selected windows to new bookings; existing bookings stay.
     pub fn block(
         &mut self,

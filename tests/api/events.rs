@@ -8,6 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use borderslot::bus::rabbitmq::{RabbitBus, RabbitSettings};
 use borderslot::bus::{EventBus, EventHandler};
+use borderslot::clock::Clock;
 use borderslot::domain::{CheckpointId, DomainEvent, EventType};
 use chrono::NaiveDate;
 use serde_json::{Value, json};
@@ -308,4 +309,34 @@ async fn bookings_go_on_while_the_broker_is_down_and_every_event_arrives_after()
     let audit = app.store.audit().await.unwrap();
     assert_eq!(audit.active_bookings, u64::from(2 + during));
     assert_eq!(audit.violations(), 0);
+}
+
+crate::on_both_backends!(a_confirmed_booking_nobody_checked_in_becomes_a_no_show);
+
+async fn a_confirmed_booking_nobody_checked_in_becomes_a_no_show(backend: Backend) {
+    let Some(app) = spawn_app_on(backend, Vec::new(), |_| {}).await else {
+        return;
+    };
+    let day = tomorrow();
+    let missed = app.book("narva", &at(day, 8), "NS100", true).await;
+    let later = app.book("narva", &at(day, 12), "NS200", true).await;
+    assert_eq!(missed.status, 201, "{}", missed.text);
+
+    // The 08:00 window ends at 09:00; 15 minutes of grace later it is a no-show.
+    app.advance(chrono::Duration::hours(27) + chrono::Duration::minutes(10));
+    let early = borderslot::jobs::no_shows::try_run_once(&app.registry, app.clock.now()).await;
+    assert_eq!(early.unwrap(), borderslot::jobs::Outcome::Idle);
+    app.advance(chrono::Duration::minutes(10));
+    let marked = borderslot::jobs::no_shows::try_run_once(&app.registry, app.clock.now()).await;
+    assert_eq!(marked.unwrap(), borderslot::jobs::Outcome::Worked(1));
+
+    let read = app.managed("GET", &missed.body, "", None).await;
+    assert_eq!(read.body["status"], "no_show", "{}", read.text);
+    assert_eq!(
+        app.managed("GET", &later.body, "", None).await.body["status"],
+        "confirmed"
+    );
+    app.wait_until_published(Duration::from_secs(10)).await;
+    let totals = app.statistics_totals("narva", day).await;
+    assert_eq!(totals["no_shows"], 1, "{totals}");
 }

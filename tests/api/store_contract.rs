@@ -504,3 +504,70 @@ async fn a_booking_code_taken_on_another_day_is_replaced_on_the_next_attempt(bac
     );
     registry.shutdown(std::time::Duration::from_secs(5)).await;
 }
+
+crate::on_both_backends!(a_consumer_applies_each_event_once);
+
+async fn a_consumer_applies_each_event_once(backend: Backend) {
+    use borderslot::domain::statistics::{BookingCounts, StatisticsDelta, StatisticsKey};
+
+    let Some(f) = fixture(backend, 5).await else {
+        return;
+    };
+    let delta = StatisticsDelta {
+        key: StatisticsKey {
+            checkpoint: f.checkpoint.id.clone(),
+            day: tomorrow(),
+            hour: 9,
+            category: borderslot::domain::Category::Car,
+        },
+        counts: BookingCounts {
+            confirmations: 1,
+            lead_time_seconds: 3600,
+            lead_times: 1,
+            ..BookingCounts::default()
+        },
+    };
+    let event = uuid::Uuid::new_v4();
+    let now = test_start();
+
+    assert!(!f.store.is_processed("statistics", event).await.unwrap());
+    assert!(
+        f.store
+            .record_processed("statistics", event, Some(&delta), now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !f.store
+            .record_processed("statistics", event, Some(&delta), now)
+            .await
+            .unwrap()
+    );
+    assert!(f.store.is_processed("statistics", event).await.unwrap());
+    // Another consumer group keeps its own record of the same event.
+    assert!(!f.store.is_processed("notifications", event).await.unwrap());
+    assert!(
+        f.store
+            .record_processed("notifications", event, None, now)
+            .await
+            .unwrap()
+    );
+    let other = uuid::Uuid::new_v4();
+    assert!(
+        f.store
+            .record_processed("statistics", other, Some(&delta), now)
+            .await
+            .unwrap()
+    );
+
+    let rows = f
+        .store
+        .statistics(&f.checkpoint.id, tomorrow(), tomorrow())
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].key, delta.key);
+    assert_eq!(rows[0].counts.confirmations, 2);
+    assert_eq!(rows[0].counts.lead_time_seconds, 7200);
+    assert_eq!(rows[0].counts.mean_lead_time_hours(), Some(1.0));
+}
