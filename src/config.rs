@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 
 use crate::actors::ActorSettings;
 use crate::domain::Policy;
+use crate::notify::NotifyConfig;
 use crate::store::postgres::PostgresSettings;
 
 /// Which parts of the system a process runs.
@@ -55,6 +56,10 @@ pub struct Settings {
     pub amqp_prefetch: u16,
     /// How often the relay looks for unsent events when the outbox is empty.
     pub relay_interval: Duration,
+    /// Where notifications go (nothing configured: the log).
+    pub notify: NotifyConfig,
+    /// Drivers are reminded this long before their window.
+    pub reminder_lead: chrono::Duration,
 }
 
 impl Settings {
@@ -77,6 +82,8 @@ impl Settings {
             amqp_namespace: "borderslot".to_owned(),
             amqp_prefetch: 32,
             relay_interval: Duration::from_millis(50),
+            notify: NotifyConfig::default(),
+            reminder_lead: chrono::Duration::hours(24),
         }
     }
 
@@ -152,6 +159,9 @@ pub struct ServeArgs {
     /// How often the outbox relay looks for unsent events while there are none.
     #[arg(long, env = "RELAY_INTERVAL_MS", default_value_t = 200)]
     pub relay_interval_ms: u64,
+    /// Drivers are reminded this many hours before their window.
+    #[arg(long, env = "REMINDER_LEAD_HOURS", default_value_t = 24)]
+    pub reminder_lead_hours: u32,
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "HTTP_WORKERS", default_value_t = 0)]
     pub http_workers: usize,
@@ -199,6 +209,9 @@ impl ServeArgs {
             amqp_namespace: self.amqp_namespace,
             amqp_prefetch: self.amqp_prefetch.max(1),
             relay_interval: Duration::from_millis(self.relay_interval_ms.max(10)),
+            // Read by `serve` from SMTP_URL, SMTP_FROM, WEBHOOK_URL, WEBHOOK_SECRET.
+            notify: NotifyConfig::default(),
+            reminder_lead: chrono::Duration::hours(i64::from(self.reminder_lead_hours.max(1))),
         }
     }
 }

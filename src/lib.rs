@@ -10,6 +10,7 @@
 //! - [`http`]: the JSON API.
 //! - [`bus`]: the event bus (in-process or RabbitMQ) from the outbox to the consumers.
 //! - [`jobs`]: background work on timers.
+//! - [`notify`]: notifications to drivers and carriers by e-mail and signed webhook.
 
 pub mod actors;
 pub mod analytics;
@@ -21,6 +22,7 @@ pub mod http;
 pub mod jobs;
 pub mod loadtest;
 pub mod metrics;
+pub mod notify;
 pub mod seed;
 pub mod startup;
 pub mod store;

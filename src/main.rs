@@ -64,7 +64,8 @@ fn main() -> anyhow::Result<()> {
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve(args) => {
-            let settings = args.into_settings();
+            let mut settings = args.into_settings();
+            settings.notify = borderslot::notify::NotifyConfig::from_env()?;
             let listen = settings.listen_addr.clone();
             let app = Application::build(settings).await?;
             if app.port() != 0 {

@@ -9,6 +9,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
 use crate::actors::ScheduleRegistry;
+use crate::actors::notifications::{self, NOTIFICATIONS_GROUP, NotificationsConsumer};
 use crate::actors::statistics::{STATISTICS_GROUP, StatisticsRecorder};
 use crate::bus::EventBus;
 use crate::bus::in_process::InProcessBus;
@@ -49,7 +50,7 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn SlotStore
 }
 
 /// Every consumer group, so that a broker holds a queue for each before the first publish.
-pub const CONSUMER_GROUPS: &[&str] = &[STATISTICS_GROUP];
+pub const CONSUMER_GROUPS: &[&str] = &[STATISTICS_GROUP, NOTIFICATIONS_GROUP];
 
 /// The bus the settings ask for: RabbitMQ when `AMQP_URL` is set, in-process otherwise.
 pub async fn open_bus(settings: &Settings) -> anyhow::Result<Arc<dyn EventBus>> {
@@ -151,6 +152,15 @@ impl Application {
             });
             let recorder = StatisticsRecorder::new(store.clone(), clock.clone());
             bus.subscribe(STATISTICS_GROUP, Arc::new(recorder)).await;
+            let sender = notifications::start_sender(&settings.notify);
+            let consumer = NotificationsConsumer::new(store.clone(), clock.clone(), sender.clone());
+            bus.subscribe(NOTIFICATIONS_GROUP, Arc::new(consumer)).await;
+            let (reminder_store, reminder_clock) = (store.clone(), clock.clone());
+            let lead = settings.reminder_lead;
+            jobs.spawn("reminders", settings.job_interval, move || {
+                let (store, sender, now) = (reminder_store.clone(), sender.clone(), reminder_clock.now());
+                async move { notifications::send_reminders(store.as_ref(), &sender, now, lead).await }
+            });
             let (relay_store, relay_bus, relay_clock) = (store.clone(), bus.clone(), clock.clone());
             jobs.spawn("outbox_relay", settings.relay_interval, move || {
                 let (store, bus, now) = (relay_store.clone(), relay_bus.clone(), relay_clock.now());

@@ -24,3 +24,6 @@ CREATE TABLE booking_statistics (
     lead_times        INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (checkpoint_id, day, hour, category)
 ) STRICT;
+
+-- Reminders look up the confirmed bookings whose window starts soon.
+CREATE INDEX bookings_confirmed_by_start ON bookings (window_start) WHERE status = 'confirmed';

@@ -26,3 +26,6 @@ CREATE TABLE booking_statistics (
 );
 
 GRANT SELECT ON booking_statistics TO analyst;
+
+-- Reminders look up the confirmed bookings whose window starts soon.
+CREATE INDEX bookings_confirmed_by_start ON bookings (window_start) WHERE status = 'confirmed';

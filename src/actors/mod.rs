@@ -2,6 +2,7 @@
 //! `ScheduleRegistry`, and the data-processing consumers of the events they write.
 
 pub mod moves;
+pub mod notifications;
 pub mod registry;
 pub mod schedule;
 pub mod statistics;

@@ -582,6 +582,23 @@ impl SlotStore for EmbeddedStore {
         .await
     }
 
+    async fn confirmed_starting_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Booking>, StoreError> {
+        self.read(move |c| {
+            let mut statement = c.prepare_cached(&format!(
+                "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.status = 'confirmed' \
+                 AND b.window_start >= ?1 AND b.window_start < ?2 ORDER BY b.window_start, b.id"
+            ))?;
+            let rows =
+                statement.query_map(params![format_ts(from), format_ts(to)], booking_from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
     async fn idempotency_begin(
         &self,
         scope: &str,

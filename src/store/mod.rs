@@ -168,6 +168,13 @@ pub trait SlotStore: Send + Sync + 'static {
     /// The booking a code currently belongs to.
     async fn find_booking(&self, code: &BookingCode) -> Result<Option<Booking>, StoreError>;
 
+    /// Confirmed bookings whose window starts in `[from, to)`, by start.
+    async fn confirmed_starting_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Booking>, StoreError>;
+
     async fn idempotency_begin(
         &self,
         scope: &str,

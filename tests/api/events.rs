@@ -265,8 +265,10 @@ async fn bookings_go_on_while_the_broker_is_down_and_every_event_arrives_after()
     let Some(broker) = OwnBroker::start().await else {
         return;
     };
+    let (receiver, hook) = crate::notifications::WebhookReceiver::start();
     let Some(app) = spawn_app_on(Backend::Embedded, Vec::new(), |settings| {
         settings.amqp_url = Some(broker.url.clone());
+        settings.notify = crate::notifications::WebhookReceiver::config(&hook);
     })
     .await
     else {
@@ -309,6 +311,15 @@ async fn bookings_go_on_while_the_broker_is_down_and_every_event_arrives_after()
     let audit = app.store.audit().await.unwrap();
     assert_eq!(audit.active_bookings, u64::from(2 + during));
     assert_eq!(audit.violations(), 0);
+    // Every confirmation and the cancellation notified, none twice.
+    let expected = (3 + during + 1) as usize;
+    receiver.wait_for(expected, Duration::from_secs(30)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut ids = receiver.ids();
+    assert_eq!(ids.len(), expected);
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), expected, "a notification was sent twice");
 }
 
 crate::on_both_backends!(a_confirmed_booking_nobody_checked_in_becomes_a_no_show);

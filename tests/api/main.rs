@@ -9,6 +9,7 @@ mod helpers;
 mod idempotency;
 mod migrations;
 mod model;
+mod notifications;
 mod openapi;
 mod replicas;
 mod restart;

@@ -799,6 +799,26 @@ impl SlotStore for PostgresStore {
             .transpose()
     }
 
+    async fn confirmed_starting_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Booking>, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(&format!(
+                "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.status = 'confirmed' \
+                 AND b.window_start >= $1 AND b.window_start < $2 ORDER BY b.window_start, b.id"
+            ))
+            .await?;
+        client
+            .query(&statement, &[&from, &to])
+            .await?
+            .iter()
+            .map(booking_from_row)
+            .collect()
+    }
+
     async fn idempotency_begin(
         &self,
         scope: &str,

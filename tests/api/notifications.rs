@@ -1,0 +1,204 @@
+//! Notifications end to end: events become signed webhook posts, once per event, and
+//! reminders go out once per booking.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use borderslot::clock::Clock;
+use borderslot::notify::{NotifyConfig, WebhookSettings, verify_signature};
+use serde_json::Value;
+
+use crate::helpers::{Backend, TestApp, at, spawn_app_on, tomorrow};
+
+const SECRET: &str = "webhook-test-secret";
+
+/// A carrier's webhook endpoint on loopback that keeps what it receives.
+#[derive(Clone, Default)]
+pub struct WebhookReceiver {
+    received: Arc<Mutex<Vec<Value>>>,
+    bad_signatures: Arc<Mutex<usize>>,
+}
+
+async fn receive(
+    request: HttpRequest,
+    body: web::Bytes,
+    receiver: web::Data<WebhookReceiver>,
+) -> HttpResponse {
+    let signature = request
+        .headers()
+        .get("x-borderslot-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if verify_signature(SECRET.as_bytes(), &body, signature) {
+        receiver
+            .received
+            .lock()
+            .unwrap()
+            .push(serde_json::from_slice(&body).unwrap());
+    } else {
+        *receiver.bad_signatures.lock().unwrap() += 1;
+    }
+    HttpResponse::NoContent().finish()
+}
+
+impl WebhookReceiver {
+    /// Starts the endpoint; returns it and its URL.
+    pub fn start() -> (Self, String) {
+        let receiver = Self::default();
+        let state = web::Data::new(receiver.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .route("/hook", web::post().to(receive))
+        })
+        .workers(1)
+        .bind("127.0.0.1:0")
+        .unwrap();
+        let url = format!("http://{}/hook", server.addrs()[0]);
+        actix_web::rt::spawn(server.run());
+        (receiver, url)
+    }
+
+    pub fn config(url: &str) -> NotifyConfig {
+        NotifyConfig::default().with_webhook(WebhookSettings::new(url, SECRET).unwrap())
+    }
+
+    pub fn kinds(&self) -> Vec<String> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|n| n["kind"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Every notification's id, which is its event's id (or, for a reminder, its booking's).
+    pub fn ids(&self) -> Vec<String> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    pub fn bad_signatures(&self) -> usize {
+        *self.bad_signatures.lock().unwrap()
+    }
+
+    pub async fn wait_for(&self, count: usize, within: Duration) {
+        let started = std::time::Instant::now();
+        while self.received.lock().unwrap().len() < count {
+            assert!(
+                started.elapsed() < within,
+                "received only {:?}",
+                self.kinds()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+async fn app_notifying(backend: Backend, url: &str) -> Option<TestApp> {
+    let config = WebhookReceiver::config(url);
+    spawn_app_on(backend, Vec::new(), move |settings| {
+        settings.notify = config
+    })
+    .await
+}
+
+crate::on_both_backends!(drivers_are_notified_once_per_event_with_a_signed_webhook);
+
+async fn drivers_are_notified_once_per_event_with_a_signed_webhook(backend: Backend) {
+    let (receiver, url) = WebhookReceiver::start();
+    let Some(app) = app_notifying(backend, &url).await else {
+        return;
+    };
+    let day = tomorrow();
+
+    let booking = app.book("narva", &at(day, 8), "NT100", true).await;
+    assert_eq!(booking.status, 201, "{}", booking.text);
+    let cancelled = app.managed("DELETE", &booking.body, "", None).await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.text);
+    app.wait_until_published(Duration::from_secs(10)).await;
+    receiver.wait_for(2, Duration::from_secs(10)).await;
+
+    // The hold itself notifies nobody; confirmation and cancellation do, once each.
+    assert_eq!(receiver.kinds(), ["booking_confirmed", "booking_cancelled"]);
+    assert_eq!(receiver.bad_signatures(), 0);
+    let code = booking.body["code"].as_str().unwrap();
+    let received = receiver.received.lock().unwrap().clone();
+    assert!(
+        received.iter().all(|n| n["booking_code"] == code),
+        "{received:?}"
+    );
+    assert!(received[0]["text"].as_str().unwrap().contains(code));
+
+    // Replaying every event (as a redelivery would) sends nothing more.
+    let consumer = borderslot::actors::notifications::NotificationsConsumer::new(
+        app.store.clone(),
+        app.clock.clone(),
+        borderslot::actors::notifications::start_sender(&WebhookReceiver::config(&url)),
+    );
+    for id in receiver.ids() {
+        let event = borderslot::domain::DomainEvent {
+            id: id.parse().unwrap(),
+            event_type: borderslot::domain::EventType::BookingCancelled,
+            version: 1,
+            occurred_at: app.clock.now(),
+            checkpoint: borderslot::domain::CheckpointId::parse("narva").unwrap(),
+            day,
+            payload: serde_json::json!({ "booking": cancelled.body }),
+        };
+        borderslot::bus::EventHandler::handle(&consumer, &event)
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(receiver.kinds().len(), 2);
+}
+
+crate::on_both_backends!(a_driver_is_reminded_once_the_day_before);
+
+async fn a_driver_is_reminded_once_the_day_before(backend: Backend) {
+    let (receiver, url) = WebhookReceiver::start();
+    let Some(app) = app_notifying(backend, &url).await else {
+        return;
+    };
+    let sender = borderslot::actors::notifications::start_sender(&WebhookReceiver::config(&url));
+    let remind = |now| {
+        let (store, sender) = (app.store.clone(), sender.clone());
+        async move {
+            borderslot::actors::notifications::send_reminders(
+                store.as_ref(),
+                &sender,
+                now,
+                chrono::Duration::hours(24),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    // Booked 26 hours ahead: no reminder yet.
+    let booking = app.book("narva", &at(tomorrow(), 8), "RM100", true).await;
+    assert_eq!(booking.status, 201, "{}", booking.text);
+    app.wait_until_published(Duration::from_secs(10)).await;
+    receiver.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(
+        remind(app.clock.now()).await,
+        borderslot::jobs::Outcome::Idle
+    );
+
+    app.advance(chrono::Duration::hours(3));
+    assert_eq!(
+        remind(app.clock.now()).await,
+        borderslot::jobs::Outcome::Worked(1)
+    );
+    assert_eq!(
+        remind(app.clock.now()).await,
+        borderslot::jobs::Outcome::Idle
+    );
+    receiver.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(receiver.kinds(), ["booking_confirmed", "reminder"]);
+}
