@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 use borderslot::clock::{Clock, SystemClock};
 use borderslot::config::ServeArgs;
+use borderslot::jobs::one_shot::{self, JobName};
 use borderslot::loadtest::{self, LoadtestArgs};
 use borderslot::startup::{Application, open_store};
 use borderslot::store::postgres::PostgresStore;
@@ -38,6 +39,13 @@ enum Command {
     Audit(ServeArgs),
     /// Apply pending PostgreSQL migrations (needs DATABASE_URL).
     Migrate(ServeArgs),
+    /// Run one background job until it has nothing left to do, then exit.
+    Job {
+        #[arg(value_enum)]
+        name: JobName,
+        #[command(flatten)]
+        store: ServeArgs,
+    },
     /// Drive a running instance with a booking scenario, then audit its store.
     Loadtest {
         #[command(flatten)]
@@ -103,6 +111,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
             )
             .await?;
             println!("schedule days checked: {days}");
+            Ok(())
+        }
+        Command::Job { name, store } => {
+            let mut settings = store.into_settings();
+            settings.notify = borderslot::notify::NotifyConfig::from_env()?;
+            let handled = one_shot::run(name, settings).await?;
+            println!("{name:?}: {handled} handled");
             Ok(())
         }
         Command::Audit(args) => {

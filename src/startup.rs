@@ -4,12 +4,15 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
+use actix::Addr;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
 use crate::actors::ScheduleRegistry;
-use crate::actors::notifications::{self, NOTIFICATIONS_GROUP, NotificationsConsumer};
+use crate::actors::notifications::{
+    self, NOTIFICATIONS_GROUP, NotificationActor, NotificationsConsumer,
+};
 use crate::actors::statistics::{STATISTICS_GROUP, StatisticsRecorder};
 use crate::bus::EventBus;
 use crate::bus::in_process::InProcessBus;
@@ -68,6 +71,21 @@ pub async fn open_bus(settings: &Settings) -> anyhow::Result<Arc<dyn EventBus>> 
         }
         None => Ok(Arc::new(InProcessBus::new())),
     }
+}
+
+/// Subscribes every consumer group to `bus`; returns the notification sender they share.
+pub async fn subscribe_consumers(
+    bus: &dyn EventBus,
+    store: &Arc<dyn SlotStore>,
+    clock: &Arc<dyn Clock>,
+    settings: &Settings,
+) -> Addr<NotificationActor> {
+    let recorder = StatisticsRecorder::new(store.clone(), clock.clone());
+    bus.subscribe(STATISTICS_GROUP, Arc::new(recorder)).await;
+    let sender = notifications::start_sender(&settings.notify);
+    let consumer = NotificationsConsumer::new(store.clone(), clock.clone(), sender.clone());
+    bus.subscribe(NOTIFICATIONS_GROUP, Arc::new(consumer)).await;
+    sender
 }
 
 pub struct Application {
@@ -150,11 +168,7 @@ impl Application {
                 let (registry, now) = (no_show_registry.clone(), no_show_clock.now());
                 async move { no_shows::try_run_once(&registry, now).await }
             });
-            let recorder = StatisticsRecorder::new(store.clone(), clock.clone());
-            bus.subscribe(STATISTICS_GROUP, Arc::new(recorder)).await;
-            let sender = notifications::start_sender(&settings.notify);
-            let consumer = NotificationsConsumer::new(store.clone(), clock.clone(), sender.clone());
-            bus.subscribe(NOTIFICATIONS_GROUP, Arc::new(consumer)).await;
+            let sender = subscribe_consumers(bus.as_ref(), &store, &clock, &settings).await;
             let (reminder_store, reminder_clock) = (store.clone(), clock.clone());
             let lead = settings.reminder_lead;
             jobs.spawn("reminders", settings.job_interval, move || {

@@ -3,6 +3,7 @@
 
 pub mod generate_schedule;
 pub mod no_shows;
+pub mod one_shot;
 pub mod outbox_relay;
 pub mod prune_idempotency;
 pub mod runner;

@@ -351,3 +351,35 @@ async fn a_confirmed_booking_nobody_checked_in_becomes_a_no_show(backend: Backen
     let totals = app.statistics_totals("narva", day).await;
     assert_eq!(totals["no_shows"], 1, "{totals}");
 }
+
+#[actix_web::test]
+async fn the_one_shot_relay_publishes_what_an_api_only_instance_wrote() {
+    use borderslot::jobs::one_shot::{self, JobName};
+
+    let Some(app) = spawn_app_on(Backend::Embedded, Vec::new(), |settings| {
+        settings.role = borderslot::config::Role::Api;
+    })
+    .await
+    else {
+        return;
+    };
+    book_and_cancel(&app, "OS", 2, 1).await;
+    let crate::helpers::Origin::Embedded(dir) = app.stop().await else {
+        unreachable!("an embedded origin")
+    };
+
+    let settings = || borderslot::config::Settings::for_tests(dir.path().to_path_buf());
+    // held + confirmed twice, and one cancellation.
+    assert_eq!(one_shot::run(JobName::Relay, settings()).await.unwrap(), 5);
+    assert_eq!(one_shot::run(JobName::Relay, settings()).await.unwrap(), 0);
+
+    let store =
+        borderslot::store::embedded::EmbeddedStore::open(&settings().database_path()).unwrap();
+    let narva = CheckpointId::parse("narva").unwrap();
+    let rows = borderslot::store::SlotStore::statistics(&store, &narva, tomorrow(), tomorrow())
+        .await
+        .unwrap();
+    let confirmations: i64 = rows.iter().map(|r| r.counts.confirmations).sum();
+    let cancellations: i64 = rows.iter().map(|r| r.counts.cancellations).sum();
+    assert_eq!((confirmations, cancellations), (2, 1));
+}
