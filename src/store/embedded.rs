@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use super::{
     AuditReport, CommitBatch, DayRecord, IdempotencyStart, OutboxEntry, SlotStore, StoreError,
-    StoredResponse,
+    StoredResponse, statistics_sql,
 };
 use crate::domain::statistics::{BookingCounts, StatisticsDelta, StatisticsKey};
 use crate::domain::{
@@ -762,47 +762,29 @@ impl SlotStore for EmbeddedStore {
         self.write(move |c| {
             let tx = c.transaction()?;
             let recorded = tx
-                .prepare_cached(
-                    "INSERT INTO processed_events (consumer, event_id, processed_at) \
-                     VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-                )?
+                .prepare_cached(statistics_sql::RECORD_PROCESSED)?
                 .execute(params![consumer, event_id.to_string(), format_ts(at)])?;
             if recorded == 0 {
                 return Ok(false);
             }
             if let Some(delta) = statistics {
                 let n = &delta.counts;
-                tx.prepare_cached(
-                    "INSERT INTO booking_statistics AS s (checkpoint_id, day, hour, category, holds, \
-                       confirmations, cancellations, expiries, reschedules, arrivals, no_shows, \
-                       lead_time_seconds, lead_times) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
-                     ON CONFLICT (checkpoint_id, day, hour, category) DO UPDATE SET \
-                       holds = s.holds + excluded.holds, \
-                       confirmations = s.confirmations + excluded.confirmations, \
-                       cancellations = s.cancellations + excluded.cancellations, \
-                       expiries = s.expiries + excluded.expiries, \
-                       reschedules = s.reschedules + excluded.reschedules, \
-                       arrivals = s.arrivals + excluded.arrivals, \
-                       no_shows = s.no_shows + excluded.no_shows, \
-                       lead_time_seconds = s.lead_time_seconds + excluded.lead_time_seconds, \
-                       lead_times = s.lead_times + excluded.lead_times",
-                )?
-                .execute(params![
-                    delta.key.checkpoint.as_str(),
-                    delta.key.day.to_string(),
-                    delta.key.hour,
-                    delta.key.category.as_str(),
-                    n.holds,
-                    n.confirmations,
-                    n.cancellations,
-                    n.expiries,
-                    n.reschedules,
-                    n.arrivals,
-                    n.no_shows,
-                    n.lead_time_seconds,
-                    n.lead_times,
-                ])?;
+                tx.prepare_cached(statistics_sql::ADD_STATISTICS)?
+                    .execute(params![
+                        delta.key.checkpoint.as_str(),
+                        delta.key.day.to_string(),
+                        delta.key.hour,
+                        delta.key.category.as_str(),
+                        n.holds,
+                        n.confirmations,
+                        n.cancellations,
+                        n.expiries,
+                        n.reschedules,
+                        n.arrivals,
+                        n.no_shows,
+                        n.lead_time_seconds,
+                        n.lead_times,
+                    ])?;
             }
             tx.commit()?;
             Ok(true)
@@ -814,9 +796,7 @@ impl SlotStore for EmbeddedStore {
         let consumer = consumer.to_owned();
         self.read(move |c| {
             let found = c
-                .prepare_cached(
-                    "SELECT 1 FROM processed_events WHERE consumer = ?1 AND event_id = ?2",
-                )?
+                .prepare_cached(statistics_sql::IS_PROCESSED)?
                 .exists(params![consumer, event_id.to_string()])?;
             Ok(found)
         })
@@ -831,12 +811,7 @@ impl SlotStore for EmbeddedStore {
     ) -> Result<Vec<StatisticsDelta>, StoreError> {
         let checkpoint = checkpoint.clone();
         self.read(move |c| {
-            let mut statement = c.prepare_cached(
-                "SELECT day, hour, category, holds, confirmations, cancellations, expiries, \
-                   reschedules, arrivals, no_shows, lead_time_seconds, lead_times \
-                 FROM booking_statistics WHERE checkpoint_id = ?1 AND day BETWEEN ?2 AND ?3 \
-                 ORDER BY day, hour, category",
-            )?;
+            let mut statement = c.prepare_cached(statistics_sql::SELECT_STATISTICS)?;
             let rows = statement.query_map(
                 params![checkpoint.as_str(), from.to_string(), to.to_string()],
                 |r| {

@@ -9,6 +9,7 @@
 pub mod embedded;
 pub mod migrations;
 pub mod postgres;
+mod statistics_sql;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};

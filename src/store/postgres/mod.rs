@@ -34,7 +34,7 @@ use uuid::Uuid;
 use self::commit_queue::CommitQueue;
 use super::{
     AuditReport, CommitBatch, DayRecord, IdempotencyStart, OutboxEntry, SlotStore, StoreError,
-    StoredResponse,
+    StoredResponse, statistics_sql,
 };
 use crate::domain::statistics::{BookingCounts, StatisticsDelta, StatisticsKey};
 use crate::domain::{
@@ -961,35 +961,13 @@ impl SlotStore for PostgresStore {
     ) -> Result<bool, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let statement = tx
-            .prepare_cached(
-                "INSERT INTO processed_events (consumer, event_id, processed_at) \
-                 VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            )
-            .await?;
+        let statement = tx.prepare_cached(statistics_sql::RECORD_PROCESSED).await?;
         if tx.execute(&statement, &[&consumer, &event_id, &at]).await? == 0 {
             return Ok(false);
         }
         if let Some(delta) = statistics {
             let c = &delta.counts;
-            let statement = tx
-                .prepare_cached(
-                    "INSERT INTO booking_statistics AS s (checkpoint_id, day, hour, category, holds, \
-                       confirmations, cancellations, expiries, reschedules, arrivals, no_shows, \
-                       lead_time_seconds, lead_times) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-                     ON CONFLICT (checkpoint_id, day, hour, category) DO UPDATE SET \
-                       holds = s.holds + EXCLUDED.holds, \
-                       confirmations = s.confirmations + EXCLUDED.confirmations, \
-                       cancellations = s.cancellations + EXCLUDED.cancellations, \
-                       expiries = s.expiries + EXCLUDED.expiries, \
-                       reschedules = s.reschedules + EXCLUDED.reschedules, \
-                       arrivals = s.arrivals + EXCLUDED.arrivals, \
-                       no_shows = s.no_shows + EXCLUDED.no_shows, \
-                       lead_time_seconds = s.lead_time_seconds + EXCLUDED.lead_time_seconds, \
-                       lead_times = s.lead_times + EXCLUDED.lead_times",
-                )
-                .await?;
+            let statement = tx.prepare_cached(statistics_sql::ADD_STATISTICS).await?;
             tx.execute(
                 &statement,
                 &[
@@ -1016,9 +994,7 @@ impl SlotStore for PostgresStore {
 
     async fn is_processed(&self, consumer: &str, event_id: Uuid) -> Result<bool, StoreError> {
         let client = self.client().await?;
-        let statement = client
-            .prepare_cached("SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $2")
-            .await?;
+        let statement = client.prepare_cached(statistics_sql::IS_PROCESSED).await?;
         Ok(client
             .query_opt(&statement, &[&consumer, &event_id])
             .await?
@@ -1033,12 +1009,7 @@ impl SlotStore for PostgresStore {
     ) -> Result<Vec<StatisticsDelta>, StoreError> {
         let client = self.client().await?;
         let statement = client
-            .prepare_cached(
-                "SELECT day, hour, category, holds, confirmations, cancellations, expiries, \
-                   reschedules, arrivals, no_shows, lead_time_seconds, lead_times \
-                 FROM booking_statistics WHERE checkpoint_id = $1 AND day BETWEEN $2 AND $3 \
-                 ORDER BY day, hour, category",
-            )
+            .prepare_cached(statistics_sql::SELECT_STATISTICS)
             .await?;
         let rows = client
             .query(&statement, &[&checkpoint.as_str(), &from, &to])

@@ -1,0 +1,29 @@
+//! SQL of the statistics and processed-event tables, the same for both stores: SQLite numbers
+//! `$n` parameters in order of appearance, which here is `n`.
+
+pub const RECORD_PROCESSED: &str = "INSERT INTO processed_events (consumer, event_id, processed_at) \
+     VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+
+pub const IS_PROCESSED: &str =
+    "SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $2";
+
+/// Adds one delta to a statistics row, creating it at zero first.
+pub const ADD_STATISTICS: &str = "INSERT INTO booking_statistics AS s (checkpoint_id, day, hour, \
+       category, holds, confirmations, cancellations, expiries, reschedules, arrivals, no_shows, \
+       lead_time_seconds, lead_times) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+     ON CONFLICT (checkpoint_id, day, hour, category) DO UPDATE SET \
+       holds = s.holds + excluded.holds, \
+       confirmations = s.confirmations + excluded.confirmations, \
+       cancellations = s.cancellations + excluded.cancellations, \
+       expiries = s.expiries + excluded.expiries, \
+       reschedules = s.reschedules + excluded.reschedules, \
+       arrivals = s.arrivals + excluded.arrivals, \
+       no_shows = s.no_shows + excluded.no_shows, \
+       lead_time_seconds = s.lead_time_seconds + excluded.lead_time_seconds, \
+       lead_times = s.lead_times + excluded.lead_times";
+
+pub const SELECT_STATISTICS: &str = "SELECT day, hour, category, holds, confirmations, \
+       cancellations, expiries, reschedules, arrivals, no_shows, lead_time_seconds, lead_times \
+     FROM booking_statistics WHERE checkpoint_id = $1 AND day BETWEEN $2 AND $3 \
+     ORDER BY day, hour, category";
