@@ -1,5 +1,5 @@
-//! Counters the allocator keeps about itself. Group-commit figures are read by the benchmarks
-//! to show how many requests one store transaction served.
+//! What the system measures about itself: group-commit figures the benchmarks read directly,
+//! and the Prometheus metrics served at `/metrics`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -11,6 +11,8 @@ static COMMIT_MICROSECONDS_TOTAL: AtomicU64 = AtomicU64::new(0);
 
 /// Counts one durable batch that answered `requests` waiting requests.
 pub fn record_commit(requests: usize, elapsed: Duration) {
+    metrics::histogram!(prometheus::COMMIT_BATCH_REQUESTS).record(requests as f64);
+    metrics::histogram!(prometheus::COMMIT_DURATION).record(elapsed.as_secs_f64());
     let requests = requests as u64;
     COMMITS_TOTAL.fetch_add(1, Ordering::Relaxed);
     COMMITTED_REQUESTS_TOTAL.fetch_add(requests, Ordering::Relaxed);
@@ -53,5 +55,111 @@ impl CommitStats {
         } else {
             self.requests as f64 / self.commits as f64
         }
+    }
+}
+
+/// Prometheus metrics: every name, its unit and its help text live here.
+pub mod prometheus {
+    use std::sync::OnceLock;
+
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+    pub const HTTP_REQUESTS_IN_FLIGHT: &str = "borderslot_http_requests_in_flight";
+    pub const HTTP_REQUEST_DURATION: &str = "borderslot_http_request_duration_seconds";
+    pub const BOOKINGS: &str = "borderslot_bookings_total";
+    pub const SCHEDULE_QUEUE_DEPTH: &str = "borderslot_schedule_actor_queue_depth";
+    pub const COMMIT_BATCH_REQUESTS: &str = "borderslot_store_commit_batch_requests";
+    pub const COMMIT_DURATION: &str = "borderslot_store_commit_duration_seconds";
+    pub const OUTBOX_BACKLOG: &str = "borderslot_outbox_backlog_events";
+    pub const RELAY_LAG: &str = "borderslot_outbox_relay_lag_seconds";
+    pub const EVENTS_PUBLISHED: &str = "borderslot_events_published_total";
+    pub const CONSUMER_LAG: &str = "borderslot_event_consumer_lag_seconds";
+    pub const EVENTS_CONSUMED: &str = "borderslot_events_consumed_total";
+    pub const EVENTS_DEAD_LETTERED: &str = "borderslot_events_dead_lettered_total";
+    pub const UTILISATION: &str = "borderslot_checkpoint_utilisation_ratio";
+
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+    /// Installs the process-wide recorder (once; later calls return the same handle).
+    pub fn install() -> PrometheusHandle {
+        HANDLE
+            .get_or_init(|| {
+                let seconds = [
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                ];
+                let batch = [
+                    1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0,
+                ];
+                let handle = PrometheusBuilder::new()
+                    .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &seconds)
+                    .and_then(|b| {
+                        b.set_buckets_for_metric(
+                            Matcher::Full(COMMIT_BATCH_REQUESTS.into()),
+                            &batch,
+                        )
+                    })
+                    .expect("bucket lists are not empty")
+                    .install_recorder()
+                    // Another recorder (a benchmark's, say) was installed first: keep a
+                    // private one so /metrics still answers.
+                    .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder().handle());
+                describe();
+                handle
+            })
+            .clone()
+    }
+
+    fn describe() {
+        describe_gauge!(HTTP_REQUESTS_IN_FLIGHT, "HTTP requests being served now");
+        describe_histogram!(
+            HTTP_REQUEST_DURATION,
+            Unit::Seconds,
+            "Time to answer an HTTP request, by method, route template and status"
+        );
+        describe_counter!(
+            BOOKINGS,
+            "Booking attempts by checkpoint and result (created, refused, invalid, unavailable)"
+        );
+        describe_gauge!(
+            SCHEDULE_QUEUE_DEPTH,
+            "Requests sent to a checkpoint's schedule actors and not answered yet (mailbox and group commit)"
+        );
+        describe_histogram!(
+            COMMIT_BATCH_REQUESTS,
+            "Requests answered by one group-commit store transaction"
+        );
+        describe_histogram!(
+            COMMIT_DURATION,
+            Unit::Seconds,
+            "Time to write one group-commit batch durably"
+        );
+        describe_gauge!(OUTBOX_BACKLOG, "Events written but not yet published");
+        describe_gauge!(
+            RELAY_LAG,
+            Unit::Seconds,
+            "Age of the oldest unpublished event (0 when none wait)"
+        );
+        describe_counter!(
+            EVENTS_PUBLISHED,
+            "Events published and confirmed by the bus"
+        );
+        describe_gauge!(
+            CONSUMER_LAG,
+            Unit::Seconds,
+            "Age of the last event a consumer group handled, when it handled it"
+        );
+        describe_counter!(
+            EVENTS_CONSUMED,
+            "Deliveries to consumer groups by outcome (done, failed)"
+        );
+        describe_counter!(
+            EVENTS_DEAD_LETTERED,
+            "Events a consumer group gave up on after its attempts"
+        );
+        describe_gauge!(
+            UTILISATION,
+            "Share of today's and tomorrow's places taken, by checkpoint"
+        );
     }
 }

@@ -20,6 +20,7 @@ use crate::bus::rabbitmq::{RabbitBus, RabbitSettings};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::http::AppState;
+use crate::http::observe::observe;
 use crate::http::routes::{configure, problem_errors};
 use crate::jobs::{JobRunner, generate_schedule, no_shows, outbox_relay, prune_idempotency};
 use crate::seed;
@@ -126,6 +127,7 @@ impl Application {
         bus: Arc<dyn EventBus>,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
+        crate::metrics::prometheus::install();
         if settings.demo_data && seed::seed_demo_if_empty(store.as_ref()).await? {
             let days =
                 seed::generate_schedule(store.as_ref(), clock.now(), settings.policy.horizon_days)
@@ -194,6 +196,7 @@ impl Application {
             let server = HttpServer::new(move || {
                 App::new()
                     .wrap(problem_errors())
+                    .wrap(actix_web::middleware::from_fn(observe))
                     .app_data(state.clone())
                     .app_data(web::PayloadConfig::new(BODY_BYTES_MAX))
                     .configure(configure)

@@ -172,6 +172,27 @@ impl ScheduleRegistry {
         R: Send + 'static,
         ScheduleActor: Handler<M>,
     {
+        let depth = metrics::gauge!(
+            crate::metrics::prometheus::SCHEDULE_QUEUE_DEPTH,
+            "checkpoint" => checkpoint.to_string()
+        );
+        depth.increment(1.0);
+        let answer = self.ask_attempts(checkpoint, day, &mut message).await;
+        depth.decrement(1.0);
+        answer
+    }
+
+    async fn ask_attempts<M, R>(
+        &self,
+        checkpoint: &CheckpointId,
+        day: NaiveDate,
+        message: &mut impl FnMut() -> M,
+    ) -> Result<R, ScheduleError>
+    where
+        M: Message<Result = Result<R, ScheduleError>> + Send + 'static,
+        R: Send + 'static,
+        ScheduleActor: Handler<M>,
+    {
         // Sending again is safe in two cases: a message refused as `Closed` never reached a
         // handler (its actor stopped between lookup and delivery), and a `Retry` answer means
         // nothing was stored and the actor has reloaded the day before its next message.

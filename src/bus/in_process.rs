@@ -31,7 +31,9 @@ impl InProcessBus {
     async fn deliver(&self, group: &str, handler: &dyn EventHandler, event: &DomainEvent) {
         let mut last_error = String::new();
         for attempt in 1..=DELIVERY_ATTEMPTS_MAX {
-            match handler.handle(event).await {
+            let outcome = handler.handle(event).await;
+            super::record_delivery(group, Some(event), outcome.is_ok());
+            match outcome {
                 Ok(()) => return,
                 Err(error) => {
                     tracing::warn!(group, event.id = %event.id, attempt, error.cause_chain = ?error, "event handler failed");
@@ -41,6 +43,7 @@ impl InProcessBus {
             }
         }
         tracing::error!(group, event.id = %event.id, "event dead-lettered after {DELIVERY_ATTEMPTS_MAX} attempts");
+        super::record_dead_letter(group);
         self.dead_letters
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -35,6 +35,25 @@ pub trait EventHandler: Send + Sync {
     async fn handle(&self, event: &DomainEvent) -> anyhow::Result<()>;
 }
 
+/// Counts one delivery to a consumer group and how old its event was by then.
+fn record_delivery(group: &str, event: Option<&DomainEvent>, done: bool) {
+    use crate::metrics::prometheus::{CONSUMER_LAG, EVENTS_CONSUMED};
+    let outcome = if done { "done" } else { "failed" };
+    metrics::counter!(EVENTS_CONSUMED, "group" => group.to_owned(), "outcome" => outcome)
+        .increment(1);
+    if let Some(event) = event {
+        let age = (chrono::Utc::now() - event.occurred_at)
+            .num_milliseconds()
+            .max(0);
+        metrics::gauge!(CONSUMER_LAG, "group" => group.to_owned()).set(age as f64 / 1000.0);
+    }
+}
+
+fn record_dead_letter(group: &str) {
+    metrics::counter!(crate::metrics::prometheus::EVENTS_DEAD_LETTERED, "group" => group.to_owned())
+        .increment(1);
+}
+
 /// An event a consumer group gave up on after `DELIVERY_ATTEMPTS_MAX` attempts.
 #[derive(Debug, Clone)]
 pub struct DeadLetter {

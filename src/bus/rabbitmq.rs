@@ -395,10 +395,11 @@ async fn settle(
 ) -> Result<(), BusError> {
     let attempts = attempts_so_far(&delivery) + 1;
     let outcome = match serde_json::from_slice::<DomainEvent>(&delivery.data) {
-        Ok(event) => handler
-            .handle(&event)
-            .await
-            .map_err(|error| (format!("{error:#}"), attempts)),
+        Ok(event) => {
+            let handled = handler.handle(&event).await;
+            super::record_delivery(group, Some(&event), handled.is_ok());
+            handled.map_err(|error| (format!("{error:#}"), attempts))
+        }
         // An unreadable message will never succeed: no point trying it again.
         Err(error) => Err((format!("unreadable event: {error}"), DELIVERY_ATTEMPTS_MAX)),
     };
@@ -413,6 +414,7 @@ async fn settle(
         headers.insert(ATTEMPTS_HEADER.into(), AMQPValue::LongUInt(attempts));
         let queue = if attempts >= DELIVERY_ATTEMPTS_MAX {
             tracing::error!(group, message_id, attempts, %error, "event dead-lettered");
+            super::record_dead_letter(group);
             let error: String = error.chars().take(200).collect();
             headers.insert(
                 LAST_ERROR_HEADER.into(),

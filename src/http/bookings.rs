@@ -59,63 +59,90 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     run_idempotent(&request, &state, &body, || async {
-        let input: CreateBooking = parse_json(&body)?;
-        let checkpoint_id = CheckpointId::parse(&input.checkpoint)?;
-        let checkpoint = state.checkpoint(&checkpoint_id)?;
-        let direction: Direction = input.direction.parse()?;
-        let category: Category = input.category.parse()?;
-        if !checkpoint.serves(direction, category) {
-            return Err(InputError::new(
-                "category",
-                "the checkpoint does not serve this direction and category",
-            )
-            .into());
-        }
-        let start = parse_instant("window_start", &input.window_start)?;
-        let day = local_date(checkpoint.time_zone, start);
-        state.policy().check_day(day, state.today_at(&checkpoint))?;
-        let plate = input.plate.as_deref().map(Plate::parse).transpose()?;
-        let contact = input.contact.as_deref().map(Contact::parse).transpose()?;
-        let priority = input
-            .priority
-            .as_deref()
-            .map(str::parse::<PriorityClass>)
-            .transpose()?
-            .unwrap_or_default();
-        if priority.is_priority() {
-            return Err(ApiError::Forbidden(
-                "priority classes are booked by operators and authorised carriers",
-            ));
-        }
-        let token = ManageToken::generate(&mut rand::rng());
-        let hold = HoldRequest {
-            id: BookingId::new_random(),
-            code: BookingCode::generate(&mut rand::rng()),
-            manage_token_digest: ManageToken::digest(&token),
-            window: WindowKey {
-                direction,
-                category,
-                start,
-            },
-            plate,
-            contact,
-            priority,
-            confirm: input.confirm,
-        };
-        let booking = state
-            .registry
-            .ask_with(&checkpoint_id, day, || {
-                Hold(HoldRequest {
-                    code: BookingCode::generate(&mut rand::rng()),
-                    ..hold.clone()
-                })
-            })
-            .await?;
-        let mut view = BookingView::new(&booking, checkpoint.time_zone);
-        view.manage_token = Some(token);
-        Reply::json(StatusCode::CREATED, &view)
+        let outcome = create_booking(&state, &body).await;
+        record_booking_outcome(&state, &body, &outcome);
+        outcome
     })
     .await
+}
+
+/// Counts the attempt for Prometheus, labelled with a known checkpoint only (a label per
+/// invented id would let anyone grow the metrics without bound).
+fn record_booking_outcome(state: &AppState, body: &[u8], outcome: &Result<Reply, ApiError>) {
+    let checkpoint = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["checkpoint"].as_str().map(str::to_owned))
+        .and_then(|raw| CheckpointId::parse(&raw).ok())
+        .filter(|id| state.checkpoint(id).is_ok())
+        .map_or_else(|| "unknown".to_owned(), |id| id.to_string());
+    let result = match outcome {
+        Ok(_) => "created",
+        Err(error) => match actix_web::ResponseError::status_code(error).as_u16() {
+            409 | 410 => "refused",
+            500.. => "unavailable",
+            _ => "invalid",
+        },
+    };
+    metrics::counter!(crate::metrics::prometheus::BOOKINGS, "checkpoint" => checkpoint, "result" => result)
+        .increment(1);
+}
+
+async fn create_booking(state: &AppState, body: &[u8]) -> Result<Reply, ApiError> {
+    let input: CreateBooking = parse_json(body)?;
+    let checkpoint_id = CheckpointId::parse(&input.checkpoint)?;
+    let checkpoint = state.checkpoint(&checkpoint_id)?;
+    let direction: Direction = input.direction.parse()?;
+    let category: Category = input.category.parse()?;
+    if !checkpoint.serves(direction, category) {
+        return Err(InputError::new(
+            "category",
+            "the checkpoint does not serve this direction and category",
+        )
+        .into());
+    }
+    let start = parse_instant("window_start", &input.window_start)?;
+    let day = local_date(checkpoint.time_zone, start);
+    state.policy().check_day(day, state.today_at(&checkpoint))?;
+    let plate = input.plate.as_deref().map(Plate::parse).transpose()?;
+    let contact = input.contact.as_deref().map(Contact::parse).transpose()?;
+    let priority = input
+        .priority
+        .as_deref()
+        .map(str::parse::<PriorityClass>)
+        .transpose()?
+        .unwrap_or_default();
+    if priority.is_priority() {
+        return Err(ApiError::Forbidden(
+            "priority classes are booked by operators and authorised carriers",
+        ));
+    }
+    let token = ManageToken::generate(&mut rand::rng());
+    let hold = HoldRequest {
+        id: BookingId::new_random(),
+        code: BookingCode::generate(&mut rand::rng()),
+        manage_token_digest: ManageToken::digest(&token),
+        window: WindowKey {
+            direction,
+            category,
+            start,
+        },
+        plate,
+        contact,
+        priority,
+        confirm: input.confirm,
+    };
+    let booking = state
+        .registry
+        .ask_with(&checkpoint_id, day, || {
+            Hold(HoldRequest {
+                code: BookingCode::generate(&mut rand::rng()),
+                ..hold.clone()
+            })
+        })
+        .await?;
+    let mut view = BookingView::new(&booking, checkpoint.time_zone);
+    view.manage_token = Some(token);
+    Reply::json(StatusCode::CREATED, &view)
 }
 
 #[tracing::instrument(name = "Confirm booking", skip_all)]

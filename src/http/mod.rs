@@ -9,6 +9,8 @@ pub mod home;
 pub mod ics;
 pub mod idempotency;
 pub mod input;
+pub mod metrics;
+pub mod observe;
 pub mod openapi;
 pub mod routes;
 pub mod state;

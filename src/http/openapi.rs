@@ -49,6 +49,7 @@ pub fn document() -> Value {
             "/healthz": { "get": { "summary": "Liveness", "operationId": "healthz", "responses": { "200": { "description": "Alive" } } } },
             "/readyz": { "get": { "summary": "Readiness: the store answers", "operationId": "readyz",
                 "responses": merge(json!({ "200": { "description": "Ready" } }), problem_responses(&[503])) } },
+            "/metrics": { "get": { "summary": "Prometheus metrics (text format)", "operationId": "metrics", "responses": { "200": { "description": "Metrics" } } } },
             "/api/openapi.json": { "get": { "summary": "This document", "operationId": "openapi", "responses": { "200": { "description": "OpenAPI 3 document" } } } },
             "/api/v1/checkpoints": { "get": { "summary": "Checkpoints and their categories", "operationId": "listCheckpoints",
                 "responses": { "200": { "description": "All checkpoints" } } } },

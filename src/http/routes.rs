@@ -8,13 +8,14 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpResponse, web};
 
 use super::error::PROBLEM_JSON;
-use super::{bookings, checkpoints, health, home, openapi, stats};
+use super::{bookings, checkpoints, health, home, metrics, openapi, stats};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // Resources (not bare routes) so that a known path with the wrong method is a 405.
     cfg.service(web::resource("/").get(home::index))
         .service(web::resource("/healthz").get(health::healthz))
         .service(web::resource("/readyz").get(health::readyz))
+        .service(web::resource("/metrics").get(metrics::scrape))
         .service(web::resource("/api/openapi.json").get(openapi::serve))
         .service(
             web::scope("/api/v1")

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use super::Outcome;
 use crate::bus::EventBus;
 use crate::domain::DomainEvent;
+use crate::metrics::prometheus::{EVENTS_PUBLISHED, OUTBOX_BACKLOG, RELAY_LAG};
 use crate::store::SlotStore;
 
 /// Events taken from the outbox per round.
@@ -17,13 +18,20 @@ pub async fn try_run_once(
     bus: &dyn EventBus,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Outcome> {
-    let pending = store.outbox_pending(EVENTS_PER_ROUND).await?;
-    if pending.is_empty() {
+    let (backlog, oldest) = store.outbox_backlog().await?;
+    metrics::gauge!(OUTBOX_BACKLOG).set(backlog as f64);
+    let lag = oldest.map_or(0.0, |at| {
+        (now - at).num_milliseconds().max(0) as f64 / 1000.0
+    });
+    metrics::gauge!(RELAY_LAG).set(lag);
+    if backlog == 0 {
         return Ok(Outcome::Idle);
     }
+    let pending = store.outbox_pending(EVENTS_PER_ROUND).await?;
     let events: Vec<DomainEvent> = pending.iter().map(|entry| entry.event.clone()).collect();
     bus.publish(&events).await?;
     let seqs: Vec<i64> = pending.iter().map(|entry| entry.seq).collect();
     store.outbox_mark_published(&seqs, now).await?;
+    metrics::counter!(EVENTS_PUBLISHED).increment(seqs.len() as u64);
     Ok(Outcome::Worked(seqs.len() as u64))
 }

@@ -728,6 +728,21 @@ impl SlotStore for EmbeddedStore {
         .await
     }
 
+    async fn outbox_backlog(&self) -> Result<(u64, Option<DateTime<Utc>>), StoreError> {
+        self.read(|c| {
+            let (count, oldest) = c
+                .prepare_cached(
+                    "SELECT count(*), min(occurred_at) FROM outbox WHERE published_at IS NULL",
+                )?
+                .query_row([], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
+                })?;
+            let oldest = oldest.map(|raw| parse_ts(&raw)).transpose()?;
+            Ok((u64::try_from(count).unwrap_or(0), oldest))
+        })
+        .await
+    }
+
     async fn outbox_mark_published(
         &self,
         seqs: &[i64],

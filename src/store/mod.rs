@@ -200,6 +200,9 @@ pub trait SlotStore: Send + Sync + 'static {
     /// Unpublished events, oldest first.
     async fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
 
+    /// How many events wait unpublished, and when the oldest of them happened.
+    async fn outbox_backlog(&self) -> Result<(u64, Option<DateTime<Utc>>), StoreError>;
+
     async fn outbox_mark_published(
         &self,
         seqs: &[i64],

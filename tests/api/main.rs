@@ -7,6 +7,7 @@ mod errors;
 mod events;
 mod helpers;
 mod idempotency;
+mod metrics;
 mod migrations;
 mod model;
 mod notifications;

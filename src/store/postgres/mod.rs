@@ -937,6 +937,17 @@ impl SlotStore for PostgresStore {
             .collect()
     }
 
+    async fn outbox_backlog(&self) -> Result<(u64, Option<DateTime<Utc>>), StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(
+                "SELECT count(*), min(occurred_at) FROM outbox WHERE published_at IS NULL",
+            )
+            .await?;
+        let row = client.query_one(&statement, &[]).await?;
+        Ok((u64::try_from(row.get::<_, i64>(0)).unwrap_or(0), row.get(1)))
+    }
+
     async fn outbox_mark_published(
         &self,
         seqs: &[i64],

@@ -1,0 +1,126 @@
+//! `/metrics` on a real scrape, checked by Prometheus's own `promtool`; request ids.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::json;
+
+use crate::helpers::{at, spawn_app, tomorrow};
+
+/// `promtool check metrics` on `text`; `None` (outside CI) when promtool is not installed.
+fn promtool_check(text: &str) -> Option<(bool, String)> {
+    let Ok(mut child) = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    else {
+        assert!(
+            std::env::var("CI").map_or(true, |ci| ci != "true"),
+            "promtool must be installed under CI (Debian package prometheus)"
+        );
+        eprintln!("skipped the promtool check: promtool is not installed");
+        return None;
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some((output.status.success(), said))
+}
+
+#[actix_web::test]
+async fn a_scrape_has_the_system_figures_and_passes_promtool() {
+    let app = spawn_app().await;
+    let booked = app.book("narva", &at(tomorrow(), 8), "MT100", true).await;
+    assert_eq!(booked.status, 201, "{}", booked.text);
+    let refused = app
+        .post_booking(&json!({ "checkpoint": "narva", "direction": "sideways" }))
+        .await;
+    assert_eq!(refused.status, 422);
+    app.wait_until_published(std::time::Duration::from_secs(10))
+        .await;
+
+    let scrape = app.get("/metrics").await;
+    assert_eq!(scrape.status, 200);
+    let content_type = scrape
+        .headers
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    let text = scrape.text;
+    for expected in [
+        "# HELP borderslot_http_request_duration_seconds",
+        "borderslot_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/bookings\",status=\"201\"",
+        "borderslot_bookings_total{checkpoint=\"narva\",result=\"created\"}",
+        "borderslot_bookings_total{checkpoint=\"narva\",result=\"invalid\"}",
+        "borderslot_store_commit_batch_requests_bucket",
+        "borderslot_store_commit_duration_seconds_bucket",
+        "borderslot_checkpoint_utilisation_ratio{checkpoint=\"narva\",day=\"tomorrow\"}",
+        "borderslot_outbox_backlog_events",
+        "borderslot_events_published_total",
+        "borderslot_events_consumed_total{group=\"statistics\",outcome=\"done\"}",
+        "borderslot_http_requests_in_flight",
+        "borderslot_schedule_actor_queue_depth{checkpoint=\"narva\"}",
+    ] {
+        assert!(text.contains(expected), "missing {expected} in\n{text}");
+    }
+    // Route templates, never raw paths with booking codes.
+    let code = booked.body["code"].as_str().unwrap();
+    assert!(!text.contains(code));
+
+    if let Some((passed, said)) = promtool_check(&text) {
+        assert!(passed, "promtool check metrics:\n{said}");
+    }
+}
+
+#[actix_web::test]
+async fn every_answer_carries_a_request_id() {
+    let app = spawn_app().await;
+    let given = app
+        .send(
+            "GET",
+            "/api/v1/checkpoints",
+            &[("x-request-id", "trace-42")],
+            None,
+        )
+        .await;
+    assert_eq!(given.headers.get("x-request-id").unwrap(), "trace-42");
+
+    let generated = app.get("/api/v1/checkpoints").await;
+    let id = generated
+        .headers
+        .get("x-request-id")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+
+    let garbage = app
+        .send(
+            "GET",
+            "/nowhere",
+            &[("x-request-id", &"x".repeat(500))],
+            None,
+        )
+        .await;
+    assert_eq!(garbage.status, 404);
+    let replaced = garbage
+        .headers
+        .get("x-request-id")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(uuid::Uuid::parse_str(replaced).is_ok(), "{replaced}");
+}
