@@ -1,7 +1,7 @@
 //! `/metrics` on a real scrape, checked by Prometheus's own `promtool`; request ids.
 
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use serde_json::json;
 
@@ -9,7 +9,7 @@ use crate::helpers::{at, spawn_app, tomorrow};
 
 /// `promtool check metrics` on `text`; `None` (outside CI) when promtool is not installed.
 fn promtool_check(text: &str) -> Option<(bool, String)> {
-    let Ok(mut child) = Command::new("promtool")
+    let Ok(child) = Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -23,6 +23,10 @@ fn promtool_check(text: &str) -> Option<(bool, String)> {
         eprintln!("skipped the promtool check: promtool is not installed");
         return None;
     };
+    Some(feed(child, text))
+}
+
+fn feed(mut child: Child, text: &str) -> (bool, String) {
     child
         .stdin
         .take()
@@ -35,7 +39,7 @@ fn promtool_check(text: &str) -> Option<(bool, String)> {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    Some((output.status.success(), said))
+    (output.status.success(), said)
 }
 
 #[actix_web::test]
