@@ -4,6 +4,7 @@
 //!
 //! # Layout
 //! - [`domain`]: pure types and allocation rules.
+//! - [`auth`]: staff accounts, access tokens and carriers' API keys.
 //! - [`analytics`]: demand forecasts and synthetic booking history (pure).
 //! - [`store`]: the `SlotStore` trait and its backends.
 //! - [`actors`]: one `ScheduleActor` per checkpoint day, and the registry that finds them.
@@ -14,6 +15,7 @@
 
 pub mod actors;
 pub mod analytics;
+pub mod auth;
 pub mod bus;
 pub mod clock;
 pub mod config;

@@ -1,0 +1,150 @@
+//! Access tokens: JWTs signed with HS256 under a key from the environment (`JWT_SECRET`, at
+//! least 32 bytes; a Kubernetes Secret in production). Only HS256 is accepted, so a token
+//! claiming `alg: none` or any other algorithm is refused. Expiry is checked against the
+//! application's clock, not the library's, so that tests can move time.
+
+use chrono::{DateTime, Duration, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use uuid::Uuid;
+
+use super::StaffRole;
+
+/// How long an access token is good for; a refresh token gets a new one.
+pub const ACCESS_TOKEN_TTL_MINUTES: i64 = 15;
+pub const SECRET_BYTES_MIN: usize = 32;
+const ACCESS: &str = "access";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The account's id.
+    pub sub: Uuid,
+    pub name: String,
+    pub role: StaffRole,
+    pub iat: i64,
+    pub exp: i64,
+    /// Always "access": no other kind of token is a JWT here.
+    pub typ: String,
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum TokenError {
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is not valid")]
+    Invalid,
+}
+
+#[derive(Clone)]
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl std::fmt::Debug for TokenKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenKeys(..)")
+    }
+}
+
+impl TokenKeys {
+    pub fn new(secret: &[u8]) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            secret.len() >= SECRET_BYTES_MIN,
+            "JWT_SECRET must be at least {SECRET_BYTES_MIN} bytes"
+        );
+        Ok(Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+        })
+    }
+
+    /// Keys for a process without `JWT_SECRET`: random, so tokens die with the process and
+    /// no guessable default ever signs anything.
+    pub fn ephemeral() -> Self {
+        let mut secret = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);
+        Self::new(&secret).expect("32 random bytes are long enough")
+    }
+
+    pub fn issue(
+        &self,
+        account: Uuid,
+        name: &str,
+        role: StaffRole,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<(String, DateTime<Utc>)> {
+        let expires = now + Duration::minutes(ACCESS_TOKEN_TTL_MINUTES);
+        let claims = Claims {
+            sub: account,
+            name: name.to_owned(),
+            role,
+            iat: now.timestamp(),
+            exp: expires.timestamp(),
+            typ: ACCESS.to_owned(),
+        };
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
+        Ok((token, expires))
+    }
+
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, TokenError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_exp = false;
+        validation.leeway = 0;
+        let claims = decode::<Claims>(token.trim(), &self.decoding, &validation)
+            .map_err(|_| TokenError::Invalid)?
+            .claims;
+        if claims.typ != ACCESS {
+            return Err(TokenError::Invalid);
+        }
+        if claims.exp <= now.timestamp() {
+            return Err(TokenError::Expired);
+        }
+        Ok(claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 20, 6, 0, 0).unwrap()
+    }
+
+    fn keys() -> TokenKeys {
+        TokenKeys::new(b"0123456789abcdef0123456789abcdef").unwrap()
+    }
+
+    #[test]
+    fn a_token_verifies_until_it_expires() {
+        let id = Uuid::new_v4();
+        let (token, expires) = keys().issue(id, "ada", StaffRole::Admin, now()).unwrap();
+        let claims = keys().verify(&token, now()).unwrap();
+        assert_eq!((claims.sub, claims.role), (id, StaffRole::Admin));
+        assert_eq!(expires, now() + Duration::minutes(15));
+        assert_eq!(keys().verify(&token, expires), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn other_keys_and_alg_none_are_refused() {
+        let (token, _) = keys()
+            .issue(Uuid::new_v4(), "ada", StaffRole::Analyst, now())
+            .unwrap();
+        let other = TokenKeys::new(b"another secret of thirty-two bytes!").unwrap();
+        assert_eq!(other.verify(&token, now()), Err(TokenError::Invalid));
+
+        let payload = token.split('.').nth(1).unwrap();
+        // {"alg":"none","typ":"JWT"}
+        let unsigned = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.");
+        assert_eq!(keys().verify(&unsigned, now()), Err(TokenError::Invalid));
+        assert_eq!(keys().verify("garbage", now()), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn short_secrets_are_refused() {
+        assert!(TokenKeys::new(b"short").is_err());
+    }
+}
