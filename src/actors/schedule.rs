@@ -502,6 +502,15 @@ pub struct AbandonTransfer {
 pub struct Block {
     pub selection: WindowSelection,
     pub reason: String,
+    /// Cancel the active bookings in the blocked windows; otherwise they stay.
+    pub cancel_affected: bool,
+}
+
+/// Check a confirmed booking in at the checkpoint.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<Booking, ScheduleError>")]
+pub struct CheckIn {
+    pub id: BookingId,
 }
 
 /// Reopen windows.
@@ -614,8 +623,20 @@ impl Handler<Block> for ScheduleActor {
 
     fn handle(&mut self, msg: Block, ctx: &mut Self::Context) -> Self::Result {
         self.decide(ctx, |day, _, now| {
-            day.block(&msg.selection, &msg.reason, now)
+            if msg.cancel_affected {
+                day.block_cancelling(&msg.selection, &msg.reason, now)
+            } else {
+                day.block(&msg.selection, &msg.reason, now)
+            }
         })
+    }
+}
+
+impl Handler<CheckIn> for ScheduleActor {
+    type Result = ResponseFuture<Result<Booking, ScheduleError>>;
+
+    fn handle(&mut self, msg: CheckIn, ctx: &mut Self::Context) -> Self::Result {
+        self.decide(ctx, |day, policy, now| day.check_in(msg.id, policy, now))
     }
 }
 

@@ -6,7 +6,9 @@ pub mod api_key;
 pub mod password;
 pub mod token;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 /// Staff roles. Admins shape the schedule and manage accounts and keys; operators work the
 /// checkpoint (check-in, walk-ups); analysts read statistics and reports.
@@ -42,4 +44,41 @@ impl std::str::FromStr for StaffRole {
             )),
         }
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffAccount {
+    pub id: Uuid,
+    pub name: String,
+    pub role: StaffRole,
+    pub password_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub disabled: bool,
+}
+
+/// Account names: what a person types at login, so short and plain.
+pub fn check_account_name(name: &str) -> Result<(), crate::domain::InputError> {
+    let valid = (2..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if valid {
+        Ok(())
+    } else {
+        Err(crate::domain::InputError::new(
+            "name",
+            "2 to 64 characters: lower-case letters, digits, dot, dash, underscore",
+        ))
+    }
+}
+
+/// One admin or operator action: who did what to which thing, and its state before and after.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
 }

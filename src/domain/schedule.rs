@@ -541,6 +541,66 @@ impl DaySchedule {
         (changes, transfers)
     }
 
+    /// Checks a confirmed booking in at the checkpoint, inside the arrival tolerance around its
+    /// window.
+    pub fn check_in(
+        &mut self,
+        id: BookingId,
+        policy: &Policy,
+        now: DateTime<Utc>,
+    ) -> Result<(Booking, ChangeSet), AllocationError> {
+        let current = self.active_booking(id)?;
+        if current.status != BookingStatus::Confirmed {
+            return Err(AllocationError::InvalidTransition(current.status.as_str()));
+        }
+        if now < current.window_start - policy.arrival_early {
+            return Err(AllocationError::InvalidTransition("too early for check-in"));
+        }
+        if now > current.window_end + policy.arrival_grace {
+            return Err(AllocationError::InvalidTransition("too late for check-in"));
+        }
+        let mut updated = current.clone();
+        let mut changes = ChangeSet::default();
+        self.set_status(&mut updated, BookingStatus::Arrived, now, &mut changes);
+        changes.events.push(DomainEvent::for_booking(
+            EventType::BookingArrived,
+            &updated,
+            now,
+        ));
+        Ok((updated, changes))
+    }
+
+    /// Blocks the selected windows and cancels the active bookings in them (transfer holds
+    /// included: their moves then fail and the drivers keep their original booking).
+    pub fn block_cancelling(
+        &mut self,
+        selection: &WindowSelection,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<WindowKey>, ChangeSet), AllocationError> {
+        let (touched, mut changes) = self.block(selection, reason, now)?;
+        let affected: Vec<Booking> = self
+            .bookings
+            .values()
+            .filter(|b| matches!(b.status, BookingStatus::Held | BookingStatus::Confirmed))
+            .filter(|b| {
+                self.windows
+                    .get(&b.window_key())
+                    .is_some_and(|w| selection.covers(w))
+            })
+            .cloned()
+            .collect();
+        for mut booking in affected {
+            self.set_status(&mut booking, BookingStatus::Cancelled, now, &mut changes);
+            changes.events.push(DomainEvent::for_booking(
+                EventType::BookingCancelled,
+                &booking,
+                now,
+            ));
+        }
+        Ok((touched, changes))
+    }
+
     /// Marks as no-shows the confirmed bookings whose window ended more than the arrival grace
     /// ago without a check-in.
     pub fn mark_no_shows(&mut self, policy: &Policy, now: DateTime<Utc>) -> ChangeSet {

@@ -30,6 +30,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "statistics",
         sql: include_str!("../../sql/migrations/V3__statistics.sql"),
     },
+    Migration {
+        version: 4,
+        name: "staff",
+        sql: include_str!("../../sql/migrations/V4__staff.sql"),
+    },
 ];
 
 /// Any fixed number: the key of the advisory lock that serialises migration runs.

@@ -16,6 +16,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use thiserror::Error;
 use uuid::Uuid;
 
+use crate::auth::{AuditEntry, StaffAccount};
 use crate::domain::statistics::StatisticsDelta;
 
 use crate::domain::{
@@ -229,6 +230,34 @@ pub trait SlotStore: Send + Sync + 'static {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<StatisticsDelta>, StoreError>;
+
+    /// Stores a new account; `Conflict` if the name is taken.
+    async fn create_staff_account(&self, account: &StaffAccount) -> Result<(), StoreError>;
+
+    async fn staff_account_by_name(&self, name: &str) -> Result<Option<StaffAccount>, StoreError>;
+
+    async fn staff_account(&self, id: Uuid) -> Result<Option<StaffAccount>, StoreError>;
+
+    async fn save_refresh_token(
+        &self,
+        digest: &str,
+        account: Uuid,
+        issued_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Spends a refresh token: revokes it and names its account, if it was live at `now`. A
+    /// token is good for one refresh only, so a stolen copy used later finds it spent.
+    async fn spend_refresh_token(
+        &self,
+        digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Uuid>, StoreError>;
+
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+
+    /// The latest `limit` audit entries, newest first.
+    async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
 
     /// Checks every invariant over the whole store.
     async fn audit(&self) -> Result<AuditReport, StoreError>;

@@ -368,6 +368,7 @@ async fn run_case(ops: Vec<Op>) -> Result<(), TestCaseError> {
                         Block {
                             selection: selection(window),
                             reason: "maintenance".into(),
+                            cancel_affected: false,
                         },
                     )
                     .await,

@@ -18,6 +18,7 @@
 //! (`unnest`), a fixed number of statements per batch whatever its size.
 
 mod commit_queue;
+mod staff;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -36,6 +37,7 @@ use super::{
     AuditReport, CommitBatch, DayRecord, IdempotencyStart, OutboxEntry, SlotStore, StoreError,
     StoredResponse, statistics_sql,
 };
+use crate::auth::{AuditEntry, StaffAccount};
 use crate::domain::statistics::{BookingCounts, StatisticsDelta, StatisticsKey};
 use crate::domain::{
     Booking, BookingCode, BookingId, BookingStatus, Checkpoint, CheckpointId, Contact, DomainEvent,
@@ -1048,6 +1050,45 @@ impl SlotStore for PostgresStore {
                 })
             })
             .collect()
+    }
+
+    async fn create_staff_account(&self, account: &StaffAccount) -> Result<(), StoreError> {
+        self.pg_create_staff_account(account).await
+    }
+
+    async fn staff_account_by_name(&self, name: &str) -> Result<Option<StaffAccount>, StoreError> {
+        self.pg_staff_account_where("name", &name).await
+    }
+
+    async fn staff_account(&self, id: Uuid) -> Result<Option<StaffAccount>, StoreError> {
+        self.pg_staff_account_where("id", &id).await
+    }
+
+    async fn save_refresh_token(
+        &self,
+        digest: &str,
+        account: Uuid,
+        issued_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.pg_save_refresh_token(digest, account, issued_at, expires_at)
+            .await
+    }
+
+    async fn spend_refresh_token(
+        &self,
+        digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Uuid>, StoreError> {
+        self.pg_spend_refresh_token(digest, now).await
+    }
+
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        self.pg_append_audit(entry).await
+    }
+
+    async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.pg_audit_log(limit).await
     }
 
     async fn audit(&self) -> Result<AuditReport, StoreError> {

@@ -9,6 +9,8 @@
 //! SQLite has one writer at a time, so writes share one connection; reads use a second one,
 //! which WAL lets proceed while a write is in progress. Every call runs on the blocking pool.
 
+mod staff;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
@@ -24,6 +26,7 @@ use super::{
     AuditReport, CommitBatch, DayRecord, IdempotencyStart, OutboxEntry, SlotStore, StoreError,
     StoredResponse, statistics_sql,
 };
+use crate::auth::{AuditEntry, StaffAccount};
 use crate::domain::statistics::{BookingCounts, StatisticsDelta, StatisticsKey};
 use crate::domain::{
     Booking, BookingCode, BookingId, BookingStatus, Category, CategoryCapacity, Checkpoint,
@@ -32,8 +35,9 @@ use crate::domain::{
 };
 
 const MIGRATIONS: &[&str] = &[
-    include_str!("../../sql/embedded/V1__schema.sql"),
-    include_str!("../../sql/embedded/V2__statistics.sql"),
+    include_str!("../../../sql/embedded/V1__schema.sql"),
+    include_str!("../../../sql/embedded/V2__statistics.sql"),
+    include_str!("../../../sql/embedded/V3__staff.sql"),
 ];
 
 /// Idempotency keys still "in flight" after this long belong to a request that died.
@@ -868,6 +872,45 @@ impl SlotStore for EmbeddedStore {
             Ok(found)
         })
         .await
+    }
+
+    async fn create_staff_account(&self, account: &StaffAccount) -> Result<(), StoreError> {
+        self.sqlite_create_staff_account(account).await
+    }
+
+    async fn staff_account_by_name(&self, name: &str) -> Result<Option<StaffAccount>, StoreError> {
+        self.sqlite_staff_account_where("name", name.to_owned()).await
+    }
+
+    async fn staff_account(&self, id: Uuid) -> Result<Option<StaffAccount>, StoreError> {
+        self.sqlite_staff_account_where("id", id.to_string()).await
+    }
+
+    async fn save_refresh_token(
+        &self,
+        digest: &str,
+        account: Uuid,
+        issued_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.sqlite_save_refresh_token(digest, account, issued_at, expires_at)
+            .await
+    }
+
+    async fn spend_refresh_token(
+        &self,
+        digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Uuid>, StoreError> {
+        self.sqlite_spend_refresh_token(digest, now).await
+    }
+
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        self.sqlite_append_audit(entry).await
+    }
+
+    async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.sqlite_audit_log(limit).await
     }
 
     async fn audit(&self) -> Result<AuditReport, StoreError> {

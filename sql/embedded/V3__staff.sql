@@ -1,0 +1,41 @@
+-- Staff accounts and their refresh tokens, carriers' API keys, and the audit log (the same
+-- tables as PostgreSQL's V4).
+
+CREATE TABLE staff_accounts (
+    id            TEXT PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    role          TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'analyst')),
+    password_hash TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    disabled_at   TEXT
+) STRICT;
+
+CREATE TABLE refresh_tokens (
+    digest     TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES staff_accounts (id),
+    issued_at  TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    revoked_at TEXT
+) STRICT;
+
+CREATE TABLE api_keys (
+    id                  TEXT PRIMARY KEY,
+    name                TEXT NOT NULL,
+    digest              TEXT NOT NULL,
+    privileged          INTEGER NOT NULL DEFAULT 0,
+    requests_per_second INTEGER NOT NULL CHECK (requests_per_second > 0),
+    burst               INTEGER NOT NULL CHECK (burst > 0),
+    active_bookings_max INTEGER NOT NULL CHECK (active_bookings_max > 0),
+    created_at          TEXT NOT NULL,
+    revoked_at          TEXT
+) STRICT;
+
+CREATE TABLE audit_log (
+    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+    at     TEXT NOT NULL,
+    actor  TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    before TEXT,
+    after  TEXT
+) STRICT;

@@ -1,0 +1,41 @@
+-- Staff accounts and their refresh tokens, carriers' API keys, and the audit log of what
+-- admins and operators did.
+
+CREATE TABLE staff_accounts (
+    id            uuid PRIMARY KEY,
+    name          text NOT NULL UNIQUE CHECK (name ~ '^[a-z0-9._-]{2,64}$'),
+    role          text NOT NULL CHECK (role IN ('admin', 'operator', 'analyst')),
+    password_hash text NOT NULL,
+    created_at    timestamptz NOT NULL,
+    disabled_at   timestamptz
+);
+
+CREATE TABLE refresh_tokens (
+    digest     text PRIMARY KEY,
+    account_id uuid NOT NULL REFERENCES staff_accounts (id),
+    issued_at  timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL,
+    revoked_at timestamptz
+);
+
+CREATE TABLE api_keys (
+    id                  uuid PRIMARY KEY,
+    name                text NOT NULL,
+    digest              text NOT NULL,
+    privileged          boolean NOT NULL DEFAULT false,
+    requests_per_second integer NOT NULL CHECK (requests_per_second > 0),
+    burst               integer NOT NULL CHECK (burst > 0),
+    active_bookings_max integer NOT NULL CHECK (active_bookings_max > 0),
+    created_at          timestamptz NOT NULL,
+    revoked_at          timestamptz
+);
+
+CREATE TABLE audit_log (
+    seq    bigserial PRIMARY KEY,
+    at     timestamptz NOT NULL,
+    actor  text NOT NULL,
+    action text NOT NULL,
+    target text NOT NULL,
+    before jsonb,
+    after  jsonb
+);
