@@ -17,7 +17,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::http::AppState;
 use crate::http::routes::{configure, problem_errors};
-use crate::jobs::{JobRunner, outbox_relay, prune_idempotency};
+use crate::jobs::{JobRunner, daily_report, outbox_relay, prune_idempotency};
 use crate::seed;
 use crate::store::SlotStore;
 use crate::store::embedded::EmbeddedStore;
@@ -128,6 +128,13 @@ impl Application {
             jobs.spawn("prune_idempotency", settings.job_interval, move || {
                 let (store, now) = (job_store.clone(), job_clock.now());
                 async move { prune_idempotency::try_run_once(store.as_ref(), now).await }
+            });
+            let (report_store, report_clock) = (store.clone(), clock.clone());
+            let report_dir = settings.report_dir.clone();
+            jobs.spawn("daily_report", daily_report::INTERVAL, move || {
+                let (store, dir, now) =
+                    (report_store.clone(), report_dir.clone(), report_clock.now());
+                async move { daily_report::try_run_once(store.as_ref(), &dir, now).await }
             });
             let recorder = StatisticsRecorder::new(store.clone(), clock.clone());
             bus.subscribe(STATISTICS_GROUP, Arc::new(recorder)).await;

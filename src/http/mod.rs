@@ -4,12 +4,14 @@
 pub mod bookings;
 pub mod checkpoints;
 pub mod error;
+pub mod forecast;
 pub mod health;
 pub mod home;
 pub mod ics;
 pub mod idempotency;
 pub mod input;
 pub mod openapi;
+pub mod reports;
 pub mod routes;
 pub mod state;
 pub mod stats;
