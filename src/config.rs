@@ -36,6 +36,8 @@ impl Role {
 pub struct Settings {
     pub listen_addr: String,
     pub data_dir: PathBuf,
+    /// Where the daily report job writes its files.
+    pub report_dir: PathBuf,
     /// PostgreSQL instead of the embedded store, when set.
     pub database: Option<PostgresSettings>,
     /// Apply pending PostgreSQL migrations at start-up.
@@ -68,6 +70,7 @@ impl Settings {
     pub fn for_tests(data_dir: PathBuf) -> Self {
         Self {
             listen_addr: "127.0.0.1:0".to_owned(),
+            report_dir: data_dir.join("reports"),
             data_dir,
             database: None,
             migrate_on_start: false,
@@ -101,6 +104,10 @@ pub struct ServeArgs {
     /// Folder of the embedded store's database file.
     #[arg(long, env = "DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+    /// Folder the daily report job writes `<checkpoint>-<date>.json` and `.csv` into
+    /// (default: `<DATA_DIR>/reports`).
+    #[arg(long, env = "REPORT_DIR")]
+    pub report_dir: Option<PathBuf>,
     /// PostgreSQL URL; when set, PostgreSQL is the store instead of the embedded file. Never
     /// logged.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
@@ -180,6 +187,10 @@ impl ServeArgs {
         });
         Settings {
             listen_addr: self.listen_addr,
+            report_dir: self
+                .report_dir
+                .filter(|dir| !dir.as_os_str().is_empty())
+                .unwrap_or_else(|| self.data_dir.join("reports")),
             data_dir: self.data_dir,
             database,
             migrate_on_start: self.migrate,

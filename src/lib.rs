@@ -9,6 +9,7 @@
 //! - [`store`]: the `SlotStore` trait and its backends.
 //! - [`actors`]: one `ScheduleActor` per checkpoint day, and the registry that finds them.
 //! - [`http`]: the JSON API.
+//! - [`reports`]: the daily report and the demand forecast analysts read.
 //! - [`bus`]: the event bus (in-process or RabbitMQ) from the outbox to the consumers.
 //! - [`jobs`]: background work on timers.
 //! - [`notify`]: notifications to drivers and carriers by e-mail and signed webhook.
@@ -25,6 +26,7 @@ pub mod jobs;
 pub mod loadtest;
 pub mod metrics;
 pub mod notify;
+pub mod reports;
 pub mod seed;
 pub mod startup;
 pub mod store;

@@ -1,11 +1,16 @@
 //! The `borderslot` binary: one image, several roles.
 
+use std::path::PathBuf;
+
+use chrono::{Days, NaiveDate};
 use clap::{Parser, Subcommand};
 
 use borderslot::clock::{Clock, SystemClock};
 use borderslot::config::ServeArgs;
+use borderslot::domain::CheckpointId;
 use borderslot::jobs::one_shot::{self, JobName};
 use borderslot::loadtest::{self, LoadtestArgs};
+use borderslot::reports::write_daily_reports;
 use borderslot::startup::{Application, open_store};
 use borderslot::store::postgres::PostgresStore;
 use borderslot::{seed, telemetry};
@@ -32,6 +37,24 @@ enum Command {
         /// Also store the `bench` checkpoint, whose windows never fill, for load tests.
         #[arg(long)]
         bench_checkpoint: bool,
+        /// Also fill the booking statistics of every checkpoint for this many days before
+        /// today with synthetic history (replacing what those days had), for forecasts.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(seed::HISTORY_DAYS_MAX)))]
+        history_days: Option<u32>,
+    },
+    /// Write the daily report (JSON and CSV) of one or every checkpoint for one local date.
+    Report {
+        /// The checkpoints' local date (default: yesterday in UTC).
+        #[arg(long)]
+        date: Option<NaiveDate>,
+        /// Only this checkpoint (default: every one).
+        #[arg(long)]
+        checkpoint: Option<String>,
+        /// Folder for `<checkpoint>-<date>.json` and `.csv` (default: REPORT_DIR).
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
+        #[command(flatten)]
+        store: ServeArgs,
     },
     /// Create the windows of every day in the booking horizon for every checkpoint.
     GenerateSchedule(ServeArgs),
@@ -85,6 +108,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Seed {
             store,
             bench_checkpoint,
+            history_days,
         } => {
             let settings = store.into_settings();
             let store = open_store(&settings).await?;
@@ -99,6 +123,45 @@ async fn run(command: Command) -> anyhow::Result<()> {
             )
             .await?;
             println!("demo checkpoints seeded: {seeded}; schedule days checked: {days}");
+            if let Some(history_days) = history_days {
+                let progress = indicatif::ProgressBar::new(0).with_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{msg:>10} [{bar:40}] {pos}/{len} checkpoint days ({eta})",
+                    )?
+                    .progress_chars("=> "),
+                );
+                let rows =
+                    seed::seed_history(store.as_ref(), SystemClock.now(), history_days, &progress)
+                        .await?;
+                progress.finish_with_message("done");
+                println!("statistics rows written: {rows}");
+            }
+            Ok(())
+        }
+        Command::Report {
+            date,
+            checkpoint,
+            out_dir,
+            store,
+        } => {
+            let settings = store.into_settings();
+            let out_dir = out_dir.unwrap_or(settings.report_dir.clone());
+            let date = match date {
+                Some(date) => date,
+                None => SystemClock
+                    .now()
+                    .date_naive()
+                    .checked_sub_days(Days::new(1))
+                    .ok_or_else(|| anyhow::anyhow!("no yesterday"))?,
+            };
+            let only = checkpoint.as_deref().map(CheckpointId::parse).transpose()?;
+            let store = open_store(&settings).await?;
+            let written =
+                write_daily_reports(store.as_ref(), date, only.as_ref(), &out_dir).await?;
+            for files in written {
+                println!("{}", files.json.display());
+                println!("{}", files.csv.display());
+            }
             Ok(())
         }
         Command::GenerateSchedule(args) => {

@@ -22,7 +22,9 @@ use crate::config::Settings;
 use crate::http::AppState;
 use crate::http::observe::observe;
 use crate::http::routes::{configure, problem_errors};
-use crate::jobs::{JobRunner, generate_schedule, no_shows, outbox_relay, prune_idempotency};
+use crate::jobs::{
+    JobRunner, daily_report, generate_schedule, no_shows, outbox_relay, prune_idempotency,
+};
 use crate::seed;
 use crate::store::SlotStore;
 use crate::store::embedded::EmbeddedStore;
@@ -176,6 +178,13 @@ impl Application {
             jobs.spawn("reminders", settings.job_interval, move || {
                 let (store, sender, now) = (reminder_store.clone(), sender.clone(), reminder_clock.now());
                 async move { notifications::send_reminders(store.as_ref(), &sender, now, lead).await }
+            });
+            let (report_store, report_clock) = (store.clone(), clock.clone());
+            let report_dir = settings.report_dir.clone();
+            jobs.spawn("daily_report", daily_report::INTERVAL, move || {
+                let (store, dir, now) =
+                    (report_store.clone(), report_dir.clone(), report_clock.now());
+                async move { daily_report::try_run_once(store.as_ref(), &dir, now).await }
             });
             let (relay_store, relay_bus, relay_clock) = (store.clone(), bus.clone(), clock.clone());
             jobs.spawn("outbox_relay", settings.relay_interval, move || {

@@ -1,11 +1,12 @@
-//! Booking statistics per checkpoint, day, hour and category, and how one event changes them.
-//! Hours and days are the checkpoint's local ones, as analysts and staff read them.
+//! Booking statistics per checkpoint, day, hour and category, and how one event changes them,
+//! plus the other figures analysts read: window occupancy per local hour and confirmations per
+//! local hour. Hours and days are the checkpoint's local ones, as analysts and staff read them.
 
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use super::checkpoint::{Category, CheckpointId};
+use super::checkpoint::{Category, CheckpointId, Direction};
 use super::event::{DomainEvent, EventType};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -58,6 +59,29 @@ impl BookingCounts {
 pub struct StatisticsDelta {
     pub key: StatisticsKey,
     pub counts: BookingCounts,
+}
+
+/// The windows of one direction and category that start in one local hour of a day, added up.
+/// An hour repeated by a fall-back change holds the windows of both; a skipped hour has none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowTotals {
+    pub direction: Direction,
+    pub category: Category,
+    /// The local hour (0–23) the windows start in.
+    pub hour: u8,
+    pub windows: u32,
+    pub blocked_windows: u32,
+    pub capacity: u64,
+    pub held: u64,
+    pub confirmed: u64,
+}
+
+/// Confirmations of windows starting in one local hour of one local day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HourlyCount {
+    pub day: NaiveDate,
+    pub hour: u8,
+    pub count: i64,
 }
 
 /// The part of a booking event's payload statistics need.

@@ -4,6 +4,7 @@
 pub mod bookings;
 pub mod checkpoints;
 pub mod error;
+pub mod forecast;
 pub mod health;
 pub mod home;
 pub mod ics;
@@ -12,6 +13,7 @@ pub mod input;
 pub mod metrics;
 pub mod observe;
 pub mod openapi;
+pub mod reports;
 pub mod routes;
 pub mod state;
 pub mod stats;

@@ -72,6 +72,30 @@ pub fn document() -> Value {
                 ],
                 "responses": merge(json!({ "200": { "description": "Rows and totals" } }), problem_responses(&[400, 404, 422, 503]))
             } },
+            "/api/v1/reports/daily": { "get": {
+                "summary": "Daily report of one checkpoint: occupancy per direction, category and local hour next to the day's booking counts", "operationId": "dailyReport",
+                "parameters": [
+                    { "name": "checkpoint", "in": "query", "required": true, "schema": { "type": "string" }, "example": "narva" },
+                    { "name": "date", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "Local date; yesterday at the checkpoint by default" },
+                    { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["json", "csv"], "default": "json" },
+                      "description": "csv answers text/csv as an attachment named <checkpoint>-<date>.csv" }
+                ],
+                "responses": merge(json!({ "200": { "description": "The report",
+                    "content": { "application/json": { "schema": { "$ref": "#/components/schemas/DailyReport" } }, "text/csv": { "schema": { "type": "string" } } } } }),
+                    problem_responses(&[400, 404, 422, 503]))
+            } },
+            "/api/v1/forecast": { "get": {
+                "summary": "Expected confirmations per local hour, learned from the statistics, with the model's backtest", "operationId": "forecast",
+                "parameters": [
+                    { "name": "checkpoint", "in": "query", "required": true, "schema": { "type": "string" }, "example": "narva" },
+                    { "name": "from", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "First local day; tomorrow by default; from 366 days before to 92 days after today" },
+                    { "name": "days", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 14, "default": 7 } },
+                    { "name": "category", "in": "query", "schema": { "type": "string", "enum": ["car", "truck", "bus", "motorcycle"] }, "description": "One category; all summed by default" }
+                ],
+                "responses": merge(json!({ "200": { "description": "The forecast",
+                    "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Forecast" } } } } }),
+                    problem_responses(&[400, 404, 422, 503]))
+            } },
             "/api/v1/bookings": { "post": {
                 "summary": "Hold a window (and confirm at once with \"confirm\": true)", "operationId": "createBooking",
                 "parameters": [idempotency.clone()],
@@ -106,6 +130,44 @@ pub fn document() -> Value {
                 "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
                 "detail": { "type": "string" },
                 "errors": { "type": "array", "items": { "type": "object", "properties": { "field": { "type": "string" }, "reason": { "type": "string" } } } } } },
+            "Occupancy": { "type": "object", "description": "Windows added up; utilisation_percent is taken / capacity (null without capacity)", "properties": {
+                "windows": { "type": "integer" }, "blocked_windows": { "type": "integer" }, "capacity": { "type": "integer" },
+                "held": { "type": "integer" }, "confirmed": { "type": "integer" }, "taken": { "type": "integer" },
+                "utilisation_percent": { "type": "number", "nullable": true } } },
+            "BookingCounts": { "type": "object", "description": "Counted from the booking events", "properties": {
+                "holds": { "type": "integer" }, "confirmations": { "type": "integer" }, "cancellations": { "type": "integer" },
+                "expiries": { "type": "integer" }, "no_shows": { "type": "integer" }, "arrivals": { "type": "integer" },
+                "reschedules": { "type": "integer" }, "mean_lead_time_hours": { "type": "number", "nullable": true } } },
+            "DailyReport": { "type": "object", "properties": {
+                "checkpoint": { "type": "string" }, "name": { "type": "string" }, "date": { "type": "string", "format": "date" },
+                "time_zone": { "type": "string" },
+                "day": { "allOf": [{ "$ref": "#/components/schemas/Occupancy" }, { "$ref": "#/components/schemas/BookingCounts" }] },
+                "categories": { "type": "array", "items": { "allOf": [
+                    { "type": "object", "properties": { "category": { "type": "string" } } },
+                    { "$ref": "#/components/schemas/Occupancy" }, { "$ref": "#/components/schemas/BookingCounts" }] } },
+                "lines": { "type": "array", "items": { "allOf": [
+                    { "type": "object", "properties": { "direction": { "type": "string" }, "category": { "type": "string" } } },
+                    { "$ref": "#/components/schemas/Occupancy" }] } },
+                "hours": { "type": "array", "items": { "allOf": [
+                    { "type": "object", "properties": { "hour": { "type": "integer", "minimum": 0, "maximum": 23 } } },
+                    { "$ref": "#/components/schemas/Occupancy" }, { "$ref": "#/components/schemas/BookingCounts" }] } } } },
+            "Forecast": { "type": "object", "properties": {
+                "checkpoint": { "type": "string" }, "time_zone": { "type": "string" },
+                "category": { "type": "string", "nullable": true },
+                "from": { "type": "string", "format": "date" }, "to": { "type": "string", "format": "date" },
+                "model": { "type": "object", "description": "kind: holt_winters (with alpha, beta, gamma), seasonal_naive or mean", "properties": {
+                    "kind": { "type": "string", "enum": ["holt_winters", "seasonal_naive", "mean"] },
+                    "alpha": { "type": "number" }, "beta": { "type": "number" }, "gamma": { "type": "number" } } },
+                "backtest": { "type": "object", "nullable": true, "description": "Errors on the last two weeks of history held out, next to a seasonal-naive forecast's", "properties": {
+                    "smape_percent": { "type": "number" }, "mae": { "type": "number" },
+                    "naive_smape_percent": { "type": "number" }, "naive_mae": { "type": "number" }, "hours": { "type": "integer" } } },
+                "history": { "type": "object", "nullable": true, "properties": {
+                    "from": { "type": "string", "format": "date" }, "to": { "type": "string", "format": "date" },
+                    "days": { "type": "integer" }, "hours": { "type": "integer" } } },
+                "days": { "type": "array", "items": { "type": "object", "properties": {
+                    "date": { "type": "string", "format": "date" }, "expected": { "type": "number" } } } },
+                "hours": { "type": "array", "items": { "type": "object", "properties": {
+                    "date": { "type": "string", "format": "date" }, "hour": { "type": "integer" }, "expected": { "type": "number" } } } } } },
             "CreateBooking": { "type": "object", "additionalProperties": false,
                 "required": ["checkpoint", "direction", "category", "window_start"], "properties": {
                 "checkpoint": { "type": "string", "example": "narva" },

@@ -8,7 +8,7 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpResponse, web};
 
 use super::error::PROBLEM_JSON;
-use super::{bookings, checkpoints, health, home, metrics, openapi, stats};
+use super::{bookings, checkpoints, forecast, health, home, metrics, openapi, reports, stats};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // Resources (not bare routes) so that a known path with the wrong method is a 405.
@@ -31,7 +31,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .service(web::resource("/bookings/{code}/confirm").post(bookings::confirm))
                 .service(web::resource("/bookings/{code}/reschedule").post(bookings::reschedule))
-                .service(web::resource("/stats").get(stats::read)),
+                .service(web::resource("/stats").get(stats::read))
+                .service(web::resource("/reports/daily").get(reports::daily))
+                .service(web::resource("/forecast").get(forecast::read)),
         )
         .default_service(web::to(no_such_route));
 }

@@ -4,10 +4,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::error::ApiError;
 use crate::actors::ScheduleRegistry;
 use crate::bus::EventBus;
 use crate::domain::window::local_date;
-use crate::domain::{AllocationError, Checkpoint, CheckpointId, Policy};
+use crate::domain::{AllocationError, Checkpoint, CheckpointId, InputError, Policy};
 use crate::store::SlotStore;
 
 pub struct AppState {
@@ -29,6 +30,16 @@ impl AppState {
         self.registry
             .checkpoint(id)
             .ok_or(AllocationError::UnknownCheckpoint)
+    }
+
+    /// The checkpoint a `checkpoint` query parameter names: missing is invalid input, an id
+    /// that names no checkpoint is not found.
+    pub fn checkpoint_in_query(&self, raw: Option<&str>) -> Result<Arc<Checkpoint>, ApiError> {
+        let raw =
+            raw.ok_or_else(|| InputError::new("checkpoint", "the checkpoint's id, such as narva"))?;
+        let id = CheckpointId::parse(raw).map_err(|_| ApiError::NotFound("checkpoint"))?;
+        self.checkpoint(&id)
+            .map_err(|_| ApiError::NotFound("checkpoint"))
     }
 
     pub fn today_at(&self, checkpoint: &Checkpoint) -> NaiveDate {

@@ -8,7 +8,7 @@ use super::error::ApiError;
 use super::input::parse_date;
 use super::state::AppState;
 use crate::domain::statistics::BookingCounts;
-use crate::domain::{Category, CheckpointId, InputError};
+use crate::domain::{Category, InputError};
 
 /// The longest range one request may ask for, in days.
 const RANGE_DAYS_MAX: i64 = 93;
@@ -38,14 +38,8 @@ pub async fn read(
     let query = web::Query::<StatsQuery>::from_query(request.query_string())
         .map_err(|e| ApiError::BadRequest(e.to_string()))?
         .into_inner();
-    let raw_checkpoint = query
-        .checkpoint
-        .ok_or_else(|| InputError::new("checkpoint", "the checkpoint's id, such as narva"))?;
-    let checkpoint_id =
-        CheckpointId::parse(&raw_checkpoint).map_err(|_| ApiError::NotFound("checkpoint"))?;
-    let checkpoint = state
-        .checkpoint(&checkpoint_id)
-        .map_err(|_| ApiError::NotFound("checkpoint"))?;
+    let checkpoint = state.checkpoint_in_query(query.checkpoint.as_deref())?;
+    let checkpoint_id = &checkpoint.id;
     let today = state.today_at(&checkpoint);
     let from = query
         .from
@@ -67,7 +61,7 @@ pub async fn read(
             InputError::new("to", format!("at most {RANGE_DAYS_MAX} days after `from`")).into(),
         );
     }
-    let stored = state.store.statistics(&checkpoint_id, from, to).await?;
+    let stored = state.store.statistics(checkpoint_id, from, to).await?;
     let mut totals = BookingCounts::default();
     let rows: Vec<StatsRow> = stored
         .into_iter()

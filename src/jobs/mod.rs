@@ -1,6 +1,7 @@
 //! Background work on timers. Each job is a loop of "tick or stop"; `try_run_once` does one
 //! round so tests can drive a job without waiting for its timer.
 
+pub mod daily_report;
 pub mod generate_schedule;
 pub mod no_shows;
 pub mod one_shot;

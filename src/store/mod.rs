@@ -1,8 +1,8 @@
 //! Durable state behind the schedule actors.
 //!
 //! The trait is shaped for the actor, not for generic CRUD: load a day, commit a batch of
-//! decided changes atomically (with an outbox row for every event), and the few lookups the
-//! API needs. A commit either applies all of a batch or nothing; a booking update is refused
+//! decided changes atomically (with an outbox row for every event), the few lookups the API
+//! needs, and the aggregates that reports and forecasts read. A commit either applies all of a batch or nothing; a booking update is refused
 //! unless the stored row is at the version the actor decided from, and window counts are
 //! guarded by `held + confirmed <= capacity` in the schema itself.
 
@@ -17,10 +17,10 @@ use thiserror::Error;
 use uuid::Uuid;
 
 use crate::auth::{AuditEntry, StaffAccount};
-use crate::domain::statistics::StatisticsDelta;
+use crate::domain::statistics::{HourlyCount, StatisticsDelta, WindowTotals};
 
 use crate::domain::{
-    Booking, BookingCode, BookingId, ChangeSet, Checkpoint, CheckpointId, DomainEvent,
+    Booking, BookingCode, BookingId, Category, ChangeSet, Checkpoint, CheckpointId, DomainEvent,
     ScheduleChange, SlotWindow,
 };
 
@@ -141,6 +141,19 @@ impl AuditReport {
     }
 }
 
+/// The rows of a bulk statistics write with one row per key, the last one given winning, so
+/// that a write never touches a key twice (PostgreSQL refuses that in one statement).
+fn last_row_per_key(rows: &[StatisticsDelta]) -> Vec<StatisticsDelta> {
+    let mut by_key = std::collections::BTreeMap::new();
+    for row in rows {
+        by_key.insert(row.key.clone(), row.counts);
+    }
+    by_key
+        .into_iter()
+        .map(|(key, counts)| StatisticsDelta { key, counts })
+        .collect()
+}
+
 #[async_trait]
 pub trait SlotStore: Send + Sync + 'static {
     async fn ping(&self) -> Result<(), StoreError>;
@@ -258,6 +271,29 @@ pub trait SlotStore: Send + Sync + 'static {
 
     /// The latest `limit` audit entries, newest first.
     async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Writes statistics rows in bulk, replacing the counts of every key given (not adding to
+    /// them), in one transaction; writing the same rows twice leaves the same table.
+    async fn upsert_statistics(&self, rows: &[StatisticsDelta]) -> Result<(), StoreError>;
+
+    /// Confirmations of a checkpoint per local day and hour for days `from..=to`, summed over
+    /// categories or of `category` only, in day and hour order. Hours without a statistics row
+    /// are left out.
+    async fn confirmations_by_hour(
+        &self,
+        checkpoint: &CheckpointId,
+        from: NaiveDate,
+        to: NaiveDate,
+        category: Option<Category>,
+    ) -> Result<Vec<HourlyCount>, StoreError>;
+
+    /// The stored windows of a checkpoint's day added up per direction, category and the local
+    /// hour (in the checkpoint's time zone) they start in, in no particular order.
+    async fn window_totals(
+        &self,
+        checkpoint: &CheckpointId,
+        day: NaiveDate,
+    ) -> Result<Vec<WindowTotals>, StoreError>;
 
     /// Checks every invariant over the whole store.
     async fn audit(&self) -> Result<AuditReport, StoreError>;

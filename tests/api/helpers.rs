@@ -199,6 +199,9 @@ pub struct TestApp {
     pub registry: Arc<ScheduleRegistry>,
     pub store: Arc<dyn SlotStore>,
     pub origin: Origin,
+    /// The settings' data folder: the embedded store's, or a scratch folder for PostgreSQL.
+    pub data_dir: std::path::PathBuf,
+    _scratch: TempDir,
     server: Option<ServerHandle>,
     stopped: Option<tokio::sync::oneshot::Receiver<()>>,
 }
@@ -231,11 +234,14 @@ pub async fn spawn_app_in(
     extra: Vec<Checkpoint>,
     adjust: impl FnOnce(&mut Settings),
 ) -> TestApp {
+    // A PostgreSQL test still gets a folder of its own for the files the jobs write.
+    let scratch = tempfile::tempdir().unwrap();
     let data_dir = match &origin {
-        Origin::Embedded(dir) => dir.path().to_path_buf(),
-        Origin::Postgres(_) => std::env::temp_dir(),
-    };
-    let mut settings = Settings::for_tests(data_dir);
+        Origin::Embedded(dir) => dir.path(),
+        Origin::Postgres(_) => scratch.path(),
+    }
+    .to_path_buf();
+    let mut settings = Settings::for_tests(data_dir.clone());
     adjust(&mut settings);
     let store = open_store(&origin).await;
     for checkpoint in &extra {
@@ -262,6 +268,8 @@ pub async fn spawn_app_in(
         registry,
         store,
         origin,
+        data_dir,
+        _scratch: scratch,
         server,
         stopped: Some(stopped),
     }

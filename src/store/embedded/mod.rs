@@ -27,7 +27,9 @@ use super::{
     StoredResponse, statistics_sql,
 };
 use crate::auth::{AuditEntry, StaffAccount};
-use crate::domain::statistics::{BookingCounts, StatisticsDelta, StatisticsKey};
+use crate::domain::statistics::{
+    BookingCounts, HourlyCount, StatisticsDelta, StatisticsKey, WindowTotals,
+};
 use crate::domain::{
     Booking, BookingCode, BookingId, BookingStatus, Category, CategoryCapacity, Checkpoint,
     CheckpointId, Contact, Direction, DomainEvent, Plate, PriorityClass, ScheduleChange,
@@ -118,7 +120,30 @@ fn configure(connection: &Connection, on_disk: bool) -> anyhow::Result<()> {
     connection.pragma_update(None, "synchronous", "FULL")?;
     connection.pragma_update(None, "foreign_keys", "ON")?;
     connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    register_local_hour(connection)?;
     Ok(())
+}
+
+/// `local_hour(start_at, time_zone)`: the hour (0–23) a stored UTC timestamp shows on the
+/// clocks of an IANA time zone. SQLite knows no time zones; PostgreSQL's `AT TIME ZONE` does
+/// the same there, so both backends group windows by local hour in SQL.
+fn register_local_hour(connection: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    connection.create_scalar_function(
+        "local_hour",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |context| {
+            let instant = parse_ts(&context.get::<String>(0)?)?;
+            let zone: String = context.get(1)?;
+            let zone: chrono_tz::Tz = zone.parse().map_err(|e: chrono_tz::ParseError| {
+                rusqlite::Error::UserFunctionError(e.to_string().into())
+            })?;
+            Ok(i64::from(chrono::Timelike::hour(
+                &instant.with_timezone(&zone),
+            )))
+        },
+    )
 }
 
 /// Applies the migrations the file has not seen, tracked in `PRAGMA user_version`.
@@ -879,7 +904,8 @@ impl SlotStore for EmbeddedStore {
     }
 
     async fn staff_account_by_name(&self, name: &str) -> Result<Option<StaffAccount>, StoreError> {
-        self.sqlite_staff_account_where("name", name.to_owned()).await
+        self.sqlite_staff_account_where("name", name.to_owned())
+            .await
     }
 
     async fn staff_account(&self, id: Uuid) -> Result<Option<StaffAccount>, StoreError> {
@@ -911,6 +937,119 @@ impl SlotStore for EmbeddedStore {
 
     async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         self.sqlite_audit_log(limit).await
+    }
+
+    async fn upsert_statistics(&self, rows: &[StatisticsDelta]) -> Result<(), StoreError> {
+        let rows = super::last_row_per_key(rows);
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            {
+                let mut upsert = tx.prepare_cached(
+                    "INSERT INTO booking_statistics (checkpoint_id, day, hour, category, holds, \
+                       confirmations, cancellations, expiries, reschedules, arrivals, no_shows, \
+                       lead_time_seconds, lead_times) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+                     ON CONFLICT (checkpoint_id, day, hour, category) DO UPDATE SET \
+                       holds = excluded.holds, \
+                       confirmations = excluded.confirmations, \
+                       cancellations = excluded.cancellations, \
+                       expiries = excluded.expiries, \
+                       reschedules = excluded.reschedules, \
+                       arrivals = excluded.arrivals, \
+                       no_shows = excluded.no_shows, \
+                       lead_time_seconds = excluded.lead_time_seconds, \
+                       lead_times = excluded.lead_times",
+                )?;
+                for row in &rows {
+                    let n = &row.counts;
+                    upsert.execute(params![
+                        row.key.checkpoint.as_str(),
+                        row.key.day.to_string(),
+                        row.key.hour,
+                        row.key.category.as_str(),
+                        n.holds,
+                        n.confirmations,
+                        n.cancellations,
+                        n.expiries,
+                        n.reschedules,
+                        n.arrivals,
+                        n.no_shows,
+                        n.lead_time_seconds,
+                        n.lead_times,
+                    ])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn confirmations_by_hour(
+        &self,
+        checkpoint: &CheckpointId,
+        from: NaiveDate,
+        to: NaiveDate,
+        category: Option<Category>,
+    ) -> Result<Vec<HourlyCount>, StoreError> {
+        let checkpoint = checkpoint.clone();
+        self.read(move |c| {
+            let mut statement = c.prepare_cached(
+                "SELECT day, hour, sum(confirmations) FROM booking_statistics \
+                 WHERE checkpoint_id = ?1 AND day BETWEEN ?2 AND ?3 \
+                   AND (?4 IS NULL OR category = ?4) \
+                 GROUP BY day, hour ORDER BY day, hour",
+            )?;
+            let rows = statement.query_map(
+                params![
+                    checkpoint.as_str(),
+                    from.to_string(),
+                    to.to_string(),
+                    category.map(Category::as_str)
+                ],
+                |r| {
+                    Ok(HourlyCount {
+                        day: parse_col(r, 0)?,
+                        hour: r.get(1)?,
+                        count: r.get(2)?,
+                    })
+                },
+            )?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn window_totals(
+        &self,
+        checkpoint: &CheckpointId,
+        day: NaiveDate,
+    ) -> Result<Vec<WindowTotals>, StoreError> {
+        let checkpoint = checkpoint.clone();
+        self.read(move |c| {
+            let mut statement = c.prepare_cached(
+                "SELECT w.direction, w.category, local_hour(w.start_at, c.time_zone) AS hour, \
+                   count(*), sum(w.blocked_reason IS NOT NULL), sum(w.capacity), sum(w.held), \
+                   sum(w.confirmed) \
+                 FROM windows w JOIN checkpoints c ON c.id = w.checkpoint_id \
+                 WHERE w.checkpoint_id = ?1 AND w.day = ?2 \
+                 GROUP BY 1, 2, 3",
+            )?;
+            let rows = statement.query_map(params![checkpoint.as_str(), day.to_string()], |r| {
+                Ok(WindowTotals {
+                    direction: parse_col(r, 0)?,
+                    category: parse_col(r, 1)?,
+                    hour: r.get(2)?,
+                    windows: r.get(3)?,
+                    blocked_windows: r.get(4)?,
+                    capacity: r.get(5)?,
+                    held: r.get(6)?,
+                    confirmed: r.get(7)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
     }
 
     async fn audit(&self) -> Result<AuditReport, StoreError> {

@@ -8,8 +8,7 @@ use super::{EmbeddedStore, format_ts, parse_ts};
 use crate::auth::{AuditEntry, StaffAccount};
 use crate::store::StoreError;
 
-const ACCOUNT_COLUMNS: &str =
-    "id, name, role, password_hash, created_at, disabled_at IS NOT NULL";
+const ACCOUNT_COLUMNS: &str = "id, name, role, password_hash, created_at, disabled_at IS NOT NULL";
 
 fn account_from_row(row: &Row) -> rusqlite::Result<StaffAccount> {
     let text = |i: usize| row.get::<_, String>(i);
@@ -19,7 +18,9 @@ fn account_from_row(row: &Row) -> rusqlite::Result<StaffAccount> {
     Ok(StaffAccount {
         id: Uuid::parse_str(&text(0)?).map_err(|e| invalid(0, e.to_string()))?,
         name: text(1)?,
-        role: text(2)?.parse().map_err(|e: crate::domain::InputError| invalid(2, e.to_string()))?,
+        role: text(2)?
+            .parse()
+            .map_err(|e: crate::domain::InputError| invalid(2, e.to_string()))?,
         password_hash: text(3)?,
         created_at: parse_ts(&text(4)?)?,
         disabled: row.get(5)?,
@@ -138,27 +139,30 @@ impl EmbeddedStore {
         .await
     }
 
-    pub(super) async fn sqlite_audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+    pub(super) async fn sqlite_audit_log(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
         self.read(move |c| {
             let mut statement = c.prepare_cached(
                 "SELECT at, actor, action, target, before, after FROM audit_log \
                  ORDER BY seq DESC LIMIT ?1",
             )?;
-            let rows = statement.query_map(params![i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
-                let json = |i: usize| -> rusqlite::Result<Option<serde_json::Value>> {
-                    Ok(r
-                        .get::<_, Option<String>>(i)?
-                        .and_then(|raw| serde_json::from_str(&raw).ok()))
-                };
-                Ok(AuditEntry {
-                    at: parse_ts(&r.get::<_, String>(0)?)?,
-                    actor: r.get(1)?,
-                    action: r.get(2)?,
-                    target: r.get(3)?,
-                    before: json(4)?,
-                    after: json(5)?,
-                })
-            })?;
+            let rows =
+                statement.query_map(params![i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+                    let json = |i: usize| -> rusqlite::Result<Option<serde_json::Value>> {
+                        Ok(r.get::<_, Option<String>>(i)?
+                            .and_then(|raw| serde_json::from_str(&raw).ok()))
+                    };
+                    Ok(AuditEntry {
+                        at: parse_ts(&r.get::<_, String>(0)?)?,
+                        actor: r.get(1)?,
+                        action: r.get(2)?,
+                        target: r.get(3)?,
+                        before: json(4)?,
+                        after: json(5)?,
+                    })
+                })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
         .await

@@ -1,0 +1,64 @@
+//! `GET /api/v1/reports/daily`: the daily report of one checkpoint, as JSON or as a CSV file.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Days;
+use serde::Deserialize;
+
+use super::error::ApiError;
+use super::input::parse_date;
+use super::state::AppState;
+use crate::domain::InputError;
+use crate::reports::read_daily_report;
+
+#[derive(Debug, Deserialize)]
+struct DailyQuery {
+    checkpoint: Option<String>,
+    date: Option<String>,
+    format: Option<String>,
+}
+
+enum Format {
+    Json,
+    Csv,
+}
+
+#[tracing::instrument(name = "Read daily report", skip_all)]
+pub async fn daily(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = web::Query::<DailyQuery>::from_query(request.query_string())
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?
+        .into_inner();
+    let checkpoint = state.checkpoint_in_query(query.checkpoint.as_deref())?;
+    // The last whole day at the checkpoint, unless asked otherwise.
+    let date = match query.date.as_deref() {
+        Some(raw) => parse_date("date", raw)?,
+        None => state
+            .today_at(&checkpoint)
+            .checked_sub_days(Days::new(1))
+            .ok_or_else(|| InputError::new("date", "a date such as 2026-05-01"))?,
+    };
+    let format = match query.format.as_deref().map(str::trim) {
+        None | Some("json") => Format::Json,
+        Some("csv") => Format::Csv,
+        Some(_) => return Err(InputError::new("format", "json or csv").into()),
+    };
+    let report = read_daily_report(state.store.as_ref(), &checkpoint, date).await?;
+    match format {
+        Format::Json => Ok(HttpResponse::Ok().json(report)),
+        Format::Csv => {
+            let body = report
+                .to_csv()
+                .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("report as CSV")))?;
+            Ok(HttpResponse::Ok()
+                .content_type("text/csv; charset=utf-8")
+                .insert_header((
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{}.csv\"", report.file_stem()),
+                ))
+                .body(body))
+        }
+    }
+}
