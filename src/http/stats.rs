@@ -1,7 +1,11 @@
 //! `GET /api/v1/stats`: booking statistics of one checkpoint per local day, hour and category,
-//! as the statistics consumer has counted them from the events.
+//! as the statistics consumer has counted them from the events, with the utilisation of those
+//! windows (places taken of capacity) as the store has it now.
+
+use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
@@ -28,6 +32,13 @@ struct StatsRow {
     #[serde(flatten)]
     counts: BookingCounts,
     mean_lead_time_hours: Option<f64>,
+    capacity: u64,
+    taken: u64,
+    utilisation: Option<f64>,
+}
+
+fn ratio(taken: u64, capacity: u64) -> Option<f64> {
+    (capacity > 0).then(|| taken as f64 / capacity as f64)
 }
 
 #[tracing::instrument(name = "Read statistics", skip_all)]
@@ -62,17 +73,42 @@ pub async fn read(
         );
     }
     let stored = state.store.statistics(checkpoint_id, from, to).await?;
+    // Places per (day, hour, category), both directions together.
+    let mut places: HashMap<(NaiveDate, u8, Category), (u64, u64)> = HashMap::new();
+    let mut day = from;
+    while day <= to {
+        for totals in state.store.window_totals(checkpoint_id, day).await? {
+            let entry = places
+                .entry((day, totals.hour, totals.category))
+                .or_default();
+            entry.0 += totals.capacity;
+            entry.1 += totals.held + totals.confirmed;
+        }
+        let Some(next) = day.succ_opt() else { break };
+        day = next;
+    }
+    let (capacity_total, taken_total) =
+        places.values().fold((0, 0), |(c, t), (capacity, taken)| {
+            (c + capacity, t + taken)
+        });
     let mut totals = BookingCounts::default();
     let rows: Vec<StatsRow> = stored
         .into_iter()
         .map(|row| {
             totals.add(&row.counts);
+            let (capacity, taken) = places
+                .get(&(row.key.day, row.key.hour, row.key.category))
+                .copied()
+                .unwrap_or_default();
             StatsRow {
                 day: row.key.day,
                 hour: row.key.hour,
                 category: row.key.category,
                 mean_lead_time_hours: row.counts.mean_lead_time_hours(),
                 counts: row.counts,
+                capacity,
+                taken,
+                utilisation: ratio(taken, capacity),
             }
         })
         .collect();
@@ -83,6 +119,9 @@ pub async fn read(
         "to": to,
         "totals": totals,
         "mean_lead_time_hours": totals.mean_lead_time_hours(),
+        "capacity": capacity_total,
+        "taken": taken_total,
+        "utilisation": ratio(taken_total, capacity_total),
         "rows": rows,
     })))
 }

@@ -80,6 +80,25 @@ async fn every_booking_event_is_counted_in_the_statistics(backend: Backend) {
         .map(|r| r["hour"].as_u64().unwrap())
         .collect();
     assert_eq!(hours, [8, 9, 10, 11, 12]);
+    // Three cars still hold places; utilisation is of the whole day's capacity.
+    let stats = app
+        .get(&format!(
+            "/api/v1/stats?checkpoint=narva&from={}",
+            tomorrow()
+        ))
+        .await
+        .body;
+    assert_eq!(stats["taken"], 3, "{stats}");
+    let day_capacity = stats["capacity"].as_u64().unwrap();
+    let utilisation = stats["utilisation"].as_f64().unwrap();
+    assert!(
+        (utilisation - 3.0 / day_capacity as f64).abs() < 1e-9,
+        "{stats}"
+    );
+    // The 08:00 local hour: the cancelled car's window, both directions' car places.
+    let first = &rows[0];
+    assert_eq!(first["taken"], 0, "{first}");
+    assert_eq!(first["capacity"], 80, "{first}");
 }
 
 #[actix_web::test]
