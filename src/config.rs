@@ -62,6 +62,9 @@ pub struct Settings {
     pub notify: NotifyConfig,
     /// Drivers are reminded this long before their window.
     pub reminder_lead: chrono::Duration,
+    /// Signs staff access tokens; `None` makes a random key per process (tokens then die
+    /// with it and replicas do not accept each other's).
+    pub jwt_secret: Option<String>,
 }
 
 impl Settings {
@@ -87,6 +90,7 @@ impl Settings {
             relay_interval: Duration::from_millis(50),
             notify: NotifyConfig::default(),
             reminder_lead: chrono::Duration::hours(24),
+            jwt_secret: None,
         }
     }
 
@@ -166,6 +170,9 @@ pub struct ServeArgs {
     /// How often the outbox relay looks for unsent events while there are none.
     #[arg(long, env = "RELAY_INTERVAL_MS", default_value_t = 200)]
     pub relay_interval_ms: u64,
+    /// Key signing staff access tokens, at least 32 bytes (a Kubernetes Secret in production).
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
     /// Drivers are reminded this many hours before their window.
     #[arg(long, env = "REMINDER_LEAD_HOURS", default_value_t = 24)]
     pub reminder_lead_hours: u32,
@@ -223,6 +230,7 @@ impl ServeArgs {
             // Read by `serve` from SMTP_URL, SMTP_FROM, WEBHOOK_URL, WEBHOOK_SECRET.
             notify: NotifyConfig::default(),
             reminder_lead: chrono::Duration::hours(i64::from(self.reminder_lead_hours.max(1))),
+            jwt_secret: self.jwt_secret.filter(|s| !s.is_empty()),
         }
     }
 }

@@ -10,6 +10,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
 use crate::actors::ScheduleRegistry;
+use crate::auth::token::TokenKeys;
 use crate::actors::notifications::{
     self, NOTIFICATIONS_GROUP, NotificationActor, NotificationsConsumer,
 };
@@ -193,6 +194,15 @@ impl Application {
             });
         }
 
+        let tokens = match &settings.jwt_secret {
+            Some(secret) => TokenKeys::new(secret.as_bytes())?,
+            None => {
+                if settings.role.serves_http() {
+                    tracing::warn!("JWT_SECRET is not set: staff tokens are signed with a random key of this process");
+                }
+                TokenKeys::ephemeral()
+            }
+        };
         let (server, port) = if settings.role.serves_http() {
             let listener = TcpListener::bind(&settings.listen_addr)
                 .with_context(|| format!("Failed to listen on {}", settings.listen_addr))?;
@@ -201,6 +211,7 @@ impl Application {
                 registry: registry.clone(),
                 store: store.clone(),
                 bus: bus.clone(),
+                tokens: tokens.clone(),
             });
             let server = HttpServer::new(move || {
                 App::new()

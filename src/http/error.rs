@@ -25,6 +25,8 @@ pub enum ApiError {
     #[error("manage token required")]
     TokenRequired,
     #[error("{0}")]
+    Unauthenticated(&'static str),
+    #[error("{0}")]
     Forbidden(&'static str),
     #[error("idempotency key reused for a different request")]
     IdempotencyKeyReused,
@@ -59,6 +61,11 @@ impl ApiError {
             ApiError::TokenRequired => (
                 "manage-token-required",
                 "Manage token required",
+                StatusCode::UNAUTHORIZED,
+            ),
+            ApiError::Unauthenticated(_) => (
+                "unauthenticated",
+                "Authentication required",
                 StatusCode::UNAUTHORIZED,
             ),
             ApiError::Forbidden(_) => ("forbidden", "Not allowed", StatusCode::FORBIDDEN),
@@ -175,6 +182,9 @@ impl ResponseError for ApiError {
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
+        if let ApiError::Unauthenticated(_) = self {
+            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
         response.body(body)
     }

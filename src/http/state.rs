@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::error::ApiError;
 use crate::actors::ScheduleRegistry;
+use crate::auth::token::TokenKeys;
 use crate::bus::EventBus;
 use crate::domain::window::local_date;
 use crate::domain::{AllocationError, Checkpoint, CheckpointId, InputError, Policy};
@@ -15,6 +16,7 @@ pub struct AppState {
     pub registry: Arc<ScheduleRegistry>,
     pub store: Arc<dyn SlotStore>,
     pub bus: Arc<dyn EventBus>,
+    pub tokens: TokenKeys,
 }
 
 impl AppState {
