@@ -10,11 +10,11 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
 use crate::actors::ScheduleRegistry;
-use crate::auth::token::TokenKeys;
 use crate::actors::notifications::{
     self, NOTIFICATIONS_GROUP, NotificationActor, NotificationsConsumer,
 };
 use crate::actors::statistics::{STATISTICS_GROUP, StatisticsRecorder};
+use crate::auth::token::TokenKeys;
 use crate::bus::EventBus;
 use crate::bus::in_process::InProcessBus;
 use crate::bus::rabbitmq::{RabbitBus, RabbitSettings};
@@ -69,8 +69,7 @@ pub async fn open_bus(settings: &Settings) -> anyhow::Result<Arc<dyn EventBus>> 
                 groups: CONSUMER_GROUPS.to_vec(),
                 prefetch: settings.amqp_prefetch,
             })
-            .await
-            .context("Failed to reach RabbitMQ at AMQP_URL")?;
+            .await;
             Ok(Arc::new(bus))
         }
         None => Ok(Arc::new(InProcessBus::new())),
@@ -86,8 +85,8 @@ pub async fn subscribe_consumers(
 ) -> Addr<NotificationActor> {
     let recorder = StatisticsRecorder::new(store.clone(), clock.clone());
     bus.subscribe(STATISTICS_GROUP, Arc::new(recorder)).await;
-    let sender = notifications::start_sender(&settings.notify);
-    let consumer = NotificationsConsumer::new(store.clone(), clock.clone(), sender.clone());
+    let sender = notifications::start_sender(&settings.notify, store.clone(), clock.clone());
+    let consumer = NotificationsConsumer::new(sender.clone());
     bus.subscribe(NOTIFICATIONS_GROUP, Arc::new(consumer)).await;
     sender
 }
@@ -198,7 +197,9 @@ impl Application {
             Some(secret) => TokenKeys::new(secret.as_bytes())?,
             None => {
                 if settings.role.serves_http() {
-                    tracing::warn!("JWT_SECRET is not set: staff tokens are signed with a random key of this process");
+                    tracing::warn!(
+                        "JWT_SECRET is not set: staff tokens are signed with a random key of this process"
+                    );
                 }
                 TokenKeys::ephemeral()
             }
@@ -266,9 +267,7 @@ impl Application {
     pub async fn run_until_stopped(mut self) -> anyhow::Result<()> {
         match self.server.take() {
             Some(server) => server.await.context("HTTP server failed")?,
-            None => tokio::signal::ctrl_c()
-                .await
-                .context("Failed to wait for a stop signal")?,
+            None => wait_for_stop_signal().await?,
         }
         tracing::info!("HTTP server stopped");
         self.jobs.shutdown().await;
@@ -277,4 +276,15 @@ impl Application {
         tracing::info!("shutdown complete");
         Ok(())
     }
+}
+
+/// SIGINT or SIGTERM (what Kubernetes sends), for a process without an HTTP server to stop.
+async fn wait_for_stop_signal() -> anyhow::Result<()> {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("Failed to listen for SIGTERM")?;
+    tokio::select! {
+        interrupted = tokio::signal::ctrl_c() => interrupted.context("Failed to wait for SIGINT")?,
+        _ = terminate.recv() => {}
+    }
+    Ok(())
 }

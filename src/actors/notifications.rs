@@ -1,20 +1,22 @@
 //! The notifications consumer and the reminders: tell drivers and carriers about their
-//! bookings, once per event.
+//! bookings, once per event and channel.
 //!
 //! Sending runs in a `NotificationActor` on an arbiter of its own, because the HTTP client of
 //! the webhook channel is tied to one thread; consumers and jobs (which may run anywhere) hand
-//! it a notification and wait for the outcome. Before sending, the consumer checks whether the
-//! event was already notified, and records it once sent, so a redelivered event does not
-//! notify twice. A crash between sending and recording can still send once more; receivers
-//! deduplicate by event id.
+//! it a notification and wait for the outcome. The actor records each channel's delivery
+//! (`notifications:email`, `notifications:webhook`, keyed by event id) right after it, and
+//! skips channels already recorded, so a redelivered event — or one retried because another
+//! channel failed — reaches nobody twice. A crash between sending and recording can still send
+//! once more; receivers deduplicate by event id.
 
 use std::sync::Arc;
 
 use actix::{Actor, Addr, Arbiter, Context, Handler, Message, ResponseFuture};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
 
-use crate::bus::EventHandler;
+use crate::bus::{EventHandler, HandlerError};
 use crate::clock::Clock;
 use crate::domain::DomainEvent;
 use crate::jobs::Outcome;
@@ -22,90 +24,122 @@ use crate::notify::{Notification, Notifier, NotifyConfig, render_event, render_r
 use crate::store::SlotStore;
 
 pub const NOTIFICATIONS_GROUP: &str = "notifications";
-/// Consumer name under which sent reminders are recorded (keyed by booking id).
+/// Consumer name under which reminders are recorded (keyed by booking id).
 const REMINDERS: &str = "reminders";
 
 pub struct NotificationActor {
     notifier: Arc<Notifier>,
+    store: Arc<dyn SlotStore>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Actor for NotificationActor {
     type Context = Context<Self>;
 }
 
+/// Deliver a notification through every channel that applies and has not had it yet; `record`
+/// names the consumer under which each channel's delivery is recorded.
 #[derive(Message)]
-#[rtype(result = "Result<(), String>")]
-pub struct Send(pub Notification);
+#[rtype(result = "Result<(), HandlerError>")]
+pub struct Deliver {
+    pub notification: Notification,
+    pub record: &'static str,
+    /// The key deliveries are recorded under: the event's id, or for a reminder its booking's.
+    pub key: Uuid,
+}
 
-impl Handler<Send> for NotificationActor {
-    type Result = ResponseFuture<Result<(), String>>;
+impl Handler<Deliver> for NotificationActor {
+    type Result = ResponseFuture<Result<(), HandlerError>>;
 
-    fn handle(&mut self, Send(notification): Send, _ctx: &mut Self::Context) -> Self::Result {
-        let notifier = self.notifier.clone();
+    fn handle(&mut self, deliver: Deliver, _ctx: &mut Self::Context) -> Self::Result {
+        let (notifier, store, clock) = (
+            self.notifier.clone(),
+            self.store.clone(),
+            self.clock.clone(),
+        );
         Box::pin(async move {
-            notifier
-                .send(&notification)
-                .await
-                .map_err(|error| error.to_string())
+            let channels = notifier.channels_for(&deliver.notification);
+            // No channel applies (nothing configured, or no e-mail for a phone contact): the
+            // log, which needs no record.
+            let channels = if channels.is_empty() {
+                vec!["log"]
+            } else {
+                channels
+            };
+            let mut failure = None;
+            for channel in channels {
+                let record = format!("{}:{channel}", deliver.record);
+                if store.is_processed(&record, deliver.key).await? {
+                    continue;
+                }
+                match notifier.send_through(channel, &deliver.notification).await {
+                    Ok(()) => {
+                        store
+                            .record_processed(&record, deliver.key, None, clock.now())
+                            .await?;
+                    }
+                    Err(error) => {
+                        let retryable = error.is_retryable();
+                        let error = anyhow::Error::new(error);
+                        failure.get_or_insert(if retryable {
+                            HandlerError::Transient(error)
+                        } else {
+                            HandlerError::Permanent(error)
+                        });
+                    }
+                }
+            }
+            failure.map_or(Ok(()), Err)
         })
     }
 }
 
 /// Starts the sending actor on a thread of its own.
-pub fn start_sender(config: &NotifyConfig) -> Addr<NotificationActor> {
+pub fn start_sender(
+    config: &NotifyConfig,
+    store: Arc<dyn SlotStore>,
+    clock: Arc<dyn Clock>,
+) -> Addr<NotificationActor> {
     let notifier = Arc::new(Notifier::from_config(config));
     let arbiter = Arbiter::new();
-    NotificationActor::start_in_arbiter(&arbiter.handle(), move |_| NotificationActor { notifier })
+    NotificationActor::start_in_arbiter(&arbiter.handle(), move |_| NotificationActor {
+        notifier,
+        store,
+        clock,
+    })
 }
 
-async fn deliver(
-    sender: &Addr<NotificationActor>,
-    notification: Notification,
-) -> anyhow::Result<()> {
-    sender
-        .send(Send(notification))
-        .await
-        .map_err(|e| anyhow::anyhow!("the notification sender is gone: {e}"))?
-        .map_err(|e| anyhow::anyhow!(e))
+async fn deliver(sender: &Addr<NotificationActor>, message: Deliver) -> Result<(), HandlerError> {
+    sender.send(message).await.map_err(|e| {
+        HandlerError::Transient(anyhow::anyhow!("the notification sender is gone: {e}"))
+    })?
 }
 
 pub struct NotificationsConsumer {
-    store: Arc<dyn SlotStore>,
-    clock: Arc<dyn Clock>,
     sender: Addr<NotificationActor>,
 }
 
 impl NotificationsConsumer {
-    pub fn new(
-        store: Arc<dyn SlotStore>,
-        clock: Arc<dyn Clock>,
-        sender: Addr<NotificationActor>,
-    ) -> Self {
-        Self {
-            store,
-            clock,
-            sender,
-        }
+    pub fn new(sender: Addr<NotificationActor>) -> Self {
+        Self { sender }
     }
 }
 
 #[async_trait]
 impl EventHandler for NotificationsConsumer {
-    async fn handle(&self, event: &DomainEvent) -> anyhow::Result<()> {
-        if self
-            .store
-            .is_processed(NOTIFICATIONS_GROUP, event.id)
-            .await?
-        {
+    async fn handle(&self, event: &DomainEvent) -> Result<(), HandlerError> {
+        let Some(notification) = render_event(event).map_err(anyhow::Error::new)? else {
             return Ok(());
-        }
-        if let Some(notification) = render_event(event)? {
-            deliver(&self.sender, notification).await?;
-        }
-        self.store
-            .record_processed(NOTIFICATIONS_GROUP, event.id, None, self.clock.now())
-            .await?;
-        Ok(())
+        };
+        deliver(
+            &self.sender,
+            Deliver {
+                notification,
+                record: NOTIFICATIONS_GROUP,
+                key: event.id,
+            },
+        )
+        .await
     }
 }
 
@@ -126,13 +160,26 @@ pub async fn send_reminders(
         if store.is_processed(REMINDERS, booking.id.0).await? {
             continue;
         }
-        if let Some(reminder) = render_reminder(&booking, booking.id.0) {
-            deliver(sender, reminder).await?;
-            sent += 1;
+        let Some(reminder) = render_reminder(&booking, booking.id.0) else {
+            continue;
+        };
+        let message = Deliver {
+            notification: reminder,
+            record: REMINDERS,
+            key: booking.id.0,
+        };
+        // Delivered channels are recorded; one reminder failing must not hold up the others.
+        match deliver(sender, message).await {
+            Ok(()) => {
+                store
+                    .record_processed(REMINDERS, booking.id.0, None, now)
+                    .await?;
+                sent += 1;
+            }
+            Err(error) => {
+                tracing::warn!(booking.id = %booking.id, error.cause_chain = ?error, "reminder not sent; next round tries again");
+            }
         }
-        store
-            .record_processed(REMINDERS, booking.id.0, None, now)
-            .await?;
     }
     Ok(if sent == 0 {
         Outcome::Idle

@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 use async_trait::async_trait;
 use chrono_tz::Tz;
 
-use crate::bus::EventHandler;
+use crate::bus::{EventHandler, HandlerError};
 use crate::clock::Clock;
 use crate::domain::statistics::statistics_delta;
 use crate::domain::{CheckpointId, DomainEvent};
@@ -31,7 +31,7 @@ impl StatisticsRecorder {
         }
     }
 
-    async fn time_zone(&self, checkpoint: &CheckpointId) -> anyhow::Result<Tz> {
+    async fn time_zone(&self, checkpoint: &CheckpointId) -> Result<Tz, HandlerError> {
         let known = self
             .time_zones
             .read()
@@ -48,16 +48,15 @@ impl StatisticsRecorder {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         zones.extend(checkpoints.into_iter().map(|c| (c.id, c.time_zone)));
-        zones
-            .get(checkpoint)
-            .copied()
-            .ok_or_else(|| anyhow::anyhow!("event of unknown checkpoint {checkpoint}"))
+        zones.get(checkpoint).copied().ok_or_else(|| {
+            HandlerError::Permanent(anyhow::anyhow!("event of unknown checkpoint {checkpoint}"))
+        })
     }
 }
 
 #[async_trait]
 impl EventHandler for StatisticsRecorder {
-    async fn handle(&self, event: &DomainEvent) -> anyhow::Result<()> {
+    async fn handle(&self, event: &DomainEvent) -> Result<(), HandlerError> {
         let zone = self.time_zone(&event.checkpoint).await?;
         let delta = statistics_delta(event, zone);
         self.store

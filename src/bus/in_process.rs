@@ -1,13 +1,14 @@
 //! The bus of a single process with no broker: publishing runs every subscribed handler on the
 //! event before it returns, so the relay marks an event sent only once it has been processed.
-//! Dead letters are kept in memory and logged.
+//! A handler waiting for a dependency fails the publish (the relay tries again later); an
+//! event a handler fails on three times is logged and kept in memory as a dead letter.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{BusError, DELIVERY_ATTEMPTS_MAX, DeadLetter, EventBus, EventHandler};
+use super::{BusError, DELIVERY_ATTEMPTS_MAX, DeadLetter, EventBus, EventHandler, HandlerError};
 use crate::domain::DomainEvent;
 
 #[derive(Default)]
@@ -28,14 +29,25 @@ impl InProcessBus {
             .clone()
     }
 
-    async fn deliver(&self, group: &str, handler: &dyn EventHandler, event: &DomainEvent) {
+    /// Runs one group's handler on an event; a transient failure fails the publish, so the
+    /// relay keeps the event and tries again later.
+    async fn deliver(
+        &self,
+        group: &str,
+        handler: &dyn EventHandler,
+        event: &DomainEvent,
+    ) -> Result<(), BusError> {
         let mut last_error = String::new();
         for attempt in 1..=DELIVERY_ATTEMPTS_MAX {
             let outcome = handler.handle(event).await;
             super::record_delivery(group, Some(event), outcome.is_ok());
             match outcome {
-                Ok(()) => return,
-                Err(error) => {
+                Ok(()) => return Ok(()),
+                Err(HandlerError::Transient(error)) => {
+                    tracing::warn!(group, event.id = %event.id, error.cause_chain = ?error, "event handler waits for a dependency");
+                    return Err(BusError::Unavailable(format!("{group}: {error:#}")));
+                }
+                Err(HandlerError::Permanent(error)) => {
                     tracing::warn!(group, event.id = %event.id, attempt, error.cause_chain = ?error, "event handler failed");
                     last_error = format!("{error:#}");
                     tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
@@ -52,6 +64,7 @@ impl InProcessBus {
                 event: event.clone(),
                 error: last_error,
             });
+        Ok(())
     }
 }
 
@@ -65,7 +78,7 @@ impl EventBus for InProcessBus {
             .clone();
         for event in events {
             for (group, handler) in &subscribers {
-                self.deliver(group, handler.as_ref(), event).await;
+                self.deliver(group, handler.as_ref(), event).await?;
             }
         }
         Ok(())
@@ -83,4 +96,55 @@ impl EventBus for InProcessBus {
     }
 
     async fn shutdown(&self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+    use crate::domain::{CheckpointId, EventType};
+
+    /// Waits for a dependency on its first two calls, then works.
+    struct Recovering(AtomicU32);
+
+    #[async_trait]
+    impl EventHandler for Recovering {
+        async fn handle(&self, _event: &DomainEvent) -> Result<(), HandlerError> {
+            if self.0.fetch_add(1, Ordering::SeqCst) < 2 {
+                return Err(HandlerError::Transient(anyhow::anyhow!("store away")));
+            }
+            Ok(())
+        }
+    }
+
+    fn event() -> DomainEvent {
+        DomainEvent {
+            id: uuid::Uuid::new_v4(),
+            event_type: EventType::WindowBlocked,
+            version: 1,
+            occurred_at: chrono::Utc::now(),
+            checkpoint: CheckpointId::parse("narva").unwrap(),
+            day: chrono::NaiveDate::from_ymd_opt(2026, 3, 21).unwrap(),
+            payload: serde_json::json!({}),
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_handler_waiting_for_a_dependency_fails_the_publish_not_the_event() {
+        let bus = InProcessBus::new();
+        let handler = Arc::new(Recovering(AtomicU32::new(0)));
+        bus.subscribe("test", handler.clone()).await;
+        let events = [event()];
+
+        assert!(matches!(
+            bus.publish(&events).await,
+            Err(BusError::Unavailable(_))
+        ));
+        assert!(bus.publish(&events).await.is_err());
+        bus.publish(&events).await.unwrap();
+
+        assert!(bus.dead_letters().is_empty());
+        assert_eq!(handler.0.load(Ordering::SeqCst), 3);
+    }
 }

@@ -28,11 +28,40 @@ pub enum BusError {
     Refused(String),
 }
 
+/// Why a consumer could not finish an event.
+#[derive(Debug, Error)]
+pub enum HandlerError {
+    /// Something the consumer depends on is away (the store, a mail relay, a webhook
+    /// endpoint): the event waits and is tried again, without counting as an attempt, so an
+    /// outage never sends events to the dead letters.
+    #[error("a dependency is unavailable: {0:#}")]
+    Transient(anyhow::Error),
+    /// The event cannot be handled as it is; after `DELIVERY_ATTEMPTS_MAX` attempts it is set
+    /// aside as a dead letter.
+    #[error("{0:#}")]
+    Permanent(anyhow::Error),
+}
+
+impl From<crate::store::StoreError> for HandlerError {
+    fn from(error: crate::store::StoreError) -> Self {
+        match error {
+            crate::store::StoreError::Unavailable(_) => HandlerError::Transient(error.into()),
+            other => HandlerError::Permanent(other.into()),
+        }
+    }
+}
+
+impl From<anyhow::Error> for HandlerError {
+    fn from(error: anyhow::Error) -> Self {
+        HandlerError::Permanent(error)
+    }
+}
+
 /// One consumer group's work on an event.
 #[async_trait]
 pub trait EventHandler: Send + Sync {
     /// Must be idempotent by event id: the same event may be delivered again.
-    async fn handle(&self, event: &DomainEvent) -> anyhow::Result<()>;
+    async fn handle(&self, event: &DomainEvent) -> Result<(), HandlerError>;
 }
 
 /// Counts one delivery to a consumer group and how old its event was by then.

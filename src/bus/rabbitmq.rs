@@ -15,6 +15,7 @@
 //! `DELIVERY_ATTEMPTS_MAX` attempts it goes to the group's dead-letter queue instead, with the
 //! last error in `x-last-error`. Lost connections are re-established with backoff.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex as StdMutex, PoisonError};
 use std::time::Duration;
 
@@ -22,7 +23,7 @@ use async_trait::async_trait;
 use futures_util::StreamExt;
 use lapin::message::Delivery;
 use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
+    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
     ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
 };
 use lapin::types::{AMQPValue, FieldTable};
@@ -32,7 +33,7 @@ use lapin::{
 use tokio::sync::{Mutex, watch};
 use tokio::task::JoinHandle;
 
-use super::{BusError, DELIVERY_ATTEMPTS_MAX, EventBus, EventHandler};
+use super::{BusError, DELIVERY_ATTEMPTS_MAX, EventBus, EventHandler, HandlerError};
 use crate::domain::DomainEvent;
 
 const ATTEMPTS_HEADER: &str = "x-attempts";
@@ -41,6 +42,10 @@ const RECONNECT_DELAY_MIN: Duration = Duration::from_millis(200);
 const RECONNECT_DELAY_MAX: Duration = Duration::from_secs(10);
 /// A publish whose confirmations have not all come back by then counts as failed.
 const CONFIRM_TIMEOUT: Duration = Duration::from_secs(15);
+/// lapin has no connect timeout of its own; an unreachable host would hang for minutes.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Pause before an event whose handler waits for a dependency goes back to the queue.
+const TRANSIENT_RETRY_DELAY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone)]
 pub struct RabbitSettings {
@@ -75,6 +80,9 @@ struct Publisher {
 
 pub struct RabbitBus {
     settings: RabbitSettings,
+    /// Whether the publisher's channel was open at its last use, for readiness probes that
+    /// must not wait behind a publish.
+    connected: AtomicBool,
     publisher: Mutex<Option<Publisher>>,
     stop: watch::Sender<bool>,
     consumers: StdMutex<Vec<JoinHandle<()>>>,
@@ -85,6 +93,16 @@ fn unavailable(error: impl std::fmt::Display) -> BusError {
 }
 
 async fn open_channel(
+    settings: &RabbitSettings,
+    name: &str,
+) -> Result<(Connection, Channel), BusError> {
+    tokio::time::timeout(CONNECT_TIMEOUT, declare_topology(settings, name))
+        .await
+        .map_err(|_| unavailable("no connection within the connect timeout"))?
+        .map_err(unavailable)
+}
+
+async fn declare_topology(
     settings: &RabbitSettings,
     name: &str,
 ) -> lapin::Result<(Connection, Channel)> {
@@ -177,18 +195,26 @@ fn check(confirmation: Confirmation) -> Result<(), BusError> {
 }
 
 impl RabbitBus {
-    /// Connects once to check the URL and declare the topology; later losses reconnect.
-    pub async fn connect(settings: RabbitSettings) -> anyhow::Result<Self> {
-        let (connection, channel) = open_channel(&settings, "borderslot-publisher").await?;
-        Ok(Self {
-            settings,
-            publisher: Mutex::new(Some(Publisher {
+    /// Connects and declares the topology. A broker that is down now does not stop the
+    /// process (bookings go on, events wait in the outbox): the first publish connects.
+    pub async fn connect(settings: RabbitSettings) -> Self {
+        let publisher = match open_channel(&settings, "borderslot-publisher").await {
+            Ok((connection, channel)) => Some(Publisher {
                 _connection: connection,
                 channel,
-            })),
+            }),
+            Err(error) => {
+                tracing::warn!(%error, "RabbitMQ is unreachable at start-up; events wait in the outbox");
+                None
+            }
+        };
+        Self {
+            connected: AtomicBool::new(publisher.is_some()),
+            settings,
+            publisher: Mutex::new(publisher),
             stop: watch::channel(false).0,
             consumers: StdMutex::new(Vec::new()),
-        })
+        }
     }
 
     async fn publish_all(
@@ -230,9 +256,9 @@ impl EventBus for RabbitBus {
             .as_ref()
             .is_some_and(|p| p.channel.status().connected());
         if !usable {
-            let (connection, channel) = open_channel(&self.settings, "borderslot-publisher")
-                .await
-                .map_err(unavailable)?;
+            let opened = open_channel(&self.settings, "borderslot-publisher").await;
+            self.connected.store(opened.is_ok(), Ordering::Relaxed);
+            let (connection, channel) = opened?;
             *publisher = Some(Publisher {
                 _connection: connection,
                 channel,
@@ -250,6 +276,7 @@ impl EventBus for RabbitBus {
         .unwrap_or_else(|_| Err(unavailable("no confirmation in time")));
         if matches!(result, Err(BusError::Unavailable(_))) {
             *publisher = None;
+            self.connected.store(false, Ordering::Relaxed);
         }
         result
     }
@@ -268,14 +295,19 @@ impl EventBus for RabbitBus {
     }
 
     async fn is_ready(&self) -> bool {
-        let mut publisher = self.publisher.lock().await;
+        // A publish in progress holds the lock; its outcome will update the flag.
+        let Ok(mut publisher) = self.publisher.try_lock() else {
+            return self.connected.load(Ordering::Relaxed);
+        };
         if publisher
             .as_ref()
             .is_some_and(|p| p.channel.status().connected())
         {
             return true;
         }
-        match open_channel(&self.settings, "borderslot-publisher").await {
+        let opened = open_channel(&self.settings, "borderslot-publisher").await;
+        self.connected.store(opened.is_ok(), Ordering::Relaxed);
+        match opened {
             Ok((connection, channel)) => {
                 *publisher = Some(Publisher {
                     _connection: connection,
@@ -334,9 +366,7 @@ async fn consume(
     stop: &mut watch::Receiver<bool>,
     delay: &mut Duration,
 ) -> Result<(), BusError> {
-    let (_connection, channel) = open_channel(settings, &format!("borderslot-{group}"))
-        .await
-        .map_err(unavailable)?;
+    let (_connection, channel) = open_channel(settings, &format!("borderslot-{group}")).await?;
     channel
         .basic_qos(settings.prefetch, BasicQosOptions::default())
         .await
@@ -398,7 +428,24 @@ async fn settle(
         Ok(event) => {
             let handled = handler.handle(&event).await;
             super::record_delivery(group, Some(&event), handled.is_ok());
-            handled.map_err(|error| (format!("{error:#}"), attempts))
+            match handled {
+                Ok(()) => Ok(()),
+                Err(HandlerError::Transient(error)) => {
+                    // Back to the queue as it is, attempts uncounted, after a pause so that a
+                    // dependency that is down is not hammered.
+                    tracing::warn!(group, event.id = %event.id, error.cause_chain = ?error, "event handler waits for a dependency");
+                    tokio::time::sleep(TRANSIENT_RETRY_DELAY).await;
+                    return delivery
+                        .nack(BasicNackOptions {
+                            requeue: true,
+                            ..BasicNackOptions::default()
+                        })
+                        .await
+                        .map(|_| ())
+                        .map_err(unavailable);
+                }
+                Err(HandlerError::Permanent(error)) => Err((format!("{error:#}"), attempts)),
+            }
         }
         // An unreadable message will never succeed: no point trying it again.
         Err(error) => Err((format!("unreadable event: {error}"), DELIVERY_ATTEMPTS_MAX)),

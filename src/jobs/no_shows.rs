@@ -18,7 +18,13 @@ pub async fn try_run_once(
     for checkpoint in registry.checkpoints() {
         let today = local_date(checkpoint.time_zone, now);
         for day in [today.pred_opt(), Some(today)].into_iter().flatten() {
-            marked += registry.ask(&checkpoint.id, day, MarkNoShows).await?;
+            // One day that cannot answer now must not hold up the others.
+            match registry.ask(&checkpoint.id, day, MarkNoShows).await {
+                Ok(count) => marked += count,
+                Err(error) => {
+                    tracing::warn!(checkpoint = %checkpoint.id, %day, %error, "no-shows not marked this round");
+                }
+            }
         }
     }
     Ok(if marked == 0 {

@@ -53,7 +53,8 @@ pub async fn run(job: JobName, settings: Settings) -> anyhow::Result<u64> {
             bus.shutdown().await;
         }
         JobName::Reminders => {
-            let sender = notifications::start_sender(&settings.notify);
+            let sender =
+                notifications::start_sender(&settings.notify, store.clone(), clock.clone());
             let outcome = notifications::send_reminders(
                 store.as_ref(),
                 &sender,

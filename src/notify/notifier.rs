@@ -73,6 +73,28 @@ impl Notifier {
         outcomes.into_iter().collect()
     }
 
+    /// The channels `notification` would go through, by name; empty means the log only.
+    pub fn channels_for(&self, notification: &Notification) -> Vec<&'static str> {
+        self.channels
+            .iter()
+            .filter(|channel| channel.applies_to(notification))
+            .map(|channel| channel.name())
+            .collect()
+    }
+
+    /// Delivers through the named channel only (with its retries), or to the log when the
+    /// name is not one of the channels; for callers that record each channel's delivery.
+    pub async fn send_through(
+        &self,
+        channel: &str,
+        notification: &Notification,
+    ) -> Result<(), NotifyError> {
+        match self.channels.iter().find(|c| c.name() == channel) {
+            Some(channel) => self.send_with_retry(channel.as_ref(), notification).await,
+            None => self.fallback.send(notification).await,
+        }
+    }
+
     async fn send_with_retry(
         &self,
         channel: &dyn NotificationChannel,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use borderslot::bus::rabbitmq::{RabbitBus, RabbitSettings};
-use borderslot::bus::{EventBus, EventHandler};
+use borderslot::bus::{EventBus, EventHandler, HandlerError};
 use borderslot::clock::Clock;
 use borderslot::domain::{CheckpointId, DomainEvent, EventType};
 use chrono::NaiveDate;
@@ -163,10 +163,12 @@ struct FailsOn {
 
 #[async_trait]
 impl EventHandler for FailsOn {
-    async fn handle(&self, event: &DomainEvent) -> anyhow::Result<()> {
+    async fn handle(&self, event: &DomainEvent) -> Result<(), HandlerError> {
         if event.id == self.poison {
             self.poison_attempts.fetch_add(1, Ordering::SeqCst);
-            anyhow::bail!("this event always fails");
+            return Err(HandlerError::Permanent(anyhow::anyhow!(
+                "this event always fails"
+            )));
         }
         self.handled.lock().await.push(event.id);
         Ok(())
@@ -196,7 +198,7 @@ async fn a_poison_event_is_dead_lettered_after_three_attempts_and_the_rest_go_on
         groups: vec!["poison"],
         prefetch: 8,
     };
-    let bus = RabbitBus::connect(settings.clone()).await.unwrap();
+    let bus = RabbitBus::connect(settings.clone()).await;
     let events: Vec<DomainEvent> = (0..6).map(window_event).collect();
     let handler = Arc::new(FailsOn {
         poison: events[2].id,

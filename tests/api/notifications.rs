@@ -137,25 +137,32 @@ async fn drivers_are_notified_once_per_event_with_a_signed_webhook(backend: Back
 
     // Replaying every event (as a redelivery would) sends nothing more.
     let consumer = borderslot::actors::notifications::NotificationsConsumer::new(
-        app.store.clone(),
-        app.clock.clone(),
-        borderslot::actors::notifications::start_sender(&WebhookReceiver::config(&url)),
+        borderslot::actors::notifications::start_sender(
+            &WebhookReceiver::config(&url),
+            app.store.clone(),
+            app.clock.clone(),
+        ),
     );
-    for id in receiver.ids() {
+    let code = borderslot::domain::BookingCode::parse(code).unwrap();
+    let stored = app.store.find_booking(&code).await.unwrap().unwrap();
+    let types = [
+        borderslot::domain::EventType::BookingConfirmed,
+        borderslot::domain::EventType::BookingCancelled,
+    ];
+    for (id, event_type) in receiver.ids().into_iter().zip(types) {
         let event = borderslot::domain::DomainEvent {
             id: id.parse().unwrap(),
-            event_type: borderslot::domain::EventType::BookingCancelled,
+            event_type,
             version: 1,
             occurred_at: app.clock.now(),
             checkpoint: borderslot::domain::CheckpointId::parse("narva").unwrap(),
             day,
-            payload: serde_json::json!({ "booking": cancelled.body }),
+            payload: serde_json::json!({ "booking": stored }),
         };
         borderslot::bus::EventHandler::handle(&consumer, &event)
             .await
             .unwrap();
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(receiver.kinds().len(), 2);
 }
 
@@ -166,7 +173,11 @@ async fn a_driver_is_reminded_once_the_day_before(backend: Backend) {
     let Some(app) = app_notifying(backend, &url).await else {
         return;
     };
-    let sender = borderslot::actors::notifications::start_sender(&WebhookReceiver::config(&url));
+    let sender = borderslot::actors::notifications::start_sender(
+        &WebhookReceiver::config(&url),
+        app.store.clone(),
+        app.clock.clone(),
+    );
     let remind = |now| {
         let (store, sender) = (app.store.clone(), sender.clone());
         async move {

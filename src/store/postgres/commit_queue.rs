@@ -7,8 +7,8 @@
 //! one transaction. An actor still has at most one batch in flight, so per day the order of
 //! writes is unchanged.
 //!
-//! A refused merged write does not say which batch was refused, so the batches are then
-//! written one by one and each gets its own answer: a conflict on one day never fails another.
+//! A failed merged write does not say which batch failed, so the batches are then written one
+//! by one and each gets its own answer: a conflict or bad row of one day never fails another.
 
 use std::sync::Arc;
 
@@ -83,7 +83,8 @@ async fn write_merged_batches(
                     let _ = reply.send(Ok(()));
                 }
             }
-            Err(StoreError::Conflict(_)) if batches.len() > 1 => {
+            // Whatever failed may concern one day only: give each its own answer.
+            Err(_) if batches.len() > 1 => {
                 for (batch, reply) in batches.into_iter().zip(replies) {
                     let result = write(&pool, std::slice::from_ref(&batch)).await;
                     let _ = reply.send(result);
