@@ -8,6 +8,9 @@
 //! the first publish, and publishes are `mandatory`, an event the broker confirms is queued for
 //! every group.
 //!
+//! Each group's queue has a single active consumer (`x-single-active-consumer`): replicas
+//! stand by and take over, and a group sees events in publish order.
+//!
 //! Publishing: persistent messages on a channel in confirm mode, in order; the call returns
 //! once the broker confirmed every one. Consuming: a connection per group, `prefetch` messages
 //! in flight, acknowledged after the handler's work is stored. A failed event is published
@@ -120,19 +123,29 @@ async fn declare_topology(
             FieldTable::default(),
         )
         .await?;
+    let durable = QueueDeclareOptions {
+        durable: true,
+        ..QueueDeclareOptions::default()
+    };
+    // One consumer of a group at a time (the others wait as standbys), so events reach a
+    // group in the order they were published even with several replicas.
+    let mut single_consumer = FieldTable::default();
+    single_consumer.insert("x-single-active-consumer".into(), AMQPValue::Boolean(true));
     for group in &settings.groups {
-        for queue in [settings.queue(group), settings.dead_letter_queue(group)] {
-            channel
-                .queue_declare(
-                    queue.as_str().into(),
-                    QueueDeclareOptions {
-                        durable: true,
-                        ..QueueDeclareOptions::default()
-                    },
-                    FieldTable::default(),
-                )
-                .await?;
-        }
+        channel
+            .queue_declare(
+                settings.queue(group).as_str().into(),
+                durable,
+                single_consumer.clone(),
+            )
+            .await?;
+        channel
+            .queue_declare(
+                settings.dead_letter_queue(group).as_str().into(),
+                durable,
+                FieldTable::default(),
+            )
+            .await?;
         channel
             .queue_bind(
                 settings.queue(group).as_str().into(),

@@ -1,6 +1,7 @@
 //! Publishes the outbox: unsent events in the order they were written (so per schedule day
 //! too), marked sent only after the bus confirmed them. A crash between the two sends them
-//! again, which consumers absorb by event id.
+//! again, which consumers absorb by event id. However many replicas run the relay, one at a
+//! time holds the store's relay lock and publishes.
 
 use chrono::{DateTime, Utc};
 
@@ -14,6 +15,20 @@ use crate::store::SlotStore;
 const EVENTS_PER_ROUND: usize = 500;
 
 pub async fn try_run_once(
+    store: &dyn SlotStore,
+    bus: &dyn EventBus,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Outcome> {
+    // Another replica relays now; it will have sent these events by our next round.
+    let Some(lease) = store.lock_relay().await? else {
+        return Ok(Outcome::Idle);
+    };
+    let outcome = relay(store, bus, now).await;
+    lease.release().await;
+    outcome
+}
+
+async fn relay(
     store: &dyn SlotStore,
     bus: &dyn EventBus,
     now: DateTime<Utc>,

@@ -121,6 +121,29 @@ pub struct OutboxEntry {
     pub event: DomainEvent,
 }
 
+/// Held while relaying; `release` gives the right back. Dropped without `release` (a panic,
+/// a cancelled task) it still ends, if less tidily.
+pub struct RelayLease {
+    release: Option<Box<dyn ReleaseRelay>>,
+}
+
+#[async_trait]
+pub trait ReleaseRelay: Send {
+    async fn release(self: Box<Self>);
+}
+
+impl RelayLease {
+    pub fn new(release: Option<Box<dyn ReleaseRelay>>) -> Self {
+        Self { release }
+    }
+
+    pub async fn release(mut self) {
+        if let Some(release) = self.release.take() {
+            release.release().await;
+        }
+    }
+}
+
 /// Totals of a full consistency check of the stored data.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditReport {
@@ -213,6 +236,10 @@ pub trait SlotStore: Send + Sync + 'static {
 
     /// Unpublished events, oldest first.
     async fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
+
+    /// The right to relay the outbox, held by one process at a time so that events go out once
+    /// and in order however many replicas run the relay; `None` while another holds it.
+    async fn lock_relay(&self) -> Result<Option<RelayLease>, StoreError>;
 
     /// How many events wait unpublished, and when the oldest of them happened.
     async fn outbox_backlog(&self) -> Result<(u64, Option<DateTime<Utc>>), StoreError>;

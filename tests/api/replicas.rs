@@ -73,3 +73,47 @@ async fn three_replicas_racing_for_the_same_windows_never_double_book() {
     assert_eq!(audit.violations(), 0, "{audit:?}");
     assert_eq!(audit.active_bookings, created.len() as u64);
 }
+
+#[actix_web::test]
+async fn replicas_relaying_one_outbox_notify_each_booking_once() {
+    let Some(Origin::Postgres(url)) = fresh_origin(Backend::Postgres).await else {
+        return;
+    };
+    let (receiver, hook) = crate::notifications::WebhookReceiver::start();
+    let mut replicas = Vec::new();
+    for _ in 0..REPLICAS {
+        let config = crate::notifications::WebhookReceiver::config(&hook);
+        replicas.push(
+            spawn_app_in(Origin::Postgres(url.clone()), Vec::new(), move |settings| {
+                settings.notify = config;
+            })
+            .await,
+        );
+    }
+    let day = tomorrow();
+    const BOOKINGS: usize = 12;
+    for i in 0..BOOKINGS {
+        let app = &replicas[i % REPLICAS];
+        let booked = app
+            .book("narva", &at(day, 6 + i as u32), &format!("RL{i:03}"), true)
+            .await;
+        assert_eq!(booked.status, 201, "{}", booked.text);
+    }
+    for app in &replicas {
+        app.wait_until_published(std::time::Duration::from_secs(20))
+            .await;
+    }
+    receiver
+        .wait_for(BOOKINGS, std::time::Duration::from_secs(20))
+        .await;
+    // Every relay round of every replica has had its chance to send a duplicate.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    let mut ids = receiver.ids();
+    assert_eq!(ids.len(), BOOKINGS, "{:?}", receiver.kinds());
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), BOOKINGS, "a booking was notified twice");
+    let totals = replicas[0].statistics_totals("narva", day).await;
+    assert_eq!(totals["confirmations"], BOOKINGS as u64, "{totals}");
+}

@@ -571,3 +571,36 @@ async fn a_consumer_applies_each_event_once(backend: Backend) {
     assert_eq!(rows[0].counts.lead_time_seconds, 7200);
     assert_eq!(rows[0].counts.mean_lead_time_hours(), Some(1.0));
 }
+
+crate::on_both_backends!(one_relay_at_a_time_holds_the_outbox);
+
+async fn one_relay_at_a_time_holds_the_outbox(backend: Backend) {
+    let Some(f) = fixture(backend, 5).await else {
+        return;
+    };
+    let first = f
+        .store
+        .lock_relay()
+        .await
+        .unwrap()
+        .expect("the lock is free");
+    let second = f.store.lock_relay().await.unwrap();
+    if matches!(backend, Backend::Postgres) {
+        assert!(second.is_none(), "a second relay got the lock");
+    }
+    first.release().await;
+    if let Some(second) = second {
+        second.release().await;
+    }
+    let again = f.store.lock_relay().await.unwrap().expect("released");
+    // Dropped without release (a cancelled round): the lock still ends.
+    drop(again);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let last = f
+        .store
+        .lock_relay()
+        .await
+        .unwrap()
+        .expect("ended with its session");
+    last.release().await;
+}

@@ -35,6 +35,7 @@ use crate::domain::{
     CheckpointId, Contact, Direction, DomainEvent, Plate, PriorityClass, ScheduleChange,
     SlotWindow, WindowKey,
 };
+use crate::store::RelayLease;
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../sql/embedded/V1__schema.sql"),
@@ -755,6 +756,11 @@ impl SlotStore for EmbeddedStore {
             Ok(entries)
         })
         .await
+    }
+
+    async fn lock_relay(&self) -> Result<Option<RelayLease>, StoreError> {
+        // One process owns the file, and its one relay runs a round at a time.
+        Ok(Some(RelayLease::new(None)))
     }
 
     async fn outbox_backlog(&self) -> Result<(u64, Option<DateTime<Utc>>), StoreError> {

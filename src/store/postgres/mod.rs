@@ -45,6 +45,7 @@ use crate::domain::{
     Booking, BookingCode, BookingId, BookingStatus, Category, Checkpoint, CheckpointId, Contact,
     DomainEvent, Plate, ScheduleChange, SlotWindow, WindowKey,
 };
+use crate::store::RelayLease;
 
 /// Connection settings; every one is explicit rather than a library default.
 #[derive(Debug, Clone)]
@@ -640,6 +641,36 @@ async fn apply_batches(
     append_events(tx, batches).await
 }
 
+/// Any fixed number: the key of the session-level advisory lock that one relay holds.
+const RELAY_LOCK_KEY: i64 = 0x7265_6c61_7900;
+
+/// The connection whose session holds the relay lock.
+struct RelayConnection(Option<deadpool_postgres::Object>);
+
+#[async_trait]
+impl super::ReleaseRelay for RelayConnection {
+    async fn release(mut self: Box<Self>) {
+        if let Some(client) = self.0.take() {
+            let unlocked = client
+                .query_one("SELECT pg_advisory_unlock($1)", &[&RELAY_LOCK_KEY])
+                .await;
+            if unlocked.is_err() {
+                // Unsure whether the lock went: end the session rather than pool it.
+                drop(deadpool_postgres::Object::take(client));
+            }
+        }
+    }
+}
+
+impl Drop for RelayConnection {
+    fn drop(&mut self) {
+        // Not released: the session must end, or a pooled connection would keep the lock.
+        if let Some(client) = self.0.take() {
+            drop(deadpool_postgres::Object::take(client));
+        }
+    }
+}
+
 #[async_trait]
 impl SlotStore for PostgresStore {
     async fn ping(&self) -> Result<(), StoreError> {
@@ -939,6 +970,15 @@ impl SlotStore for PostgresStore {
                 Ok(OutboxEntry { seq, event })
             })
             .collect()
+    }
+
+    async fn lock_relay(&self) -> Result<Option<RelayLease>, StoreError> {
+        let client = self.client().await?;
+        let locked: bool = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&RELAY_LOCK_KEY])
+            .await?
+            .get(0);
+        Ok(locked.then(|| RelayLease::new(Some(Box::new(RelayConnection(Some(client)))))))
     }
 
     async fn outbox_backlog(&self) -> Result<(u64, Option<DateTime<Utc>>), StoreError> {
