@@ -27,6 +27,23 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum UserCommand {
+    /// Create a staff account (the first admin, say). The password is read from the
+    /// environment variable BORDERSLOT_PASSWORD or, without it, from the first line of stdin;
+    /// never from a flag, which would leave it in shell histories and process lists.
+    Add {
+        /// The name to sign in with: lower-case letters, digits, dot, dash, underscore.
+        #[arg(long)]
+        name: String,
+        /// admin, operator or analyst (`--role` is the process's role).
+        #[arg(long, value_parser = ["admin", "operator", "analyst"])]
+        staff_role: String,
+        #[command(flatten)]
+        store: ServeArgs,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Serve the API and run the schedule actors and jobs (the default).
     Serve(ServeArgs),
@@ -62,6 +79,9 @@ enum Command {
     Audit(ServeArgs),
     /// Apply pending PostgreSQL migrations (needs DATABASE_URL).
     Migrate(ServeArgs),
+    /// Staff accounts.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Run one background job until it has nothing left to do, then exit.
     Job {
         #[arg(value_enum)]
@@ -174,6 +194,44 @@ async fn run(command: Command) -> anyhow::Result<()> {
             )
             .await?;
             println!("schedule days checked: {days}");
+            Ok(())
+        }
+        Command::User(UserCommand::Add {
+            name,
+            staff_role,
+            store,
+        }) => {
+            let role: borderslot::auth::StaffRole = staff_role.parse()?;
+            borderslot::auth::check_account_name(&name)?;
+            let password = match std::env::var("BORDERSLOT_PASSWORD") {
+                Ok(password) => password,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            borderslot::auth::password::check_strength(&password)?;
+            let settings = store.into_settings();
+            let store = open_store(&settings).await?;
+            let account = borderslot::auth::StaffAccount {
+                id: uuid::Uuid::new_v4(),
+                name,
+                role,
+                password_hash: borderslot::auth::password::hash(&password)?,
+                created_at: SystemClock.now(),
+                disabled: false,
+            };
+            store
+                .create_staff_account(&account)
+                .await
+                .map_err(|e| match e {
+                    borderslot::store::StoreError::Conflict(_) => {
+                        anyhow::anyhow!("an account named {} exists already", account.name)
+                    }
+                    other => other.into(),
+                })?;
+            println!("{} account {} created", account.role.as_str(), account.name);
             Ok(())
         }
         Command::Job { name, store } => {

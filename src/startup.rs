@@ -167,10 +167,15 @@ impl Application {
                     }
                 },
             );
-            let (no_show_registry, no_show_clock) = (registry.clone(), clock.clone());
+            let (no_show_registry, no_show_store, no_show_clock) =
+                (registry.clone(), store.clone(), clock.clone());
             jobs.spawn("no_shows", settings.job_interval, move || {
-                let (registry, now) = (no_show_registry.clone(), no_show_clock.now());
-                async move { no_shows::try_run_once(&registry, now).await }
+                let (registry, store, now) = (
+                    no_show_registry.clone(),
+                    no_show_store.clone(),
+                    no_show_clock.now(),
+                );
+                async move { no_shows::try_run_once(&registry, store.as_ref(), now).await }
             });
             let sender = subscribe_consumers(bus.as_ref(), &store, &clock, &settings).await;
             let (reminder_store, reminder_clock) = (store.clone(), clock.clone());

@@ -2,11 +2,13 @@
 //! days, learned from the confirmations counted before, with the backtest that says how far to
 //! trust them.
 
+use crate::auth::StaffRole;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Days;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::auth::Staff;
 use super::error::ApiError;
 use super::input::parse_date;
 use super::state::AppState;
@@ -29,9 +31,11 @@ struct ForecastQuery {
 
 #[tracing::instrument(name = "Forecast demand", skip_all)]
 pub async fn read(
+    staff: Staff,
     request: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    staff.require(&[StaffRole::Analyst, StaffRole::Admin])?;
     let query = web::Query::<ForecastQuery>::from_query(request.query_string())
         .map_err(|e| ApiError::BadRequest(e.to_string()))?
         .into_inner();

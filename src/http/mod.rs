@@ -1,6 +1,8 @@
 //! The JSON API over actix-web. Handlers parse input into domain types, ask the schedule
 //! actors, and map every refusal through `ApiError`.
 
+pub mod admin;
+pub mod auth;
 pub mod bookings;
 pub mod checkpoints;
 pub mod error;

@@ -65,6 +65,7 @@ pub fn document() -> Value {
             } },
             "/api/v1/stats": { "get": {
                 "summary": "Booking statistics per local day, hour and category, counted from the events", "operationId": "statistics",
+                "security": [{ "bearer": [] }],
                 "parameters": [
                     { "name": "checkpoint", "in": "query", "required": true, "schema": { "type": "string" }, "example": "narva" },
                     { "name": "from", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "First local day; today by default" },
@@ -74,6 +75,7 @@ pub fn document() -> Value {
             } },
             "/api/v1/reports/daily": { "get": {
                 "summary": "Daily report of one checkpoint: occupancy per direction, category and local hour next to the day's booking counts", "operationId": "dailyReport",
+                "security": [{ "bearer": [] }],
                 "parameters": [
                     { "name": "checkpoint", "in": "query", "required": true, "schema": { "type": "string" }, "example": "narva" },
                     { "name": "date", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "Local date; yesterday at the checkpoint by default" },
@@ -86,6 +88,7 @@ pub fn document() -> Value {
             } },
             "/api/v1/forecast": { "get": {
                 "summary": "Expected confirmations per local hour, learned from the statistics, with the model's backtest", "operationId": "forecast",
+                "security": [{ "bearer": [] }],
                 "parameters": [
                     { "name": "checkpoint", "in": "query", "required": true, "schema": { "type": "string" }, "example": "narva" },
                     { "name": "from", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "First local day; tomorrow by default; from 366 days before to 92 days after today" },
@@ -95,6 +98,56 @@ pub fn document() -> Value {
                 "responses": merge(json!({ "200": { "description": "The forecast",
                     "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Forecast" } } } } }),
                     problem_responses(&[400, 404, 422, 503]))
+            } },
+            "/api/v1/auth/login": { "post": {
+                "summary": "Staff sign-in: name and password for a 15-minute access token and a refresh token", "operationId": "login",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["name", "password"],
+                    "properties": { "name": { "type": "string" }, "password": { "type": "string", "format": "password" } } } } } },
+                "responses": merge(json!({ "200": { "description": "access_token, token_type, expires_in, refresh_token, role" } }), problem_responses(&[400, 401, 422, 503]))
+            } },
+            "/api/v1/auth/refresh": { "post": {
+                "summary": "Spend a refresh token for a new access and refresh token", "operationId": "refresh",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["refresh_token"],
+                    "properties": { "refresh_token": { "type": "string" } } } } } },
+                "responses": merge(json!({ "200": { "description": "A new pair" } }), problem_responses(&[400, 401, 422, 503]))
+            } },
+            "/api/v1/auth/logout": { "post": {
+                "summary": "Revoke a refresh token", "operationId": "logout",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["refresh_token"],
+                    "properties": { "refresh_token": { "type": "string" } } } } } },
+                "responses": merge(json!({ "204": { "description": "Signed out" } }), problem_responses(&[400, 422, 503]))
+            } },
+            "/api/v1/admin/checkpoints/{id}/blocks": { "post": {
+                "summary": "Admin: block the windows of one local day in a time range, direction and categories; free_only keeps bookings, cancel_affected cancels them", "operationId": "blockWindows",
+                "security": [{ "bearer": [] }],
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "example": "narva" }],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["from", "to", "reason"],
+                    "properties": { "from": { "type": "string", "format": "date-time" }, "to": { "type": "string", "format": "date-time" },
+                        "direction": { "type": "string", "enum": ["entry", "exit"] }, "categories": { "type": "array", "items": { "type": "string" } },
+                        "reason": { "type": "string" }, "mode": { "type": "string", "enum": ["free_only", "cancel_affected"], "default": "free_only" } } } } } },
+                "responses": merge(json!({ "200": { "description": "The windows blocked" } }), problem_responses(&[400, 401, 403, 404, 422, 503]))
+            } },
+            "/api/v1/admin/checkpoints/{id}/unblocks": { "post": {
+                "summary": "Admin: open blocked windows again", "operationId": "unblockWindows",
+                "security": [{ "bearer": [] }],
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "example": "narva" }],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["from", "to"],
+                    "properties": { "from": { "type": "string", "format": "date-time" }, "to": { "type": "string", "format": "date-time" },
+                        "direction": { "type": "string", "enum": ["entry", "exit"] }, "categories": { "type": "array", "items": { "type": "string" } } } } } } },
+                "responses": merge(json!({ "200": { "description": "The windows opened" } }), problem_responses(&[400, 401, 403, 404, 422, 503]))
+            } },
+            "/api/v1/admin/audit": { "get": {
+                "summary": "Admin: the latest admin and operator actions, newest first", "operationId": "auditLog",
+                "security": [{ "bearer": [] }],
+                "parameters": [{ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 1000, "default": 100 } }],
+                "responses": merge(json!({ "200": { "description": "Entries: at, actor, action, target, before, after" } }), problem_responses(&[400, 401, 403, 503]))
+            } },
+            "/api/v1/operator/check-ins": { "post": {
+                "summary": "Operator: check a confirmed booking in by its code, within the arrival tolerance", "operationId": "checkIn",
+                "security": [{ "bearer": [] }],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["code"],
+                    "properties": { "code": { "type": "string", "example": "ABCD-2345" } } } } } },
+                "responses": merge(json!({ "200": { "description": "The booking, arrived" } }), problem_responses(&[400, 401, 403, 404, 409, 422, 503]))
             } },
             "/api/v1/bookings": { "post": {
                 "summary": "Hold a window (and confirm at once with \"confirm\": true)", "operationId": "createBooking",
@@ -125,7 +178,7 @@ pub fn document() -> Value {
                 "responses": merge(booking_ok(200, "Moved"), problem_responses(&[400, 401, 404, 409, 410, 422, 503]))
             } }
         },
-        "components": { "schemas": {
+        "components": { "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" } }, "schemas": {
             "Problem": { "type": "object", "required": ["type", "title", "status"], "properties": {
                 "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
                 "detail": { "type": "string" },

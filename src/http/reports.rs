@@ -1,10 +1,12 @@
 //! `GET /api/v1/reports/daily`: the daily report of one checkpoint, as JSON or as a CSV file.
 
+use crate::auth::StaffRole;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Days;
 use serde::Deserialize;
 
+use super::auth::Staff;
 use super::error::ApiError;
 use super::input::parse_date;
 use super::state::AppState;
@@ -25,9 +27,11 @@ enum Format {
 
 #[tracing::instrument(name = "Read daily report", skip_all)]
 pub async fn daily(
+    staff: Staff,
     request: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    staff.require(&[StaffRole::Analyst, StaffRole::Admin])?;
     let query = web::Query::<DailyQuery>::from_query(request.query_string())
         .map_err(|e| ApiError::BadRequest(e.to_string()))?
         .into_inner();

@@ -8,7 +8,9 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpResponse, web};
 
 use super::error::PROBLEM_JSON;
-use super::{bookings, checkpoints, forecast, health, home, metrics, openapi, reports, stats};
+use super::{
+    admin, auth, bookings, checkpoints, forecast, health, home, metrics, openapi, reports, stats,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // Resources (not bare routes) so that a known path with the wrong method is a 405.
@@ -33,7 +35,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/bookings/{code}/reschedule").post(bookings::reschedule))
                 .service(web::resource("/stats").get(stats::read))
                 .service(web::resource("/reports/daily").get(reports::daily))
-                .service(web::resource("/forecast").get(forecast::read)),
+                .service(web::resource("/forecast").get(forecast::read))
+                .service(web::resource("/auth/login").post(auth::login))
+                .service(web::resource("/auth/refresh").post(auth::refresh))
+                .service(web::resource("/auth/logout").post(auth::logout))
+                .service(web::resource("/admin/checkpoints/{id}/blocks").post(admin::block))
+                .service(web::resource("/admin/checkpoints/{id}/unblocks").post(admin::unblock))
+                .service(web::resource("/admin/audit").get(admin::audit_log))
+                .service(web::resource("/operator/check-ins").post(admin::check_in)),
         )
         .default_service(web::to(no_such_route));
 }

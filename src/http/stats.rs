@@ -4,10 +4,12 @@
 
 use std::collections::HashMap;
 
+use crate::auth::StaffRole;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::auth::Staff;
 use super::error::ApiError;
 use super::input::parse_date;
 use super::state::AppState;
@@ -43,9 +45,11 @@ fn ratio(taken: u64, capacity: u64) -> Option<f64> {
 
 #[tracing::instrument(name = "Read statistics", skip_all)]
 pub async fn read(
+    staff: Staff,
     request: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    staff.require(&[StaffRole::Analyst, StaffRole::Admin])?;
     let query = web::Query::<StatsQuery>::from_query(request.query_string())
         .map_err(|e| ApiError::BadRequest(e.to_string()))?
         .into_inner();

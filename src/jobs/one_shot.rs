@@ -72,7 +72,7 @@ pub async fn run(job: JobName, settings: Settings) -> anyhow::Result<u64> {
                 settings.policy,
                 settings.actors,
             );
-            let outcome = no_shows::try_run_once(&registry, clock.now()).await;
+            let outcome = no_shows::try_run_once(&registry, store.as_ref(), clock.now()).await;
             registry.shutdown(settings.shutdown_timeout).await;
             until_idle(outcome?, &mut total);
         }

@@ -66,7 +66,7 @@ async fn every_booking_event_is_counted_in_the_statistics(backend: Backend) {
     assert_totals(&totals, 5, 5, 2);
     // The 09:00 UTC window is 11:00 in Tallinn on 2026-03-21.
     let rows = app
-        .get(&format!(
+        .get_as_analyst(&format!(
             "/api/v1/stats?checkpoint=narva&from={}",
             tomorrow()
         ))
@@ -82,7 +82,7 @@ async fn every_booking_event_is_counted_in_the_statistics(backend: Backend) {
     assert_eq!(hours, [8, 9, 10, 11, 12]);
     // Three cars still hold places; utilisation is of the whole day's capacity.
     let stats = app
-        .get(&format!(
+        .get_as_analyst(&format!(
             "/api/v1/stats?checkpoint=narva&from={}",
             tomorrow()
         ))
@@ -113,7 +113,7 @@ async fn statistics_reject_bad_ranges_with_problems() {
         ("checkpoint=narva&from=2026-03-21&to=2026-03-20", 422),
         ("checkpoint=narva&from=2026-01-01&to=2026-12-31", 422),
     ] {
-        let response = app.get(&format!("/api/v1/stats?{query}")).await;
+        let response = app.get_as_analyst(&format!("/api/v1/stats?{query}")).await;
         assert_eq!(response.status, status, "{query}: {}", response.text);
         assert_eq!(
             response.headers.get("content-type").unwrap(),
@@ -356,10 +356,20 @@ async fn a_confirmed_booking_nobody_checked_in_becomes_a_no_show(backend: Backen
 
     // The 08:00 window ends at 09:00; 15 minutes of grace later it is a no-show.
     app.advance(chrono::Duration::hours(27) + chrono::Duration::minutes(10));
-    let early = borderslot::jobs::no_shows::try_run_once(&app.registry, app.clock.now()).await;
+    let early = borderslot::jobs::no_shows::try_run_once(
+        &app.registry,
+        app.store.as_ref(),
+        app.clock.now(),
+    )
+    .await;
     assert_eq!(early.unwrap(), borderslot::jobs::Outcome::Idle);
     app.advance(chrono::Duration::minutes(10));
-    let marked = borderslot::jobs::no_shows::try_run_once(&app.registry, app.clock.now()).await;
+    let marked = borderslot::jobs::no_shows::try_run_once(
+        &app.registry,
+        app.store.as_ref(),
+        app.clock.now(),
+    )
+    .await;
     assert_eq!(marked.unwrap(), borderslot::jobs::Outcome::Worked(1));
 
     let read = app.managed("GET", &missed.body, "", None).await;

@@ -37,7 +37,7 @@ async fn forecast_after_seeded_history_uses_holt_winters_with_a_backtest(backend
     seed(&app, 120).await;
 
     let response = app
-        .get("/api/v1/forecast?checkpoint=narva&from=2026-03-21&days=14&category=car")
+        .get_as_analyst("/api/v1/forecast?checkpoint=narva&from=2026-03-21&days=14&category=car")
         .await;
 
     assert_eq!(response.status, 200, "{}", response.text);
@@ -91,7 +91,7 @@ async fn forecast_after_seeded_history_uses_holt_winters_with_a_backtest(backend
     );
 
     let all = app
-        .get("/api/v1/forecast?checkpoint=narva&from=2026-03-21&days=1")
+        .get_as_analyst("/api/v1/forecast?checkpoint=narva&from=2026-03-21&days=1")
         .await;
     assert_eq!(all.status, 200, "{}", all.text);
     assert_eq!(all.body["category"], Value::Null);
@@ -169,7 +169,9 @@ async fn seeding_history_twice_gives_the_same_rows(backend: Backend) {
 async fn forecast_without_history_is_zero_from_the_mean_model() {
     let app = spawn_app().await;
 
-    let response = app.get("/api/v1/forecast?checkpoint=medyka").await;
+    let response = app
+        .get_as_analyst("/api/v1/forecast?checkpoint=medyka")
+        .await;
 
     assert_eq!(response.status, 200, "{}", response.text);
     let body = &response.body;
@@ -204,11 +206,15 @@ async fn forecast_input_errors_are_problems() {
         ("checkpoint=cars-only&category=plane", 422, "invalid-input"),
         ("checkpoint=cars-only&category=truck", 422, "invalid-input"),
     ] {
-        let response = app.get(&format!("/api/v1/forecast?{query}")).await;
+        let response = app
+            .get_as_analyst(&format!("/api/v1/forecast?{query}"))
+            .await;
         assert_problem(&response, status, problem);
     }
     let ok = app
-        .get("/api/v1/forecast?checkpoint=cars-only&category=car&days=14&from=2026-03-01")
+        .get_as_analyst(
+            "/api/v1/forecast?checkpoint=cars-only&category=car&days=14&from=2026-03-01",
+        )
         .await;
     assert_eq!(ok.status, 200, "{}", ok.text);
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use actix_web::dev::ServerHandle;
 use awc::http::StatusCode;
 use borderslot::actors::ScheduleRegistry;
+use borderslot::auth::{StaffAccount, StaffRole};
 use borderslot::clock::ManualClock;
 use borderslot::config::Settings;
 use borderslot::domain::{Category, CategoryCapacity, Checkpoint, CheckpointId, Direction};
@@ -193,6 +194,8 @@ pub async fn open_store(origin: &Origin) -> Arc<dyn SlotStore> {
 }
 
 pub struct TestApp {
+    /// Staff access tokens by role, made on first use.
+    staff_tokens: tokio::sync::Mutex<std::collections::HashMap<StaffRole, String>>,
     pub address: String,
     pub client: awc::Client,
     pub clock: Arc<ManualClock>,
@@ -260,6 +263,7 @@ pub async fn spawn_app_in(
         let _ = done.send(());
     });
     TestApp {
+        staff_tokens: Default::default(),
         address,
         client: awc::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
@@ -327,7 +331,7 @@ impl TestApp {
     /// The day's statistics totals, as the API serves them.
     pub async fn statistics_totals(&self, checkpoint: &str, day: NaiveDate) -> Value {
         let response = self
-            .get(&format!("/api/v1/stats?checkpoint={checkpoint}&from={day}"))
+            .get_as_analyst(&format!("/api/v1/stats?checkpoint={checkpoint}&from={day}"))
             .await;
         assert_eq!(response.status, 200, "{}", response.text);
         response.body["totals"].clone()
@@ -365,6 +369,65 @@ impl TestApp {
             body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
             text,
         }
+    }
+
+    /// Signs a staff member of `role` in (creating the account the first time) and returns
+    /// the access token.
+    pub async fn staff_token(&self, role: StaffRole) -> String {
+        let mut tokens = self.staff_tokens.lock().await;
+        if let Some(token) = tokens.get(&role) {
+            return token.clone();
+        }
+        let name = format!("test-{}", role.as_str());
+        let password = "a test password of some length";
+        if self
+            .store
+            .staff_account_by_name(&name)
+            .await
+            .unwrap()
+            .is_none()
+        {
+            self.store
+                .create_staff_account(&StaffAccount {
+                    id: uuid::Uuid::new_v4(),
+                    name: name.clone(),
+                    role,
+                    password_hash: borderslot::auth::password::hash(password).unwrap(),
+                    created_at: test_start(),
+                    disabled: false,
+                })
+                .await
+                .unwrap();
+        }
+        let login = self
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({ "name": name, "password": password }),
+                &[],
+            )
+            .await;
+        assert_eq!(login.status, 200, "{}", login.text);
+        let token = login.body["access_token"].as_str().unwrap().to_owned();
+        tokens.insert(role, token.clone());
+        token
+    }
+
+    /// Signs in again, as after the access token expired.
+    pub async fn sign_in_again(&self, role: StaffRole) -> String {
+        self.staff_tokens.lock().await.remove(&role);
+        self.staff_token(role).await
+    }
+
+    /// `GET` as a signed-in staff member of `role`.
+    pub async fn get_as(&self, role: StaffRole, path: &str) -> Response {
+        let bearer = format!("Bearer {}", self.staff_token(role).await);
+        self.send("GET", path, &[("authorization", &bearer)], None)
+            .await
+    }
+
+    /// `GET` as an analyst: statistics, reports and forecasts.
+    pub async fn get_as_analyst(&self, path: &str) -> Response {
+        self.get_as(StaffRole::Analyst, path).await
     }
 
     pub async fn get(&self, path: &str) -> Response {
@@ -445,6 +508,10 @@ impl TestApp {
             })
             .map(|w| w["available"].as_u64().unwrap())
             .expect("the window exists")
+    }
+
+    pub fn clock_now(&self) -> DateTime<Utc> {
+        borderslot::clock::Clock::now(self.clock.as_ref())
     }
 
     pub fn advance(&self, by: Duration) {

@@ -1,6 +1,7 @@
 //! One integration-test binary: the modules below share `helpers`.
 
 mod actors;
+mod auth;
 mod bookings;
 mod concurrency;
 mod errors;

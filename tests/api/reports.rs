@@ -86,7 +86,7 @@ async fn daily_report_adds_up_bookings_made_through_the_api(backend: Backend) {
     book_a_day(&app).await;
 
     let response = app
-        .get("/api/v1/reports/daily?checkpoint=narva&date=2026-03-21")
+        .get_as_analyst("/api/v1/reports/daily?checkpoint=narva&date=2026-03-21")
         .await;
 
     assert_eq!(response.status, 200, "{}", response.text);
@@ -161,7 +161,7 @@ async fn daily_report_adds_up_bookings_made_through_the_api(backend: Backend) {
     assert_eq!(taken_in_hours, 6);
 
     let csv = app
-        .get("/api/v1/reports/daily?checkpoint=narva&date=2026-03-21&format=csv")
+        .get_as_analyst("/api/v1/reports/daily?checkpoint=narva&date=2026-03-21&format=csv")
         .await;
 
     assert_eq!(csv.status, 200, "{}", csv.text);
@@ -203,7 +203,9 @@ async fn daily_report_input_errors_are_problems() {
         ("checkpoint=narva&date=yesterday", 422, "invalid-input"),
         ("checkpoint=narva&format=xlsx", 422, "invalid-input"),
     ] {
-        let response = app.get(&format!("/api/v1/reports/daily?{query}")).await;
+        let response = app
+            .get_as_analyst(&format!("/api/v1/reports/daily?{query}"))
+            .await;
         assert_problem(&response, status, problem);
         assert!(!response.text.contains("SQL"), "{query}");
     }
@@ -213,7 +215,9 @@ async fn daily_report_input_errors_are_problems() {
 async fn daily_report_covers_yesterday_at_the_checkpoint_by_default() {
     let app = spawn_app().await;
 
-    let response = app.get("/api/v1/reports/daily?checkpoint=sarp").await;
+    let response = app
+        .get_as_analyst("/api/v1/reports/daily?checkpoint=sarp")
+        .await;
 
     assert_eq!(response.status, 200, "{}", response.text);
     assert_eq!(response.body["date"], "2026-03-19");

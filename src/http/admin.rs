@@ -1,0 +1,247 @@
+//! Staff work on the schedule: admins block and unblock windows and read the audit log;
+//! operators (and admins) check vehicles in at the checkpoint. Every change is decided by the
+//! day's schedule actor, like a booking, and written to the audit log with who did it.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::Staff;
+use super::error::ApiError;
+use super::input::{parse_instant, parse_json};
+use super::state::AppState;
+use super::views::BookingView;
+use crate::actors::schedule::{Block, CheckIn, Unblock};
+use crate::auth::{AuditEntry, StaffRole};
+use crate::domain::window::local_date;
+use crate::domain::{BookingCode, Category, CheckpointId, Direction, InputError, WindowSelection};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WindowRange {
+    from: String,
+    to: String,
+    direction: Option<String>,
+    #[serde(default)]
+    categories: Vec<String>,
+    reason: Option<String>,
+    mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BlockMode {
+    /// Existing bookings stay; only new bookings are refused.
+    FreeOnly,
+    /// Existing bookings in the blocked windows are cancelled (their drivers are notified).
+    CancelAffected,
+}
+
+impl BlockMode {
+    fn parse(raw: Option<&str>) -> Result<Self, InputError> {
+        match raw.unwrap_or("free_only") {
+            "free_only" => Ok(BlockMode::FreeOnly),
+            "cancel_affected" => Ok(BlockMode::CancelAffected),
+            _ => Err(InputError::new("mode", "free_only or cancel_affected")),
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            BlockMode::FreeOnly => "free_only",
+            BlockMode::CancelAffected => "cancel_affected",
+        }
+    }
+}
+
+/// The selection of a request and the checkpoint day it lies in (one day per request, as one
+/// schedule actor decides it).
+fn selection(
+    state: &AppState,
+    checkpoint_id: &CheckpointId,
+    range: &WindowRange,
+) -> Result<(chrono::NaiveDate, WindowSelection), ApiError> {
+    let checkpoint = state
+        .checkpoint(checkpoint_id)
+        .map_err(|_| ApiError::NotFound("checkpoint"))?;
+    let from = parse_instant("from", &range.from)?;
+    let to = parse_instant("to", &range.to)?;
+    let day = local_date(checkpoint.time_zone, from);
+    if to <= from {
+        return Err(InputError::new("to", "the range must end after it starts").into());
+    }
+    if local_date(checkpoint.time_zone, to - chrono::Duration::seconds(1)) != day {
+        return Err(InputError::new("to", "within the same local day as `from`").into());
+    }
+    let direction = range
+        .direction
+        .as_deref()
+        .map(str::parse::<Direction>)
+        .transpose()?;
+    let categories = range
+        .categories
+        .iter()
+        .map(|c| c.parse::<Category>())
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((
+        day,
+        WindowSelection {
+            from,
+            to,
+            direction,
+            categories,
+        },
+    ))
+}
+
+async fn audit(
+    state: &AppState,
+    staff: &Staff,
+    action: &str,
+    target: String,
+    after: serde_json::Value,
+) -> Result<(), ApiError> {
+    state
+        .store
+        .append_audit(&AuditEntry {
+            at: state.now(),
+            actor: staff.actor(),
+            action: action.to_owned(),
+            target,
+            before: None,
+            after: Some(after),
+        })
+        .await?;
+    Ok(())
+}
+
+#[tracing::instrument(name = "Block windows", skip_all)]
+pub async fn block(
+    staff: Staff,
+    id: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(&[StaffRole::Admin])?;
+    let checkpoint_id = CheckpointId::parse(&id).map_err(|_| ApiError::NotFound("checkpoint"))?;
+    let range: WindowRange = parse_json(&body)?;
+    let (day, selection) = selection(&state, &checkpoint_id, &range)?;
+    let mode = BlockMode::parse(range.mode.as_deref())?;
+    let reason = range
+        .reason
+        .clone()
+        .ok_or_else(|| InputError::new("reason", "why the windows close, for drivers and staff"))?;
+    let blocked = state
+        .registry
+        .ask(
+            &checkpoint_id,
+            day,
+            Block {
+                selection,
+                reason: reason.clone(),
+                cancel_affected: mode == BlockMode::CancelAffected,
+            },
+        )
+        .await?;
+    let starts: Vec<_> = blocked
+        .iter()
+        .map(|k| json!({ "direction": k.direction, "category": k.category, "start": k.start }))
+        .collect();
+    let outcome = json!({ "blocked": starts, "reason": reason, "mode": mode.as_str() });
+    audit(
+        &state,
+        &staff,
+        "windows.block",
+        format!("{checkpoint_id}/{day}"),
+        outcome.clone(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(outcome))
+}
+
+#[tracing::instrument(name = "Unblock windows", skip_all)]
+pub async fn unblock(
+    staff: Staff,
+    id: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(&[StaffRole::Admin])?;
+    let checkpoint_id = CheckpointId::parse(&id).map_err(|_| ApiError::NotFound("checkpoint"))?;
+    let range: WindowRange = parse_json(&body)?;
+    let (day, selection) = selection(&state, &checkpoint_id, &range)?;
+    let opened = state
+        .registry
+        .ask(&checkpoint_id, day, Unblock { selection })
+        .await?;
+    let starts: Vec<_> = opened
+        .iter()
+        .map(|k| json!({ "direction": k.direction, "category": k.category, "start": k.start }))
+        .collect();
+    let outcome = json!({ "unblocked": starts });
+    audit(
+        &state,
+        &staff,
+        "windows.unblock",
+        format!("{checkpoint_id}/{day}"),
+        outcome.clone(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(outcome))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckInRequest {
+    code: String,
+}
+
+#[tracing::instrument(name = "Check in", skip_all)]
+pub async fn check_in(
+    staff: Staff,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(&[StaffRole::Operator, StaffRole::Admin])?;
+    let input: CheckInRequest = parse_json(&body)?;
+    let code = BookingCode::parse(&input.code).map_err(|_| ApiError::NotFound("booking"))?;
+    let booking = state
+        .store
+        .find_booking(&code)
+        .await?
+        .ok_or(ApiError::NotFound("booking"))?;
+    let checkpoint = state
+        .checkpoint(&booking.checkpoint)
+        .map_err(|_| ApiError::NotFound("booking"))?;
+    let arrived = state
+        .registry
+        .ask(&booking.checkpoint, booking.day, CheckIn { id: booking.id })
+        .await?;
+    audit(
+        &state,
+        &staff,
+        "booking.check_in",
+        arrived.code.to_string(),
+        json!({ "status": arrived.status.as_str(), "plate": arrived.plate }),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(BookingView::new(&arrived, checkpoint.time_zone)))
+}
+
+#[derive(Debug, Deserialize)]
+struct AuditQuery {
+    limit: Option<usize>,
+}
+
+#[tracing::instrument(name = "Read audit log", skip_all)]
+pub async fn audit_log(
+    staff: Staff,
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(&[StaffRole::Admin])?;
+    let query = web::Query::<AuditQuery>::from_query(request.query_string())
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let entries = state.store.audit_log(limit).await?;
+    Ok(HttpResponse::Ok().json(json!({ "entries": entries })))
+}

@@ -1,0 +1,327 @@
+//! Who may do what: staff sign-in and tokens, and every route against every kind of caller.
+
+use borderslot::auth::StaffRole;
+use borderslot::auth::token::TokenKeys;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_problem, at, spawn_app, tomorrow};
+
+#[derive(Debug, Clone, Copy)]
+enum Caller {
+    Anonymous,
+    /// A driver presenting a booking's manage token where staff sign in.
+    Driver,
+    Staff(StaffRole),
+}
+
+async fn authorization(app: &TestApp, caller: Caller, manage_token: &str) -> Option<String> {
+    match caller {
+        Caller::Anonymous => None,
+        Caller::Driver => Some(format!("Bearer {manage_token}")),
+        Caller::Staff(role) => Some(format!("Bearer {}", app.staff_token(role).await)),
+    }
+}
+
+fn block_body(day: chrono::NaiveDate, hour: u32) -> Value {
+    json!({ "from": at(day, hour), "to": at(day, hour + 1), "reason": "lane repairs" })
+}
+
+#[actix_web::test]
+async fn every_route_answers_each_kind_of_caller_as_it_should() {
+    use Caller::{Anonymous, Driver, Staff};
+    use StaffRole::{Admin, Analyst, Operator};
+
+    let app = spawn_app().await;
+    let day = tomorrow();
+    let booking = app.book("narva", &at(day, 6), "AZ100", true).await;
+    let token = booking.body["manage_token"].as_str().unwrap().to_owned();
+    let block = block_body(day, 14).to_string();
+    let check_in = json!({ "code": "ABCD-2345" }).to_string();
+    let stats = format!("/api/v1/stats?checkpoint=narva&from={day}");
+    let report = format!("/api/v1/reports/daily?checkpoint=narva&date={day}");
+    let forecast = "/api/v1/forecast?checkpoint=narva".to_owned();
+
+    // (method, path, body, [anonymous, driver, analyst, operator, admin])
+    let matrix: Vec<(&str, String, Option<String>, [u16; 5])> = vec![
+        (
+            "GET",
+            "/api/v1/checkpoints".into(),
+            None,
+            [200, 200, 200, 200, 200],
+        ),
+        ("GET", stats, None, [401, 401, 200, 403, 200]),
+        ("GET", report, None, [401, 401, 200, 403, 200]),
+        ("GET", forecast, None, [401, 401, 200, 403, 200]),
+        (
+            "GET",
+            "/api/v1/admin/audit".into(),
+            None,
+            [401, 401, 403, 403, 200],
+        ),
+        (
+            "POST",
+            "/api/v1/admin/checkpoints/narva/blocks".into(),
+            Some(block.clone()),
+            [401, 401, 403, 403, 200],
+        ),
+        (
+            "POST",
+            "/api/v1/admin/checkpoints/narva/unblocks".into(),
+            Some(block),
+            [401, 401, 403, 403, 200],
+        ),
+        // The code is nobody's: staff allowed to check in get 404.
+        (
+            "POST",
+            "/api/v1/operator/check-ins".into(),
+            Some(check_in),
+            [401, 401, 403, 404, 404],
+        ),
+    ];
+    let callers = [
+        Anonymous,
+        Driver,
+        Staff(Analyst),
+        Staff(Operator),
+        Staff(Admin),
+    ];
+    let mut failures = Vec::new();
+    for (method, path, body, expected) in &matrix {
+        for (caller, want) in callers.iter().zip(expected) {
+            let authorization = authorization(&app, *caller, &token).await;
+            let headers: Vec<(&str, &str)> = authorization
+                .as_deref()
+                .map(|value| vec![("authorization", value)])
+                .unwrap_or_default();
+            let response = app
+                .send(method, path, &headers, body.as_deref().map(str::as_bytes))
+                .await;
+            if response.status.as_u16() != *want {
+                failures.push(format!(
+                    "{method} {path} as {caller:?}: {} (wanted {want}) {}",
+                    response.status, response.text
+                ));
+            }
+            if *want == 401 {
+                assert_eq!(
+                    response
+                        .headers
+                        .get("www-authenticate")
+                        .map(|v| v.to_str().unwrap()),
+                    Some("Bearer"),
+                    "{method} {path}"
+                );
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[actix_web::test]
+async fn tokens_expire_and_only_our_signature_counts() {
+    let app = spawn_app().await;
+    let token = app.staff_token(StaffRole::Admin).await;
+    let audit = |bearer: String| {
+        let app = &app;
+        async move {
+            app.send(
+                "GET",
+                "/api/v1/admin/audit",
+                &[("authorization", &bearer)],
+                None,
+            )
+            .await
+        }
+    };
+    assert_eq!(audit(format!("Bearer {token}")).await.status, 200);
+
+    // Signed by someone else, with the same claims.
+    let forged_keys = TokenKeys::new(b"a different secret, also 32 bytes long").unwrap();
+    let (forged, _) = forged_keys
+        .issue(
+            uuid::Uuid::new_v4(),
+            "mallory",
+            StaffRole::Admin,
+            app.clock_now(),
+        )
+        .unwrap();
+    assert_problem(
+        &audit(format!("Bearer {forged}")).await,
+        401,
+        "unauthenticated",
+    );
+
+    // alg none: the header swapped, the signature dropped.
+    let payload = token.split('.').nth(1).unwrap();
+    let unsigned = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.");
+    assert_problem(
+        &audit(format!("Bearer {unsigned}")).await,
+        401,
+        "unauthenticated",
+    );
+
+    app.advance(chrono::Duration::minutes(16));
+    let expired = audit(format!("Bearer {token}")).await;
+    assert_problem(&expired, 401, "unauthenticated");
+    assert!(expired.text.contains("expired"), "{}", expired.text);
+}
+
+#[actix_web::test]
+async fn refresh_tokens_work_once_and_logout_ends_them() {
+    let app = spawn_app().await;
+    app.staff_token(StaffRole::Analyst).await;
+    let login = |password: &'static str| {
+        let app = &app;
+        async move {
+            app.post_json(
+                "/api/v1/auth/login",
+                &json!({ "name": "test-analyst", "password": password }),
+                &[],
+            )
+            .await
+        }
+    };
+    let wrong = login("not the password").await;
+    assert_problem(&wrong, 401, "unauthenticated");
+    let unknown = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({ "name": "nobody", "password": "whatever it is" }),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        wrong.text, unknown.text,
+        "unknown names look like wrong passwords"
+    );
+
+    let first = login("a test password of some length").await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(first.body["role"], "analyst");
+    assert_eq!(first.headers.get("cache-control").unwrap(), "no-store");
+    let refresh = |token: Value| {
+        let app = &app;
+        async move {
+            app.post_json(
+                "/api/v1/auth/refresh",
+                &json!({ "refresh_token": token }),
+                &[],
+            )
+            .await
+        }
+    };
+    let second = refresh(first.body["refresh_token"].clone()).await;
+    assert_eq!(second.status, 200, "{}", second.text);
+    assert_ne!(second.body["refresh_token"], first.body["refresh_token"]);
+    // Spent: a copy used again is refused.
+    assert_problem(
+        &refresh(first.body["refresh_token"].clone()).await,
+        401,
+        "unauthenticated",
+    );
+
+    let logout = app
+        .post_json(
+            "/api/v1/auth/logout",
+            &json!({ "refresh_token": second.body["refresh_token"] }),
+            &[],
+        )
+        .await;
+    assert_eq!(logout.status, 204);
+    assert_problem(
+        &refresh(second.body["refresh_token"].clone()).await,
+        401,
+        "unauthenticated",
+    );
+}
+
+#[actix_web::test]
+async fn an_admin_block_cancelling_bookings_is_audited_and_drivers_see_it() {
+    let app = spawn_app().await;
+    let day = tomorrow();
+    let booked = app.book("narva", &at(day, 14), "BL100", true).await;
+    assert_eq!(booked.status, 201, "{}", booked.text);
+    let admin = format!("Bearer {}", app.staff_token(StaffRole::Admin).await);
+
+    let mut body = block_body(day, 14);
+    body["mode"] = json!("cancel_affected");
+    body["categories"] = json!(["car"]);
+    let blocked = app
+        .send(
+            "POST",
+            "/api/v1/admin/checkpoints/narva/blocks",
+            &[("authorization", &admin)],
+            Some(body.to_string().as_bytes()),
+        )
+        .await;
+    assert_eq!(blocked.status, 200, "{}", blocked.text);
+    assert_eq!(
+        blocked.body["blocked"].as_array().unwrap().len(),
+        2,
+        "both directions"
+    );
+
+    let cancelled = app.managed("GET", &booked.body, "", None).await;
+    assert_eq!(cancelled.body["status"], "cancelled", "{}", cancelled.text);
+    let again = app.book("narva", &at(day, 14), "BL200", true).await;
+    assert_problem(&again, 409, "window-blocked");
+
+    let audit = app
+        .send(
+            "GET",
+            "/api/v1/admin/audit",
+            &[("authorization", &admin)],
+            None,
+        )
+        .await;
+    let entry = &audit.body["entries"][0];
+    assert_eq!(entry["actor"], "admin:test-admin");
+    assert_eq!(entry["action"], "windows.block");
+    assert_eq!(entry["after"]["mode"], "cancel_affected");
+
+    let invalid = app
+        .send(
+            "POST",
+            "/api/v1/admin/checkpoints/narva/blocks",
+            &[("authorization", &admin)],
+            Some(
+                json!({ "from": at(day, 14), "to": at(day, 13), "reason": "x" })
+                    .to_string()
+                    .as_bytes(),
+            ),
+        )
+        .await;
+    assert_problem(&invalid, 422, "invalid-input");
+}
+
+#[actix_web::test]
+async fn an_operator_checks_a_driver_in_within_the_arrival_tolerance() {
+    let app = spawn_app().await;
+    let day = tomorrow();
+    let booked = app.book("narva", &at(day, 8), "CI100", true).await;
+    let code = booked.body["code"].as_str().unwrap();
+    let check_in = || {
+        let app = &app;
+        let body = json!({ "code": code }).to_string();
+        async move {
+            // Access tokens last 15 minutes and the test moves the clock by hours.
+            let operator = format!("Bearer {}", app.sign_in_again(StaffRole::Operator).await);
+            app.send(
+                "POST",
+                "/api/v1/operator/check-ins",
+                &[("authorization", &operator)],
+                Some(body.as_bytes()),
+            )
+            .await
+        }
+    };
+
+    // 26 hours early: refused.
+    assert_problem(&check_in().await, 409, "invalid-transition");
+    // The window opens at 08:00 UTC; check-in opens three hours before.
+    app.advance(chrono::Duration::hours(23) + chrono::Duration::minutes(30));
+    let arrived = check_in().await;
+    assert_eq!(arrived.status, 200, "{}", arrived.text);
+    assert_eq!(arrived.body["status"], "arrived");
+    assert_problem(&check_in().await, 409, "invalid-transition");
+}
