@@ -62,6 +62,8 @@ pub struct Settings {
     pub notify: NotifyConfig,
     /// Drivers are reminded this long before their window.
     pub reminder_lead: chrono::Duration,
+    /// Requests and holds per client address; zeros turn a limit off.
+    pub limits: ClientLimits,
     /// Signs staff access tokens; `None` makes a random key per process (tokens then die
     /// with it and replicas do not accept each other's).
     pub jwt_secret: Option<String>,
@@ -92,6 +94,8 @@ impl Settings {
             notify: NotifyConfig::default(),
             reminder_lead: chrono::Duration::hours(24),
             jwt_secret: None,
+            // Every test client is 127.0.0.1: limits are tested on their own.
+            limits: ClientLimits::OFF,
         }
     }
 
@@ -171,6 +175,18 @@ pub struct ServeArgs {
     /// How often the outbox relay looks for unsent events while there are none.
     #[arg(long, env = "RELAY_INTERVAL_MS", default_value_t = 200)]
     pub relay_interval_ms: u64,
+    /// Requests per second one client address may make to the API (0: no limit).
+    #[arg(long, env = "RATE_LIMIT_PER_SECOND", default_value_t = 20)]
+    pub rate_limit_per_second: u32,
+    /// Requests one client address may make at once above that rate.
+    #[arg(long, env = "RATE_LIMIT_BURST", default_value_t = 40)]
+    pub rate_limit_burst: u32,
+    /// Bookings one client address may start per hold lifetime (0: no limit).
+    #[arg(long, env = "HOLDS_PER_CLIENT_MAX", default_value_t = 10)]
+    pub holds_per_client_max: u32,
+    /// Unconfirmed holds one contact may have on one checkpoint day.
+    #[arg(long, env = "HOLDS_PER_CONTACT_MAX", default_value_t = 3)]
+    pub holds_per_contact_max: u32,
     /// Key signing staff access tokens, at least 32 bytes (a Kubernetes Secret in production).
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
@@ -204,6 +220,7 @@ impl ServeArgs {
             migrate_on_start: self.migrate,
             role: self.role,
             policy: Policy {
+                holds_per_contact_max: self.holds_per_contact_max.max(1),
                 hold_ttl: chrono::Duration::seconds(i64::from(self.hold_ttl_seconds.max(1))),
                 horizon_days: self.booking_horizon_days,
                 booking_cutoff: minutes(self.booking_cutoff_minutes),
@@ -232,6 +249,29 @@ impl ServeArgs {
             notify: NotifyConfig::default(),
             reminder_lead: chrono::Duration::hours(i64::from(self.reminder_lead_hours.max(1))),
             jwt_secret: self.jwt_secret.filter(|s| !s.is_empty()),
+            limits: ClientLimits {
+                requests_per_second: self.rate_limit_per_second,
+                burst: self.rate_limit_burst.max(1),
+                holds_per_hold_ttl: self.holds_per_client_max,
+            },
         }
     }
+}
+
+/// What one client address may do, against floods and against someone holding a whole day's
+/// windows (OWASP API6). Zero turns a limit off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientLimits {
+    pub requests_per_second: u32,
+    pub burst: u32,
+    /// Bookings started per hold lifetime (`HOLD_TTL_SECONDS`).
+    pub holds_per_hold_ttl: u32,
+}
+
+impl ClientLimits {
+    pub const OFF: ClientLimits = ClientLimits {
+        requests_per_second: 0,
+        burst: 1,
+        holds_per_hold_ttl: 0,
+    };
 }

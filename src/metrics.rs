@@ -78,6 +78,7 @@ pub mod prometheus {
     pub const EVENTS_CONSUMED: &str = "borderslot_events_consumed_total";
     pub const EVENTS_DEAD_LETTERED: &str = "borderslot_events_dead_lettered_total";
     pub const UTILISATION: &str = "borderslot_checkpoint_utilisation_ratio";
+    pub const RATE_LIMITED: &str = "borderslot_rate_limit_rejections_total";
 
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -156,6 +157,10 @@ pub mod prometheus {
         describe_counter!(
             EVENTS_DEAD_LETTERED,
             "Events a consumer group gave up on after its attempts"
+        );
+        describe_counter!(
+            RATE_LIMITED,
+            "Requests refused with 429, by limit (requests, holds)"
         );
         describe_gauge!(
             UTILISATION,

@@ -21,6 +21,7 @@ use crate::bus::rabbitmq::{RabbitBus, RabbitSettings};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::http::AppState;
+use crate::http::limits::{Limits, limit_requests};
 use crate::http::observe::observe;
 use crate::http::routes::{configure, problem_errors};
 use crate::jobs::{
@@ -30,6 +31,9 @@ use crate::seed;
 use crate::store::SlotStore;
 use crate::store::embedded::EmbeddedStore;
 use crate::store::postgres::PostgresStore;
+
+/// How often the rate limiters drop clients back at a full allowance.
+const FORGET_IDLE_CLIENTS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// How often the booking horizon is extended with new days' windows.
 const SCHEDULE_GENERATION_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
@@ -218,10 +222,24 @@ impl Application {
                 store: store.clone(),
                 bus: bus.clone(),
                 tokens: tokens.clone(),
+                limits: Limits::new(
+                    settings.limits,
+                    settings.policy.hold_ttl.to_std().unwrap_or_default(),
+                ),
             });
+            let idle_state = state.clone();
+            jobs.spawn(
+                "forget_idle_clients",
+                FORGET_IDLE_CLIENTS_INTERVAL,
+                move || {
+                    idle_state.limits.forget_idle_clients();
+                    async { Ok(crate::jobs::Outcome::Idle) }
+                },
+            );
             let server = HttpServer::new(move || {
                 App::new()
                     .wrap(problem_errors())
+                    .wrap(actix_web::middleware::from_fn(limit_requests))
                     .wrap(actix_web::middleware::from_fn(observe))
                     .app_data(state.clone())
                     .app_data(web::PayloadConfig::new(BODY_BYTES_MAX))

@@ -41,6 +41,10 @@ pub enum AllocationError {
     PlateAlreadyBooked,
     #[error("a booking that is {0} cannot be changed this way")]
     InvalidTransition(&'static str),
+    #[error(
+        "this contact already holds {0} unconfirmed windows this day; confirm or cancel one first"
+    )]
+    TooManyHolds(u32),
     #[error("{0}")]
     Invalid(InputError),
 }

@@ -13,6 +13,9 @@ pub struct Policy {
     pub booking_cutoff: Duration,
     pub arrival_early: Duration,
     pub arrival_grace: Duration,
+    /// Unconfirmed holds one contact may have on one schedule day, so that no one can sit on
+    /// a day's windows without booking them.
+    pub holds_per_contact_max: u32,
 }
 
 impl Default for Policy {
@@ -23,6 +26,7 @@ impl Default for Policy {
             booking_cutoff: Duration::minutes(30),
             arrival_early: Duration::hours(3),
             arrival_grace: Duration::minutes(15),
+            holds_per_contact_max: 3,
         }
     }
 }

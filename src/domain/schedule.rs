@@ -236,6 +236,16 @@ impl DaySchedule {
         if let Some(plate) = &request.plate {
             self.check_plate_free(plate, request.window.direction, None)?;
         }
+        if let (Some(contact), false) = (&request.contact, request.confirm) {
+            let holding = self
+                .bookings
+                .values()
+                .filter(|b| b.status == BookingStatus::Held && b.contact.as_ref() == Some(contact))
+                .count();
+            if holding >= policy.holds_per_contact_max as usize {
+                return Err(AllocationError::TooManyHolds(policy.holds_per_contact_max));
+            }
+        }
         if window.available_to(request.priority) == 0 {
             return Err(AllocationError::WindowFull);
         }

@@ -59,7 +59,8 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     run_idempotent(&request, &state, &body, || async {
-        let outcome = create_booking(&state, &body).await;
+        let client = request.peer_addr().map(|address| address.ip());
+        let outcome = create_booking(&state, &body, client).await;
         record_booking_outcome(&state, &body, &outcome);
         outcome
     })
@@ -79,6 +80,7 @@ fn record_booking_outcome(state: &AppState, body: &[u8], outcome: &Result<Reply,
         Ok(_) => "created",
         Err(error) => match actix_web::ResponseError::status_code(error).as_u16() {
             409 | 410 => "refused",
+            429 => "limited",
             500.. => "unavailable",
             _ => "invalid",
         },
@@ -87,7 +89,11 @@ fn record_booking_outcome(state: &AppState, body: &[u8], outcome: &Result<Reply,
         .increment(1);
 }
 
-async fn create_booking(state: &AppState, body: &[u8]) -> Result<Reply, ApiError> {
+async fn create_booking(
+    state: &AppState,
+    body: &[u8],
+    client: Option<std::net::IpAddr>,
+) -> Result<Reply, ApiError> {
     let input: CreateBooking = parse_json(body)?;
     let checkpoint_id = CheckpointId::parse(&input.checkpoint)?;
     let checkpoint = state.checkpoint(&checkpoint_id)?;
@@ -116,6 +122,7 @@ async fn create_booking(state: &AppState, body: &[u8]) -> Result<Reply, ApiError
             "priority classes are booked by operators and authorised carriers",
         ));
     }
+    state.limits.check_new_booking(client)?;
     let token = ManageToken::generate(&mut rand::rng());
     let hold = HoldRequest {
         id: BookingId::new_random(),

@@ -34,6 +34,8 @@ pub enum ApiError {
     IdempotencyInFlight,
     #[error("service unavailable")]
     Unavailable,
+    #[error("too many requests from this client; retry in {0} s")]
+    TooManyRequests(u64),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -79,6 +81,11 @@ impl ApiError {
                 "Request still in progress",
                 StatusCode::CONFLICT,
             ),
+            ApiError::TooManyRequests(_) => (
+                "rate-limited",
+                "Too many requests",
+                StatusCode::TOO_MANY_REQUESTS,
+            ),
             ApiError::Unavailable => (
                 "unavailable",
                 "Temporarily unavailable",
@@ -103,6 +110,11 @@ impl ApiError {
                     StatusCode::CONFLICT,
                 ),
                 A::HoldExpired => ("hold-expired", "Hold expired", StatusCode::GONE),
+                A::TooManyHolds(_) => (
+                    "too-many-holds",
+                    "Too many unconfirmed holds",
+                    StatusCode::TOO_MANY_REQUESTS,
+                ),
                 A::WindowClosed(_) => (
                     "window-closed",
                     "Window not bookable",
@@ -152,6 +164,17 @@ impl ApiError {
         }
     }
 
+    /// When a client may try again, for the answers that say so.
+    pub fn retry_after_seconds(&self) -> Option<u64> {
+        match self {
+            ApiError::TooManyRequests(seconds) => Some(*seconds),
+            // A contact over its holds: one of them expires or is confirmed within minutes.
+            ApiError::Allocation(AllocationError::TooManyHolds(_)) => Some(60),
+            ApiError::Unavailable => Some(1),
+            _ => None,
+        }
+    }
+
     /// The problem document as bytes, with its status.
     pub fn to_problem(&self) -> (StatusCode, Vec<u8>) {
         let kind = self.kind();
@@ -180,8 +203,8 @@ impl ResponseError for ApiError {
         let (status, body) = self.to_problem();
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        if let Some(seconds) = self.retry_after_seconds() {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
         if let ApiError::Unauthenticated(_) = self {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));

@@ -25,6 +25,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub content_type: String,
     pub body: Vec<u8>,
+    /// Seconds for `Retry-After`; not stored with the answer, as a replay comes later.
+    pub retry_after: Option<u64>,
 }
 
 impl Reply {
@@ -34,6 +36,7 @@ impl Reply {
             status,
             content_type: "application/json".to_owned(),
             body,
+            retry_after: None,
         })
     }
 
@@ -42,8 +45,8 @@ impl Reply {
         if let Ok(value) = HeaderValue::from_str(&self.content_type) {
             response.insert_header((header::CONTENT_TYPE, value));
         }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
         if replayed {
             response.insert_header(("idempotent-replayed", HeaderValue::from_static("true")));
@@ -62,6 +65,7 @@ impl From<ApiError> for Reply {
             status,
             content_type: PROBLEM_JSON.to_owned(),
             body,
+            retry_after: error.retry_after_seconds(),
         }
     }
 }
@@ -143,6 +147,7 @@ where
             status: StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK),
             content_type: stored.content_type,
             body: stored.body,
+            retry_after: None,
         }
         .into_response(true),
         Ok(IdempotencyStart::Started) => {

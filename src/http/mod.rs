@@ -12,6 +12,7 @@ pub mod home;
 pub mod ics;
 pub mod idempotency;
 pub mod input;
+pub mod limits;
 pub mod metrics;
 pub mod observe;
 pub mod openapi;

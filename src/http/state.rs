@@ -5,6 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::error::ApiError;
+use super::limits::Limits;
 use crate::actors::ScheduleRegistry;
 use crate::auth::token::TokenKeys;
 use crate::bus::EventBus;
@@ -17,6 +18,7 @@ pub struct AppState {
     pub store: Arc<dyn SlotStore>,
     pub bus: Arc<dyn EventBus>,
     pub tokens: TokenKeys,
+    pub limits: Limits,
 }
 
 impl AppState {

@@ -79,7 +79,10 @@ impl Harness {
             manage_token_digest: ManageToken::digest("t"),
             window,
             plate: Some(borderslot::domain::Plate::parse(plate).unwrap()),
-            contact: Some(borderslot::domain::Contact::parse("a@example.com").unwrap()),
+            // A contact per vehicle: one contact may hold only a few windows at once.
+            contact: Some(
+                borderslot::domain::Contact::parse(&format!("{plate}@example.com")).unwrap(),
+            ),
             priority: PriorityClass::Normal,
             confirm,
         };

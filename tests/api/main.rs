@@ -9,6 +9,7 @@ mod events;
 mod forecast;
 mod helpers;
 mod idempotency;
+mod limits;
 mod metrics;
 mod migrations;
 mod model;

@@ -311,7 +311,11 @@ async fn run_case(ops: Vec<Op>) -> Result<(), TestCaseError> {
                                 manage_token_digest: ManageToken::digest("t"),
                                 window: windows[window],
                                 plate: Some(Plate::parse(&format!("PL{plate}")).unwrap()),
-                                contact: Some(Contact::parse("a@example.com").unwrap()),
+                                // A contact per vehicle: the per-contact holds cap is
+                                // not part of this model.
+                                contact: Some(
+                                    Contact::parse(&format!("pl{plate}@example.com")).unwrap(),
+                                ),
                                 priority: PriorityClass::Normal,
                                 confirm,
                             }),

@@ -1,0 +1,98 @@
+//! Per-client limits (GCRA, through `governor`): a request rate for every API call, and a
+//! rate of new bookings per hold lifetime, so one address can neither flood the service nor
+//! keep a day's windows held without booking them. Over a limit: `429` with `Retry-After`.
+//! Rejections are counted by limit, never by address (a label per address would let anyone
+//! grow the metrics without bound).
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{ResponseError, web};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+
+use super::error::ApiError;
+use super::state::AppState;
+use crate::config::ClientLimits;
+use crate::metrics::prometheus::RATE_LIMITED;
+
+pub struct Limits {
+    requests: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    holds: Option<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+impl Limits {
+    pub fn new(limits: ClientLimits, hold_ttl: Duration) -> Self {
+        let requests = NonZeroU32::new(limits.requests_per_second).map(|rate| {
+            let burst =
+                NonZeroU32::new(limits.burst.max(limits.requests_per_second)).unwrap_or(rate);
+            DefaultKeyedRateLimiter::dashmap(Quota::per_second(rate).allow_burst(burst))
+        });
+        let holds = NonZeroU32::new(limits.holds_per_hold_ttl).and_then(|count| {
+            let period = hold_ttl / count.get();
+            Quota::with_period(period)
+                .map(|quota| DefaultKeyedRateLimiter::dashmap(quota.allow_burst(count)))
+        });
+        Self { requests, holds }
+    }
+
+    fn check(
+        limiter: Option<&DefaultKeyedRateLimiter<IpAddr>>,
+        client: IpAddr,
+        limit: &'static str,
+    ) -> Result<(), ApiError> {
+        let Some(limiter) = limiter else {
+            return Ok(());
+        };
+        limiter.check_key(&client).map_err(|not_until| {
+            metrics::counter!(RATE_LIMITED, "limit" => limit).increment(1);
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            ApiError::TooManyRequests(wait.as_secs_f64().ceil().max(1.0) as u64)
+        })
+    }
+
+    /// Counts a new booking of `client` against its holds limit.
+    pub fn check_new_booking(&self, client: Option<IpAddr>) -> Result<(), ApiError> {
+        match client {
+            Some(client) => Self::check(self.holds.as_ref(), client, "holds"),
+            None => Ok(()),
+        }
+    }
+
+    /// Forgets clients that have been quiet long enough to be back at a full allowance.
+    pub fn forget_idle_clients(&self) {
+        for limiter in [&self.requests, &self.holds].into_iter().flatten() {
+            limiter.retain_recent();
+        }
+    }
+}
+
+/// The request rate limit, for every `/api/` request.
+pub async fn limit_requests(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::EitherBody<impl MessageBody>>, actix_web::Error> {
+    let refused = match (
+        request.app_data::<web::Data<AppState>>(),
+        request.peer_addr().map(|a| a.ip()),
+    ) {
+        (Some(state), Some(client)) if request.path().starts_with("/api/") => {
+            Limits::check(state.limits.requests.as_ref(), client, "requests").err()
+        }
+        _ => None,
+    };
+    match refused {
+        Some(error) => {
+            let response = error.error_response().map_into_right_body();
+            Ok(request.into_response(response))
+        }
+        None => next
+            .call(request)
+            .await
+            .map(ServiceResponse::map_into_left_body),
+    }
+}
