@@ -506,6 +506,11 @@ pub struct Block {
     pub cancel_affected: bool,
 }
 
+/// Register a vehicle that arrived without a booking into the next free window, checked in.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<Booking, ScheduleError>")]
+pub struct WalkUp(pub HoldRequest);
+
 /// Check a confirmed booking in at the checkpoint.
 #[derive(Message, Clone)]
 #[rtype(result = "Result<Booking, ScheduleError>")]
@@ -629,6 +634,14 @@ impl Handler<Block> for ScheduleActor {
                 day.block(&msg.selection, &msg.reason, now)
             }
         })
+    }
+}
+
+impl Handler<WalkUp> for ScheduleActor {
+    type Result = ResponseFuture<Result<Booking, ScheduleError>>;
+
+    fn handle(&mut self, WalkUp(request): WalkUp, ctx: &mut Self::Context) -> Self::Result {
+        self.decide(ctx, |day, _, now| day.walk_up(request, now))
     }
 }
 

@@ -254,47 +254,9 @@ impl DaySchedule {
         } else {
             BookingStatus::Held
         };
-        let booking = Booking {
-            id: request.id,
-            code: request.code,
-            checkpoint: self.checkpoint.clone(),
-            day: self.date,
-            direction: request.window.direction,
-            category: request.window.category,
-            window_start: window.key.start,
-            window_end: window.end,
-            plate: request.plate,
-            contact: request.contact,
-            priority: request.priority,
-            status,
-            version: 1,
-            manage_token_digest: request.manage_token_digest,
-            created_at: now,
-            updated_at: now,
-            hold_expires_at: (status == BookingStatus::Held).then(|| policy.hold_expiry(now)),
-            moved_from: None,
-            status_after_move: None,
-            moved_to: None,
-        };
-        let mut changes = ChangeSet::default();
-        self.take_place(&booking, &mut changes);
-        changes
-            .changes
-            .push(ScheduleChange::InsertBooking(booking.clone()));
-        changes.events.push(DomainEvent::for_booking(
-            EventType::BookingHeld,
-            &booking,
-            now,
-        ));
-        if status == BookingStatus::Confirmed {
-            changes.events.push(DomainEvent::for_booking(
-                EventType::BookingConfirmed,
-                &booking,
-                now,
-            ));
-        }
-        self.put_booking(booking.clone());
-        self.assert_invariants(&booking.window_key());
+        let expires = (status == BookingStatus::Held).then(|| policy.hold_expiry(now));
+        let key = window.key;
+        let (booking, changes) = self.insert_booking(request, key, status, expires, now);
         Ok((booking, changes))
     }
 
@@ -611,6 +573,34 @@ impl DaySchedule {
         Ok((touched, changes))
     }
 
+    /// Registers a vehicle that came without a booking (the "living queue") into the first
+    /// window of its direction and category that has not ended and has a free place, and
+    /// checks it in at once. The cut-off for new bookings does not apply: it is here.
+    pub fn walk_up(
+        &mut self,
+        request: HoldRequest,
+        now: DateTime<Utc>,
+    ) -> Result<(Booking, ChangeSet), AllocationError> {
+        let Some(plate) = &request.plate else {
+            return Err(InputError::new("plate", "the arriving vehicle's plate").into());
+        };
+        self.check_plate_free(plate, request.window.direction, None)?;
+        let key = self
+            .windows
+            .values()
+            .filter(|w| {
+                w.key.direction == request.window.direction
+                    && w.key.category == request.window.category
+                    && w.end > now
+                    && w.blocked.is_none()
+                    && w.available_to(request.priority) > 0
+            })
+            .map(|w| w.key)
+            .min_by_key(|key| key.start)
+            .ok_or(AllocationError::WindowFull)?;
+        Ok(self.insert_booking(request, key, BookingStatus::Arrived, None, now))
+    }
+
     /// Marks as no-shows the confirmed bookings whose window ended more than the arrival grace
     /// ago without a check-in.
     pub fn mark_no_shows(&mut self, policy: &Policy, now: DateTime<Utc>) -> ChangeSet {
@@ -753,6 +743,59 @@ impl DaySchedule {
     }
 
     /// Counts `booking` into its window and claims its plate.
+    /// A new booking of `request` in the window `key` (looked up by the caller), with its
+    /// events: held, then confirmed or arrived as `status` says.
+    fn insert_booking(
+        &mut self,
+        request: HoldRequest,
+        key: WindowKey,
+        status: BookingStatus,
+        hold_expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> (Booking, ChangeSet) {
+        let end = self.windows.get(&key).map_or(key.start, |w| w.end);
+        let booking = Booking {
+            id: request.id,
+            code: request.code,
+            checkpoint: self.checkpoint.clone(),
+            day: self.date,
+            direction: key.direction,
+            category: key.category,
+            window_start: key.start,
+            window_end: end,
+            plate: request.plate,
+            contact: request.contact,
+            priority: request.priority,
+            status,
+            version: 1,
+            manage_token_digest: request.manage_token_digest,
+            created_at: now,
+            updated_at: now,
+            hold_expires_at,
+            moved_from: None,
+            status_after_move: None,
+            moved_to: None,
+        };
+        let mut changes = ChangeSet::default();
+        self.take_place(&booking, &mut changes);
+        changes
+            .changes
+            .push(ScheduleChange::InsertBooking(booking.clone()));
+        let follow_up = match status {
+            BookingStatus::Confirmed => Some(EventType::BookingConfirmed),
+            BookingStatus::Arrived => Some(EventType::BookingArrived),
+            _ => None,
+        };
+        for event_type in std::iter::once(EventType::BookingHeld).chain(follow_up) {
+            changes
+                .events
+                .push(DomainEvent::for_booking(event_type, &booking, now));
+        }
+        self.put_booking(booking.clone());
+        self.assert_invariants(&booking.window_key());
+        (booking, changes)
+    }
+
     fn take_place(&mut self, booking: &Booking, changes: &mut ChangeSet) {
         let window = self
             .windows

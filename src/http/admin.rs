@@ -11,10 +11,14 @@ use super::error::ApiError;
 use super::input::{parse_instant, parse_json};
 use super::state::AppState;
 use super::views::BookingView;
-use crate::actors::schedule::{Block, CheckIn, Unblock};
+use crate::actors::schedule::{Block, CheckIn, Unblock, WalkUp};
 use crate::auth::{AuditEntry, StaffRole};
+use crate::domain::token::ManageToken;
 use crate::domain::window::local_date;
-use crate::domain::{BookingCode, Category, CheckpointId, Direction, InputError, WindowSelection};
+use crate::domain::{
+    AllocationError, BookingCode, BookingId, Category, CheckpointId, Contact, Direction,
+    HoldRequest, InputError, Plate, PriorityClass, WindowKey, WindowSelection,
+};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -225,6 +229,91 @@ pub async fn check_in(
     )
     .await?;
     Ok(HttpResponse::Ok().json(BookingView::new(&arrived, checkpoint.time_zone)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WalkIn {
+    checkpoint: String,
+    direction: String,
+    category: String,
+    plate: String,
+    contact: Option<String>,
+    priority: Option<String>,
+}
+
+#[tracing::instrument(name = "Register a walk-in", skip_all)]
+pub async fn walk_in(
+    staff: Staff,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(&[StaffRole::Operator, StaffRole::Admin])?;
+    let input: WalkIn = parse_json(&body)?;
+    let checkpoint_id = CheckpointId::parse(&input.checkpoint)?;
+    let checkpoint = state.checkpoint(&checkpoint_id)?;
+    let direction: Direction = input.direction.parse()?;
+    let category: Category = input.category.parse()?;
+    if !checkpoint.serves(direction, category) {
+        return Err(InputError::new(
+            "category",
+            "the checkpoint does not serve this direction and category",
+        )
+        .into());
+    }
+    let plate = Plate::parse(&input.plate)?;
+    let contact = input.contact.as_deref().map(Contact::parse).transpose()?;
+    // Operators may register priority vehicles: they have them in front of them.
+    let priority = input
+        .priority
+        .as_deref()
+        .map(str::parse::<PriorityClass>)
+        .transpose()?
+        .unwrap_or_default();
+    let token = ManageToken::generate(&mut rand::rng());
+    let request = |start| HoldRequest {
+        id: BookingId::new_random(),
+        code: BookingCode::generate(&mut rand::rng()),
+        manage_token_digest: ManageToken::digest(&token),
+        window: WindowKey {
+            direction,
+            category,
+            start,
+        },
+        plate: Some(plate.clone()),
+        contact: contact.clone(),
+        priority,
+        confirm: true,
+    };
+    let now = state.now();
+    let today = state.today_at(&checkpoint);
+    // The queue goes on into tomorrow once today's windows are full or over.
+    let mut registered = Err(ApiError::from(AllocationError::WindowFull));
+    for day in [Some(today), today.succ_opt()].into_iter().flatten() {
+        registered = state
+            .registry
+            .ask_with(&checkpoint_id, day, || WalkUp(request(now)))
+            .await
+            .map_err(ApiError::from);
+        if !matches!(
+            registered,
+            Err(ApiError::Allocation(AllocationError::WindowFull))
+        ) {
+            break;
+        }
+    }
+    let booking = registered?;
+    audit(
+        &state,
+        &staff,
+        "booking.walk_in",
+        booking.code.to_string(),
+        json!({ "window_start": booking.window_start, "plate": booking.plate }),
+    )
+    .await?;
+    let mut view = BookingView::new(&booking, checkpoint.time_zone);
+    view.manage_token = Some(token);
+    Ok(HttpResponse::Created().json(view))
 }
 
 #[derive(Debug, Deserialize)]

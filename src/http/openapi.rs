@@ -142,6 +142,15 @@ pub fn document() -> Value {
                 "parameters": [{ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 1000, "default": 100 } }],
                 "responses": merge(json!({ "200": { "description": "Entries: at, actor, action, target, before, after" } }), problem_responses(&[400, 401, 403, 503]))
             } },
+            "/api/v1/operator/walk-ins": { "post": {
+                "summary": "Operator: register a vehicle that came without a booking into the next window with a free place, checked in", "operationId": "walkIn",
+                "security": [{ "bearer": [] }],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["checkpoint", "direction", "category", "plate"],
+                    "properties": { "checkpoint": { "type": "string" }, "direction": { "type": "string", "enum": ["entry", "exit"] },
+                        "category": { "type": "string", "enum": ["car", "truck", "bus", "motorcycle"] }, "plate": { "type": "string" },
+                        "contact": { "type": "string" }, "priority": { "type": "string" } } } } } },
+                "responses": merge(json!({ "201": { "description": "The booking, arrived" } }), problem_responses(&[400, 401, 403, 409, 422, 503]))
+            } },
             "/api/v1/operator/check-ins": { "post": {
                 "summary": "Operator: check a confirmed booking in by its code, within the arrival tolerance", "operationId": "checkIn",
                 "security": [{ "bearer": [] }],

@@ -42,7 +42,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/admin/checkpoints/{id}/blocks").post(admin::block))
                 .service(web::resource("/admin/checkpoints/{id}/unblocks").post(admin::unblock))
                 .service(web::resource("/admin/audit").get(admin::audit_log))
-                .service(web::resource("/operator/check-ins").post(admin::check_in)),
+                .service(web::resource("/operator/check-ins").post(admin::check_in))
+                .service(web::resource("/operator/walk-ins").post(admin::walk_in)),
         )
         .default_service(web::to(no_such_route));
 }

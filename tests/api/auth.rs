@@ -325,3 +325,46 @@ async fn an_operator_checks_a_driver_in_within_the_arrival_tolerance() {
     assert_eq!(arrived.body["status"], "arrived");
     assert_problem(&check_in().await, 409, "invalid-transition");
 }
+
+#[actix_web::test]
+async fn an_operator_registers_a_walk_in_into_the_current_window() {
+    let app = spawn_app().await;
+    let operator = format!("Bearer {}", app.staff_token(StaffRole::Operator).await);
+    let walk_in = |plate: &str| {
+        let (app, operator) = (&app, operator.clone());
+        let body = json!({
+            "checkpoint": "narva", "direction": "entry", "category": "truck", "plate": plate,
+        })
+        .to_string();
+        async move {
+            app.send(
+                "POST",
+                "/api/v1/operator/walk-ins",
+                &[("authorization", &operator)],
+                Some(body.as_bytes()),
+            )
+            .await
+        }
+    };
+
+    let registered = walk_in("WI 100").await;
+    assert_eq!(registered.status, 201, "{}", registered.text);
+    assert_eq!(registered.body["status"], "arrived");
+    // 06:00 UTC: the window that started at 06:00 is the current one, and it has room.
+    assert_eq!(
+        registered.body["window"]["start"],
+        at(crate::helpers::test_start().date_naive(), 6)
+    );
+    assert_problem(&walk_in("WI 100").await, 409, "plate-already-booked");
+
+    let analyst = format!("Bearer {}", app.staff_token(StaffRole::Analyst).await);
+    let refused = app
+        .send(
+            "POST",
+            "/api/v1/operator/walk-ins",
+            &[("authorization", &analyst)],
+            Some(json!({ "checkpoint": "narva", "direction": "entry", "category": "car", "plate": "WI200" }).to_string().as_bytes()),
+        )
+        .await;
+    assert_problem(&refused, 403, "forbidden");
+}
