@@ -78,6 +78,7 @@ fn hold_requests(keys: &[WindowKey], count: u64) -> Vec<HoldRequest> {
             contact: None,
             priority: PriorityClass::Normal,
             confirm: false,
+            carrier: None,
         })
         .collect()
 }

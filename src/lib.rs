@@ -14,6 +14,9 @@
 //! - [`jobs`]: background work on timers.
 //! - [`notify`]: notifications to drivers and carriers by e-mail and signed webhook.
 
+// The hand-written OpenAPI document is one large `json!` literal.
+#![recursion_limit = "512"]
+
 pub mod actors;
 pub mod analytics;
 pub mod auth;

@@ -39,3 +39,8 @@ CREATE TABLE audit_log (
     before TEXT,
     after  TEXT
 ) STRICT;
+
+-- Which carrier's key made a booking: carriers see and change only their own.
+ALTER TABLE bookings ADD COLUMN carrier_key_id TEXT REFERENCES api_keys (id);
+CREATE INDEX bookings_active_by_carrier ON bookings (carrier_key_id)
+    WHERE carrier_key_id IS NOT NULL AND status IN ('held', 'confirmed', 'arrived');

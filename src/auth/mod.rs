@@ -82,3 +82,20 @@ pub struct AuditEntry {
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
 }
+
+/// A carrier's API key as stored: never the key itself, only its digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub name: String,
+    #[serde(skip)]
+    pub digest: String,
+    /// May book the capacity reserved for priority classes.
+    pub privileged: bool,
+    pub requests_per_second: u32,
+    pub burst: u32,
+    /// Held, confirmed and arrived bookings the carrier may have at once.
+    pub active_bookings_max: u32,
+    pub created_at: DateTime<Utc>,
+    pub revoked: bool,
+}

@@ -158,6 +158,10 @@ pub struct Booking {
     pub status_after_move: Option<BookingStatus>,
     /// Set on a booking that was moved to another day.
     pub moved_to: Option<BookingId>,
+    /// The carrier API key that made the booking; that carrier may manage it without the
+    /// manage token, and no other carrier sees it.
+    #[serde(default)]
+    pub carrier: Option<Uuid>,
 }
 
 impl Booking {

@@ -82,6 +82,8 @@ pub struct HoldRequest {
     pub priority: PriorityClass,
     /// Confirm at once; needs plate and contact.
     pub confirm: bool,
+    /// The carrier API key making the booking, if any.
+    pub carrier: Option<uuid::Uuid>,
 }
 
 /// Which windows a block or unblock covers: those overlapping `[from, to)`.
@@ -775,6 +777,7 @@ impl DaySchedule {
             moved_from: None,
             status_after_move: None,
             moved_to: None,
+            carrier: request.carrier,
         };
         let mut changes = ChangeSet::default();
         self.take_place(&booking, &mut changes);

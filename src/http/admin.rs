@@ -97,7 +97,7 @@ fn selection(
     ))
 }
 
-async fn audit(
+pub async fn audit(
     state: &AppState,
     staff: &Staff,
     action: &str,
@@ -284,6 +284,7 @@ pub async fn walk_in(
         contact: contact.clone(),
         priority,
         confirm: true,
+        carrier: None,
     };
     let now = state.now();
     let today = state.today_at(&checkpoint);

@@ -11,6 +11,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
+use super::carrier::{carrier, check_quota};
 use super::error::ApiError;
 use super::idempotency::{Reply, run_idempotent};
 use super::input::{parse_instant, parse_json};
@@ -18,6 +19,7 @@ use super::state::AppState;
 use super::views::BookingView;
 use crate::actors::moves::move_booking;
 use crate::actors::schedule::{Cancel, Confirm, Hold};
+use crate::auth::ApiKey;
 use crate::domain::token::ManageToken;
 use crate::domain::window::local_date;
 use crate::domain::{
@@ -60,7 +62,10 @@ pub async fn create(
 ) -> HttpResponse {
     run_idempotent(&request, &state, &body, || async {
         let client = request.peer_addr().map(|address| address.ip());
-        let outcome = create_booking(&state, &body, client).await;
+        let outcome = match carrier(&request, &state).await {
+            Ok(key) => create_booking(&state, &body, client, key).await,
+            Err(error) => Err(error),
+        };
         record_booking_outcome(&state, &body, &outcome);
         outcome
     })
@@ -93,6 +98,7 @@ async fn create_booking(
     state: &AppState,
     body: &[u8],
     client: Option<std::net::IpAddr>,
+    carrier_key: Option<ApiKey>,
 ) -> Result<Reply, ApiError> {
     let input: CreateBooking = parse_json(body)?;
     let checkpoint_id = CheckpointId::parse(&input.checkpoint)?;
@@ -117,12 +123,16 @@ async fn create_booking(
         .map(str::parse::<PriorityClass>)
         .transpose()?
         .unwrap_or_default();
-    if priority.is_priority() {
+    if priority.is_priority() && !carrier_key.as_ref().is_some_and(|key| key.privileged) {
         return Err(ApiError::Forbidden(
             "priority classes are booked by operators and authorised carriers",
         ));
     }
-    state.limits.check_new_booking(client)?;
+    // A carrier's bookings count against its key's cap; anyone else's against its address.
+    match &carrier_key {
+        Some(key) => check_quota(state, key).await?,
+        None => state.limits.check_new_booking(client)?,
+    }
     let token = ManageToken::generate(&mut rand::rng());
     let hold = HoldRequest {
         id: BookingId::new_random(),
@@ -137,6 +147,7 @@ async fn create_booking(
         contact,
         priority,
         confirm: input.confirm,
+        carrier: carrier_key.map(|key| key.id),
     };
     let booking = state
         .registry
@@ -285,13 +296,23 @@ async fn load_managed(
     state: &AppState,
     code: &str,
 ) -> Result<(Booking, Arc<Checkpoint>), ApiError> {
-    let token = manage_token(request).ok_or(ApiError::TokenRequired)?;
+    let carrier_key = carrier(request, state).await?;
+    let token = manage_token(request);
+    if carrier_key.is_none() && token.is_none() {
+        return Err(ApiError::TokenRequired);
+    }
     let code = BookingCode::parse(code).map_err(|_| ApiError::NotFound("booking"))?;
+    // A carrier reaches its own bookings only; anyone else needs the booking's manage token.
+    // Either way someone else's booking looks like an unknown code.
     let booking = state
         .store
         .find_booking(&code)
         .await?
-        .filter(|b| ManageToken::verify(&token, &b.manage_token_digest))
+        .filter(|b| match (&carrier_key, &token) {
+            (Some(key), _) => b.carrier == Some(key.id),
+            (None, Some(token)) => ManageToken::verify(token, &b.manage_token_digest),
+            (None, None) => false,
+        })
         .ok_or(ApiError::NotFound("booking"))?;
     let checkpoint = state
         .checkpoint(&booking.checkpoint)

@@ -36,6 +36,8 @@ pub enum ApiError {
     Unavailable,
     #[error("too many requests from this client; retry in {0} s")]
     TooManyRequests(u64),
+    #[error("the carrier already has {0} active bookings, its limit")]
+    QuotaExceeded(u32),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -84,6 +86,11 @@ impl ApiError {
             ApiError::TooManyRequests(_) => (
                 "rate-limited",
                 "Too many requests",
+                StatusCode::TOO_MANY_REQUESTS,
+            ),
+            ApiError::QuotaExceeded(_) => (
+                "quota-exceeded",
+                "Active bookings limit reached",
                 StatusCode::TOO_MANY_REQUESTS,
             ),
             ApiError::Unavailable => (
@@ -169,7 +176,9 @@ impl ApiError {
         match self {
             ApiError::TooManyRequests(seconds) => Some(*seconds),
             // A contact over its holds: one of them expires or is confirmed within minutes.
-            ApiError::Allocation(AllocationError::TooManyHolds(_)) => Some(60),
+            ApiError::Allocation(AllocationError::TooManyHolds(_)) | ApiError::QuotaExceeded(_) => {
+                Some(60)
+            }
             ApiError::Unavailable => Some(1),
             _ => None,
         }

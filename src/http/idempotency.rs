@@ -70,8 +70,13 @@ impl From<ApiError> for Reply {
     }
 }
 
-/// Who a key belongs to. Anonymous clients are told apart by their address.
+/// Who a key belongs to: a carrier by its API key, anyone else by their address.
 fn client_scope(request: &HttpRequest) -> String {
+    if let Some(key) =
+        super::carrier::presented_key(request).and_then(crate::auth::api_key::claimed_id)
+    {
+        return format!("key:{key}");
+    }
     match request.peer_addr() {
         Some(addr) => format!("ip:{}", addr.ip()),
         None => "ip:unknown".to_owned(),

@@ -12,17 +12,22 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{ResponseError, web};
+use dashmap::DashMap;
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use uuid::Uuid;
 
 use super::error::ApiError;
 use super::state::AppState;
+use crate::auth::ApiKey;
 use crate::config::ClientLimits;
 use crate::metrics::prometheus::RATE_LIMITED;
 
 pub struct Limits {
     requests: Option<DefaultKeyedRateLimiter<IpAddr>>,
     holds: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    /// One limiter per carrier key, each with that key's own rate.
+    per_key: DashMap<Uuid, DefaultDirectRateLimiter>,
 }
 
 impl Limits {
@@ -37,7 +42,11 @@ impl Limits {
             Quota::with_period(period)
                 .map(|quota| DefaultKeyedRateLimiter::dashmap(quota.allow_burst(count)))
         });
-        Self { requests, holds }
+        Self {
+            requests,
+            holds,
+            per_key: DashMap::new(),
+        }
     }
 
     fn check(
@@ -50,6 +59,21 @@ impl Limits {
         };
         limiter.check_key(&client).map_err(|not_until| {
             metrics::counter!(RATE_LIMITED, "limit" => limit).increment(1);
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            ApiError::TooManyRequests(wait.as_secs_f64().ceil().max(1.0) as u64)
+        })
+    }
+
+    /// Counts a request against the carrier key's own rate.
+    pub fn check_key(&self, key: &ApiKey) -> Result<(), ApiError> {
+        let rate = NonZeroU32::new(key.requests_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(key.burst.max(key.requests_per_second)).unwrap_or(rate);
+        let limiter = self
+            .per_key
+            .entry(key.id)
+            .or_insert_with(|| RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)));
+        limiter.check().map_err(|not_until| {
+            metrics::counter!(RATE_LIMITED, "limit" => "api_key").increment(1);
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             ApiError::TooManyRequests(wait.as_secs_f64().ceil().max(1.0) as u64)
         })
@@ -71,6 +95,14 @@ impl Limits {
     }
 }
 
+fn signed_by_a_carrier(request: &ServiceRequest) -> bool {
+    request
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bearer bsk_"))
+}
+
 /// The request rate limit, for every `/api/` request.
 pub async fn limit_requests(
     request: ServiceRequest,
@@ -80,7 +112,10 @@ pub async fn limit_requests(
         request.app_data::<web::Data<AppState>>(),
         request.peer_addr().map(|a| a.ip()),
     ) {
-        (Some(state), Some(client)) if request.path().starts_with("/api/") => {
+        // Carriers' requests count against their key's own rate instead.
+        (Some(state), Some(client))
+            if request.path().starts_with("/api/") && !signed_by_a_carrier(&request) =>
+        {
             Limits::check(state.limits.requests.as_ref(), client, "requests").err()
         }
         _ => None,

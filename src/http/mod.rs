@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod bookings;
+pub mod carrier;
 pub mod checkpoints;
 pub mod error;
 pub mod forecast;

@@ -142,6 +142,29 @@ pub fn document() -> Value {
                 "parameters": [{ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 1000, "default": 100 } }],
                 "responses": merge(json!({ "200": { "description": "Entries: at, actor, action, target, before, after" } }), problem_responses(&[400, 401, 403, 503]))
             } },
+            "/api/v1/admin/api-keys": {
+                "post": { "summary": "Admin: create a carrier API key; the key is in this answer only", "operationId": "createApiKey",
+                    "security": [{ "bearer": [] }],
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["name"],
+                        "properties": { "name": { "type": "string" }, "requests_per_second": { "type": "integer", "default": 20 },
+                            "burst": { "type": "integer", "default": 40 }, "active_bookings_max": { "type": "integer", "default": 200 },
+                            "privileged": { "type": "boolean", "default": false, "description": "may book the capacity reserved for priority classes" } } } } } },
+                    "responses": merge(json!({ "201": { "description": "The key (shown once) and its limits" } }), problem_responses(&[400, 401, 403, 422, 503])) },
+                "get": { "summary": "Admin: every API key, without the keys themselves", "operationId": "listApiKeys",
+                    "security": [{ "bearer": [] }],
+                    "responses": merge(json!({ "200": { "description": "Keys" } }), problem_responses(&[401, 403, 503])) }
+            },
+            "/api/v1/admin/api-keys/{id}": { "delete": {
+                "summary": "Admin: revoke an API key", "operationId": "revokeApiKey",
+                "security": [{ "bearer": [] }],
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
+                "responses": merge(json!({ "204": { "description": "Revoked" } }), problem_responses(&[401, 403, 404, 503]))
+            } },
+            "/api/v1/carrier/bookings": { "get": {
+                "summary": "Carrier: its active bookings (sign with Authorization: Bearer <API key>)", "operationId": "carrierBookings",
+                "security": [{ "apiKey": [] }],
+                "responses": merge(json!({ "200": { "description": "Bookings" } }), problem_responses(&[401, 429, 503]))
+            } },
             "/api/v1/operator/walk-ins": { "post": {
                 "summary": "Operator: register a vehicle that came without a booking into the next window with a free place, checked in", "operationId": "walkIn",
                 "security": [{ "bearer": [] }],
@@ -187,7 +210,7 @@ pub fn document() -> Value {
                 "responses": merge(booking_ok(200, "Moved"), problem_responses(&[400, 401, 404, 409, 410, 422, 503]))
             } }
         },
-        "components": { "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" } }, "schemas": {
+        "components": { "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" }, "apiKey": { "type": "http", "scheme": "bearer", "description": "A carrier's API key, bsk_…" } }, "schemas": {
             "Problem": { "type": "object", "required": ["type", "title", "status"], "properties": {
                 "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
                 "detail": { "type": "string" },

@@ -9,7 +9,8 @@ use actix_web::{HttpResponse, web};
 
 use super::error::PROBLEM_JSON;
 use super::{
-    admin, auth, bookings, checkpoints, forecast, health, home, metrics, openapi, reports, stats,
+    admin, auth, bookings, carrier, checkpoints, forecast, health, home, metrics, openapi, reports,
+    stats,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -43,7 +44,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/admin/checkpoints/{id}/unblocks").post(admin::unblock))
                 .service(web::resource("/admin/audit").get(admin::audit_log))
                 .service(web::resource("/operator/check-ins").post(admin::check_in))
-                .service(web::resource("/operator/walk-ins").post(admin::walk_in)),
+                .service(web::resource("/operator/walk-ins").post(admin::walk_in))
+                .service(
+                    web::resource("/admin/api-keys")
+                        .post(carrier::create_key)
+                        .get(carrier::list_keys),
+                )
+                .service(web::resource("/admin/api-keys/{id}").delete(carrier::revoke_key))
+                .service(web::resource("/carrier/bookings").get(carrier::bookings)),
         )
         .default_service(web::to(no_such_route));
 }

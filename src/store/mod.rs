@@ -16,7 +16,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use thiserror::Error;
 use uuid::Uuid;
 
-use crate::auth::{AuditEntry, StaffAccount};
+use crate::auth::{ApiKey, AuditEntry, StaffAccount};
 use crate::domain::statistics::{HourlyCount, StatisticsDelta, WindowTotals};
 
 use crate::domain::{
@@ -293,6 +293,19 @@ pub trait SlotStore: Send + Sync + 'static {
         digest: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Uuid>, StoreError>;
+
+    async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError>;
+
+    async fn api_key(&self, id: Uuid) -> Result<Option<ApiKey>, StoreError>;
+
+    /// Every key, newest first, revoked ones included.
+    async fn api_keys(&self) -> Result<Vec<ApiKey>, StoreError>;
+
+    /// Revokes a key; `false` if there is no such live key.
+    async fn revoke_api_key(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// A carrier's held, confirmed and arrived bookings, by window start.
+    async fn carrier_bookings(&self, carrier: Uuid) -> Result<Vec<Booking>, StoreError>;
 
     async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
 

@@ -85,6 +85,7 @@ impl Harness {
             ),
             priority: PriorityClass::Normal,
             confirm,
+            carrier: None,
         };
         self.registry
             .ask(&self.checkpoint.id, tomorrow(), Hold(request))

@@ -11,6 +11,8 @@ enum Caller {
     Anonymous,
     /// A driver presenting a booking's manage token where staff sign in.
     Driver,
+    /// A carrier's API key, which is no staff token.
+    Carrier,
     Staff(StaffRole),
 }
 
@@ -18,6 +20,18 @@ async fn authorization(app: &TestApp, caller: Caller, manage_token: &str) -> Opt
     match caller {
         Caller::Anonymous => None,
         Caller::Driver => Some(format!("Bearer {manage_token}")),
+        Caller::Carrier => {
+            let admin = format!("Bearer {}", app.staff_token(StaffRole::Admin).await);
+            let created = app
+                .send(
+                    "POST",
+                    "/api/v1/admin/api-keys",
+                    &[("authorization", &admin)],
+                    Some(json!({ "name": "matrix" }).to_string().as_bytes()),
+                )
+                .await;
+            Some(format!("Bearer {}", created.body["key"].as_str().unwrap()))
+        }
         Caller::Staff(role) => Some(format!("Bearer {}", app.staff_token(role).await)),
     }
 }
@@ -28,7 +42,7 @@ fn block_body(day: chrono::NaiveDate, hour: u32) -> Value {
 
 #[actix_web::test]
 async fn every_route_answers_each_kind_of_caller_as_it_should() {
-    use Caller::{Anonymous, Driver, Staff};
+    use Caller::{Anonymous, Carrier, Driver, Staff};
     use StaffRole::{Admin, Analyst, Operator};
 
     let app = spawn_app().await;
@@ -41,46 +55,35 @@ async fn every_route_answers_each_kind_of_caller_as_it_should() {
     let report = format!("/api/v1/reports/daily?checkpoint=narva&date={day}");
     let forecast = "/api/v1/forecast?checkpoint=narva".to_owned();
 
-    // (method, path, body, [anonymous, driver, analyst, operator, admin])
-    let matrix: Vec<(&str, String, Option<String>, [u16; 5])> = vec![
-        (
-            "GET",
-            "/api/v1/checkpoints".into(),
-            None,
-            [200, 200, 200, 200, 200],
-        ),
-        ("GET", stats, None, [401, 401, 200, 403, 200]),
-        ("GET", report, None, [401, 401, 200, 403, 200]),
-        ("GET", forecast, None, [401, 401, 200, 403, 200]),
-        (
-            "GET",
-            "/api/v1/admin/audit".into(),
-            None,
-            [401, 401, 403, 403, 200],
-        ),
-        (
-            "POST",
-            "/api/v1/admin/checkpoints/narva/blocks".into(),
-            Some(block.clone()),
-            [401, 401, 403, 403, 200],
-        ),
-        (
-            "POST",
-            "/api/v1/admin/checkpoints/narva/unblocks".into(),
-            Some(block),
-            [401, 401, 403, 403, 200],
-        ),
+    let walk_in =
+        json!({ "checkpoint": "narva", "direction": "exit", "category": "car", "plate": "MX 1" })
+            .to_string();
+    let new_key = json!({ "name": "matrix carrier" }).to_string();
+    let unknown_key = format!("/api/v1/admin/api-keys/{}", uuid::Uuid::new_v4());
+
+    // (method, path, body, [anonymous, driver, carrier, analyst, operator, admin])
+    #[rustfmt::skip]
+    let matrix: Vec<(&str, String, Option<String>, [u16; 6])> = vec![
+        ("GET", "/api/v1/checkpoints".into(), None, [200, 200, 200, 200, 200, 200]),
+        ("GET", stats, None, [401, 401, 401, 200, 403, 200]),
+        ("GET", report, None, [401, 401, 401, 200, 403, 200]),
+        ("GET", forecast, None, [401, 401, 401, 200, 403, 200]),
+        ("GET", "/api/v1/admin/audit".into(), None, [401, 401, 401, 403, 403, 200]),
+        ("GET", "/api/v1/admin/api-keys".into(), None, [401, 401, 401, 403, 403, 200]),
+        ("POST", "/api/v1/admin/api-keys".into(), Some(new_key), [401, 401, 401, 403, 403, 201]),
+        ("DELETE", unknown_key, None, [401, 401, 401, 403, 403, 404]),
+        ("POST", "/api/v1/admin/checkpoints/narva/blocks".into(), Some(block.clone()), [401, 401, 401, 403, 403, 200]),
+        ("POST", "/api/v1/admin/checkpoints/narva/unblocks".into(), Some(block), [401, 401, 401, 403, 403, 200]),
         // The code is nobody's: staff allowed to check in get 404.
-        (
-            "POST",
-            "/api/v1/operator/check-ins".into(),
-            Some(check_in),
-            [401, 401, 403, 404, 404],
-        ),
+        ("POST", "/api/v1/operator/check-ins".into(), Some(check_in), [401, 401, 401, 403, 404, 404]),
+        // Registered once (201), then the same plate again (409).
+        ("POST", "/api/v1/operator/walk-ins".into(), Some(walk_in), [401, 401, 401, 403, 201, 409]),
+        ("GET", "/api/v1/carrier/bookings".into(), None, [401, 401, 200, 401, 401, 401]),
     ];
     let callers = [
         Anonymous,
         Driver,
+        Carrier,
         Staff(Analyst),
         Staff(Operator),
         Staff(Admin),

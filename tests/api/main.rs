@@ -3,6 +3,7 @@
 mod actors;
 mod auth;
 mod bookings;
+mod carriers;
 mod concurrency;
 mod errors;
 mod events;

@@ -318,6 +318,7 @@ async fn run_case(ops: Vec<Op>) -> Result<(), TestCaseError> {
                                 ),
                                 priority: PriorityClass::Normal,
                                 confirm,
+                                carrier: None,
                             }),
                         )
                         .await,

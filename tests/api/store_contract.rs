@@ -87,6 +87,7 @@ fn request(window: WindowKey, plate: &str) -> HoldRequest {
         contact: Some(Contact::parse("a@example.com").unwrap()),
         priority: PriorityClass::Normal,
         confirm: false,
+        carrier: None,
     }
 }
 

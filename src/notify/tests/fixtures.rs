@@ -39,6 +39,7 @@ pub fn booking(status: BookingStatus, contact: &str) -> Booking {
         moved_from: None,
         status_after_move: None,
         moved_to: None,
+        carrier: None,
     }
 }
 

@@ -26,7 +26,7 @@ use super::{
     AuditReport, CommitBatch, DayRecord, IdempotencyStart, OutboxEntry, SlotStore, StoreError,
     StoredResponse, statistics_sql,
 };
-use crate::auth::{AuditEntry, StaffAccount};
+use crate::auth::{ApiKey, AuditEntry, StaffAccount};
 use crate::domain::statistics::{
     BookingCounts, HourlyCount, StatisticsDelta, StatisticsKey, WindowTotals,
 };
@@ -210,7 +210,7 @@ where
 const BOOKING_COLUMNS: &str = "b.id, b.code, b.checkpoint_id, b.day, b.direction, b.category, \
      b.window_start, b.window_end, b.plate, b.contact, b.priority, b.status, b.version, \
      b.manage_token_digest, b.created_at, b.updated_at, b.hold_expires_at, b.moved_from, \
-     b.status_after_move, b.moved_to";
+     b.status_after_move, b.moved_to, b.carrier_key_id";
 
 fn booking_from_row(row: &Row<'_>) -> rusqlite::Result<Booking> {
     let uuid = |raw: &str| uuid::Uuid::parse_str(raw).map(BookingId);
@@ -244,6 +244,7 @@ fn booking_from_row(row: &Row<'_>) -> rusqlite::Result<Booking> {
         moved_from: opt_parse(row.get(17)?, uuid)?,
         status_after_move: opt_parse(row.get(18)?, BookingStatus::from_str)?,
         moved_to: opt_parse(row.get(19)?, uuid)?,
+        carrier: opt_parse(row.get(20)?, uuid::Uuid::parse_str)?,
     })
 }
 
@@ -288,8 +289,9 @@ fn insert_booking(tx: &rusqlite::Transaction<'_>, b: &Booking) -> rusqlite::Resu
     tx.prepare_cached(
         "INSERT INTO bookings (id, code, checkpoint_id, day, direction, category, window_start, \
          window_end, plate, contact, priority, status, version, manage_token_digest, created_at, \
-         updated_at, hold_expires_at, moved_from, status_after_move, moved_to) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+         updated_at, hold_expires_at, moved_from, status_after_move, moved_to, carrier_key_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
+                 ?20, ?21)",
     )?
     .execute(params![
         b.id.to_string(),
@@ -312,6 +314,7 @@ fn insert_booking(tx: &rusqlite::Transaction<'_>, b: &Booking) -> rusqlite::Resu
         b.moved_from.map(|id| id.to_string()),
         b.status_after_move.map(BookingStatus::as_str),
         b.moved_to.map(|id| id.to_string()),
+        b.carrier.map(|id| id.to_string()),
     ])?;
     if b.moved_from.is_none() {
         tx.prepare_cached("INSERT INTO booking_codes (code, booking_id) VALUES (?1, ?2)")?
@@ -935,6 +938,26 @@ impl SlotStore for EmbeddedStore {
         now: DateTime<Utc>,
     ) -> Result<Option<Uuid>, StoreError> {
         self.sqlite_spend_refresh_token(digest, now).await
+    }
+
+    async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
+        self.sqlite_create_api_key(key).await
+    }
+
+    async fn api_key(&self, id: Uuid) -> Result<Option<ApiKey>, StoreError> {
+        Ok(self.sqlite_api_keys(Some(id)).await?.pop())
+    }
+
+    async fn api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        self.sqlite_api_keys(None).await
+    }
+
+    async fn revoke_api_key(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.sqlite_revoke_api_key(id, now).await
+    }
+
+    async fn carrier_bookings(&self, carrier: Uuid) -> Result<Vec<Booking>, StoreError> {
+        self.sqlite_carrier_bookings(carrier).await
     }
 
     async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {

@@ -4,8 +4,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 use uuid::Uuid;
 
-use super::{EmbeddedStore, format_ts, parse_ts};
-use crate::auth::{AuditEntry, StaffAccount};
+use super::{BOOKING_COLUMNS, EmbeddedStore, booking_from_row, format_ts, parse_ts};
+use crate::auth::{ApiKey, AuditEntry, StaffAccount};
+use crate::domain::Booking;
 use crate::store::StoreError;
 
 const ACCOUNT_COLUMNS: &str = "id, name, role, password_hash, created_at, disabled_at IS NOT NULL";
@@ -163,6 +164,96 @@ impl EmbeddedStore {
                         after: json(5)?,
                     })
                 })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+}
+
+const API_KEY_COLUMNS: &str = "id, name, digest, privileged, requests_per_second, burst, \
+     active_bookings_max, created_at, revoked_at IS NOT NULL";
+
+fn api_key_from_row(row: &Row) -> rusqlite::Result<ApiKey> {
+    let id: String = row.get(0)?;
+    Ok(ApiKey {
+        id: Uuid::parse_str(&id).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+        })?,
+        name: row.get(1)?,
+        digest: row.get(2)?,
+        privileged: row.get(3)?,
+        requests_per_second: row.get(4)?,
+        burst: row.get(5)?,
+        active_bookings_max: row.get(6)?,
+        created_at: parse_ts(&row.get::<_, String>(7)?)?,
+        revoked: row.get(8)?,
+    })
+}
+
+impl EmbeddedStore {
+    pub(super) async fn sqlite_create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
+        let key = key.clone();
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO api_keys (id, name, digest, privileged, requests_per_second, burst, \
+                 active_bookings_max, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    key.id.to_string(),
+                    key.name,
+                    key.digest,
+                    key.privileged,
+                    key.requests_per_second.max(1),
+                    key.burst.max(1),
+                    key.active_bookings_max.max(1),
+                    format_ts(key.created_at)
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn sqlite_api_keys(
+        &self,
+        id: Option<Uuid>,
+    ) -> Result<Vec<ApiKey>, StoreError> {
+        self.read(move |c| {
+            let mut statement = c.prepare_cached(&format!(
+                "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE ?1 IS NULL OR id = ?1 \
+                 ORDER BY created_at DESC, id"
+            ))?;
+            let rows =
+                statement.query_map(params![id.map(|id| id.to_string())], api_key_from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    pub(super) async fn sqlite_revoke_api_key(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.write(move |c| {
+            let changed = c.execute(
+                "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![id.to_string(), format_ts(now)],
+            )?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    pub(super) async fn sqlite_carrier_bookings(
+        &self,
+        carrier: Uuid,
+    ) -> Result<Vec<Booking>, StoreError> {
+        self.read(move |c| {
+            let mut statement = c.prepare_cached(&format!(
+                "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.carrier_key_id = ?1 \
+                 AND b.status IN ('held', 'confirmed', 'arrived') ORDER BY b.window_start, b.id"
+            ))?;
+            let rows = statement.query_map(params![carrier.to_string()], booking_from_row)?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
         .await

@@ -37,7 +37,7 @@ use super::{
     AuditReport, CommitBatch, DayRecord, IdempotencyStart, OutboxEntry, SlotStore, StoreError,
     StoredResponse, statistics_sql,
 };
-use crate::auth::{AuditEntry, StaffAccount};
+use crate::auth::{ApiKey, AuditEntry, StaffAccount};
 use crate::domain::statistics::{
     BookingCounts, HourlyCount, StatisticsDelta, StatisticsKey, WindowTotals,
 };
@@ -191,7 +191,7 @@ where
 const BOOKING_COLUMNS: &str = "b.id, b.code, b.checkpoint_id, b.day, b.direction, b.category, \
      b.window_start, b.window_end, b.plate, b.contact, b.priority, b.status, b.version, \
      b.manage_token_digest, b.created_at, b.updated_at, b.hold_expires_at, b.moved_from, \
-     b.status_after_move, b.moved_to";
+     b.status_after_move, b.moved_to, b.carrier_key_id";
 
 fn booking_from_row(row: &Row) -> Result<Booking, StoreError> {
     let text = |i: usize| -> String { row.get(i) };
@@ -225,6 +225,7 @@ fn booking_from_row(row: &Row) -> Result<Booking, StoreError> {
             .map(|s| decode::<BookingStatus>(&s, "status"))
             .transpose()?,
         moved_to: row.get::<_, Option<Uuid>>(19).map(BookingId),
+        carrier: row.get(20),
     })
 }
 
@@ -413,15 +414,17 @@ async fn apply_inserts(
         .map(|b| b.status_after_move.map(BookingStatus::as_str))
         .collect();
     let moved_to: Vec<Option<Uuid>> = bookings.iter().map(|b| b.moved_to.map(|id| id.0)).collect();
+    let carriers: Vec<Option<Uuid>> = bookings.iter().map(|b| b.carrier).collect();
     let statement = tx
         .prepare_cached(
             "INSERT INTO bookings (id, code, checkpoint_id, day, direction, category, window_start, \
              window_end, plate, contact, priority, status, version, manage_token_digest, created_at, \
-             updated_at, hold_expires_at, moved_from, status_after_move, moved_to) \
+             updated_at, hold_expires_at, moved_from, status_after_move, moved_to, carrier_key_id) \
              SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[], $5::text[], \
                  $6::text[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::text[], \
                  $11::text[], $12::text[], $13::int8[], $14::text[], $15::timestamptz[], \
-                 $16::timestamptz[], $17::timestamptz[], $18::uuid[], $19::text[], $20::uuid[])",
+                 $16::timestamptz[], $17::timestamptz[], $18::uuid[], $19::text[], $20::uuid[], \
+                 $21::uuid[])",
         )
         .await?;
     tx.execute(
@@ -447,6 +450,7 @@ async fn apply_inserts(
             &moved_from,
             &after_move,
             &moved_to,
+            &carriers,
         ],
     )
     .await?;
@@ -1123,6 +1127,26 @@ impl SlotStore for PostgresStore {
         now: DateTime<Utc>,
     ) -> Result<Option<Uuid>, StoreError> {
         self.pg_spend_refresh_token(digest, now).await
+    }
+
+    async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
+        self.pg_create_api_key(key).await
+    }
+
+    async fn api_key(&self, id: Uuid) -> Result<Option<ApiKey>, StoreError> {
+        Ok(self.pg_api_keys(Some(id)).await?.pop())
+    }
+
+    async fn api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        self.pg_api_keys(None).await
+    }
+
+    async fn revoke_api_key(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.pg_revoke_api_key(id, now).await
+    }
+
+    async fn carrier_bookings(&self, carrier: Uuid) -> Result<Vec<Booking>, StoreError> {
+        self.pg_carrier_bookings(carrier).await
     }
 
     async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {

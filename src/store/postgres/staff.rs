@@ -4,8 +4,9 @@ use chrono::{DateTime, Utc};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-use super::{PostgresStore, decode};
-use crate::auth::{AuditEntry, StaffAccount};
+use super::{BOOKING_COLUMNS, PostgresStore, booking_from_row, decode};
+use crate::auth::{ApiKey, AuditEntry, StaffAccount};
+use crate::domain::Booking;
 use crate::store::StoreError;
 
 const ACCOUNT_COLUMNS: &str = "id, name, role, password_hash, created_at, disabled_at IS NOT NULL";
@@ -133,5 +134,98 @@ impl PostgresStore {
                 after: row.get(5),
             })
             .collect())
+    }
+}
+
+const API_KEY_COLUMNS: &str = "id, name, digest, privileged, requests_per_second, burst, \
+     active_bookings_max, created_at, revoked_at IS NOT NULL";
+
+fn api_key_from_row(row: &Row) -> ApiKey {
+    let count = |i: usize| u32::try_from(row.get::<_, i32>(i)).unwrap_or(1);
+    ApiKey {
+        id: row.get(0),
+        name: row.get(1),
+        digest: row.get(2),
+        privileged: row.get(3),
+        requests_per_second: count(4),
+        burst: count(5),
+        active_bookings_max: count(6),
+        created_at: row.get(7),
+        revoked: row.get(8),
+    }
+}
+
+fn positive(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX).max(1)
+}
+
+impl PostgresStore {
+    pub(super) async fn pg_create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO api_keys (id, name, digest, privileged, requests_per_second, burst, \
+                 active_bookings_max, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    &key.id,
+                    &key.name,
+                    &key.digest,
+                    &key.privileged,
+                    &positive(key.requests_per_second),
+                    &positive(key.burst),
+                    &positive(key.active_bookings_max),
+                    &key.created_at,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn pg_api_keys(&self, id: Option<Uuid>) -> Result<Vec<ApiKey>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE $1::uuid IS NULL OR id = $1 \
+                     ORDER BY created_at DESC, id"
+                ),
+                &[&id],
+            )
+            .await?;
+        Ok(rows.iter().map(api_key_from_row).collect())
+    }
+
+    pub(super) async fn pg_revoke_api_key(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let changed = client
+            .execute(
+                "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                &[&id, &now],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    pub(super) async fn pg_carrier_bookings(
+        &self,
+        carrier: Uuid,
+    ) -> Result<Vec<Booking>, StoreError> {
+        let client = self.client().await?;
+        client
+            .query(
+                &format!(
+                    "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.carrier_key_id = $1 \
+                     AND b.status IN ('held', 'confirmed', 'arrived') ORDER BY b.window_start, b.id"
+                ),
+                &[&carrier],
+            )
+            .await?
+            .iter()
+            .map(booking_from_row)
+            .collect()
     }
 }

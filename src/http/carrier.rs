@@ -1,0 +1,169 @@
+//! Carriers: requests signed with an API key (`Authorization: Bearer bsk_…`). A key has its
+//! own request rate (GCRA) and a cap on the carrier's active bookings; a carrier manages its
+//! own bookings without manage tokens, and another carrier's bookings do not exist for it
+//! (`404`, as for an unknown code). Admins create keys (shown once) and revoke them.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::admin::audit;
+use super::auth::Staff;
+use super::error::ApiError;
+use super::input::parse_json;
+use super::state::AppState;
+use super::views::BookingView;
+use crate::auth::{ApiKey, StaffRole, api_key};
+
+/// The presented key, if the request carries one.
+pub fn presented_key(request: &HttpRequest) -> Option<&str> {
+    request
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .filter(|token| token.starts_with("bsk_"))
+}
+
+/// The carrier signing the request: `None` without a key, `401` for a key that is not a live
+/// one, `429` over the key's request rate.
+pub async fn carrier(request: &HttpRequest, state: &AppState) -> Result<Option<ApiKey>, ApiError> {
+    let Some(presented) = presented_key(request) else {
+        return Ok(None);
+    };
+    let invalid = ApiError::Unauthenticated("the API key is not valid");
+    let id = api_key::claimed_id(presented)
+        .ok_or(ApiError::Unauthenticated("the API key is not valid"))?;
+    let key = state
+        .store
+        .api_key(id)
+        .await?
+        .filter(|key| !key.revoked && api_key::matches(presented, &key.digest))
+        .ok_or(invalid)?;
+    state.limits.check_key(&key)?;
+    Ok(Some(key))
+}
+
+/// Refuses a booking that would take the carrier past its active-bookings cap.
+pub async fn check_quota(state: &AppState, key: &ApiKey) -> Result<(), ApiError> {
+    let active = state.store.carrier_bookings(key.id).await?.len();
+    if active >= key.active_bookings_max as usize {
+        return Err(ApiError::QuotaExceeded(key.active_bookings_max));
+    }
+    Ok(())
+}
+
+#[tracing::instrument(name = "List a carrier's bookings", skip_all)]
+pub async fn bookings(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let key = carrier(&request, &state)
+        .await?
+        .ok_or(ApiError::Unauthenticated(
+            "sign the request with the carrier's API key",
+        ))?;
+    let bookings: Vec<BookingView> = state
+        .store
+        .carrier_bookings(key.id)
+        .await?
+        .iter()
+        .filter_map(|b| {
+            let zone = state.checkpoint(&b.checkpoint).ok()?.time_zone;
+            Some(BookingView::new(b, zone))
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "carrier": key.name, "bookings": bookings })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewKey {
+    name: String,
+    requests_per_second: Option<u32>,
+    burst: Option<u32>,
+    active_bookings_max: Option<u32>,
+    #[serde(default)]
+    privileged: bool,
+}
+
+#[tracing::instrument(name = "Create an API key", skip_all)]
+pub async fn create_key(
+    staff: Staff,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(&[StaffRole::Admin])?;
+    let input: NewKey = parse_json(&body)?;
+    let name = input.name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(crate::domain::InputError::new(
+            "name",
+            "the carrier's name, 1 to 100 characters",
+        )
+        .into());
+    }
+    let limit = |value: Option<u32>, default: u32, field: &'static str| match value {
+        Some(0) => Err(crate::domain::InputError::new(field, "at least 1")),
+        Some(n) => Ok(n.min(10_000)),
+        None => Ok(default),
+    };
+    let issued = api_key::issue(&mut rand::rng());
+    let key = ApiKey {
+        id: issued.id,
+        name: name.to_owned(),
+        digest: issued.digest,
+        privileged: input.privileged,
+        requests_per_second: limit(input.requests_per_second, 20, "requests_per_second")?,
+        burst: limit(input.burst, 40, "burst")?,
+        active_bookings_max: limit(input.active_bookings_max, 200, "active_bookings_max")?,
+        created_at: state.now(),
+        revoked: false,
+    };
+    state.store.create_api_key(&key).await?;
+    let shown = serde_json::to_value(&key).map_err(|e| ApiError::Internal(e.into()))?;
+    audit(
+        &state,
+        &staff,
+        "api_key.create",
+        key.id.to_string(),
+        shown.clone(),
+    )
+    .await?;
+    let mut answer = shown;
+    // Shown this once: only its digest is kept.
+    answer["key"] = json!(issued.key);
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(answer))
+}
+
+#[tracing::instrument(name = "List API keys", skip_all)]
+pub async fn list_keys(staff: Staff, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    staff.require(&[StaffRole::Admin])?;
+    Ok(HttpResponse::Ok().json(json!({ "keys": state.store.api_keys().await? })))
+}
+
+#[tracing::instrument(name = "Revoke an API key", skip_all)]
+pub async fn revoke_key(
+    staff: Staff,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(&[StaffRole::Admin])?;
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::NotFound("API key"))?;
+    if !state.store.revoke_api_key(id, state.now()).await? {
+        return Err(ApiError::NotFound("API key"));
+    }
+    audit(
+        &state,
+        &staff,
+        "api_key.revoke",
+        id.to_string(),
+        json!({ "revoked": true }),
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
