@@ -97,6 +97,12 @@ fn selection(
     ))
 }
 
+fn window_list(keys: &[WindowKey]) -> Vec<serde_json::Value> {
+    keys.iter()
+        .map(|k| json!({ "direction": k.direction, "category": k.category, "start": k.start }))
+        .collect()
+}
+
 pub async fn audit(
     state: &AppState,
     staff: &Staff,
@@ -146,11 +152,8 @@ pub async fn block(
             },
         )
         .await?;
-    let starts: Vec<_> = blocked
-        .iter()
-        .map(|k| json!({ "direction": k.direction, "category": k.category, "start": k.start }))
-        .collect();
-    let outcome = json!({ "blocked": starts, "reason": reason, "mode": mode.as_str() });
+    let outcome =
+        json!({ "blocked": window_list(&blocked), "reason": reason, "mode": mode.as_str() });
     audit(
         &state,
         &staff,
@@ -177,11 +180,7 @@ pub async fn unblock(
         .registry
         .ask(&checkpoint_id, day, Unblock { selection })
         .await?;
-    let starts: Vec<_> = opened
-        .iter()
-        .map(|k| json!({ "direction": k.direction, "category": k.category, "start": k.start }))
-        .collect();
-    let outcome = json!({ "unblocked": starts });
+    let outcome = json!({ "unblocked": window_list(&opened) });
     audit(
         &state,
         &staff,
@@ -250,17 +249,8 @@ pub async fn walk_in(
 ) -> Result<HttpResponse, ApiError> {
     staff.require(&[StaffRole::Operator, StaffRole::Admin])?;
     let input: WalkIn = parse_json(&body)?;
-    let checkpoint_id = CheckpointId::parse(&input.checkpoint)?;
-    let checkpoint = state.checkpoint(&checkpoint_id)?;
-    let direction: Direction = input.direction.parse()?;
-    let category: Category = input.category.parse()?;
-    if !checkpoint.serves(direction, category) {
-        return Err(InputError::new(
-            "category",
-            "the checkpoint does not serve this direction and category",
-        )
-        .into());
-    }
+    let (checkpoint_id, checkpoint, direction, category) =
+        state.lane(&input.checkpoint, &input.direction, &input.category)?;
     let plate = Plate::parse(&input.plate)?;
     let contact = input.contact.as_deref().map(Contact::parse).transpose()?;
     // Operators may register priority vehicles: they have them in front of them.

@@ -43,7 +43,8 @@ impl Staff {
     }
 }
 
-fn bearer(request: &HttpRequest) -> Option<&str> {
+/// The token of `Authorization: Bearer <token>`, whatever kind it is.
+pub fn bearer(request: &HttpRequest) -> Option<&str> {
     request
         .headers()
         .get(header::AUTHORIZATION)?

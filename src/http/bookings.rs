@@ -23,8 +23,8 @@ use crate::auth::ApiKey;
 use crate::domain::token::ManageToken;
 use crate::domain::window::local_date;
 use crate::domain::{
-    Booking, BookingCode, BookingId, Category, Checkpoint, CheckpointId, Contact, Direction,
-    HoldRequest, InputError, Plate, PriorityClass, WindowKey,
+    Booking, BookingCode, BookingId, Checkpoint, CheckpointId, Contact, HoldRequest, Plate,
+    PriorityClass, WindowKey,
 };
 
 #[derive(Debug, Deserialize)]
@@ -101,17 +101,8 @@ async fn create_booking(
     carrier_key: Option<ApiKey>,
 ) -> Result<Reply, ApiError> {
     let input: CreateBooking = parse_json(body)?;
-    let checkpoint_id = CheckpointId::parse(&input.checkpoint)?;
-    let checkpoint = state.checkpoint(&checkpoint_id)?;
-    let direction: Direction = input.direction.parse()?;
-    let category: Category = input.category.parse()?;
-    if !checkpoint.serves(direction, category) {
-        return Err(InputError::new(
-            "category",
-            "the checkpoint does not serve this direction and category",
-        )
-        .into());
-    }
+    let (checkpoint_id, checkpoint, direction, category) =
+        state.lane(&input.checkpoint, &input.direction, &input.category)?;
     let start = parse_instant("window_start", &input.window_start)?;
     let day = local_date(checkpoint.time_zone, start);
     state.policy().check_day(day, state.today_at(&checkpoint))?;

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::admin::audit;
-use super::auth::Staff;
+use super::auth::{Staff, bearer};
 use super::error::ApiError;
 use super::input::parse_json;
 use super::state::AppState;
@@ -18,13 +18,7 @@ use crate::auth::{ApiKey, StaffRole, api_key};
 
 /// The presented key, if the request carries one.
 pub fn presented_key(request: &HttpRequest) -> Option<&str> {
-    request
-        .headers()
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .filter(|token| token.starts_with("bsk_"))
+    bearer(request).filter(|token| token.starts_with("bsk_"))
 }
 
 /// The carrier signing the request: `None` without a key, `401` for a key that is not a live

@@ -10,7 +10,9 @@ use crate::actors::ScheduleRegistry;
 use crate::auth::token::TokenKeys;
 use crate::bus::EventBus;
 use crate::domain::window::local_date;
-use crate::domain::{AllocationError, Checkpoint, CheckpointId, InputError, Policy};
+use crate::domain::{
+    AllocationError, Category, Checkpoint, CheckpointId, Direction, InputError, Policy,
+};
 use crate::store::SlotStore;
 
 pub struct AppState {
@@ -44,6 +46,28 @@ impl AppState {
         let id = CheckpointId::parse(raw).map_err(|_| ApiError::NotFound("checkpoint"))?;
         self.checkpoint(&id)
             .map_err(|_| ApiError::NotFound("checkpoint"))
+    }
+
+    /// The checkpoint, direction and category a booking request names, checked against each
+    /// other: a checkpoint serves only some lanes.
+    pub fn lane(
+        &self,
+        checkpoint: &str,
+        direction: &str,
+        category: &str,
+    ) -> Result<(CheckpointId, Arc<Checkpoint>, Direction, Category), ApiError> {
+        let checkpoint_id = CheckpointId::parse(checkpoint)?;
+        let checkpoint = self.checkpoint(&checkpoint_id)?;
+        let direction: Direction = direction.parse()?;
+        let category: Category = category.parse()?;
+        if !checkpoint.serves(direction, category) {
+            return Err(InputError::new(
+                "category",
+                "the checkpoint does not serve this direction and category",
+            )
+            .into());
+        }
+        Ok((checkpoint_id, checkpoint, direction, category))
     }
 
     pub fn today_at(&self, checkpoint: &Checkpoint) -> NaiveDate {
