@@ -121,6 +121,22 @@ pub struct OutboxEntry {
     pub event: DomainEvent,
 }
 
+/// Windows whose blocked state `batch` itself sets. Their place deltas skip the "not blocked"
+/// guard: the actor decided them in order with the block, so a hold taken just before a block
+/// in the same batch is not a stale replica's.
+pub(crate) fn windows_blocked_in(
+    batch: &CommitBatch,
+) -> std::collections::HashSet<crate::domain::WindowKey> {
+    batch
+        .changes
+        .iter()
+        .filter_map(|change| match change {
+            ScheduleChange::SetBlocked { key, .. } => Some(*key),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Held while relaying; `release` gives the right back. Dropped without `release` (a panic,
 /// a cancelled task) it still ends, if less tidily.
 pub struct RelayLease {

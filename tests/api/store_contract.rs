@@ -605,3 +605,34 @@ async fn one_relay_at_a_time_holds_the_outbox(backend: Backend) {
         .expect("ended with its session");
     last.release().await;
 }
+
+crate::on_both_backends!(a_hold_then_a_block_of_its_window_commit_in_one_batch);
+
+/// The actor decided the hold before the block: written together, the hold is no stale
+/// replica's and must not be refused for the block that follows it.
+async fn a_hold_then_a_block_of_its_window_commit_in_one_batch(backend: Backend) {
+    let Some(f) = fixture(backend, 5).await else {
+        return;
+    };
+    let now = test_start();
+    let mut day = f.replica().await;
+    let (held, hold) = day
+        .hold(request(f.window(8), "HB100"), &policy(), now)
+        .unwrap();
+    let selection = WindowSelection {
+        from: f.window(8).start,
+        to: f.window(8).start + Duration::minutes(1),
+        direction: None,
+        categories: Vec::new(),
+    };
+    let (_, block) = day.block(&selection, "lane closed", now).unwrap();
+
+    f.commit(vec![hold, block]).await.unwrap();
+
+    let reloaded = f.replica().await;
+    let window = reloaded.window(&f.window(8)).unwrap();
+    assert_eq!(window.blocked.as_deref(), Some("lane closed"));
+    assert_eq!(window.held, 1);
+    assert_eq!(reloaded.booking(held.id), Some(&held));
+    assert_eq!(f.store.audit().await.unwrap().violations(), 0);
+}

@@ -357,6 +357,7 @@ fn update_booking(tx: &rusqlite::Transaction<'_>, b: &Booking) -> Result<(), Sto
 }
 
 fn apply_batch(connection: &mut Connection, batch: &CommitBatch) -> Result<(), StoreError> {
+    use super::windows_blocked_in;
     let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let checkpoint = batch.checkpoint.as_str();
     let mut window_deltas: BTreeMap<WindowKey, (i32, i32)> = BTreeMap::new();
@@ -428,6 +429,7 @@ fn apply_batch(connection: &mut Connection, batch: &CommitBatch) -> Result<(), S
             }
         }
     }
+    let blocked_here = windows_blocked_in(batch);
     for (key, (held, confirmed)) in window_deltas {
         if (held, confirmed) == (0, 0) {
             continue;
@@ -436,7 +438,7 @@ fn apply_batch(connection: &mut Connection, batch: &CommitBatch) -> Result<(), S
             .prepare_cached(
                 "UPDATE windows SET held = held + ?5, confirmed = confirmed + ?6 \
                  WHERE checkpoint_id = ?1 AND direction = ?2 AND category = ?3 AND start_at = ?4 \
-                 AND (?5 + ?6 <= 0 OR blocked_reason IS NULL)",
+                 AND (?5 + ?6 <= 0 OR blocked_reason IS NULL OR ?7)",
             )?
             .execute(params![
                 checkpoint,
@@ -444,7 +446,8 @@ fn apply_batch(connection: &mut Connection, batch: &CommitBatch) -> Result<(), S
                 key.category.as_str(),
                 format_ts(key.start),
                 held,
-                confirmed
+                confirmed,
+                blocked_here.contains(&key)
             ])?;
         if changed != 1 {
             return Err(StoreError::Conflict(format!(

@@ -500,14 +500,24 @@ async fn apply_window_deltas(
     let starts: Vec<DateTime<Utc>> = deltas.keys().map(|(_, k)| k.start).collect();
     let held: Vec<i32> = deltas.values().map(|d| d.0).collect();
     let confirmed: Vec<i32> = deltas.values().map(|d| d.1).collect();
+    let blocked_here: std::collections::HashSet<(&str, WindowKey)> = batches
+        .iter()
+        .flat_map(|b| {
+            super::windows_blocked_in(b)
+                .into_iter()
+                .map(move |key| (b.checkpoint.as_str(), key))
+        })
+        .collect();
+    let unguarded: Vec<bool> = deltas.keys().map(|k| blocked_here.contains(k)).collect();
     let statement = tx
         .prepare_cached(
             "UPDATE windows w SET held = w.held + u.held, confirmed = w.confirmed + u.confirmed \
              FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::int4[], \
-                         $6::int4[]) AS u(checkpoint_id, direction, category, start_at, held, confirmed) \
+                         $6::int4[], $7::bool[]) \
+                 AS u(checkpoint_id, direction, category, start_at, held, confirmed, unguarded) \
              WHERE w.checkpoint_id = u.checkpoint_id AND w.direction = u.direction \
                AND w.category = u.category AND w.start_at = u.start_at \
-               AND (u.held + u.confirmed <= 0 OR w.blocked_reason IS NULL)",
+               AND (u.held + u.confirmed <= 0 OR w.blocked_reason IS NULL OR u.unguarded)",
         )
         .await?;
     let changed = tx
@@ -520,6 +530,7 @@ async fn apply_window_deltas(
                 &starts,
                 &held,
                 &confirmed,
+                &unguarded,
             ],
         )
         .await?;
