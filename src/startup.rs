@@ -25,7 +25,8 @@ use crate::http::limits::{Limits, limit_requests};
 use crate::http::observe::observe;
 use crate::http::routes::{configure, problem_errors};
 use crate::jobs::{
-    JobRunner, daily_report, generate_schedule, no_shows, outbox_relay, prune_idempotency,
+    JobRunner, daily_report, generate_schedule, no_shows, outbox_relay, prune_delivered,
+    prune_idempotency,
 };
 use crate::seed;
 use crate::store::SlotStore;
@@ -158,6 +159,11 @@ impl Application {
             jobs.spawn("prune_idempotency", settings.job_interval, move || {
                 let (store, now) = (job_store.clone(), job_clock.now());
                 async move { prune_idempotency::try_run_once(store.as_ref(), now).await }
+            });
+            let (delivered_store, delivered_clock) = (store.clone(), clock.clone());
+            jobs.spawn("prune_delivered", SCHEDULE_GENERATION_INTERVAL, move || {
+                let (store, now) = (delivered_store.clone(), delivered_clock.now());
+                async move { prune_delivered::try_run_once(store.as_ref(), now).await }
             });
             let (schedule_store, schedule_clock) = (store.clone(), clock.clone());
             let horizon_days = settings.policy.horizon_days;

@@ -6,6 +6,7 @@ pub mod generate_schedule;
 pub mod no_shows;
 pub mod one_shot;
 pub mod outbox_relay;
+pub mod prune_delivered;
 pub mod prune_idempotency;
 pub mod runner;
 

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use clap::ValueEnum;
 
-use super::{Outcome, generate_schedule, no_shows, outbox_relay, prune_idempotency};
+use super::{
+    Outcome, generate_schedule, no_shows, outbox_relay, prune_delivered, prune_idempotency,
+};
 use crate::actors::ScheduleRegistry;
 use crate::actors::notifications;
 use crate::clock::{Clock, SystemClock};
@@ -25,6 +27,8 @@ pub enum JobName {
     GenerateSchedule,
     /// Forget idempotency keys past their retention.
     PruneIdempotency,
+    /// Forget published events and consumers' records past their retention.
+    PruneDelivered,
 }
 
 /// Runs `job` until a round finds nothing to do; returns how many items it handled.
@@ -83,6 +87,12 @@ pub async fn run(job: JobName, settings: Settings) -> anyhow::Result<u64> {
                 settings.policy.horizon_days,
             )
             .await?;
+        }
+        JobName::PruneDelivered => {
+            while until_idle(
+                prune_delivered::try_run_once(store.as_ref(), clock.now()).await?,
+                &mut total,
+            ) {}
         }
         JobName::PruneIdempotency => {
             while until_idle(

@@ -257,6 +257,15 @@ pub trait SlotStore: Send + Sync + 'static {
     /// and in order however many replicas run the relay; `None` while another holds it.
     async fn lock_relay(&self) -> Result<Option<RelayLease>, StoreError>;
 
+    /// Forgets up to `limit` events published before `published_before` and the consumers'
+    /// records of events processed before `processed_before`; returns how many rows went.
+    async fn prune_delivered(
+        &self,
+        published_before: DateTime<Utc>,
+        processed_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<u64, StoreError>;
+
     /// How many events wait unpublished, and when the oldest of them happened.
     async fn outbox_backlog(&self) -> Result<(u64, Option<DateTime<Utc>>), StoreError>;
 

@@ -636,3 +636,47 @@ async fn a_hold_then_a_block_of_its_window_commit_in_one_batch(backend: Backend)
     assert_eq!(reloaded.booking(held.id), Some(&held));
     assert_eq!(f.store.audit().await.unwrap().violations(), 0);
 }
+
+crate::on_both_backends!(delivered_events_and_consumer_records_go_after_their_retention);
+
+async fn delivered_events_and_consumer_records_go_after_their_retention(backend: Backend) {
+    let Some(f) = fixture(backend, 5).await else {
+        return;
+    };
+    let now = test_start();
+    let mut day = f.replica().await;
+    let (_, first) = day
+        .hold(request(f.window(8), "PD100"), &policy(), now)
+        .unwrap();
+    f.commit(vec![first]).await.unwrap();
+    let published = f.store.outbox_pending(10).await.unwrap();
+    f.store
+        .outbox_mark_published(&[published[0].seq], now - Duration::days(40))
+        .await
+        .unwrap();
+    let (_, second) = day
+        .hold(request(f.window(9), "PD200"), &policy(), now)
+        .unwrap();
+    f.commit(vec![second]).await.unwrap();
+    let (old, recent) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    f.store
+        .record_processed("statistics", old, None, now - Duration::days(70))
+        .await
+        .unwrap();
+    f.store
+        .record_processed("statistics", recent, None, now)
+        .await
+        .unwrap();
+
+    let removed = f
+        .store
+        .prune_delivered(now - Duration::days(30), now - Duration::days(60), 100)
+        .await
+        .unwrap();
+
+    assert_eq!(removed, 2, "the old published event and the old record");
+    assert!(!f.store.is_processed("statistics", old).await.unwrap());
+    assert!(f.store.is_processed("statistics", recent).await.unwrap());
+    // Unpublished events are never pruned.
+    assert_eq!(f.store.outbox_pending(10).await.unwrap().len(), 1);
+}

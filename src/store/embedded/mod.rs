@@ -769,6 +769,29 @@ impl SlotStore for EmbeddedStore {
         Ok(Some(RelayLease::new(None)))
     }
 
+    async fn prune_delivered(
+        &self,
+        published_before: DateTime<Utc>,
+        processed_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<u64, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.write(move |c| {
+            let events = c.execute(
+                "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox \
+                 WHERE published_at < ?1 ORDER BY seq LIMIT ?2)",
+                params![format_ts(published_before), limit],
+            )?;
+            let records = c.execute(
+                "DELETE FROM processed_events WHERE rowid IN (SELECT rowid FROM processed_events \
+                 WHERE processed_at < ?1 LIMIT ?2)",
+                params![format_ts(processed_before), limit],
+            )?;
+            Ok((events + records) as u64)
+        })
+        .await
+    }
+
     async fn outbox_backlog(&self) -> Result<(u64, Option<DateTime<Utc>>), StoreError> {
         self.read(|c| {
             let (count, oldest) = c

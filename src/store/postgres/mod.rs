@@ -996,6 +996,31 @@ impl SlotStore for PostgresStore {
         Ok(locked.then(|| RelayLease::new(Some(Box::new(RelayConnection(Some(client)))))))
     }
 
+    async fn prune_delivered(
+        &self,
+        published_before: DateTime<Utc>,
+        processed_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let events = client
+            .execute(
+                "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox \
+                 WHERE published_at < $1 ORDER BY seq LIMIT $2)",
+                &[&published_before, &limit],
+            )
+            .await?;
+        let records = client
+            .execute(
+                "DELETE FROM processed_events WHERE ctid IN (SELECT ctid FROM processed_events \
+                 WHERE processed_at < $1 LIMIT $2)",
+                &[&processed_before, &limit],
+            )
+            .await?;
+        Ok(events + records)
+    }
+
     async fn outbox_backlog(&self) -> Result<(u64, Option<DateTime<Utc>>), StoreError> {
         let client = self.client().await?;
         let statement = client
