@@ -19,7 +19,7 @@ use crate::clock::Clock;
 use crate::domain::{AllocationError, Checkpoint, CheckpointId, Policy};
 use crate::store::SlotStore;
 
-use super::schedule::{ScheduleActor, ScheduleError, Shutdown};
+use super::schedule::{ForRequest, ScheduleActor, ScheduleError, Shutdown};
 
 /// Limits and timings of the schedule actors; each is spelled out rather than left to a
 /// library default.
@@ -154,7 +154,7 @@ impl ScheduleRegistry {
     where
         M: Message<Result = Result<R, ScheduleError>> + Send + Clone + 'static,
         R: Send + 'static,
-        ScheduleActor: Handler<M>,
+        ScheduleActor: Handler<ForRequest<M>>,
     {
         self.ask_with(checkpoint, day, || message.clone()).await
     }
@@ -170,7 +170,7 @@ impl ScheduleRegistry {
     where
         M: Message<Result = Result<R, ScheduleError>> + Send + 'static,
         R: Send + 'static,
-        ScheduleActor: Handler<M>,
+        ScheduleActor: Handler<ForRequest<M>>,
     {
         let depth = metrics::gauge!(
             crate::metrics::prometheus::SCHEDULE_QUEUE_DEPTH,
@@ -191,15 +191,19 @@ impl ScheduleRegistry {
     where
         M: Message<Result = Result<R, ScheduleError>> + Send + 'static,
         R: Send + 'static,
-        ScheduleActor: Handler<M>,
+        ScheduleActor: Handler<ForRequest<M>>,
     {
         // Sending again is safe in two cases: a message refused as `Closed` never reached a
         // handler (its actor stopped between lookup and delivery), and a `Retry` answer means
         // nothing was stored and the actor has reloaded the day before its next message.
         for _ in 0..ASK_ATTEMPTS_MAX {
             let addr = self.actor(checkpoint, day)?;
+            let envelope = ForRequest {
+                request_id: crate::http::observe::current_request_id(),
+                message: message(),
+            };
             match addr
-                .send(message())
+                .send(envelope)
                 .timeout(self.settings.request_timeout)
                 .await
             {

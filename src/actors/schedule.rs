@@ -71,6 +71,8 @@ pub struct ScheduleActor {
     expiry_timer: Option<(DateTime<Utc>, SpawnHandle)>,
     last_activity: Instant,
     stop_requested: bool,
+    /// The request whose message is being handled, stamped on the events it causes.
+    request_id: Option<String>,
 }
 
 impl ScheduleActor {
@@ -97,6 +99,7 @@ impl ScheduleActor {
             expiry_timer: None,
             last_activity: Instant::now(),
             stop_requested: false,
+            request_id: None,
         }
     }
 
@@ -170,6 +173,12 @@ impl ScheduleActor {
         changes: ChangeSet,
         decided: Result<T, ScheduleError>,
     ) -> ResponseFuture<Result<T, ScheduleError>> {
+        let mut changes = changes;
+        if let Some(request_id) = &self.request_id {
+            for event in &mut changes.events {
+                event.request_id = Some(request_id.clone());
+            }
+        }
         if !self.writing && self.pending.is_empty() && changes.is_empty() {
             return Box::pin(async move { decided });
         }
@@ -534,6 +543,59 @@ pub struct ExpireDue;
 #[derive(Message, Clone)]
 #[rtype(result = "Result<usize, ScheduleError>")]
 pub struct MarkNoShows;
+
+/// A message on behalf of an HTTP request: the request's id goes onto the events the message
+/// causes.
+pub struct ForRequest<M> {
+    pub request_id: Option<String>,
+    pub message: M,
+}
+
+impl<M: Message> Message for ForRequest<M> {
+    type Result = M::Result;
+}
+
+/// `Handler<ForRequest<M>>` for each message a request may send (a blanket impl over every
+/// `M` sends the trait solver in circles).
+macro_rules! handle_for_request {
+    ($($message:ty),* $(,)?) => {$(
+        impl Handler<ForRequest<$message>> for ScheduleActor {
+            type Result = <ScheduleActor as Handler<$message>>::Result;
+
+            fn handle(
+                &mut self,
+                envelope: ForRequest<$message>,
+                ctx: &mut Self::Context,
+            ) -> Self::Result {
+                // Decisions happen within the inner handle, so the id covers exactly their
+                // events.
+                self.request_id = envelope.request_id;
+                let result = <Self as Handler<$message>>::handle(self, envelope.message, ctx);
+                self.request_id = None;
+                result
+            }
+        }
+    )*};
+}
+
+handle_for_request!(
+    Hold,
+    Confirm,
+    Cancel,
+    MoveWithinDay,
+    HoldForTransfer,
+    ReleaseForTransfer,
+    CompleteTransfer,
+    AbandonTransfer,
+    Block,
+    WalkUp,
+    CheckIn,
+    Unblock,
+    ExpireDue,
+    MarkNoShows,
+    QueryAvailability,
+    GetBooking,
+);
 
 /// The day's windows as memory has them now.
 #[derive(Message, Clone)]

@@ -127,6 +127,7 @@ mod tests {
             checkpoint: CheckpointId::parse("narva").unwrap(),
             day: chrono::NaiveDate::from_ymd_opt(2026, 3, 21).unwrap(),
             payload: serde_json::json!({}),
+            request_id: None,
         }
     }
 

@@ -59,6 +59,9 @@ pub struct DomainEvent {
     pub checkpoint: CheckpointId,
     pub day: NaiveDate,
     pub payload: serde_json::Value,
+    /// The id of the HTTP request that caused the change, to follow it from logs to events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl DomainEvent {
@@ -116,6 +119,7 @@ impl DomainEvent {
             checkpoint,
             day,
             payload,
+            request_id: None,
         }
     }
 }

@@ -148,6 +148,7 @@ mod tests {
             checkpoint: CheckpointId::parse("narva").unwrap(),
             day: NaiveDate::from_ymd_opt(2026, 3, 21).unwrap(),
             payload,
+            request_id: None,
         }
     }
 

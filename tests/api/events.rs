@@ -184,6 +184,7 @@ fn window_event(n: u32) -> DomainEvent {
         checkpoint: CheckpointId::parse("narva").unwrap(),
         day: NaiveDate::from_ymd_opt(2026, 3, 21).unwrap(),
         payload: json!({ "n": n }),
+        request_id: None,
     }
 }
 

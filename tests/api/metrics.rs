@@ -128,3 +128,34 @@ async fn every_answer_carries_a_request_id() {
         .unwrap();
     assert!(uuid::Uuid::parse_str(replaced).is_ok(), "{replaced}");
 }
+
+#[actix_web::test]
+async fn the_request_id_travels_into_the_events_the_request_causes() {
+    // No relay: the events stay in the outbox to be read.
+    let app = crate::helpers::spawn_app_with(Vec::new(), |settings| {
+        settings.role = borderslot::config::Role::Api;
+    })
+    .await;
+    let body = json!({
+        "checkpoint": "narva", "direction": "entry", "category": "car",
+        "window_start": at(tomorrow(), 8), "plate": "RQ100",
+        "contact": "rq@example.com", "confirm": true,
+    })
+    .to_string();
+    let booked = app
+        .send(
+            "POST",
+            "/api/v1/bookings",
+            &[("x-request-id", "trace-events-7")],
+            Some(body.as_bytes()),
+        )
+        .await;
+    assert_eq!(booked.status, 201, "{}", booked.text);
+
+    let events = app.store.outbox_pending(10).await.unwrap();
+    let ids: Vec<_> = events
+        .iter()
+        .map(|e| e.event.request_id.as_deref())
+        .collect();
+    assert_eq!(ids, [Some("trace-events-7"), Some("trace-events-7")]);
+}

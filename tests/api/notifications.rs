@@ -158,6 +158,7 @@ async fn drivers_are_notified_once_per_event_with_a_signed_webhook(backend: Back
             checkpoint: borderslot::domain::CheckpointId::parse("narva").unwrap(),
             day,
             payload: serde_json::json!({ "booking": stored }),
+            request_id: None,
         };
         borderslot::bus::EventHandler::handle(&consumer, &event)
             .await
