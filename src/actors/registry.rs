@@ -133,6 +133,12 @@ impl ScheduleRegistry {
         self.checkpoints.get(id).map(|c| Arc::clone(&c))
     }
 
+    /// Adds a checkpoint or replaces its template; days already running keep their windows.
+    pub fn put_checkpoint(&self, checkpoint: Checkpoint) {
+        self.checkpoints
+            .insert(checkpoint.id.clone(), Arc::new(checkpoint));
+    }
+
     pub fn checkpoints(&self) -> Vec<Arc<Checkpoint>> {
         let mut all: Vec<Arc<Checkpoint>> =
             self.checkpoints.iter().map(|c| Arc::clone(&c)).collect();

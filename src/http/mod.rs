@@ -2,6 +2,7 @@
 //! actors, and map every refusal through `ApiError`.
 
 pub mod admin;
+pub mod admin_checkpoints;
 pub mod auth;
 pub mod bookings;
 pub mod carrier;

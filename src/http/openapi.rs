@@ -136,6 +136,19 @@ pub fn document() -> Value {
                         "direction": { "type": "string", "enum": ["entry", "exit"] }, "categories": { "type": "array", "items": { "type": "string" } } } } } } },
                 "responses": merge(json!({ "200": { "description": "The windows opened" } }), problem_responses(&[400, 401, 403, 404, 422, 503]))
             } },
+            "/api/v1/admin/checkpoints/{id}": { "put": {
+                "summary": "Admin: create a checkpoint or change its schedule template; days scheduled from now on follow it", "operationId": "putCheckpoint",
+                "security": [{ "bearer": [] }],
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "pattern": "^[a-z0-9-]{1,40}$" } }],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object",
+                    "required": ["name", "time_zone", "window_minutes", "directions", "capacity"],
+                    "properties": { "name": { "type": "string" }, "time_zone": { "type": "string", "example": "Europe/Tallinn" },
+                        "window_minutes": { "type": "integer", "example": 60 },
+                        "directions": { "type": "array", "items": { "type": "string", "enum": ["entry", "exit"] } },
+                        "capacity": { "type": "object", "description": "per category: { capacity, reserved }",
+                            "example": { "car": { "capacity": 40, "reserved": 4 } } } } } } } },
+                "responses": merge(json!({ "200": { "description": "Changed" }, "201": { "description": "Created" } }), problem_responses(&[400, 401, 403, 422, 503]))
+            } },
             "/api/v1/admin/audit": { "get": {
                 "summary": "Admin: the latest admin and operator actions, newest first", "operationId": "auditLog",
                 "security": [{ "bearer": [] }],

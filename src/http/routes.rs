@@ -9,8 +9,8 @@ use actix_web::{HttpResponse, web};
 
 use super::error::PROBLEM_JSON;
 use super::{
-    admin, auth, bookings, carrier, checkpoints, forecast, health, home, metrics, openapi, reports,
-    stats,
+    admin, admin_checkpoints, auth, bookings, carrier, checkpoints, forecast, health, home,
+    metrics, openapi, reports, stats,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -43,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/admin/checkpoints/{id}/blocks").post(admin::block))
                 .service(web::resource("/admin/checkpoints/{id}/unblocks").post(admin::unblock))
                 .service(web::resource("/admin/audit").get(admin::audit_log))
+                .service(web::resource("/admin/checkpoints/{id}").put(admin_checkpoints::put))
                 .service(web::resource("/operator/check-ins").post(admin::check_in))
                 .service(web::resource("/operator/walk-ins").post(admin::walk_in))
                 .service(

@@ -371,3 +371,76 @@ async fn an_operator_registers_a_walk_in_into_the_current_window() {
         .await;
     assert_problem(&refused, 403, "forbidden");
 }
+
+#[actix_web::test]
+async fn an_admin_opens_a_new_checkpoint_that_drivers_can_book_at_once() {
+    let app = spawn_app().await;
+    let admin = format!("Bearer {}", app.staff_token(StaffRole::Admin).await);
+    let put = |body: Value| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            app.send(
+                "PUT",
+                "/api/v1/admin/checkpoints/port-x",
+                &[("authorization", &admin)],
+                Some(body.to_string().as_bytes()),
+            )
+            .await
+        }
+    };
+    let template = json!({
+        "name": "Port X ferry terminal", "time_zone": "Europe/Tallinn", "window_minutes": 30,
+        "directions": ["entry"], "capacity": { "truck": { "capacity": 5, "reserved": 1 } },
+    });
+
+    let created = put(template.clone()).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let listed = app.get("/api/v1/checkpoints").await;
+    assert!(listed.text.contains("port-x"), "{}", listed.text);
+    let availability = app
+        .get(&format!(
+            "/api/v1/checkpoints/port-x/availability?date={}",
+            tomorrow()
+        ))
+        .await;
+    let windows = availability.body["windows"].as_array().unwrap().clone();
+    assert_eq!(
+        windows.len(),
+        48,
+        "half-hour windows, one direction, one category"
+    );
+    let booked = app
+        .post_booking(&json!({
+            "checkpoint": "port-x", "direction": "entry", "category": "truck",
+            "window_start": at(tomorrow(), 8), "plate": "PX 100",
+            "contact": "px@example.com", "confirm": true,
+        }))
+        .await;
+    assert_eq!(booked.status, 201, "{}", booked.text);
+    assert_eq!(
+        put(template.clone()).await.status,
+        200,
+        "a second put changes it"
+    );
+
+    let mut bad_zone = template.clone();
+    bad_zone["time_zone"] = json!("Europe/Atlantis");
+    assert_problem(&put(bad_zone).await, 422, "invalid-input");
+    let mut over_reserved = template.clone();
+    over_reserved["capacity"]["truck"]["reserved"] = json!(9);
+    assert_problem(&put(over_reserved).await, 422, "invalid-input");
+    let mut odd_windows = template;
+    odd_windows["window_minutes"] = json!(7);
+    assert_problem(&put(odd_windows).await, 422, "invalid-input");
+
+    let analyst = format!("Bearer {}", app.staff_token(StaffRole::Analyst).await);
+    let refused = app
+        .send(
+            "PUT",
+            "/api/v1/admin/checkpoints/port-y",
+            &[("authorization", &analyst)],
+            Some(b"{}"),
+        )
+        .await;
+    assert_problem(&refused, 403, "forbidden");
+}

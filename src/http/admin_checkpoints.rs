@@ -1,0 +1,147 @@
+//! `PUT /api/v1/admin/checkpoints/{id}`: an admin creates a checkpoint or changes its schedule
+//! template (time zone, window length, directions, capacity and reserved places per
+//! category). Windows are cut from the template when a day is first scheduled, so a change
+//! applies to the days scheduled from now on; days that already have windows keep theirs.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::Staff;
+use super::error::ApiError;
+use super::input::parse_json;
+use super::state::AppState;
+use super::views::CheckpointView;
+use crate::auth::StaffRole;
+use crate::domain::{Category, CategoryCapacity, Checkpoint, CheckpointId, Direction, InputError};
+use crate::seed;
+
+/// Places per category and window at most: far above any real lane, low enough to catch a
+/// typo.
+const CAPACITY_MAX: u32 = 100_000;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Template {
+    name: String,
+    time_zone: String,
+    window_minutes: u32,
+    directions: Vec<String>,
+    capacity: BTreeMap<String, Places>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Places {
+    capacity: u32,
+    #[serde(default)]
+    reserved: u32,
+}
+
+fn checkpoint_from(id: CheckpointId, template: Template) -> Result<Checkpoint, InputError> {
+    let name = template.name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(InputError::new("name", "1 to 100 characters"));
+    }
+    let time_zone = template
+        .time_zone
+        .parse::<chrono_tz::Tz>()
+        .map_err(|_| InputError::new("time_zone", "an IANA time zone such as Europe/Tallinn"))?;
+    let minutes = template.window_minutes;
+    if !(5..=240).contains(&minutes) || 1440 % minutes != 0 {
+        return Err(InputError::new(
+            "window_minutes",
+            "5 to 240 minutes, dividing the day evenly (15, 20, 30, 60, 120…)",
+        ));
+    }
+    let mut directions = template
+        .directions
+        .iter()
+        .map(|d| d.parse::<Direction>())
+        .collect::<Result<Vec<_>, _>>()?;
+    directions.sort();
+    directions.dedup();
+    if directions.is_empty() {
+        return Err(InputError::new("directions", "entry, exit or both"));
+    }
+    let mut capacity = BTreeMap::new();
+    for (category, places) in template.capacity {
+        let category: Category = category.parse()?;
+        if places.capacity == 0 || places.capacity > CAPACITY_MAX {
+            return Err(InputError::new(
+                "capacity",
+                format!("1 to {CAPACITY_MAX} places per window"),
+            ));
+        }
+        if places.reserved > places.capacity {
+            return Err(InputError::new(
+                "capacity",
+                "reserved places are part of the capacity",
+            ));
+        }
+        capacity.insert(
+            category,
+            CategoryCapacity {
+                capacity: places.capacity,
+                reserved: places.reserved,
+            },
+        );
+    }
+    if capacity.is_empty() {
+        return Err(InputError::new("capacity", "at least one category"));
+    }
+    Ok(Checkpoint {
+        id,
+        name: name.to_owned(),
+        time_zone,
+        directions,
+        window_minutes: minutes,
+        capacity,
+    })
+}
+
+#[tracing::instrument(name = "Put a checkpoint", skip_all)]
+pub async fn put(
+    staff: Staff,
+    id: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(&[StaffRole::Admin])?;
+    let id = CheckpointId::parse(&id)?;
+    let checkpoint = checkpoint_from(id.clone(), parse_json(&body)?)?;
+    let before = state.registry.checkpoint(&id);
+    let created = before.is_none();
+    state.store.upsert_checkpoint(&checkpoint).await?;
+    state.registry.put_checkpoint(checkpoint.clone());
+    seed::generate_schedule(
+        state.store.as_ref(),
+        state.now(),
+        state.policy().horizon_days,
+    )
+    .await?;
+    let view = CheckpointView::from(&checkpoint);
+    let after = serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.into()))?;
+    state
+        .store
+        .append_audit(&crate::auth::AuditEntry {
+            at: state.now(),
+            actor: staff.actor(),
+            action: "checkpoint.put".to_owned(),
+            target: id.to_string(),
+            before: before
+                .map(|c| serde_json::to_value(CheckpointView::from(c.as_ref())))
+                .transpose()
+                .map_err(|e| ApiError::Internal(e.into()))?,
+            after: Some(after),
+        })
+        .await?;
+    let mut response = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(response.json(json!({ "checkpoint": view })))
+}
