@@ -515,6 +515,24 @@ pub struct Block {
     pub cancel_affected: bool,
 }
 
+/// Keep places of the selected windows for priority classes.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<Vec<WindowKey>, ScheduleError>")]
+pub struct Reserve {
+    pub selection: WindowSelection,
+    pub reserved: u32,
+}
+
+impl Handler<Reserve> for ScheduleActor {
+    type Result = ResponseFuture<Result<Vec<WindowKey>, ScheduleError>>;
+
+    fn handle(&mut self, msg: Reserve, ctx: &mut Self::Context) -> Self::Result {
+        self.decide(ctx, |day, _, now| {
+            day.set_reserved(&msg.selection, msg.reserved, now)
+        })
+    }
+}
+
 /// Register a vehicle that arrived without a booking into the next free window, checked in.
 #[derive(Message, Clone)]
 #[rtype(result = "Result<Booking, ScheduleError>")]
@@ -588,6 +606,7 @@ handle_for_request!(
     CompleteTransfer,
     AbandonTransfer,
     Block,
+    Reserve,
     WalkUp,
     CheckIn,
     Unblock,

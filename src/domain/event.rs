@@ -31,6 +31,8 @@ pub enum EventType {
     WindowBlocked,
     #[serde(rename = "window.unblocked")]
     WindowUnblocked,
+    #[serde(rename = "window.reserved")]
+    WindowReserved,
 }
 
 impl EventType {
@@ -45,6 +47,7 @@ impl EventType {
             EventType::BookingNoShow => "booking.no_show",
             EventType::WindowBlocked => "window.blocked",
             EventType::WindowUnblocked => "window.unblocked",
+            EventType::WindowReserved => "window.reserved",
         }
     }
 }

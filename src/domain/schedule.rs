@@ -41,6 +41,8 @@ pub enum ScheduleChange {
         key: WindowKey,
         reason: Option<String>,
     },
+    /// Places of the window kept for priority classes.
+    SetReserved { key: WindowKey, reserved: u32 },
     /// Gives back the place of a transfer hold whose move did not happen. The store refuses
     /// it if the source already handed the code over: then the move has happened after all.
     AbandonTransfer(Booking),
@@ -623,6 +625,51 @@ impl DaySchedule {
             ));
         }
         changes
+    }
+
+    /// Keeps `reserved` places of each selected window for priority classes (humanitarian,
+    /// perishable, diplomatic…); bookings already made stay.
+    pub fn set_reserved(
+        &mut self,
+        selection: &WindowSelection,
+        reserved: u32,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<WindowKey>, ChangeSet), AllocationError> {
+        if selection.from >= selection.to {
+            return Err(InputError::new("to", "the range must end after it starts").into());
+        }
+        if let Some(window) = self
+            .windows
+            .values()
+            .find(|w| selection.covers(w) && reserved > w.capacity)
+        {
+            return Err(InputError::new(
+                "reserved",
+                format!("at most the window's capacity ({})", window.capacity),
+            )
+            .into());
+        }
+        let mut touched = Vec::new();
+        let mut changes = ChangeSet::default();
+        for window in self.windows.values_mut().filter(|w| selection.covers(w)) {
+            if window.reserved == reserved {
+                continue;
+            }
+            window.reserved = reserved;
+            touched.push(window.key);
+            changes.changes.push(ScheduleChange::SetReserved {
+                key: window.key,
+                reserved,
+            });
+            changes.events.push(DomainEvent::for_window(
+                EventType::WindowReserved,
+                &self.checkpoint,
+                self.date,
+                window,
+                now,
+            ));
+        }
+        Ok((touched, changes))
     }
 
     /// Closes the selected windows to new bookings; existing bookings stay.

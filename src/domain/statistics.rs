@@ -119,7 +119,9 @@ pub fn statistics_delta(event: &DomainEvent, time_zone: Tz) -> Option<Statistics
         EventType::BookingRescheduled => counts.reschedules = 1,
         EventType::BookingArrived => counts.arrivals = 1,
         EventType::BookingNoShow => counts.no_shows = 1,
-        EventType::WindowBlocked | EventType::WindowUnblocked => return None,
+        EventType::WindowBlocked | EventType::WindowUnblocked | EventType::WindowReserved => {
+            return None;
+        }
     }
     let local = booking.window_start.with_timezone(&time_zone);
     Some(StatisticsDelta {

@@ -11,7 +11,7 @@ use super::error::ApiError;
 use super::input::{parse_instant, parse_json};
 use super::state::AppState;
 use super::views::BookingView;
-use crate::actors::schedule::{Block, CheckIn, Unblock, WalkUp};
+use crate::actors::schedule::{Block, CheckIn, Reserve, Unblock, WalkUp};
 use crate::auth::{AuditEntry, StaffRole};
 use crate::domain::token::ManageToken;
 use crate::domain::window::local_date;
@@ -30,6 +30,8 @@ struct WindowRange {
     categories: Vec<String>,
     reason: Option<String>,
     mode: Option<String>,
+    /// Places kept for priority classes, for `/reserved`.
+    reserved: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,6 +187,46 @@ pub async fn unblock(
         &state,
         &staff,
         "windows.unblock",
+        format!("{checkpoint_id}/{day}"),
+        outcome.clone(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(outcome))
+}
+
+#[tracing::instrument(name = "Reserve places", skip_all)]
+pub async fn reserve(
+    staff: Staff,
+    id: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(&[StaffRole::Admin])?;
+    let checkpoint_id = CheckpointId::parse(&id).map_err(|_| ApiError::NotFound("checkpoint"))?;
+    let range: WindowRange = parse_json(&body)?;
+    let (day, selection) = selection(&state, &checkpoint_id, &range)?;
+    let reserved = range.reserved.ok_or_else(|| {
+        InputError::new(
+            "reserved",
+            "places of each window kept for priority classes",
+        )
+    })?;
+    let changed = state
+        .registry
+        .ask(
+            &checkpoint_id,
+            day,
+            Reserve {
+                selection,
+                reserved,
+            },
+        )
+        .await?;
+    let outcome = json!({ "windows": window_list(&changed), "reserved": reserved });
+    audit(
+        &state,
+        &staff,
+        "windows.reserve",
         format!("{checkpoint_id}/{day}"),
         outcome.clone(),
     )

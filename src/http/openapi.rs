@@ -149,6 +149,16 @@ pub fn document() -> Value {
                             "example": { "car": { "capacity": 40, "reserved": 4 } } } } } } } },
                 "responses": merge(json!({ "200": { "description": "Changed" }, "201": { "description": "Created" } }), problem_responses(&[400, 401, 403, 422, 503]))
             } },
+            "/api/v1/admin/checkpoints/{id}/reserved": { "post": {
+                "summary": "Admin: keep places of the windows of one local day in a time range for priority classes (humanitarian, perishable, diplomatic, emergency)", "operationId": "reservePlaces",
+                "security": [{ "bearer": [] }],
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "example": "narva" }],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["from", "to", "reserved"],
+                    "properties": { "from": { "type": "string", "format": "date-time" }, "to": { "type": "string", "format": "date-time" },
+                        "direction": { "type": "string", "enum": ["entry", "exit"] }, "categories": { "type": "array", "items": { "type": "string" } },
+                        "reserved": { "type": "integer", "minimum": 0 } } } } } },
+                "responses": merge(json!({ "200": { "description": "The windows changed" } }), problem_responses(&[400, 401, 403, 404, 422, 503]))
+            } },
             "/api/v1/admin/audit": { "get": {
                 "summary": "Admin: the latest admin and operator actions, newest first", "operationId": "auditLog",
                 "security": [{ "bearer": [] }],

@@ -42,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/auth/logout").post(auth::logout))
                 .service(web::resource("/admin/checkpoints/{id}/blocks").post(admin::block))
                 .service(web::resource("/admin/checkpoints/{id}/unblocks").post(admin::unblock))
+                .service(web::resource("/admin/checkpoints/{id}/reserved").post(admin::reserve))
                 .service(web::resource("/admin/audit").get(admin::audit_log))
                 .service(web::resource("/admin/checkpoints/{id}").put(admin_checkpoints::put))
                 .service(web::resource("/operator/check-ins").post(admin::check_in))

@@ -71,7 +71,8 @@ pub fn render_event(event: &DomainEvent) -> Result<Option<Notification>, RenderE
         | EventType::BookingExpired
         | EventType::BookingArrived
         | EventType::BookingNoShow
-        | EventType::WindowUnblocked => None,
+        | EventType::WindowUnblocked
+        | EventType::WindowReserved => None,
     };
     Ok(notification)
 }

@@ -444,3 +444,70 @@ async fn an_admin_opens_a_new_checkpoint_that_drivers_can_book_at_once() {
         .await;
     assert_problem(&refused, 403, "forbidden");
 }
+
+#[actix_web::test]
+async fn reserved_places_go_only_to_priority_classes() {
+    let app = spawn_app().await;
+    let day = tomorrow();
+    let admin = format!("Bearer {}", app.staff_token(StaffRole::Admin).await);
+    // Every car place of the 10:00 entry window kept for priority classes.
+    let body = json!({
+        "from": at(day, 10), "to": at(day, 11), "direction": "entry",
+        "categories": ["car"], "reserved": 40,
+    });
+    let reserved = app
+        .send(
+            "POST",
+            "/api/v1/admin/checkpoints/narva/reserved",
+            &[("authorization", &admin)],
+            Some(body.to_string().as_bytes()),
+        )
+        .await;
+    assert_eq!(reserved.status, 200, "{}", reserved.text);
+    assert_eq!(reserved.body["windows"].as_array().unwrap().len(), 1);
+
+    assert_eq!(app.available("narva", day, &at(day, 10)).await, 0);
+    let normal = app.book("narva", &at(day, 10), "RS100", true).await;
+    assert_problem(&normal, 409, "window-full");
+    // A privileged carrier books the reserved capacity.
+    let created = app
+        .send(
+            "POST",
+            "/api/v1/admin/api-keys",
+            &[("authorization", &admin)],
+            Some(
+                json!({ "name": "Embassy", "privileged": true })
+                    .to_string()
+                    .as_bytes(),
+            ),
+        )
+        .await;
+    let privileged = format!("Bearer {}", created.body["key"].as_str().unwrap());
+    let diplomatic = json!({
+        "checkpoint": "narva", "direction": "entry", "category": "car",
+        "window_start": at(day, 10), "plate": "CD 100", "contact": "embassy@example.com",
+        "confirm": true, "priority": "diplomatic",
+    });
+    let booked = app
+        .send(
+            "POST",
+            "/api/v1/bookings",
+            &[("authorization", &privileged)],
+            Some(diplomatic.to_string().as_bytes()),
+        )
+        .await;
+    assert_eq!(booked.status, 201, "{}", booked.text);
+
+    let too_many = json!({
+        "from": at(day, 10), "to": at(day, 11), "categories": ["car"], "reserved": 41,
+    });
+    let refused = app
+        .send(
+            "POST",
+            "/api/v1/admin/checkpoints/narva/reserved",
+            &[("authorization", &admin)],
+            Some(too_many.to_string().as_bytes()),
+        )
+        .await;
+    assert_problem(&refused, 422, "invalid-input");
+}

@@ -387,6 +387,19 @@ fn apply_batch(connection: &mut Connection, batch: &CommitBatch) -> Result<(), S
                     reason
                 ])?;
             }
+            ScheduleChange::SetReserved { key, reserved } => {
+                tx.prepare_cached(
+                    "UPDATE windows SET reserved = ?5 WHERE checkpoint_id = ?1 \
+                     AND direction = ?2 AND category = ?3 AND start_at = ?4",
+                )?
+                .execute(params![
+                    checkpoint,
+                    key.direction.as_str(),
+                    key.category.as_str(),
+                    format_ts(key.start),
+                    reserved
+                ])?;
+            }
             ScheduleChange::AbandonTransfer(booking) => {
                 let changed = tx
                     .prepare_cached(

@@ -567,6 +567,25 @@ async fn apply_window_changes(
                 )
                 .await?;
             }
+            ScheduleChange::SetReserved { key, reserved } => {
+                let statement = tx
+                    .prepare_cached(
+                        "UPDATE windows SET reserved = $5 WHERE checkpoint_id = $1 \
+                         AND direction = $2 AND category = $3 AND start_at = $4",
+                    )
+                    .await?;
+                tx.execute(
+                    &statement,
+                    &[
+                        &batch.checkpoint.as_str(),
+                        &key.direction.as_str(),
+                        &key.category.as_str(),
+                        &key.start,
+                        &i32::try_from(*reserved).unwrap_or(i32::MAX),
+                    ],
+                )
+                .await?;
+            }
             ScheduleChange::PointCode { code, booking } => {
                 let statement = tx
                     .prepare_cached(
