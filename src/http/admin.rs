@@ -105,6 +105,33 @@ fn window_list(keys: &[WindowKey]) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// What every admin request on windows starts with: an admin, a checkpoint, a range of one
+/// day's windows.
+struct WindowRequest {
+    checkpoint_id: CheckpointId,
+    day: chrono::NaiveDate,
+    selection: WindowSelection,
+    range: WindowRange,
+}
+
+fn window_request(
+    staff: &Staff,
+    id: &str,
+    body: &[u8],
+    state: &AppState,
+) -> Result<WindowRequest, ApiError> {
+    staff.require(&[StaffRole::Admin])?;
+    let checkpoint_id = CheckpointId::parse(id).map_err(|_| ApiError::NotFound("checkpoint"))?;
+    let range: WindowRange = parse_json(body)?;
+    let (day, selection) = selection(state, &checkpoint_id, &range)?;
+    Ok(WindowRequest {
+        checkpoint_id,
+        day,
+        selection,
+        range,
+    })
+}
+
 pub async fn audit(
     state: &AppState,
     staff: &Staff,
@@ -133,10 +160,12 @@ pub async fn block(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    staff.require(&[StaffRole::Admin])?;
-    let checkpoint_id = CheckpointId::parse(&id).map_err(|_| ApiError::NotFound("checkpoint"))?;
-    let range: WindowRange = parse_json(&body)?;
-    let (day, selection) = selection(&state, &checkpoint_id, &range)?;
+    let WindowRequest {
+        checkpoint_id,
+        day,
+        selection,
+        range,
+    } = window_request(&staff, &id, &body, &state)?;
     let mode = BlockMode::parse(range.mode.as_deref())?;
     let reason = range
         .reason
@@ -174,10 +203,12 @@ pub async fn unblock(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    staff.require(&[StaffRole::Admin])?;
-    let checkpoint_id = CheckpointId::parse(&id).map_err(|_| ApiError::NotFound("checkpoint"))?;
-    let range: WindowRange = parse_json(&body)?;
-    let (day, selection) = selection(&state, &checkpoint_id, &range)?;
+    let WindowRequest {
+        checkpoint_id,
+        day,
+        selection,
+        range: _,
+    } = window_request(&staff, &id, &body, &state)?;
     let opened = state
         .registry
         .ask(&checkpoint_id, day, Unblock { selection })
@@ -201,10 +232,12 @@ pub async fn reserve(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    staff.require(&[StaffRole::Admin])?;
-    let checkpoint_id = CheckpointId::parse(&id).map_err(|_| ApiError::NotFound("checkpoint"))?;
-    let range: WindowRange = parse_json(&body)?;
-    let (day, selection) = selection(&state, &checkpoint_id, &range)?;
+    let WindowRequest {
+        checkpoint_id,
+        day,
+        selection,
+        range,
+    } = window_request(&staff, &id, &body, &state)?;
     let reserved = range.reserved.ok_or_else(|| {
         InputError::new(
             "reserved",

@@ -356,6 +356,28 @@ fn update_booking(tx: &rusqlite::Transaction<'_>, b: &Booking) -> Result<(), Sto
     }
 }
 
+/// Sets one column of one window; `column` is one of ours, never input.
+fn set_window_column(
+    tx: &rusqlite::Transaction<'_>,
+    checkpoint: &str,
+    key: &WindowKey,
+    column: &'static str,
+    value: &dyn rusqlite::ToSql,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(&format!(
+        "UPDATE windows SET {column} = ?5 WHERE checkpoint_id = ?1 \
+         AND direction = ?2 AND category = ?3 AND start_at = ?4"
+    ))?
+    .execute(params![
+        checkpoint,
+        key.direction.as_str(),
+        key.category.as_str(),
+        format_ts(key.start),
+        value
+    ])?;
+    Ok(())
+}
+
 fn apply_batch(connection: &mut Connection, batch: &CommitBatch) -> Result<(), StoreError> {
     use super::windows_blocked_in;
     let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -375,30 +397,10 @@ fn apply_batch(connection: &mut Connection, batch: &CommitBatch) -> Result<(), S
                 entry.1 += confirmed_delta;
             }
             ScheduleChange::SetBlocked { key, reason } => {
-                tx.prepare_cached(
-                    "UPDATE windows SET blocked_reason = ?5 WHERE checkpoint_id = ?1 \
-                     AND direction = ?2 AND category = ?3 AND start_at = ?4",
-                )?
-                .execute(params![
-                    checkpoint,
-                    key.direction.as_str(),
-                    key.category.as_str(),
-                    format_ts(key.start),
-                    reason
-                ])?;
+                set_window_column(&tx, checkpoint, key, "blocked_reason", reason)?;
             }
             ScheduleChange::SetReserved { key, reserved } => {
-                tx.prepare_cached(
-                    "UPDATE windows SET reserved = ?5 WHERE checkpoint_id = ?1 \
-                     AND direction = ?2 AND category = ?3 AND start_at = ?4",
-                )?
-                .execute(params![
-                    checkpoint,
-                    key.direction.as_str(),
-                    key.category.as_str(),
-                    format_ts(key.start),
-                    reserved
-                ])?;
+                set_window_column(&tx, checkpoint, key, "reserved", reserved)?;
             }
             ScheduleChange::AbandonTransfer(booking) => {
                 let changed = tx

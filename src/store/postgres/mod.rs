@@ -542,6 +542,35 @@ async fn apply_window_deltas(
     Ok(())
 }
 
+/// Sets one column of one window of the batch's checkpoint; `column` is one of ours, never
+/// input.
+async fn set_window_column(
+    tx: &deadpool_postgres::Transaction<'_>,
+    batch: &CommitBatch,
+    key: &WindowKey,
+    column: &'static str,
+    value: &(dyn tokio_postgres::types::ToSql + Sync),
+) -> Result<(), StoreError> {
+    let statement = tx
+        .prepare_cached(&format!(
+            "UPDATE windows SET {column} = $5 WHERE checkpoint_id = $1 \
+             AND direction = $2 AND category = $3 AND start_at = $4"
+        ))
+        .await?;
+    tx.execute(
+        &statement,
+        &[
+            &batch.checkpoint.as_str(),
+            &key.direction.as_str(),
+            &key.category.as_str(),
+            &key.start,
+            value,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
 async fn apply_window_changes(
     tx: &deadpool_postgres::Transaction<'_>,
     batch: &CommitBatch,
@@ -549,42 +578,11 @@ async fn apply_window_changes(
     for change in &batch.changes {
         match change {
             ScheduleChange::SetBlocked { key, reason } => {
-                let statement = tx
-                    .prepare_cached(
-                        "UPDATE windows SET blocked_reason = $5 WHERE checkpoint_id = $1 \
-                         AND direction = $2 AND category = $3 AND start_at = $4",
-                    )
-                    .await?;
-                tx.execute(
-                    &statement,
-                    &[
-                        &batch.checkpoint.as_str(),
-                        &key.direction.as_str(),
-                        &key.category.as_str(),
-                        &key.start,
-                        reason,
-                    ],
-                )
-                .await?;
+                set_window_column(tx, batch, key, "blocked_reason", reason).await?;
             }
             ScheduleChange::SetReserved { key, reserved } => {
-                let statement = tx
-                    .prepare_cached(
-                        "UPDATE windows SET reserved = $5 WHERE checkpoint_id = $1 \
-                         AND direction = $2 AND category = $3 AND start_at = $4",
-                    )
-                    .await?;
-                tx.execute(
-                    &statement,
-                    &[
-                        &batch.checkpoint.as_str(),
-                        &key.direction.as_str(),
-                        &key.category.as_str(),
-                        &key.start,
-                        &i32::try_from(*reserved).unwrap_or(i32::MAX),
-                    ],
-                )
-                .await?;
+                let reserved = i32::try_from(*reserved).unwrap_or(i32::MAX);
+                set_window_column(tx, batch, key, "reserved", &reserved).await?;
             }
             ScheduleChange::PointCode { code, booking } => {
                 let statement = tx
