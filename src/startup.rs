@@ -14,12 +14,14 @@ use crate::actors::notifications::{
     self, NOTIFICATIONS_GROUP, NotificationActor, NotificationsConsumer,
 };
 use crate::actors::statistics::{STATISTICS_GROUP, StatisticsRecorder};
+use crate::actors::strikes::{Bars, STRIKES_GROUP, StrikesRecorder};
 use crate::auth::token::TokenKeys;
 use crate::bus::EventBus;
 use crate::bus::in_process::InProcessBus;
 use crate::bus::rabbitmq::{RabbitBus, RabbitSettings};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
+use crate::domain::strikes::StrikeRules;
 use crate::http::AppState;
 use crate::http::limits::{Limits, limit_requests};
 use crate::http::observe::observe;
@@ -62,7 +64,7 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn SlotStore
 }
 
 /// Every consumer group, so that a broker holds a queue for each before the first publish.
-pub const CONSUMER_GROUPS: &[&str] = &[STATISTICS_GROUP, NOTIFICATIONS_GROUP];
+pub const CONSUMER_GROUPS: &[&str] = &[STATISTICS_GROUP, NOTIFICATIONS_GROUP, STRIKES_GROUP];
 
 /// The bus the settings ask for: RabbitMQ when `AMQP_URL` is set, in-process otherwise.
 pub async fn open_bus(settings: &Settings) -> anyhow::Result<Arc<dyn EventBus>> {
@@ -87,9 +89,12 @@ pub async fn subscribe_consumers(
     store: &Arc<dyn SlotStore>,
     clock: &Arc<dyn Clock>,
     settings: &Settings,
+    bars: &Arc<Bars>,
 ) -> Addr<NotificationActor> {
     let recorder = StatisticsRecorder::new(store.clone(), clock.clone());
     bus.subscribe(STATISTICS_GROUP, Arc::new(recorder)).await;
+    let strikes = StrikesRecorder::new(store.clone(), clock.clone(), bars.clone());
+    bus.subscribe(STRIKES_GROUP, Arc::new(strikes)).await;
     let sender = notifications::start_sender(&settings.notify, store.clone(), clock.clone());
     let consumer = NotificationsConsumer::new(sender.clone());
     bus.subscribe(NOTIFICATIONS_GROUP, Arc::new(consumer)).await;
@@ -135,6 +140,7 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         crate::metrics::prometheus::install();
+        let bars = Arc::new(Bars::new(StrikeRules::default()));
         if settings.demo_data && seed::seed_demo_if_empty(store.as_ref()).await? {
             let days =
                 seed::generate_schedule(store.as_ref(), clock.now(), settings.policy.horizon_days)
@@ -153,6 +159,9 @@ impl Application {
             settings.actors,
         ));
 
+        bars.refresh(store.as_ref(), clock.now())
+            .await
+            .context("Failed to read the barred plates")?;
         let mut jobs = JobRunner::new();
         if settings.role.runs_jobs() {
             let (job_store, job_clock) = (store.clone(), clock.clone());
@@ -187,7 +196,7 @@ impl Application {
                 );
                 async move { no_shows::try_run_once(&registry, store.as_ref(), now).await }
             });
-            let sender = subscribe_consumers(bus.as_ref(), &store, &clock, &settings).await;
+            let sender = subscribe_consumers(bus.as_ref(), &store, &clock, &settings, &bars).await;
             let (reminder_store, reminder_clock) = (store.clone(), clock.clone());
             let lead = settings.reminder_lead;
             jobs.spawn("reminders", settings.job_interval, move || {
@@ -228,10 +237,20 @@ impl Application {
                 store: store.clone(),
                 bus: bus.clone(),
                 tokens: tokens.clone(),
+                bars: bars.clone(),
                 limits: Limits::new(
                     settings.limits,
                     settings.policy.hold_ttl.to_std().unwrap_or_default(),
                 ),
+            });
+            // Bars decided by consumers in other processes reach this one within a minute.
+            let (bars_store, bars_clock, refreshed) = (store.clone(), clock.clone(), bars.clone());
+            jobs.spawn("refresh_bars", FORGET_IDLE_CLIENTS_INTERVAL, move || {
+                let (store, now, bars) = (bars_store.clone(), bars_clock.now(), refreshed.clone());
+                async move {
+                    bars.refresh(store.as_ref(), now).await?;
+                    Ok(crate::jobs::Outcome::Idle)
+                }
             });
             let idle_state = state.clone();
             jobs.spawn(

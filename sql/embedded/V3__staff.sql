@@ -44,3 +44,19 @@ CREATE TABLE audit_log (
 ALTER TABLE bookings ADD COLUMN carrier_key_id TEXT REFERENCES api_keys (id);
 CREATE INDEX bookings_active_by_carrier ON bookings (carrier_key_id)
     WHERE carrier_key_id IS NOT NULL AND status IN ('held', 'confirmed', 'arrived');
+
+-- Strikes against plates (no-shows, the holder's own cancellations) and lifted bars.
+CREATE TABLE plate_strikes (
+    event_id TEXT PRIMARY KEY,
+    plate    TEXT NOT NULL,
+    kind     TEXT NOT NULL CHECK (kind IN ('no_show', 'cancellation')),
+    at       TEXT NOT NULL
+) STRICT;
+CREATE INDEX plate_strikes_by_time ON plate_strikes (at);
+CREATE INDEX plate_strikes_by_plate ON plate_strikes (plate, at);
+
+CREATE TABLE bar_lifts (
+    plate     TEXT PRIMARY KEY,
+    lifted_at TEXT NOT NULL,
+    lifted_by TEXT NOT NULL
+) STRICT;

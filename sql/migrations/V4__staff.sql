@@ -44,3 +44,19 @@ CREATE TABLE audit_log (
 ALTER TABLE bookings ADD COLUMN carrier_key_id uuid REFERENCES api_keys (id);
 CREATE INDEX bookings_active_by_carrier ON bookings (carrier_key_id)
     WHERE carrier_key_id IS NOT NULL AND status IN ('held', 'confirmed', 'arrived');
+
+-- Strikes against plates (no-shows, the holder's own cancellations) and lifted bars.
+CREATE TABLE plate_strikes (
+    event_id uuid PRIMARY KEY,
+    plate    text NOT NULL,
+    kind     text NOT NULL CHECK (kind IN ('no_show', 'cancellation')),
+    at       timestamptz NOT NULL
+);
+CREATE INDEX plate_strikes_by_time ON plate_strikes (at);
+CREATE INDEX plate_strikes_by_plate ON plate_strikes (plate, at);
+
+CREATE TABLE bar_lifts (
+    plate     text PRIMARY KEY,
+    lifted_at timestamptz NOT NULL,
+    lifted_by text NOT NULL
+);

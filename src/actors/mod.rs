@@ -6,6 +6,7 @@ pub mod notifications;
 pub mod registry;
 pub mod schedule;
 pub mod statistics;
+pub mod strikes;
 
 pub use registry::{ActorSettings, ScheduleRegistry};
 pub use schedule::{ScheduleActor, ScheduleError};

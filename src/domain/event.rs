@@ -11,6 +11,13 @@ use super::window::SlotWindow;
 
 pub const EVENT_VERSION: u32 = 1;
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelledBy {
+    Holder,
+    Staff,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EventType {
     #[serde(rename = "booking.held")]
@@ -74,6 +81,18 @@ impl DomainEvent {
             booking.checkpoint.clone(),
             booking.day,
             serde_json::json!({ "booking": booking }),
+            now,
+        )
+    }
+
+    /// A cancellation, saying who cancelled: the booking's holder (driver or carrier) or staff
+    /// (a window closed by an admin). Only a holder's cancellations count against the plate.
+    pub fn for_cancellation(booking: &Booking, by: CancelledBy, now: DateTime<Utc>) -> Self {
+        Self::new(
+            EventType::BookingCancelled,
+            booking.checkpoint.clone(),
+            booking.day,
+            serde_json::json!({ "booking": booking, "cancelled_by": by }),
             now,
         )
     }

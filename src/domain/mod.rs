@@ -10,6 +10,7 @@ pub mod plate;
 pub mod rules;
 pub mod schedule;
 pub mod statistics;
+pub mod strikes;
 pub mod token;
 pub mod window;
 

@@ -19,7 +19,7 @@ use super::checkpoint::{Category, CheckpointId, Direction};
 use super::code::BookingCode;
 use super::contact::Contact;
 use super::error::{AllocationError, InputError};
-use super::event::{DomainEvent, EventType};
+use super::event::{CancelledBy, DomainEvent, EventType};
 use super::plate::Plate;
 use super::rules::Policy;
 use super::window::{SlotWindow, WindowKey};
@@ -313,9 +313,9 @@ impl DaySchedule {
         let mut updated = current.clone();
         let mut changes = ChangeSet::default();
         self.set_status(&mut updated, BookingStatus::Cancelled, now, &mut changes);
-        changes.events.push(DomainEvent::for_booking(
-            EventType::BookingCancelled,
+        changes.events.push(DomainEvent::for_cancellation(
             &updated,
+            CancelledBy::Holder,
             now,
         ));
         Ok((updated, changes))
@@ -568,9 +568,9 @@ impl DaySchedule {
             .collect();
         for mut booking in affected {
             self.set_status(&mut booking, BookingStatus::Cancelled, now, &mut changes);
-            changes.events.push(DomainEvent::for_booking(
-                EventType::BookingCancelled,
+            changes.events.push(DomainEvent::for_cancellation(
                 &booking,
+                CancelledBy::Staff,
                 now,
             ));
         }

@@ -382,6 +382,56 @@ pub async fn walk_in(
     Ok(HttpResponse::Created().json(view))
 }
 
+#[tracing::instrument(name = "Look a plate up", skip_all)]
+pub async fn plate(
+    staff: Staff,
+    plate: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(&[StaffRole::Operator, StaffRole::Admin])?;
+    let plate = Plate::parse(&plate)?;
+    let now = state.now();
+    let rules = state.bars.rules();
+    let strikes: Vec<_> = state
+        .store
+        .strikes_since(now - rules.window - rules.bar)
+        .await?
+        .into_iter()
+        .filter(|strike| strike.plate == plate)
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "plate": plate.as_str(),
+        "strikes": strikes,
+        "barred_until": state.bars.barred_until(&plate, now),
+    })))
+}
+
+#[tracing::instrument(name = "Lift a bar", skip_all)]
+pub async fn lift_bar(
+    staff: Staff,
+    plate: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(&[StaffRole::Admin])?;
+    let plate = Plate::parse(&plate)?;
+    let now = state.now();
+    let before = state.bars.barred_until(&plate, now);
+    state.store.lift_bar(&plate, now, &staff.actor()).await?;
+    state.bars.refresh(state.store.as_ref(), now).await?;
+    state
+        .store
+        .append_audit(&AuditEntry {
+            at: now,
+            actor: staff.actor(),
+            action: "plate.lift_bar".to_owned(),
+            target: plate.as_str().to_owned(),
+            before: Some(json!({ "barred_until": before })),
+            after: Some(json!({ "barred_until": null })),
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 #[derive(Debug, Deserialize)]
 struct AuditQuery {
     limit: Option<usize>,

@@ -107,6 +107,12 @@ async fn create_booking(
     let day = local_date(checkpoint.time_zone, start);
     state.policy().check_day(day, state.today_at(&checkpoint))?;
     let plate = input.plate.as_deref().map(Plate::parse).transpose()?;
+    if let Some(until) = plate
+        .as_ref()
+        .and_then(|plate| state.bars.barred_until(plate, state.now()))
+    {
+        return Err(ApiError::PlateBarred(until));
+    }
     let contact = input.contact.as_deref().map(Contact::parse).transpose()?;
     let priority = input
         .priority

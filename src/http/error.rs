@@ -38,6 +38,8 @@ pub enum ApiError {
     TooManyRequests(u64),
     #[error("the carrier already has {0} active bookings, its limit")]
     QuotaExceeded(u32),
+    #[error("this vehicle may not book until {0} after repeated no-shows or cancellations")]
+    PlateBarred(chrono::DateTime<chrono::Utc>),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -73,6 +75,11 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED,
             ),
             ApiError::Forbidden(_) => ("forbidden", "Not allowed", StatusCode::FORBIDDEN),
+            ApiError::PlateBarred(_) => (
+                "plate-barred",
+                "Vehicle barred from booking",
+                StatusCode::FORBIDDEN,
+            ),
             ApiError::IdempotencyKeyReused => (
                 "idempotency-key-reused",
                 "Idempotency key reused",

@@ -188,6 +188,18 @@ pub fn document() -> Value {
                 "security": [{ "apiKey": [] }],
                 "responses": merge(json!({ "200": { "description": "Bookings" } }), problem_responses(&[401, 429, 503]))
             } },
+            "/api/v1/operator/plates/{plate}": { "get": {
+                "summary": "Operator: a plate's strikes (no-shows, own cancellations) and whether it is barred from booking", "operationId": "plate",
+                "security": [{ "bearer": [] }],
+                "parameters": [{ "name": "plate", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "responses": merge(json!({ "200": { "description": "strikes and barred_until" } }), problem_responses(&[401, 403, 422, 503]))
+            } },
+            "/api/v1/admin/bars/{plate}": { "delete": {
+                "summary": "Admin: lift a plate's bar; earlier strikes no longer count", "operationId": "liftBar",
+                "security": [{ "bearer": [] }],
+                "parameters": [{ "name": "plate", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "responses": merge(json!({ "204": { "description": "Lifted" } }), problem_responses(&[401, 403, 422, 503]))
+            } },
             "/api/v1/operator/walk-ins": { "post": {
                 "summary": "Operator: register a vehicle that came without a booking into the next window with a free place, checked in", "operationId": "walkIn",
                 "security": [{ "bearer": [] }],

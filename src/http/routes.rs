@@ -47,6 +47,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/admin/checkpoints/{id}").put(admin_checkpoints::put))
                 .service(web::resource("/operator/check-ins").post(admin::check_in))
                 .service(web::resource("/operator/walk-ins").post(admin::walk_in))
+                .service(web::resource("/operator/plates/{plate}").get(admin::plate))
+                .service(web::resource("/admin/bars/{plate}").delete(admin::lift_bar))
                 .service(
                     web::resource("/admin/api-keys")
                         .post(carrier::create_key)

@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::error::ApiError;
 use super::limits::Limits;
 use crate::actors::ScheduleRegistry;
+use crate::actors::strikes::Bars;
 use crate::auth::token::TokenKeys;
 use crate::bus::EventBus;
 use crate::domain::window::local_date;
@@ -21,6 +22,8 @@ pub struct AppState {
     pub bus: Arc<dyn EventBus>,
     pub tokens: TokenKeys,
     pub limits: Limits,
+    /// Plates barred from new bookings after repeated no-shows and cancellations.
+    pub bars: Arc<Bars>,
 }
 
 impl AppState {

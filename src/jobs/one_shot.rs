@@ -11,8 +11,10 @@ use super::{
 };
 use crate::actors::ScheduleRegistry;
 use crate::actors::notifications;
+use crate::actors::strikes::Bars;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
+use crate::domain::strikes::StrikeRules;
 use crate::startup::{open_bus, open_store, subscribe_consumers};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -48,7 +50,8 @@ pub async fn run(job: JobName, settings: Settings) -> anyhow::Result<u64> {
             let bus = open_bus(&settings).await?;
             if settings.amqp_url.is_none() {
                 // No broker: nobody else would ever see these events.
-                subscribe_consumers(bus.as_ref(), &store, &clock, &settings).await;
+                let bars = Arc::new(Bars::new(StrikeRules::default()));
+                subscribe_consumers(bus.as_ref(), &store, &clock, &settings, &bars).await;
             }
             while until_idle(
                 outbox_relay::try_run_once(store.as_ref(), bus.as_ref(), clock.now()).await?,

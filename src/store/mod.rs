@@ -17,7 +17,9 @@ use thiserror::Error;
 use uuid::Uuid;
 
 use crate::auth::{ApiKey, AuditEntry, StaffAccount};
+use crate::domain::Plate;
 use crate::domain::statistics::{HourlyCount, StatisticsDelta, WindowTotals};
+use crate::domain::strikes::Strike;
 
 use crate::domain::{
     Booking, BookingCode, BookingId, Category, ChangeSet, Checkpoint, CheckpointId, DomainEvent,
@@ -331,6 +333,17 @@ pub trait SlotStore: Send + Sync + 'static {
 
     /// A carrier's held, confirmed and arrived bookings, by window start.
     async fn carrier_bookings(&self, carrier: Uuid) -> Result<Vec<Booking>, StoreError>;
+
+    /// Records a strike against a plate once per event; `false` if it was recorded before.
+    async fn record_strike(&self, event_id: Uuid, strike: &Strike) -> Result<bool, StoreError>;
+
+    /// Strikes since `since`, every plate's, oldest first.
+    async fn strikes_since(&self, since: DateTime<Utc>) -> Result<Vec<Strike>, StoreError>;
+
+    /// When an admin last lifted each plate's bar.
+    async fn bar_lifts(&self) -> Result<Vec<(String, DateTime<Utc>)>, StoreError>;
+
+    async fn lift_bar(&self, plate: &Plate, at: DateTime<Utc>, by: &str) -> Result<(), StoreError>;
 
     async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
 

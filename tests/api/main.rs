@@ -20,3 +20,4 @@ mod replicas;
 mod reports;
 mod restart;
 mod store_contract;
+mod strikes;

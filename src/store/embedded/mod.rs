@@ -30,6 +30,7 @@ use crate::auth::{ApiKey, AuditEntry, StaffAccount};
 use crate::domain::statistics::{
     BookingCounts, HourlyCount, StatisticsDelta, StatisticsKey, WindowTotals,
 };
+use crate::domain::strikes::Strike;
 use crate::domain::{
     Booking, BookingCode, BookingId, BookingStatus, Category, CategoryCapacity, Checkpoint,
     CheckpointId, Contact, Direction, DomainEvent, Plate, PriorityClass, ScheduleChange,
@@ -999,6 +1000,22 @@ impl SlotStore for EmbeddedStore {
 
     async fn carrier_bookings(&self, carrier: Uuid) -> Result<Vec<Booking>, StoreError> {
         self.sqlite_carrier_bookings(carrier).await
+    }
+
+    async fn record_strike(&self, event_id: Uuid, strike: &Strike) -> Result<bool, StoreError> {
+        self.sqlite_record_strike(event_id, strike).await
+    }
+
+    async fn strikes_since(&self, since: DateTime<Utc>) -> Result<Vec<Strike>, StoreError> {
+        self.sqlite_strikes_since(since).await
+    }
+
+    async fn bar_lifts(&self) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+        self.sqlite_bar_lifts().await
+    }
+
+    async fn lift_bar(&self, plate: &Plate, at: DateTime<Utc>, by: &str) -> Result<(), StoreError> {
+        self.sqlite_lift_bar(plate, at, by).await
     }
 
     async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {

@@ -6,7 +6,8 @@ use uuid::Uuid;
 
 use super::{BOOKING_COLUMNS, EmbeddedStore, booking_from_row, format_ts, parse_ts};
 use crate::auth::{ApiKey, AuditEntry, StaffAccount};
-use crate::domain::Booking;
+use crate::domain::strikes::{Strike, StrikeKind};
+use crate::domain::{Booking, Plate};
 use crate::store::StoreError;
 
 const ACCOUNT_COLUMNS: &str = "id, name, role, password_hash, created_at, disabled_at IS NOT NULL";
@@ -255,6 +256,95 @@ impl EmbeddedStore {
             ))?;
             let rows = statement.query_map(params![carrier.to_string()], booking_from_row)?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+}
+
+impl EmbeddedStore {
+    pub(super) async fn sqlite_record_strike(
+        &self,
+        event_id: Uuid,
+        strike: &Strike,
+    ) -> Result<bool, StoreError> {
+        let strike = strike.clone();
+        self.write(move |c| {
+            let inserted = c.execute(
+                "INSERT INTO plate_strikes (event_id, plate, kind, at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT DO NOTHING",
+                params![
+                    event_id.to_string(),
+                    strike.plate.as_str(),
+                    strike.kind.as_str(),
+                    format_ts(strike.at)
+                ],
+            )?;
+            Ok(inserted == 1)
+        })
+        .await
+    }
+
+    pub(super) async fn sqlite_strikes_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Strike>, StoreError> {
+        self.read(move |c| {
+            let mut statement = c.prepare_cached(
+                "SELECT plate, kind, at FROM plate_strikes WHERE at >= ?1 ORDER BY at, event_id",
+            )?;
+            let rows = statement.query_map(params![format_ts(since)], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    parse_ts(&r.get::<_, String>(2)?)?,
+                ))
+            })?;
+            let mut strikes = Vec::new();
+            for row in rows {
+                let (plate, kind, at) = row?;
+                strikes.push(Strike {
+                    plate: Plate::parse(&plate).map_err(|e| StoreError::Other(e.into()))?,
+                    kind: if kind == "no_show" {
+                        StrikeKind::NoShow
+                    } else {
+                        StrikeKind::Cancellation
+                    },
+                    at,
+                });
+            }
+            Ok(strikes)
+        })
+        .await
+    }
+
+    pub(super) async fn sqlite_bar_lifts(
+        &self,
+    ) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+        self.read(|c| {
+            let mut statement = c.prepare_cached("SELECT plate, lifted_at FROM bar_lifts")?;
+            let rows = statement.query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, parse_ts(&r.get::<_, String>(1)?)?))
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    pub(super) async fn sqlite_lift_bar(
+        &self,
+        plate: &Plate,
+        at: DateTime<Utc>,
+        by: &str,
+    ) -> Result<(), StoreError> {
+        let (plate, by) = (plate.as_str().to_owned(), by.to_owned());
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO bar_lifts (plate, lifted_at, lifted_by) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (plate) DO UPDATE SET lifted_at = excluded.lifted_at, \
+                 lifted_by = excluded.lifted_by",
+                params![plate, format_ts(at), by],
+            )?;
+            Ok(())
         })
         .await
     }

@@ -6,7 +6,8 @@ use uuid::Uuid;
 
 use super::{BOOKING_COLUMNS, PostgresStore, booking_from_row, decode};
 use crate::auth::{ApiKey, AuditEntry, StaffAccount};
-use crate::domain::Booking;
+use crate::domain::strikes::{Strike, StrikeKind};
+use crate::domain::{Booking, Plate};
 use crate::store::StoreError;
 
 const ACCOUNT_COLUMNS: &str = "id, name, role, password_hash, created_at, disabled_at IS NOT NULL";
@@ -227,5 +228,84 @@ impl PostgresStore {
             .iter()
             .map(booking_from_row)
             .collect()
+    }
+}
+
+fn strike_from_row(row: &Row) -> Result<Strike, StoreError> {
+    let kind = match row.get::<_, String>(1).as_str() {
+        "no_show" => StrikeKind::NoShow,
+        _ => StrikeKind::Cancellation,
+    };
+    Ok(Strike {
+        plate: Plate::parse(&row.get::<_, String>(0)).map_err(|e| StoreError::Other(e.into()))?,
+        kind,
+        at: row.get(2),
+    })
+}
+
+impl PostgresStore {
+    pub(super) async fn pg_record_strike(
+        &self,
+        event_id: Uuid,
+        strike: &Strike,
+    ) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let inserted = client
+            .execute(
+                "INSERT INTO plate_strikes (event_id, plate, kind, at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT DO NOTHING",
+                &[
+                    &event_id,
+                    &strike.plate.as_str(),
+                    &strike.kind.as_str(),
+                    &strike.at,
+                ],
+            )
+            .await?;
+        Ok(inserted == 1)
+    }
+
+    pub(super) async fn pg_strikes_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Strike>, StoreError> {
+        let client = self.client().await?;
+        client
+            .query(
+                "SELECT plate, kind, at FROM plate_strikes WHERE at >= $1 ORDER BY at, event_id",
+                &[&since],
+            )
+            .await?
+            .iter()
+            .map(strike_from_row)
+            .collect()
+    }
+
+    pub(super) async fn pg_bar_lifts(&self) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+        let client = self.client().await?;
+        Ok(client
+            .query("SELECT plate, lifted_at FROM bar_lifts", &[])
+            .await?
+            .iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect())
+    }
+
+    pub(super) async fn pg_lift_bar(
+        &self,
+        plate: &Plate,
+        at: DateTime<Utc>,
+        by: &str,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO bar_lifts (plate, lifted_at, lifted_by) VALUES ($1, $2, $3) \
+                 ON CONFLICT (plate) DO UPDATE SET lifted_at = EXCLUDED.lifted_at, \
+                 lifted_by = EXCLUDED.lifted_by",
+                &[&plate.as_str(), &at, &by],
+            )
+            .await?;
+        Ok(())
     }
 }
