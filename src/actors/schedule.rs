@@ -23,8 +23,8 @@ use tokio::sync::oneshot;
 use crate::clock::Clock;
 use crate::domain::window::generate_windows;
 use crate::domain::{
-    AllocationError, Booking, BookingId, ChangeSet, Checkpoint, DaySchedule, HoldRequest, Policy,
-    SlotWindow, WindowKey, WindowSelection,
+    AllocationError, Booking, BookingId, ChangeSet, Checkpoint, DaySchedule, Direction,
+    HoldRequest, Plate, Policy, SlotWindow, WindowKey, WindowSelection,
 };
 use crate::store::{CommitBatch, SlotStore, StoreError};
 
@@ -614,6 +614,7 @@ handle_for_request!(
     MarkNoShows,
     QueryAvailability,
     GetBooking,
+    FindByPlate,
 );
 
 /// The day's windows as memory has them now.
@@ -775,6 +776,23 @@ impl Handler<QueryAvailability> for ScheduleActor {
         self.last_activity = Instant::now();
         let day = self.day.as_ref().ok_or(ScheduleError::Unavailable)?;
         Ok(day.windows().cloned().collect())
+    }
+}
+
+/// A plate's active booking of the day, as memory has it now.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<Option<Booking>, ScheduleError>")]
+pub struct FindByPlate {
+    pub plate: Plate,
+    pub direction: Option<Direction>,
+}
+
+impl Handler<FindByPlate> for ScheduleActor {
+    type Result = Result<Option<Booking>, ScheduleError>;
+
+    fn handle(&mut self, msg: FindByPlate, _ctx: &mut Self::Context) -> Self::Result {
+        let day = self.day.as_ref().ok_or(ScheduleError::Unavailable)?;
+        Ok(day.active_booking_of(&msg.plate, msg.direction).cloned())
     }
 }
 

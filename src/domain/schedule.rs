@@ -605,6 +605,23 @@ impl DaySchedule {
         Ok(self.insert_booking(request, key, BookingStatus::Arrived, None, now))
     }
 
+    /// The plate's active booking of this day, in `direction` or (if none is given) in the one
+    /// direction it has a booking in.
+    pub fn active_booking_of(
+        &self,
+        plate: &Plate,
+        direction: Option<Direction>,
+    ) -> Option<&Booking> {
+        let mut found = self
+            .active_plates
+            .iter()
+            .filter(|((p, d), _)| p == plate && direction.is_none_or(|wanted| wanted == *d))
+            .filter_map(|(_, id)| self.bookings.get(id));
+        let first = found.next()?;
+        // Booked both ways and asked without a direction: which one is meant is not ours to say.
+        found.next().is_none().then_some(first)
+    }
+
     /// Marks as no-shows the confirmed bookings whose window ended more than the arrival grace
     /// ago without a check-in.
     pub fn mark_no_shows(&mut self, policy: &Policy, now: DateTime<Utc>) -> ChangeSet {

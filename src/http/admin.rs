@@ -11,7 +11,7 @@ use super::error::ApiError;
 use super::input::{parse_instant, parse_json};
 use super::state::AppState;
 use super::views::BookingView;
-use crate::actors::schedule::{Block, CheckIn, Reserve, Unblock, WalkUp};
+use crate::actors::schedule::{Block, CheckIn, FindByPlate, Reserve, Unblock, WalkUp};
 use crate::auth::{AuditEntry, StaffRole};
 use crate::domain::token::ManageToken;
 use crate::domain::window::local_date;
@@ -267,10 +267,68 @@ pub async fn reserve(
     Ok(HttpResponse::Ok().json(outcome))
 }
 
+/// A check-in names the booking by its code, or — as a number-plate camera at the waiting
+/// area reports it — by the checkpoint and the plate (and the direction when the vehicle is
+/// booked both ways).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CheckInRequest {
-    code: String,
+    code: Option<String>,
+    checkpoint: Option<String>,
+    plate: Option<String>,
+    direction: Option<String>,
+}
+
+/// The booking a check-in names.
+async fn booking_to_check_in(
+    state: &AppState,
+    input: &CheckInRequest,
+) -> Result<crate::domain::Booking, ApiError> {
+    if let Some(code) = &input.code {
+        let code = BookingCode::parse(code).map_err(|_| ApiError::NotFound("booking"))?;
+        return state
+            .store
+            .find_booking(&code)
+            .await?
+            .ok_or(ApiError::NotFound("booking"));
+    }
+    let (Some(checkpoint), Some(plate)) = (&input.checkpoint, &input.plate) else {
+        return Err(
+            InputError::new("code", "the booking code, or the checkpoint and the plate").into(),
+        );
+    };
+    let checkpoint_id = CheckpointId::parse(checkpoint)?;
+    let checkpoint = state
+        .checkpoint(&checkpoint_id)
+        .map_err(|_| ApiError::NotFound("checkpoint"))?;
+    let plate = Plate::parse(plate)?;
+    let direction = input
+        .direction
+        .as_deref()
+        .map(str::parse::<Direction>)
+        .transpose()?;
+    // Early arrivals come for tomorrow's first windows, late ones for yesterday's last.
+    let today = state.today_at(&checkpoint);
+    for day in [Some(today), today.succ_opt(), today.pred_opt()]
+        .into_iter()
+        .flatten()
+    {
+        let found = state
+            .registry
+            .ask(
+                &checkpoint_id,
+                day,
+                FindByPlate {
+                    plate: plate.clone(),
+                    direction,
+                },
+            )
+            .await?;
+        if let Some(booking) = found {
+            return Ok(booking);
+        }
+    }
+    Err(ApiError::NotFound("booking"))
 }
 
 #[tracing::instrument(name = "Check in", skip_all)]
@@ -281,12 +339,7 @@ pub async fn check_in(
 ) -> Result<HttpResponse, ApiError> {
     staff.require(&[StaffRole::Operator, StaffRole::Admin])?;
     let input: CheckInRequest = parse_json(&body)?;
-    let code = BookingCode::parse(&input.code).map_err(|_| ApiError::NotFound("booking"))?;
-    let booking = state
-        .store
-        .find_booking(&code)
-        .await?
-        .ok_or(ApiError::NotFound("booking"))?;
+    let booking = booking_to_check_in(&state, &input).await?;
     let checkpoint = state
         .checkpoint(&booking.checkpoint)
         .map_err(|_| ApiError::NotFound("booking"))?;

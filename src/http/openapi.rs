@@ -210,10 +210,11 @@ pub fn document() -> Value {
                 "responses": merge(json!({ "201": { "description": "The booking, arrived" } }), problem_responses(&[400, 401, 403, 409, 422, 503]))
             } },
             "/api/v1/operator/check-ins": { "post": {
-                "summary": "Operator: check a confirmed booking in by its code, within the arrival tolerance", "operationId": "checkIn",
+                "summary": "Operator: check a confirmed booking in by its code, or by checkpoint and plate (a number-plate camera), within the arrival tolerance", "operationId": "checkIn",
                 "security": [{ "bearer": [] }],
-                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["code"],
-                    "properties": { "code": { "type": "string", "example": "ABCD-2345" } } } } } },
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object",
+                    "properties": { "code": { "type": "string", "example": "ABCD-2345" }, "checkpoint": { "type": "string" },
+                        "plate": { "type": "string" }, "direction": { "type": "string", "enum": ["entry", "exit"] } } } } } },
                 "responses": merge(json!({ "200": { "description": "The booking, arrived" } }), problem_responses(&[400, 401, 403, 404, 409, 422, 503]))
             } },
             "/api/v1/bookings": { "post": {

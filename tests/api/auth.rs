@@ -511,3 +511,32 @@ async fn reserved_places_go_only_to_priority_classes() {
         .await;
     assert_problem(&refused, 422, "invalid-input");
 }
+
+#[actix_web::test]
+async fn a_plate_camera_checks_a_vehicle_in_without_its_code() {
+    let app = spawn_app().await;
+    let booked = app.book("narva", &at(tomorrow(), 8), "CAM 100", true).await;
+    assert_eq!(booked.status, 201, "{}", booked.text);
+    app.advance(chrono::Duration::hours(23) + chrono::Duration::minutes(30));
+    let operator = format!("Bearer {}", app.staff_token(StaffRole::Operator).await);
+    let check_in = |body: Value| {
+        let (app, operator) = (&app, operator.clone());
+        async move {
+            app.send(
+                "POST",
+                "/api/v1/operator/check-ins",
+                &[("authorization", &operator)],
+                Some(body.to_string().as_bytes()),
+            )
+            .await
+        }
+    };
+
+    let unknown = check_in(json!({ "checkpoint": "narva", "plate": "NOPE 1" })).await;
+    assert_problem(&unknown, 404, "not-found");
+    let arrived = check_in(json!({ "checkpoint": "narva", "plate": "cam100" })).await;
+    assert_eq!(arrived.status, 200, "{}", arrived.text);
+    assert_eq!(arrived.body["status"], "arrived");
+    assert_eq!(arrived.body["code"], booked.body["code"]);
+    assert_problem(&check_in(json!({})).await, 422, "invalid-input");
+}
