@@ -97,6 +97,26 @@ impl DomainEvent {
         )
     }
 
+    /// A cancellation because staff closed the window, with the nearest windows that still
+    /// have room (their starts), to offer the driver.
+    pub fn for_staff_cancellation(
+        booking: &Booking,
+        alternatives: &[DateTime<Utc>],
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self::new(
+            EventType::BookingCancelled,
+            booking.checkpoint.clone(),
+            booking.day,
+            serde_json::json!({
+                "booking": booking,
+                "cancelled_by": CancelledBy::Staff,
+                "alternatives": alternatives,
+            }),
+            now,
+        )
+    }
+
     pub fn for_move(from: &Booking, to: &Booking, now: DateTime<Utc>) -> Self {
         Self::new(
             EventType::BookingRescheduled,

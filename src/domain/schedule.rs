@@ -568,9 +568,10 @@ impl DaySchedule {
             .collect();
         for mut booking in affected {
             self.set_status(&mut booking, BookingStatus::Cancelled, now, &mut changes);
-            changes.events.push(DomainEvent::for_cancellation(
+            let alternatives = self.nearest_free_windows(&booking, now);
+            changes.events.push(DomainEvent::for_staff_cancellation(
                 &booking,
-                CancelledBy::Staff,
+                &alternatives,
                 now,
             ));
         }
@@ -603,6 +604,27 @@ impl DaySchedule {
             .min_by_key(|key| key.start)
             .ok_or(AllocationError::WindowFull)?;
         Ok(self.insert_booking(request, key, BookingStatus::Arrived, None, now))
+    }
+
+    /// Up to three windows of the booking's lane that have not started, are open and have a
+    /// place for it, nearest to its window first: what to offer a driver whose window closed.
+    fn nearest_free_windows(&self, booking: &Booking, now: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+        let mut free: Vec<DateTime<Utc>> = self
+            .windows
+            .values()
+            .filter(|w| {
+                w.key.direction == booking.direction
+                    && w.key.category == booking.category
+                    && w.key.start > now
+                    && w.blocked.is_none()
+                    && w.available_to(booking.priority) > 0
+            })
+            .map(|w| w.key.start)
+            .collect();
+        free.sort_by_key(|start| (*start - booking.window_start).abs());
+        free.truncate(3);
+        free.sort();
+        free
     }
 
     /// The plate's active booking of this day, in `direction` or (if none is given) in the one

@@ -29,6 +29,9 @@ struct BookingPayload {
     booking: Booking,
     /// Present on `booking.rescheduled`: where the booking was before.
     from: Option<PreviousWindow>,
+    /// Present on a cancellation by staff: the nearest windows that still had room.
+    #[serde(default)]
+    alternatives: Vec<DateTime<Utc>>,
 }
 
 #[derive(Deserialize)]
@@ -50,7 +53,7 @@ pub fn render_event(event: &DomainEvent) -> Result<Option<Notification>, RenderE
         }
         EventType::BookingCancelled => {
             let payload: BookingPayload = parse_payload(event)?;
-            Some(cancelled(event.id, &payload.booking))
+            Some(cancelled(event.id, &payload.booking, &payload.alternatives))
         }
         EventType::BookingRescheduled => {
             let payload: BookingPayload = parse_payload(event)?;
@@ -123,8 +126,21 @@ fn confirmed(event_id: Uuid, booking: &Booking) -> Notification {
     }
 }
 
-fn cancelled(event_id: Uuid, booking: &Booking) -> Notification {
+fn cancelled(event_id: Uuid, booking: &Booking, alternatives: &[DateTime<Utc>]) -> Notification {
     let code = &booking.code;
+    let offer = if alternatives.is_empty() {
+        "Book a new window if you still need to cross.\n".to_owned()
+    } else {
+        let starts: Vec<String> = alternatives
+            .iter()
+            .map(|start| format!("  {} UTC\n", iso_utc(*start)))
+            .collect();
+        format!(
+            "The checkpoint closed this window. Windows nearby that still have room:\n{}\
+             Book one of them if you still need to cross.\n",
+            starts.concat()
+        )
+    };
     Notification {
         event_id,
         kind: NotificationKind::BookingCancelled,
@@ -132,8 +148,7 @@ fn cancelled(event_id: Uuid, booking: &Booking) -> Notification {
         booking_code: Some(code.clone()),
         subject: format!("Booking {code} cancelled"),
         text: format!(
-            "This booking is cancelled and its place is released.\n\n{}\n\
-             Book a new window if you still need to cross.\n",
+            "This booking is cancelled and its place is released.\n\n{}\n{offer}",
             booking_lines(booking)
         ),
     }

@@ -214,3 +214,54 @@ async fn a_driver_is_reminded_once_the_day_before(backend: Backend) {
     receiver.wait_for(2, Duration::from_secs(10)).await;
     assert_eq!(receiver.kinds(), ["booking_confirmed", "reminder"]);
 }
+
+#[actix_web::test]
+async fn a_driver_whose_window_an_admin_closed_is_offered_the_nearest_free_ones() {
+    let (receiver, url) = WebhookReceiver::start();
+    let Some(app) = app_notifying(Backend::Embedded, &url).await else {
+        return;
+    };
+    let day = tomorrow();
+    let booked = app.book("narva", &at(day, 14), "NW100", true).await;
+    assert_eq!(booked.status, 201, "{}", booked.text);
+    let admin = format!(
+        "Bearer {}",
+        app.staff_token(borderslot::auth::StaffRole::Admin).await
+    );
+    let body = serde_json::json!({
+        "from": at(day, 14), "to": at(day, 15), "reason": "lane repairs",
+        "mode": "cancel_affected",
+    });
+    let blocked = app
+        .send(
+            "POST",
+            "/api/v1/admin/checkpoints/narva/blocks",
+            &[("authorization", &admin)],
+            Some(body.to_string().as_bytes()),
+        )
+        .await;
+    assert_eq!(blocked.status, 200, "{}", blocked.text);
+    app.wait_until_published(Duration::from_secs(10)).await;
+    let started = std::time::Instant::now();
+    let cancelled = loop {
+        let found = receiver
+            .received
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|n| n["kind"] == "booking_cancelled")
+            .cloned();
+        if let Some(found) = found {
+            break found;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            receiver.kinds()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let text = cancelled["text"].as_str().unwrap();
+    assert!(text.contains("Windows nearby"), "{text}");
+    assert!(text.contains("13:00") && text.contains("15:00"), "{text}");
+}
