@@ -33,6 +33,9 @@ fn start_server(origin: &Origin) -> Server {
         .arg("serve")
         .env("LISTEN_ADDR", "127.0.0.1:0")
         .env("HTTP_WORKERS", "1")
+        // One test client is one address: the per-client limits would refuse its bursts.
+        .env("RATE_LIMIT_PER_SECOND", "0")
+        .env("HOLDS_PER_CLIENT_MAX", "0")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -129,6 +132,86 @@ async fn a_confirmed_booking_and_the_counts_survive_a_killed_process(backend: Ba
     assert_eq!(read["plate"], "LV1234");
     let (_, after) = call(&client, "GET", &availability(&second.address), None, None).await;
     assert_eq!(free_at(&after), free_at(&before) - 1);
+    let output = command(&origin).arg("audit").output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
+crate::on_both_backends!(sigterm_answers_the_requests_in_flight_and_keeps_every_one_it_answered);
+
+/// SIGTERM, as Kubernetes stops a pod: requests already accepted are answered (and stored),
+/// the process exits cleanly, and nothing answered 2xx is lost.
+async fn sigterm_answers_the_requests_in_flight_and_keeps_every_one_it_answered(backend: Backend) {
+    let Some(origin) = fresh_origin(backend).await else {
+        return;
+    };
+    let mut server = start_server(&origin);
+    let client = awc::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .finish();
+    let day = (chrono::Utc::now() + chrono::Duration::days(2)).date_naive();
+    let address = server.address.clone();
+    let bookings = (0..40).map(|i| {
+        let (client, address) = (client.clone(), address.clone());
+        async move {
+            let body = json!({
+                "checkpoint": "medyka", "direction": "entry", "category": "car",
+                "window_start": format!("{day}T{:02}:00:00Z", 6 + i % 12),
+                "plate": format!("ST {i:03}"), "contact": "stop@example.com", "confirm": true,
+            });
+            let sent = client
+                .post(format!("{address}/api/v1/bookings"))
+                .send_json(&body)
+                .await;
+            match sent {
+                Ok(mut response) => {
+                    let body: Value = response.json().await.unwrap_or(Value::Null);
+                    Some((response.status().as_u16(), body))
+                }
+                // Refused after the stop began: never accepted, nothing to keep.
+                Err(_) => None,
+            }
+        }
+    });
+    let pid = server.child.id().to_string();
+    let stop = async {
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success());
+    };
+    let (answers, ()) = tokio::join!(futures_util::future::join_all(bookings), stop);
+    let exit = tokio::task::spawn_blocking(move || server.child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        exit.success(),
+        "the process exits cleanly on SIGTERM: {exit:?}"
+    );
+
+    let answered: Vec<(u16, Value)> = answers.into_iter().flatten().collect();
+    assert!(
+        answered
+            .iter()
+            .all(|(status, _)| *status == 201 || *status == 503),
+        "{:?}",
+        answered.iter().map(|(s, _)| s).collect::<Vec<_>>()
+    );
+    let second = start_server(&origin);
+    for (_, booked) in answered.iter().filter(|(status, _)| *status == 201) {
+        let code = booked["code"].as_str().unwrap();
+        let (status, read) = call(
+            &client,
+            "GET",
+            &format!("{}/api/v1/bookings/{code}", second.address),
+            booked["manage_token"].as_str(),
+            None,
+        )
+        .await;
+        assert_eq!((status, read["status"].as_str()), (200, Some("confirmed")));
+    }
     let output = command(&origin).arg("audit").output().unwrap();
     assert!(
         output.status.success(),
