@@ -184,6 +184,9 @@ pub struct ServeArgs {
     /// Bookings one client address may start per hold lifetime (0: no limit).
     #[arg(long, env = "HOLDS_PER_CLIENT_MAX", default_value_t = 10)]
     pub holds_per_client_max: u32,
+    /// Moves one booking may make.
+    #[arg(long, env = "RESCHEDULES_PER_BOOKING_MAX", default_value_t = 3)]
+    pub reschedules_per_booking_max: u32,
     /// Unconfirmed holds one contact may have on one checkpoint day.
     #[arg(long, env = "HOLDS_PER_CONTACT_MAX", default_value_t = 3)]
     pub holds_per_contact_max: u32,
@@ -221,6 +224,7 @@ impl ServeArgs {
             role: self.role,
             policy: Policy {
                 holds_per_contact_max: self.holds_per_contact_max.max(1),
+                reschedules_per_booking_max: self.reschedules_per_booking_max,
                 hold_ttl: chrono::Duration::seconds(i64::from(self.hold_ttl_seconds.max(1))),
                 horizon_days: self.booking_horizon_days,
                 booking_cutoff: minutes(self.booking_cutoff_minutes),

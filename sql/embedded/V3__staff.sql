@@ -60,3 +60,6 @@ CREATE TABLE bar_lifts (
     lifted_at TEXT NOT NULL,
     lifted_by TEXT NOT NULL
 ) STRICT;
+
+-- How often each booking has been moved (capped per booking against phantom demand).
+ALTER TABLE bookings ADD COLUMN reschedules INTEGER NOT NULL DEFAULT 0 CHECK (reschedules >= 0);

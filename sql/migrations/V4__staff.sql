@@ -60,3 +60,6 @@ CREATE TABLE bar_lifts (
     lifted_at timestamptz NOT NULL,
     lifted_by text NOT NULL
 );
+
+-- How often each booking has been moved (capped per booking against phantom demand).
+ALTER TABLE bookings ADD COLUMN reschedules integer NOT NULL DEFAULT 0 CHECK (reschedules >= 0);

@@ -162,6 +162,9 @@ pub struct Booking {
     /// manage token, and no other carrier sees it.
     #[serde(default)]
     pub carrier: Option<Uuid>,
+    /// How often the booking has been moved to another window.
+    #[serde(default)]
+    pub reschedules: u32,
 }
 
 impl Booking {

@@ -45,6 +45,8 @@ pub enum AllocationError {
         "this contact already holds {0} unconfirmed windows this day; confirm or cancel one first"
     )]
     TooManyHolds(u32),
+    #[error("this booking has been moved {0} times, the limit; cancel it and book anew")]
+    TooManyReschedules(u32),
     #[error("{0}")]
     Invalid(InputError),
 }

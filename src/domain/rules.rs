@@ -16,6 +16,9 @@ pub struct Policy {
     /// Unconfirmed holds one contact may have on one schedule day, so that no one can sit on
     /// a day's windows without booking them.
     pub holds_per_contact_max: u32,
+    /// Moves one booking may make, so that no one rolls a booking from window to window to
+    /// keep a place they do not use.
+    pub reschedules_per_booking_max: u32,
 }
 
 impl Default for Policy {
@@ -27,6 +30,7 @@ impl Default for Policy {
             arrival_early: Duration::hours(3),
             arrival_grace: Duration::minutes(15),
             holds_per_contact_max: 3,
+            reschedules_per_booking_max: 3,
         }
     }
 }

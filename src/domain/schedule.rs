@@ -338,6 +338,7 @@ impl DaySchedule {
             );
         }
         check_same_lane(&current, &target)?;
+        check_reschedules_left(&current, policy)?;
         let window = self.bookable_window(&target, policy, now)?;
         if window.available_to(current.priority) == 0 {
             return Err(AllocationError::WindowFull);
@@ -348,6 +349,7 @@ impl DaySchedule {
         let mut updated = current.clone();
         updated.window_start = target.start;
         updated.window_end = target_end;
+        updated.reschedules += 1;
         updated.version += 1;
         updated.updated_at = now;
         if updated.status == BookingStatus::Held {
@@ -377,6 +379,7 @@ impl DaySchedule {
         now: DateTime<Utc>,
     ) -> Result<(Booking, ChangeSet), AllocationError> {
         check_same_lane(source, &target)?;
+        check_reschedules_left(source, policy)?;
         let window = self.bookable_window(&target, policy, now)?;
         if let Some(plate) = &source.plate {
             self.check_plate_free(plate, source.direction, None)?;
@@ -397,6 +400,7 @@ impl DaySchedule {
             moved_from: Some(source.id),
             status_after_move: Some(source.status),
             moved_to: None,
+            reschedules: source.reschedules + 1,
             ..source.clone()
         };
         let mut changes = ChangeSet::default();
@@ -864,6 +868,7 @@ impl DaySchedule {
             status_after_move: None,
             moved_to: None,
             carrier: request.carrier,
+            reschedules: 0,
         };
         let mut changes = ChangeSet::default();
         self.take_place(&booking, &mut changes);
@@ -951,6 +956,15 @@ impl DaySchedule {
             window.assert_invariants();
         }
     }
+}
+
+fn check_reschedules_left(booking: &Booking, policy: &Policy) -> Result<(), AllocationError> {
+    if booking.reschedules >= policy.reschedules_per_booking_max {
+        return Err(AllocationError::TooManyReschedules(
+            policy.reschedules_per_booking_max,
+        ));
+    }
+    Ok(())
 }
 
 fn hold_expiry_entry(booking: &Booking) -> Option<(DateTime<Utc>, BookingId)> {

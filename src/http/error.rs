@@ -124,6 +124,11 @@ impl ApiError {
                     StatusCode::CONFLICT,
                 ),
                 A::HoldExpired => ("hold-expired", "Hold expired", StatusCode::GONE),
+                A::TooManyReschedules(_) => (
+                    "too-many-reschedules",
+                    "Booking moved too often",
+                    StatusCode::CONFLICT,
+                ),
                 A::TooManyHolds(_) => (
                     "too-many-holds",
                     "Too many unconfirmed holds",

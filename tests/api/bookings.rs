@@ -372,3 +372,44 @@ async fn a_hold_moved_to_another_day_can_still_be_confirmed() {
     assert_eq!(confirmed.body["status"], "confirmed");
     assert_eq!(confirmed.body["day"], next_day.to_string());
 }
+
+crate::on_both_backends!(a_booking_moves_at_most_three_times);
+
+async fn a_booking_moves_at_most_three_times(backend: Backend) {
+    let Some(app) = spawn_app_on(backend, Vec::new(), |_| {}).await else {
+        return;
+    };
+    let day = tomorrow();
+    let booked = app.book("narva", &at(day, 8), "MV100", true).await;
+    assert_eq!(booked.status, 201, "{}", booked.text);
+    for hour in [9, 10, 11] {
+        let moved = app
+            .managed(
+                "POST",
+                &booked.body,
+                "/reschedule",
+                Some(&json!({ "window_start": at(day, hour) })),
+            )
+            .await;
+        assert_eq!(moved.status, 200, "move to {hour}:00: {}", moved.text);
+    }
+    let fourth = app
+        .managed(
+            "POST",
+            &booked.body,
+            "/reschedule",
+            Some(&json!({ "window_start": at(day, 12) })),
+        )
+        .await;
+    assert_problem(&fourth, 409, "too-many-reschedules");
+    // The count survives a reload from the store.
+    let stored = app
+        .store
+        .find_booking(
+            &borderslot::domain::BookingCode::parse(booked.body["code"].as_str().unwrap()).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.reschedules, 3);
+}

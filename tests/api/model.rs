@@ -258,7 +258,11 @@ async fn run_case(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let checkpoint = counting_checkpoint("model", CAPACITY, 0);
     store.upsert_checkpoint(&checkpoint).await.unwrap();
     let clock = Arc::new(ManualClock::new(test_start()));
-    let policy = Policy::default();
+    // The reference model knows capacity, plates, holds and blocks, not the move limit.
+    let policy = Policy {
+        reschedules_per_booking_max: u32::MAX,
+        ..Policy::default()
+    };
     let registry = ScheduleRegistry::new(
         vec![checkpoint.clone()],
         store.clone(),

@@ -40,6 +40,7 @@ pub fn booking(status: BookingStatus, contact: &str) -> Booking {
         status_after_move: None,
         moved_to: None,
         carrier: None,
+        reschedules: 0,
     }
 }
 

@@ -211,7 +211,7 @@ where
 const BOOKING_COLUMNS: &str = "b.id, b.code, b.checkpoint_id, b.day, b.direction, b.category, \
      b.window_start, b.window_end, b.plate, b.contact, b.priority, b.status, b.version, \
      b.manage_token_digest, b.created_at, b.updated_at, b.hold_expires_at, b.moved_from, \
-     b.status_after_move, b.moved_to, b.carrier_key_id";
+     b.status_after_move, b.moved_to, b.carrier_key_id, b.reschedules";
 
 fn booking_from_row(row: &Row<'_>) -> rusqlite::Result<Booking> {
     let uuid = |raw: &str| uuid::Uuid::parse_str(raw).map(BookingId);
@@ -246,6 +246,7 @@ fn booking_from_row(row: &Row<'_>) -> rusqlite::Result<Booking> {
         status_after_move: opt_parse(row.get(18)?, BookingStatus::from_str)?,
         moved_to: opt_parse(row.get(19)?, uuid)?,
         carrier: opt_parse(row.get(20)?, uuid::Uuid::parse_str)?,
+        reschedules: row.get(21)?,
     })
 }
 
@@ -290,9 +291,10 @@ fn insert_booking(tx: &rusqlite::Transaction<'_>, b: &Booking) -> rusqlite::Resu
     tx.prepare_cached(
         "INSERT INTO bookings (id, code, checkpoint_id, day, direction, category, window_start, \
          window_end, plate, contact, priority, status, version, manage_token_digest, created_at, \
-         updated_at, hold_expires_at, moved_from, status_after_move, moved_to, carrier_key_id) \
+         updated_at, hold_expires_at, moved_from, status_after_move, moved_to, carrier_key_id, \
+         reschedules) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
-                 ?20, ?21)",
+                 ?20, ?21, ?22)",
     )?
     .execute(params![
         b.id.to_string(),
@@ -316,6 +318,7 @@ fn insert_booking(tx: &rusqlite::Transaction<'_>, b: &Booking) -> rusqlite::Resu
         b.status_after_move.map(BookingStatus::as_str),
         b.moved_to.map(|id| id.to_string()),
         b.carrier.map(|id| id.to_string()),
+        b.reschedules,
     ])?;
     if b.moved_from.is_none() {
         tx.prepare_cached("INSERT INTO booking_codes (code, booking_id) VALUES (?1, ?2)")?
@@ -329,7 +332,7 @@ fn update_booking(tx: &rusqlite::Transaction<'_>, b: &Booking) -> Result<(), Sto
         .prepare_cached(
             "UPDATE bookings SET window_start = ?3, window_end = ?4, plate = ?5, contact = ?6, \
              status = ?7, version = ?8, updated_at = ?9, hold_expires_at = ?10, \
-             status_after_move = ?11, moved_to = ?12 \
+             status_after_move = ?11, moved_to = ?12, reschedules = ?13 \
              WHERE id = ?1 AND version = ?2",
         )?
         .execute(params![
@@ -345,6 +348,7 @@ fn update_booking(tx: &rusqlite::Transaction<'_>, b: &Booking) -> Result<(), Sto
             b.hold_expires_at.map(format_ts),
             b.status_after_move.map(BookingStatus::as_str),
             b.moved_to.map(|id| id.to_string()),
+            b.reschedules,
         ])?;
     if changed == 1 {
         Ok(())

@@ -192,7 +192,7 @@ where
 const BOOKING_COLUMNS: &str = "b.id, b.code, b.checkpoint_id, b.day, b.direction, b.category, \
      b.window_start, b.window_end, b.plate, b.contact, b.priority, b.status, b.version, \
      b.manage_token_digest, b.created_at, b.updated_at, b.hold_expires_at, b.moved_from, \
-     b.status_after_move, b.moved_to, b.carrier_key_id";
+     b.status_after_move, b.moved_to, b.carrier_key_id, b.reschedules";
 
 fn booking_from_row(row: &Row) -> Result<Booking, StoreError> {
     let text = |i: usize| -> String { row.get(i) };
@@ -227,6 +227,7 @@ fn booking_from_row(row: &Row) -> Result<Booking, StoreError> {
             .transpose()?,
         moved_to: row.get::<_, Option<Uuid>>(19).map(BookingId),
         carrier: row.get(20),
+        reschedules: u32::try_from(row.get::<_, i32>(21)).unwrap_or(0),
     })
 }
 
@@ -293,6 +294,11 @@ fn fold_booking_writes(changes: &[ScheduleChange]) -> Vec<BookingWrite<'_>> {
         .collect()
 }
 
+/// A count for an `integer` column.
+fn count(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
 fn str_opt<T: ToString>(value: Option<&T>) -> Option<String> {
     value.map(ToString::to_string)
 }
@@ -330,17 +336,23 @@ async fn apply_updates(
         .iter()
         .map(|w| w.booking.moved_to.map(|id| id.0))
         .collect();
+    let reschedules: Vec<i32> = writes
+        .iter()
+        .map(|w| count(w.booking.reschedules))
+        .collect();
     let statement = tx
         .prepare_cached(
             "UPDATE bookings b SET window_start = u.window_start, window_end = u.window_end, \
              plate = u.plate, contact = u.contact, status = u.status, version = u.version, \
              updated_at = u.updated_at, hold_expires_at = u.hold_expires_at, \
-             status_after_move = u.status_after_move, moved_to = u.moved_to \
+             status_after_move = u.status_after_move, moved_to = u.moved_to, \
+             reschedules = u.reschedules \
              FROM unnest($1::uuid[], $2::int8[], $3::bool[], $4::timestamptz[], $5::timestamptz[], \
                          $6::text[], $7::text[], $8::text[], $9::int8[], $10::timestamptz[], \
-                         $11::timestamptz[], $12::text[], $13::uuid[]) \
+                         $11::timestamptz[], $12::text[], $13::uuid[], $14::int4[]) \
                AS u(id, expected_version, guarded, window_start, window_end, plate, contact, \
-                    status, version, updated_at, hold_expires_at, status_after_move, moved_to) \
+                    status, version, updated_at, hold_expires_at, status_after_move, moved_to, \
+                    reschedules) \
              WHERE b.id = u.id AND b.version = u.expected_version \
                AND (NOT u.guarded OR NOT b.code_received)",
         )
@@ -362,6 +374,7 @@ async fn apply_updates(
                 &expiries,
                 &after_move,
                 &moved_to,
+                &reschedules,
             ],
         )
         .await?;
@@ -416,16 +429,18 @@ async fn apply_inserts(
         .collect();
     let moved_to: Vec<Option<Uuid>> = bookings.iter().map(|b| b.moved_to.map(|id| id.0)).collect();
     let carriers: Vec<Option<Uuid>> = bookings.iter().map(|b| b.carrier).collect();
+    let reschedules: Vec<i32> = bookings.iter().map(|b| count(b.reschedules)).collect();
     let statement = tx
         .prepare_cached(
             "INSERT INTO bookings (id, code, checkpoint_id, day, direction, category, window_start, \
              window_end, plate, contact, priority, status, version, manage_token_digest, created_at, \
-             updated_at, hold_expires_at, moved_from, status_after_move, moved_to, carrier_key_id) \
+             updated_at, hold_expires_at, moved_from, status_after_move, moved_to, carrier_key_id, \
+             reschedules) \
              SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[], $5::text[], \
                  $6::text[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::text[], \
                  $11::text[], $12::text[], $13::int8[], $14::text[], $15::timestamptz[], \
                  $16::timestamptz[], $17::timestamptz[], $18::uuid[], $19::text[], $20::uuid[], \
-                 $21::uuid[])",
+                 $21::uuid[], $22::int4[])",
         )
         .await?;
     tx.execute(
@@ -452,6 +467,7 @@ async fn apply_inserts(
             &after_move,
             &moved_to,
             &carriers,
+            &reschedules,
         ],
     )
     .await?;
