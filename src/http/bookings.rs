@@ -126,10 +126,17 @@ async fn create_booking(
         ));
     }
     // A carrier's bookings count against its key's cap; anyone else's against its address.
-    match &carrier_key {
-        Some(key) => check_quota(state, key).await?,
-        None => state.limits.check_new_booking(client)?,
-    }
+    let _quota_turn = match &carrier_key {
+        Some(key) => {
+            let turn = state.limits.quota_turn(key.id).await;
+            check_quota(state, key).await?;
+            Some(turn)
+        }
+        None => {
+            state.limits.check_new_booking(client)?;
+            None
+        }
+    };
     let token = ManageToken::generate(&mut rand::rng());
     let hold = HoldRequest {
         id: BookingId::new_random(),

@@ -212,3 +212,32 @@ async fn only_privileged_keys_book_priority_capacity() {
     assert_eq!(aid.status, 201, "{}", aid.text);
     assert_eq!(aid.body["priority"], "humanitarian");
 }
+
+#[actix_web::test]
+async fn concurrent_bookings_of_one_carrier_never_pass_its_cap() {
+    let app = spawn_app().await;
+    let created = create_key(
+        &app,
+        json!({ "name": "Rush Ltd", "active_bookings_max": 2 }),
+    )
+    .await;
+    let key = format!("Bearer {}", created.body["key"].as_str().unwrap());
+
+    let plates: Vec<String> = (0..6).map(|i| format!("RC {i}00")).collect();
+    let attempts = plates
+        .iter()
+        .zip(8..)
+        .map(|(plate, hour)| book_as(&app, &key, plate, hour, None));
+    let answers = futures_util::future::join_all(attempts).await;
+
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        2,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 429),
+        "{statuses:?}"
+    );
+}
