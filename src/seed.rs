@@ -10,6 +10,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::analytics::{DemandParams, fixed_date_holidays, synthetic_hourly_demand};
+use crate::domain::checkpoint::Calendar;
 use crate::domain::statistics::{BookingCounts, StatisticsDelta, StatisticsKey};
 use crate::domain::window::{generate_windows, local_date};
 use crate::domain::{Category, CategoryCapacity, Checkpoint, CheckpointId, Direction};
@@ -31,6 +32,7 @@ pub fn demo_checkpoints() -> Vec<Checkpoint> {
         directions: vec![Direction::Entry, Direction::Exit],
         window_minutes,
         capacity,
+        calendar: Calendar::default(),
     };
     vec![
         checkpoint(
@@ -82,6 +84,7 @@ pub fn bench_checkpoint() -> Checkpoint {
         directions: vec![Direction::Entry, Direction::Exit],
         window_minutes: 60,
         capacity: BTreeMap::from([(Category::Car, places(1_000_000, 0))]),
+        calendar: Calendar::default(),
     }
 }
 

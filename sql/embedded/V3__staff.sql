@@ -63,3 +63,6 @@ CREATE TABLE bar_lifts (
 
 -- How often each booking has been moved (capped per booking against phantom demand).
 ALTER TABLE bookings ADD COLUMN reschedules INTEGER NOT NULL DEFAULT 0 CHECK (reschedules >= 0);
+
+-- Capacity by weekday and hour, and holidays (see `domain::checkpoint::Calendar`).
+ALTER TABLE checkpoints ADD COLUMN calendar TEXT NOT NULL DEFAULT '{}';

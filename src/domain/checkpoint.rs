@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -151,6 +152,80 @@ pub struct Checkpoint {
     pub directions: Vec<Direction>,
     pub window_minutes: u32,
     pub capacity: BTreeMap<Category, CategoryCapacity>,
+    /// Where the capacity differs from `capacity`: by weekday and hour, and on holidays.
+    #[serde(default)]
+    pub calendar: Calendar,
+}
+
+/// Capacity that varies over the week and the year. Rules apply in order (a later one wins
+/// where two match); a holiday then scales every category of its day.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Calendar {
+    #[serde(default)]
+    pub rules: Vec<CapacityRule>,
+    #[serde(default)]
+    pub holidays: Vec<Holiday>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapacityRule {
+    pub category: Category,
+    /// Local weekdays it applies on, Monday = 1 … Sunday = 7; empty for every day.
+    #[serde(default)]
+    pub weekdays: Vec<u8>,
+    /// Local hours of the window start it applies to, `from_hour..to_hour`.
+    pub from_hour: u8,
+    pub to_hour: u8,
+    pub capacity: u32,
+    #[serde(default)]
+    pub reserved: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holiday {
+    pub date: NaiveDate,
+    /// Share of the usual places open that day: 0 closes the checkpoint.
+    pub capacity_percent: u32,
+}
+
+impl Checkpoint {
+    /// The places of `category` in a window starting at local `weekday` (1–7) and `hour`, on
+    /// `date`.
+    pub fn places_at(
+        &self,
+        category: Category,
+        date: NaiveDate,
+        weekday: u8,
+        hour: u8,
+    ) -> Option<CategoryCapacity> {
+        let base = *self.capacity.get(&category)?;
+        let ruled = self
+            .calendar
+            .rules
+            .iter()
+            .rev()
+            .find(|rule| {
+                rule.category == category
+                    && (rule.weekdays.is_empty() || rule.weekdays.contains(&weekday))
+                    && (rule.from_hour..rule.to_hour).contains(&hour)
+            })
+            .map_or(base, |rule| CategoryCapacity {
+                capacity: rule.capacity,
+                reserved: rule.reserved,
+            });
+        let percent = self
+            .calendar
+            .holidays
+            .iter()
+            .find(|holiday| holiday.date == date)
+            .map_or(100, |holiday| holiday.capacity_percent.min(100));
+        let scale = |n: u32| (u64::from(n) * u64::from(percent) / 100) as u32;
+        let capacity = scale(ruled.capacity);
+        Some(CategoryCapacity {
+            capacity,
+            reserved: scale(ruled.reserved).min(capacity),
+        })
+    }
 }
 
 impl Checkpoint {

@@ -5,7 +5,7 @@
 //! window fewer and a fall-back day one more, and no two windows ever overlap.
 //! Invariant, checked after every change: `held + confirmed <= capacity`.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -98,8 +98,16 @@ pub fn generate_windows(checkpoint: &Checkpoint, date: NaiveDate) -> Vec<SlotWin
     let mut start = day_start;
     while start < day_end {
         let end = (start + step).min(day_end);
+        let local = start.with_timezone(&checkpoint.time_zone);
+        let (weekday, hour) = (
+            local.weekday().number_from_monday() as u8,
+            local.hour() as u8,
+        );
         for &direction in &checkpoint.directions {
-            for (&category, places) in &checkpoint.capacity {
+            for &category in checkpoint.capacity.keys() {
+                let Some(places) = checkpoint.places_at(category, date, weekday, hour) else {
+                    continue;
+                };
                 windows.push(SlotWindow {
                     key: WindowKey {
                         direction,
@@ -128,6 +136,44 @@ mod tests {
     use super::*;
     use crate::domain::checkpoint::{CategoryCapacity, CheckpointId};
 
+    #[test]
+    fn the_calendar_shapes_capacity_by_weekday_hour_and_holiday() {
+        use crate::domain::checkpoint::{Calendar, CapacityRule, Holiday};
+        let mut checkpoint = hourly(chrono_tz::UTC);
+        checkpoint.calendar = Calendar {
+            rules: vec![CapacityRule {
+                category: Category::Car,
+                weekdays: vec![6, 7],
+                from_hour: 8,
+                to_hour: 12,
+                capacity: 20,
+                reserved: 4,
+            }],
+            holidays: vec![Holiday {
+                date: NaiveDate::from_ymd_opt(2026, 12, 25).unwrap(),
+                capacity_percent: 50,
+            }],
+        };
+        let capacity_at = |date: NaiveDate, hour: usize| {
+            let window = &generate_windows(&checkpoint, date)[hour];
+            (window.capacity, window.reserved)
+        };
+        // Saturday 2026-03-21: the weekend rule in the morning only.
+        let saturday = NaiveDate::from_ymd_opt(2026, 3, 21).unwrap();
+        assert_eq!(capacity_at(saturday, 9), (20, 4));
+        assert_eq!(capacity_at(saturday, 13), (10, 2));
+        // A Friday: the template.
+        assert_eq!(
+            capacity_at(NaiveDate::from_ymd_opt(2026, 3, 20).unwrap(), 9),
+            (10, 2)
+        );
+        // Christmas (a Friday): half of the places.
+        assert_eq!(
+            capacity_at(NaiveDate::from_ymd_opt(2026, 12, 25).unwrap(), 9),
+            (5, 1)
+        );
+    }
+
     fn hourly(tz: Tz) -> Checkpoint {
         Checkpoint {
             id: CheckpointId::parse("test").unwrap(),
@@ -142,6 +188,7 @@ mod tests {
                     reserved: 2,
                 },
             )]),
+            calendar: Default::default(),
         }
     }
 

@@ -15,6 +15,7 @@ use super::input::parse_json;
 use super::state::AppState;
 use super::views::CheckpointView;
 use crate::auth::StaffRole;
+use crate::domain::checkpoint::Calendar;
 use crate::domain::{Category, CategoryCapacity, Checkpoint, CheckpointId, Direction, InputError};
 use crate::seed;
 
@@ -30,6 +31,9 @@ struct Template {
     window_minutes: u32,
     directions: Vec<String>,
     capacity: BTreeMap<String, Places>,
+    /// Capacity by weekday and hour, and holidays.
+    #[serde(default)]
+    calendar: Calendar,
 }
 
 #[derive(Debug, Deserialize)]
@@ -92,6 +96,7 @@ fn checkpoint_from(id: CheckpointId, template: Template) -> Result<Checkpoint, I
     if capacity.is_empty() {
         return Err(InputError::new("capacity", "at least one category"));
     }
+    check_calendar(&template.calendar, &capacity)?;
     Ok(Checkpoint {
         id,
         name: name.to_owned(),
@@ -99,7 +104,47 @@ fn checkpoint_from(id: CheckpointId, template: Template) -> Result<Checkpoint, I
         directions,
         window_minutes: minutes,
         capacity,
+        calendar: template.calendar,
     })
+}
+
+fn check_calendar(
+    calendar: &Calendar,
+    capacity: &BTreeMap<Category, CategoryCapacity>,
+) -> Result<(), InputError> {
+    for rule in &calendar.rules {
+        if !capacity.contains_key(&rule.category) {
+            return Err(InputError::new(
+                "calendar",
+                "a rule for a category the checkpoint does not serve",
+            ));
+        }
+        if rule.weekdays.iter().any(|day| !(1..=7).contains(day)) {
+            return Err(InputError::new(
+                "calendar",
+                "weekdays are 1 (Monday) to 7 (Sunday)",
+            ));
+        }
+        if rule.from_hour >= rule.to_hour || rule.to_hour > 24 {
+            return Err(InputError::new(
+                "calendar",
+                "hours from 0 to 24, from before to",
+            ));
+        }
+        if rule.capacity > CAPACITY_MAX || rule.reserved > rule.capacity {
+            return Err(InputError::new(
+                "calendar",
+                format!("at most {CAPACITY_MAX} places, reserved ones among them"),
+            ));
+        }
+    }
+    if calendar.holidays.iter().any(|h| h.capacity_percent > 100) {
+        return Err(InputError::new(
+            "calendar",
+            "a holiday opens 0 to 100 % of the places",
+        ));
+    }
+    Ok(())
 }
 
 #[tracing::instrument(name = "Put a checkpoint", skip_all)]

@@ -146,7 +146,8 @@ pub fn document() -> Value {
                         "window_minutes": { "type": "integer", "example": 60 },
                         "directions": { "type": "array", "items": { "type": "string", "enum": ["entry", "exit"] } },
                         "capacity": { "type": "object", "description": "per category: { capacity, reserved }",
-                            "example": { "car": { "capacity": 40, "reserved": 4 } } } } } } } },
+                            "example": { "car": { "capacity": 40, "reserved": 4 } } },
+                        "calendar": { "type": "object", "description": "rules: [{ category, weekdays (1–7), from_hour, to_hour, capacity, reserved }] (later ones win); holidays: [{ date, capacity_percent }]" } } } } } },
                 "responses": merge(json!({ "200": { "description": "Changed" }, "201": { "description": "Created" } }), problem_responses(&[400, 401, 403, 422, 503]))
             } },
             "/api/v1/admin/checkpoints/{id}/reserved": { "post": {

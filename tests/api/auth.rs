@@ -540,3 +540,40 @@ async fn a_plate_camera_checks_a_vehicle_in_without_its_code() {
     assert_eq!(arrived.body["code"], booked.body["code"]);
     assert_problem(&check_in(json!({})).await, 422, "invalid-input");
 }
+
+#[actix_web::test]
+async fn a_checkpoint_calendar_closes_holidays_and_refuses_nonsense() {
+    let app = spawn_app().await;
+    let admin = format!("Bearer {}", app.staff_token(StaffRole::Admin).await);
+    let put = |body: Value| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            app.send(
+                "PUT",
+                "/api/v1/admin/checkpoints/port-z",
+                &[("authorization", &admin)],
+                Some(body.to_string().as_bytes()),
+            )
+            .await
+        }
+    };
+    let mut template = json!({
+        "name": "Port Z", "time_zone": "UTC", "window_minutes": 60, "directions": ["entry"],
+        "capacity": { "car": { "capacity": 10 } },
+        "calendar": { "holidays": [{ "date": tomorrow(), "capacity_percent": 0 }] },
+    });
+    assert_eq!(put(template.clone()).await.status, 201);
+    let closed = app
+        .post_booking(&json!({
+            "checkpoint": "port-z", "direction": "entry", "category": "car",
+            "window_start": at(tomorrow(), 8), "plate": "PZ 1", "contact": "pz@example.com",
+            "confirm": true,
+        }))
+        .await;
+    assert_problem(&closed, 409, "window-full");
+
+    template["calendar"] = json!({
+        "rules": [{ "category": "car", "weekdays": [9], "from_hour": 8, "to_hour": 12, "capacity": 5 }],
+    });
+    assert_problem(&put(template).await, 422, "invalid-input");
+}

@@ -38,6 +38,7 @@ pub fn counting_checkpoint(id: &str, capacity: u32, reserved: u32) -> Checkpoint
         directions: vec![Direction::Entry, Direction::Exit],
         window_minutes: 60,
         capacity: BTreeMap::from([(Category::Car, CategoryCapacity { capacity, reserved })]),
+        calendar: Default::default(),
     }
 }
 

@@ -27,6 +27,7 @@ use super::{
     StoredResponse, statistics_sql,
 };
 use crate::auth::{ApiKey, AuditEntry, StaffAccount};
+use crate::domain::checkpoint::Calendar;
 use crate::domain::statistics::{
     BookingCounts, HourlyCount, StatisticsDelta, StatisticsKey, WindowTotals,
 };
@@ -275,6 +276,7 @@ fn checkpoint_from_row(row: &Row<'_>) -> rusqlite::Result<Checkpoint> {
         serde_json::from_str(&row.get::<_, String>(4)?).map_err(json_error)?;
     let capacity: BTreeMap<Category, CategoryCapacity> =
         serde_json::from_str(&row.get::<_, String>(5)?).map_err(json_error)?;
+    let calendar: Calendar = serde_json::from_str(&row.get::<_, String>(6)?).map_err(json_error)?;
     Ok(Checkpoint {
         id: CheckpointId::parse(&row.get::<_, String>(0)?).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
@@ -284,6 +286,7 @@ fn checkpoint_from_row(row: &Row<'_>) -> rusqlite::Result<Checkpoint> {
         window_minutes: row.get(3)?,
         directions,
         capacity,
+        calendar,
     })
 }
 
@@ -504,7 +507,7 @@ impl SlotStore for EmbeddedStore {
     async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
         self.read(|c| {
             let mut statement = c.prepare_cached(
-                "SELECT id, name, time_zone, window_minutes, directions, capacity \
+                "SELECT id, name, time_zone, window_minutes, directions, capacity, calendar \
                  FROM checkpoints ORDER BY id",
             )?;
             let rows = statement.query_map([], checkpoint_from_row)?;
@@ -518,18 +521,21 @@ impl SlotStore for EmbeddedStore {
         self.write(move |c| {
             let directions = serde_json::to_string(&checkpoint.directions).context("directions")?;
             let capacity = serde_json::to_string(&checkpoint.capacity).context("capacity")?;
+            let calendar = serde_json::to_string(&checkpoint.calendar).context("calendar")?;
             c.execute(
-                "INSERT INTO checkpoints (id, name, time_zone, window_minutes, directions, capacity) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
-                 time_zone = excluded.time_zone, window_minutes = excluded.window_minutes, \
-                 directions = excluded.directions, capacity = excluded.capacity",
+                "INSERT INTO checkpoints (id, name, time_zone, window_minutes, directions, capacity, \
+                 calendar) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO UPDATE SET \
+                 name = excluded.name, time_zone = excluded.time_zone, \
+                 window_minutes = excluded.window_minutes, directions = excluded.directions, \
+                 capacity = excluded.capacity, calendar = excluded.calendar",
                 params![
                     checkpoint.id.as_str(),
                     checkpoint.name,
                     checkpoint.time_zone.name(),
                     checkpoint.window_minutes,
                     directions,
-                    capacity
+                    capacity,
+                    calendar
                 ],
             )?;
             Ok(())

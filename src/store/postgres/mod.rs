@@ -731,7 +731,7 @@ impl SlotStore for PostgresStore {
         let client = self.client().await?;
         let rows = client
             .query(
-                "SELECT id, name, time_zone, window_minutes, directions, capacity \
+                "SELECT id, name, time_zone, window_minutes, directions, capacity, calendar \
                  FROM checkpoints ORDER BY id",
                 &[],
             )
@@ -746,6 +746,7 @@ impl SlotStore for PostgresStore {
                     window_minutes: u32::try_from(window_minutes).unwrap_or(60),
                     directions: serde_json::from_value(row.get(4)).context("stored directions")?,
                     capacity: serde_json::from_value(row.get(5)).context("stored capacity")?,
+                    calendar: serde_json::from_value(row.get(6)).context("stored calendar")?,
                 })
             })
             .collect()
@@ -755,13 +756,15 @@ impl SlotStore for PostgresStore {
         let client = self.client().await?;
         let directions = serde_json::to_value(&checkpoint.directions).context("directions")?;
         let capacity = serde_json::to_value(&checkpoint.capacity).context("capacity")?;
+        let calendar = serde_json::to_value(&checkpoint.calendar).context("calendar")?;
         let window_minutes = i32::try_from(checkpoint.window_minutes).unwrap_or(i32::MAX);
         client
             .execute(
-                "INSERT INTO checkpoints (id, name, time_zone, window_minutes, directions, capacity) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
-                 time_zone = excluded.time_zone, window_minutes = excluded.window_minutes, \
-                 directions = excluded.directions, capacity = excluded.capacity",
+                "INSERT INTO checkpoints (id, name, time_zone, window_minutes, directions, capacity, \
+                 calendar) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET \
+                 name = excluded.name, time_zone = excluded.time_zone, \
+                 window_minutes = excluded.window_minutes, directions = excluded.directions, \
+                 capacity = excluded.capacity, calendar = excluded.calendar",
                 &[
                     &checkpoint.id.as_str(),
                     &checkpoint.name,
@@ -769,6 +772,7 @@ impl SlotStore for PostgresStore {
                     &window_minutes,
                     &directions,
                     &capacity,
+                    &calendar,
                 ],
             )
             .await?;
