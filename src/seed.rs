@@ -108,15 +108,25 @@ pub async fn generate_schedule(
 ) -> Result<usize, StoreError> {
     let mut days = 0;
     for checkpoint in store.checkpoints().await? {
-        let today = local_date(checkpoint.time_zone, now);
-        for offset in 0..=i64::from(horizon_days) {
-            let day = today + Duration::days(offset);
-            let windows = generate_windows(&checkpoint, day);
-            store.ensure_windows(&checkpoint.id, day, &windows).await?;
-            days += 1;
-        }
+        days += generate_schedule_of(store, &checkpoint, now, horizon_days).await?;
     }
     Ok(days)
+}
+
+/// The same for one checkpoint.
+pub async fn generate_schedule_of(
+    store: &dyn SlotStore,
+    checkpoint: &Checkpoint,
+    now: DateTime<Utc>,
+    horizon_days: u32,
+) -> Result<usize, StoreError> {
+    let today = local_date(checkpoint.time_zone, now);
+    for offset in 0..=i64::from(horizon_days) {
+        let day = today + Duration::days(offset);
+        let windows = generate_windows(checkpoint, day);
+        store.ensure_windows(&checkpoint.id, day, &windows).await?;
+    }
+    Ok(horizon_days as usize + 1)
 }
 
 /// Fills the booking statistics of every checkpoint for the `days` local days before its

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::auth::Staff;
 use super::error::ApiError;
-use super::input::{parse_instant, parse_json};
+use super::input::{parse_instant, parse_json, parse_priority};
 use super::state::AppState;
 use super::views::BookingView;
 use crate::actors::schedule::{Block, CheckIn, FindByPlate, Reserve, Unblock, WalkUp};
@@ -17,7 +17,7 @@ use crate::domain::token::ManageToken;
 use crate::domain::window::local_date;
 use crate::domain::{
     AllocationError, BookingCode, BookingId, Category, CheckpointId, Contact, Direction,
-    HoldRequest, InputError, Plate, PriorityClass, WindowKey, WindowSelection,
+    HoldRequest, InputError, Plate, WindowKey, WindowSelection,
 };
 
 #[derive(Debug, Deserialize)]
@@ -139,6 +139,18 @@ pub async fn audit(
     target: String,
     after: serde_json::Value,
 ) -> Result<(), ApiError> {
+    audit_change(state, staff, action, target, None, after).await
+}
+
+/// An audit entry with the state before the action as well as after it.
+pub async fn audit_change(
+    state: &AppState,
+    staff: &Staff,
+    action: &str,
+    target: String,
+    before: Option<serde_json::Value>,
+    after: serde_json::Value,
+) -> Result<(), ApiError> {
     state
         .store
         .append_audit(&AuditEntry {
@@ -146,11 +158,31 @@ pub async fn audit(
             actor: staff.actor(),
             action: action.to_owned(),
             target,
-            before: None,
+            before,
             after: Some(after),
         })
         .await?;
     Ok(())
+}
+
+/// Records a change of a day's windows in the audit log and answers with it.
+async fn audited_window_change(
+    state: &AppState,
+    staff: &Staff,
+    action: &str,
+    checkpoint_id: &CheckpointId,
+    day: chrono::NaiveDate,
+    outcome: serde_json::Value,
+) -> Result<HttpResponse, ApiError> {
+    audit(
+        state,
+        staff,
+        action,
+        format!("{checkpoint_id}/{day}"),
+        outcome.clone(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(outcome))
 }
 
 #[tracing::instrument(name = "Block windows", skip_all)]
@@ -185,15 +217,15 @@ pub async fn block(
         .await?;
     let outcome =
         json!({ "blocked": window_list(&blocked), "reason": reason, "mode": mode.as_str() });
-    audit(
+    audited_window_change(
         &state,
         &staff,
         "windows.block",
-        format!("{checkpoint_id}/{day}"),
-        outcome.clone(),
+        &checkpoint_id,
+        day,
+        outcome,
     )
-    .await?;
-    Ok(HttpResponse::Ok().json(outcome))
+    .await
 }
 
 #[tracing::instrument(name = "Unblock windows", skip_all)]
@@ -214,15 +246,15 @@ pub async fn unblock(
         .ask(&checkpoint_id, day, Unblock { selection })
         .await?;
     let outcome = json!({ "unblocked": window_list(&opened) });
-    audit(
+    audited_window_change(
         &state,
         &staff,
         "windows.unblock",
-        format!("{checkpoint_id}/{day}"),
-        outcome.clone(),
+        &checkpoint_id,
+        day,
+        outcome,
     )
-    .await?;
-    Ok(HttpResponse::Ok().json(outcome))
+    .await
 }
 
 #[tracing::instrument(name = "Reserve places", skip_all)]
@@ -256,15 +288,15 @@ pub async fn reserve(
         )
         .await?;
     let outcome = json!({ "windows": window_list(&changed), "reserved": reserved });
-    audit(
+    audited_window_change(
         &state,
         &staff,
         "windows.reserve",
-        format!("{checkpoint_id}/{day}"),
-        outcome.clone(),
+        &checkpoint_id,
+        day,
+        outcome,
     )
-    .await?;
-    Ok(HttpResponse::Ok().json(outcome))
+    .await
 }
 
 /// A check-in names the booking by its code, or — as a number-plate camera at the waiting
@@ -382,12 +414,7 @@ pub async fn walk_in(
     let plate = Plate::parse(&input.plate)?;
     let contact = input.contact.as_deref().map(Contact::parse).transpose()?;
     // Operators may register priority vehicles: they have them in front of them.
-    let priority = input
-        .priority
-        .as_deref()
-        .map(str::parse::<PriorityClass>)
-        .transpose()?
-        .unwrap_or_default();
+    let priority = parse_priority(input.priority.as_deref())?;
     let token = ManageToken::generate(&mut rand::rng());
     let request = |start| HoldRequest {
         id: BookingId::new_random(),
@@ -471,17 +498,15 @@ pub async fn lift_bar(
     let before = state.bars.barred_until(&plate, now);
     state.store.lift_bar(&plate, now, &staff.actor()).await?;
     state.bars.refresh(state.store.as_ref(), now).await?;
-    state
-        .store
-        .append_audit(&AuditEntry {
-            at: now,
-            actor: staff.actor(),
-            action: "plate.lift_bar".to_owned(),
-            target: plate.as_str().to_owned(),
-            before: Some(json!({ "barred_until": before })),
-            after: Some(json!({ "barred_until": null })),
-        })
-        .await?;
+    audit_change(
+        &state,
+        &staff,
+        "plate.lift_bar",
+        plate.as_str().to_owned(),
+        Some(json!({ "barred_until": before })),
+        json!({ "barred_until": null }),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

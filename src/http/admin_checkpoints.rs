@@ -9,6 +9,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::admin::audit_change;
 use super::auth::Staff;
 use super::error::ApiError;
 use super::input::parse_json;
@@ -161,28 +162,28 @@ pub async fn put(
     let created = before.is_none();
     state.store.upsert_checkpoint(&checkpoint).await?;
     state.registry.put_checkpoint(checkpoint.clone());
-    seed::generate_schedule(
+    seed::generate_schedule_of(
         state.store.as_ref(),
+        &checkpoint,
         state.now(),
         state.policy().horizon_days,
     )
     .await?;
     let view = CheckpointView::from(&checkpoint);
     let after = serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.into()))?;
-    state
-        .store
-        .append_audit(&crate::auth::AuditEntry {
-            at: state.now(),
-            actor: staff.actor(),
-            action: "checkpoint.put".to_owned(),
-            target: id.to_string(),
-            before: before
-                .map(|c| serde_json::to_value(CheckpointView::from(c.as_ref())))
-                .transpose()
-                .map_err(|e| ApiError::Internal(e.into()))?,
-            after: Some(after),
-        })
-        .await?;
+    let before = before
+        .map(|c| serde_json::to_value(CheckpointView::from(c.as_ref())))
+        .transpose()
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    audit_change(
+        &state,
+        &staff,
+        "checkpoint.put",
+        id.to_string(),
+        before,
+        after,
+    )
+    .await?;
     let mut response = if created {
         HttpResponse::Created()
     } else {

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::carrier::{carrier, check_quota};
 use super::error::ApiError;
 use super::idempotency::{Reply, run_idempotent};
-use super::input::{parse_instant, parse_json};
+use super::input::{parse_instant, parse_json, parse_priority};
 use super::state::AppState;
 use super::views::BookingView;
 use crate::actors::moves::move_booking;
@@ -24,7 +24,7 @@ use crate::domain::token::ManageToken;
 use crate::domain::window::local_date;
 use crate::domain::{
     Booking, BookingCode, BookingId, Checkpoint, CheckpointId, Contact, HoldRequest, Plate,
-    PriorityClass, WindowKey,
+    WindowKey,
 };
 
 #[derive(Debug, Deserialize)]
@@ -62,25 +62,39 @@ pub async fn create(
 ) -> HttpResponse {
     run_idempotent(&request, &state, &body, || async {
         let client = request.peer_addr().map(|address| address.ip());
-        let outcome = match carrier(&request, &state).await {
-            Ok(key) => create_booking(&state, &body, client, key).await,
-            Err(error) => Err(error),
+        let input: Result<CreateBooking, ApiError> = parse_json(&body);
+        let checkpoint = checkpoint_label(&state, &body, input.as_ref().ok());
+        let outcome = match (carrier(&request, &state).await, input) {
+            (Err(error), _) | (Ok(_), Err(error)) => Err(error),
+            (Ok(key), Ok(input)) => create_booking(&state, input, client, key).await,
         };
-        record_booking_outcome(&state, &body, &outcome);
+        record_booking_outcome(checkpoint, &outcome);
         outcome
     })
     .await
 }
 
-/// Counts the attempt for Prometheus, labelled with a known checkpoint only (a label per
-/// invented id would let anyone grow the metrics without bound).
-fn record_booking_outcome(state: &AppState, body: &[u8], outcome: &Result<Reply, ApiError>) {
-    let checkpoint = serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v["checkpoint"].as_str().map(str::to_owned))
-        .and_then(|raw| CheckpointId::parse(&raw).ok())
+/// The checkpoint a booking attempt names, as a metrics label: a known one only (a label per
+/// invented id would let anyone grow the metrics without bound). The body is read again only
+/// when it was not a valid booking request.
+fn checkpoint_label(state: &AppState, body: &[u8], input: Option<&CreateBooking>) -> String {
+    #[derive(Deserialize)]
+    struct NamesACheckpoint {
+        checkpoint: Option<String>,
+    }
+    let raw = match input {
+        Some(input) => Some(input.checkpoint.clone()),
+        None => serde_json::from_slice::<NamesACheckpoint>(body)
+            .ok()
+            .and_then(|named| named.checkpoint),
+    };
+    raw.and_then(|raw| CheckpointId::parse(&raw).ok())
         .filter(|id| state.checkpoint(id).is_ok())
-        .map_or_else(|| "unknown".to_owned(), |id| id.to_string());
+        .map_or_else(|| "unknown".to_owned(), |id| id.to_string())
+}
+
+/// Counts the attempt for Prometheus by checkpoint and result.
+fn record_booking_outcome(checkpoint: String, outcome: &Result<Reply, ApiError>) {
     let result = match outcome {
         Ok(_) => "created",
         Err(error) => match actix_web::ResponseError::status_code(error).as_u16() {
@@ -96,11 +110,10 @@ fn record_booking_outcome(state: &AppState, body: &[u8], outcome: &Result<Reply,
 
 async fn create_booking(
     state: &AppState,
-    body: &[u8],
+    input: CreateBooking,
     client: Option<std::net::IpAddr>,
     carrier_key: Option<ApiKey>,
 ) -> Result<Reply, ApiError> {
-    let input: CreateBooking = parse_json(body)?;
     let (checkpoint_id, checkpoint, direction, category) =
         state.lane(&input.checkpoint, &input.direction, &input.category)?;
     let start = parse_instant("window_start", &input.window_start)?;
@@ -114,12 +127,7 @@ async fn create_booking(
         return Err(ApiError::PlateBarred(until));
     }
     let contact = input.contact.as_deref().map(Contact::parse).transpose()?;
-    let priority = input
-        .priority
-        .as_deref()
-        .map(str::parse::<PriorityClass>)
-        .transpose()?
-        .unwrap_or_default();
+    let priority = parse_priority(input.priority.as_deref())?;
     if priority.is_priority() && !carrier_key.as_ref().is_some_and(|key| key.privileged) {
         return Err(ApiError::Forbidden(
             "priority classes are booked by operators and authorised carriers",

@@ -42,8 +42,8 @@ pub async fn carrier(request: &HttpRequest, state: &AppState) -> Result<Option<A
 
 /// Refuses a booking that would take the carrier past its active-bookings cap.
 pub async fn check_quota(state: &AppState, key: &ApiKey) -> Result<(), ApiError> {
-    let active = state.store.carrier_bookings(key.id).await?.len();
-    if active >= key.active_bookings_max as usize {
+    let active = state.store.count_carrier_bookings(key.id).await?;
+    if active >= u64::from(key.active_bookings_max) {
         return Err(ApiError::QuotaExceeded(key.active_bookings_max));
     }
     Ok(())

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
-use crate::domain::InputError;
+use crate::domain::{InputError, PriorityClass};
 
 /// Parses a JSON body; an empty body reads as `{}`.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
@@ -31,4 +31,9 @@ pub fn parse_instant(field: &'static str, raw: &str) -> Result<DateTime<Utc>, In
 pub fn parse_date(field: &'static str, raw: &str) -> Result<NaiveDate, InputError> {
     NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
         .map_err(|_| InputError::new(field, "a date such as 2026-05-01"))
+}
+
+/// A request's priority class; normal when it names none.
+pub fn parse_priority(raw: Option<&str>) -> Result<PriorityClass, InputError> {
+    Ok(raw.map(str::parse).transpose()?.unwrap_or_default())
 }

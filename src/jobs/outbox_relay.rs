@@ -19,6 +19,16 @@ pub async fn try_run_once(
     bus: &dyn EventBus,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Outcome> {
+    // Looked at before taking the lock, so that an idle round costs one query, not three.
+    let (backlog, oldest) = store.outbox_backlog().await?;
+    metrics::gauge!(OUTBOX_BACKLOG).set(backlog as f64);
+    let lag = oldest.map_or(0.0, |at| {
+        (now - at).num_milliseconds().max(0) as f64 / 1000.0
+    });
+    metrics::gauge!(RELAY_LAG).set(lag);
+    if backlog == 0 {
+        return Ok(Outcome::Idle);
+    }
     // Another replica relays now; it will have sent these events by our next round.
     let Some(lease) = store.lock_relay().await? else {
         return Ok(Outcome::Idle);
@@ -33,19 +43,16 @@ async fn relay(
     bus: &dyn EventBus,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Outcome> {
-    let (backlog, oldest) = store.outbox_backlog().await?;
-    metrics::gauge!(OUTBOX_BACKLOG).set(backlog as f64);
-    let lag = oldest.map_or(0.0, |at| {
-        (now - at).num_milliseconds().max(0) as f64 / 1000.0
-    });
-    metrics::gauge!(RELAY_LAG).set(lag);
-    if backlog == 0 {
+    let (seqs, events): (Vec<i64>, Vec<DomainEvent>) = store
+        .outbox_pending(EVENTS_PER_ROUND)
+        .await?
+        .into_iter()
+        .map(|entry| (entry.seq, entry.event))
+        .unzip();
+    if events.is_empty() {
         return Ok(Outcome::Idle);
     }
-    let pending = store.outbox_pending(EVENTS_PER_ROUND).await?;
-    let events: Vec<DomainEvent> = pending.iter().map(|entry| entry.event.clone()).collect();
     bus.publish(&events).await?;
-    let seqs: Vec<i64> = pending.iter().map(|entry| entry.seq).collect();
     store.outbox_mark_published(&seqs, now).await?;
     metrics::counter!(EVENTS_PUBLISHED).increment(seqs.len() as u64);
     Ok(Outcome::Worked(seqs.len() as u64))

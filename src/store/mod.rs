@@ -123,6 +123,11 @@ pub struct OutboxEntry {
     pub event: DomainEvent,
 }
 
+/// A carrier's active bookings, counted by the partial index on them (`$1` is the key's id;
+/// SQLite numbers it the same).
+const ACTIVE_CARRIER_BOOKINGS_COUNT: &str = "SELECT count(*) FROM bookings \
+     WHERE carrier_key_id = $1 AND status IN ('held', 'confirmed', 'arrived')";
+
 /// Windows whose blocked state `batch` itself sets. Their place deltas skip the "not blocked"
 /// guard: the actor decided them in order with the block, so a hold taken just before a block
 /// in the same batch is not a stale replica's.
@@ -333,6 +338,9 @@ pub trait SlotStore: Send + Sync + 'static {
 
     /// A carrier's held, confirmed and arrived bookings, by window start.
     async fn carrier_bookings(&self, carrier: Uuid) -> Result<Vec<Booking>, StoreError>;
+
+    /// How many of those there are (what the carrier's cap is checked against).
+    async fn count_carrier_bookings(&self, carrier: Uuid) -> Result<u64, StoreError>;
 
     /// Records a strike against a plate once per event; `false` if it was recorded before.
     async fn record_strike(&self, event_id: Uuid, strike: &Strike) -> Result<bool, StoreError>;

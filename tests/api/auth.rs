@@ -23,11 +23,11 @@ async fn authorization(app: &TestApp, caller: Caller, manage_token: &str) -> Opt
         Caller::Carrier => {
             let admin = format!("Bearer {}", app.staff_token(StaffRole::Admin).await);
             let created = app
-                .send(
+                .send_as(
                     "POST",
                     "/api/v1/admin/api-keys",
-                    &[("authorization", &admin)],
-                    Some(json!({ "name": "matrix" }).to_string().as_bytes()),
+                    &admin,
+                    Some(&json!({ "name": "matrix" })),
                 )
                 .await;
             Some(format!("Bearer {}", created.body["key"].as_str().unwrap()))
@@ -127,13 +127,8 @@ async fn tokens_expire_and_only_our_signature_counts() {
     let audit = |bearer: String| {
         let app = &app;
         async move {
-            app.send(
-                "GET",
-                "/api/v1/admin/audit",
-                &[("authorization", &bearer)],
-                None,
-            )
-            .await
+            app.send_as("GET", "/api/v1/admin/audit", &bearer, None)
+                .await
         }
     };
     assert_eq!(audit(format!("Bearer {token}")).await.status, 200);
@@ -250,11 +245,11 @@ async fn an_admin_block_cancelling_bookings_is_audited_and_drivers_see_it() {
     body["mode"] = json!("cancel_affected");
     body["categories"] = json!(["car"]);
     let blocked = app
-        .send(
+        .send_as(
             "POST",
             "/api/v1/admin/checkpoints/narva/blocks",
-            &[("authorization", &admin)],
-            Some(body.to_string().as_bytes()),
+            &admin,
+            Some(&body),
         )
         .await;
     assert_eq!(blocked.status, 200, "{}", blocked.text);
@@ -270,12 +265,7 @@ async fn an_admin_block_cancelling_bookings_is_audited_and_drivers_see_it() {
     assert_problem(&again, 409, "window-blocked");
 
     let audit = app
-        .send(
-            "GET",
-            "/api/v1/admin/audit",
-            &[("authorization", &admin)],
-            None,
-        )
+        .send_as("GET", "/api/v1/admin/audit", &admin, None)
         .await;
     let entry = &audit.body["entries"][0];
     assert_eq!(entry["actor"], "admin:test-admin");
@@ -283,15 +273,11 @@ async fn an_admin_block_cancelling_bookings_is_audited_and_drivers_see_it() {
     assert_eq!(entry["after"]["mode"], "cancel_affected");
 
     let invalid = app
-        .send(
+        .send_as(
             "POST",
             "/api/v1/admin/checkpoints/narva/blocks",
-            &[("authorization", &admin)],
-            Some(
-                json!({ "from": at(day, 14), "to": at(day, 13), "reason": "x" })
-                    .to_string()
-                    .as_bytes(),
-            ),
+            &admin,
+            Some(&json!({ "from": at(day, 14), "to": at(day, 13), "reason": "x" })),
         )
         .await;
     assert_problem(&invalid, 422, "invalid-input");
@@ -305,17 +291,12 @@ async fn an_operator_checks_a_driver_in_within_the_arrival_tolerance() {
     let code = booked.body["code"].as_str().unwrap();
     let check_in = || {
         let app = &app;
-        let body = json!({ "code": code }).to_string();
+        let body = json!({ "code": code });
         async move {
             // Access tokens last 15 minutes and the test moves the clock by hours.
             let operator = format!("Bearer {}", app.sign_in_again(StaffRole::Operator).await);
-            app.send(
-                "POST",
-                "/api/v1/operator/check-ins",
-                &[("authorization", &operator)],
-                Some(body.as_bytes()),
-            )
-            .await
+            app.send_as("POST", "/api/v1/operator/check-ins", &operator, Some(&body))
+                .await
         }
     };
 
@@ -337,16 +318,10 @@ async fn an_operator_registers_a_walk_in_into_the_current_window() {
         let (app, operator) = (&app, operator.clone());
         let body = json!({
             "checkpoint": "narva", "direction": "entry", "category": "truck", "plate": plate,
-        })
-        .to_string();
+        });
         async move {
-            app.send(
-                "POST",
-                "/api/v1/operator/walk-ins",
-                &[("authorization", &operator)],
-                Some(body.as_bytes()),
-            )
-            .await
+            app.send_as("POST", "/api/v1/operator/walk-ins", &operator, Some(&body))
+                .await
         }
     };
 
@@ -362,12 +337,7 @@ async fn an_operator_registers_a_walk_in_into_the_current_window() {
 
     let analyst = format!("Bearer {}", app.staff_token(StaffRole::Analyst).await);
     let refused = app
-        .send(
-            "POST",
-            "/api/v1/operator/walk-ins",
-            &[("authorization", &analyst)],
-            Some(json!({ "checkpoint": "narva", "direction": "entry", "category": "car", "plate": "WI200" }).to_string().as_bytes()),
-        )
+        .send_as("POST", "/api/v1/operator/walk-ins", &analyst, Some(&json!({ "checkpoint": "narva", "direction": "entry", "category": "car", "plate": "WI200" })))
         .await;
     assert_problem(&refused, 403, "forbidden");
 }
@@ -379,11 +349,11 @@ async fn an_admin_opens_a_new_checkpoint_that_drivers_can_book_at_once() {
     let put = |body: Value| {
         let (app, admin) = (&app, admin.clone());
         async move {
-            app.send(
+            app.send_as(
                 "PUT",
                 "/api/v1/admin/checkpoints/port-x",
-                &[("authorization", &admin)],
-                Some(body.to_string().as_bytes()),
+                &admin,
+                Some(&body),
             )
             .await
         }
@@ -435,11 +405,11 @@ async fn an_admin_opens_a_new_checkpoint_that_drivers_can_book_at_once() {
 
     let analyst = format!("Bearer {}", app.staff_token(StaffRole::Analyst).await);
     let refused = app
-        .send(
+        .send_as(
             "PUT",
             "/api/v1/admin/checkpoints/port-y",
-            &[("authorization", &analyst)],
-            Some(b"{}"),
+            &analyst,
+            Some(&json!({})),
         )
         .await;
     assert_problem(&refused, 403, "forbidden");
@@ -456,11 +426,11 @@ async fn reserved_places_go_only_to_priority_classes() {
         "categories": ["car"], "reserved": 40,
     });
     let reserved = app
-        .send(
+        .send_as(
             "POST",
             "/api/v1/admin/checkpoints/narva/reserved",
-            &[("authorization", &admin)],
-            Some(body.to_string().as_bytes()),
+            &admin,
+            Some(&body),
         )
         .await;
     assert_eq!(reserved.status, 200, "{}", reserved.text);
@@ -471,15 +441,11 @@ async fn reserved_places_go_only_to_priority_classes() {
     assert_problem(&normal, 409, "window-full");
     // A privileged carrier books the reserved capacity.
     let created = app
-        .send(
+        .send_as(
             "POST",
             "/api/v1/admin/api-keys",
-            &[("authorization", &admin)],
-            Some(
-                json!({ "name": "Embassy", "privileged": true })
-                    .to_string()
-                    .as_bytes(),
-            ),
+            &admin,
+            Some(&json!({ "name": "Embassy", "privileged": true })),
         )
         .await;
     let privileged = format!("Bearer {}", created.body["key"].as_str().unwrap());
@@ -489,12 +455,7 @@ async fn reserved_places_go_only_to_priority_classes() {
         "confirm": true, "priority": "diplomatic",
     });
     let booked = app
-        .send(
-            "POST",
-            "/api/v1/bookings",
-            &[("authorization", &privileged)],
-            Some(diplomatic.to_string().as_bytes()),
-        )
+        .send_as("POST", "/api/v1/bookings", &privileged, Some(&diplomatic))
         .await;
     assert_eq!(booked.status, 201, "{}", booked.text);
 
@@ -502,11 +463,11 @@ async fn reserved_places_go_only_to_priority_classes() {
         "from": at(day, 10), "to": at(day, 11), "categories": ["car"], "reserved": 41,
     });
     let refused = app
-        .send(
+        .send_as(
             "POST",
             "/api/v1/admin/checkpoints/narva/reserved",
-            &[("authorization", &admin)],
-            Some(too_many.to_string().as_bytes()),
+            &admin,
+            Some(&too_many),
         )
         .await;
     assert_problem(&refused, 422, "invalid-input");
@@ -522,13 +483,8 @@ async fn a_plate_camera_checks_a_vehicle_in_without_its_code() {
     let check_in = |body: Value| {
         let (app, operator) = (&app, operator.clone());
         async move {
-            app.send(
-                "POST",
-                "/api/v1/operator/check-ins",
-                &[("authorization", &operator)],
-                Some(body.to_string().as_bytes()),
-            )
-            .await
+            app.send_as("POST", "/api/v1/operator/check-ins", &operator, Some(&body))
+                .await
         }
     };
 
@@ -548,11 +504,11 @@ async fn a_checkpoint_calendar_closes_holidays_and_refuses_nonsense() {
     let put = |body: Value| {
         let (app, admin) = (&app, admin.clone());
         async move {
-            app.send(
+            app.send_as(
                 "PUT",
                 "/api/v1/admin/checkpoints/port-z",
-                &[("authorization", &admin)],
-                Some(body.to_string().as_bytes()),
+                &admin,
+                Some(&body),
             )
             .await
         }

@@ -8,13 +8,8 @@ use crate::helpers::{Response, TestApp, assert_problem, at, spawn_app, tomorrow}
 
 async fn create_key(app: &TestApp, body: Value) -> Response {
     let admin = format!("Bearer {}", app.staff_token(StaffRole::Admin).await);
-    app.send(
-        "POST",
-        "/api/v1/admin/api-keys",
-        &[("authorization", &admin)],
-        Some(body.to_string().as_bytes()),
-    )
-    .await
+    app.send_as("POST", "/api/v1/admin/api-keys", &admin, Some(&body))
+        .await
 }
 
 async fn key(app: &TestApp, name: &str) -> String {
@@ -38,13 +33,8 @@ async fn book_as(
     if let Some(priority) = priority {
         body["priority"] = json!(priority);
     }
-    app.send(
-        "POST",
-        "/api/v1/bookings",
-        &[("authorization", key)],
-        Some(body.to_string().as_bytes()),
-    )
-    .await
+    app.send_as("POST", "/api/v1/bookings", key, Some(&body))
+        .await
 }
 
 #[actix_web::test]
@@ -59,17 +49,10 @@ async fn a_carrier_sees_and_changes_only_its_own_bookings() {
     let path = format!("/api/v1/bookings/{code}");
 
     // Its own booking, without the manage token.
-    let own = app
-        .send("GET", &path, &[("authorization", &alpha)], None)
-        .await;
+    let own = app.send_as("GET", &path, &alpha, None).await;
     assert_eq!(own.status, 200, "{}", own.text);
     let listed = app
-        .send(
-            "GET",
-            "/api/v1/carrier/bookings",
-            &[("authorization", &alpha)],
-            None,
-        )
+        .send_as("GET", "/api/v1/carrier/bookings", &alpha, None)
         .await;
     assert_eq!(
         listed.body["bookings"].as_array().unwrap().len(),
@@ -78,43 +61,25 @@ async fn a_carrier_sees_and_changes_only_its_own_bookings() {
         listed.text
     );
     let none = app
-        .send(
-            "GET",
-            "/api/v1/carrier/bookings",
-            &[("authorization", &beta)],
-            None,
-        )
+        .send_as("GET", "/api/v1/carrier/bookings", &beta, None)
         .await;
     assert_eq!(none.body["bookings"].as_array().unwrap().len(), 0);
 
     // Another carrier's code is an unknown code.
     let unknown = app
-        .send(
-            "GET",
-            "/api/v1/bookings/ABCD-2345",
-            &[("authorization", &beta)],
-            None,
-        )
+        .send_as("GET", "/api/v1/bookings/ABCD-2345", &beta, None)
         .await;
-    let foreign = app
-        .send("GET", &path, &[("authorization", &beta)], None)
-        .await;
+    let foreign = app.send_as("GET", &path, &beta, None).await;
     assert_problem(&foreign, 404, "not-found");
     assert_eq!(foreign.text, unknown.text);
-    let cancel = app
-        .send("DELETE", &path, &[("authorization", &beta)], None)
-        .await;
+    let cancel = app.send_as("DELETE", &path, &beta, None).await;
     assert_problem(&cancel, 404, "not-found");
     assert_eq!(
-        app.send("GET", &path, &[("authorization", &alpha)], None)
-            .await
-            .body["status"],
+        app.send_as("GET", &path, &alpha, None).await.body["status"],
         "confirmed"
     );
 
-    let cancelled = app
-        .send("DELETE", &path, &[("authorization", &alpha)], None)
-        .await;
+    let cancelled = app.send_as("DELETE", &path, &alpha, None).await;
     assert_eq!(cancelled.status, 200, "{}", cancelled.text);
 }
 
@@ -130,12 +95,7 @@ async fn keys_are_shown_once_capped_rate_limited_and_revocable() {
     let gamma = format!("Bearer {}", created.body["key"].as_str().unwrap());
     let admin = format!("Bearer {}", app.staff_token(StaffRole::Admin).await);
     let listed = app
-        .send(
-            "GET",
-            "/api/v1/admin/api-keys",
-            &[("authorization", &admin)],
-            None,
-        )
+        .send_as("GET", "/api/v1/admin/api-keys", &admin, None)
         .await;
     assert!(
         !listed.text.contains(created.body["key"].as_str().unwrap()),
@@ -153,12 +113,7 @@ async fn keys_are_shown_once_capped_rate_limited_and_revocable() {
     let mut limited = 0;
     for _ in 0..6 {
         let response = app
-            .send(
-                "GET",
-                "/api/v1/carrier/bookings",
-                &[("authorization", &gamma)],
-                None,
-            )
+            .send_as("GET", "/api/v1/carrier/bookings", &gamma, None)
             .await;
         if response.status == 429 {
             assert!(response.headers.get("retry-after").is_some());
@@ -168,21 +123,16 @@ async fn keys_are_shown_once_capped_rate_limited_and_revocable() {
     assert!(limited >= 2, "{limited} of 6 limited");
 
     let revoked = app
-        .send(
+        .send_as(
             "DELETE",
             &format!("/api/v1/admin/api-keys/{id}"),
-            &[("authorization", &admin)],
+            &admin,
             None,
         )
         .await;
     assert_eq!(revoked.status, 204);
     let refused = app
-        .send(
-            "GET",
-            "/api/v1/carrier/bookings",
-            &[("authorization", &gamma)],
-            None,
-        )
+        .send_as("GET", "/api/v1/carrier/bookings", &gamma, None)
         .await;
     assert_problem(&refused, 401, "unauthenticated");
     let forged = app

@@ -419,6 +419,24 @@ impl TestApp {
         self.staff_token(role).await
     }
 
+    /// A request with `Authorization: <authorization>` (a staff token or a carrier's key).
+    pub async fn send_as(
+        &self,
+        method: &str,
+        path: &str,
+        authorization: &str,
+        body: Option<&Value>,
+    ) -> Response {
+        let body = body.map(Value::to_string);
+        self.send(
+            method,
+            path,
+            &[("authorization", authorization)],
+            body.as_deref().map(str::as_bytes),
+        )
+        .await
+    }
+
     /// `GET` as a signed-in staff member of `role`.
     pub async fn get_as(&self, role: StaffRole, path: &str) -> Response {
         let bearer = format!("Bearer {}", self.staff_token(role).await);

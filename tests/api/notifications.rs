@@ -233,11 +233,11 @@ async fn a_driver_whose_window_an_admin_closed_is_offered_the_nearest_free_ones(
         "mode": "cancel_affected",
     });
     let blocked = app
-        .send(
+        .send_as(
             "POST",
             "/api/v1/admin/checkpoints/narva/blocks",
-            &[("authorization", &admin)],
-            Some(body.to_string().as_bytes()),
+            &admin,
+            Some(&body),
         )
         .await;
     assert_eq!(blocked.status, 200, "{}", blocked.text);

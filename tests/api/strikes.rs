@@ -30,12 +30,7 @@ async fn two_own_cancellations_bar_a_plate_until_an_admin_lifts_it() {
 
     let operator = format!("Bearer {}", app.staff_token(StaffRole::Operator).await);
     let looked_up = app
-        .send(
-            "GET",
-            "/api/v1/operator/plates/zz%20100",
-            &[("authorization", &operator)],
-            None,
-        )
+        .send_as("GET", "/api/v1/operator/plates/zz%20100", &operator, None)
         .await;
     assert_eq!(looked_up.status, 200, "{}", looked_up.text);
     assert_eq!(looked_up.body["strikes"].as_array().unwrap().len(), 2);
@@ -43,12 +38,7 @@ async fn two_own_cancellations_bar_a_plate_until_an_admin_lifts_it() {
 
     let admin = format!("Bearer {}", app.staff_token(StaffRole::Admin).await);
     let lifted = app
-        .send(
-            "DELETE",
-            "/api/v1/admin/bars/ZZ100",
-            &[("authorization", &admin)],
-            None,
-        )
+        .send_as("DELETE", "/api/v1/admin/bars/ZZ100", &admin, None)
         .await;
     assert_eq!(lifted.status, 204, "{}", lifted.text);
     let again = app.book("narva", &at(day, 10), "ZZ100", true).await;
@@ -68,11 +58,11 @@ async fn cancellations_by_staff_are_no_strikes() {
             "mode": "cancel_affected",
         });
         let blocked = app
-            .send(
+            .send_as(
                 "POST",
                 "/api/v1/admin/checkpoints/narva/blocks",
-                &[("authorization", &admin)],
-                Some(body.to_string().as_bytes()),
+                &admin,
+                Some(&body),
             )
             .await;
         assert_eq!(blocked.status, 200, "{}", blocked.text);

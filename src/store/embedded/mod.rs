@@ -364,6 +364,29 @@ fn update_booking(tx: &rusqlite::Transaction<'_>, b: &Booking) -> Result<(), Sto
     }
 }
 
+/// Runs a statement that takes a statistics row's 13 columns in table order.
+fn execute_statistics_row(
+    statement: &mut rusqlite::CachedStatement<'_>,
+    row: &StatisticsDelta,
+) -> rusqlite::Result<usize> {
+    let n = &row.counts;
+    statement.execute(params![
+        row.key.checkpoint.as_str(),
+        row.key.day.to_string(),
+        row.key.hour,
+        row.key.category.as_str(),
+        n.holds,
+        n.confirmations,
+        n.cancellations,
+        n.expiries,
+        n.reschedules,
+        n.arrivals,
+        n.no_shows,
+        n.lead_time_seconds,
+        n.lead_times,
+    ])
+}
+
 /// Sets one column of one window; `column` is one of ours, never input.
 fn set_window_column(
     tx: &rusqlite::Transaction<'_>,
@@ -873,23 +896,10 @@ impl SlotStore for EmbeddedStore {
                 return Ok(false);
             }
             if let Some(delta) = statistics {
-                let n = &delta.counts;
-                tx.prepare_cached(statistics_sql::ADD_STATISTICS)?
-                    .execute(params![
-                        delta.key.checkpoint.as_str(),
-                        delta.key.day.to_string(),
-                        delta.key.hour,
-                        delta.key.category.as_str(),
-                        n.holds,
-                        n.confirmations,
-                        n.cancellations,
-                        n.expiries,
-                        n.reschedules,
-                        n.arrivals,
-                        n.no_shows,
-                        n.lead_time_seconds,
-                        n.lead_times,
-                    ])?;
+                execute_statistics_row(
+                    &mut tx.prepare_cached(statistics_sql::ADD_STATISTICS)?,
+                    &delta,
+                )?;
             }
             tx.commit()?;
             Ok(true)
@@ -1012,6 +1022,16 @@ impl SlotStore for EmbeddedStore {
         self.sqlite_carrier_bookings(carrier).await
     }
 
+    async fn count_carrier_bookings(&self, carrier: Uuid) -> Result<u64, StoreError> {
+        self.read(move |c| {
+            let count: i64 = c
+                .prepare_cached(super::ACTIVE_CARRIER_BOOKINGS_COUNT)?
+                .query_row(params![carrier.to_string()], |r| r.get(0))?;
+            Ok(u64::try_from(count).unwrap_or(0))
+        })
+        .await
+    }
+
     async fn record_strike(&self, event_id: Uuid, strike: &Strike) -> Result<bool, StoreError> {
         self.sqlite_record_strike(event_id, strike).await
     }
@@ -1058,22 +1078,7 @@ impl SlotStore for EmbeddedStore {
                        lead_times = excluded.lead_times",
                 )?;
                 for row in &rows {
-                    let n = &row.counts;
-                    upsert.execute(params![
-                        row.key.checkpoint.as_str(),
-                        row.key.day.to_string(),
-                        row.key.hour,
-                        row.key.category.as_str(),
-                        n.holds,
-                        n.confirmations,
-                        n.cancellations,
-                        n.expiries,
-                        n.reschedules,
-                        n.arrivals,
-                        n.no_shows,
-                        n.lead_time_seconds,
-                        n.lead_times,
-                    ])?;
+                    execute_statistics_row(&mut upsert, row)?;
                 }
             }
             tx.commit()?;

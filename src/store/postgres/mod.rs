@@ -1223,6 +1223,15 @@ impl SlotStore for PostgresStore {
         self.pg_carrier_bookings(carrier).await
     }
 
+    async fn count_carrier_bookings(&self, carrier: Uuid) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(super::ACTIVE_CARRIER_BOOKINGS_COUNT)
+            .await?;
+        let count: i64 = client.query_one(&statement, &[&carrier]).await?.get(0);
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     async fn record_strike(&self, event_id: Uuid, strike: &Strike) -> Result<bool, StoreError> {
         self.pg_record_strike(event_id, strike).await
     }
