@@ -25,10 +25,11 @@ fn places(capacity: u32, reserved: u32) -> CategoryCapacity {
 
 /// Three crossings in three time zones: Estonia–Russia, Poland–Ukraine and Turkey–Georgia.
 pub fn demo_checkpoints() -> Vec<Checkpoint> {
-    let checkpoint = |id: &str, name: &str, tz, window_minutes, capacity| Checkpoint {
+    let checkpoint = |id: &str, name: &str, (tz, neighbour), window_minutes, capacity| Checkpoint {
         id: CheckpointId::parse(id).expect("demo ids are valid"),
         name: name.to_owned(),
         time_zone: tz,
+        neighbour_time_zone: Some(neighbour),
         directions: vec![Direction::Entry, Direction::Exit],
         window_minutes,
         capacity,
@@ -38,7 +39,7 @@ pub fn demo_checkpoints() -> Vec<Checkpoint> {
         checkpoint(
             "narva",
             "Narva – Ivangorod",
-            chrono_tz::Europe::Tallinn,
+            (chrono_tz::Europe::Tallinn, chrono_tz::Europe::Moscow),
             60,
             BTreeMap::from([
                 (Category::Car, places(40, 4)),
@@ -50,7 +51,7 @@ pub fn demo_checkpoints() -> Vec<Checkpoint> {
         checkpoint(
             "medyka",
             "Medyka – Shehyni",
-            chrono_tz::Europe::Warsaw,
+            (chrono_tz::Europe::Warsaw, chrono_tz::Europe::Kyiv),
             60,
             BTreeMap::from([
                 (Category::Car, places(30, 3)),
@@ -62,7 +63,7 @@ pub fn demo_checkpoints() -> Vec<Checkpoint> {
         checkpoint(
             "sarp",
             "Sarp – Sarpi",
-            chrono_tz::Europe::Istanbul,
+            (chrono_tz::Europe::Istanbul, chrono_tz::Asia::Tbilisi),
             30,
             BTreeMap::from([
                 (Category::Car, places(20, 2)),
@@ -81,6 +82,7 @@ pub fn bench_checkpoint() -> Checkpoint {
         id: CheckpointId::parse("bench").expect("a valid id"),
         name: "Load test crossing".to_owned(),
         time_zone: chrono_tz::UTC,
+        neighbour_time_zone: None,
         directions: vec![Direction::Entry, Direction::Exit],
         window_minutes: 60,
         capacity: BTreeMap::from([(Category::Car, places(1_000_000, 0))]),

@@ -11,7 +11,7 @@
 //! undoes the failed batch's decisions, and the decisions collected after it (which may rest on
 //! them) are answered with an error too. Reads of availability come from memory.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,8 +23,8 @@ use tokio::sync::oneshot;
 use crate::clock::Clock;
 use crate::domain::window::generate_windows;
 use crate::domain::{
-    AllocationError, Booking, BookingId, ChangeSet, Checkpoint, DaySchedule, Direction,
-    HoldRequest, Plate, Policy, SlotWindow, WindowKey, WindowSelection,
+    AllocationError, Booking, BookingId, Category, ChangeSet, Checkpoint, DaySchedule, Direction,
+    HoldRequest, LaneQueue, Plate, Policy, SlotWindow, WindowKey, WindowSelection,
 };
 use crate::store::{CommitBatch, SlotStore, StoreError};
 
@@ -613,6 +613,7 @@ handle_for_request!(
     ExpireDue,
     MarkNoShows,
     QueryAvailability,
+    QueryQueue,
     GetBooking,
     FindByPlate,
 );
@@ -776,6 +777,30 @@ impl Handler<QueryAvailability> for ScheduleActor {
         self.last_activity = Instant::now();
         let day = self.day.as_ref().ok_or(ScheduleError::Unavailable)?;
         Ok(day.windows().cloned().collect())
+    }
+}
+
+/// The day's windows and, per lane, the vehicles checked in and still expected.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<DayQueue, ScheduleError>")]
+pub struct QueryQueue;
+
+pub struct DayQueue {
+    pub windows: Vec<SlotWindow>,
+    pub lanes: BTreeMap<(Direction, Category), LaneQueue>,
+}
+
+impl Handler<QueryQueue> for ScheduleActor {
+    type Result = Result<DayQueue, ScheduleError>;
+
+    fn handle(&mut self, _: QueryQueue, _ctx: &mut Self::Context) -> Self::Result {
+        self.last_activity = Instant::now();
+        let now = self.clock.now();
+        let day = self.day.as_ref().ok_or(ScheduleError::Unavailable)?;
+        Ok(DayQueue {
+            windows: day.windows().cloned().collect(),
+            lanes: day.queue(now),
+        })
     }
 }
 

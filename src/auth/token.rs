@@ -40,6 +40,9 @@ pub enum TokenError {
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// Signs the web pages' anti-forgery tokens; derived from the same secret so that every
+    /// replica accepts a form another one served.
+    form_key: [u8; 32],
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -57,7 +60,26 @@ impl TokenKeys {
         Ok(Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            form_key: hmac_sha256(secret, b"borderslot form tokens"),
         })
+    }
+
+    /// The anti-forgery tag of a browser's form session: only this server can compute it, so a
+    /// page on another site cannot fill it in.
+    pub fn form_tag(&self, session: &str) -> String {
+        let tag = hmac_sha256(&self.form_key, session.as_bytes());
+        tag.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Whether `tag` is the tag of `session`, compared in constant time.
+    pub fn form_tag_matches(&self, session: &str, tag: &str) -> bool {
+        let expected = self.form_tag(session);
+        expected.len() == tag.len()
+            && expected
+                .bytes()
+                .zip(tag.bytes())
+                .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+                == 0
     }
 
     /// Keys for a process without `JWT_SECRET`: random, so tokens die with the process and
@@ -103,6 +125,14 @@ impl TokenKeys {
         }
         Ok(claims)
     }
+}
+
+fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    let mut mac =
+        Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC accepts keys of any length");
+    mac.update(message);
+    mac.finalize().into_bytes().into()
 }
 
 #[cfg(test)]

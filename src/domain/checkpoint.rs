@@ -149,6 +149,9 @@ pub struct Checkpoint {
     pub name: String,
     #[serde(with = "tz_name")]
     pub time_zone: Tz,
+    /// The time zone across the border, where drivers may have set their clocks.
+    #[serde(default, with = "optional_tz_name")]
+    pub neighbour_time_zone: Option<Tz>,
     pub directions: Vec<Direction>,
     pub window_minutes: u32,
     pub capacity: BTreeMap<Category, CategoryCapacity>,
@@ -231,6 +234,24 @@ impl Checkpoint {
 impl Checkpoint {
     pub fn serves(&self, direction: Direction, category: Category) -> bool {
         self.directions.contains(&direction) && self.capacity.contains_key(&category)
+    }
+}
+
+mod optional_tz_name {
+    use chrono_tz::Tz;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(tz: &Option<Tz>, s: S) -> Result<S::Ok, S::Error> {
+        match tz {
+            Some(tz) => s.serialize_some(tz.name()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Tz>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|name| name.parse().map_err(serde::de::Error::custom))
+            .transpose()
     }
 }
 

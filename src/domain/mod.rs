@@ -22,5 +22,7 @@ pub use error::{AllocationError, InputError};
 pub use event::{DomainEvent, EventType};
 pub use plate::Plate;
 pub use rules::Policy;
-pub use schedule::{ChangeSet, DaySchedule, HoldRequest, ScheduleChange, WindowSelection};
+pub use schedule::{
+    ChangeSet, DaySchedule, HoldRequest, LaneQueue, ScheduleChange, WindowSelection,
+};
 pub use window::{SlotWindow, WindowKey};

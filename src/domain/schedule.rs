@@ -106,6 +106,13 @@ impl WindowSelection {
     }
 }
 
+/// One lane's queue of the day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LaneQueue {
+    pub checked_in: u32,
+    pub expected: u32,
+}
+
 #[derive(Debug, Clone)]
 pub struct DaySchedule {
     checkpoint: CheckpointId,
@@ -204,6 +211,23 @@ impl DaySchedule {
 
     pub fn bookings(&self) -> impl Iterator<Item = &Booking> {
         self.bookings.values()
+    }
+
+    /// Per lane, the vehicles that have checked in and the confirmed ones still to come (their
+    /// window has not ended yet): the queue a status page shows.
+    pub fn queue(&self, now: DateTime<Utc>) -> BTreeMap<(Direction, Category), LaneQueue> {
+        let mut lanes: BTreeMap<(Direction, Category), LaneQueue> = BTreeMap::new();
+        for booking in self.bookings.values() {
+            let lane = lanes
+                .entry((booking.direction, booking.category))
+                .or_default();
+            match booking.status {
+                BookingStatus::Arrived | BookingStatus::Completed => lane.checked_in += 1,
+                BookingStatus::Confirmed if booking.window_end > now => lane.expected += 1,
+                _ => {}
+            }
+        }
+        lanes
     }
 
     /// The earliest moment a hold of this day runs out, for the actor's timer.

@@ -179,6 +179,7 @@ mod tests {
             id: CheckpointId::parse("test").unwrap(),
             name: "Test".into(),
             time_zone: tz,
+            neighbour_time_zone: None,
             directions: vec![Direction::Entry],
             window_minutes: 60,
             capacity: BTreeMap::from([(

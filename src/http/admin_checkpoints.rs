@@ -29,6 +29,9 @@ const CAPACITY_MAX: u32 = 100_000;
 struct Template {
     name: String,
     time_zone: String,
+    /// The time zone across the border, when it is another one.
+    #[serde(default)]
+    neighbour_time_zone: Option<String>,
     window_minutes: u32,
     directions: Vec<String>,
     capacity: BTreeMap<String, Places>,
@@ -54,6 +57,18 @@ fn checkpoint_from(id: CheckpointId, template: Template) -> Result<Checkpoint, I
         .time_zone
         .parse::<chrono_tz::Tz>()
         .map_err(|_| InputError::new("time_zone", "an IANA time zone such as Europe/Tallinn"))?;
+    let neighbour_time_zone = template
+        .neighbour_time_zone
+        .as_deref()
+        .map(|name| {
+            name.parse::<chrono_tz::Tz>().map_err(|_| {
+                InputError::new(
+                    "neighbour_time_zone",
+                    "an IANA time zone such as Europe/Moscow",
+                )
+            })
+        })
+        .transpose()?;
     let minutes = template.window_minutes;
     if !(5..=240).contains(&minutes) || 1440 % minutes != 0 {
         return Err(InputError::new(
@@ -102,6 +117,7 @@ fn checkpoint_from(id: CheckpointId, template: Template) -> Result<Checkpoint, I
         id,
         name: name.to_owned(),
         time_zone,
+        neighbour_time_zone,
         directions,
         window_minutes: minutes,
         capacity,

@@ -95,8 +95,16 @@ struct RefreshToken {
     refresh_token: String,
 }
 
+/// What signing in gives: a short-lived access token and a single-use refresh token.
+pub struct TokenPair {
+    pub access: String,
+    pub expires: chrono::DateTime<chrono::Utc>,
+    pub refresh: String,
+    pub account: StaffAccount,
+}
+
 /// A fresh access token and refresh token for `account`.
-async fn token_pair(state: &AppState, account: &StaffAccount) -> Result<HttpResponse, ApiError> {
+async fn token_pair(state: &AppState, account: StaffAccount) -> Result<TokenPair, ApiError> {
     let now = state.now();
     let (access, expires) = state
         .tokens
@@ -112,46 +120,54 @@ async fn token_pair(state: &AppState, account: &StaffAccount) -> Result<HttpResp
             now + Duration::days(REFRESH_TOKEN_TTL_DAYS),
         )
         .await?;
-    Ok(HttpResponse::Ok()
+    Ok(TokenPair {
+        access,
+        expires,
+        refresh,
+        account,
+    })
+}
+
+fn token_answer(pair: TokenPair) -> HttpResponse {
+    HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(json!({
-            "access_token": access,
+            "access_token": pair.access,
             "token_type": "Bearer",
             "expires_in": ACCESS_TOKEN_TTL_MINUTES * 60,
-            "expires_at": expires,
-            "refresh_token": refresh,
-            "role": account.role,
-            "name": account.name,
-        })))
+            "expires_at": pair.expires,
+            "refresh_token": pair.refresh,
+            "role": pair.account.role,
+            "name": pair.account.name,
+        }))
 }
 
 const WRONG_CREDENTIALS: ApiError = ApiError::Unauthenticated("wrong name or password");
 
-#[tracing::instrument(name = "Sign in", skip_all)]
-pub async fn login(body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let input: Login = parse_json(&body)?;
-    let account = state.store.staff_account_by_name(input.name.trim()).await?;
+/// Checks a name and password; a token pair when they match an enabled account.
+pub async fn sign_in(
+    state: &AppState,
+    name: &str,
+    password: String,
+) -> Result<TokenPair, ApiError> {
+    let account = state.store.staff_account_by_name(name.trim()).await?;
     let hash = account
         .as_ref()
         .map_or(password::decoy_hash(), |a| a.password_hash.as_str())
         .to_owned();
     // Argon2 is slow on purpose: keep it off the server's threads.
-    let matches = web::block(move || password::verify(&input.password, &hash))
+    let matches = web::block(move || password::verify(&password, &hash))
         .await
         .map_err(|_| ApiError::Unavailable)?;
     match account {
-        Some(account) if matches && !account.disabled => token_pair(&state, &account).await,
+        Some(account) if matches && !account.disabled => token_pair(state, account).await,
         _ => Err(WRONG_CREDENTIALS),
     }
 }
 
-#[tracing::instrument(name = "Refresh sign-in", skip_all)]
-pub async fn refresh(
-    body: web::Bytes,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let input: RefreshToken = parse_json(&body)?;
-    let digest = ManageToken::digest(input.refresh_token.trim());
+/// Spends a refresh token for a new pair.
+pub async fn renew(state: &AppState, refresh_token: &str) -> Result<TokenPair, ApiError> {
+    let digest = ManageToken::digest(refresh_token.trim());
     let spent = state
         .store
         .spend_refresh_token(&digest, state.now())
@@ -161,9 +177,36 @@ pub async fn refresh(
         None => None,
     };
     match account {
-        Some(account) if !account.disabled => token_pair(&state, &account).await,
+        Some(account) if !account.disabled => token_pair(state, account).await,
         _ => Err(ApiError::Unauthenticated("the refresh token is not valid")),
     }
+}
+
+/// Revokes a refresh token; an unknown one is already as good as revoked.
+pub async fn sign_out(state: &AppState, refresh_token: &str) -> Result<(), ApiError> {
+    let digest = ManageToken::digest(refresh_token.trim());
+    state
+        .store
+        .spend_refresh_token(&digest, state.now())
+        .await?;
+    Ok(())
+}
+
+#[tracing::instrument(name = "Sign in", skip_all)]
+pub async fn login(body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let input: Login = parse_json(&body)?;
+    Ok(token_answer(
+        sign_in(&state, &input.name, input.password).await?,
+    ))
+}
+
+#[tracing::instrument(name = "Refresh sign-in", skip_all)]
+pub async fn refresh(
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let input: RefreshToken = parse_json(&body)?;
+    Ok(token_answer(renew(&state, &input.refresh_token).await?))
 }
 
 #[tracing::instrument(name = "Sign out", skip_all)]
@@ -172,10 +215,6 @@ pub async fn logout(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let input: RefreshToken = parse_json(&body)?;
-    let digest = ManageToken::digest(input.refresh_token.trim());
-    state
-        .store
-        .spend_refresh_token(&digest, state.now())
-        .await?;
+    sign_out(&state, &input.refresh_token).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -27,18 +27,26 @@ use crate::domain::{
     WindowKey,
 };
 
-#[derive(Debug, Deserialize)]
+/// A request for a window, as the API and the web pages take it.
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CreateBooking {
-    checkpoint: String,
-    direction: String,
-    category: String,
-    window_start: String,
-    plate: Option<String>,
-    contact: Option<String>,
-    priority: Option<String>,
+pub struct CreateBooking {
+    pub checkpoint: String,
+    pub direction: String,
+    pub category: String,
+    pub window_start: String,
+    pub plate: Option<String>,
+    pub contact: Option<String>,
+    pub priority: Option<String>,
     #[serde(default)]
-    confirm: bool,
+    pub confirm: bool,
+}
+
+/// A booking just made, with the manage token that is shown only now.
+pub struct MadeBooking {
+    pub booking: Booking,
+    pub checkpoint: Arc<Checkpoint>,
+    pub manage_token: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -66,9 +74,23 @@ pub async fn create(
         let checkpoint = checkpoint_label(&state, &body, input.as_ref().ok());
         let outcome = match (carrier(&request, &state).await, input) {
             (Err(error), _) | (Ok(_), Err(error)) => Err(error),
-            (Ok(key), Ok(input)) => create_booking(&state, input, client, key).await,
+            (Ok(key), Ok(input)) => {
+                create_booking(&state, input, client, key)
+                    .await
+                    .and_then(|made| {
+                        let mut view = BookingView::new(&made.booking, made.checkpoint.time_zone);
+                        view.manage_token = Some(made.manage_token);
+                        Reply::json(StatusCode::CREATED, &view)
+                    })
+            }
         };
-        record_booking_outcome(checkpoint, &outcome);
+        record_booking_outcome(
+            checkpoint,
+            outcome
+                .as_ref()
+                .map(|_| ())
+                .map_err(actix_web::ResponseError::status_code),
+        );
         outcome
     })
     .await
@@ -94,10 +116,10 @@ fn checkpoint_label(state: &AppState, body: &[u8], input: Option<&CreateBooking>
 }
 
 /// Counts the attempt for Prometheus by checkpoint and result.
-fn record_booking_outcome(checkpoint: String, outcome: &Result<Reply, ApiError>) {
+pub fn record_booking_outcome(checkpoint: String, outcome: Result<(), StatusCode>) {
     let result = match outcome {
-        Ok(_) => "created",
-        Err(error) => match actix_web::ResponseError::status_code(error).as_u16() {
+        Ok(()) => "created",
+        Err(status) => match status.as_u16() {
             409 | 410 => "refused",
             429 => "limited",
             500.. => "unavailable",
@@ -108,12 +130,14 @@ fn record_booking_outcome(checkpoint: String, outcome: &Result<Reply, ApiError>)
         .increment(1);
 }
 
-async fn create_booking(
+/// Holds (or books outright, with `confirm`) the window a request names, under every limit
+/// that applies to whoever asks.
+pub async fn create_booking(
     state: &AppState,
     input: CreateBooking,
     client: Option<std::net::IpAddr>,
     carrier_key: Option<ApiKey>,
-) -> Result<Reply, ApiError> {
+) -> Result<MadeBooking, ApiError> {
     let (checkpoint_id, checkpoint, direction, category) =
         state.lane(&input.checkpoint, &input.direction, &input.category)?;
     let start = parse_instant("window_start", &input.window_start)?;
@@ -170,9 +194,60 @@ async fn create_booking(
             })
         })
         .await?;
-    let mut view = BookingView::new(&booking, checkpoint.time_zone);
-    view.manage_token = Some(token);
-    Reply::json(StatusCode::CREATED, &view)
+    Ok(MadeBooking {
+        booking,
+        checkpoint,
+        manage_token: token,
+    })
+}
+
+/// Confirms a hold, with the plate and contact when they were not given with it.
+pub async fn confirm_booking(
+    state: &AppState,
+    booking: &Booking,
+    plate: Option<&str>,
+    contact: Option<&str>,
+) -> Result<Booking, ApiError> {
+    let plate = plate.map(Plate::parse).transpose()?;
+    let contact = contact.map(Contact::parse).transpose()?;
+    Ok(state
+        .registry
+        .ask(
+            &booking.checkpoint,
+            booking.day,
+            Confirm {
+                id: booking.id,
+                plate,
+                contact,
+            },
+        )
+        .await?)
+}
+
+/// Moves a booking to the window starting at `window_start` in its own lane. The old place
+/// is kept until the new one is confirmed, so a refused move leaves the booking as it was.
+pub async fn reschedule_booking(
+    state: &AppState,
+    booking: &Booking,
+    checkpoint: &Checkpoint,
+    window_start: &str,
+) -> Result<Booking, ApiError> {
+    let start = parse_instant("window_start", window_start)?;
+    let day = local_date(checkpoint.time_zone, start);
+    state.policy().check_day(day, state.today_at(checkpoint))?;
+    let target = WindowKey {
+        direction: booking.direction,
+        category: booking.category,
+        start,
+    };
+    Ok(move_booking(&state.registry, booking, day, target).await?)
+}
+
+pub async fn cancel_booking(state: &AppState, booking: &Booking) -> Result<Booking, ApiError> {
+    Ok(state
+        .registry
+        .ask(&booking.checkpoint, booking.day, Cancel { id: booking.id })
+        .await?)
 }
 
 #[tracing::instrument(name = "Confirm booking", skip_all)]
@@ -185,20 +260,13 @@ pub async fn confirm(
     run_idempotent(&request, &state, &body, || async {
         let (booking, checkpoint) = load_managed(&request, &state, &code).await?;
         let input: ConfirmBooking = parse_json(&body)?;
-        let plate = input.plate.as_deref().map(Plate::parse).transpose()?;
-        let contact = input.contact.as_deref().map(Contact::parse).transpose()?;
-        let confirmed = state
-            .registry
-            .ask(
-                &booking.checkpoint,
-                booking.day,
-                Confirm {
-                    id: booking.id,
-                    plate,
-                    contact,
-                },
-            )
-            .await?;
+        let confirmed = confirm_booking(
+            &state,
+            &booking,
+            input.plate.as_deref(),
+            input.contact.as_deref(),
+        )
+        .await?;
         Reply::json(
             StatusCode::OK,
             &BookingView::new(&confirmed, checkpoint.time_zone),
@@ -217,15 +285,7 @@ pub async fn reschedule(
     run_idempotent(&request, &state, &body, || async {
         let (booking, checkpoint) = load_managed(&request, &state, &code).await?;
         let input: RescheduleBooking = parse_json(&body)?;
-        let start = parse_instant("window_start", &input.window_start)?;
-        let day = local_date(checkpoint.time_zone, start);
-        state.policy().check_day(day, state.today_at(&checkpoint))?;
-        let target = WindowKey {
-            direction: booking.direction,
-            category: booking.category,
-            start,
-        };
-        let moved = move_booking(&state.registry, &booking, day, target).await?;
+        let moved = reschedule_booking(&state, &booking, &checkpoint, &input.window_start).await?;
         Reply::json(
             StatusCode::OK,
             &BookingView::new(&moved, checkpoint.time_zone),
@@ -242,10 +302,7 @@ pub async fn cancel(
 ) -> HttpResponse {
     run_idempotent(&request, &state, &[], || async {
         let (booking, checkpoint) = load_managed(&request, &state, &code).await?;
-        let cancelled = state
-            .registry
-            .ask(&booking.checkpoint, booking.day, Cancel { id: booking.id })
-            .await?;
+        let cancelled = cancel_booking(&state, &booking).await?;
         Reply::json(
             StatusCode::OK,
             &BookingView::new(&cancelled, checkpoint.time_zone),
@@ -313,18 +370,39 @@ async fn load_managed(
     if carrier_key.is_none() && token.is_none() {
         return Err(ApiError::TokenRequired);
     }
-    let code = BookingCode::parse(code).map_err(|_| ApiError::NotFound("booking"))?;
     // A carrier reaches its own bookings only; anyone else needs the booking's manage token.
     // Either way someone else's booking looks like an unknown code.
+    find_booking_where(state, code, |b| match (&carrier_key, &token) {
+        (Some(key), _) => b.carrier == Some(key.id),
+        (None, Some(token)) => ManageToken::verify(token, &b.manage_token_digest),
+        (None, None) => false,
+    })
+    .await
+}
+
+/// The booking a code and its manage token open, as the store has it durably.
+pub async fn find_managed(
+    state: &AppState,
+    code: &str,
+    token: &str,
+) -> Result<(Booking, Arc<Checkpoint>), ApiError> {
+    find_booking_where(state, code, |b| {
+        ManageToken::verify(token, &b.manage_token_digest)
+    })
+    .await
+}
+
+async fn find_booking_where(
+    state: &AppState,
+    code: &str,
+    may_open: impl Fn(&Booking) -> bool,
+) -> Result<(Booking, Arc<Checkpoint>), ApiError> {
+    let code = BookingCode::parse(code).map_err(|_| ApiError::NotFound("booking"))?;
     let booking = state
         .store
         .find_booking(&code)
         .await?
-        .filter(|b| match (&carrier_key, &token) {
-            (Some(key), _) => b.carrier == Some(key.id),
-            (None, Some(token)) => ManageToken::verify(token, &b.manage_token_digest),
-            (None, None) => false,
-        })
+        .filter(|b| may_open(b))
         .ok_or(ApiError::NotFound("booking"))?;
     let checkpoint = state
         .checkpoint(&booking.checkpoint)

@@ -10,7 +10,6 @@ pub mod checkpoints;
 pub mod error;
 pub mod forecast;
 pub mod health;
-pub mod home;
 pub mod ics;
 pub mod idempotency;
 pub mod input;
@@ -22,6 +21,7 @@ pub mod reports;
 pub mod routes;
 pub mod state;
 pub mod stats;
+pub mod status;
 pub mod views;
 
 pub use state::AppState;

@@ -9,14 +9,14 @@ use actix_web::{HttpResponse, web};
 
 use super::error::PROBLEM_JSON;
 use super::{
-    admin, admin_checkpoints, auth, bookings, carrier, checkpoints, forecast, health, home,
-    metrics, openapi, reports, stats,
+    admin, admin_checkpoints, auth, bookings, carrier, checkpoints, forecast, health, metrics,
+    openapi, reports, stats, status,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // Resources (not bare routes) so that a known path with the wrong method is a 405.
-    cfg.service(web::resource("/").get(home::index))
-        .service(web::resource("/healthz").get(health::healthz))
+    crate::web::configure(cfg);
+    cfg.service(web::resource("/healthz").get(health::healthz))
         .service(web::resource("/readyz").get(health::readyz))
         .service(web::resource("/metrics").get(metrics::scrape))
         .service(web::resource("/api/openapi.json").get(openapi::serve))
@@ -26,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(
                     web::resource("/checkpoints/{id}/availability").get(checkpoints::availability),
                 )
+                .service(web::resource("/checkpoints/{id}/status").get(status::read))
                 .service(web::resource("/bookings").post(bookings::create))
                 .service(
                     web::resource("/bookings/{code}")
@@ -60,7 +61,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .default_service(web::to(no_such_route));
 }
 
-async fn no_such_route() -> HttpResponse {
+async fn no_such_route(request: actix_web::HttpRequest) -> HttpResponse {
+    if crate::web::wants_page(&request) {
+        return crate::web::not_found_page(&request);
+    }
     problem(
         StatusCode::NOT_FOUND,
         "no-such-route",
@@ -87,10 +91,14 @@ fn problem(status: StatusCode, slug: &str, title: &str, detail: &str) -> HttpRes
 /// documents, leaving answers that already are problems untouched.
 pub fn problem_errors<B: 'static>() -> ErrorHandlers<B> {
     ErrorHandlers::new().default_handler(|response: ServiceResponse<B>| {
+        // Problems and the web pages' own error pages are answers already.
         let already_problem = response
             .headers()
             .get(header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+            .is_some_and(|v| {
+                v.as_bytes().starts_with(PROBLEM_JSON.as_bytes())
+                    || v.as_bytes().starts_with(b"text/html")
+            });
         if already_problem || response.status().is_success() {
             return Ok(ErrorHandlerResponse::Response(
                 response.map_into_left_body(),

@@ -35,6 +35,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "staff",
         sql: include_str!("../../sql/migrations/V4__staff.sql"),
     },
+    Migration {
+        version: 5,
+        name: "neighbour_time_zone",
+        sql: include_str!("../../sql/migrations/V5__neighbour_time_zone.sql"),
+    },
 ];
 
 /// Any fixed number: the key of the advisory lock that serialises migration runs.

@@ -35,6 +35,7 @@ pub fn counting_checkpoint(id: &str, capacity: u32, reserved: u32) -> Checkpoint
         id: CheckpointId::parse(id).unwrap(),
         name: format!("Test {id}"),
         time_zone: chrono_tz::UTC,
+        neighbour_time_zone: None,
         directions: vec![Direction::Entry, Direction::Exit],
         window_minutes: 60,
         capacity: BTreeMap::from([(Category::Car, CategoryCapacity { capacity, reserved })]),

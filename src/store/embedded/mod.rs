@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../sql/embedded/V1__schema.sql"),
     include_str!("../../../sql/embedded/V2__statistics.sql"),
     include_str!("../../../sql/embedded/V3__staff.sql"),
+    include_str!("../../../sql/embedded/V4__neighbour_time_zone.sql"),
 ];
 
 /// Idempotency keys still "in flight" after this long belong to a request that died.
@@ -283,6 +284,18 @@ fn checkpoint_from_row(row: &Row<'_>) -> rusqlite::Result<Checkpoint> {
         })?,
         name: row.get(1)?,
         time_zone: parse_col(row, 2)?,
+        neighbour_time_zone: row
+            .get::<_, Option<String>>(7)?
+            .map(|name| {
+                name.parse().map_err(|e: chrono_tz::ParseError| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        7,
+                        rusqlite::types::Type::Text,
+                        e.to_string().into(),
+                    )
+                })
+            })
+            .transpose()?,
         window_minutes: row.get(3)?,
         directions,
         capacity,
@@ -530,7 +543,8 @@ impl SlotStore for EmbeddedStore {
     async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
         self.read(|c| {
             let mut statement = c.prepare_cached(
-                "SELECT id, name, time_zone, window_minutes, directions, capacity, calendar \
+                "SELECT id, name, time_zone, window_minutes, directions, capacity, calendar, \
+                 neighbour_time_zone \
                  FROM checkpoints ORDER BY id",
             )?;
             let rows = statement.query_map([], checkpoint_from_row)?;
@@ -547,10 +561,12 @@ impl SlotStore for EmbeddedStore {
             let calendar = serde_json::to_string(&checkpoint.calendar).context("calendar")?;
             c.execute(
                 "INSERT INTO checkpoints (id, name, time_zone, window_minutes, directions, capacity, \
-                 calendar) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO UPDATE SET \
+                 calendar, neighbour_time_zone) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                 ON CONFLICT (id) DO UPDATE SET \
                  name = excluded.name, time_zone = excluded.time_zone, \
                  window_minutes = excluded.window_minutes, directions = excluded.directions, \
-                 capacity = excluded.capacity, calendar = excluded.calendar",
+                 capacity = excluded.capacity, calendar = excluded.calendar, \
+                 neighbour_time_zone = excluded.neighbour_time_zone",
                 params![
                     checkpoint.id.as_str(),
                     checkpoint.name,
@@ -558,7 +574,8 @@ impl SlotStore for EmbeddedStore {
                     checkpoint.window_minutes,
                     directions,
                     capacity,
-                    calendar
+                    calendar,
+                    checkpoint.neighbour_time_zone.map(|tz| tz.name())
                 ],
             )?;
             Ok(())

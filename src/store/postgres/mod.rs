@@ -731,7 +731,8 @@ impl SlotStore for PostgresStore {
         let client = self.client().await?;
         let rows = client
             .query(
-                "SELECT id, name, time_zone, window_minutes, directions, capacity, calendar \
+                "SELECT id, name, time_zone, window_minutes, directions, capacity, calendar, \
+                 neighbour_time_zone \
                  FROM checkpoints ORDER BY id",
                 &[],
             )
@@ -747,6 +748,10 @@ impl SlotStore for PostgresStore {
                     directions: serde_json::from_value(row.get(4)).context("stored directions")?,
                     capacity: serde_json::from_value(row.get(5)).context("stored capacity")?,
                     calendar: serde_json::from_value(row.get(6)).context("stored calendar")?,
+                    neighbour_time_zone: row
+                        .get::<_, Option<&str>>(7)
+                        .map(|name| decode(name, "neighbour time zone"))
+                        .transpose()?,
                 })
             })
             .collect()
@@ -761,10 +766,12 @@ impl SlotStore for PostgresStore {
         client
             .execute(
                 "INSERT INTO checkpoints (id, name, time_zone, window_minutes, directions, capacity, \
-                 calendar) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET \
+                 calendar, neighbour_time_zone) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (id) DO UPDATE SET \
                  name = excluded.name, time_zone = excluded.time_zone, \
                  window_minutes = excluded.window_minutes, directions = excluded.directions, \
-                 capacity = excluded.capacity, calendar = excluded.calendar",
+                 capacity = excluded.capacity, calendar = excluded.calendar, \
+                 neighbour_time_zone = excluded.neighbour_time_zone",
                 &[
                     &checkpoint.id.as_str(),
                     &checkpoint.name,
@@ -773,6 +780,7 @@ impl SlotStore for PostgresStore {
                     &directions,
                     &capacity,
                     &calendar,
+                    &checkpoint.neighbour_time_zone.map(|tz| tz.name()),
                 ],
             )
             .await?;

@@ -1,0 +1,186 @@
+//! A day of windows in one lane, as a list a thumb can work: each window's local time, how
+//! many places are free in words and colour, and a button to take it. The same list picks a
+//! new window when a booking moves.
+
+use std::sync::Arc;
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use chrono::{Days, NaiveDate};
+use maud::html;
+
+use super::page::{Page, Section};
+use super::problems::Problem;
+use super::times;
+use crate::actors::schedule::QueryAvailability;
+use crate::domain::{Booking, Category, Checkpoint, Direction, PriorityClass, SlotWindow};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+
+/// The checkpoint, direction, vehicle and day a driver is looking at.
+pub struct Lane {
+    pub checkpoint: Arc<Checkpoint>,
+    pub direction: Direction,
+    pub category: Category,
+    pub date: NaiveDate,
+}
+
+impl Lane {
+    pub fn query(&self, date: NaiveDate) -> String {
+        serde_urlencoded::to_string([
+            ("checkpoint", self.checkpoint.id.as_str()),
+            ("direction", self.direction.as_str()),
+            ("category", self.category.as_str()),
+            ("date", &date.to_string()),
+        ])
+        .unwrap_or_default()
+    }
+}
+
+/// What choosing a window does: book it anew, or move an existing booking there.
+pub enum Pick<'a> {
+    New,
+    Move {
+        booking: &'a Booking,
+        token: &'a str,
+    },
+}
+
+/// How a window looks: its class (colour) and the words that say the same.
+fn window_state(page: &Page, window: &SlotWindow, open: bool) -> (&'static str, String, bool) {
+    let t = page.t;
+    let available = window.available_to(PriorityClass::Normal);
+    if window.blocked.is_some() {
+        ("blocked", t.blocked.to_owned(), false)
+    } else if !open {
+        ("closed", t.closed.to_owned(), false)
+    } else if available == 0 {
+        ("full", t.full.to_owned(), false)
+    } else if available <= (window.capacity / 5).max(2) {
+        ("few", page.lang.places_free(available), true)
+    } else {
+        ("free", page.lang.places_free(available), true)
+    }
+}
+
+pub async fn render(
+    page: &Page,
+    state: &AppState,
+    lane: &Lane,
+    pick: Pick<'_>,
+    problem: Option<Problem>,
+) -> HttpResponse {
+    let t = page.t;
+    let checkpoint = &lane.checkpoint;
+    let today = state.today_at(checkpoint);
+    let windows = match state.policy().check_day(lane.date, today) {
+        Err(_) => Err(Problem::new(
+            &page.lang.date_range(state.policy().horizon_days),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )),
+        Ok(()) => state
+            .registry
+            .ask(&checkpoint.id, lane.date, QueryAvailability)
+            .await
+            .map_err(|e| Problem::of(page.lang, &ApiError::from(e))),
+    };
+    let (windows, problem) = match (windows, problem) {
+        (Ok(windows), problem) => (windows, problem),
+        (Err(refused), None) => (Vec::new(), Some(refused)),
+        (Err(_), Some(problem)) => (Vec::new(), Some(problem)),
+    };
+    let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
+    let now = state.now();
+    let in_lane: Vec<&SlotWindow> = windows
+        .iter()
+        .filter(|w| w.key.direction == lane.direction && w.key.category == lane.category)
+        .collect();
+    let (heading, action, extra) = match &pick {
+        Pick::New => (t.windows_heading, "/holds".to_owned(), html! {}),
+        Pick::Move { booking, token } => (
+            t.reschedule_heading,
+            format!("/booking/{}/reschedule", booking.code),
+            html! { input type="hidden" name="token" value=(token); },
+        ),
+    };
+    let day_link = |date: NaiveDate| match &pick {
+        Pick::New => format!("/windows?{}", lane.query(date)),
+        Pick::Move { booking, token } => format!(
+            "/booking/{}/reschedule?{}",
+            booking.code,
+            serde_urlencoded::to_string([("token", *token), ("date", &date.to_string())])
+                .unwrap_or_default()
+        ),
+    };
+    let current = match &pick {
+        Pick::Move { booking, .. } => Some(booking.window_start),
+        Pick::New => None,
+    };
+    let previous = lane
+        .date
+        .checked_sub_days(Days::new(1))
+        .filter(|d| *d >= today);
+    let next = lane.date.checked_add_days(Days::new(1));
+    let main = html! {
+        h1 { (heading) }
+        @if let Some(problem) = &problem { (problem.summary(t)) }
+        p class="summary" {
+            strong { (checkpoint.name) } " · " (page.lang.direction(lane.direction)) " · "
+            (page.lang.category(lane.category)) " · " (page.lang.date(lane.date))
+            @if matches!(pick, Pick::New) {
+                " · " a href=(format!("/?{}", lane.query(lane.date))) { (t.change_search) }
+            }
+        }
+        @if let Pick::Move { booking, token } = &pick {
+            p { (t.reschedule_intro) }
+            p {
+                (t.current_window) ": " (page.lang.date(booking.day)) ", "
+                (times::window(page.lang, checkpoint, booking.window_start, booking.window_end))
+            }
+            p { a href=(super::manage::manage_path(booking, token, None)) { (t.back_to_booking) } }
+        }
+        nav class="day-nav" aria-label=(t.date) {
+            @if let Some(previous) = previous {
+                a href=(day_link(previous)) rel="prev" { "← " (t.previous_day) }
+            } @else { span {} }
+            @if let Some(next) = next {
+                a href=(day_link(next)) rel="next" { (t.next_day) " →" }
+            }
+        }
+        div id="windows" data-refresh="20" aria-live="polite" {
+            @if in_lane.is_empty() && problem.is_none() {
+                p { (t.no_windows) }
+            } @else {
+                ol class="windows" aria-label=(heading) {
+                    @for window in &in_lane {
+                        @let open = state.policy().check_window_open(window.key.start, now).is_ok();
+                        @let (class, words, bookable) = window_state(page, window, open);
+                        @let is_current = current == Some(window.key.start);
+                        li class=(class) data-start=(window.key.start.to_rfc3339()) {
+                            div { (times::window(page.lang, checkpoint, window.key.start, window.end)) }
+                            @if is_current {
+                                div class="state" { (t.current_window) }
+                            } @else {
+                                div class="state" { (words) }
+                            }
+                            @if bookable && !is_current {
+                                form method="post" action=(action) {
+                                    (page.form_token(state))
+                                    (extra)
+                                    input type="hidden" name="checkpoint" value=(checkpoint.id.as_str());
+                                    input type="hidden" name="direction" value=(lane.direction.as_str());
+                                    input type="hidden" name="category" value=(lane.category.as_str());
+                                    input type="hidden" name="window_start" value=(window.key.start.to_rfc3339());
+                                    button type="submit" aria-label=(format!("{} {}", if current.is_some() { t.move_here } else { t.choose }, times::clock(checkpoint.time_zone, window.key.start))) {
+                                        @if current.is_some() { (t.move_here) } @else { (t.choose) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page.render(status, Section::Book, heading, main)
+}

@@ -1,0 +1,528 @@
+//! A booking's own page, opened by its manage link: while held, a countdown and the form that
+//! confirms it; once booked, its code and QR code, a calendar file, and the ways to move or
+//! cancel it.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::NaiveDate;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::day::{self, Lane, Pick};
+use super::page::{Page, Section, form_is_genuine};
+use super::problems::Problem;
+use super::{qr, times};
+use crate::domain::{AllocationError, Booking, BookingStatus, Checkpoint};
+use crate::http::AppState;
+use crate::http::bookings::{cancel_booking, confirm_booking, find_managed, reschedule_booking};
+use crate::http::error::ApiError;
+use crate::http::input::parse_date;
+
+/// What just happened, said once at the top of the booking page after a redirect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Done {
+    Confirmed,
+    Moved,
+    Cancelled,
+}
+
+impl Done {
+    fn as_str(self) -> &'static str {
+        match self {
+            Done::Confirmed => "confirmed",
+            Done::Moved => "moved",
+            Done::Cancelled => "cancelled",
+        }
+    }
+}
+
+pub fn manage_path(booking: &Booking, token: &str, done: Option<Done>) -> String {
+    let mut query = vec![("token", token)];
+    if let Some(done) = done {
+        query.push(("done", done.as_str()));
+    }
+    format!(
+        "/booking/{}?{}",
+        booking.code,
+        serde_urlencoded::to_string(query).unwrap_or_default()
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ManageQuery {
+    token: Option<String>,
+    done: Option<Done>,
+    date: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ManageForm {
+    form_token: Option<String>,
+    token: Option<String>,
+    plate: Option<String>,
+    contact: Option<String>,
+    window_start: Option<String>,
+}
+
+/// What the confirm form showed when it was sent, to show it again with its problem.
+#[derive(Default)]
+struct Entered<'a> {
+    plate: Option<&'a str>,
+    contact: Option<&'a str>,
+}
+
+pub async fn show(
+    request: HttpRequest,
+    code: web::Path<String>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let page = Page::new(&request);
+    let query: ManageQuery = serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
+    let token = query.token.unwrap_or_default();
+    match find_managed(&state, &code, &token).await {
+        Ok((booking, checkpoint)) => {
+            let notice = query.done;
+            booking_page(
+                &page,
+                &state,
+                &request,
+                &booking,
+                &checkpoint,
+                &token,
+                notice,
+                None,
+                Entered::default(),
+            )
+        }
+        Err(error) => not_found(&page, &error),
+    }
+}
+
+fn not_found(page: &Page, error: &ApiError) -> HttpResponse {
+    let t = page.t;
+    let problem = Problem::of(page.lang, error);
+    let main = html! {
+        h1 { (t.booking_heading) }
+        (problem.summary(t))
+        p { a class="button" href="/" { (t.book_again) } }
+    };
+    page.render(problem.status, Section::Book, t.booking_heading, main)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn booking_page(
+    page: &Page,
+    state: &AppState,
+    request: &HttpRequest,
+    booking: &Booking,
+    checkpoint: &Checkpoint,
+    token: &str,
+    notice: Option<Done>,
+    problem: Option<Problem>,
+    entered: Entered<'_>,
+) -> HttpResponse {
+    let t = page.t;
+    let now = state.now();
+    let hold_ran_out = booking.status == BookingStatus::Held
+        && booking.hold_expires_at.is_some_and(|at| at <= now);
+    let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
+    let facts = html! {
+        dl class="facts" {
+            dt { (t.checkpoint) } dd { (checkpoint.name) }
+            dt { (t.direction) } dd { (page.lang.direction(booking.direction)) }
+            dt { (t.category) } dd { (page.lang.category(booking.category)) }
+            dt { (t.date) } dd { (page.lang.date(booking.day)) }
+            dt { (t.arrive_between) } dd { (times::window(page.lang, checkpoint, booking.window_start, booking.window_end)) }
+            @if let Some(plate) = &booking.plate { dt { (t.plate) } dd { (plate.to_string()) } }
+            dt { (t.booking_status) }
+            dd data-status=(booking.status.as_str()) {
+                @if hold_ran_out { (t.status_expired) } @else { (page.lang.status(booking.status)) }
+            }
+        }
+    };
+    let lane = Lane {
+        checkpoint: state
+            .checkpoint(&booking.checkpoint)
+            .unwrap_or_else(|_| std::sync::Arc::new(checkpoint.clone())),
+        direction: booking.direction,
+        category: booking.category,
+        date: booking.day,
+    };
+    let book_again = html! {
+        p { a class="button" href=(format!("/windows?{}", lane.query(booking.day.max(state.today_at(checkpoint))))) { (t.book_again) } }
+    };
+    let main = match booking.status {
+        BookingStatus::Held if !hold_ran_out => {
+            let expires = booking.hold_expires_at.unwrap_or(now);
+            html! {
+                h1 { (t.hold_heading) }
+                @if let Some(problem) = &problem { (problem.summary(t)) }
+                p { (t.hold_intro) }
+                (facts)
+                p class="countdown-static" {
+                    (t.hold_until) ": " (times::instant(page.lang, checkpoint, expires))
+                }
+                p class="countdown" hidden data-expires=(expires.to_rfc3339()) data-form="confirm-form" data-expired="hold-ran-out" {
+                    (t.hold_time_left) ": " span data-countdown-value role="timer" {}
+                }
+                div class="problem" id="hold-ran-out" role="alert" tabindex="-1" hidden {
+                    (t.hold_ran_out) " " a href=(format!("/windows?{}", lane.query(booking.day))) { (t.book_again) }
+                }
+                (confirm_form(page, state, booking, token, problem.as_ref(), &entered))
+                form method="post" action=(format!("/booking/{}/cancel", booking.code)) class="actions" {
+                    (page.form_token(state))
+                    input type="hidden" name="token" value=(token);
+                    button type="submit" class="secondary" { (t.release_hold) }
+                }
+            }
+        }
+        BookingStatus::Held | BookingStatus::Expired => html! {
+            h1 { (t.booking_heading) }
+            @match &problem {
+                Some(problem) => (problem.summary(t)),
+                None => div class="problem" role="alert" { (t.error_hold_expired) },
+            }
+            (facts)
+            (book_again)
+        },
+        BookingStatus::Confirmed | BookingStatus::Arrived | BookingStatus::Completed => {
+            let link = format!("{}{}", origin(request), manage_path(booking, token, None));
+            let calendar = format!(
+                "/api/v1/bookings/{}.ics?{}",
+                booking.code,
+                serde_urlencoded::to_string([("token", token)]).unwrap_or_default()
+            );
+            let code = booking.code.as_str();
+            html! {
+                h1 { (t.booking_heading) }
+                @if let Some(problem) = &problem { (problem.summary(t)) }
+                @if let Some(notice) = notice { (notice_box(page, notice)) }
+                p { (t.booking_code) ": " span class="code" data-code=(code) { (code) } }
+                (qr::svg(code, &format!("{} {}", t.qr_code_of, code)))
+                p class="hint" { (t.qr_hint) }
+                (facts)
+                h2 { (t.manage_link) }
+                p class="manage-link" { a href=(link) { (link) } }
+                p class="hint" { (t.manage_link_hint) }
+                @if booking.status == BookingStatus::Confirmed {
+                    div class="actions" {
+                        a class="button secondary" href=(calendar) download { (t.add_to_calendar) }
+                        a class="button secondary" href=(format!("/booking/{}/reschedule?{}", booking.code, serde_urlencoded::to_string([("token", token)]).unwrap_or_default())) { (t.reschedule) }
+                        form method="post" action=(format!("/booking/{}/cancel", booking.code)) {
+                            (page.form_token(state))
+                            input type="hidden" name="token" value=(token);
+                            button type="submit" class="danger" { (t.cancel_booking) }
+                        }
+                    }
+                }
+            }
+        }
+        BookingStatus::Cancelled | BookingStatus::NoShow => html! {
+            h1 { (t.booking_heading) }
+            @if let Some(problem) = &problem { (problem.summary(t)) }
+            @if let Some(notice) = notice { (notice_box(page, notice)) }
+            (facts)
+            (book_again)
+        },
+    };
+    page.render(status, Section::Book, t.booking_heading, main)
+}
+
+fn notice_box(page: &Page, notice: Done) -> Markup {
+    let t = page.t;
+    let text = match notice {
+        Done::Confirmed => t.notice_confirmed,
+        Done::Moved => t.notice_moved,
+        Done::Cancelled => t.notice_cancelled,
+    };
+    html! { div class="notice" role="status" { (text) } }
+}
+
+fn confirm_form(
+    page: &Page,
+    state: &AppState,
+    booking: &Booking,
+    token: &str,
+    problem: Option<&Problem>,
+    entered: &Entered<'_>,
+) -> Markup {
+    let t = page.t;
+    let field = |name: &'static str,
+                 label: &str,
+                 hint: &str,
+                 value: Option<&str>,
+                 kind: &str,
+                 autocomplete: &str| {
+        let wrong = problem.filter(|p| p.concerns(name));
+        let hint_id = format!("{name}-hint");
+        let error_id = format!("{name}-error");
+        let described = if wrong.is_some() {
+            format!("{hint_id} {error_id}")
+        } else {
+            hint_id.clone()
+        };
+        html! {
+            div {
+                label for=(name) { (label) }
+                input id=(name) name=(name) type=(kind) value=[value] required autocomplete=(autocomplete)
+                    aria-describedby=(described) aria-invalid=[wrong.map(|_| "true")];
+                p class="hint" id=(hint_id) { (hint) }
+                @if let Some(wrong) = wrong { p class="field-error" id=(error_id) { (wrong.message) } }
+            }
+        }
+    };
+    html! {
+        form id="confirm-form" class="stack" method="post" action=(format!("/booking/{}/confirm", booking.code)) {
+            (page.form_token(state))
+            input type="hidden" name="token" value=(token);
+            (field("plate", t.plate, t.plate_hint, entered.plate.or(booking.plate.as_ref().map(|p| p.as_str())), "text", "off"))
+            (field("contact", t.contact, t.contact_hint, entered.contact.or(booking.contact.as_ref().map(|c| c.as_str())), "text", "email"))
+            div { button type="submit" { (t.confirm) } }
+        }
+    }
+}
+
+fn origin(request: &HttpRequest) -> String {
+    let info = request.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
+}
+
+/// The booking a form names and the page to answer with, or the answer already.
+async fn managed_from_form(
+    page: &Page,
+    state: &AppState,
+    code: &str,
+    form: &ManageForm,
+) -> Result<(Booking, std::sync::Arc<Checkpoint>, String), HttpResponse> {
+    let token = form.token.clone().unwrap_or_default();
+    match find_managed(state, code, &token).await {
+        Ok((booking, checkpoint)) => Ok((booking, checkpoint, token)),
+        Err(error) => Err(not_found(page, &error)),
+    }
+}
+
+fn parse_form(body: &[u8]) -> ManageForm {
+    serde_urlencoded::from_bytes(body).unwrap_or_default()
+}
+
+#[tracing::instrument(name = "Confirm from the web page", skip_all)]
+pub async fn confirm(
+    request: HttpRequest,
+    code: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let page = Page::new(&request);
+    let form = parse_form(&body);
+    let (booking, checkpoint, token) = match managed_from_form(&page, &state, &code, &form).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    let page = page.at(&manage_path(&booking, &token, None));
+    let entered = Entered {
+        plate: form.plate.as_deref(),
+        contact: form.contact.as_deref(),
+    };
+    if !form_is_genuine(&request, &state, form.form_token.as_deref()) {
+        let problem = Problem::new(page.t.error_form_expired, StatusCode::FORBIDDEN);
+        return booking_page(
+            &page,
+            &state,
+            &request,
+            &booking,
+            &checkpoint,
+            &token,
+            None,
+            Some(problem),
+            entered,
+        );
+    }
+    let plate = form.plate.as_deref().map(str::trim).unwrap_or_default();
+    let contact = form.contact.as_deref().map(str::trim).unwrap_or_default();
+    match confirm_booking(&state, &booking, Some(plate), Some(contact)).await {
+        Ok(confirmed) => page.redirect(&manage_path(&confirmed, &token, Some(Done::Confirmed))),
+        Err(error) => {
+            let problem = Problem::of(page.lang, &error);
+            // Show the booking as it is now: an expired hold is gone, not still held.
+            let current = match error {
+                ApiError::Allocation(AllocationError::HoldExpired) => {
+                    find_managed(&state, &code, &token)
+                        .await
+                        .map_or(booking, |(current, _)| current)
+                }
+                _ => booking,
+            };
+            booking_page(
+                &page,
+                &state,
+                &request,
+                &current,
+                &checkpoint,
+                &token,
+                None,
+                Some(problem),
+                entered,
+            )
+        }
+    }
+}
+
+#[tracing::instrument(name = "Cancel from the web page", skip_all)]
+pub async fn cancel(
+    request: HttpRequest,
+    code: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let page = Page::new(&request);
+    let form = parse_form(&body);
+    let (booking, checkpoint, token) = match managed_from_form(&page, &state, &code, &form).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    let page = page.at(&manage_path(&booking, &token, None));
+    if !form_is_genuine(&request, &state, form.form_token.as_deref()) {
+        let problem = Problem::new(page.t.error_form_expired, StatusCode::FORBIDDEN);
+        return booking_page(
+            &page,
+            &state,
+            &request,
+            &booking,
+            &checkpoint,
+            &token,
+            None,
+            Some(problem),
+            Entered::default(),
+        );
+    }
+    match cancel_booking(&state, &booking).await {
+        Ok(cancelled) => page.redirect(&manage_path(&cancelled, &token, Some(Done::Cancelled))),
+        Err(error) => {
+            let problem = Problem::of(page.lang, &error);
+            booking_page(
+                &page,
+                &state,
+                &request,
+                &booking,
+                &checkpoint,
+                &token,
+                None,
+                Some(problem),
+                Entered::default(),
+            )
+        }
+    }
+}
+
+fn lane_of(booking: &Booking, checkpoint: std::sync::Arc<Checkpoint>, date: NaiveDate) -> Lane {
+    Lane {
+        checkpoint,
+        direction: booking.direction,
+        category: booking.category,
+        date,
+    }
+}
+
+pub async fn choose_new_window(
+    request: HttpRequest,
+    code: web::Path<String>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let page = Page::new(&request);
+    let query: ManageQuery = serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
+    let token = query.token.unwrap_or_default();
+    let (booking, checkpoint) = match find_managed(&state, &code, &token).await {
+        Ok(found) => found,
+        Err(error) => return not_found(&page, &error),
+    };
+    if booking.status != BookingStatus::Confirmed {
+        let problem = Problem::new(page.t.error_wrong_state, StatusCode::CONFLICT);
+        return booking_page(
+            &page,
+            &state,
+            &request,
+            &booking,
+            &checkpoint,
+            &token,
+            None,
+            Some(problem),
+            Entered::default(),
+        );
+    }
+    let date = query
+        .date
+        .as_deref()
+        .and_then(|d| parse_date("date", d).ok())
+        .unwrap_or(booking.day);
+    let lane = lane_of(&booking, checkpoint, date);
+    day::render(
+        &page,
+        &state,
+        &lane,
+        Pick::Move {
+            booking: &booking,
+            token: &token,
+        },
+        None,
+    )
+    .await
+}
+
+#[tracing::instrument(name = "Reschedule from the web page", skip_all)]
+pub async fn reschedule(
+    request: HttpRequest,
+    code: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let page = Page::new(&request);
+    let form = parse_form(&body);
+    let (booking, checkpoint, token) = match managed_from_form(&page, &state, &code, &form).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    let page = page.at(&manage_path(&booking, &token, None));
+    let window_start = form.window_start.clone().unwrap_or_default();
+    let date = crate::http::input::parse_instant("window_start", &window_start)
+        .map(|start| crate::domain::window::local_date(checkpoint.time_zone, start))
+        .unwrap_or(booking.day);
+    let lane = lane_of(&booking, checkpoint.clone(), date);
+    let page = page.at(&format!(
+        "/booking/{}/reschedule?{}",
+        booking.code,
+        serde_urlencoded::to_string([("token", token.as_str()), ("date", &date.to_string())])
+            .unwrap_or_default()
+    ));
+    if !form_is_genuine(&request, &state, form.form_token.as_deref()) {
+        let problem = Problem::new(page.t.error_form_expired, StatusCode::FORBIDDEN);
+        return day::render(
+            &page,
+            &state,
+            &lane,
+            Pick::Move {
+                booking: &booking,
+                token: &token,
+            },
+            Some(problem),
+        )
+        .await;
+    }
+    match reschedule_booking(&state, &booking, &checkpoint, &window_start).await {
+        Ok(moved) => page.redirect(&manage_path(&moved, &token, Some(Done::Moved))),
+        Err(error) => {
+            let problem = Problem::of(page.lang, &error);
+            day::render(
+                &page,
+                &state,
+                &lane,
+                Pick::Move {
+                    booking: &booking,
+                    token: &token,
+                },
+                Some(problem),
+            )
+            .await
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! The web pages, served beside the API by the same server: drivers find, hold, confirm, move
+//! and cancel windows; anyone reads a checkpoint's queue; staff work the schedule. Pages are
+//! rendered on the server (maud templates, checked at compile time, escaping by default) and
+//! work without JavaScript; the small script in `assets/app.js` adds a countdown and live
+//! refresh.
+
+pub mod assets;
+pub mod day;
+pub mod driver;
+pub mod i18n;
+pub mod manage;
+pub mod page;
+pub mod problems;
+pub mod qr;
+pub mod status;
+pub mod times;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use maud::html;
+
+use page::{Page, Section};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    assets::configure(cfg);
+    cfg.service(web::resource("/").get(driver::home))
+        .service(web::resource("/windows").get(driver::windows))
+        .service(web::resource("/holds").post(driver::hold))
+        .service(web::resource("/booking/{code}").get(manage::show))
+        .service(web::resource("/booking/{code}/confirm").post(manage::confirm))
+        .service(web::resource("/booking/{code}/cancel").post(manage::cancel))
+        .service(
+            web::resource("/booking/{code}/reschedule")
+                .get(manage::choose_new_window)
+                .post(manage::reschedule),
+        )
+        .service(web::resource("/status").get(status::index))
+        .service(web::resource("/status/{id}").get(status::checkpoint));
+}
+
+/// Whether an unknown address was asked for by a person in a browser rather than a program.
+pub fn wants_page(request: &HttpRequest) -> bool {
+    !request.path().starts_with("/api/")
+        && request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+}
+
+pub fn not_found_page(request: &HttpRequest) -> HttpResponse {
+    let page = Page::new(request);
+    let t = page.t;
+    let main = html! {
+        h1 { (t.error_page_not_found) }
+        p { a href="/" { (t.nav_book) } " · " a href="/status" { (t.nav_status) } }
+    };
+    page.render(
+        StatusCode::NOT_FOUND,
+        Section::Book,
+        t.error_page_not_found,
+        main,
+    )
+}

@@ -1,0 +1,239 @@
+//! What every page shares: its language, the form session that guards its forms against
+//! forgery, the security headers, and the frame around the content.
+//!
+//! Forgery protection is a signed double submit: the browser keeps a random form session in a
+//! `SameSite=Strict`, `HttpOnly` cookie, and every form carries the server's HMAC of it. A page
+//! on another site can neither read the cookie nor compute the tag; a form whose `Origin` names
+//! another site is refused as well.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use maud::{DOCTYPE, Markup, html};
+
+use super::i18n::{Lang, Texts};
+use crate::http::AppState;
+
+const FORM_SESSION_COOKIE: &str = "form_session";
+const LANG_COOKIE: &str = "lang";
+const LANG_COOKIE_DAYS: i64 = 365;
+/// The name of the hidden field that carries the form tag.
+pub const FORM_TOKEN_FIELD: &str = "form_token";
+
+/// Scripts and styles only from our own files, nothing inline, no frames, forms only to us.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; \
+     frame-ancestors 'none'; base-uri 'none'";
+
+/// Where a page sits, so the navigation can mark it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Book,
+    Status,
+    Staff,
+}
+
+pub struct Page {
+    pub lang: Lang,
+    pub t: &'static Texts,
+    form_session: String,
+    new_form_session: bool,
+    remember_lang: bool,
+    secure: bool,
+    path: String,
+    query: Vec<(String, String)>,
+}
+
+impl Page {
+    pub fn new(request: &HttpRequest) -> Self {
+        let query: Vec<(String, String)> =
+            serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
+        let chosen = query
+            .iter()
+            .find(|(name, _)| name == "lang")
+            .map(|(_, value)| value.as_str());
+        let remembered = request.cookie(LANG_COOKIE);
+        let accept = request
+            .headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
+        let lang = Lang::negotiate(chosen, remembered.as_ref().map(|c| c.value()), accept);
+        let existing = request
+            .cookie(FORM_SESSION_COOKIE)
+            .map(|c| c.value().to_owned())
+            .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()));
+        let new_form_session = existing.is_none();
+        let form_session = existing.unwrap_or_else(random_hex);
+        Self {
+            lang,
+            t: lang.texts(),
+            form_session,
+            new_form_session,
+            remember_lang: chosen.and_then(Lang::parse).is_some(),
+            secure: request.connection_info().scheme() == "https",
+            path: request.path().to_owned(),
+            query: query
+                .into_iter()
+                .filter(|(name, _)| name != "lang")
+                .collect(),
+        }
+    }
+
+    /// Names the address that shows what this page shows, for an answer to a form: the
+    /// language switch must lead to a page, not repeat the form.
+    pub fn at(mut self, location: &str) -> Self {
+        let (path, query) = location.split_once('?').unwrap_or((location, ""));
+        self.path = path.to_owned();
+        self.query = serde_urlencoded::from_str(query).unwrap_or_default();
+        self
+    }
+
+    /// The hidden field every form that changes something carries.
+    pub fn form_token(&self, state: &AppState) -> Markup {
+        html! {
+            input type="hidden" name=(FORM_TOKEN_FIELD) value=(state.tokens.form_tag(&self.form_session));
+        }
+    }
+
+    /// This page in the other language.
+    fn switch_href(&self) -> String {
+        let mut query = self.query.clone();
+        query.push(("lang".to_owned(), self.lang.other().code().to_owned()));
+        format!(
+            "{}?{}",
+            self.path,
+            serde_urlencoded::to_string(&query).unwrap_or_default()
+        )
+    }
+
+    pub fn render(
+        &self,
+        status: StatusCode,
+        section: Section,
+        title: &str,
+        main: Markup,
+    ) -> HttpResponse {
+        self.render_with_nav(status, title, main, self.public_nav(section))
+    }
+
+    fn public_nav(&self, section: Section) -> Markup {
+        let t = self.t;
+        html! {
+            a href="/" aria-current=[(section == Section::Book).then_some("page")] { (t.nav_book) }
+            a href="/status" aria-current=[(section == Section::Status).then_some("page")] { (t.nav_status) }
+            a href="/staff" aria-current=[(section == Section::Staff).then_some("page")] { (t.nav_staff) }
+        }
+    }
+
+    /// A whole page around `main`, with `nav` as its navigation links.
+    pub fn render_with_nav(
+        &self,
+        status: StatusCode,
+        title: &str,
+        main: Markup,
+        nav: Markup,
+    ) -> HttpResponse {
+        let t = self.t;
+        let other = self.lang.other();
+        let document = html! {
+            (DOCTYPE)
+            html lang=(self.lang.code()) {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (title) " · " (t.site_title) }
+                    link rel="stylesheet" href=(super::assets::STYLESHEET.as_str());
+                    script src=(super::assets::SCRIPT.as_str()) defer {}
+                }
+                body {
+                    a class="skip" href="#main" { (t.skip_to_content) }
+                    header class="top" {
+                        a class="brand" href="/" { (t.site_title) }
+                        nav aria-label=(t.site_title) { (nav) }
+                        a class="lang" href=(self.switch_href()) lang=(other.code()) hreflang=(other.code()) {
+                            (t.switch_language)
+                        }
+                    }
+                    main id="main" tabindex="-1" { (main) }
+                }
+            }
+        };
+        let mut response = HttpResponse::build(status);
+        self.page_headers(&mut response);
+        response.body(document.into_string())
+    }
+
+    /// A `303 See Other` after a form did its work, so a reload does not send it again.
+    pub fn redirect(&self, location: &str) -> HttpResponse {
+        let mut response = HttpResponse::SeeOther();
+        self.page_headers(&mut response);
+        response
+            .insert_header((header::LOCATION, location.to_owned()))
+            .finish()
+    }
+
+    fn page_headers(&self, response: &mut HttpResponseBuilder) {
+        response
+            .insert_header((
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ))
+            .insert_header((
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            ))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+            // Manage links carry their token in the address: never pass it on.
+            .insert_header((header::REFERRER_POLICY, "no-referrer"))
+            .insert_header((header::CACHE_CONTROL, "no-store"));
+        if self.new_form_session {
+            response.cookie(
+                Cookie::build(FORM_SESSION_COOKIE, self.form_session.clone())
+                    .path("/")
+                    .http_only(true)
+                    .same_site(SameSite::Strict)
+                    .secure(self.secure)
+                    .finish(),
+            );
+        }
+        if self.remember_lang {
+            response.cookie(
+                Cookie::build(LANG_COOKIE, self.lang.code())
+                    .path("/")
+                    .same_site(SameSite::Lax)
+                    .secure(self.secure)
+                    .max_age(actix_web::cookie::time::Duration::days(LANG_COOKIE_DAYS))
+                    .finish(),
+            );
+        }
+    }
+}
+
+/// Whether a submitted form came from one of our pages in this browser.
+pub fn form_is_genuine(request: &HttpRequest, state: &AppState, token: Option<&str>) -> bool {
+    let Some(session) = request.cookie(FORM_SESSION_COOKIE) else {
+        return false;
+    };
+    let Some(token) = token else {
+        return false;
+    };
+    same_origin(request) && state.tokens.form_tag_matches(session.value(), token)
+}
+
+/// A browser names the page a form was sent from in `Origin`; it must be this site. Old
+/// browsers that send none still need the tag.
+fn same_origin(request: &HttpRequest) -> bool {
+    let Some(origin) = request.headers().get(header::ORIGIN) else {
+        return true;
+    };
+    let info = request.connection_info();
+    origin.to_str().ok() == Some(&format!("{}://{}", info.scheme(), info.host()))
+}
+
+fn random_hex() -> String {
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

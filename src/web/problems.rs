@@ -1,0 +1,109 @@
+//! What a driver is told when something is refused: the API's error, in the page's language,
+//! with the form field it concerns when there is one.
+
+use actix_web::ResponseError;
+use actix_web::http::StatusCode;
+use maud::{Markup, html};
+
+use super::i18n::{Lang, Texts};
+use crate::domain::AllocationError;
+use crate::http::error::ApiError;
+
+pub struct Problem {
+    pub message: String,
+    /// The form field at fault, to mark it and put the message beside it.
+    pub field: Option<&'static str>,
+    pub status: StatusCode,
+}
+
+impl Problem {
+    pub fn new(message: &str, status: StatusCode) -> Self {
+        Self {
+            message: message.to_owned(),
+            field: None,
+            status,
+        }
+    }
+
+    pub fn of(lang: Lang, error: &ApiError) -> Self {
+        use AllocationError as A;
+        let t = lang.texts();
+        let status = error.status_code();
+        let message = match error {
+            ApiError::Invalid(input) | ApiError::Allocation(A::Invalid(input)) => {
+                // The API's reasons are English; the form's own hints say the same in both.
+                let reason = match (input.field, lang) {
+                    ("plate", _) => t.plate_hint.to_owned(),
+                    ("contact", _) => t.contact_hint.to_owned(),
+                    (_, Lang::En) => format!("{}.", input.reason),
+                    (_, Lang::Ru) => t.error_invalid.to_owned(),
+                };
+                return Self {
+                    message: format!("{}: {reason}", field_name(t, input.field)),
+                    field: Some(input.field),
+                    status,
+                };
+            }
+            ApiError::Allocation(A::WindowFull) => t.error_window_full,
+            ApiError::Allocation(A::WindowBlocked(_)) => t.error_window_blocked,
+            ApiError::Allocation(A::HoldExpired) => t.error_hold_expired,
+            ApiError::Allocation(A::WindowClosed(_) | A::UnknownWindow) => t.error_window_closed,
+            ApiError::Allocation(A::PlateAlreadyBooked) => {
+                return Self {
+                    message: t.error_plate_booked.to_owned(),
+                    field: Some("plate"),
+                    status,
+                };
+            }
+            ApiError::Allocation(A::TooManyHolds(_)) => t.error_too_many_holds,
+            ApiError::Allocation(A::TooManyReschedules(_)) => t.error_too_many_reschedules,
+            ApiError::Allocation(A::InvalidTransition(_)) => t.error_wrong_state,
+            ApiError::PlateBarred(_) => {
+                return Self {
+                    message: t.error_plate_barred.to_owned(),
+                    field: Some("plate"),
+                    status,
+                };
+            }
+            ApiError::NotFound(_)
+            | ApiError::TokenRequired
+            | ApiError::Allocation(A::UnknownBooking | A::UnknownCheckpoint) => t.error_not_found,
+            ApiError::TooManyRequests(_) | ApiError::QuotaExceeded(_) => t.error_rate_limited,
+            ApiError::BadRequest(_) => t.error_invalid,
+            ApiError::Unauthenticated(_)
+            | ApiError::Forbidden(_)
+            | ApiError::IdempotencyKeyReused
+            | ApiError::IdempotencyInFlight
+            | ApiError::Unavailable
+            | ApiError::Internal(_) => t.error_unavailable,
+        };
+        Self::new(message, status)
+    }
+
+    /// The message box at the top of a page; screen readers announce it.
+    pub fn summary(&self, t: &Texts) -> Markup {
+        html! {
+            div class="problem" role="alert" id="problem" tabindex="-1" {
+                strong { (t.error_heading) } " "
+                (self.message)
+            }
+        }
+    }
+
+    pub fn concerns(&self, field: &str) -> bool {
+        self.field == Some(field)
+    }
+}
+
+fn field_name(t: &Texts, field: &str) -> &'static str {
+    match field {
+        "plate" => t.field_plate,
+        "contact" => t.field_contact,
+        "date" => t.field_date,
+        "window_start" => t.field_window,
+        "checkpoint" => t.checkpoint,
+        "direction" => t.direction,
+        "category" => t.category,
+        _ => t.error_invalid,
+    }
+}

@@ -1,0 +1,108 @@
+//! The public queue view of each checkpoint, no sign-in: how full today's and tomorrow's
+//! windows are per lane, who has checked in, who is still expected, and the next free window.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use maud::html;
+
+use super::page::{Page, Section};
+use super::problems::Problem;
+use super::times;
+use crate::http::AppState;
+use crate::http::status::{DayFullness, checkpoint_status};
+
+pub async fn index(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let page = Page::new(&request);
+    let t = page.t;
+    let main = html! {
+        h1 { (t.status_heading) }
+        ul {
+            @for checkpoint in state.registry.checkpoints() {
+                li { a href=(format!("/status/{}", checkpoint.id)) { (checkpoint.name) } }
+            }
+        }
+    };
+    page.render(StatusCode::OK, Section::Status, t.status_heading, main)
+}
+
+fn fullness_cell(page: &Page, day: &DayFullness) -> maud::Markup {
+    html! {
+        meter min="0" max="100" value=(day.percent_full) aria-hidden="true" {}
+        " " (day.percent_full) "% · " (page.lang.booked_of(day.booked, day.capacity))
+    }
+}
+
+pub async fn checkpoint(
+    request: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let page = Page::new(&request);
+    let t = page.t;
+    let checkpoint = match state.checkpoint_in_query(Some(&id)) {
+        Ok(checkpoint) => checkpoint,
+        Err(_) => {
+            let problem = Problem::new(t.error_page_not_found, StatusCode::NOT_FOUND);
+            let main = html! { h1 { (t.status_heading) } (problem.summary(t)) p { a href="/status" { (t.status_of_all) } } };
+            return page.render(
+                StatusCode::NOT_FOUND,
+                Section::Status,
+                t.status_heading,
+                main,
+            );
+        }
+    };
+    let status = match checkpoint_status(&state, &checkpoint).await {
+        Ok(status) => status,
+        Err(error) => {
+            let problem = Problem::of(page.lang, &error);
+            let main = html! { h1 { (checkpoint.name) } (problem.summary(t)) };
+            return page.render(problem.status, Section::Status, t.status_heading, main);
+        }
+    };
+    let main = html! {
+        h1 { (t.status_heading) ": " (checkpoint.name) }
+        p { (t.status_intro) }
+        div id="status" data-refresh="30" {
+            p class="summary" { (t.updated_at) " " (times::instant(page.lang, &checkpoint, status.as_of)) }
+            div class="table-scroll" {
+                table {
+                    caption class="hint" { (checkpoint.name) }
+                    thead {
+                        tr {
+                            th scope="col" { (t.lane) }
+                            th scope="col" { (t.today) }
+                            th scope="col" { (t.tomorrow) }
+                            th scope="col" { (t.checked_in) }
+                            th scope="col" { (t.expected) }
+                            th scope="col" { (t.next_free_window) }
+                        }
+                    }
+                    tbody {
+                        @for lane in &status.lanes {
+                            tr {
+                                th scope="row" { (page.lang.direction(lane.direction)) " · " (page.lang.category(lane.category)) }
+                                td { (fullness_cell(&page, &lane.today)) }
+                                td { (fullness_cell(&page, &lane.tomorrow)) }
+                                td { (page.lang.vehicles(lane.checked_in)) }
+                                td { (page.lang.vehicles(lane.expected)) }
+                                td {
+                                    @match &lane.next_free_window {
+                                        Some(free) => {
+                                            (page.lang.date(crate::domain::window::local_date(checkpoint.time_zone, free.times.start))) ", "
+                                            (times::window(page.lang, &checkpoint, free.times.start, free.times.end)) " · "
+                                            (page.lang.places_free(free.available))
+                                        }
+                                        None => (t.nothing_free),
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        p { a class="button" href=(format!("/?checkpoint={}", checkpoint.id)) { (t.book_a_window) } }
+    };
+    page.render(StatusCode::OK, Section::Status, t.status_heading, main)
+}
