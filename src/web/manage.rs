@@ -193,13 +193,13 @@ fn booking_page(
                 booking.code,
                 serde_urlencoded::to_string([("token", token)]).unwrap_or_default()
             );
-            let code = booking.code.as_str();
+            let code = booking.code.to_string();
             html! {
                 h1 { (t.booking_heading) }
                 @if let Some(problem) = &problem { (problem.summary(t)) }
                 @if let Some(notice) = notice { (notice_box(page, notice)) }
                 p { (t.booking_code) ": " span class="code" data-code=(code) { (code) } }
-                (qr::svg(code, &format!("{} {}", t.qr_code_of, code)))
+                (qr::svg(booking.code.as_str(), &format!("{} {}", t.qr_code_of, code)))
                 p class="hint" { (t.qr_hint) }
                 (facts)
                 h2 { (t.manage_link) }

@@ -380,6 +380,22 @@ impl TestApp {
         if let Some(token) = tokens.get(&role) {
             return token.clone();
         }
+        let (name, password) = self.staff_account(role).await;
+        let login = self
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({ "name": name, "password": password }),
+                &[],
+            )
+            .await;
+        assert_eq!(login.status, 200, "{}", login.text);
+        let token = login.body["access_token"].as_str().unwrap().to_owned();
+        tokens.insert(role, token.clone());
+        token
+    }
+
+    /// The name and password of a staff account of `role`, created the first time.
+    pub async fn staff_account(&self, role: StaffRole) -> (String, &'static str) {
         let name = format!("test-{}", role.as_str());
         let password = "a test password of some length";
         if self
@@ -401,17 +417,7 @@ impl TestApp {
                 .await
                 .unwrap();
         }
-        let login = self
-            .post_json(
-                "/api/v1/auth/login",
-                &json!({ "name": name, "password": password }),
-                &[],
-            )
-            .await;
-        assert_eq!(login.status, 200, "{}", login.text);
-        let token = login.body["access_token"].as_str().unwrap().to_owned();
-        tokens.insert(role, token.clone());
-        token
+        (name, password)
     }
 
     /// Signs in again, as after the access token expired.

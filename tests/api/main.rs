@@ -21,3 +21,5 @@ mod reports;
 mod restart;
 mod store_contract;
 mod strikes;
+mod web_driver;
+mod web_session;

@@ -1,0 +1,429 @@
+//! The driver's pages as a browser without scripts uses them: forms, redirects and cookies.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde_json::json;
+
+use crate::helpers::{Backend, Response, at, counting_checkpoint, spawn_app_on, tomorrow};
+use crate::web_session::{WebSession, attribute_values, form_token};
+
+fn day_path(checkpoint: &str, day: NaiveDate) -> String {
+    format!("/windows?checkpoint={checkpoint}&direction=entry&category=car&date={day}")
+}
+
+fn same_instant(a: &str, b: &str) -> bool {
+    a.parse::<DateTime<Utc>>().unwrap() == b.parse::<DateTime<Utc>>().unwrap()
+}
+
+/// Holds the window starting at `start` from the day page, as a click on its button does.
+async fn hold(web: &WebSession<'_>, checkpoint: &str, day: NaiveDate, start: &str) -> Response {
+    let page = web.get(&day_path(checkpoint, day)).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let start = attribute_values(&page.text, "value")
+        .into_iter()
+        .find(|value| value.contains('T') && same_instant(value, start))
+        .expect("the window is offered");
+    web.post_form(
+        "/holds",
+        &[
+            ("form_token", &form_token(&page.text)),
+            ("checkpoint", checkpoint),
+            ("direction", "entry"),
+            ("category", "car"),
+            ("window_start", &start),
+        ],
+    )
+    .await
+}
+
+fn manage_token_of(location: &str) -> String {
+    location
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+async fn confirm(web: &WebSession<'_>, held: &Response, plate: &str) -> Response {
+    let page = web.follow(held).await;
+    confirm_from(web, held, &page, plate).await
+}
+
+/// Sends the confirm form of `page`, the booking page the hold led to.
+async fn confirm_from(
+    web: &WebSession<'_>,
+    held: &Response,
+    page: &Response,
+    plate: &str,
+) -> Response {
+    let location = held
+        .headers
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let code = location
+        .trim_start_matches("/booking/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    web.post_form(
+        &format!("/booking/{code}/confirm"),
+        &[
+            ("form_token", &form_token(&page.text)),
+            ("token", &manage_token_of(&location)),
+            ("plate", plate),
+            ("contact", "driver@example.com"),
+        ],
+    )
+    .await
+}
+
+crate::on_both_backends!(a_driver_books_moves_and_cancels_through_the_pages);
+
+async fn a_driver_books_moves_and_cancels_through_the_pages(backend: Backend) {
+    let Some(app) = spawn_app_on(backend, Vec::new(), |_| {}).await else {
+        return;
+    };
+    let web = app.web("en-GB,en;q=0.9");
+    let day = tomorrow();
+    let before = app.available("narva", day, &at(day, 8)).await;
+
+    // The day page lists the window in words, with its local and neighbouring times.
+    let page = web.get(&day_path("narva", day)).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text.contains(&format!("{before} places free")),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text
+            .contains("10:00–11:00</span> <span class=\"zone\">local time (UTC+2)")
+    );
+    assert!(page.text.contains("11:00–12:00 across the border (UTC+3)"));
+
+    // Hold: a redirect to the booking's own page, which counts down.
+    let held = hold(&web, "narva", day, &at(day, 8)).await;
+    assert_eq!(held.status, 303, "{}", held.text);
+    assert_eq!(app.available("narva", day, &at(day, 8)).await, before - 1);
+    let hold_page = web.follow(&held).await;
+    assert!(hold_page.text.contains("Your window is held"));
+    assert!(
+        hold_page
+            .text
+            .contains("data-expires=\"2026-03-20T06:10:00+00:00\"")
+    );
+
+    // A plate that is no plate: the form again, the field marked, nothing confirmed.
+    let refused = confirm(&web, &held, "!").await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.text.contains("aria-invalid=\"true\""));
+    assert!(refused.text.contains("id=\"plate-error\""));
+
+    // Confirmed: code, QR code, manage link and calendar file.
+    let confirmed = confirm(&web, &held, "123 abc").await;
+    assert_eq!(confirmed.status, 303, "{}", confirmed.text);
+    let booking_page = web.follow(&confirmed).await;
+    assert!(booking_page.text.contains("Your window is confirmed"));
+    assert!(booking_page.text.contains("<svg class=\"qr\""));
+    let location = confirmed
+        .headers
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let code = location
+        .trim_start_matches("/booking/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let token = manage_token_of(&location);
+    assert!(
+        booking_page.text.contains(&format!("data-code=\"{code}\"")),
+        "{code}: {}",
+        booking_page.text
+    );
+    let calendar = web
+        .get(&format!("/api/v1/bookings/{code}.ics?token={token}"))
+        .await;
+    assert_eq!(calendar.status, 200);
+    assert!(calendar.text.contains("BEGIN:VEVENT"));
+
+    // Reloading shows the same booking, without the one-time notice.
+    let reloaded = web.get(&format!("/booking/{code}?token={token}")).await;
+    assert!(reloaded.text.contains(&format!("data-code=\"{code}\"")));
+    assert!(!reloaded.text.contains("Your window is confirmed"));
+
+    // Move: the new window is taken and the old one freed in one step.
+    let choose = web
+        .get(&format!("/booking/{code}/reschedule?token={token}"))
+        .await;
+    assert_eq!(choose.status, 200, "{}", choose.text);
+    assert!(
+        choose
+            .text
+            .contains("stays booked until the new one is confirmed")
+    );
+    let new_start = attribute_values(&choose.text, "value")
+        .into_iter()
+        .find(|value| value.contains('T') && same_instant(value, &at(day, 10)))
+        .unwrap();
+    let moved = web
+        .post_form(
+            &format!("/booking/{code}/reschedule"),
+            &[
+                ("form_token", &form_token(&choose.text)),
+                ("token", &token),
+                ("window_start", &new_start),
+            ],
+        )
+        .await;
+    assert_eq!(moved.status, 303, "{}", moved.text);
+    assert!(web.follow(&moved).await.text.contains("Moved."));
+    assert_eq!(app.available("narva", day, &at(day, 8)).await, before);
+    assert_eq!(app.available("narva", day, &at(day, 10)).await, before - 1);
+
+    // Cancel.
+    let page = web.get(&format!("/booking/{code}?token={token}")).await;
+    let cancelled = web
+        .post_form(
+            &format!("/booking/{code}/cancel"),
+            &[("form_token", &form_token(&page.text)), ("token", &token)],
+        )
+        .await;
+    assert_eq!(cancelled.status, 303);
+    let page = web.follow(&cancelled).await;
+    assert!(page.text.contains("data-status=\"cancelled\""));
+    assert_eq!(app.available("narva", day, &at(day, 10)).await, before);
+}
+
+crate::on_both_backends!(a_window_filled_while_deciding_is_said_to_be_full);
+
+async fn a_window_filled_while_deciding_is_said_to_be_full(backend: Backend) {
+    let Some(app) = spawn_app_on(backend, vec![counting_checkpoint("tiny", 1, 0)], |_| {}).await
+    else {
+        return;
+    };
+    let day = tomorrow();
+    let (first, second) = (app.web("en"), app.web("en"));
+    let deciding = first.get(&day_path("tiny", day)).await;
+    assert!(deciding.text.contains("1 place free"));
+
+    assert_eq!(hold(&second, "tiny", day, &at(day, 8)).await.status, 303);
+
+    let late = first
+        .post_form(
+            "/holds",
+            &[
+                ("form_token", &form_token(&deciding.text)),
+                ("checkpoint", "tiny"),
+                ("direction", "entry"),
+                ("category", "car"),
+                ("window_start", &at(day, 8)),
+            ],
+        )
+        .await;
+    assert_eq!(late.status, 409);
+    assert!(
+        late.text
+            .contains("This window has just filled up while you were deciding")
+    );
+    assert!(late.text.contains("role=\"alert\""));
+    assert_eq!(app.available("tiny", day, &at(day, 8)).await, 0);
+}
+
+crate::on_both_backends!(a_hold_that_ran_out_cannot_be_confirmed);
+
+async fn a_hold_that_ran_out_cannot_be_confirmed(backend: Backend) {
+    let Some(app) = spawn_app_on(backend, Vec::new(), |_| {}).await else {
+        return;
+    };
+    let web = app.web("en");
+    let day = tomorrow();
+    let held = hold(&web, "narva", day, &at(day, 9)).await;
+    assert_eq!(held.status, 303);
+    let deciding = web.follow(&held).await;
+
+    app.advance(Duration::minutes(11));
+
+    let late = confirm_from(&web, &held, &deciding, "555XYZ").await;
+    assert_eq!(late.status, 410, "{}", late.text);
+    assert!(late.text.contains("Your hold has expired"));
+    assert!(!late.text.contains("id=\"confirm-form\""));
+}
+
+crate::on_both_backends!(forms_from_elsewhere_are_refused);
+
+async fn forms_from_elsewhere_are_refused(backend: Backend) {
+    let Some(app) = spawn_app_on(backend, Vec::new(), |_| {}).await else {
+        return;
+    };
+    let day = tomorrow();
+    let before = app.available("narva", day, &at(day, 8)).await;
+    let fields = [
+        ("checkpoint", "narva"),
+        ("direction", "entry"),
+        ("category", "car"),
+        ("window_start", &at(day, 8) as &str),
+    ];
+
+    // No session and no token: what a page on another site can send.
+    let forged = app.web("en").post_form("/holds", &fields).await;
+    assert_eq!(forged.status, 403);
+    assert!(forged.text.contains("This form has expired"));
+
+    // A session of its own but someone else's token.
+    let web = app.web("en");
+    web.get("/").await;
+    let mut with_token = fields.to_vec();
+    with_token.push(("form_token", "00"));
+    assert_eq!(web.post_form("/holds", &with_token).await.status, 403);
+
+    // A genuine token sent from another origin.
+    let page = web.get(&day_path("narva", day)).await;
+    let token = form_token(&page.text);
+    let mut genuine = fields.to_vec();
+    genuine.push(("form_token", &token));
+    let cross_site = app
+        .client
+        .post(app.url("/holds"))
+        .insert_header(("origin", "https://elsewhere.example"))
+        .insert_header(("content-type", "application/x-www-form-urlencoded"))
+        .insert_header((
+            "cookie",
+            format!("form_session={}", web.cookie("form_session").await.unwrap()),
+        ))
+        .send_body(serde_urlencoded::to_string(&genuine).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403);
+
+    assert_eq!(app.available("narva", day, &at(day, 8)).await, before);
+}
+
+#[actix_web::test]
+async fn pages_speak_the_browser_s_language_until_switched() {
+    let Some(app) = spawn_app_on(Backend::Embedded, Vec::new(), |_| {}).await else {
+        return;
+    };
+    let web = app.web("ru-RU,ru;q=0.9,en;q=0.5");
+    let page = web.get("/").await;
+    assert!(page.text.contains("<html lang=\"ru\""));
+    assert!(page.text.contains("Запишитесь на время пересечения"));
+    assert!(page.text.contains("href=\"/?lang=en\""));
+
+    let switched = web.get("/?lang=en").await;
+    assert!(switched.text.contains("<html lang=\"en\""));
+    // The choice outlives the page.
+    let later = web.get(&day_path("narva", tomorrow())).await;
+    assert!(later.text.contains("<html lang=\"en\""));
+    assert!(later.text.contains("Sat 21 March 2026"));
+}
+
+#[actix_web::test]
+async fn pages_escape_what_was_typed_and_forbid_inline_scripts() {
+    let Some(app) = spawn_app_on(Backend::Embedded, Vec::new(), |_| {}).await else {
+        return;
+    };
+    let web = app.web("en");
+    let page = web
+        .get("/windows?checkpoint=narva&direction=entry&category=car&date=%3Cscript%3Ealert(1)%3C/script%3E")
+        .await;
+    assert_eq!(page.status, 422);
+    assert!(!page.text.contains("<script>alert"));
+    assert!(page.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    let policy = page
+        .headers
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(policy.contains("script-src 'self'"));
+    assert!(!policy.contains("unsafe-inline"));
+    assert!(policy.contains("frame-ancestors 'none'"));
+
+    let missing = web.get("/no/such/page").await;
+    assert_eq!(missing.status, 404);
+    assert!(missing.text.contains("There is no page at this address"));
+    // Programs still get problems.
+    assert_eq!(
+        app.get("/no/such/route")
+            .await
+            .headers
+            .get("content-type")
+            .unwrap(),
+        "application/problem+json"
+    );
+}
+
+crate::on_both_backends!(the_status_page_shows_fullness_queue_and_next_window);
+
+async fn the_status_page_shows_fullness_queue_and_next_window(backend: Backend) {
+    let Some(app) = spawn_app_on(backend, vec![counting_checkpoint("tiny", 2, 0)], |_| {}).await
+    else {
+        return;
+    };
+    // 06:00 UTC now: today's 10:00 window is open; book and confirm both of its places.
+    let today = app.clock_now().date_naive();
+    let mut codes = Vec::new();
+    for plate in ["111AAA", "222BBB"] {
+        let booked = app
+            .post_booking(&json!({
+                "checkpoint": "tiny", "direction": "entry", "category": "car",
+                "window_start": at(today, 10), "plate": plate,
+                "contact": "driver@example.com", "confirm": true,
+            }))
+            .await;
+        assert_eq!(booked.status, 201, "{}", booked.text);
+        codes.push(booked.body["code"].as_str().unwrap().to_owned());
+    }
+
+    let status = app.get("/api/v1/checkpoints/tiny/status").await;
+    assert_eq!(status.status, 200, "{}", status.text);
+    let lane = &status.body["lanes"][0];
+    assert_eq!(
+        (lane["direction"].as_str(), lane["category"].as_str()),
+        (Some("entry"), Some("car"))
+    );
+    assert_eq!(lane["today"]["booked"], 2);
+    assert_eq!(lane["expected"], 2);
+    assert_eq!(lane["checked_in"], 0);
+    // 06:30 is the first window that is still open (30 minutes' cut-off), and it has room.
+    assert!(same_instant(
+        lane["next_free_window"]["start"].as_str().unwrap(),
+        &format!("{today}T07:00:00Z")
+    ));
+
+    // One of them arrives.
+    app.advance(Duration::hours(2));
+    let operator = format!(
+        "Bearer {}",
+        app.staff_token(borderslot::auth::StaffRole::Operator).await
+    );
+    let checked_in = app
+        .send_as(
+            "POST",
+            "/api/v1/operator/check-ins",
+            &operator,
+            Some(&json!({ "code": codes[0] })),
+        )
+        .await;
+    assert_eq!(checked_in.status, 200, "{}", checked_in.text);
+
+    let status = app.get("/api/v1/checkpoints/tiny/status").await;
+    assert_eq!(status.body["lanes"][0]["checked_in"], 1);
+    assert_eq!(status.body["lanes"][0]["expected"], 1);
+
+    let page = app.web("en").get("/status/tiny").await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("1 vehicle"));
+    assert!(page.text.contains("2 of 48 booked"), "{}", page.text);
+    assert!(app.web("en").get("/status/nowhere").await.status == 404);
+}
