@@ -57,10 +57,6 @@ impl WebSession<'_> {
         self.cookies.lock().await.get(name).cloned()
     }
 
-    pub async fn forget_cookie(&self, name: &str) {
-        self.cookies.lock().await.remove(name);
-    }
-
     async fn send(&self, method: &str, path: &str, form: Option<String>) -> Response {
         let method = awc::http::Method::from_bytes(method.as_bytes()).unwrap();
         let cookie_header = self
