@@ -8,7 +8,7 @@
   }
 
   function startCountdown(element) {
-    var expires = Date.parse(element.getAttribute("data-expires"));
+    var expires = Date.now() + 1000 * Number(element.getAttribute("data-seconds-left"));
     var output = element.querySelector("[data-countdown-value]");
     var form = document.getElementById(element.getAttribute("data-form"));
     if (isNaN(expires) || !output) {
@@ -74,8 +74,18 @@
     });
   }
 
+  // A notice such as "Booked." is said once: a reload or a bookmark should not repeat it.
+  function forgetNotice() {
+    var url = new URL(window.location.href);
+    if (url.searchParams.has("done")) {
+      url.searchParams.delete("done");
+      window.history.replaceState(null, "", url.pathname + url.search + url.hash);
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    Array.prototype.forEach.call(document.querySelectorAll("[data-expires]"), startCountdown);
+    forgetNotice();
+    Array.prototype.forEach.call(document.querySelectorAll("[data-seconds-left]"), startCountdown);
     Array.prototype.forEach.call(document.querySelectorAll("[data-refresh]"), keepFresh);
     guardSubmits();
   });

@@ -163,7 +163,8 @@ fn booking_page(
                 p class="countdown-static" {
                     (t.hold_until) ": " (times::instant(page.lang, checkpoint, expires))
                 }
-                p class="countdown" hidden data-expires=(expires.to_rfc3339()) data-form="confirm-form" data-expired="hold-ran-out" {
+                // Seconds left by the server's clock: a phone's clock may be minutes off.
+                p class="countdown" hidden data-seconds-left=((expires - now).num_seconds().max(0)) data-form="confirm-form" data-expired="hold-ran-out" {
                     (t.hold_time_left) ": " span data-countdown-value role="timer" {}
                 }
                 div class="problem" id="hold-ran-out" role="alert" tabindex="-1" hidden {

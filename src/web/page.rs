@@ -185,8 +185,9 @@ impl Page {
             ))
             .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
             .insert_header((header::X_FRAME_OPTIONS, "DENY"))
-            // Manage links carry their token in the address: never pass it on.
-            .insert_header((header::REFERRER_POLICY, "no-referrer"))
+            // Manage links carry their token in the address: never pass it to another site.
+            // (`no-referrer` would also make browsers send `Origin: null` with our own forms.)
+            .insert_header((header::REFERRER_POLICY, "same-origin"))
             .insert_header((header::CACHE_CONTROL, "no-store"));
         if self.new_form_session {
             response.cookie(

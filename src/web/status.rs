@@ -65,7 +65,8 @@ pub async fn checkpoint(
         p { (t.status_intro) }
         div id="status" data-refresh="30" {
             p class="summary" { (t.updated_at) " " (times::instant(page.lang, &checkpoint, status.as_of)) }
-            div class="table-scroll" {
+            // Focusable, so that keyboard users can scroll a table wider than the phone.
+            div class="table-scroll" tabindex="0" role="region" aria-label=(checkpoint.name) {
                 table {
                     caption class="hint" { (checkpoint.name) }
                     thead {

@@ -3,6 +3,7 @@
 mod actors;
 mod auth;
 mod bookings;
+mod browser;
 mod carriers;
 mod concurrency;
 mod errors;
@@ -21,5 +22,6 @@ mod reports;
 mod restart;
 mod store_contract;
 mod strikes;
+mod web_browser;
 mod web_driver;
 mod web_session;

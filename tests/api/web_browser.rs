@@ -1,0 +1,210 @@
+//! The driver's journey in a real browser, with scripts running: book, reload, move, cancel;
+//! two drivers racing for the last place; the pages checked against axe-core's rules.
+
+use chrono::NaiveDate;
+
+use crate::browser::{Browser, Driver};
+use crate::helpers::{Backend, TestApp, at, counting_checkpoint, spawn_app_on, tomorrow};
+
+fn day_url(app: &TestApp, checkpoint: &str, day: NaiveDate) -> String {
+    app.url(&format!(
+        "/windows?checkpoint={checkpoint}&direction=entry&category=car&date={day}"
+    ))
+}
+
+/// The choose button of the window that starts at `start` (RFC 3339, UTC).
+fn window_button(start: &str) -> String {
+    let start: chrono::DateTime<chrono::Utc> = start.parse().unwrap();
+    format!("li[data-start=\"{}\"] button", start.to_rfc3339())
+}
+
+#[actix_web::test]
+async fn a_driver_books_reloads_moves_and_cancels_in_a_browser() {
+    const TEST: &str = "driver-journey";
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let Some(app) = spawn_app_on(Backend::Embedded, Vec::new(), |_| {}).await else {
+        return;
+    };
+    let browser = driver.browser("en-GB").await;
+    let day = tomorrow();
+
+    // Search: the form's own controls, as a driver fills them in.
+    browser.open(&app.url(&format!("/?date={day}"))).await;
+    browser
+        .find("#checkpoint")
+        .await
+        .select_by_value("narva")
+        .await
+        .unwrap();
+    browser.click("input[name=direction][value=entry]").await;
+    browser
+        .find("#category")
+        .await
+        .select_by_value("car")
+        .await
+        .unwrap();
+    browser.screenshot(TEST, "1-search").await;
+    browser.click("form.search button[type=submit]").await;
+    browser.wait_for_heading("Windows").await;
+    assert!(browser.text_of("main").await.contains("Narva – Ivangorod"));
+    browser.screenshot(TEST, "2-day").await;
+
+    // Hold: the countdown runs.
+    browser.click(&window_button(&at(day, 8))).await;
+    browser.wait_for_heading("Your window is held").await;
+    let countdown = browser.find("p.countdown").await;
+    assert!(countdown.is_displayed().await.unwrap());
+    let left = browser.text_of("[data-countdown-value]").await;
+    assert!(left.starts_with("9:") || left == "10:00", "{left}");
+    browser.screenshot(TEST, "3-hold").await;
+
+    // Confirm with a plate that is no plate, then with a good one.
+    browser.type_into("#plate", "!").await;
+    browser.type_into("#contact", "driver@example.com").await;
+    browser.click("#confirm-form button[type=submit]").await;
+    browser.find("#plate[aria-invalid=true]").await;
+    assert!(browser.text_of("#problem").await.contains("Plate number"));
+    browser.type_into("#plate", "123 ABC").await;
+    browser.click("#confirm-form button[type=submit]").await;
+    browser.wait_for_heading("Your booking").await;
+    let code = browser.text_of(".code").await;
+    assert!(browser.has("svg.qr").await);
+    assert!(browser.text_of(".notice").await.contains("confirmed"));
+    browser.screenshot(TEST, "4-booked").await;
+
+    // A reload shows the same booking.
+    browser.client.refresh().await.unwrap();
+    browser.wait_for_heading("Your booking").await;
+    assert_eq!(browser.text_of(".code").await, code);
+    assert!(!browser.has(".notice").await);
+
+    // Move to 10:00 UTC: the old window is kept until the new one is confirmed.
+    let before_old = app.available("narva", day, &at(day, 8)).await;
+    browser.click("a[href*='/reschedule']").await;
+    browser.wait_for_heading("Choose a new window").await;
+    assert!(browser.has("li.free .state, li.few .state").await);
+    browser.screenshot(TEST, "5-reschedule").await;
+    browser.click(&window_button(&at(day, 10))).await;
+    browser.wait_for_heading("Your booking").await;
+    assert!(browser.text_of(".notice").await.contains("Moved"));
+    assert_eq!(browser.text_of(".code").await, code);
+    assert_eq!(
+        app.available("narva", day, &at(day, 8)).await,
+        before_old + 1
+    );
+
+    // Cancel.
+    browser.click("button.danger").await;
+    browser.wait_for_heading("Your booking").await;
+    assert_eq!(
+        browser
+            .find("[data-status]")
+            .await
+            .attr("data-status")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("cancelled")
+    );
+    browser.screenshot(TEST, "6-cancelled").await;
+    browser.close().await;
+}
+
+#[actix_web::test]
+async fn the_second_browser_to_the_last_place_is_told_it_just_filled() {
+    const TEST: &str = "last-place-race";
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let Some(app) = spawn_app_on(
+        Backend::Embedded,
+        vec![counting_checkpoint("tiny", 1, 0)],
+        |_| {},
+    )
+    .await
+    else {
+        return;
+    };
+    let day = tomorrow();
+    let first = driver.browser("en-GB").await;
+    let second = driver.browser("en-GB").await;
+    first.open(&day_url(&app, "tiny", day)).await;
+    second.open(&day_url(&app, "tiny", day)).await;
+    assert!(first.text_of("main").await.contains("1 place free"));
+
+    // The second driver takes the place while the first is still looking at it.
+    second.click(&window_button(&at(day, 8))).await;
+    second.wait_for_heading("Your window is held").await;
+
+    first.click(&window_button(&at(day, 8))).await;
+    first.wait_for_heading("Windows").await;
+    let problem = first.text_of("#problem").await;
+    assert!(
+        problem.contains("This window has just filled up while you were deciding"),
+        "{problem}"
+    );
+    assert!(!first.has(&window_button(&at(day, 8))).await);
+    first.screenshot(TEST, "window-just-filled").await;
+    assert_eq!(app.available("tiny", day, &at(day, 8)).await, 0);
+    first.close().await;
+    second.close().await;
+}
+
+/// Every driver page, in both languages, against axe-core: no serious or critical violation.
+#[actix_web::test]
+async fn driver_pages_pass_the_accessibility_rules() {
+    const TEST: &str = "accessibility";
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let Some(app) = spawn_app_on(Backend::Embedded, Vec::new(), |_| {}).await else {
+        return;
+    };
+    let day = tomorrow();
+    for language in ["en-GB", "ru-RU"] {
+        let browser = driver.browser(language).await;
+        let mut checked = Vec::new();
+        let mut check = async |browser: &Browser, name: &str| {
+            let violations = browser.accessibility_violations().await;
+            assert!(
+                violations.is_empty(),
+                "{name} ({language}): {violations:#?}"
+            );
+            checked.push(name.to_owned());
+        };
+        browser.open(&app.url("/")).await;
+        check(&browser, "search").await;
+        browser.open(&day_url(&app, "narva", day)).await;
+        check(&browser, "day").await;
+        browser.click(&window_button(&at(day, 9))).await;
+        browser.find("#confirm-form").await;
+        check(&browser, "hold").await;
+        browser.type_into("#plate", "!").await;
+        browser.type_into("#contact", "driver@example.com").await;
+        browser.click("#confirm-form button[type=submit]").await;
+        browser.find("#problem").await;
+        check(&browser, "hold with an error").await;
+        browser
+            .type_into("#plate", &format!("{}ABC", &language[..2].to_uppercase()))
+            .await;
+        browser.click("#confirm-form button[type=submit]").await;
+        browser.find("svg.qr").await;
+        check(&browser, "booking").await;
+        browser
+            .screenshot(TEST, &format!("booking-{language}"))
+            .await;
+        browser.click("a[href*='/reschedule']").await;
+        browser.find("ol.windows").await;
+        check(&browser, "reschedule").await;
+        browser.open(&app.url("/status/narva")).await;
+        check(&browser, "status").await;
+        browser.open(&app.url("/status")).await;
+        check(&browser, "status list").await;
+        browser.open(&app.url("/no/such/page")).await;
+        check(&browser, "not found").await;
+        assert_eq!(checked.len(), 9);
+        browser.close().await;
+    }
+}
