@@ -63,6 +63,13 @@ pub fn document() -> Value {
                 ],
                 "responses": merge(json!({ "200": { "description": "Windows" } }), problem_responses(&[400, 404, 422, 503]))
             } },
+            "/api/v1/checkpoints/{id}/status": { "get": {
+                "summary": "Live queue view: how full today's and tomorrow's windows are per lane, vehicles checked in and still expected today, and the next free window", "operationId": "checkpointStatus",
+                "parameters": [
+                    { "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "example": "narva" }
+                ],
+                "responses": merge(json!({ "200": { "description": "Status per direction and category" } }), problem_responses(&[404, 503]))
+            } },
             "/api/v1/stats": { "get": {
                 "summary": "Booking statistics per local day, hour and category, counted from the events", "operationId": "statistics",
                 "security": [{ "bearer": [] }],

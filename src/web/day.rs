@@ -91,9 +91,12 @@ pub async fn render(
     };
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
     let now = state.now();
+    // Windows that are over are of no use to anyone choosing; on a phone they only push the
+    // bookable ones down the screen.
     let in_lane: Vec<&SlotWindow> = windows
         .iter()
         .filter(|w| w.key.direction == lane.direction && w.key.category == lane.category)
+        .filter(|w| w.end > now)
         .collect();
     let (heading, action, extra) = match &pick {
         Pick::New => (t.windows_heading, "/holds".to_owned(), html! {}),
