@@ -116,6 +116,11 @@ fn signed_by_a_carrier(request: &ServiceRequest) -> bool {
 }
 
 /// The request rate limit, for every `/api/` request.
+/// The API and the web pages; not the probes, the metrics or the static files a page loads.
+fn counts_against_address(path: &str) -> bool {
+    !(path.starts_with("/static/") || path == "/healthz" || path == "/readyz" || path == "/metrics")
+}
+
 pub async fn limit_requests(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -126,7 +131,7 @@ pub async fn limit_requests(
     ) {
         // Carriers' requests count against their key's own rate instead.
         (Some(state), Some(client))
-            if request.path().starts_with("/api/") && !signed_by_a_carrier(&request) =>
+            if counts_against_address(request.path()) && !signed_by_a_carrier(&request) =>
         {
             Limits::check(state.limits.requests.as_ref(), client, "requests").err()
         }
@@ -134,8 +139,15 @@ pub async fn limit_requests(
     };
     match refused {
         Some(error) => {
-            let response = error.error_response().map_into_right_body();
-            Ok(request.into_response(response))
+            let response = if request.path().starts_with("/api/") {
+                error.error_response()
+            } else {
+                crate::web::too_many_requests_page(
+                    request.request(),
+                    error.retry_after_seconds().unwrap_or(1),
+                )
+            };
+            Ok(request.into_response(response.map_into_right_body()))
         }
         None => next
             .call(request)

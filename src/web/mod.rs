@@ -49,6 +49,26 @@ pub fn wants_page(request: &HttpRequest) -> bool {
             .is_some_and(|accept| accept.contains("text/html"))
 }
 
+/// A person sending requests faster than anyone reads pages: how long to wait.
+pub fn too_many_requests_page(request: &HttpRequest, retry_after_seconds: u64) -> HttpResponse {
+    let page = Page::new(request);
+    let t = page.t;
+    let main = html! {
+        h1 { (t.error_heading) }
+        div class="problem" role="alert" { (t.error_rate_limited) }
+    };
+    let mut response = page.render(
+        StatusCode::TOO_MANY_REQUESTS,
+        Section::Book,
+        t.error_heading,
+        main,
+    );
+    if let Ok(value) = header::HeaderValue::from_str(&retry_after_seconds.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
 pub fn not_found_page(request: &HttpRequest) -> HttpResponse {
     let page = Page::new(request);
     let t = page.t;

@@ -47,6 +47,36 @@ async fn a_client_over_its_request_rate_gets_429_with_retry_after() {
 }
 
 #[actix_web::test]
+async fn the_pages_share_the_address_s_rate_and_say_so_in_a_page() {
+    let app = spawn_app_with(Vec::new(), |settings| {
+        settings.limits = ClientLimits {
+            requests_per_second: 1,
+            burst: 2,
+            holds_per_hold_ttl: 0,
+        };
+    })
+    .await;
+    let web = app.web("en");
+
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(web.get("/status/narva").await);
+    }
+    let limited = statuses
+        .iter()
+        .find(|r| r.status == 429)
+        .expect("a page flood is limited");
+    assert!(
+        limited
+            .text
+            .contains("Too many requests from your connection")
+    );
+    assert!(limited.headers.get("retry-after").is_some());
+    // The page's own style sheet and script still load.
+    assert_eq!(web.get("/static/app.css").await.status, 200);
+}
+
+#[actix_web::test]
 async fn a_client_cannot_start_more_bookings_than_its_holds_allowance() {
     let app = spawn_app_with(Vec::new(), |settings| {
         settings.limits = ClientLimits {
