@@ -2,6 +2,8 @@
 //! confirms it; once booked, its code and QR code, a calendar file, and the ways to move or
 //! cancel it.
 
+use std::sync::Arc;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
@@ -12,11 +14,12 @@ use super::day::{self, Lane, Pick};
 use super::page::{Page, Section, form_is_genuine};
 use super::problems::Problem;
 use super::{qr, times};
+use crate::domain::window::local_date;
 use crate::domain::{AllocationError, Booking, BookingStatus, Checkpoint};
 use crate::http::AppState;
 use crate::http::bookings::{cancel_booking, confirm_booking, find_managed, reschedule_booking};
 use crate::http::error::ApiError;
-use crate::http::input::parse_date;
+use crate::http::input::{parse_date, parse_instant};
 
 /// What just happened, said once at the top of the booking page after a redirect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -72,6 +75,44 @@ struct Entered<'a> {
     contact: Option<&'a str>,
 }
 
+/// A booking opened with its manage token.
+struct Managed {
+    booking: Booking,
+    checkpoint: Arc<Checkpoint>,
+    token: String,
+}
+
+impl Managed {
+    async fn open(state: &AppState, code: &str, token: String) -> Result<Self, ApiError> {
+        let (booking, checkpoint) = find_managed(state, code, &token).await?;
+        Ok(Self {
+            booking,
+            checkpoint,
+            token,
+        })
+    }
+
+    fn path(&self, done: Option<Done>) -> String {
+        manage_path(&self.booking, &self.token, done)
+    }
+
+    fn lane(&self, date: NaiveDate) -> Lane {
+        Lane {
+            checkpoint: self.checkpoint.clone(),
+            direction: self.booking.direction,
+            category: self.booking.category,
+            date,
+        }
+    }
+
+    fn pick(&self) -> Pick<'_> {
+        Pick::Move {
+            booking: &self.booking,
+            token: &self.token,
+        }
+    }
+}
+
 pub async fn show(
     request: HttpRequest,
     code: web::Path<String>,
@@ -79,22 +120,16 @@ pub async fn show(
 ) -> HttpResponse {
     let page = Page::new(&request);
     let query: ManageQuery = serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
-    let token = query.token.unwrap_or_default();
-    match find_managed(&state, &code, &token).await {
-        Ok((booking, checkpoint)) => {
-            let notice = query.done;
-            booking_page(
-                &page,
-                &state,
-                &request,
-                &booking,
-                &checkpoint,
-                &token,
-                notice,
-                None,
-                Entered::default(),
-            )
-        }
+    match Managed::open(&state, &code, query.token.unwrap_or_default()).await {
+        Ok(managed) => booking_page(
+            &page,
+            &state,
+            &request,
+            &managed,
+            query.done,
+            None,
+            Entered::default(),
+        ),
         Err(error) => not_found(&page, &error),
     }
 }
@@ -110,18 +145,20 @@ fn not_found(page: &Page, error: &ApiError) -> HttpResponse {
     page.render(problem.status, Section::Book, t.booking_heading, main)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn booking_page(
     page: &Page,
     state: &AppState,
     request: &HttpRequest,
-    booking: &Booking,
-    checkpoint: &Checkpoint,
-    token: &str,
+    managed: &Managed,
     notice: Option<Done>,
     problem: Option<Problem>,
     entered: Entered<'_>,
 ) -> HttpResponse {
+    let Managed {
+        booking,
+        checkpoint,
+        token,
+    } = managed;
     let t = page.t;
     let now = state.now();
     let hold_ran_out = booking.status == BookingStatus::Held
@@ -141,14 +178,7 @@ fn booking_page(
             }
         }
     };
-    let lane = Lane {
-        checkpoint: state
-            .checkpoint(&booking.checkpoint)
-            .unwrap_or_else(|_| std::sync::Arc::new(checkpoint.clone())),
-        direction: booking.direction,
-        category: booking.category,
-        date: booking.day,
-    };
+    let lane = managed.lane(booking.day);
     let book_again = html! {
         p { a class="button" href=(format!("/windows?{}", lane.query(booking.day.max(state.today_at(checkpoint))))) { (t.book_again) } }
     };
@@ -289,22 +319,60 @@ fn origin(request: &HttpRequest) -> String {
     format!("{}://{}", info.scheme(), info.host())
 }
 
-/// The booking a form names and the page to answer with, or the answer already.
-async fn managed_from_form(
-    page: &Page,
-    state: &AppState,
-    code: &str,
-    form: &ManageForm,
-) -> Result<(Booking, std::sync::Arc<Checkpoint>, String), HttpResponse> {
-    let token = form.token.clone().unwrap_or_default();
-    match find_managed(state, code, &token).await {
-        Ok((booking, checkpoint)) => Ok((booking, checkpoint, token)),
-        Err(error) => Err(not_found(page, &error)),
-    }
+/// A form sent from a booking's pages, with the booking it names.
+struct ManagedForm {
+    page: Page,
+    form: ManageForm,
+    managed: Managed,
 }
 
-fn parse_form(body: &[u8]) -> ManageForm {
-    serde_urlencoded::from_bytes(body).unwrap_or_default()
+impl ManagedForm {
+    /// Reads the form and opens its booking; the answer already when the booking is not found.
+    async fn read(
+        request: &HttpRequest,
+        state: &AppState,
+        code: &str,
+        body: &[u8],
+    ) -> Result<Self, HttpResponse> {
+        let page = Page::new(request);
+        let form: ManageForm = serde_urlencoded::from_bytes(body).unwrap_or_default();
+        match Managed::open(state, code, form.token.clone().unwrap_or_default()).await {
+            Ok(managed) => Ok(Self {
+                page: page.at(&managed.path(None)),
+                form,
+                managed,
+            }),
+            Err(error) => Err(not_found(&page, &error)),
+        }
+    }
+
+    fn is_genuine(&self, request: &HttpRequest, state: &AppState) -> bool {
+        form_is_genuine(request, state, self.form.form_token.as_deref())
+    }
+
+    fn entered(&self) -> Entered<'_> {
+        Entered {
+            plate: self.form.plate.as_deref(),
+            contact: self.form.contact.as_deref(),
+        }
+    }
+
+    /// The booking's page again, with what went wrong.
+    fn refused(&self, state: &AppState, request: &HttpRequest, problem: Problem) -> HttpResponse {
+        booking_page(
+            &self.page,
+            state,
+            request,
+            &self.managed,
+            None,
+            Some(problem),
+            self.entered(),
+        )
+    }
+
+    fn form_expired(&self) -> Problem {
+        Problem::new(self.page.t.error_form_expired, StatusCode::FORBIDDEN)
+    }
 }
 
 #[tracing::instrument(name = "Confirm from the web page", skip_all)]
@@ -314,57 +382,39 @@ pub async fn confirm(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let page = Page::new(&request);
-    let form = parse_form(&body);
-    let (booking, checkpoint, token) = match managed_from_form(&page, &state, &code, &form).await {
-        Ok(found) => found,
+    let mut sent = match ManagedForm::read(&request, &state, &code, &body).await {
+        Ok(sent) => sent,
         Err(answer) => return answer,
     };
-    let page = page.at(&manage_path(&booking, &token, None));
-    let entered = Entered {
-        plate: form.plate.as_deref(),
-        contact: form.contact.as_deref(),
-    };
-    if !form_is_genuine(&request, &state, form.form_token.as_deref()) {
-        let problem = Problem::new(page.t.error_form_expired, StatusCode::FORBIDDEN);
-        return booking_page(
-            &page,
-            &state,
-            &request,
-            &booking,
-            &checkpoint,
-            &token,
-            None,
-            Some(problem),
-            entered,
-        );
+    if !sent.is_genuine(&request, &state) {
+        return sent.refused(&state, &request, sent.form_expired());
     }
-    let plate = form.plate.as_deref().map(str::trim).unwrap_or_default();
-    let contact = form.contact.as_deref().map(str::trim).unwrap_or_default();
-    match confirm_booking(&state, &booking, Some(plate), Some(contact)).await {
-        Ok(confirmed) => page.redirect(&manage_path(&confirmed, &token, Some(Done::Confirmed))),
+    let plate = sent
+        .form
+        .plate
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or_default();
+    let contact = sent
+        .form
+        .contact
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or_default();
+    match confirm_booking(&state, &sent.managed.booking, Some(plate), Some(contact)).await {
+        Ok(confirmed) => sent.page.redirect(&manage_path(
+            &confirmed,
+            &sent.managed.token,
+            Some(Done::Confirmed),
+        )),
         Err(error) => {
-            let problem = Problem::of(page.lang, &error);
             // Show the booking as it is now: an expired hold is gone, not still held.
-            let current = match error {
-                ApiError::Allocation(AllocationError::HoldExpired) => {
-                    find_managed(&state, &code, &token)
-                        .await
-                        .map_or(booking, |(current, _)| current)
-                }
-                _ => booking,
-            };
-            booking_page(
-                &page,
-                &state,
-                &request,
-                &current,
-                &checkpoint,
-                &token,
-                None,
-                Some(problem),
-                entered,
-            )
+            if let ApiError::Allocation(AllocationError::HoldExpired) = error
+                && let Ok((current, _)) = find_managed(&state, &code, &sent.managed.token).await
+            {
+                sent.managed.booking = current;
+            }
+            sent.refused(&state, &request, Problem::of(sent.page.lang, &error))
         }
     }
 }
@@ -376,53 +426,33 @@ pub async fn cancel(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let page = Page::new(&request);
-    let form = parse_form(&body);
-    let (booking, checkpoint, token) = match managed_from_form(&page, &state, &code, &form).await {
-        Ok(found) => found,
+    let sent = match ManagedForm::read(&request, &state, &code, &body).await {
+        Ok(sent) => sent,
         Err(answer) => return answer,
     };
-    let page = page.at(&manage_path(&booking, &token, None));
-    if !form_is_genuine(&request, &state, form.form_token.as_deref()) {
-        let problem = Problem::new(page.t.error_form_expired, StatusCode::FORBIDDEN);
-        return booking_page(
-            &page,
-            &state,
-            &request,
-            &booking,
-            &checkpoint,
-            &token,
-            None,
-            Some(problem),
-            Entered::default(),
-        );
+    if !sent.is_genuine(&request, &state) {
+        return sent.refused(&state, &request, sent.form_expired());
     }
-    match cancel_booking(&state, &booking).await {
-        Ok(cancelled) => page.redirect(&manage_path(&cancelled, &token, Some(Done::Cancelled))),
-        Err(error) => {
-            let problem = Problem::of(page.lang, &error);
-            booking_page(
-                &page,
-                &state,
-                &request,
-                &booking,
-                &checkpoint,
-                &token,
-                None,
-                Some(problem),
-                Entered::default(),
-            )
-        }
+    match cancel_booking(&state, &sent.managed.booking).await {
+        Ok(cancelled) => sent.page.redirect(&manage_path(
+            &cancelled,
+            &sent.managed.token,
+            Some(Done::Cancelled),
+        )),
+        Err(error) => sent.refused(&state, &request, Problem::of(sent.page.lang, &error)),
     }
 }
 
-fn lane_of(booking: &Booking, checkpoint: std::sync::Arc<Checkpoint>, date: NaiveDate) -> Lane {
-    Lane {
-        checkpoint,
-        direction: booking.direction,
-        category: booking.category,
-        date,
-    }
+fn reschedule_path(managed: &Managed, date: NaiveDate) -> String {
+    format!(
+        "/booking/{}/reschedule?{}",
+        managed.booking.code,
+        serde_urlencoded::to_string([
+            ("token", managed.token.as_str()),
+            ("date", &date.to_string())
+        ])
+        .unwrap_or_default()
+    )
 }
 
 pub async fn choose_new_window(
@@ -432,20 +462,17 @@ pub async fn choose_new_window(
 ) -> HttpResponse {
     let page = Page::new(&request);
     let query: ManageQuery = serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
-    let token = query.token.unwrap_or_default();
-    let (booking, checkpoint) = match find_managed(&state, &code, &token).await {
-        Ok(found) => found,
+    let managed = match Managed::open(&state, &code, query.token.unwrap_or_default()).await {
+        Ok(managed) => managed,
         Err(error) => return not_found(&page, &error),
     };
-    if booking.status != BookingStatus::Confirmed {
+    if managed.booking.status != BookingStatus::Confirmed {
         let problem = Problem::new(page.t.error_wrong_state, StatusCode::CONFLICT);
         return booking_page(
             &page,
             &state,
             &request,
-            &booking,
-            &checkpoint,
-            &token,
+            &managed,
             None,
             Some(problem),
             Entered::default(),
@@ -455,19 +482,8 @@ pub async fn choose_new_window(
         .date
         .as_deref()
         .and_then(|d| parse_date("date", d).ok())
-        .unwrap_or(booking.day);
-    let lane = lane_of(&booking, checkpoint, date);
-    day::render(
-        &page,
-        &state,
-        &lane,
-        Pick::Move {
-            booking: &booking,
-            token: &token,
-        },
-        None,
-    )
-    .await
+        .unwrap_or(managed.booking.day);
+    day::render(&page, &state, &managed.lane(date), managed.pick(), None).await
 }
 
 #[tracing::instrument(name = "Reschedule from the web page", skip_all)]
@@ -477,53 +493,27 @@ pub async fn reschedule(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let page = Page::new(&request);
-    let form = parse_form(&body);
-    let (booking, checkpoint, token) = match managed_from_form(&page, &state, &code, &form).await {
-        Ok(found) => found,
+    let sent = match ManagedForm::read(&request, &state, &code, &body).await {
+        Ok(sent) => sent,
         Err(answer) => return answer,
     };
-    let page = page.at(&manage_path(&booking, &token, None));
-    let window_start = form.window_start.clone().unwrap_or_default();
-    let date = crate::http::input::parse_instant("window_start", &window_start)
-        .map(|start| crate::domain::window::local_date(checkpoint.time_zone, start))
-        .unwrap_or(booking.day);
-    let lane = lane_of(&booking, checkpoint.clone(), date);
-    let page = page.at(&format!(
-        "/booking/{}/reschedule?{}",
-        booking.code,
-        serde_urlencoded::to_string([("token", token.as_str()), ("date", &date.to_string())])
-            .unwrap_or_default()
-    ));
-    if !form_is_genuine(&request, &state, form.form_token.as_deref()) {
-        let problem = Problem::new(page.t.error_form_expired, StatusCode::FORBIDDEN);
-        return day::render(
-            &page,
-            &state,
-            &lane,
-            Pick::Move {
-                booking: &booking,
-                token: &token,
-            },
-            Some(problem),
-        )
-        .await;
+    let managed = &sent.managed;
+    let window_start = sent.form.window_start.clone().unwrap_or_default();
+    // A refused move shows the day it aimed at again.
+    let date = parse_instant("window_start", &window_start)
+        .map(|start| local_date(managed.checkpoint.time_zone, start))
+        .unwrap_or(managed.booking.day);
+    let lane = managed.lane(date);
+    let page = Page::new(&request).at(&reschedule_path(managed, date));
+    if !sent.is_genuine(&request, &state) {
+        let problem = sent.form_expired();
+        return day::render(&page, &state, &lane, managed.pick(), Some(problem)).await;
     }
-    match reschedule_booking(&state, &booking, &checkpoint, &window_start).await {
-        Ok(moved) => page.redirect(&manage_path(&moved, &token, Some(Done::Moved))),
+    match reschedule_booking(&state, &managed.booking, &managed.checkpoint, &window_start).await {
+        Ok(moved) => page.redirect(&manage_path(&moved, &managed.token, Some(Done::Moved))),
         Err(error) => {
             let problem = Problem::of(page.lang, &error);
-            day::render(
-                &page,
-                &state,
-                &lane,
-                Pick::Move {
-                    booking: &booking,
-                    token: &token,
-                },
-                Some(problem),
-            )
-            .await
+            day::render(&page, &state, &lane, managed.pick(), Some(problem)).await
         }
     }
 }
