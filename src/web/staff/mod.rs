@@ -7,19 +7,28 @@
 //! is checked before anything changes; every change goes through the same function as its API
 //! route, so it is decided, refused and audited the same way.
 
+pub mod charts;
+pub mod dashboard;
+pub mod day;
 pub mod frame;
 pub mod login;
 pub mod problems;
 pub mod session;
 pub mod texts;
+pub mod window_forms;
 
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/staff/login")
-            .get(login::show)
-            .post(login::submit),
-    )
-    .service(web::resource("/staff/logout").post(login::sign_out_form));
+    cfg.service(web::resource("/staff").get(dashboard::show))
+        .service(
+            web::resource("/staff/login")
+                .get(login::show)
+                .post(login::submit),
+        )
+        .service(web::resource("/staff/logout").post(login::sign_out_form))
+        .service(web::resource("/staff/day").get(day::show))
+        .service(web::resource("/staff/blocks").post(window_forms::block))
+        .service(web::resource("/staff/unblocks").post(window_forms::unblock))
+        .service(web::resource("/staff/reserved").post(window_forms::reserve));
 }
