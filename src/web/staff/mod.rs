@@ -8,6 +8,7 @@
 //! route, so it is decided, refused and audited the same way.
 
 pub mod charts;
+pub mod check_in;
 pub mod dashboard;
 pub mod day;
 pub mod frame;
@@ -30,5 +31,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/staff/day").get(day::show))
         .service(web::resource("/staff/blocks").post(window_forms::block))
         .service(web::resource("/staff/unblocks").post(window_forms::unblock))
-        .service(web::resource("/staff/reserved").post(window_forms::reserve));
+        .service(web::resource("/staff/reserved").post(window_forms::reserve))
+        .service(
+            web::resource("/staff/check-in")
+                .get(check_in::show)
+                .post(check_in::submit),
+        );
 }
