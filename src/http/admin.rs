@@ -535,23 +535,26 @@ struct AuditQuery {
     limit: Option<usize>,
 }
 
-/// Entries of the audit log that a page or answer shows when it does not say.
-pub const AUDIT_ENTRIES_DEFAULT: usize = 100;
+/// Entries of the audit log a read gets when it does not say.
+const AUDIT_ENTRIES_DEFAULT: usize = 100;
 /// The most entries of the audit log one read returns.
 pub const AUDIT_ENTRIES_MAX: usize = 1000;
 
-/// The newest `limit` entries of the audit log (at least one, at most [`AUDIT_ENTRIES_MAX`]),
-/// newest first, as an admin.
+/// How many entries of the audit log a read asking for `limit` gets.
+pub fn audit_limit(limit: Option<usize>) -> usize {
+    limit
+        .unwrap_or(AUDIT_ENTRIES_DEFAULT)
+        .clamp(1, AUDIT_ENTRIES_MAX)
+}
+
+/// The newest entries of the audit log, [`audit_limit`] of them, newest first, as an admin.
 pub async fn read_audit_log(
     state: &AppState,
     staff: &Staff,
     limit: Option<usize>,
 ) -> Result<Vec<AuditEntry>, ApiError> {
     staff.require(&[StaffRole::Admin])?;
-    let limit = limit
-        .unwrap_or(AUDIT_ENTRIES_DEFAULT)
-        .clamp(1, AUDIT_ENTRIES_MAX);
-    Ok(state.store.audit_log(limit).await?)
+    Ok(state.store.audit_log(audit_limit(limit)).await?)
 }
 
 #[tracing::instrument(name = "Read audit log", skip_all)]

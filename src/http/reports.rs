@@ -72,17 +72,20 @@ pub async fn daily(
     let report = daily_report(&state, &staff, &checkpoint, date).await?;
     match format {
         Format::Json => Ok(HttpResponse::Ok().json(report)),
-        Format::Csv => {
-            let body = report
-                .to_csv()
-                .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("report as CSV")))?;
-            Ok(HttpResponse::Ok()
-                .content_type("text/csv; charset=utf-8")
-                .insert_header((
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{}.csv\"", report.file_stem()),
-                ))
-                .body(body))
-        }
+        Format::Csv => csv_file(&report),
     }
+}
+
+/// The report as a CSV file to download, named after its checkpoint and day.
+pub fn csv_file(report: &DailyReport) -> Result<HttpResponse, ApiError> {
+    let body = report
+        .to_csv()
+        .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("report as CSV")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}.csv\"", report.file_stem()),
+        ))
+        .body(body))
 }

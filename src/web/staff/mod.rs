@@ -7,13 +7,16 @@
 //! is checked before anything changes; every change goes through the same function as its API
 //! route, so it is decided, refused and audited the same way.
 
+pub mod audit;
 pub mod charts;
 pub mod check_in;
 pub mod dashboard;
 pub mod day;
+pub mod forecast;
 pub mod frame;
 pub mod login;
 pub mod problems;
+pub mod reports;
 pub mod session;
 pub mod texts;
 pub mod window_forms;
@@ -36,5 +39,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource("/staff/check-in")
                 .get(check_in::show)
                 .post(check_in::submit),
-        );
+        )
+        .service(web::resource("/staff/reports").get(reports::show))
+        .service(web::resource("/staff/reports/csv").get(reports::csv))
+        .service(web::resource("/staff/forecast").get(forecast::show))
+        .service(web::resource("/staff/audit").get(audit::show));
 }
