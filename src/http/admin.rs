@@ -22,7 +22,7 @@ use crate::domain::{
 
 /// A range of one day's windows as a request names it, before it is checked: the JSON body of
 /// the admin window routes, or the fields of the staff pages' forms.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WindowRange {
     pub from: String,
@@ -37,7 +37,7 @@ pub struct WindowRange {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BlockMode {
+enum BlockMode {
     /// Existing bookings stay; only new bookings are refused.
     FreeOnly,
     /// Existing bookings in the blocked windows are cancelled (their drivers are notified).
@@ -53,7 +53,7 @@ impl BlockMode {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    fn as_str(self) -> &'static str {
         match self {
             BlockMode::FreeOnly => "free_only",
             BlockMode::CancelAffected => "cancel_affected",
@@ -311,7 +311,7 @@ pub async fn reserve(
 /// A check-in names the booking by its code, or — as a number-plate camera at the waiting
 /// area reports it — by the checkpoint and the plate (and the direction when the vehicle is
 /// booked both ways).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckInRequest {
     pub code: Option<String>,
