@@ -23,3 +23,4 @@ mod store_contract;
 mod strikes;
 mod web_driver;
 mod web_session;
+mod web_staff;
