@@ -20,18 +20,20 @@ use crate::domain::{
     HoldRequest, InputError, Plate, WindowKey, WindowSelection,
 };
 
+/// A range of one day's windows as a request names it, before it is checked: the JSON body of
+/// the admin window routes, or the fields of the staff pages' forms.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct WindowRange {
-    from: String,
-    to: String,
-    direction: Option<String>,
+pub struct WindowRange {
+    pub from: String,
+    pub to: String,
+    pub direction: Option<String>,
     #[serde(default)]
-    categories: Vec<String>,
-    reason: Option<String>,
-    mode: Option<String>,
+    pub categories: Vec<String>,
+    pub reason: Option<String>,
+    pub mode: Option<String>,
     /// Places kept for priority classes, for `/reserved`.
-    reserved: Option<u32>,
+    pub reserved: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,31 +107,11 @@ fn window_list(keys: &[WindowKey]) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// What every admin request on windows starts with: an admin, a checkpoint, a range of one
-/// day's windows.
-struct WindowRequest {
-    checkpoint_id: CheckpointId,
-    day: chrono::NaiveDate,
-    selection: WindowSelection,
-    range: WindowRange,
-}
-
-fn window_request(
-    staff: &Staff,
-    id: &str,
-    body: &[u8],
-    state: &AppState,
-) -> Result<WindowRequest, ApiError> {
+/// The checkpoint an admin's window request names, checked before its body is read so that a
+/// role that may not change windows learns nothing about its input.
+fn admin_checkpoint(staff: &Staff, id: &str) -> Result<CheckpointId, ApiError> {
     staff.require(&[StaffRole::Admin])?;
-    let checkpoint_id = CheckpointId::parse(id).map_err(|_| ApiError::NotFound("checkpoint"))?;
-    let range: WindowRange = parse_json(body)?;
-    let (day, selection) = selection(state, &checkpoint_id, &range)?;
-    Ok(WindowRequest {
-        checkpoint_id,
-        day,
-        selection,
-        range,
-    })
+    CheckpointId::parse(id).map_err(|_| ApiError::NotFound("checkpoint"))
 }
 
 pub async fn audit(
@@ -165,48 +147,52 @@ pub async fn audit_change(
     Ok(())
 }
 
-/// Records a change of a day's windows in the audit log and answers with it.
+/// What changing a range of windows did: the windows it changed on which day, and the JSON
+/// the API answers with and the audit log keeps.
+#[derive(Debug)]
+pub struct WindowChange {
+    pub day: chrono::NaiveDate,
+    pub windows: Vec<WindowKey>,
+    pub outcome: serde_json::Value,
+}
+
+/// Records a change of a day's windows in the audit log.
 async fn audited_window_change(
     state: &AppState,
     staff: &Staff,
     action: &str,
     checkpoint_id: &CheckpointId,
-    day: chrono::NaiveDate,
-    outcome: serde_json::Value,
-) -> Result<HttpResponse, ApiError> {
+    change: WindowChange,
+) -> Result<WindowChange, ApiError> {
     audit(
         state,
         staff,
         action,
-        format!("{checkpoint_id}/{day}"),
-        outcome.clone(),
+        format!("{checkpoint_id}/{}", change.day),
+        change.outcome.clone(),
     )
     .await?;
-    Ok(HttpResponse::Ok().json(outcome))
+    Ok(change)
 }
 
-#[tracing::instrument(name = "Block windows", skip_all)]
-pub async fn block(
-    staff: Staff,
-    id: web::Path<String>,
-    body: web::Bytes,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let WindowRequest {
-        checkpoint_id,
-        day,
-        selection,
-        range,
-    } = window_request(&staff, &id, &body, &state)?;
+/// Closes the windows of `range` to new bookings (and with `cancel_affected` cancels theirs),
+/// as an admin; audited.
+pub async fn block_windows(
+    state: &AppState,
+    staff: &Staff,
+    checkpoint_id: &CheckpointId,
+    range: WindowRange,
+) -> Result<WindowChange, ApiError> {
+    staff.require(&[StaffRole::Admin])?;
+    let (day, selection) = selection(state, checkpoint_id, &range)?;
     let mode = BlockMode::parse(range.mode.as_deref())?;
     let reason = range
         .reason
-        .clone()
         .ok_or_else(|| InputError::new("reason", "why the windows close, for drivers and staff"))?;
     let blocked = state
         .registry
         .ask(
-            &checkpoint_id,
+            checkpoint_id,
             day,
             Block {
                 selection,
@@ -217,59 +203,46 @@ pub async fn block(
         .await?;
     let outcome =
         json!({ "blocked": window_list(&blocked), "reason": reason, "mode": mode.as_str() });
-    audited_window_change(
-        &state,
-        &staff,
-        "windows.block",
-        &checkpoint_id,
+    let change = WindowChange {
         day,
+        windows: blocked,
         outcome,
-    )
-    .await
+    };
+    audited_window_change(state, staff, "windows.block", checkpoint_id, change).await
 }
 
-#[tracing::instrument(name = "Unblock windows", skip_all)]
-pub async fn unblock(
-    staff: Staff,
-    id: web::Path<String>,
-    body: web::Bytes,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let WindowRequest {
-        checkpoint_id,
-        day,
-        selection,
-        range: _,
-    } = window_request(&staff, &id, &body, &state)?;
+/// Opens the windows of `range` again, as an admin; audited.
+pub async fn unblock_windows(
+    state: &AppState,
+    staff: &Staff,
+    checkpoint_id: &CheckpointId,
+    range: WindowRange,
+) -> Result<WindowChange, ApiError> {
+    staff.require(&[StaffRole::Admin])?;
+    let (day, selection) = selection(state, checkpoint_id, &range)?;
     let opened = state
         .registry
-        .ask(&checkpoint_id, day, Unblock { selection })
+        .ask(checkpoint_id, day, Unblock { selection })
         .await?;
     let outcome = json!({ "unblocked": window_list(&opened) });
-    audited_window_change(
-        &state,
-        &staff,
-        "windows.unblock",
-        &checkpoint_id,
+    let change = WindowChange {
         day,
+        windows: opened,
         outcome,
-    )
-    .await
+    };
+    audited_window_change(state, staff, "windows.unblock", checkpoint_id, change).await
 }
 
-#[tracing::instrument(name = "Reserve places", skip_all)]
-pub async fn reserve(
-    staff: Staff,
-    id: web::Path<String>,
-    body: web::Bytes,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let WindowRequest {
-        checkpoint_id,
-        day,
-        selection,
-        range,
-    } = window_request(&staff, &id, &body, &state)?;
+/// Keeps `range.reserved` places of each window of `range` for priority classes, as an admin;
+/// audited.
+pub async fn reserve_places(
+    state: &AppState,
+    staff: &Staff,
+    checkpoint_id: &CheckpointId,
+    range: WindowRange,
+) -> Result<WindowChange, ApiError> {
+    staff.require(&[StaffRole::Admin])?;
+    let (day, selection) = selection(state, checkpoint_id, &range)?;
     let reserved = range.reserved.ok_or_else(|| {
         InputError::new(
             "reserved",
@@ -279,7 +252,7 @@ pub async fn reserve(
     let changed = state
         .registry
         .ask(
-            &checkpoint_id,
+            checkpoint_id,
             day,
             Reserve {
                 selection,
@@ -288,15 +261,51 @@ pub async fn reserve(
         )
         .await?;
     let outcome = json!({ "windows": window_list(&changed), "reserved": reserved });
-    audited_window_change(
-        &state,
-        &staff,
-        "windows.reserve",
-        &checkpoint_id,
+    let change = WindowChange {
         day,
+        windows: changed,
         outcome,
-    )
-    .await
+    };
+    audited_window_change(state, staff, "windows.reserve", checkpoint_id, change).await
+}
+
+#[tracing::instrument(name = "Block windows", skip_all)]
+pub async fn block(
+    staff: Staff,
+    id: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let checkpoint_id = admin_checkpoint(&staff, &id)?;
+    let range: WindowRange = parse_json(&body)?;
+    let change = block_windows(&state, &staff, &checkpoint_id, range).await?;
+    Ok(HttpResponse::Ok().json(change.outcome))
+}
+
+#[tracing::instrument(name = "Unblock windows", skip_all)]
+pub async fn unblock(
+    staff: Staff,
+    id: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let checkpoint_id = admin_checkpoint(&staff, &id)?;
+    let range: WindowRange = parse_json(&body)?;
+    let change = unblock_windows(&state, &staff, &checkpoint_id, range).await?;
+    Ok(HttpResponse::Ok().json(change.outcome))
+}
+
+#[tracing::instrument(name = "Reserve places", skip_all)]
+pub async fn reserve(
+    staff: Staff,
+    id: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let checkpoint_id = admin_checkpoint(&staff, &id)?;
+    let range: WindowRange = parse_json(&body)?;
+    let change = reserve_places(&state, &staff, &checkpoint_id, range).await?;
+    Ok(HttpResponse::Ok().json(change.outcome))
 }
 
 /// A check-in names the booking by its code, or — as a number-plate camera at the waiting
@@ -304,15 +313,15 @@ pub async fn reserve(
 /// booked both ways).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CheckInRequest {
-    code: Option<String>,
-    checkpoint: Option<String>,
-    plate: Option<String>,
-    direction: Option<String>,
+pub struct CheckInRequest {
+    pub code: Option<String>,
+    pub checkpoint: Option<String>,
+    pub plate: Option<String>,
+    pub direction: Option<String>,
 }
 
 /// The booking a check-in names.
-async fn booking_to_check_in(
+pub async fn booking_to_check_in(
     state: &AppState,
     input: &CheckInRequest,
 ) -> Result<crate::domain::Booking, ApiError> {
@@ -363,6 +372,28 @@ async fn booking_to_check_in(
     Err(ApiError::NotFound("booking"))
 }
 
+/// Checks `booking` in at the checkpoint, as an operator or admin; audited.
+pub async fn check_in_booking(
+    state: &AppState,
+    staff: &Staff,
+    booking: &crate::domain::Booking,
+) -> Result<crate::domain::Booking, ApiError> {
+    staff.require(&[StaffRole::Operator, StaffRole::Admin])?;
+    let arrived = state
+        .registry
+        .ask(&booking.checkpoint, booking.day, CheckIn { id: booking.id })
+        .await?;
+    audit(
+        state,
+        staff,
+        "booking.check_in",
+        arrived.code.to_string(),
+        json!({ "status": arrived.status.as_str(), "plate": arrived.plate }),
+    )
+    .await?;
+    Ok(arrived)
+}
+
 #[tracing::instrument(name = "Check in", skip_all)]
 pub async fn check_in(
     staff: Staff,
@@ -375,18 +406,7 @@ pub async fn check_in(
     let checkpoint = state
         .checkpoint(&booking.checkpoint)
         .map_err(|_| ApiError::NotFound("booking"))?;
-    let arrived = state
-        .registry
-        .ask(&booking.checkpoint, booking.day, CheckIn { id: booking.id })
-        .await?;
-    audit(
-        &state,
-        &staff,
-        "booking.check_in",
-        arrived.code.to_string(),
-        json!({ "status": arrived.status.as_str(), "plate": arrived.plate }),
-    )
-    .await?;
+    let arrived = check_in_booking(&state, &staff, &booking).await?;
     Ok(HttpResponse::Ok().json(BookingView::new(&arrived, checkpoint.time_zone)))
 }
 
@@ -515,6 +535,28 @@ struct AuditQuery {
     limit: Option<usize>,
 }
 
+/// Entries of the audit log a read gets when it does not say.
+const AUDIT_ENTRIES_DEFAULT: usize = 100;
+/// The most entries of the audit log one read returns.
+pub const AUDIT_ENTRIES_MAX: usize = 1000;
+
+/// How many entries of the audit log a read asking for `limit` gets.
+pub fn audit_limit(limit: Option<usize>) -> usize {
+    limit
+        .unwrap_or(AUDIT_ENTRIES_DEFAULT)
+        .clamp(1, AUDIT_ENTRIES_MAX)
+}
+
+/// The newest entries of the audit log, [`audit_limit`] of them, newest first, as an admin.
+pub async fn read_audit_log(
+    state: &AppState,
+    staff: &Staff,
+    limit: Option<usize>,
+) -> Result<Vec<AuditEntry>, ApiError> {
+    staff.require(&[StaffRole::Admin])?;
+    Ok(state.store.audit_log(audit_limit(limit)).await?)
+}
+
 #[tracing::instrument(name = "Read audit log", skip_all)]
 pub async fn audit_log(
     staff: Staff,
@@ -524,7 +566,6 @@ pub async fn audit_log(
     staff.require(&[StaffRole::Admin])?;
     let query = web::Query::<AuditQuery>::from_query(request.query_string())
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    let entries = state.store.audit_log(limit).await?;
+    let entries = read_audit_log(&state, &staff, query.limit).await?;
     Ok(HttpResponse::Ok().json(json!({ "entries": entries })))
 }

@@ -4,7 +4,7 @@
 
 use crate::auth::StaffRole;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Days;
+use chrono::{Days, NaiveDate};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -12,8 +12,8 @@ use super::auth::Staff;
 use super::error::ApiError;
 use super::input::parse_date;
 use super::state::AppState;
-use crate::domain::{Category, InputError};
-use crate::reports::forecast::{DAYS_MAX, forecast_demand, history_bounds};
+use crate::domain::{Category, Checkpoint, InputError};
+use crate::reports::forecast::{DAYS_MAX, DemandForecast, forecast_demand, history_bounds};
 
 /// Days forecast when the request does not say.
 const DAYS_DEFAULT: u32 = 7;
@@ -29,21 +29,36 @@ struct ForecastQuery {
     category: Option<String>,
 }
 
-#[tracing::instrument(name = "Forecast demand", skip_all)]
-pub async fn read(
-    staff: Staff,
-    request: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(&[StaffRole::Analyst, StaffRole::Admin])?;
-    let query = web::Query::<ForecastQuery>::from_query(request.query_string())
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?
-        .into_inner();
-    let checkpoint = state.checkpoint_in_query(query.checkpoint.as_deref())?;
-    let today = state.today_at(&checkpoint);
+/// The days and vehicles a forecast is asked for, checked.
+#[derive(Debug, Clone, Copy)]
+pub struct ForecastRange {
+    pub from: NaiveDate,
+    pub days: u32,
+    pub category: Option<Category>,
+}
+
+impl ForecastRange {
+    /// The last day forecast.
+    pub fn to(&self) -> NaiveDate {
+        self.from
+            .checked_add_days(Days::new(u64::from(self.days) - 1))
+            .unwrap_or(self.from)
+    }
+}
+
+/// Checks a forecast request of `checkpoint`: `from` (tomorrow when absent) within a year back
+/// and three months ahead, 1 to [`DAYS_MAX`] `days`, and a `category` the checkpoint serves.
+pub fn forecast_range(
+    state: &AppState,
+    checkpoint: &Checkpoint,
+    from: Option<&str>,
+    days: Option<&str>,
+    category: Option<&str>,
+) -> Result<ForecastRange, ApiError> {
+    let today = state.today_at(checkpoint);
     let earliest = today.checked_sub_days(Days::new(FROM_DAYS_BACK_MAX));
     let latest = today.checked_add_days(Days::new(FROM_DAYS_AHEAD_MAX));
-    let from = match query.from.as_deref() {
+    let from = match from {
         Some(raw) => parse_date("from", raw)?,
         None => today.succ_opt().unwrap_or(today),
     };
@@ -57,7 +72,7 @@ pub async fn read(
         )
         .into());
     }
-    let days = match query.days.as_deref() {
+    let days = match days {
         Some(raw) => raw
             .trim()
             .parse::<u32>()
@@ -68,34 +83,64 @@ pub async fn read(
             })?,
         None => DAYS_DEFAULT,
     };
-    let category = query
-        .category
-        .as_deref()
-        .map(str::parse::<Category>)
-        .transpose()?;
+    let category = category.map(str::parse::<Category>).transpose()?;
     if category.is_some_and(|c| !checkpoint.capacity.contains_key(&c)) {
         return Err(InputError::new("category", "a category this checkpoint serves").into());
     }
+    Ok(ForecastRange {
+        from,
+        days,
+        category,
+    })
+}
 
-    let (history_from, history_to) = history_bounds(from, today);
+/// The expected bookings of `checkpoint` over `range`, as an analyst or admin.
+pub async fn forecast_of(
+    state: &AppState,
+    staff: &Staff,
+    checkpoint: &Checkpoint,
+    range: ForecastRange,
+) -> Result<DemandForecast, ApiError> {
+    staff.require(&[StaffRole::Analyst, StaffRole::Admin])?;
+    let today = state.today_at(checkpoint);
+    let (history_from, history_to) = history_bounds(range.from, today);
     let rows = state
         .store
-        .confirmations_by_hour(&checkpoint.id, history_from, history_to, category)
+        .confirmations_by_hour(&checkpoint.id, history_from, history_to, range.category)
         .await?;
     let time_zone = checkpoint.time_zone;
+    let ForecastRange { from, days, .. } = range;
     // Fitting the model takes a grid search over the whole history: keep it off the workers.
-    let forecast = web::block(move || forecast_demand(&rows, history_to, from, days, time_zone))
+    web::block(move || forecast_demand(&rows, history_to, from, days, time_zone))
         .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("forecast task failed: {e}")))?;
-    let to = from
-        .checked_add_days(Days::new(u64::from(days) - 1))
-        .unwrap_or(from);
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("forecast task failed: {e}")))
+}
+
+#[tracing::instrument(name = "Forecast demand", skip_all)]
+pub async fn read(
+    staff: Staff,
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(&[StaffRole::Analyst, StaffRole::Admin])?;
+    let query = web::Query::<ForecastQuery>::from_query(request.query_string())
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?
+        .into_inner();
+    let checkpoint = state.checkpoint_in_query(query.checkpoint.as_deref())?;
+    let range = forecast_range(
+        &state,
+        &checkpoint,
+        query.from.as_deref(),
+        query.days.as_deref(),
+        query.category.as_deref(),
+    )?;
+    let forecast = forecast_of(&state, &staff, &checkpoint, range).await?;
     Ok(HttpResponse::Ok().json(json!({
         "checkpoint": checkpoint.id,
-        "time_zone": time_zone.name(),
-        "category": category,
-        "from": from,
-        "to": to,
+        "time_zone": checkpoint.time_zone.name(),
+        "category": range.category,
+        "from": range.from,
+        "to": range.to(),
         "model": forecast.model,
         "backtest": forecast.backtest,
         "history": forecast.history,

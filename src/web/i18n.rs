@@ -147,14 +147,22 @@ impl Lang {
         }
     }
 
+    /// A date's weekday, short: "Sat" / "сб".
+    pub fn weekday(self, date: NaiveDate) -> &'static str {
+        let weekday = date.weekday().num_days_from_monday() as usize;
+        match self {
+            Lang::En => ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][weekday],
+            Lang::Ru => ["пн", "вт", "ср", "чт", "пт", "сб", "вс"][weekday],
+        }
+    }
+
     /// A date as people write it: "Sat 21 March 2026" / "сб, 21 марта 2026".
     pub fn date(self, date: NaiveDate) -> String {
-        let weekday = date.weekday().num_days_from_monday() as usize;
         let month = date.month0() as usize;
         match self {
             Lang::En => format!(
                 "{} {} {} {}",
-                ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][weekday],
+                self.weekday(date),
                 date.day(),
                 [
                     "January",
@@ -174,7 +182,7 @@ impl Lang {
             ),
             Lang::Ru => format!(
                 "{}, {} {} {}",
-                ["пн", "вт", "ср", "чт", "пт", "сб", "вс"][weekday],
+                self.weekday(date),
                 date.day(),
                 [
                     "января",

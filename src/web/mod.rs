@@ -12,6 +12,7 @@ pub mod manage;
 pub mod page;
 pub mod problems;
 pub mod qr;
+pub mod staff;
 pub mod status;
 pub mod times;
 
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/status").get(status::index))
         .service(web::resource("/status/{id}").get(status::checkpoint));
+    staff::configure(cfg);
 }
 
 /// Whether an unknown address was asked for by a person in a browser rather than a program.

@@ -25,3 +25,4 @@ mod strikes;
 mod web_browser;
 mod web_driver;
 mod web_session;
+mod web_staff;
