@@ -91,15 +91,6 @@ impl Limits {
         lock.lock_owned().await
     }
 
-    /// Counts a request of `client` against the per-address request rate, for a page outside
-    /// `/api/` that needs the same guard as its API twin (the staff sign-in form).
-    pub fn check_request(&self, client: Option<IpAddr>) -> Result<(), ApiError> {
-        match client {
-            Some(client) => Self::check(self.requests.as_ref(), client, "requests"),
-            None => Ok(()),
-        }
-    }
-
     /// Counts a new booking of `client` against its holds limit.
     pub fn check_new_booking(&self, client: Option<IpAddr>) -> Result<(), ApiError> {
         match client {

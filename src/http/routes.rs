@@ -120,9 +120,13 @@ pub fn problem_errors<B: 'static>() -> ErrorHandlers<B> {
         };
         let title = status.canonical_reason().unwrap_or("Error");
         let (request, _) = response.into_parts();
+        let answer = if crate::web::wants_page(&request) {
+            crate::web::error_page(&request, status)
+        } else {
+            problem(status, slug, title, detail)
+        };
         let replaced: ServiceResponse<EitherBody<B, BoxBody>> =
-            ServiceResponse::new(request, problem(status, slug, title, detail))
-                .map_into_right_body();
+            ServiceResponse::new(request, answer).map_into_right_body();
         Ok(ErrorHandlerResponse::Response(replaced))
     })
 }

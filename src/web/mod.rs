@@ -71,6 +71,18 @@ pub fn too_many_requests_page(request: &HttpRequest, retry_after_seconds: u64) -
     response
 }
 
+/// The framework's own refusals (a wrong method, a body too large) for a person.
+pub fn error_page(request: &HttpRequest, status: StatusCode) -> HttpResponse {
+    let page = Page::new(request);
+    let t = page.t;
+    let main = html! {
+        h1 { (t.error_heading) }
+        div class="problem" role="alert" { (t.error_request) }
+        p { a href="/" { (t.nav_book) } " · " a href="/status" { (t.nav_status) } }
+    };
+    page.render(status, Section::Book, t.error_heading, main)
+}
+
 pub fn not_found_page(request: &HttpRequest) -> HttpResponse {
     let page = Page::new(request);
     let t = page.t;

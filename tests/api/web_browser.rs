@@ -208,3 +208,121 @@ async fn driver_pages_pass_the_accessibility_rules() {
         browser.close().await;
     }
 }
+
+/// An admin closes a window from the staff day page while a driver has that day open; the
+/// driver's list shows the window closed without a reload (its live refresh), then after one.
+#[actix_web::test]
+async fn an_admin_closes_a_window_and_the_driver_s_page_shows_it_closed() {
+    const TEST: &str = "admin-closes-a-window";
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let Some(app) = spawn_app_on(Backend::Embedded, Vec::new(), |_| {}).await else {
+        return;
+    };
+    let day = tomorrow();
+    let eight = at(day, 8);
+    let start: chrono::DateTime<chrono::Utc> = eight.parse().unwrap();
+    let end = start + chrono::Duration::hours(1);
+    let window = format!("li[data-start=\"{}\"]", start.to_rfc3339());
+
+    let visitor = driver.browser("en-GB").await;
+    visitor.open(&day_url(&app, "narva", day)).await;
+    assert!(visitor.has(&window_button(&eight)).await);
+
+    // Signing in: a staff page leads to the sign-in form and back.
+    let admin = driver.browser("en-GB").await;
+    let (name, password) = app.staff_account(borderslot::auth::StaffRole::Admin).await;
+    admin.open(&app.url("/staff")).await;
+    admin.wait_for_heading("Staff sign-in").await;
+    admin.type_into("#name", &name).await;
+    admin.type_into("#password", password).await;
+    admin
+        .click("form[action='/staff/login'] button[type=submit]")
+        .await;
+    admin
+        .wait_for_heading("Utilisation of the coming days")
+        .await;
+    assert!(admin.has("svg.heatmap").await);
+    admin.screenshot(TEST, "1-heatmap").await;
+    for page in [
+        "/staff".to_owned(),
+        format!("/staff/day?checkpoint=narva&date={day}"),
+        "/staff/check-in".to_owned(),
+        format!("/staff/reports?checkpoint=narva&date={day}"),
+        "/staff/forecast?checkpoint=narva&category=car".to_owned(),
+        "/staff/audit".to_owned(),
+    ] {
+        admin.open(&app.url(&page)).await;
+        let violations = admin.accessibility_violations().await;
+        assert!(violations.is_empty(), "{page}: {violations:#?}");
+    }
+
+    // Close the 08:00 UTC window, for every lane, keeping the bookings already made.
+    admin
+        .open(&app.url(&format!("/staff/day?checkpoint=narva&date={day}")))
+        .await;
+    admin.wait_for_heading("Windows of the day").await;
+    let select = |id: &'static str, value: String| {
+        let admin = &admin;
+        async move {
+            admin
+                .find(id)
+                .await
+                .select_by_value(&value)
+                .await
+                .unwrap_or_else(|e| panic!("{id} = {value}: {e}"));
+        }
+    };
+    select("#blocked-from", start.to_rfc3339()).await;
+    select("#blocked-to", end.to_rfc3339()).await;
+    admin.type_into("#blocked-reason", "Lane repairs").await;
+    admin.click("input[name=mode][value=free_only]").await;
+    admin
+        .click("section[aria-labelledby=block-heading] button[type=submit]")
+        .await;
+    admin.wait_for_heading("Windows of the day").await;
+    assert!(admin.text_of("main").await.contains("Lane repairs"));
+    admin.screenshot(TEST, "2-closed-by-admin").await;
+
+    // The driver's open page refreshes itself: the window is closed and cannot be chosen.
+    let started = std::time::Instant::now();
+    while !visitor.has(&format!("{window}.blocked")).await {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(45),
+            "the driver's page did not refresh"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(
+        visitor
+            .text_of(&format!("{window} .state"))
+            .await
+            .contains("Closed by the checkpoint")
+    );
+    assert!(!visitor.has(&window_button(&eight)).await);
+    visitor.screenshot(TEST, "3-driver-sees-it-closed").await;
+
+    // And after a reload too.
+    visitor.client.refresh().await.unwrap();
+    visitor.find(&format!("{window}.blocked")).await;
+    let in_api = app
+        .availability("narva", day)
+        .await
+        .into_iter()
+        .find(|w| {
+            w["start"]
+                .as_str()
+                .unwrap()
+                .parse::<chrono::DateTime<chrono::Utc>>()
+                .unwrap()
+                == start
+        })
+        .unwrap();
+    assert_eq!(
+        (in_api["blocked"].as_bool(), in_api["bookable"].as_bool()),
+        (Some(true), Some(false))
+    );
+    admin.close().await;
+    visitor.close().await;
+}

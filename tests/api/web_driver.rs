@@ -345,6 +345,22 @@ async fn pages_escape_what_was_typed_and_forbid_inline_scripts() {
     assert!(!policy.contains("unsafe-inline"));
     assert!(policy.contains("frame-ancestors 'none'"));
 
+    let wrong_method = web.get("/holds").await;
+    assert_eq!(wrong_method.status, 405);
+    assert!(
+        wrong_method
+            .text
+            .contains("This page cannot be used this way")
+    );
+    assert_eq!(
+        app.send("GET", "/api/v1/bookings", &[], None)
+            .await
+            .headers
+            .get("content-type")
+            .unwrap(),
+        "application/problem+json"
+    );
+
     let missing = web.get("/no/such/page").await;
     assert_eq!(missing.status, 404);
     assert!(missing.text.contains("There is no page at this address"));

@@ -44,7 +44,7 @@ pub async fn show(request: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         @if entries.is_empty() {
             p { (st.audit_empty) }
         } @else {
-            div class="table-scroll" {
+            div class="table-scroll" tabindex="0" role="region" aria-labelledby="audit" {
                 table class="audit" aria-labelledby="audit" {
                     thead {
                         tr {

@@ -1,8 +1,9 @@
 //! Charts drawn on the server as SVG, so that they need no script and obey the pages' content
 //! security policy: a heatmap, a bar chart and a line chart.
 //!
-//! Invariants: every chart is one `svg` with `role="img"` and an `aria-label` that says what
-//! it shows; every value it draws is also written out as a number (on the chart and in the
+//! Invariants: every chart is one `svg`, with `role="img"` and an `aria-label` that says what
+//! it shows (the heatmap, whose cells are links, is hidden instead: its table carries it); every
+//! value it draws is also written out as a number (on the chart and in the
 //! table each page puts below it), so colour and length never carry a value alone; text on a
 //! coloured cell keeps a contrast of at least 4.5:1. The functions are pure: values in,
 //! markup out.
@@ -289,9 +290,9 @@ const HEAT_LEGEND_HEIGHT: f64 = 44.0;
 
 /// Rows of cells under column headings (a heading's lines split at `\n`), with the scale as a
 /// legend below. The cells link to their pages for a pointer; the keyboard and screen readers
-/// take the same links from the table that goes with the chart, because the parts of an image
-/// are not announced.
-pub fn heatmap(label: &str, columns: &[String], rows: &[HeatRow]) -> Markup {
+/// take the same numbers and links from the table that goes with the chart, so the picture is
+/// hidden from them rather than announced as an image holding links it cannot contain.
+pub fn heatmap(columns: &[String], rows: &[HeatRow]) -> Markup {
     let width = HEAT_LABEL_WIDTH + HEAT_CELL_WIDTH * columns.len() as f64 + 8.0;
     let grid_bottom = HEAT_HEADER_HEIGHT + HEAT_CELL_HEIGHT * rows.len() as f64;
     let height = grid_bottom + HEAT_LEGEND_HEIGHT;
@@ -299,7 +300,7 @@ pub fn heatmap(label: &str, columns: &[String], rows: &[HeatRow]) -> Markup {
     let y_of = |row: usize| HEAT_HEADER_HEIGHT + HEAT_CELL_HEIGHT * row as f64;
     html! {
         svg class="chart heatmap" xmlns="http://www.w3.org/2000/svg"
-            viewBox=(format!("0 0 {width} {height}")) role="img" aria-label=(label) {
+            viewBox=(format!("0 0 {width} {height}")) aria-hidden="true" focusable="false" {
             @for (column, heading) in columns.iter().enumerate() {
                 text x=(x_of(column) + HEAT_CELL_WIDTH / 2.0) y="16" text-anchor="middle"
                     font-size=(FONT_SIZE) fill=(INK) {
@@ -493,9 +494,8 @@ mod tests {
                 },
             ],
         }];
-        let svg =
-            heatmap("Utilisation", &["Sat\n21".into(), "Sun\n22".into()], &rows).into_string();
-        assert!(svg.contains("role=\"img\" aria-label=\"Utilisation\""));
+        let svg = heatmap(&["Sat\n21".into(), "Sun\n22".into()], &rows).into_string();
+        assert!(svg.contains("aria-hidden=\"true\""));
         assert!(svg.contains("Narva &amp; co"), "labels are escaped");
         assert!(svg.contains(&format!("fill=\"{}\"", SCALE[4].fill)));
         assert!(svg.contains("<title>Narva, Sat: 90%</title>"));

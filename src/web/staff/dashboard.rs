@@ -133,11 +133,12 @@ pub async fn show(request: HttpRequest, state: web::Data<AppState>) -> HttpRespo
     let main = html! {
         h1 { (st.dashboard_heading) }
         p { (st.dashboard_intro) }
-        div class="table-scroll" {
-            (charts::heatmap(st.heatmap_label, &columns, &rows))
+        // Scrollable on a narrow screen, so reachable by keyboard too.
+        div class="table-scroll" tabindex="0" role="region" aria-label=(st.heatmap_label) {
+            (charts::heatmap(&columns, &rows))
         }
         h2 id="in-numbers" { (st.in_numbers) }
-        div class="table-scroll" {
+        div class="table-scroll" tabindex="0" role="region" aria-labelledby="in-numbers" {
             table class="numbers" aria-labelledby="in-numbers" {
                 thead {
                     tr {

@@ -364,7 +364,7 @@ pub async fn day_page(
             @for (direction, category, in_lane) in &lanes {
                 @let id = lane_id(*direction, *category);
                 h3 id=(id) { (lang.direction(*direction)) " · " (lang.category(*category)) }
-                div class="table-scroll" {
+                div class="table-scroll" tabindex="0" role="region" aria-labelledby=(id) {
                     table aria-labelledby=(id) {
                         thead {
                             tr {

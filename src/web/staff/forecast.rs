@@ -171,7 +171,7 @@ fn forecast_page(
         p class="hint" { (t.local_time) " · " (checkpoint.time_zone.name()) }
         (charts::line_chart(&chart_label, &axes, &values, &x_ticks))
         h2 id="forecast-numbers" { (st.in_numbers) }
-        div class="table-scroll" {
+        div class="table-scroll" tabindex="0" role="region" aria-labelledby="forecast-numbers" {
             table class="compact" aria-labelledby="forecast-numbers" {
                 thead {
                     tr {

@@ -1,6 +1,6 @@
 //! Signing in and out of the staff pages: `GET`/`POST /staff/login` and `POST /staff/logout`,
 //! through the same `sign_in` and `sign_out` as the API. Sign-in attempts count against the
-//! same per-address request rate as the API's, so the form is no way around it.
+//! per-address request rate like every page, so the form is no way around the API's limit.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -96,10 +96,6 @@ pub async fn submit(
     let page = Page::new(&request).at(&session::login_path(&next));
     let name = form.name.as_deref().unwrap_or_default();
     let refused = |problem| login_page(&page, &state, &next, name, Said::Refused(problem));
-    let client = request.peer_addr().map(|address| address.ip());
-    if let Err(error) = state.limits.check_request(client) {
-        return refused(Problem::of(page.lang, &error));
-    }
     if !form_is_genuine(&request, &state, form.form_token.as_deref()) {
         return refused(Problem::new(
             page.t.error_form_expired,

@@ -174,7 +174,7 @@ fn report_page(sp: &StaffPage<'_>, report: &DailyReport) -> HttpResponse {
             p class="hint" { (t.local_time) " · " (report.time_zone) }
             (charts::bar_chart(&chart_label, &axes, &bars))
             h2 id="report-numbers" { (st.in_numbers) }
-            div class="table-scroll" {
+            div class="table-scroll" tabindex="0" role="region" aria-labelledby="report-numbers" {
                 table aria-labelledby="report-numbers" {
                     thead {
                         tr {
