@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::auth::Staff;
 use super::error::ApiError;
-use super::input::{parse_instant, parse_json, parse_priority};
+use super::input::{parse_instant, parse_json, parse_priority, parse_query};
 use super::state::AppState;
 use super::views::BookingView;
 use crate::actors::schedule::{Block, CheckIn, FindByPlate, Reserve, Unblock, WalkUp};
@@ -269,6 +269,26 @@ pub async fn reserve_places(
     audited_window_change(state, staff, "windows.reserve", checkpoint_id, change).await
 }
 
+/// The JSON side of every action on a range of windows: an admin, a checkpoint, the range in
+/// the body, and the outcome as the answer.
+async fn window_action(
+    staff: &Staff,
+    id: &str,
+    body: &[u8],
+    state: &AppState,
+    act: impl AsyncFnOnce(
+        &AppState,
+        &Staff,
+        &CheckpointId,
+        WindowRange,
+    ) -> Result<WindowChange, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let checkpoint_id = admin_checkpoint(staff, id)?;
+    let range: WindowRange = parse_json(body)?;
+    let change = act(state, staff, &checkpoint_id, range).await?;
+    Ok(HttpResponse::Ok().json(change.outcome))
+}
+
 #[tracing::instrument(name = "Block windows", skip_all)]
 pub async fn block(
     staff: Staff,
@@ -276,10 +296,7 @@ pub async fn block(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let checkpoint_id = admin_checkpoint(&staff, &id)?;
-    let range: WindowRange = parse_json(&body)?;
-    let change = block_windows(&state, &staff, &checkpoint_id, range).await?;
-    Ok(HttpResponse::Ok().json(change.outcome))
+    window_action(&staff, &id, &body, &state, block_windows).await
 }
 
 #[tracing::instrument(name = "Unblock windows", skip_all)]
@@ -289,10 +306,7 @@ pub async fn unblock(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let checkpoint_id = admin_checkpoint(&staff, &id)?;
-    let range: WindowRange = parse_json(&body)?;
-    let change = unblock_windows(&state, &staff, &checkpoint_id, range).await?;
-    Ok(HttpResponse::Ok().json(change.outcome))
+    window_action(&staff, &id, &body, &state, unblock_windows).await
 }
 
 #[tracing::instrument(name = "Reserve places", skip_all)]
@@ -302,10 +316,7 @@ pub async fn reserve(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let checkpoint_id = admin_checkpoint(&staff, &id)?;
-    let range: WindowRange = parse_json(&body)?;
-    let change = reserve_places(&state, &staff, &checkpoint_id, range).await?;
-    Ok(HttpResponse::Ok().json(change.outcome))
+    window_action(&staff, &id, &body, &state, reserve_places).await
 }
 
 /// A check-in names the booking by its code, or — as a number-plate camera at the waiting
@@ -564,8 +575,7 @@ pub async fn audit_log(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(&[StaffRole::Admin])?;
-    let query = web::Query::<AuditQuery>::from_query(request.query_string())
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let query: AuditQuery = parse_query(request.query_string())?;
     let entries = read_audit_log(&state, &staff, query.limit).await?;
     Ok(HttpResponse::Ok().json(json!({ "entries": entries })))
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::error::ApiError;
-use super::input::parse_date;
+use super::input::{parse_date, parse_query};
 use super::state::AppState;
 use super::views::{CheckpointView, WindowView};
 use crate::actors::schedule::QueryAvailability;
@@ -40,9 +40,7 @@ pub async fn availability(
     let checkpoint = state
         .checkpoint(&checkpoint_id)
         .map_err(|_| ApiError::NotFound("checkpoint"))?;
-    let query = web::Query::<AvailabilityQuery>::from_query(request.query_string())
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?
-        .into_inner();
+    let query: AvailabilityQuery = parse_query(request.query_string())?;
     let today = state.today_at(&checkpoint);
     let date = query
         .date

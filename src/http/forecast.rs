@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::auth::Staff;
 use super::error::ApiError;
-use super::input::parse_date;
+use super::input::{parse_date, parse_query};
 use super::state::AppState;
 use crate::domain::{Category, Checkpoint, InputError};
 use crate::reports::forecast::{DAYS_MAX, DemandForecast, forecast_demand, history_bounds};
@@ -123,9 +123,7 @@ pub async fn read(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(&[StaffRole::Analyst, StaffRole::Admin])?;
-    let query = web::Query::<ForecastQuery>::from_query(request.query_string())
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?
-        .into_inner();
+    let query: ForecastQuery = parse_query(request.query_string())?;
     let checkpoint = state.checkpoint_in_query(query.checkpoint.as_deref())?;
     let range = forecast_range(
         &state,

@@ -22,6 +22,11 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     })
 }
 
+/// A request's query string as `T`; one that does not fit is a malformed request.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    serde_urlencoded::from_str(query).map_err(|e| ApiError::BadRequest(e.to_string()))
+}
+
 pub fn parse_instant(field: &'static str, raw: &str) -> Result<DateTime<Utc>, InputError> {
     DateTime::parse_from_rfc3339(raw.trim())
         .map(|t| t.with_timezone(&Utc))

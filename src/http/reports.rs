@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::auth::Staff;
 use super::error::ApiError;
-use super::input::parse_date;
+use super::input::{parse_date, parse_query};
 use super::state::AppState;
 use crate::domain::{Checkpoint, InputError};
 use crate::reports::daily::DailyReport;
@@ -59,9 +59,7 @@ pub async fn daily(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(&[StaffRole::Analyst, StaffRole::Admin])?;
-    let query = web::Query::<DailyQuery>::from_query(request.query_string())
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?
-        .into_inner();
+    let query: DailyQuery = parse_query(request.query_string())?;
     let checkpoint = state.checkpoint_in_query(query.checkpoint.as_deref())?;
     let date = report_date(&state, &checkpoint, query.date.as_deref())?;
     let format = match query.format.as_deref().map(str::trim) {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::Staff;
 use super::error::ApiError;
-use super::input::parse_date;
+use super::input::{parse_date, parse_query};
 use super::state::AppState;
 use crate::domain::statistics::BookingCounts;
 use crate::domain::{Category, InputError};
@@ -50,9 +50,7 @@ pub async fn read(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(&[StaffRole::Analyst, StaffRole::Admin])?;
-    let query = web::Query::<StatsQuery>::from_query(request.query_string())
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?
-        .into_inner();
+    let query: StatsQuery = parse_query(request.query_string())?;
     let checkpoint = state.checkpoint_in_query(query.checkpoint.as_deref())?;
     let checkpoint_id = &checkpoint.id;
     let today = state.today_at(&checkpoint);
