@@ -175,7 +175,7 @@ pub struct ServeArgs {
     /// How often the outbox relay looks for unsent events while there are none.
     #[arg(long, env = "RELAY_INTERVAL_MS", default_value_t = 200)]
     pub relay_interval_ms: u64,
-    /// Requests per second one client address may make to the API (0: no limit).
+    /// Requests per second one client address may make to the API and the pages (0: no limit).
     #[arg(long, env = "RATE_LIMIT_PER_SECOND", default_value_t = 20)]
     pub rate_limit_per_second: u32,
     /// Requests one client address may make at once above that rate.
