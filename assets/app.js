@@ -36,14 +36,16 @@
     tick();
   }
 
-  // Replaces a live region with the same region of a fresh copy of the page.
+  // Replaces a region with the same region of a fresh copy of its page: the address the
+  // page names (an answer to a form is shown at an address of its own), else this one.
   function keepFresh(region) {
     var seconds = Number(region.getAttribute("data-refresh")) || 30;
+    var source = region.getAttribute("data-refresh-url") || window.location.href;
     window.setInterval(function () {
       if (document.hidden || region.contains(document.activeElement)) {
         return;
       }
-      fetch(window.location.href, { credentials: "same-origin" })
+      fetch(source, { credentials: "same-origin" })
         .then(function (response) {
           return response.ok ? response.text() : null;
         })
@@ -54,12 +56,21 @@
           var fresh = new DOMParser()
             .parseFromString(text, "text/html")
             .getElementById(region.id);
-          if (fresh) {
+          // Unchanged content is left alone, so nothing moves under a reader's eyes.
+          if (fresh && fresh.innerHTML !== region.innerHTML) {
             region.innerHTML = fresh.innerHTML;
           }
         })
         .catch(function () {});
     }, seconds * 1000);
+  }
+
+  // Coming back to a page (the back button) must not find its forms still marked as sent.
+  function resetSubmits() {
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-submitted]"), function (form) {
+      form.removeAttribute("data-submitted");
+      form.removeAttribute("aria-busy");
+    });
   }
 
   function guardSubmits() {
@@ -85,6 +96,12 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     forgetNotice();
+    // What went wrong is where the keyboard starts, and a screen reader reads it first.
+    var problem = document.getElementById("problem");
+    if (problem) {
+      problem.focus();
+    }
+    window.addEventListener("pageshow", resetSubmits);
     Array.prototype.forEach.call(document.querySelectorAll("[data-seconds-left]"), startCountdown);
     Array.prototype.forEach.call(document.querySelectorAll("[data-refresh]"), keepFresh);
     guardSubmits();

@@ -186,8 +186,10 @@ pub async fn block_windows(
     staff.require(&[StaffRole::Admin])?;
     let (day, selection) = selection(state, checkpoint_id, &range)?;
     let mode = BlockMode::parse(range.mode.as_deref())?;
+    // The schedule checks the reason (1 to 500 characters, trimmed); a missing one is said here.
     let reason = range
         .reason
+        .map(|reason| reason.trim().to_owned())
         .ok_or_else(|| InputError::new("reason", "why the windows close, for drivers and staff"))?;
     let blocked = state
         .registry
@@ -338,11 +340,23 @@ pub async fn booking_to_check_in(
 ) -> Result<crate::domain::Booking, ApiError> {
     if let Some(code) = &input.code {
         let code = BookingCode::parse(code).map_err(|_| ApiError::NotFound("booking"))?;
-        return state
+        let booking = state
             .store
             .find_booking(&code)
             .await?
-            .ok_or(ApiError::NotFound("booking"));
+            .ok_or(ApiError::NotFound("booking"))?;
+        // An operator names the checkpoint they stand at: a booking for another one is not
+        // theirs to check in.
+        if input
+            .checkpoint
+            .as_deref()
+            .is_some_and(|checkpoint| checkpoint != booking.checkpoint.as_str())
+        {
+            return Err(
+                InputError::new("checkpoint", "the booking is for another checkpoint").into(),
+            );
+        }
+        return Ok(booking);
     }
     let (Some(checkpoint), Some(plate)) = (&input.checkpoint, &input.plate) else {
         return Err(

@@ -33,12 +33,48 @@ pub fn parse_instant(field: &'static str, raw: &str) -> Result<DateTime<Utc>, In
         .map_err(|_| InputError::new(field, "an RFC 3339 time such as 2026-05-01T08:00:00+03:00"))
 }
 
+/// A calendar date written `YYYY-MM-DD`: four digits of year, so that no signed or five-digit
+/// year reaches a store whose dates end sooner than chrono's.
 pub fn parse_date(field: &'static str, raw: &str) -> Result<NaiveDate, InputError> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| InputError::new(field, "a date such as 2026-05-01"))
+    let raw = raw.trim();
+    let well_formed = raw.len() == 10
+        && raw.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    well_formed
+        .then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| InputError::new(field, "a date such as 2026-05-01"))
 }
 
 /// A request's priority class; normal when it names none.
 pub fn parse_priority(raw: Option<&str>) -> Result<PriorityClass, InputError> {
     Ok(raw.map(str::parse).transpose()?.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_have_four_digit_years() {
+        assert_eq!(
+            parse_date("date", " 2026-03-21 ").unwrap(),
+            NaiveDate::from_ymd_opt(2026, 3, 21).unwrap()
+        );
+        for bad in [
+            "-0001-01-01",
+            "+10000-01-01",
+            "2026-3-21",
+            "2026-02-30",
+            "21.03.2026",
+            "",
+        ] {
+            assert!(parse_date("date", bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -107,20 +107,26 @@ impl Limits {
     }
 }
 
+/// A request that says it comes with a carrier's key: the key's own rate applies instead,
+/// checked with the key. Only API routes that take a key may say so; a sign-in or a page never
+/// escapes the address's rate by naming a key it does not use.
 fn signed_by_a_carrier(request: &ServiceRequest) -> bool {
-    request
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("Bearer bsk_"))
+    let path = request.path();
+    path.starts_with("/api/")
+        && !path.starts_with("/api/v1/auth/")
+        && request
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("Bearer bsk_"))
 }
 
-/// The request rate limit, for every `/api/` request.
 /// The API and the web pages; not the probes, the metrics or the static files a page loads.
 fn counts_against_address(path: &str) -> bool {
     !(path.starts_with("/static/") || path == "/healthz" || path == "/readyz" || path == "/metrics")
 }
 
+/// The request rate limit per client address.
 pub async fn limit_requests(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,

@@ -38,7 +38,8 @@ pub struct LaneStatus {
 #[derive(Debug, Serialize)]
 pub struct DayFullness {
     pub date: NaiveDate,
-    /// Places the public can book over the day (reserved places excluded).
+    /// Places the public can book over the day (reserved places excluded); today, over the
+    /// windows that are not over yet.
     pub capacity: u32,
     pub booked: u32,
     pub available: u32,
@@ -98,7 +99,15 @@ pub async fn checkpoint_status(
             lanes.push(LaneStatus {
                 direction,
                 category,
-                today: fullness(today, today_queue.windows.iter().filter(in_lane)),
+                // What is over cannot fill any more: today is the rest of the day.
+                today: fullness(
+                    today,
+                    today_queue
+                        .windows
+                        .iter()
+                        .filter(in_lane)
+                        .filter(|w| w.end > now),
+                ),
                 tomorrow: fullness(tomorrow, tomorrow_queue.windows.iter().filter(in_lane)),
                 checked_in: queue.checked_in,
                 expected: queue.expected,
@@ -147,9 +156,9 @@ fn fullness<'a>(date: NaiveDate, windows: impl Iterator<Item = &'a SlotWindow>) 
         booked += window.taken().min(public);
     }
     // A day with no public places at all is as full as a day can be.
-    let percent_full = ((capacity - available.min(capacity)) * 100)
-        .checked_div(capacity)
-        .unwrap_or(100);
+    let percent_full = (u64::from(capacity - available.min(capacity)) * 100)
+        .checked_div(u64::from(capacity))
+        .map_or(100, |percent| percent as u32);
     DayFullness {
         date,
         capacity,

@@ -123,7 +123,11 @@ pub async fn render(
         .date
         .checked_sub_days(Days::new(1))
         .filter(|d| *d >= today);
-    let next = lane.date.checked_add_days(Days::new(1));
+    let last_day = today.checked_add_days(Days::new(u64::from(state.policy().horizon_days)));
+    let next = lane
+        .date
+        .checked_add_days(Days::new(1))
+        .filter(|d| last_day.is_some_and(|last| *d <= last));
     let main = html! {
         h1 { (heading) }
         @if let Some(problem) = &problem { (problem.summary(t)) }
@@ -150,7 +154,7 @@ pub async fn render(
                 a href=(day_link(next)) rel="next" { (t.next_day) " →" }
             }
         }
-        div id="windows" data-refresh="20" aria-live="polite" {
+        div id="windows" data-refresh="20" data-refresh-url=(page.location()) {
             @if in_lane.is_empty() && problem.is_none() {
                 p { (t.no_windows) }
             } @else {

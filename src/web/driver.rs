@@ -82,6 +82,7 @@ fn search_page(
     let category = search.category.as_deref().unwrap_or("car");
     let date = search.date.clone().unwrap_or_else(|| today.to_string());
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
+    let date_wrong = problem.as_ref().filter(|p| p.concerns("date"));
     let main = html! {
         h1 { (t.search_heading) }
         @if let Some(problem) = &problem { (problem.summary(t)) }
@@ -117,11 +118,17 @@ fn search_page(
             div {
                 label for="date" { (t.date) }
                 input id="date" type="date" name="date" value=(date) min=(today.to_string())
-                    max=(last_day.to_string()) required aria-invalid=[problem.as_ref().filter(|p| p.concerns("date")).map(|_| "true")];
+                    max=(last_day.to_string()) required aria-invalid=[date_wrong.map(|_| "true")]
+                    aria-describedby=[date_wrong.map(|_| "problem")];
             }
             div class="wide" { button type="submit" { (t.show_windows) } }
         }
         p { a href="/status" { (t.status_of_all) } }
+        p class="hint" {
+            (t.for_programs) " "
+            a href="/api/v1/checkpoints" { "/api/v1" } " · "
+            a href="/api/openapi.json" { "OpenAPI" }
+        }
     };
     page.render(status, Section::Book, t.search_heading, main)
 }

@@ -126,7 +126,8 @@ impl Lang {
                 "Windows can be booked from today up to {horizon_days} days ahead. Choose another date."
             ),
             Lang::Ru => format!(
-                "Записаться можно на сегодня и на {horizon_days} дней вперёд. Выберите другую дату."
+                "Записаться можно на сегодня и на {horizon_days} {} вперёд. Выберите другую дату.",
+                russian_plural(horizon_days, "день", "дня", "дней")
             ),
         }
     }
@@ -238,7 +239,7 @@ pub struct Texts {
     pub next_day: &'static str,
     pub change_search: &'static str,
     pub window: &'static str,
-    pub availability: &'static str,
+    pub main_navigation: &'static str,
     pub full: &'static str,
     pub blocked: &'static str,
     pub closed: &'static str,
@@ -294,6 +295,7 @@ pub struct Texts {
     pub error_too_many_reschedules: &'static str,
     pub error_plate_barred: &'static str,
     pub error_not_found: &'static str,
+    pub error_unknown_checkpoint: &'static str,
     pub error_rate_limited: &'static str,
     pub error_unavailable: &'static str,
     pub error_form_expired: &'static str,
@@ -317,6 +319,7 @@ pub struct Texts {
     pub lane: &'static str,
     pub book_a_window: &'static str,
     pub status_of_all: &'static str,
+    pub for_programs: &'static str,
 }
 
 pub static EN: Texts = Texts {
@@ -344,7 +347,7 @@ pub static EN: Texts = Texts {
     next_day: "Next day",
     change_search: "Change",
     window: "Window",
-    availability: "Places",
+    main_navigation: "Main",
     full: "Full",
     blocked: "Closed by the checkpoint",
     closed: "No longer bookable",
@@ -400,6 +403,7 @@ pub static EN: Texts = Texts {
     error_too_many_reschedules: "This booking has been moved as often as allowed. Cancel it and book anew.",
     error_plate_barred: "This vehicle may not book for now after repeated missed or cancelled bookings.",
     error_not_found: "No booking matches this link. Check that you copied the whole link.",
+    error_unknown_checkpoint: "There is no such checkpoint. Choose one from the list.",
     error_rate_limited: "Too many requests from your connection. Wait a minute and try again.",
     error_unavailable: "The service is busy right now. Please try again in a moment.",
     error_form_expired: "This form has expired. The page has been reloaded: please try again.",
@@ -423,6 +427,7 @@ pub static EN: Texts = Texts {
     lane: "Lane",
     book_a_window: "Book a window",
     status_of_all: "Queue status of every checkpoint",
+    for_programs: "For carriers' systems: the booking API",
 };
 
 pub static RU: Texts = Texts {
@@ -450,7 +455,7 @@ pub static RU: Texts = Texts {
     next_day: "Следующий день",
     change_search: "Изменить",
     window: "Окно",
-    availability: "Места",
+    main_navigation: "Основное меню",
     full: "Мест нет",
     blocked: "Закрыто пунктом пропуска",
     closed: "Запись закрыта",
@@ -506,6 +511,7 @@ pub static RU: Texts = Texts {
     error_too_many_reschedules: "Запись переносили максимальное число раз. Отмените её и запишитесь заново.",
     error_plate_barred: "Этой машине временно нельзя записываться из-за неявок и отмен.",
     error_not_found: "Запись по этой ссылке не найдена. Проверьте, что ссылка скопирована целиком.",
+    error_unknown_checkpoint: "Такого пункта пропуска нет. Выберите пункт из списка.",
     error_rate_limited: "Слишком много запросов с вашего подключения. Подождите минуту и попробуйте снова.",
     error_unavailable: "Сервис сейчас перегружен. Попробуйте ещё раз через минуту.",
     error_form_expired: "Форма устарела. Страница обновлена: попробуйте ещё раз.",
@@ -529,6 +535,7 @@ pub static RU: Texts = Texts {
     lane: "Полоса",
     book_a_window: "Записаться",
     status_of_all: "Очередь на всех пунктах",
+    for_programs: "Для систем перевозчиков: API записи",
 };
 
 #[cfg(test)]

@@ -22,8 +22,7 @@ use crate::http::error::ApiError;
 use crate::http::input::{parse_date, parse_instant};
 
 /// What just happened, said once at the top of the booking page after a redirect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Done {
     Confirmed,
     Moved,
@@ -31,6 +30,12 @@ pub enum Done {
 }
 
 impl Done {
+    fn parse(raw: &str) -> Option<Done> {
+        [Done::Confirmed, Done::Moved, Done::Cancelled]
+            .into_iter()
+            .find(|done| done.as_str() == raw)
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Done::Confirmed => "confirmed",
@@ -50,13 +55,6 @@ pub fn manage_path(booking: &Booking, token: &str, done: Option<Done>) -> String
         booking.code,
         serde_urlencoded::to_string(query).unwrap_or_default()
     )
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct ManageQuery {
-    token: Option<String>,
-    done: Option<Done>,
-    date: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -119,14 +117,15 @@ pub async fn show(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let page = Page::new(&request);
-    let query: ManageQuery = serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
-    match Managed::open(&state, &code, query.token.unwrap_or_default()).await {
+    let token = page.query_value("token").unwrap_or_default().to_owned();
+    let done = page.query_value("done").and_then(Done::parse);
+    match Managed::open(&state, &code, token).await {
         Ok(managed) => booking_page(
             &page,
             &state,
             &request,
             &managed,
-            query.done,
+            done,
             None,
             Entered::default(),
         ),
@@ -296,7 +295,9 @@ fn confirm_form(
         html! {
             div {
                 label for=(name) { (label) }
+                // Plates are capitals: a phone's keyboard should start there.
                 input id=(name) name=(name) type=(kind) value=[value] required autocomplete=(autocomplete)
+                    autocapitalize=[(name == "plate").then_some("characters")]
                     aria-describedby=(described) aria-invalid=[wrong.map(|_| "true")];
                 p class="hint" id=(hint_id) { (hint) }
                 @if let Some(wrong) = wrong { p class="field-error" id=(error_id) { (wrong.message) } }
@@ -389,6 +390,12 @@ pub async fn confirm(
     if !sent.is_genuine(&request, &state) {
         return sent.refused(&state, &request, sent.form_expired());
     }
+    // A second press of the button (no script to stop it) finds the booking confirmed already.
+    if sent.managed.booking.status == BookingStatus::Confirmed {
+        return sent
+            .page
+            .redirect(&sent.managed.path(Some(Done::Confirmed)));
+    }
     let plate = sent
         .form
         .plate
@@ -461,8 +468,8 @@ pub async fn choose_new_window(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let page = Page::new(&request);
-    let query: ManageQuery = serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
-    let managed = match Managed::open(&state, &code, query.token.unwrap_or_default()).await {
+    let token = page.query_value("token").unwrap_or_default().to_owned();
+    let managed = match Managed::open(&state, &code, token).await {
         Ok(managed) => managed,
         Err(error) => return not_found(&page, &error),
     };
@@ -478,9 +485,8 @@ pub async fn choose_new_window(
             Entered::default(),
         );
     }
-    let date = query
-        .date
-        .as_deref()
+    let date = page
+        .query_value("date")
         .and_then(|d| parse_date("date", d).ok())
         .unwrap_or(managed.booking.day);
     day::render(&page, &state, &managed.lane(date), managed.pick(), None).await

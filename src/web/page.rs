@@ -23,7 +23,7 @@ pub const FORM_TOKEN_FIELD: &str = "form_token";
 
 /// Scripts and styles only from our own files, nothing inline, no frames, forms only to us.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
-     style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; \
+     style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; \
      frame-ancestors 'none'; base-uri 'none'";
 
 /// Where a page sits, so the navigation can mark it.
@@ -47,8 +47,7 @@ pub struct Page {
 
 impl Page {
     pub fn new(request: &HttpRequest) -> Self {
-        let query: Vec<(String, String)> =
-            serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
+        let query = query_pairs(request.query_string());
         let chosen = query
             .iter()
             .find(|(name, _)| name == "lang")
@@ -72,7 +71,7 @@ impl Page {
             new_form_session,
             remember_lang: chosen.and_then(Lang::parse).is_some(),
             secure: request.connection_info().scheme() == "https",
-            path: request.path().to_owned(),
+            path: own_path(request.path()),
             query: query
                 .into_iter()
                 .filter(|(name, _)| name != "lang")
@@ -107,6 +106,27 @@ impl Page {
         )
     }
 
+    /// The address that shows this page again (what `at` named, for an answer to a form).
+    pub fn location(&self) -> String {
+        if self.query.is_empty() {
+            return self.path.clone();
+        }
+        format!(
+            "{}?{}",
+            self.path,
+            serde_urlencoded::to_string(&self.query).unwrap_or_default()
+        )
+    }
+
+    /// The first value of a query parameter; the others are read even when one is malformed
+    /// or repeated.
+    pub fn query_value(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
     pub fn render(
         &self,
         status: StatusCode,
@@ -114,7 +134,12 @@ impl Page {
         title: &str,
         main: Markup,
     ) -> HttpResponse {
-        self.render_with_nav(status, title, main, self.public_nav(section))
+        self.render_with_nav(
+            status,
+            title,
+            main,
+            (self.t.main_navigation, self.public_nav(section)),
+        )
     }
 
     fn public_nav(&self, section: Section) -> Markup {
@@ -126,13 +151,13 @@ impl Page {
         }
     }
 
-    /// A whole page around `main`, with `nav` as its navigation links.
+    /// A whole page around `main`, with `nav` as its navigation: its name and its links.
     pub fn render_with_nav(
         &self,
         status: StatusCode,
         title: &str,
         main: Markup,
-        nav: Markup,
+        (nav_label, nav): (&str, Markup),
     ) -> HttpResponse {
         let t = self.t;
         let other = self.lang.other();
@@ -150,7 +175,7 @@ impl Page {
                     a class="skip" href="#main" { (t.skip_to_content) }
                     header class="top" {
                         a class="brand" href="/" { (t.site_title) }
-                        nav aria-label=(t.site_title) { (nav) }
+                        nav aria-label=(nav_label) { (nav) }
                         a class="lang" href=(self.switch_href()) lang=(other.code()) hreflang=(other.code()) {
                             (t.switch_language)
                         }
@@ -233,8 +258,64 @@ fn same_origin(request: &HttpRequest) -> bool {
     origin.to_str().ok() == Some(&format!("{}://{}", info.scheme(), info.host()))
 }
 
+/// Every well-formed `name=value` pair of a query string, in order.
+fn query_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter_map(|pair| serde_urlencoded::from_str::<Vec<(String, String)>>(pair).ok())
+        .flatten()
+        .collect()
+}
+
+/// A path of this site to link back to. `//host/…` (or `/\\host`, which browsers read the same
+/// way) would make a link to this page lead to another site.
+fn own_path(path: &str) -> String {
+    if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\") {
+        path.to_owned()
+    } else {
+        "/".to_owned()
+    }
+}
+
 fn random_hex() -> String {
     let mut bytes = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn the_language_switch_stays_on_this_site() {
+        for (asked, switch) in [
+            (
+                "/windows?date=2026-03-21",
+                "/windows?date=2026-03-21&lang=ru",
+            ),
+            ("//evil.example/?x=1", "/?x=1&lang=ru"),
+            ("/%5Cevil.example/", "/%5Cevil.example/?lang=ru"),
+        ] {
+            let page = Page::new(&TestRequest::with_uri(asked).to_http_request());
+            assert_eq!(page.switch_href(), switch, "{asked}");
+        }
+        assert_eq!(own_path("/\\evil.example"), "/");
+    }
+
+    #[test]
+    fn one_bad_parameter_does_not_lose_the_others() {
+        let page = Page::new(
+            &TestRequest::with_uri("/booking/X?token=abc&done=whatever&token=other&lang=ru")
+                .to_http_request(),
+        );
+        assert_eq!(page.query_value("token"), Some("abc"));
+        assert_eq!(page.query_value("done"), Some("whatever"));
+        assert_eq!(page.lang, Lang::Ru);
+        assert_eq!(
+            page.location(),
+            "/booking/X?token=abc&done=whatever&token=other"
+        );
+    }
 }

@@ -65,9 +65,12 @@ impl Problem {
                     status,
                 };
             }
+            ApiError::NotFound("checkpoint") | ApiError::Allocation(A::UnknownCheckpoint) => {
+                t.error_unknown_checkpoint
+            }
             ApiError::NotFound(_)
             | ApiError::TokenRequired
-            | ApiError::Allocation(A::UnknownBooking | A::UnknownCheckpoint) => t.error_not_found,
+            | ApiError::Allocation(A::UnknownBooking) => t.error_not_found,
             ApiError::TooManyRequests(_) | ApiError::QuotaExceeded(_) => t.error_rate_limited,
             ApiError::BadRequest(_) => t.error_invalid,
             ApiError::Unauthenticated(_)

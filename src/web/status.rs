@@ -63,7 +63,7 @@ pub async fn checkpoint(
     let main = html! {
         h1 { (t.status_heading) ": " (checkpoint.name) }
         p { (t.status_intro) }
-        div id="status" data-refresh="30" {
+        div id="status" data-refresh="30" data-refresh-url=(page.location()) {
             p class="summary" { (t.updated_at) " " (times::instant(page.lang, &checkpoint, status.as_of)) }
             // Focusable, so that keyboard users can scroll a table wider than the phone.
             div class="table-scroll" tabindex="0" role="region" aria-label=(checkpoint.name) {

@@ -27,8 +27,15 @@ pub fn clock(tz: Tz, at: DateTime<Utc>) -> String {
     at.with_timezone(&tz).format("%H:%M").to_string()
 }
 
-fn range(tz: Tz, start: DateTime<Utc>, end: DateTime<Utc>) -> String {
-    format!("{}–{}", clock(tz, start), clock(tz, end))
+/// "14:00–15:00"; across a change of the clocks each end says its offset, since the autumn
+/// night's window would otherwise read "03:00–03:00" and the spring one "02:00–04:00".
+pub fn range(tz: Tz, start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    let (from, to) = (offset_label(tz, start), offset_label(tz, end));
+    if from == to {
+        format!("{}–{}", clock(tz, start), clock(tz, end))
+    } else {
+        format!("{} ({from})–{} ({to})", clock(tz, start), clock(tz, end))
+    }
 }
 
 /// The time across the border when it reads differently from the local one at `at`.
@@ -106,6 +113,21 @@ mod tests {
         );
         // Estonia's summer time is Moscow's all-year time.
         assert_eq!(neighbour_zone(&narva, at("2026-07-15T10:00:00Z")), None);
+    }
+
+    #[test]
+    fn a_window_across_the_clock_change_says_both_offsets() {
+        let tz = chrono_tz::Europe::Tallinn;
+        // 25 October 2026: 04:00 EEST becomes 03:00 EET, so 03:00 comes twice.
+        let first = at("2026-10-25T00:00:00Z");
+        let second = at("2026-10-25T01:00:00Z");
+        assert_eq!(range(tz, first, second), "03:00 (UTC+3)–03:00 (UTC+2)");
+        assert_eq!(range(tz, second, at("2026-10-25T02:00:00Z")), "03:00–04:00");
+        // 29 March 2026: 03:00 EET becomes 04:00 EEST.
+        assert_eq!(
+            range(tz, at("2026-03-29T00:00:00Z"), at("2026-03-29T01:00:00Z")),
+            "02:00 (UTC+2)–04:00 (UTC+3)"
+        );
     }
 
     #[test]

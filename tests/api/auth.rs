@@ -490,6 +490,9 @@ async fn a_plate_camera_checks_a_vehicle_in_without_its_code() {
 
     let unknown = check_in(json!({ "checkpoint": "narva", "plate": "NOPE 1" })).await;
     assert_problem(&unknown, 404, "not-found");
+    // A code with the checkpoint the operator stands at: another checkpoint's booking is refused.
+    let elsewhere = check_in(json!({ "code": booked.body["code"], "checkpoint": "medyka" })).await;
+    assert_problem(&elsewhere, 422, "invalid-input");
     let arrived = check_in(json!({ "checkpoint": "narva", "plate": "cam100" })).await;
     assert_eq!(arrived.status, 200, "{}", arrived.text);
     assert_eq!(arrived.body["status"], "arrived");

@@ -152,10 +152,18 @@ async fn a_driver_books_moves_and_cancels_through_the_pages(backend: Backend) {
     assert_eq!(calendar.status, 200);
     assert!(calendar.text.contains("BEGIN:VEVENT"));
 
-    // Reloading shows the same booking, without the one-time notice.
+    // Reloading shows the same booking; the button pressed again changes nothing.
     let reloaded = web.get(&format!("/booking/{code}?token={token}")).await;
     assert!(reloaded.text.contains(&format!("data-code=\"{code}\"")));
-    assert!(!reloaded.text.contains("Your window is confirmed"));
+    let again = confirm_from(&web, &held, &hold_page, "123 abc").await;
+    assert_eq!(again.status, 303, "{}", again.text);
+    assert!(
+        web.follow(&again)
+            .await
+            .text
+            .contains("Your window is confirmed")
+    );
+    assert_eq!(app.available("narva", day, &at(day, 8)).await, before - 1);
 
     // Move: the new window is taken and the old one freed in one step.
     let choose = web
@@ -232,6 +240,10 @@ async fn a_window_filled_while_deciding_is_said_to_be_full(backend: Backend) {
             .contains("This window has just filled up while you were deciding")
     );
     assert!(late.text.contains("role=\"alert\""));
+    // The answer refreshes itself from the day's own address, not the form's.
+    assert!(late.text.contains(&format!(
+        "data-refresh-url=\"/windows?checkpoint=tiny&amp;direction=entry&amp;category=car&amp;date={day}\""
+    )));
     assert_eq!(app.available("tiny", day, &at(day, 8)).await, 0);
 }
 
@@ -300,8 +312,41 @@ async fn forms_from_elsewhere_are_refused(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(cross_site.status(), 403);
-
     assert_eq!(app.available("narva", day, &at(day, 8)).await, before);
+
+    // Forms about a booking need the token of the browser that shows it, too.
+    let held = hold(&web, "narva", day, &at(day, 9)).await;
+    let location = held
+        .headers
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let code = location
+        .trim_start_matches("/booking/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let manage_token = manage_token_of(&location);
+    let stranger = app.web("en");
+    for (action, extra) in [
+        ("confirm", ("plate", "777AAA")),
+        ("reschedule", ("window_start", &at(day, 10) as &str)),
+        ("cancel", ("contact", "")),
+    ] {
+        let forged = stranger
+            .post_form(
+                &format!("/booking/{code}/{action}"),
+                &[("token", &manage_token), ("form_token", "00"), extra],
+            )
+            .await;
+        assert_eq!(forged.status, 403, "{action}: {}", forged.text);
+    }
+    let page = web.get(&location).await;
+    assert!(page.text.contains("data-status=\"held\""));
+    assert_eq!(app.available("narva", day, &at(day, 9)).await, before - 1);
 }
 
 #[actix_web::test]
@@ -435,7 +480,8 @@ async fn the_status_page_shows_fullness_queue_and_next_window(backend: Backend) 
 
     let page = app.web("en").get("/status/tiny").await;
     assert_eq!(page.status, 200);
-    assert!(page.text.contains("1 vehicle"));
-    assert!(page.text.contains("2 of 48 booked"), "{}", page.text);
+    assert!(page.text.contains("<td>1 vehicle</td>"));
+    // Today is what is left of it: sixteen hourly windows of two places from 08:00.
+    assert!(page.text.contains("2 of 32 booked"), "{}", page.text);
     assert!(app.web("en").get("/status/nowhere").await.status == 404);
 }

@@ -415,6 +415,35 @@ async fn an_admin_closes_reopens_and_reserves_windows_from_the_day_page(backend:
     );
 }
 
+#[actix_web::test]
+async fn what_staff_typed_is_shown_as_text() {
+    let Some(app) = spawn_app_on(Backend::Embedded, Vec::new(), |_| {}).await else {
+        return;
+    };
+    let day = tomorrow();
+    let admin = format!("Bearer {}", app.staff_token(StaffRole::Admin).await);
+    let reason = "<script>alert(1)</script> & \"quotes\"";
+    let blocked = app
+        .send_as(
+            "POST",
+            "/api/v1/admin/checkpoints/narva/blocks",
+            &admin,
+            Some(&json!({ "from": at(day, 8), "to": at(day, 9), "reason": reason })),
+        )
+        .await;
+    assert_eq!(blocked.status, 200, "{}", blocked.text);
+    let web = signed_in(&app, StaffRole::Admin, "en").await;
+    for page in [day_page("narva", day), "/staff/audit".to_owned()] {
+        let shown = web.get(&page).await;
+        assert_eq!(shown.status, 200, "{page}");
+        assert!(!shown.text.contains("<script>alert"), "{page}");
+        assert!(
+            shown.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{page}"
+        );
+    }
+}
+
 crate::on_both_backends!(a_forged_staff_form_is_refused_and_changes_nothing);
 
 async fn a_forged_staff_form_is_refused_and_changes_nothing(backend: Backend) {
@@ -719,6 +748,19 @@ async fn an_expired_access_token_is_renewed_from_the_refresh_cookie(backend: Bac
         .await;
     assert_eq!(reused.status, 401);
     // And the renewed session goes on.
+    assert_eq!(web.get("/staff/audit").await.status, 200);
+
+    // A file downloaded just as the access token ran out renews the sign-in as a page does.
+    app.advance(Duration::minutes(16));
+    let refresh = web.cookie("staff_refresh").await.unwrap();
+    let file = web
+        .get(&format!(
+            "/staff/reports/csv?checkpoint=narva&date={}",
+            tomorrow()
+        ))
+        .await;
+    assert_eq!(file.status, 200, "{}", file.text);
+    assert_ne!(web.cookie("staff_refresh").await.unwrap(), refresh);
     assert_eq!(web.get("/staff/audit").await.status, 200);
 }
 

@@ -38,11 +38,15 @@ impl CheckInForm {
                 .filter(|v| !v.is_empty())
                 .map(str::to_owned)
         };
+        let code = given(&self.code);
+        // The checkpoint belongs to the look-up by plate; a code names its booking alone (the
+        // answer shows the booking's checkpoint for the operator to see).
+        let by_plate = |value: &Option<String>| given(value).filter(|_| code.is_none());
         CheckInRequest {
-            code: given(&self.code),
-            checkpoint: given(&self.checkpoint),
-            plate: given(&self.plate),
-            direction: given(&self.direction),
+            checkpoint: by_plate(&self.checkpoint),
+            plate: by_plate(&self.plate),
+            direction: by_plate(&self.direction),
+            code,
         }
     }
 }

@@ -360,7 +360,7 @@ pub async fn day_page(
                 } }
             }
         }
-        div id="day-windows" data-refresh="30" {
+        div id="day-windows" data-refresh="30" data-refresh-url=(sp.page.location()) {
             @for (direction, category, in_lane) in &lanes {
                 @let id = lane_id(*direction, *category);
                 h3 id=(id) { (lang.direction(*direction)) " · " (lang.category(*category)) }
@@ -381,7 +381,7 @@ pub async fn day_page(
                             @for window in in_lane {
                                 tr class=[window.blocked.as_ref().map(|_| "blocked")] {
                                     th scope="row" {
-                                        (times::clock(tz, window.key.start)) "–" (times::clock(tz, window.end))
+                                        (times::range(tz, window.key.start, window.end))
                                     }
                                     td class="number" { (window.capacity) }
                                     td class="number" { (window.reserved) }

@@ -140,7 +140,8 @@ fn forecast_page(
     }
     let by_day: BTreeMap<NaiveDate, BTreeMap<u8, f64>> =
         forecast.hours.iter().fold(BTreeMap::new(), |mut days, h| {
-            days.entry(h.date).or_default().insert(h.hour, h.expected);
+            // The autumn night has its 03:00 twice: one row holds both hours' demand.
+            *days.entry(h.date).or_default().entry(h.hour).or_default() += h.expected;
             days
         });
     let chart_label = format!("{}: {title}, {span}", st.forecast_chart);

@@ -181,15 +181,23 @@ impl<'a> StaffPage<'a> {
         title: &str,
         main: Markup,
     ) -> HttpResponse {
-        let response = self
-            .page
-            .render_with_nav(status, title, main, self.nav(current));
+        let response = self.page.render_with_nav(
+            status,
+            title,
+            main,
+            (self.st.staff_navigation, self.nav(current)),
+        );
         self.with_session(response)
     }
 
     /// A `303 See Other` after a form did its work.
     pub fn redirect(&self, location: &str) -> HttpResponse {
         self.with_session(self.page.redirect(location))
+    }
+
+    /// An answer of another kind (a file): it still carries a renewed sign-in.
+    pub fn respond(&self, response: HttpResponse) -> HttpResponse {
+        self.with_session(response)
     }
 
     fn with_session(&self, mut response: HttpResponse) -> HttpResponse {

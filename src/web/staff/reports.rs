@@ -72,7 +72,7 @@ pub async fn csv(request: HttpRequest, state: web::Data<AppState>) -> HttpRespon
         Err(answer) => return answer,
     };
     match csv_file(&report) {
-        Ok(file) => file,
+        Ok(file) => sp.respond(file),
         Err(error) => sp.error_page(Some(StaffSection::Reports), sp.st.reports_heading, &error),
     }
 }
