@@ -84,13 +84,7 @@ pub async fn create(
                     })
             }
         };
-        record_booking_outcome(
-            checkpoint,
-            outcome
-                .as_ref()
-                .map(|_| ())
-                .map_err(actix_web::ResponseError::status_code),
-        );
+        record_booking_outcome(checkpoint, &outcome);
         outcome
     })
     .await
@@ -116,10 +110,10 @@ fn checkpoint_label(state: &AppState, body: &[u8], input: Option<&CreateBooking>
 }
 
 /// Counts the attempt for Prometheus by checkpoint and result.
-pub fn record_booking_outcome(checkpoint: String, outcome: Result<(), StatusCode>) {
+pub fn record_booking_outcome<T>(checkpoint: String, outcome: &Result<T, ApiError>) {
     let result = match outcome {
-        Ok(()) => "created",
-        Err(status) => match status.as_u16() {
+        Ok(_) => "created",
+        Err(error) => match actix_web::ResponseError::status_code(error).as_u16() {
             409 | 410 => "refused",
             429 => "limited",
             500.. => "unavailable",

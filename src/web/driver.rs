@@ -2,13 +2,13 @@
 //! `POST /holds`, which holds the chosen window and sends the driver to confirm it.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Days;
 use maud::html;
 use serde::Deserialize;
 
 use super::day::{self, Lane, Pick};
-use super::page::{FORM_TOKEN_FIELD, Page, Section, form_is_genuine};
+use super::page::{Page, Section, form_is_genuine};
 use super::problems::Problem;
 use crate::domain::window::local_date;
 use crate::domain::{Category, Direction};
@@ -135,7 +135,6 @@ fn search_page(
 
 #[derive(Debug, Deserialize)]
 struct HoldForm {
-    #[serde(rename = "form_token")]
     form_token: Option<String>,
     checkpoint: String,
     direction: String,
@@ -154,7 +153,6 @@ pub async fn hold(
         let problem = Problem::new(page.t.error_invalid, StatusCode::BAD_REQUEST);
         return search_page(&page, &state, &Search::default(), Some(problem));
     };
-    debug_assert_eq!(FORM_TOKEN_FIELD, "form_token");
     let mut search = Search {
         checkpoint: Some(form.checkpoint.clone()),
         direction: Some(form.direction.clone()),
@@ -187,10 +185,7 @@ pub async fn hold(
         ..CreateBooking::default()
     };
     let outcome = create_booking(&state, input, client, None).await;
-    record_booking_outcome(
-        lane.checkpoint.id.to_string(),
-        outcome.as_ref().map(|_| ()).map_err(|e| e.status_code()),
-    );
+    record_booking_outcome(lane.checkpoint.id.to_string(), &outcome);
     match outcome {
         Ok(made) => page.redirect(&super::manage::manage_path(
             &made.booking,

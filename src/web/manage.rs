@@ -11,7 +11,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::day::{self, Lane, Pick};
-use super::page::{Page, Section, form_is_genuine};
+use super::page::{Page, Section, form_is_genuine, origin};
 use super::problems::Problem;
 use super::{qr, times};
 use crate::domain::window::local_date;
@@ -313,11 +313,6 @@ fn confirm_form(
             div { button type="submit" { (t.confirm) } }
         }
     }
-}
-
-fn origin(request: &HttpRequest) -> String {
-    let info = request.connection_info();
-    format!("{}://{}", info.scheme(), info.host())
 }
 
 /// A form sent from a booking's pages, with the booking it names.

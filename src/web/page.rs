@@ -251,11 +251,17 @@ pub fn form_is_genuine(request: &HttpRequest, state: &AppState, token: Option<&s
 /// A browser names the page a form was sent from in `Origin`; it must be this site. Old
 /// browsers that send none still need the tag.
 fn same_origin(request: &HttpRequest) -> bool {
-    let Some(origin) = request.headers().get(header::ORIGIN) else {
+    let Some(sent_from) = request.headers().get(header::ORIGIN) else {
         return true;
     };
+    sent_from.to_str().ok() == Some(origin(request).as_str())
+}
+
+/// This site as the request reached it: scheme and host (a proxy in front names them in
+/// `X-Forwarded-Proto` and `X-Forwarded-Host`).
+pub fn origin(request: &HttpRequest) -> String {
     let info = request.connection_info();
-    origin.to_str().ok() == Some(&format!("{}://{}", info.scheme(), info.host()))
+    format!("{}://{}", info.scheme(), info.host())
 }
 
 /// Every well-formed `name=value` pair of a query string, in order.
