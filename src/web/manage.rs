@@ -163,20 +163,7 @@ fn booking_page(
     let hold_ran_out = booking.status == BookingStatus::Held
         && booking.hold_expires_at.is_some_and(|at| at <= now);
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
-    let facts = html! {
-        dl class="facts" {
-            dt { (t.checkpoint) } dd { (checkpoint.name) }
-            dt { (t.direction) } dd { (page.lang.direction(booking.direction)) }
-            dt { (t.category) } dd { (page.lang.category(booking.category)) }
-            dt { (t.date) } dd { (page.lang.date(booking.day)) }
-            dt { (t.arrive_between) } dd { (times::window(page.lang, checkpoint, booking.window_start, booking.window_end)) }
-            @if let Some(plate) = &booking.plate { dt { (t.plate) } dd { (plate.to_string()) } }
-            dt { (t.booking_status) }
-            dd data-status=(booking.status.as_str()) {
-                @if hold_ran_out { (t.status_expired) } @else { (page.lang.status(booking.status)) }
-            }
-        }
-    };
+    let facts = facts(page, managed, hold_ran_out);
     let lane = managed.lane(booking.day);
     let book_again = html! {
         p { a class="button" href=(format!("/windows?{}", lane.query(booking.day.max(state.today_at(checkpoint))))) { (t.book_again) } }
@@ -239,11 +226,9 @@ fn booking_page(
                     div class="actions" {
                         a class="button secondary" href=(calendar) download { (t.add_to_calendar) }
                         a class="button secondary" href=(format!("/booking/{}/reschedule?{}", booking.code, serde_urlencoded::to_string([("token", token)]).unwrap_or_default())) { (t.reschedule) }
-                        form method="post" action=(format!("/booking/{}/cancel", booking.code)) {
-                            (page.form_token(state))
-                            input type="hidden" name="token" value=(token);
-                            button type="submit" class="danger" { (t.cancel_booking) }
-                        }
+                        // A confirmed booking is cancelled in two steps: one tap too many costs a
+                        // driver their place.
+                        a class="button danger" href=(format!("/booking/{}/cancel?{}", booking.code, serde_urlencoded::to_string([("token", token)]).unwrap_or_default())) { (t.cancel_booking) }
                     }
                 }
             }
@@ -257,6 +242,25 @@ fn booking_page(
         },
     };
     page.render(status, Section::Book, t.booking_heading, main)
+}
+
+/// What the booking is, as a list a driver reads at a glance.
+fn facts(page: &Page, managed: &Managed, hold_ran_out: bool) -> Markup {
+    let (t, booking, checkpoint) = (page.t, &managed.booking, &managed.checkpoint);
+    html! {
+        dl class="facts" {
+            dt { (t.checkpoint) } dd { (checkpoint.name) }
+            dt { (t.direction) } dd { (page.lang.direction(booking.direction)) }
+            dt { (t.category) } dd { (page.lang.category(booking.category)) }
+            dt { (t.date) } dd { (page.lang.date(booking.day)) }
+            dt { (t.arrive_between) } dd { (times::window(page.lang, checkpoint, booking.window_start, booking.window_end)) }
+            @if let Some(plate) = &booking.plate { dt { (t.plate) } dd { (plate.to_string()) } }
+            dt { (t.booking_status) }
+            dd data-status=(booking.status.as_str()) {
+                @if hold_ran_out { (t.status_expired) } @else { (page.lang.status(booking.status)) }
+            }
+        }
+    }
 }
 
 fn notice_box(page: &Page, notice: Done) -> Markup {
@@ -455,6 +459,46 @@ fn reschedule_path(managed: &Managed, date: NaiveDate) -> String {
         ])
         .unwrap_or_default()
     )
+}
+
+/// The question before a confirmed booking is cancelled.
+pub async fn ask_to_cancel(
+    request: HttpRequest,
+    code: web::Path<String>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let page = Page::new(&request);
+    let token = page.query_value("token").unwrap_or_default().to_owned();
+    let managed = match Managed::open(&state, &code, token).await {
+        Ok(managed) => managed,
+        Err(error) => return not_found(&page, &error),
+    };
+    if managed.booking.status != BookingStatus::Confirmed {
+        let problem = Problem::new(page.t.error_wrong_state, StatusCode::CONFLICT);
+        return booking_page(
+            &page,
+            &state,
+            &request,
+            &managed,
+            None,
+            Some(problem),
+            Entered::default(),
+        );
+    }
+    let t = page.t;
+    let main = html! {
+        h1 { (t.cancel_question) }
+        (facts(&page, &managed, false))
+        div class="actions" {
+            form method="post" action=(format!("/booking/{}/cancel", managed.booking.code)) {
+                (page.form_token(&state))
+                input type="hidden" name="token" value=(managed.token);
+                button type="submit" class="danger" { (t.cancel_yes) }
+            }
+            a class="button secondary" href=(managed.path(None)) { (t.keep_booking) }
+        }
+    };
+    page.render(StatusCode::OK, Section::Book, t.cancel_question, main)
 }
 
 pub async fn choose_new_window(

@@ -30,7 +30,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/holds").post(driver::hold))
         .service(web::resource("/booking/{code}").get(manage::show))
         .service(web::resource("/booking/{code}/confirm").post(manage::confirm))
-        .service(web::resource("/booking/{code}/cancel").post(manage::cancel))
+        .service(
+            web::resource("/booking/{code}/cancel")
+                .get(manage::ask_to_cancel)
+                .post(manage::cancel),
+        )
         .service(
             web::resource("/booking/{code}/reschedule")
                 .get(manage::choose_new_window)

@@ -95,7 +95,9 @@ async fn a_driver_books_reloads_moves_and_cancels_in_a_browser() {
         before_old + 1
     );
 
-    // Cancel: the same heading, so wait for the new status itself.
+    // Cancel, in two steps.
+    browser.click("a.button.danger").await;
+    browser.wait_for_heading("Cancel this booking?").await;
     browser.click("button.danger").await;
     browser.find("[data-status=cancelled]").await;
     assert!(browser.text_of(".notice").await.contains("Cancelled"));
@@ -186,6 +188,10 @@ async fn driver_pages_pass_the_accessibility_rules() {
         browser
             .screenshot(TEST, &format!("booking-{language}"))
             .await;
+        browser.click("a.button.danger").await;
+        browser.find("form[action$='/cancel'] button.danger").await;
+        check(&browser, "cancel question").await;
+        browser.client.back().await.unwrap();
         browser.click("a[href*='/reschedule']").await;
         browser.find("ol.windows").await;
         check(&browser, "reschedule").await;
@@ -195,7 +201,7 @@ async fn driver_pages_pass_the_accessibility_rules() {
         check(&browser, "status list").await;
         browser.open(&app.url("/no/such/page")).await;
         check(&browser, "not found").await;
-        assert_eq!(checked.len(), 9);
+        assert_eq!(checked.len(), 10);
         browser.close().await;
     }
 }

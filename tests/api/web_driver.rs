@@ -194,8 +194,12 @@ async fn a_driver_books_moves_and_cancels_through_the_pages(backend: Backend) {
     assert_eq!(app.available("narva", day, &at(day, 8)).await, before);
     assert_eq!(app.available("narva", day, &at(day, 10)).await, before - 1);
 
-    // Cancel.
-    let page = web.get(&format!("/booking/{code}?token={token}")).await;
+    // Cancel: a question first, then the form that answers it.
+    let page = web
+        .get(&format!("/booking/{code}/cancel?token={token}"))
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("Cancel this booking?"));
     let cancelled = web
         .post_form(
             &format!("/booking/{code}/cancel"),
