@@ -461,30 +461,43 @@ fn reschedule_path(managed: &Managed, date: NaiveDate) -> String {
     )
 }
 
+/// A page about a confirmed booking, opened by the token in its address; for any other
+/// booking the answer is its own page, saying it can no longer change.
+async fn open_confirmed(
+    request: &HttpRequest,
+    state: &AppState,
+    code: &str,
+) -> Result<(Page, Managed), HttpResponse> {
+    let page = Page::new(request);
+    let token = page.query_value("token").unwrap_or_default().to_owned();
+    let managed = Managed::open(state, code, token)
+        .await
+        .map_err(|error| not_found(&page, &error))?;
+    if managed.booking.status != BookingStatus::Confirmed {
+        let problem = Problem::new(page.t.error_wrong_state, StatusCode::CONFLICT);
+        return Err(booking_page(
+            &page,
+            state,
+            request,
+            &managed,
+            None,
+            Some(problem),
+            Entered::default(),
+        ));
+    }
+    Ok((page, managed))
+}
+
 /// The question before a confirmed booking is cancelled.
 pub async fn ask_to_cancel(
     request: HttpRequest,
     code: web::Path<String>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let page = Page::new(&request);
-    let token = page.query_value("token").unwrap_or_default().to_owned();
-    let managed = match Managed::open(&state, &code, token).await {
-        Ok(managed) => managed,
-        Err(error) => return not_found(&page, &error),
+    let (page, managed) = match open_confirmed(&request, &state, &code).await {
+        Ok(opened) => opened,
+        Err(answer) => return answer,
     };
-    if managed.booking.status != BookingStatus::Confirmed {
-        let problem = Problem::new(page.t.error_wrong_state, StatusCode::CONFLICT);
-        return booking_page(
-            &page,
-            &state,
-            &request,
-            &managed,
-            None,
-            Some(problem),
-            Entered::default(),
-        );
-    }
     let t = page.t;
     let main = html! {
         h1 { (t.cancel_question) }
@@ -506,24 +519,10 @@ pub async fn choose_new_window(
     code: web::Path<String>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let page = Page::new(&request);
-    let token = page.query_value("token").unwrap_or_default().to_owned();
-    let managed = match Managed::open(&state, &code, token).await {
-        Ok(managed) => managed,
-        Err(error) => return not_found(&page, &error),
+    let (page, managed) = match open_confirmed(&request, &state, &code).await {
+        Ok(opened) => opened,
+        Err(answer) => return answer,
     };
-    if managed.booking.status != BookingStatus::Confirmed {
-        let problem = Problem::new(page.t.error_wrong_state, StatusCode::CONFLICT);
-        return booking_page(
-            &page,
-            &state,
-            &request,
-            &managed,
-            None,
-            Some(problem),
-            Entered::default(),
-        );
-    }
     let date = page
         .query_value("date")
         .and_then(|d| parse_date("date", d).ok())

@@ -210,6 +210,18 @@ async fn a_driver_books_moves_and_cancels_through_the_pages(backend: Backend) {
     let page = web.follow(&cancelled).await;
     assert!(page.text.contains("data-status=\"cancelled\""));
     assert_eq!(app.available("narva", day, &at(day, 10)).await, before);
+    // A cancelled booking offers no more changes, even to an old link.
+    for step in ["reschedule", "cancel"] {
+        let stale = web
+            .get(&format!("/booking/{code}/{step}?token={token}"))
+            .await;
+        assert_eq!(stale.status, 409, "{step}");
+        assert!(
+            stale
+                .text
+                .contains("This booking cannot be changed any more")
+        );
+    }
 }
 
 crate::on_both_backends!(a_window_filled_while_deciding_is_said_to_be_full);
