@@ -2,6 +2,7 @@
 //! `chromium-driver`). Each test starts its own chromedriver on a free loopback port and stops
 //! it when done; screenshots of the key steps go to `target/screenshots/<test>/`.
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -38,9 +39,12 @@ impl Driver {
             .local_addr()
             .unwrap()
             .port();
+        // A process group of its own, so that stopping it stops every browser process it
+        // started, helpers included.
         let Ok(process) = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -103,7 +107,8 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.process.kill();
+        let group = format!("-{}", self.process.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.process.wait();
     }
 }
