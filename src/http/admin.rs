@@ -156,23 +156,29 @@ pub struct WindowChange {
     pub outcome: serde_json::Value,
 }
 
-/// Records a change of a day's windows in the audit log.
+/// Records a change of a day's windows in the audit log, and gives it back as the change.
 async fn audited_window_change(
     state: &AppState,
     staff: &Staff,
     action: &str,
     checkpoint_id: &CheckpointId,
-    change: WindowChange,
+    day: chrono::NaiveDate,
+    windows: Vec<WindowKey>,
+    outcome: serde_json::Value,
 ) -> Result<WindowChange, ApiError> {
     audit(
         state,
         staff,
         action,
-        format!("{checkpoint_id}/{}", change.day),
-        change.outcome.clone(),
+        format!("{checkpoint_id}/{day}"),
+        outcome.clone(),
     )
     .await?;
-    Ok(change)
+    Ok(WindowChange {
+        day,
+        windows,
+        outcome,
+    })
 }
 
 /// Closes the windows of `range` to new bookings (and with `cancel_affected` cancels theirs),
@@ -205,12 +211,16 @@ pub async fn block_windows(
         .await?;
     let outcome =
         json!({ "blocked": window_list(&blocked), "reason": reason, "mode": mode.as_str() });
-    let change = WindowChange {
+    audited_window_change(
+        state,
+        staff,
+        "windows.block",
+        checkpoint_id,
         day,
-        windows: blocked,
+        blocked,
         outcome,
-    };
-    audited_window_change(state, staff, "windows.block", checkpoint_id, change).await
+    )
+    .await
 }
 
 /// Opens the windows of `range` again, as an admin; audited.
@@ -227,12 +237,16 @@ pub async fn unblock_windows(
         .ask(checkpoint_id, day, Unblock { selection })
         .await?;
     let outcome = json!({ "unblocked": window_list(&opened) });
-    let change = WindowChange {
+    audited_window_change(
+        state,
+        staff,
+        "windows.unblock",
+        checkpoint_id,
         day,
-        windows: opened,
+        opened,
         outcome,
-    };
-    audited_window_change(state, staff, "windows.unblock", checkpoint_id, change).await
+    )
+    .await
 }
 
 /// Keeps `range.reserved` places of each window of `range` for priority classes, as an admin;
@@ -263,12 +277,16 @@ pub async fn reserve_places(
         )
         .await?;
     let outcome = json!({ "windows": window_list(&changed), "reserved": reserved });
-    let change = WindowChange {
+    audited_window_change(
+        state,
+        staff,
+        "windows.reserve",
+        checkpoint_id,
         day,
-        windows: changed,
+        changed,
         outcome,
-    };
-    audited_window_change(state, staff, "windows.reserve", checkpoint_id, change).await
+    )
+    .await
 }
 
 /// The JSON side of every action on a range of windows: an admin, a checkpoint, the range in

@@ -69,8 +69,12 @@ pub async fn checkpoint_status(
     let now = state.now();
     let today = state.today_at(checkpoint);
     let tomorrow = today + Days::new(1);
-    let today_queue = day_queue(state, &checkpoint.id, today, today).await?;
-    let tomorrow_queue = day_queue(state, &checkpoint.id, tomorrow, today).await?;
+    // Two day actors, asked at once.
+    let (today_queue, tomorrow_queue) = futures_util::future::try_join(
+        day_queue(state, &checkpoint.id, today, today),
+        day_queue(state, &checkpoint.id, tomorrow, today),
+    )
+    .await?;
     let policy = *state.policy();
     let mut lanes = Vec::new();
     for &direction in &checkpoint.directions {

@@ -119,6 +119,8 @@ pub async fn render(
         Pick::Move { booking, .. } => Some(booking.window_start),
         Pick::New => None,
     };
+    // One tag for every window's form: the page's form session signs them all.
+    let form_token = page.form_token(state);
     let previous = lane
         .date
         .checked_sub_days(Days::new(1))
@@ -172,7 +174,7 @@ pub async fn render(
                             }
                             @if bookable && !is_current {
                                 form method="post" action=(action) {
-                                    (page.form_token(state))
+                                    (form_token)
                                     (extra)
                                     input type="hidden" name="checkpoint" value=(checkpoint.id.as_str());
                                     input type="hidden" name="direction" value=(lane.direction.as_str());

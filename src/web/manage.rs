@@ -541,17 +541,22 @@ pub async fn reschedule(
         Ok(sent) => sent,
         Err(answer) => return answer,
     };
-    let managed = &sent.managed;
-    let window_start = sent.form.window_start.clone().unwrap_or_default();
+    let genuine = sent.is_genuine(&request, &state);
+    let expired = sent.form_expired();
+    let ManagedForm {
+        page,
+        form,
+        managed,
+    } = sent;
+    let window_start = form.window_start.unwrap_or_default();
     // A refused move shows the day it aimed at again.
     let date = parse_instant("window_start", &window_start)
         .map(|start| local_date(managed.checkpoint.time_zone, start))
         .unwrap_or(managed.booking.day);
     let lane = managed.lane(date);
-    let page = Page::new(&request).at(&reschedule_path(managed, date));
-    if !sent.is_genuine(&request, &state) {
-        let problem = sent.form_expired();
-        return day::render(&page, &state, &lane, managed.pick(), Some(problem)).await;
+    let page = page.at(&reschedule_path(&managed, date));
+    if !genuine {
+        return day::render(&page, &state, &lane, managed.pick(), Some(expired)).await;
     }
     match reschedule_booking(&state, &managed.booking, &managed.checkpoint, &window_start).await {
         Ok(moved) => page.redirect(&manage_path(&moved, &managed.token, Some(Done::Moved))),

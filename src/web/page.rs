@@ -88,6 +88,11 @@ impl Page {
         self
     }
 
+    /// Whether the request reached us over https (as a proxy in front says, too).
+    pub fn is_secure(&self) -> bool {
+        self.secure
+    }
+
     /// The hidden field every form that changes something carries.
     pub fn form_token(&self, state: &AppState) -> Markup {
         html! {

@@ -444,6 +444,29 @@ fn field_error(
     }
 }
 
+/// One end of a range: a window boundary of the day, chosen from a list.
+fn boundary_select(
+    id: &str,
+    name: &'static str,
+    label: &str,
+    options: &[(String, String)],
+    chosen: Option<&str>,
+    problem: Option<&Problem>,
+) -> Markup {
+    let (invalid, described, error) = field_error(problem, name, id);
+    html! {
+        div {
+            label for=(id) { (label) }
+            select id=(id) name=(name) aria-invalid=[invalid] aria-describedby=[described] {
+                @for (value, text) in options {
+                    option value=(value) selected[Some(value.as_str()) == chosen] { (text) }
+                }
+            }
+            (error)
+        }
+    }
+}
+
 fn range_fields(
     sp: &StaffPage<'_>,
     action: Action,
@@ -464,30 +487,12 @@ fn range_fields(
     let ticked = |category: Category| {
         entered.is_some_and(|e| e.categories.iter().any(|c| c == category.as_str()))
     };
-    let (from_invalid, from_described, from_error) = field_error(problem, "from", &id("from"));
-    let (to_invalid, to_described, to_error) = field_error(problem, "to", &id("to"));
     let (direction_invalid, direction_described, direction_error) =
         field_error(problem, "direction", &id("direction"));
     let (_, _, categories_error) = field_error(problem, "categories", &id("categories"));
     html! {
-        div {
-            label for=(id("from")) { (st.from) }
-            select id=(id("from")) name="from" aria-invalid=[from_invalid] aria-describedby=[from_described] {
-                @for (value, text) in &choices.starts {
-                    option value=(value) selected[Some(value.as_str()) == from] { (text) }
-                }
-            }
-            (from_error)
-        }
-        div {
-            label for=(id("to")) { (st.until) }
-            select id=(id("to")) name="to" aria-invalid=[to_invalid] aria-describedby=[to_described] {
-                @for (value, text) in &choices.ends {
-                    option value=(value) selected[Some(value.as_str()) == to] { (text) }
-                }
-            }
-            (to_error)
-        }
+        (boundary_select(&id("from"), "from", st.from, &choices.starts, from, problem))
+        (boundary_select(&id("to"), "to", st.until, &choices.ends, to, problem))
         div {
             label for=(id("direction")) { (t.direction) }
             select id=(id("direction")) name="direction" aria-invalid=[direction_invalid] aria-describedby=[direction_described] {

@@ -87,7 +87,7 @@ impl<'a> StaffPage<'a> {
     ) -> Result<StaffPage<'a>, HttpResponse> {
         let page = Page::new(request);
         let st = staff_texts(page.lang);
-        let secure = session::is_https(request);
+        let secure = page.is_secure();
         let session = match session::resume(request, state).await {
             Ok(Some(session)) => session,
             Ok(None) => {

@@ -106,7 +106,7 @@ pub async fn submit(
     match sign_in(&state, name, password).await {
         Ok(pair) => {
             let mut response = page.redirect(&next);
-            for cookie in session::session_cookies(&pair, session::is_https(&request)) {
+            for cookie in session::session_cookies(&pair, page.is_secure()) {
                 let _ = response.add_cookie(&cookie);
             }
             response
@@ -133,7 +133,7 @@ pub async fn sign_out_form(
     let page = Page::new(&request).at(session::HOME);
     let st = staff_texts(page.lang);
     let form: LogoutForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let secure = session::is_https(&request);
+    let secure = page.is_secure();
     let problem = if !form_is_genuine(&request, &state, form.form_token.as_deref()) {
         Some(Problem::new(
             page.t.error_form_expired,

@@ -109,10 +109,6 @@ pub fn cleared_cookies(secure: bool) -> Vec<Cookie<'static>> {
         .collect()
 }
 
-pub fn is_https(request: &HttpRequest) -> bool {
-    request.connection_info().scheme() == "https"
-}
-
 /// Where to go after signing in: a staff page, never another site. Anything else (an
 /// absolute address, `//host`, a path outside `/staff`) leads to the dashboard.
 pub fn safe_next(raw: Option<&str>) -> String {
