@@ -1,27 +1,20 @@
 //! The driver's pages as a browser without scripts uses them: forms, redirects and cookies.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use serde_json::json;
 
 use crate::helpers::{Backend, Response, at, counting_checkpoint, spawn_app_on, tomorrow};
-use crate::web_session::{WebSession, attribute_values, form_token};
+use crate::web_session::{WebSession, form_token, location, same_instant, value_at};
 
 fn day_path(checkpoint: &str, day: NaiveDate) -> String {
     format!("/windows?checkpoint={checkpoint}&direction=entry&category=car&date={day}")
-}
-
-fn same_instant(a: &str, b: &str) -> bool {
-    a.parse::<DateTime<Utc>>().unwrap() == b.parse::<DateTime<Utc>>().unwrap()
 }
 
 /// Holds the window starting at `start` from the day page, as a click on its button does.
 async fn hold(web: &WebSession<'_>, checkpoint: &str, day: NaiveDate, start: &str) -> Response {
     let page = web.get(&day_path(checkpoint, day)).await;
     assert_eq!(page.status, 200, "{}", page.text);
-    let start = attribute_values(&page.text, "value")
-        .into_iter()
-        .find(|value| value.contains('T') && same_instant(value, start))
-        .expect("the window is offered");
+    let start = value_at(&page.text, start);
     web.post_form(
         "/holds",
         &[
@@ -35,15 +28,17 @@ async fn hold(web: &WebSession<'_>, checkpoint: &str, day: NaiveDate, start: &st
     .await
 }
 
-fn manage_token_of(location: &str) -> String {
-    location
-        .split("token=")
-        .nth(1)
-        .unwrap()
+/// The booking a redirect to its page names: the address, the code and the manage token.
+fn booking_of(redirect: &Response) -> (String, String, String) {
+    let location = location(redirect);
+    let (path, query) = location.split_once('?').unwrap();
+    let code = path.trim_start_matches("/booking/").to_owned();
+    let token = query
         .split('&')
-        .next()
+        .find_map(|pair| pair.strip_prefix("token="))
         .unwrap()
-        .to_owned()
+        .to_owned();
+    (location, code, token)
 }
 
 async fn confirm(web: &WebSession<'_>, held: &Response, plate: &str) -> Response {
@@ -58,24 +53,12 @@ async fn confirm_from(
     page: &Response,
     plate: &str,
 ) -> Response {
-    let location = held
-        .headers
-        .get("location")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let code = location
-        .trim_start_matches("/booking/")
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
+    let (_, code, token) = booking_of(held);
     web.post_form(
         &format!("/booking/{code}/confirm"),
         &[
             ("form_token", &form_token(&page.text)),
-            ("token", &manage_token_of(&location)),
+            ("token", &token),
             ("plate", plate),
             ("contact", "driver@example.com"),
         ],
@@ -127,20 +110,7 @@ async fn a_driver_books_moves_and_cancels_through_the_pages(backend: Backend) {
     let booking_page = web.follow(&confirmed).await;
     assert!(booking_page.text.contains("Your window is confirmed"));
     assert!(booking_page.text.contains("<svg class=\"qr\""));
-    let location = confirmed
-        .headers
-        .get("location")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let code = location
-        .trim_start_matches("/booking/")
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
-    let token = manage_token_of(&location);
+    let (_, code, token) = booking_of(&confirmed);
     assert!(
         booking_page.text.contains(&format!("data-code=\"{code}\"")),
         "{code}: {}",
@@ -175,10 +145,7 @@ async fn a_driver_books_moves_and_cancels_through_the_pages(backend: Backend) {
             .text
             .contains("stays booked until the new one is confirmed")
     );
-    let new_start = attribute_values(&choose.text, "value")
-        .into_iter()
-        .find(|value| value.contains('T') && same_instant(value, &at(day, 10)))
-        .unwrap();
+    let new_start = value_at(&choose.text, &at(day, 10));
     let moved = web
         .post_form(
             &format!("/booking/{code}/reschedule"),
@@ -332,20 +299,7 @@ async fn forms_from_elsewhere_are_refused(backend: Backend) {
 
     // Forms about a booking need the token of the browser that shows it, too.
     let held = hold(&web, "narva", day, &at(day, 9)).await;
-    let location = held
-        .headers
-        .get("location")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let code = location
-        .trim_start_matches("/booking/")
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
-    let manage_token = manage_token_of(&location);
+    let (location, code, manage_token) = booking_of(&held);
     let stranger = app.web("en");
     for (action, extra) in [
         ("confirm", ("plate", "777AAA")),

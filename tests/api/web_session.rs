@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use tokio::sync::Mutex;
 
 use crate::helpers::{Response, TestApp};
@@ -105,6 +106,34 @@ impl WebSession<'_> {
             text,
         }
     }
+}
+
+/// Where a redirect leads.
+pub fn location(response: &Response) -> String {
+    response
+        .headers
+        .get("location")
+        .expect("a redirect")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Whether two RFC 3339 texts name the same instant (however each writes its offset).
+pub fn same_instant(a: &str, b: &str) -> bool {
+    matches!(
+        (a.parse::<DateTime<Utc>>(), b.parse::<DateTime<Utc>>()),
+        (Ok(a), Ok(b)) if a == b
+    )
+}
+
+/// The value among a page's `value` attributes that names the instant `at`: the window a
+/// button or an option stands for.
+pub fn value_at(html: &str, at: &str) -> String {
+    attribute_values(html, "value")
+        .into_iter()
+        .find(|value| same_instant(value, at))
+        .unwrap_or_else(|| panic!("no choice for {at}"))
 }
 
 /// Every value of attribute `name` in a page, in order.

@@ -3,39 +3,16 @@
 //! around them (forged forms, expired access tokens, signing out).
 
 use borderslot::auth::StaffRole;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, Response, TestApp, at, counting_checkpoint, spawn_app_on, tomorrow};
-use crate::web_session::{WebSession, attribute_values, form_token};
+use crate::web_session::{
+    WebSession, attribute_values, form_token, location, same_instant, value_at,
+};
 
 fn day_page(checkpoint: &str, day: NaiveDate) -> String {
     format!("/staff/day?checkpoint={checkpoint}&date={day}")
-}
-
-fn location(response: &Response) -> String {
-    response
-        .headers
-        .get("location")
-        .expect("a redirect")
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
-
-fn same_instant(a: &str, b: &str) -> bool {
-    matches!(
-        (a.parse::<DateTime<Utc>>(), b.parse::<DateTime<Utc>>()),
-        (Ok(a), Ok(b)) if a == b
-    )
-}
-
-/// The value among a page's `value` attributes that names the instant `at`.
-fn value_at(html: &str, at: &str) -> String {
-    attribute_values(html, "value")
-        .into_iter()
-        .find(|value| same_instant(value, at))
-        .unwrap_or_else(|| panic!("no choice for {at}"))
 }
 
 /// Signs a staff member of `role` in through the sign-in form.
