@@ -20,6 +20,12 @@ pub fn record_commit(requests: usize, elapsed: Duration) {
     COMMIT_MICROSECONDS_TOTAL.fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
 }
 
+/// Counts a commit whose answer was lost, by what looking it up found (committed,
+/// not_committed, unknown).
+pub fn record_commit_resolution(outcome: &'static str) {
+    metrics::counter!(prometheus::COMMIT_RESOLUTIONS, "outcome" => outcome).increment(1);
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CommitStats {
     pub commits: u64,
@@ -71,6 +77,8 @@ pub mod prometheus {
     pub const SCHEDULE_QUEUE_DEPTH: &str = "borderslot_schedule_actor_queue_depth";
     pub const COMMIT_BATCH_REQUESTS: &str = "borderslot_store_commit_batch_requests";
     pub const COMMIT_DURATION: &str = "borderslot_store_commit_duration_seconds";
+    pub const COMMIT_RESOLUTIONS: &str = "borderslot_store_commit_resolutions_total";
+    pub const IDEMPOTENT_REPLAYS: &str = "borderslot_idempotent_replays_total";
     pub const OUTBOX_BACKLOG: &str = "borderslot_outbox_backlog_events";
     pub const RELAY_LAG: &str = "borderslot_outbox_relay_lag_seconds";
     pub const EVENTS_PUBLISHED: &str = "borderslot_events_published_total";
@@ -134,6 +142,14 @@ pub mod prometheus {
             COMMIT_DURATION,
             Unit::Seconds,
             "Time to write one group-commit batch durably"
+        );
+        describe_counter!(
+            COMMIT_RESOLUTIONS,
+            "Commits whose answer the connection lost, by what looking them up found (committed, not_committed, unknown)"
+        );
+        describe_counter!(
+            IDEMPOTENT_REPLAYS,
+            "Requests answered with the stored answer of their Idempotency-Key"
         );
         describe_gauge!(OUTBOX_BACKLOG, "Events written but not yet published");
         describe_gauge!(

@@ -23,6 +23,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::domain::strikes::StrikeRules;
 use crate::http::AppState;
+use crate::http::idempotency::Answers;
 use crate::http::limits::{Limits, limit_requests};
 use crate::http::observe::observe;
 use crate::http::routes::{configure, problem_errors};
@@ -108,6 +109,7 @@ pub struct Application {
     store: Arc<dyn SlotStore>,
     bus: Arc<dyn EventBus>,
     jobs: JobRunner,
+    answers: Arc<Answers>,
     settings: Settings,
 }
 
@@ -219,15 +221,9 @@ impl Application {
 
         let tokens = match &settings.jwt_secret {
             Some(secret) => TokenKeys::new(secret.as_bytes())?,
-            None => {
-                if settings.role.serves_http() {
-                    tracing::warn!(
-                        "JWT_SECRET is not set: staff tokens are signed with a random key of this process"
-                    );
-                }
-                TokenKeys::ephemeral()
-            }
+            None => local_token_keys(&settings.data_dir, settings.role.serves_http()),
         };
+        let answers = Arc::new(Answers::new(tokens.answer_seal()));
         let (server, port) = if settings.role.serves_http() {
             let listener = TcpListener::bind(&settings.listen_addr)
                 .with_context(|| format!("Failed to listen on {}", settings.listen_addr))?;
@@ -238,6 +234,7 @@ impl Application {
                 bus: bus.clone(),
                 tokens: tokens.clone(),
                 bars: bars.clone(),
+                answers: answers.clone(),
                 limits: Limits::new(
                     settings.limits,
                     settings.policy.hold_ttl.to_std().unwrap_or_default(),
@@ -285,6 +282,7 @@ impl Application {
             store,
             bus,
             jobs,
+            answers,
             settings,
         })
     }
@@ -303,6 +301,11 @@ impl Application {
 
     pub fn bus(&self) -> &Arc<dyn EventBus> {
         &self.bus
+    }
+
+    /// The idempotency keys this process is answering now, and the seal of stored answers.
+    pub fn answers(&self) -> &Arc<Answers> {
+        &self.answers
     }
 
     /// A handle to stop the HTTP server from elsewhere (tests, signals).
@@ -335,4 +338,51 @@ async fn wait_for_stop_signal() -> anyhow::Result<()> {
         _ = terminate.recv() => {}
     }
     Ok(())
+}
+
+/// The keys of a process started without `JWT_SECRET`: a secret kept in the data folder, so
+/// staff tokens and stored idempotent answers outlive a restart; a random one if the folder
+/// cannot hold it. Other replicas do not share it, which is why production sets `JWT_SECRET`.
+fn local_token_keys(data_dir: &std::path::Path, serves_http: bool) -> TokenKeys {
+    let path = data_dir.join("local-secret");
+    match read_or_create_secret(&path) {
+        Ok(secret) => {
+            if serves_http {
+                tracing::warn!(path = %path.display(), "JWT_SECRET is not set: tokens and stored answers use the secret kept in the data folder, which no other replica shares");
+            }
+            TokenKeys::new(&secret).unwrap_or_else(|_| TokenKeys::ephemeral())
+        }
+        Err(error) => {
+            if serves_http {
+                tracing::warn!(error.cause_chain = ?error, "JWT_SECRET is not set and the data folder cannot keep a secret: tokens and stored answers use a random key of this process");
+            }
+            TokenKeys::ephemeral()
+        }
+    }
+}
+
+fn read_or_create_secret(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Ok(secret) = std::fs::read(path)
+        && secret.len() >= crate::auth::token::SECRET_BYTES_MIN
+    {
+        return Ok(secret);
+    }
+    if let Some(folder) = path.parent() {
+        std::fs::create_dir_all(folder)
+            .with_context(|| format!("Failed to create {}", folder.display()))?;
+    }
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("Failed to write {}", path.display()))?;
+    file.write_all(secret.as_bytes())?;
+    Ok(secret.into_bytes())
 }

@@ -1,6 +1,7 @@
 //! The runtime side: one `ScheduleActor` per checkpoint day, found and started by the
 //! `ScheduleRegistry`, and the data-processing consumers of the events they write.
 
+pub mod answer;
 pub mod moves;
 pub mod notifications;
 pub mod registry;

@@ -9,29 +9,34 @@ use chrono::NaiveDate;
 
 use crate::domain::{Booking, BookingId, WindowKey};
 
+use super::answer::AnswerTicket;
 use super::registry::ScheduleRegistry;
 use super::schedule::{
     AbandonTransfer, CompleteTransfer, HoldForTransfer, MoveWithinDay, ReleaseForTransfer,
     ScheduleError,
 };
 
-/// Moves `booking` (as last read from the store) to `target` on `target_day`.
+/// Moves `booking` (as last read from the store) to `target` on `target_day`. An idempotent
+/// request's answer is stored with the step that makes the move durable: the move itself on
+/// the same day, the hand-over across days.
 pub async fn move_booking(
     registry: &ScheduleRegistry,
     booking: &Booking,
     target_day: NaiveDate,
     target: WindowKey,
+    answer: Option<AnswerTicket>,
 ) -> Result<Booking, ScheduleError> {
     let checkpoint = &booking.checkpoint;
     if target_day == booking.day {
         return registry
-            .ask(
+            .ask_answered(
                 checkpoint,
                 booking.day,
                 MoveWithinDay {
                     id: booking.id,
                     target,
                 },
+                answer,
             )
             .await;
     }
@@ -46,8 +51,13 @@ pub async fn move_booking(
             },
         )
         .await?;
+    let handed_over = moved_booking(transfer.clone());
+    let answer = answer.map(|ticket| {
+        let handed_over = handed_over.clone();
+        ticket.adapt(move |_released: &Booking| handed_over.clone())
+    });
     let released = registry
-        .ask(
+        .ask_answered(
             checkpoint,
             booking.day,
             ReleaseForTransfer {
@@ -55,6 +65,7 @@ pub async fn move_booking(
                 expected_version: booking.version,
                 transfer: transfer.clone(),
             },
+            answer,
         )
         .await;
     if let Err(error) = released {
@@ -73,9 +84,13 @@ pub async fn move_booking(
         Err(error) => {
             // The move is durable from the hand-over on; the target day completes it later.
             tracing::warn!(error = %error, booking = %transfer.id, "move handed over but not yet completed");
-            let mut moved = transfer;
-            moved.status = moved.status_after_move.take().unwrap_or(moved.status);
-            Ok(moved)
+            Ok(handed_over)
         }
     }
+}
+
+/// A transfer hold as the booking it becomes once its move completes.
+fn moved_booking(mut transfer: Booking) -> Booking {
+    transfer.status = transfer.status_after_move.take().unwrap_or(transfer.status);
+    transfer
 }

@@ -19,6 +19,7 @@ use crate::clock::Clock;
 use crate::domain::{AllocationError, Checkpoint, CheckpointId, Policy};
 use crate::store::SlotStore;
 
+use super::answer::AnswerTicket;
 use super::schedule::{ForRequest, ScheduleActor, ScheduleError, Shutdown};
 
 /// Limits and timings of the schedule actors; each is spelled out rather than left to a
@@ -165,13 +166,47 @@ impl ScheduleRegistry {
         self.ask_with(checkpoint, day, || message.clone()).await
     }
 
+    /// Like `ask`, for the message that carries an idempotent request's change: its answer is
+    /// rendered by the actor and stored in the same batch.
+    pub async fn ask_answered<M, R>(
+        &self,
+        checkpoint: &CheckpointId,
+        day: NaiveDate,
+        message: M,
+        answer: Option<AnswerTicket>,
+    ) -> Result<R, ScheduleError>
+    where
+        M: Message<Result = Result<R, ScheduleError>> + Send + Clone + 'static,
+        R: Send + 'static,
+        ScheduleActor: Handler<ForRequest<M>>,
+    {
+        self.ask_with_answered(checkpoint, day, || message.clone(), answer)
+            .await
+    }
+
     /// Like `ask`, with a new message for every attempt: a booking code that collided with
     /// one stored for another day must not be tried again.
     pub async fn ask_with<M, R>(
         &self,
         checkpoint: &CheckpointId,
         day: NaiveDate,
+        message: impl FnMut() -> M,
+    ) -> Result<R, ScheduleError>
+    where
+        M: Message<Result = Result<R, ScheduleError>> + Send + 'static,
+        R: Send + 'static,
+        ScheduleActor: Handler<ForRequest<M>>,
+    {
+        self.ask_with_answered(checkpoint, day, message, None).await
+    }
+
+    /// `ask_with` and `ask_answered` in one.
+    pub async fn ask_with_answered<M, R>(
+        &self,
+        checkpoint: &CheckpointId,
+        day: NaiveDate,
         mut message: impl FnMut() -> M,
+        answer: Option<AnswerTicket>,
     ) -> Result<R, ScheduleError>
     where
         M: Message<Result = Result<R, ScheduleError>> + Send + 'static,
@@ -183,9 +218,11 @@ impl ScheduleRegistry {
             "checkpoint" => checkpoint.to_string()
         );
         depth.increment(1.0);
-        let answer = self.ask_attempts(checkpoint, day, &mut message).await;
+        let outcome = self
+            .ask_attempts(checkpoint, day, &mut message, answer.as_ref())
+            .await;
         depth.decrement(1.0);
-        answer
+        outcome
     }
 
     async fn ask_attempts<M, R>(
@@ -193,6 +230,7 @@ impl ScheduleRegistry {
         checkpoint: &CheckpointId,
         day: NaiveDate,
         message: &mut impl FnMut() -> M,
+        answer: Option<&AnswerTicket>,
     ) -> Result<R, ScheduleError>
     where
         M: Message<Result = Result<R, ScheduleError>> + Send + 'static,
@@ -206,6 +244,7 @@ impl ScheduleRegistry {
             let addr = self.actor(checkpoint, day)?;
             let envelope = ForRequest {
                 request_id: crate::http::observe::current_request_id(),
+                answer: answer.cloned(),
                 message: message(),
             };
             match addr

@@ -26,8 +26,9 @@ use crate::domain::{
     AllocationError, Booking, BookingId, Category, ChangeSet, Checkpoint, DaySchedule, Direction,
     HoldRequest, LaneQueue, Plate, Policy, SlotWindow, WindowKey, WindowSelection,
 };
-use crate::store::{CommitBatch, SlotStore, StoreError};
+use crate::store::{AnswerRecord, CommitBatch, SlotStore, StoreError};
 
+use super::answer::AnswerTicket;
 use super::registry::{ActorSettings, Departure};
 
 /// Why a request to a schedule got no decision or its decision is not durable.
@@ -46,6 +47,10 @@ pub enum ScheduleError {
     /// The schedule could not be reached in time (overloaded, loading failed, or stopping).
     #[error("the schedule is not available right now")]
     Unavailable,
+    /// Another request with the same idempotency key stored its answer first; nothing of this
+    /// one was stored, and the stored answer is the one to give.
+    #[error("an answer to this idempotency key is stored already")]
+    AnswerTaken,
 }
 
 type Reply = Box<dyn FnOnce(Result<(), ScheduleError>) + Send>;
@@ -53,7 +58,15 @@ type Reply = Box<dyn FnOnce(Result<(), ScheduleError>) + Send>;
 /// A decided change waiting to be written, and who to tell when it is.
 struct PendingChange {
     changes: ChangeSet,
+    /// The answer to the idempotent request that decided it, stored with it.
+    answer: Option<AnswerRecord>,
     reply: Option<Reply>,
+}
+
+/// Who waits for a batch: their reply, and the idempotency key their answer is stored under.
+struct Waiter {
+    key: Option<(String, String)>,
+    reply: Reply,
 }
 
 pub struct ScheduleActor {
@@ -73,6 +86,8 @@ pub struct ScheduleActor {
     stop_requested: bool,
     /// The request whose message is being handled, stamped on the events it causes.
     request_id: Option<String>,
+    /// The answer ticket of the idempotent request being handled, for its decision to render.
+    answer: Option<AnswerTicket>,
 }
 
 impl ScheduleActor {
@@ -100,6 +115,7 @@ impl ScheduleActor {
             last_activity: Instant::now(),
             stop_requested: false,
             request_id: None,
+            answer: None,
         }
     }
 
@@ -160,7 +176,7 @@ impl ScheduleActor {
         changes: ChangeSet,
         value: T,
     ) -> ResponseFuture<Result<T, ScheduleError>> {
-        self.enqueue_outcome(ctx, changes, Ok(value))
+        self.enqueue_outcome(ctx, changes, None, Ok(value))
     }
 
     /// Like `enqueue`, for a decision that may be a refusal. A refusal changes nothing, but it
@@ -171,6 +187,7 @@ impl ScheduleActor {
         &mut self,
         ctx: &mut Context<Self>,
         changes: ChangeSet,
+        answer: Option<AnswerRecord>,
         decided: Result<T, ScheduleError>,
     ) -> ResponseFuture<Result<T, ScheduleError>> {
         let mut changes = changes;
@@ -179,7 +196,7 @@ impl ScheduleActor {
                 event.request_id = Some(request_id.clone());
             }
         }
-        if !self.writing && self.pending.is_empty() && changes.is_empty() {
+        if !self.writing && self.pending.is_empty() && changes.is_empty() && answer.is_none() {
             return Box::pin(async move { decided });
         }
         let (tx, rx) = oneshot::channel();
@@ -188,6 +205,7 @@ impl ScheduleActor {
         });
         self.pending.push_back(PendingChange {
             changes,
+            answer,
             reply: Some(reply),
         });
         self.flush(ctx);
@@ -201,6 +219,7 @@ impl ScheduleActor {
         }
         self.pending.push_back(PendingChange {
             changes,
+            answer: None,
             reply: None,
         });
         self.flush(ctx);
@@ -213,21 +232,25 @@ impl ScheduleActor {
         }
         let take = self.pending.len().min(self.settings.batch_size_max.max(1));
         let mut batch = CommitBatch::new(self.checkpoint.id.clone(), self.date);
-        let mut replies = Vec::with_capacity(take);
+        let mut waiters = Vec::with_capacity(take);
         for entry in self.pending.drain(..take) {
             batch.push(entry.changes);
-            replies.extend(entry.reply);
+            let key = entry.answer.as_ref().map(|answer| answer.claim.id());
+            batch.answers.extend(entry.answer);
+            if let Some(reply) = entry.reply {
+                waiters.push(Waiter { key, reply });
+            }
         }
         if batch.is_empty() {
             // Nothing to write: everything before these entries is already durable.
-            for reply in replies {
-                reply(Ok(()));
+            for waiter in waiters {
+                (waiter.reply)(Ok(()));
             }
             return self.flush(ctx);
         }
         self.writing = true;
         let store = self.store.clone();
-        let requests = replies.len();
+        let requests = waiters.len();
         let write = async move {
             let started = Instant::now();
             let outcome = store.commit(batch).await;
@@ -241,8 +264,8 @@ impl ScheduleActor {
                     match outcome {
                         Ok(()) => {
                             crate::metrics::record_commit(requests, elapsed);
-                            for reply in replies {
-                                reply(Ok(()));
+                            for waiter in waiters {
+                                (waiter.reply)(Ok(()));
                             }
                             actor.flush(ctx);
                             if actor.stop_requested && !actor.writing {
@@ -257,15 +280,11 @@ impl ScheduleActor {
                                 error.cause_chain = ?error,
                                 "batch write failed; reloading the day from the store"
                             );
-                            // A conflict is refused before anything is stored, so those
-                            // requests can be decided again; any other failure leaves the
-                            // outcome unknown to us and is reported as such.
-                            let written = match error {
-                                StoreError::Conflict(_) => ScheduleError::Retry,
-                                _ => ScheduleError::NotDurable,
-                            };
-                            for reply in replies {
-                                reply(Err(written.clone()));
+                            for waiter in waiters {
+                                (waiter.reply)(Err(failed_write_answer(
+                                    &error,
+                                    waiter.key.as_ref(),
+                                )));
                             }
                             // These never reached the store.
                             for entry in actor.pending.drain(..) {
@@ -279,6 +298,43 @@ impl ScheduleActor {
                     }
                 }),
         );
+    }
+
+    /// Runs `decision` against the day after expiring what ran out, so a decision never
+    /// counts a hold that is already over, and renders the answer of the idempotent request
+    /// being handled (if any) from the decided value.
+    fn decide<T, F>(
+        &mut self,
+        ctx: &mut Context<Self>,
+        decision: F,
+    ) -> ResponseFuture<Result<T, ScheduleError>>
+    where
+        T: Send + 'static,
+        F: FnOnce(
+            &mut DaySchedule,
+            &Policy,
+            DateTime<Utc>,
+        ) -> Result<(T, ChangeSet), AllocationError>,
+    {
+        self.last_activity = Instant::now();
+        self.run_expiry(ctx);
+        let now = self.clock.now();
+        let policy = self.policy;
+        let ticket = self.answer.take();
+        let outcome = match self.day_mut() {
+            Ok(day) => decision(day, &policy, now).map_err(ScheduleError::from),
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok((value, changes)) => {
+                self.arm_expiry_timer(ctx);
+                // Only a decision is answered from the store on a retry: a refusal changed
+                // nothing, so its retry is decided afresh.
+                let answer = ticket.and_then(|ticket| ticket.record(&value));
+                self.enqueue_outcome(ctx, changes, answer, Ok(value))
+            }
+            Err(error) => self.enqueue_outcome(ctx, ChangeSet::default(), None, Err(error)),
+        }
     }
 
     /// Expires holds that ran out, and sets the timer for the next one.
@@ -358,38 +414,6 @@ impl ScheduleActor {
             .map(|d| d.complete_transfer(id, &policy, now))
         {
             self.enqueue_silent(ctx, changes);
-        }
-    }
-
-    /// Runs a decision against the day after expiring what ran out, so a decision never
-    /// counts a hold that is already over.
-    fn decide<T, F>(
-        &mut self,
-        ctx: &mut Context<Self>,
-        decision: F,
-    ) -> ResponseFuture<Result<T, ScheduleError>>
-    where
-        T: Send + 'static,
-        F: FnOnce(
-            &mut DaySchedule,
-            &Policy,
-            DateTime<Utc>,
-        ) -> Result<(T, ChangeSet), AllocationError>,
-    {
-        self.last_activity = Instant::now();
-        self.run_expiry(ctx);
-        let now = self.clock.now();
-        let policy = self.policy;
-        let outcome = match self.day_mut() {
-            Ok(day) => decision(day, &policy, now).map_err(ScheduleError::from),
-            Err(e) => Err(e),
-        };
-        match outcome {
-            Ok((value, changes)) => {
-                self.arm_expiry_timer(ctx);
-                self.enqueue(ctx, changes, value)
-            }
-            Err(error) => self.enqueue_outcome(ctx, ChangeSet::default(), Err(error)),
         }
     }
 }
@@ -562,10 +586,30 @@ pub struct ExpireDue;
 #[rtype(result = "Result<usize, ScheduleError>")]
 pub struct MarkNoShows;
 
+/// How the waiters of a failed batch are answered.
+fn failed_write_answer(error: &StoreError, key: Option<&(String, String)>) -> ScheduleError {
+    match error {
+        // Refused before anything was stored: decide again on the reloaded day.
+        StoreError::Conflict(_) => ScheduleError::Retry,
+        // Nothing was stored; whoever's key was taken has its answer already, and everyone
+        // else in the batch is decided again.
+        StoreError::AnswerTaken(taken) => match key {
+            Some(key) if taken.contains(key) => ScheduleError::AnswerTaken,
+            _ => ScheduleError::Retry,
+        },
+        // Nothing was stored, but the store cannot be written now.
+        StoreError::Unavailable(_) => ScheduleError::NotDurable,
+        // The batch may or may not be stored: a retry with the same idempotency key learns
+        // which; without one, the client has to look.
+        StoreError::OutcomeUnknown(_) | StoreError::Other(_) => ScheduleError::NotDurable,
+    }
+}
+
 /// A message on behalf of an HTTP request: the request's id goes onto the events the message
-/// causes.
+/// causes, and an idempotent request's answer ticket into the batch that stores its change.
 pub struct ForRequest<M> {
     pub request_id: Option<String>,
+    pub answer: Option<AnswerTicket>,
     pub message: M,
 }
 
@@ -588,8 +632,10 @@ macro_rules! handle_for_request {
                 // Decisions happen within the inner handle, so the id covers exactly their
                 // events.
                 self.request_id = envelope.request_id;
+                self.answer = envelope.answer;
                 let result = <Self as Handler<$message>>::handle(self, envelope.message, ctx);
                 self.request_id = None;
+                self.answer = None;
                 result
             }
         }

@@ -43,6 +43,8 @@ pub struct TokenKeys {
     /// Signs the web pages' anti-forgery tokens; derived from the same secret so that every
     /// replica accepts a form another one served.
     form_key: [u8; 32],
+    /// Seals the stored answers of idempotent requests (they hold manage tokens).
+    answer_key: [u8; 32],
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -61,6 +63,7 @@ impl TokenKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             form_key: hmac_sha256(secret, b"borderslot form tokens"),
+            answer_key: hmac_sha256(secret, b"borderslot stored answers"),
         })
     }
 
@@ -84,6 +87,12 @@ impl TokenKeys {
 
     /// Keys for a process without `JWT_SECRET`: random, so tokens die with the process and
     /// no guessable default ever signs anything.
+    /// The seal of stored idempotent answers, derived from the same secret so that every
+    /// replica can replay an answer another one stored.
+    pub fn answer_seal(&self) -> crate::store::AnswerSeal {
+        crate::store::AnswerSeal::new(self.answer_key)
+    }
+
     pub fn ephemeral() -> Self {
         let mut secret = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);

@@ -6,11 +6,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
+use actix_web::http::StatusCode;
+
 use super::auth::Staff;
+use super::bookings::{MadeBooking, booking_reply, made_booking_reply};
 use super::error::ApiError;
+use super::idempotency::{Reply, run_idempotent};
 use super::input::{parse_instant, parse_json, parse_priority, parse_query};
 use super::state::AppState;
-use super::views::BookingView;
+use crate::actors::answer::AnswerTicket;
 use crate::actors::schedule::{Block, CheckIn, FindByPlate, Reserve, Unblock, WalkUp};
 use crate::auth::{AuditEntry, StaffRole};
 use crate::domain::token::ManageToken;
@@ -188,6 +192,7 @@ pub async fn block_windows(
     staff: &Staff,
     checkpoint_id: &CheckpointId,
     range: WindowRange,
+    answer: Option<AnswerTicket>,
 ) -> Result<WindowChange, ApiError> {
     staff.require(&[StaffRole::Admin])?;
     let (day, selection) = selection(state, checkpoint_id, &range)?;
@@ -197,9 +202,13 @@ pub async fn block_windows(
         .reason
         .map(|reason| reason.trim().to_owned())
         .ok_or_else(|| InputError::new("reason", "why the windows close, for drivers and staff"))?;
+    let outcome_of = {
+        let reason = reason.clone();
+        move |blocked: &[WindowKey]| json!({ "blocked": window_list(blocked), "reason": reason, "mode": mode.as_str() })
+    };
     let blocked = state
         .registry
-        .ask(
+        .ask_answered(
             checkpoint_id,
             day,
             Block {
@@ -207,10 +216,10 @@ pub async fn block_windows(
                 reason: reason.clone(),
                 cancel_affected: mode == BlockMode::CancelAffected,
             },
+            window_change_answer(answer, day, outcome_of.clone()),
         )
         .await?;
-    let outcome =
-        json!({ "blocked": window_list(&blocked), "reason": reason, "mode": mode.as_str() });
+    let outcome = outcome_of(&blocked);
     audited_window_change(
         state,
         staff,
@@ -229,14 +238,21 @@ pub async fn unblock_windows(
     staff: &Staff,
     checkpoint_id: &CheckpointId,
     range: WindowRange,
+    answer: Option<AnswerTicket>,
 ) -> Result<WindowChange, ApiError> {
     staff.require(&[StaffRole::Admin])?;
     let (day, selection) = selection(state, checkpoint_id, &range)?;
+    let outcome_of = |opened: &[WindowKey]| json!({ "unblocked": window_list(opened) });
     let opened = state
         .registry
-        .ask(checkpoint_id, day, Unblock { selection })
+        .ask_answered(
+            checkpoint_id,
+            day,
+            Unblock { selection },
+            window_change_answer(answer, day, outcome_of),
+        )
         .await?;
-    let outcome = json!({ "unblocked": window_list(&opened) });
+    let outcome = outcome_of(&opened);
     audited_window_change(
         state,
         staff,
@@ -256,6 +272,7 @@ pub async fn reserve_places(
     staff: &Staff,
     checkpoint_id: &CheckpointId,
     range: WindowRange,
+    answer: Option<AnswerTicket>,
 ) -> Result<WindowChange, ApiError> {
     staff.require(&[StaffRole::Admin])?;
     let (day, selection) = selection(state, checkpoint_id, &range)?;
@@ -265,18 +282,20 @@ pub async fn reserve_places(
             "places of each window kept for priority classes",
         )
     })?;
+    let outcome_of = move |changed: &[WindowKey]| json!({ "windows": window_list(changed), "reserved": reserved });
     let changed = state
         .registry
-        .ask(
+        .ask_answered(
             checkpoint_id,
             day,
             Reserve {
                 selection,
                 reserved,
             },
+            window_change_answer(answer, day, outcome_of),
         )
         .await?;
-    let outcome = json!({ "windows": window_list(&changed), "reserved": reserved });
+    let outcome = outcome_of(&changed);
     audited_window_change(
         state,
         staff,
@@ -289,54 +308,77 @@ pub async fn reserve_places(
     .await
 }
 
+/// The ticket of a window action for the actor's step, which decides the changed windows.
+fn window_change_answer(
+    answer: Option<AnswerTicket>,
+    day: chrono::NaiveDate,
+    outcome_of: impl Fn(&[WindowKey]) -> serde_json::Value + Send + Sync + 'static,
+) -> Option<AnswerTicket> {
+    answer.map(|ticket| {
+        ticket.adapt(move |windows: &Vec<WindowKey>| WindowChange {
+            day,
+            windows: windows.clone(),
+            outcome: outcome_of(windows),
+        })
+    })
+}
+
 /// The JSON side of every action on a range of windows: an admin, a checkpoint, the range in
 /// the body, and the outcome as the answer.
 async fn window_action(
-    staff: &Staff,
-    id: &str,
-    body: &[u8],
-    state: &AppState,
+    request: HttpRequest,
+    staff: Staff,
+    id: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
     act: impl AsyncFnOnce(
         &AppState,
         &Staff,
         &CheckpointId,
         WindowRange,
+        Option<AnswerTicket>,
     ) -> Result<WindowChange, ApiError>,
-) -> Result<HttpResponse, ApiError> {
-    let checkpoint_id = admin_checkpoint(staff, id)?;
-    let range: WindowRange = parse_json(body)?;
-    let change = act(state, staff, &checkpoint_id, range).await?;
-    Ok(HttpResponse::Ok().json(change.outcome))
+) -> HttpResponse {
+    let reply = |change: &WindowChange| Reply::json(StatusCode::OK, &change.outcome);
+    run_idempotent(&request, &state, &body, reply, |answer| async {
+        let checkpoint_id = admin_checkpoint(&staff, &id)?;
+        let range: WindowRange = parse_json(&body)?;
+        act(&state, &staff, &checkpoint_id, range, answer).await
+    })
+    .await
 }
 
 #[tracing::instrument(name = "Block windows", skip_all)]
 pub async fn block(
+    request: HttpRequest,
     staff: Staff,
     id: web::Path<String>,
     body: web::Bytes,
     state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    window_action(&staff, &id, &body, &state, block_windows).await
+) -> HttpResponse {
+    window_action(request, staff, id, body, state, block_windows).await
 }
 
 #[tracing::instrument(name = "Unblock windows", skip_all)]
 pub async fn unblock(
+    request: HttpRequest,
     staff: Staff,
     id: web::Path<String>,
     body: web::Bytes,
     state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    window_action(&staff, &id, &body, &state, unblock_windows).await
+) -> HttpResponse {
+    window_action(request, staff, id, body, state, unblock_windows).await
 }
 
 #[tracing::instrument(name = "Reserve places", skip_all)]
 pub async fn reserve(
+    request: HttpRequest,
     staff: Staff,
     id: web::Path<String>,
     body: web::Bytes,
     state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    window_action(&staff, &id, &body, &state, reserve_places).await
+) -> HttpResponse {
+    window_action(request, staff, id, body, state, reserve_places).await
 }
 
 /// A check-in names the booking by its code, or — as a number-plate camera at the waiting
@@ -420,11 +462,17 @@ pub async fn check_in_booking(
     state: &AppState,
     staff: &Staff,
     booking: &crate::domain::Booking,
+    answer: Option<AnswerTicket>,
 ) -> Result<crate::domain::Booking, ApiError> {
     staff.require(&[StaffRole::Operator, StaffRole::Admin])?;
     let arrived = state
         .registry
-        .ask(&booking.checkpoint, booking.day, CheckIn { id: booking.id })
+        .ask_answered(
+            &booking.checkpoint,
+            booking.day,
+            CheckIn { id: booking.id },
+            answer,
+        )
         .await?;
     audit(
         state,
@@ -439,18 +487,19 @@ pub async fn check_in_booking(
 
 #[tracing::instrument(name = "Check in", skip_all)]
 pub async fn check_in(
+    request: HttpRequest,
     staff: Staff,
     body: web::Bytes,
     state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(&[StaffRole::Operator, StaffRole::Admin])?;
-    let input: CheckInRequest = parse_json(&body)?;
-    let booking = booking_to_check_in(&state, &input).await?;
-    let checkpoint = state
-        .checkpoint(&booking.checkpoint)
-        .map_err(|_| ApiError::NotFound("booking"))?;
-    let arrived = check_in_booking(&state, &staff, &booking).await?;
-    Ok(HttpResponse::Ok().json(BookingView::new(&arrived, checkpoint.time_zone)))
+) -> HttpResponse {
+    let reply = booking_reply(state.clone(), StatusCode::OK);
+    run_idempotent(&request, &state, &body, reply, |answer| async {
+        staff.require(&[StaffRole::Operator, StaffRole::Admin])?;
+        let input: CheckInRequest = parse_json(&body)?;
+        let booking = booking_to_check_in(&state, &input).await?;
+        check_in_booking(&state, &staff, &booking, answer).await
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -466,12 +515,27 @@ struct WalkIn {
 
 #[tracing::instrument(name = "Register a walk-in", skip_all)]
 pub async fn walk_in(
+    request: HttpRequest,
     staff: Staff,
     body: web::Bytes,
     state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+) -> HttpResponse {
+    run_idempotent(&request, &state, &body, made_booking_reply, |answer| {
+        register_walk_in(&staff, &body, &state, answer)
+    })
+    .await
+}
+
+/// Registers a vehicle that came without a booking into the next window with room, today or
+/// tomorrow, confirmed and checked in; audited.
+async fn register_walk_in(
+    staff: &Staff,
+    body: &[u8],
+    state: &AppState,
+    answer: Option<AnswerTicket>,
+) -> Result<MadeBooking, ApiError> {
     staff.require(&[StaffRole::Operator, StaffRole::Admin])?;
-    let input: WalkIn = parse_json(&body)?;
+    let input: WalkIn = parse_json(body)?;
     let (checkpoint_id, checkpoint, direction, category) =
         state.lane(&input.checkpoint, &input.direction, &input.category)?;
     let plate = Plate::parse(&input.plate)?;
@@ -494,6 +558,14 @@ pub async fn walk_in(
         confirm: true,
         carrier: None,
     };
+    let answer = answer.map(|ticket| {
+        let (checkpoint, token) = (checkpoint.clone(), token.clone());
+        ticket.adapt(move |booking: &crate::domain::Booking| MadeBooking {
+            booking: booking.clone(),
+            checkpoint: checkpoint.clone(),
+            manage_token: token.clone(),
+        })
+    });
     let now = state.now();
     let today = state.today_at(&checkpoint);
     // The queue goes on into tomorrow once today's windows are full or over.
@@ -501,7 +573,7 @@ pub async fn walk_in(
     for day in [Some(today), today.succ_opt()].into_iter().flatten() {
         registered = state
             .registry
-            .ask_with(&checkpoint_id, day, || WalkUp(request(now)))
+            .ask_with_answered(&checkpoint_id, day, || WalkUp(request(now)), answer.clone())
             .await
             .map_err(ApiError::from);
         if !matches!(
@@ -513,16 +585,18 @@ pub async fn walk_in(
     }
     let booking = registered?;
     audit(
-        &state,
-        &staff,
+        state,
+        staff,
         "booking.walk_in",
         booking.code.to_string(),
         json!({ "window_start": booking.window_start, "plate": booking.plate }),
     )
     .await?;
-    let mut view = BookingView::new(&booking, checkpoint.time_zone);
-    view.manage_token = Some(token);
-    Ok(HttpResponse::Created().json(view))
+    Ok(MadeBooking {
+        booking,
+        checkpoint,
+        manage_token: token,
+    })
 }
 
 #[tracing::instrument(name = "Look a plate up", skip_all)]

@@ -17,6 +17,7 @@ use super::idempotency::{Reply, run_idempotent};
 use super::input::{parse_instant, parse_json, parse_priority};
 use super::state::AppState;
 use super::views::BookingView;
+use crate::actors::answer::AnswerTicket;
 use crate::actors::moves::move_booking;
 use crate::actors::schedule::{Cancel, Confirm, Hold};
 use crate::auth::ApiKey;
@@ -68,26 +69,44 @@ pub async fn create(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    run_idempotent(&request, &state, &body, || async {
-        let client = request.peer_addr().map(|address| address.ip());
-        let input: Result<CreateBooking, ApiError> = parse_json(&body);
-        let checkpoint = checkpoint_label(&state, &body, input.as_ref().ok());
-        let outcome = match (carrier(&request, &state).await, input) {
-            (Err(error), _) | (Ok(_), Err(error)) => Err(error),
-            (Ok(key), Ok(input)) => {
-                create_booking(&state, input, client, key)
-                    .await
-                    .and_then(|made| {
-                        let mut view = BookingView::new(&made.booking, made.checkpoint.time_zone);
-                        view.manage_token = Some(made.manage_token);
-                        Reply::json(StatusCode::CREATED, &view)
-                    })
-            }
-        };
-        record_booking_outcome(checkpoint, &outcome);
-        outcome
-    })
+    run_idempotent(
+        &request,
+        &state,
+        &body,
+        made_booking_reply,
+        |answer| async {
+            let client = request.peer_addr().map(|address| address.ip());
+            let input: Result<CreateBooking, ApiError> = parse_json(&body);
+            let checkpoint = checkpoint_label(&state, &body, input.as_ref().ok());
+            let outcome = match (carrier(&request, &state).await, input) {
+                (Err(error), _) | (Ok(_), Err(error)) => Err(error),
+                (Ok(key), Ok(input)) => create_booking(&state, input, client, key, answer).await,
+            };
+            record_booking_outcome(checkpoint, &outcome);
+            outcome
+        },
+    )
     .await
+}
+
+/// The answer to a booking just made: the booking with its manage token, shown only now.
+pub fn made_booking_reply(made: &MadeBooking) -> Result<Reply, ApiError> {
+    let mut view = BookingView::new(&made.booking, made.checkpoint.time_zone);
+    view.manage_token = Some(made.manage_token.clone());
+    Reply::json(StatusCode::CREATED, &view)
+}
+
+/// The answer to a change of a booking: the booking as it is now, in its checkpoint's time.
+pub fn booking_reply(
+    state: web::Data<AppState>,
+    status: StatusCode,
+) -> impl Fn(&Booking) -> Result<Reply, ApiError> + Send + Sync + 'static {
+    move |booking| {
+        let checkpoint = state
+            .checkpoint(&booking.checkpoint)
+            .map_err(|_| ApiError::NotFound("booking"))?;
+        Reply::json(status, &BookingView::new(booking, checkpoint.time_zone))
+    }
 }
 
 /// The checkpoint a booking attempt names, as a metrics label: a known one only (a label per
@@ -131,6 +150,7 @@ pub async fn create_booking(
     input: CreateBooking,
     client: Option<std::net::IpAddr>,
     carrier_key: Option<ApiKey>,
+    answer: Option<AnswerTicket>,
 ) -> Result<MadeBooking, ApiError> {
     let (checkpoint_id, checkpoint, direction, category) =
         state.lane(&input.checkpoint, &input.direction, &input.category)?;
@@ -179,14 +199,27 @@ pub async fn create_booking(
         confirm: input.confirm,
         carrier: carrier_key.map(|key| key.id),
     };
+    let answer = answer.map(|ticket| {
+        let (checkpoint, token) = (checkpoint.clone(), token.clone());
+        ticket.adapt(move |booking: &Booking| MadeBooking {
+            booking: booking.clone(),
+            checkpoint: checkpoint.clone(),
+            manage_token: token.clone(),
+        })
+    });
     let booking = state
         .registry
-        .ask_with(&checkpoint_id, day, || {
-            Hold(HoldRequest {
-                code: BookingCode::generate(&mut rand::rng()),
-                ..hold.clone()
-            })
-        })
+        .ask_with_answered(
+            &checkpoint_id,
+            day,
+            || {
+                Hold(HoldRequest {
+                    code: BookingCode::generate(&mut rand::rng()),
+                    ..hold.clone()
+                })
+            },
+            answer,
+        )
         .await?;
     Ok(MadeBooking {
         booking,
@@ -201,12 +234,13 @@ pub async fn confirm_booking(
     booking: &Booking,
     plate: Option<&str>,
     contact: Option<&str>,
+    answer: Option<AnswerTicket>,
 ) -> Result<Booking, ApiError> {
     let plate = plate.map(Plate::parse).transpose()?;
     let contact = contact.map(Contact::parse).transpose()?;
     Ok(state
         .registry
-        .ask(
+        .ask_answered(
             &booking.checkpoint,
             booking.day,
             Confirm {
@@ -214,6 +248,7 @@ pub async fn confirm_booking(
                 plate,
                 contact,
             },
+            answer,
         )
         .await?)
 }
@@ -225,6 +260,7 @@ pub async fn reschedule_booking(
     booking: &Booking,
     checkpoint: &Checkpoint,
     window_start: &str,
+    answer: Option<AnswerTicket>,
 ) -> Result<Booking, ApiError> {
     let start = parse_instant("window_start", window_start)?;
     let day = local_date(checkpoint.time_zone, start);
@@ -234,13 +270,22 @@ pub async fn reschedule_booking(
         category: booking.category,
         start,
     };
-    Ok(move_booking(&state.registry, booking, day, target).await?)
+    Ok(move_booking(&state.registry, booking, day, target, answer).await?)
 }
 
-pub async fn cancel_booking(state: &AppState, booking: &Booking) -> Result<Booking, ApiError> {
+pub async fn cancel_booking(
+    state: &AppState,
+    booking: &Booking,
+    answer: Option<AnswerTicket>,
+) -> Result<Booking, ApiError> {
     Ok(state
         .registry
-        .ask(&booking.checkpoint, booking.day, Cancel { id: booking.id })
+        .ask_answered(
+            &booking.checkpoint,
+            booking.day,
+            Cancel { id: booking.id },
+            answer,
+        )
         .await?)
 }
 
@@ -251,20 +296,18 @@ pub async fn confirm(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    run_idempotent(&request, &state, &body, || async {
-        let (booking, checkpoint) = load_managed(&request, &state, &code).await?;
+    let reply = booking_reply(state.clone(), StatusCode::OK);
+    run_idempotent(&request, &state, &body, reply, |answer| async {
+        let (booking, _) = load_managed(&request, &state, &code).await?;
         let input: ConfirmBooking = parse_json(&body)?;
-        let confirmed = confirm_booking(
+        confirm_booking(
             &state,
             &booking,
             input.plate.as_deref(),
             input.contact.as_deref(),
+            answer,
         )
-        .await?;
-        Reply::json(
-            StatusCode::OK,
-            &BookingView::new(&confirmed, checkpoint.time_zone),
-        )
+        .await
     })
     .await
 }
@@ -276,14 +319,11 @@ pub async fn reschedule(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    run_idempotent(&request, &state, &body, || async {
+    let reply = booking_reply(state.clone(), StatusCode::OK);
+    run_idempotent(&request, &state, &body, reply, |answer| async {
         let (booking, checkpoint) = load_managed(&request, &state, &code).await?;
         let input: RescheduleBooking = parse_json(&body)?;
-        let moved = reschedule_booking(&state, &booking, &checkpoint, &input.window_start).await?;
-        Reply::json(
-            StatusCode::OK,
-            &BookingView::new(&moved, checkpoint.time_zone),
-        )
+        reschedule_booking(&state, &booking, &checkpoint, &input.window_start, answer).await
     })
     .await
 }
@@ -294,13 +334,10 @@ pub async fn cancel(
     code: web::Path<String>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    run_idempotent(&request, &state, &[], || async {
-        let (booking, checkpoint) = load_managed(&request, &state, &code).await?;
-        let cancelled = cancel_booking(&state, &booking).await?;
-        Reply::json(
-            StatusCode::OK,
-            &BookingView::new(&cancelled, checkpoint.time_zone),
-        )
+    let reply = booking_reply(state.clone(), StatusCode::OK);
+    run_idempotent(&request, &state, &[], reply, |answer| async {
+        let (booking, _) = load_managed(&request, &state, &code).await?;
+        cancel_booking(&state, &booking, answer).await
     })
     .await
 }

@@ -3,7 +3,7 @@
 //! own bookings without manage tokens, and another carrier's bookings do not exist for it
 //! (`404`, as for an unknown code). Admins create keys (shown once) and revoke them.
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -11,9 +11,11 @@ use serde_json::json;
 use super::admin::audit;
 use super::auth::{Staff, bearer};
 use super::error::ApiError;
+use super::idempotency::{Reply, run_idempotent};
 use super::input::parse_json;
 use super::state::AppState;
 use super::views::BookingView;
+use crate::actors::answer::AnswerTicket;
 use crate::auth::{ApiKey, StaffRole, api_key};
 
 /// The presented key, if the request carries one.
@@ -85,12 +87,34 @@ struct NewKey {
 
 #[tracing::instrument(name = "Create an API key", skip_all)]
 pub async fn create_key(
+    request: HttpRequest,
     staff: Staff,
     body: web::Bytes,
     state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+) -> HttpResponse {
+    let reply = |shown: &serde_json::Value| Reply::json(StatusCode::CREATED, shown);
+    let mut response = run_idempotent(&request, &state, &body, reply, |answer| {
+        issue_key(&staff, &body, &state, answer)
+    })
+    .await;
+    // The answer holds the key itself.
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+/// Makes a carrier key as an admin (audited) and shows it, with its secret, this once; the
+/// answer to an idempotent request is stored in the same transaction as the key.
+async fn issue_key(
+    staff: &Staff,
+    body: &[u8],
+    state: &AppState,
+    answer: Option<AnswerTicket>,
+) -> Result<serde_json::Value, ApiError> {
     staff.require(&[StaffRole::Admin])?;
-    let input: NewKey = parse_json(&body)?;
+    let input: NewKey = parse_json(body)?;
     let name = input.name.trim();
     if name.is_empty() || name.len() > 100 {
         return Err(crate::domain::InputError::new(
@@ -116,22 +140,14 @@ pub async fn create_key(
         created_at: state.now(),
         revoked: false,
     };
-    state.store.create_api_key(&key).await?;
-    let shown = serde_json::to_value(&key).map_err(|e| ApiError::Internal(e.into()))?;
-    audit(
-        &state,
-        &staff,
-        "api_key.create",
-        key.id.to_string(),
-        shown.clone(),
-    )
-    .await?;
-    let mut answer = shown;
+    let recorded = serde_json::to_value(&key).map_err(|e| ApiError::Internal(e.into()))?;
+    let mut shown = recorded.clone();
     // Shown this once: only its digest is kept.
-    answer["key"] = json!(issued.key);
-    Ok(HttpResponse::Created()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(answer))
+    shown["key"] = json!(issued.key);
+    let stored = answer.and_then(|ticket| ticket.record(&shown));
+    state.store.create_api_key(&key, stored.as_ref()).await?;
+    audit(state, staff, "api_key.create", key.id.to_string(), recorded).await?;
+    Ok(shown)
 }
 
 #[tracing::instrument(name = "List API keys", skip_all)]

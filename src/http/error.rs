@@ -32,6 +32,13 @@ pub enum ApiError {
     IdempotencyKeyReused,
     #[error("a request with this idempotency key is still in progress")]
     IdempotencyInFlight,
+    /// Another request with the key stored its answer first; the caller replays that one.
+    #[error("an answer to this idempotency key is stored already")]
+    AnswerTaken,
+    #[error(
+        "the first request with this idempotency key succeeded, but its stored answer can no longer be read (the server's secret changed)"
+    )]
+    AnswerUnreadable,
     #[error("service unavailable")]
     Unavailable,
     #[error("too many requests from this client; retry in {0} s")]
@@ -88,6 +95,16 @@ impl ApiError {
             ApiError::IdempotencyInFlight => (
                 "idempotency-request-in-flight",
                 "Request still in progress",
+                StatusCode::CONFLICT,
+            ),
+            ApiError::AnswerTaken => (
+                "idempotency-request-in-flight",
+                "Request still in progress",
+                StatusCode::CONFLICT,
+            ),
+            ApiError::AnswerUnreadable => (
+                "idempotency-answer-unreadable",
+                "Stored answer unreadable",
                 StatusCode::CONFLICT,
             ),
             ApiError::TooManyRequests(_) => (
@@ -256,6 +273,7 @@ impl From<ScheduleError> for ApiError {
             ScheduleError::NotDurable | ScheduleError::Retry | ScheduleError::Unavailable => {
                 ApiError::Unavailable
             }
+            ScheduleError::AnswerTaken => ApiError::AnswerTaken,
         }
     }
 }
@@ -263,10 +281,11 @@ impl From<ScheduleError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(value: StoreError) -> Self {
         match value {
-            StoreError::Unavailable(cause) => {
+            StoreError::Unavailable(cause) | StoreError::OutcomeUnknown(cause) => {
                 tracing::warn!(error.cause_chain = ?cause, "store unavailable");
                 ApiError::Unavailable
             }
+            StoreError::AnswerTaken(_) => ApiError::AnswerTaken,
             other => ApiError::Internal(other.into()),
         }
     }

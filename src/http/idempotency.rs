@@ -1,20 +1,28 @@
-//! `Idempotency-Key` handling, following the IETF httpapi draft: the first answer to a key is
-//! stored and repeated for every retry; the same key with a different request is `422`; a key
-//! whose first request is still being answered is `409`. Keys are scoped per client and kept at
-//! least 24 hours. A `5xx` answer is not stored, so a retry after an outage is tried afresh.
+//! `Idempotency-Key` handling, following the IETF httpapi draft: the answer to a request that
+//! changed something is stored with that change and repeated for every retry; the same key with
+//! a different request is `422`; a key whose first request is still being answered by a live
+//! request is `409`. Keys are scoped per client and kept at least 24 hours.
+//!
+//! A key's answer commits in the same transaction as its change, so after any crash a retry
+//! finds either the first answer (the change is durable) or nothing (nothing of it is), and is
+//! then tried afresh. Refusals and errors change nothing and are not stored.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
+use dashmap::DashMap;
+use dashmap::mapref::entry::Entry;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::error::{ApiError, PROBLEM_JSON};
 use super::state::AppState;
+use crate::actors::answer::AnswerTicket;
 use crate::domain::token::to_hex;
-use crate::store::{IdempotencyStart, StoredResponse};
+use crate::store::{AnswerSeal, KeyClaim, StoredResponse};
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 const KEY_LENGTH_MAX: usize = 255;
@@ -38,6 +46,23 @@ impl Reply {
             body,
             retry_after: None,
         })
+    }
+
+    fn into_stored(self) -> StoredResponse {
+        StoredResponse {
+            status: self.status.as_u16(),
+            content_type: self.content_type,
+            body: self.body,
+        }
+    }
+
+    fn from_stored(stored: StoredResponse) -> Self {
+        Self {
+            status: StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK),
+            content_type: stored.content_type,
+            body: stored.body,
+            retry_after: None,
+        }
     }
 
     pub fn into_response(self, replayed: bool) -> HttpResponse {
@@ -113,67 +138,134 @@ fn read_key(request: &HttpRequest) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_owned()))
 }
 
+/// What the API keeps for idempotency keys: the seal of stored answers, and the keys whose
+/// requests this process is answering right now.
+pub struct Answers {
+    seal: AnswerSeal,
+    in_flight: DashMap<(String, String), ()>,
+}
+
+impl Answers {
+    pub fn new(seal: AnswerSeal) -> Self {
+        Self {
+            seal,
+            in_flight: DashMap::new(),
+        }
+    }
+
+    /// Takes a key for a live request; `None` while another request of this process has it.
+    /// Kept only in memory, so a key whose request died with its process is free at once.
+    pub fn claim(&self, scope: &str, key: &str) -> Option<InFlight<'_>> {
+        let id = (scope.to_owned(), key.to_owned());
+        match self.in_flight.entry(id.clone()) {
+            Entry::Occupied(_) => None,
+            Entry::Vacant(vacant) => {
+                vacant.insert(());
+                Some(InFlight { answers: self, id })
+            }
+        }
+    }
+}
+
+/// A key taken by a live request; dropped, it is free again.
+pub struct InFlight<'a> {
+    answers: &'a Answers,
+    id: (String, String),
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.answers.in_flight.remove(&self.id);
+    }
+}
+
 /// Runs `work` at most once per idempotency key and answers retries from the store.
-pub async fn run_idempotent<F, Fut>(
+///
+/// `work` gets the request's answer ticket and hands it to the step that makes its change
+/// durable, so the answer (`render` of what `work` returns) is stored in the same transaction
+/// as the change. A request that changed nothing (a refusal, bad input) stores nothing, and
+/// its retry is tried afresh.
+pub async fn run_idempotent<O, R, F, Fut>(
     request: &HttpRequest,
     state: &AppState,
     body: &[u8],
+    render: R,
     work: F,
 ) -> HttpResponse
 where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<Reply, ApiError>>,
+    O: 'static,
+    R: Fn(&O) -> Result<Reply, ApiError> + Send + Sync + 'static,
+    F: FnOnce(Option<AnswerTicket>) -> Fut,
+    Fut: Future<Output = Result<O, ApiError>>,
 {
-    let key = match read_key(request) {
-        Ok(Some(key)) => key,
+    let claim = match read_key(request) {
+        Ok(Some(key)) => KeyClaim {
+            scope: client_scope(request),
+            key,
+            request_digest: request_digest(request, body),
+        },
         Ok(None) => {
-            return work()
+            return work(None)
                 .await
+                .and_then(|value| render(&value))
                 .unwrap_or_else(Reply::from)
                 .into_response(false);
         }
         Err(error) => return Reply::from(error).into_response(false),
     };
-    let scope = client_scope(request);
-    let digest = request_digest(request, body);
-    let start = state
-        .store
-        .idempotency_begin(&scope, &key, &digest, state.now())
-        .await;
-    match start {
-        Err(error) => Reply::from(ApiError::from(error)).into_response(false),
-        Ok(IdempotencyStart::Mismatch) => {
-            Reply::from(ApiError::IdempotencyKeyReused).into_response(false)
-        }
-        Ok(IdempotencyStart::InFlight) => {
-            Reply::from(ApiError::IdempotencyInFlight).into_response(false)
-        }
-        Ok(IdempotencyStart::Completed(stored)) => Reply {
-            status: StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK),
-            content_type: stored.content_type,
-            body: stored.body,
-            retry_after: None,
-        }
-        .into_response(true),
-        Ok(IdempotencyStart::Started) => {
-            let reply = work().await.unwrap_or_else(Reply::from);
-            let recorded = if reply.status.is_server_error() {
-                state.store.idempotency_abandon(&scope, &key).await
-            } else {
-                let stored = StoredResponse {
-                    status: reply.status.as_u16(),
-                    content_type: reply.content_type.clone(),
-                    body: reply.body.clone(),
-                };
-                state
-                    .store
-                    .idempotency_complete(&scope, &key, &stored)
-                    .await
-            };
-            if let Err(error) = recorded {
-                tracing::warn!(error.cause_chain = ?error, "failed to record idempotent answer");
-            }
-            reply.into_response(false)
-        }
+    let Some(_in_flight) = state.answers.claim(&claim.scope, &claim.key) else {
+        return Reply::from(ApiError::IdempotencyInFlight).into_response(false);
+    };
+    match replay(state, &claim).await {
+        Ok(Some(answer)) => return answer,
+        Ok(None) => {}
+        Err(error) => return Reply::from(error).into_response(false),
     }
+    let render = Arc::new(render);
+    let to_stored = render.clone();
+    let ticket = AnswerTicket::new(
+        claim.clone(),
+        state.now(),
+        state.answers.seal.clone(),
+        move |value: &O| to_stored(value).ok().map(Reply::into_stored),
+    );
+    match work(Some(ticket.clone())).await {
+        Ok(value) => match ticket.rendered() {
+            // Exactly what was stored, so the first answer and every replay are one.
+            Some(stored) => Reply::from_stored(stored).into_response(false),
+            None => render(&value)
+                .unwrap_or_else(Reply::from)
+                .into_response(false),
+        },
+        // Another replica answered this key first (the client sent it to both at once).
+        Err(ApiError::AnswerTaken) => match replay(state, &claim).await {
+            Ok(Some(answer)) => answer,
+            Ok(None) => Reply::from(ApiError::IdempotencyInFlight).into_response(false),
+            Err(error) => Reply::from(error).into_response(false),
+        },
+        Err(error) => Reply::from(error).into_response(false),
+    }
+}
+
+/// The stored answer to `claim`, ready to send, if its key has one.
+async fn replay(state: &AppState, claim: &KeyClaim) -> Result<Option<HttpResponse>, ApiError> {
+    let Some(record) = state.store.stored_answer(&claim.scope, &claim.key).await? else {
+        return Ok(None);
+    };
+    if record.claim.request_digest != claim.request_digest {
+        return Err(ApiError::IdempotencyKeyReused);
+    }
+    let body = state
+        .answers
+        .seal
+        .open(claim, &record.response.body)
+        .map_err(|_| ApiError::AnswerUnreadable)?;
+    metrics::counter!(crate::metrics::prometheus::IDEMPOTENT_REPLAYS).increment(1);
+    Ok(Some(
+        Reply::from_stored(StoredResponse {
+            body,
+            ..record.response
+        })
+        .into_response(true),
+    ))
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::error::ApiError;
+use super::idempotency::Answers;
 use super::limits::Limits;
 use crate::actors::ScheduleRegistry;
 use crate::actors::strikes::Bars;
@@ -24,6 +25,7 @@ pub struct AppState {
     pub limits: Limits,
     /// Plates barred from new bookings after repeated no-shows and cancellations.
     pub bars: Arc<Bars>,
+    pub answers: Arc<Answers>,
 }
 
 impl AppState {

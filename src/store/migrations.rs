@@ -40,6 +40,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "neighbour_time_zone",
         sql: include_str!("../../sql/migrations/V5__neighbour_time_zone.sql"),
     },
+    Migration {
+        version: 6,
+        name: "answers_with_changes",
+        sql: include_str!("../../sql/migrations/V6__answers_with_changes.sql"),
+    },
 ];
 
 /// Any fixed number: the key of the advisory lock that serialises migration runs.

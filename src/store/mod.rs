@@ -6,6 +6,7 @@
 //! unless the stored row is at the version the actor decided from, and window counts are
 //! guarded by `held + confirmed <= capacity` in the schema itself.
 
+pub mod answers;
 pub mod embedded;
 pub mod migrations;
 pub mod postgres;
@@ -15,6 +16,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use thiserror::Error;
 use uuid::Uuid;
+
+pub use self::answers::{AnswerRecord, AnswerSeal, KeyClaim, StoredResponse};
 
 use crate::auth::{ApiKey, AuditEntry, StaffAccount};
 use crate::domain::Plate;
@@ -35,6 +38,14 @@ pub enum StoreError {
     /// or a constraint refused the change); reload before deciding again.
     #[error("the stored state changed underneath the writer: {0}")]
     Conflict(String),
+    /// Another request already stored its answer under one of the batch's idempotency keys
+    /// (the same key sent to two replicas at once); nothing of the batch was stored.
+    #[error("an answer is already stored for {} idempotency key(s)", .0.len())]
+    AnswerTaken(Vec<(String, String)>),
+    /// The connection failed while the commit was in flight, and whether it was applied could
+    /// not be found out before giving up: the batch may or may not be stored.
+    #[error("the outcome of the commit is unknown")]
+    OutcomeUnknown(#[source] anyhow::Error),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -45,6 +56,8 @@ impl StoreError {
         match self {
             StoreError::Unavailable(e) => StoreError::Unavailable(anyhow::anyhow!("{e:#}")),
             StoreError::Conflict(reason) => StoreError::Conflict(reason.clone()),
+            StoreError::AnswerTaken(keys) => StoreError::AnswerTaken(keys.clone()),
+            StoreError::OutcomeUnknown(e) => StoreError::OutcomeUnknown(anyhow::anyhow!("{e:#}")),
             StoreError::Other(e) => StoreError::Other(anyhow::anyhow!("{e:#}")),
         }
     }
@@ -52,6 +65,8 @@ impl StoreError {
         match self {
             StoreError::Unavailable(_) => true,
             StoreError::Conflict(_) => true,
+            StoreError::AnswerTaken(_) => false,
+            StoreError::OutcomeUnknown(_) => false,
             StoreError::Other(_) => false,
         }
     }
@@ -74,6 +89,8 @@ pub struct CommitBatch {
     pub day: NaiveDate,
     pub changes: Vec<ScheduleChange>,
     pub events: Vec<DomainEvent>,
+    /// The answers to idempotent requests whose changes the batch carries.
+    pub answers: Vec<AnswerRecord>,
 }
 
 impl CommitBatch {
@@ -83,6 +100,7 @@ impl CommitBatch {
             day,
             changes: Vec::new(),
             events: Vec::new(),
+            answers: Vec::new(),
         }
     }
 
@@ -92,28 +110,8 @@ impl CommitBatch {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.changes.is_empty() && self.events.is_empty()
+        self.changes.is_empty() && self.events.is_empty() && self.answers.is_empty()
     }
-}
-
-/// A stored answer to a request made with an `Idempotency-Key`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredResponse {
-    pub status: u16,
-    pub content_type: String,
-    pub body: Vec<u8>,
-}
-
-/// What the store knew of an `Idempotency-Key` when a request arrived with it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IdempotencyStart {
-    /// First use: the caller now owns the key and must complete or abandon it.
-    Started,
-    /// A request with this key is still being answered.
-    InFlight,
-    /// The key was used for a different request.
-    Mismatch,
-    Completed(StoredResponse),
 }
 
 /// One event waiting in the outbox.
@@ -236,25 +234,16 @@ pub trait SlotStore: Send + Sync + 'static {
         to: DateTime<Utc>,
     ) -> Result<Vec<Booking>, StoreError>;
 
-    async fn idempotency_begin(
+    /// The stored answer to a client's idempotency key, if a request with it changed
+    /// something.
+    async fn stored_answer(
         &self,
         scope: &str,
         key: &str,
-        request_digest: &str,
-        now: DateTime<Utc>,
-    ) -> Result<IdempotencyStart, StoreError>;
+    ) -> Result<Option<AnswerRecord>, StoreError>;
 
-    async fn idempotency_complete(
-        &self,
-        scope: &str,
-        key: &str,
-        response: &StoredResponse,
-    ) -> Result<(), StoreError>;
-
-    /// Releases a key whose request ended without an answer worth repeating.
-    async fn idempotency_abandon(&self, scope: &str, key: &str) -> Result<(), StoreError>;
-
-    /// Forgets keys first used before `before`; returns how many.
+    /// Forgets keys first used before `before`, and the commit log of that age; returns how
+    /// many keys.
     async fn idempotency_prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 
     /// Unpublished events, oldest first.
@@ -326,7 +315,13 @@ pub trait SlotStore: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<Option<Uuid>, StoreError>;
 
-    async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError>;
+    /// Stores a new key, with the answer to the request that made it when it had an
+    /// idempotency key (`AnswerTaken` and no key if that answer exists already).
+    async fn create_api_key(
+        &self,
+        key: &ApiKey,
+        answer: Option<&AnswerRecord>,
+    ) -> Result<(), StoreError>;
 
     async fn api_key(&self, id: Uuid) -> Result<Option<ApiKey>, StoreError>;
 

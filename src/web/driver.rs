@@ -184,7 +184,7 @@ pub async fn hold(
         window_start: form.window_start,
         ..CreateBooking::default()
     };
-    let outcome = create_booking(&state, input, client, None).await;
+    let outcome = create_booking(&state, input, client, None, None).await;
     record_booking_outcome(lane.checkpoint.id.to_string(), &outcome);
     match outcome {
         Ok(made) => page.redirect(&super::manage::manage_path(

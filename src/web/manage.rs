@@ -407,7 +407,15 @@ pub async fn confirm(
         .as_deref()
         .map(str::trim)
         .unwrap_or_default();
-    match confirm_booking(&state, &sent.managed.booking, Some(plate), Some(contact)).await {
+    match confirm_booking(
+        &state,
+        &sent.managed.booking,
+        Some(plate),
+        Some(contact),
+        None,
+    )
+    .await
+    {
         Ok(confirmed) => sent.page.redirect(&manage_path(
             &confirmed,
             &sent.managed.token,
@@ -439,7 +447,7 @@ pub async fn cancel(
     if !sent.is_genuine(&request, &state) {
         return sent.refused(&state, &request, sent.form_expired());
     }
-    match cancel_booking(&state, &sent.managed.booking).await {
+    match cancel_booking(&state, &sent.managed.booking, None).await {
         Ok(cancelled) => sent.page.redirect(&manage_path(
             &cancelled,
             &sent.managed.token,
@@ -558,7 +566,15 @@ pub async fn reschedule(
     if !genuine {
         return day::render(&page, &state, &lane, managed.pick(), Some(expired)).await;
     }
-    match reschedule_booking(&state, &managed.booking, &managed.checkpoint, &window_start).await {
+    match reschedule_booking(
+        &state,
+        &managed.booking,
+        &managed.checkpoint,
+        &window_start,
+        None,
+    )
+    .await
+    {
         Ok(moved) => page.redirect(&manage_path(&moved, &managed.token, Some(Done::Moved))),
         Err(error) => {
             let problem = Problem::of(page.lang, &error);

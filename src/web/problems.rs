@@ -77,6 +77,8 @@ impl Problem {
             | ApiError::Forbidden(_)
             | ApiError::IdempotencyKeyReused
             | ApiError::IdempotencyInFlight
+            | ApiError::AnswerTaken
+            | ApiError::AnswerUnreadable
             | ApiError::Unavailable
             | ApiError::Internal(_) => t.error_unavailable,
         };

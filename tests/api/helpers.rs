@@ -202,6 +202,8 @@ pub struct TestApp {
     pub client: awc::Client,
     pub clock: Arc<ManualClock>,
     pub registry: Arc<ScheduleRegistry>,
+    /// The idempotency keys the server is answering now.
+    pub answers: Arc<borderslot::http::idempotency::Answers>,
     pub store: Arc<dyn SlotStore>,
     pub origin: Origin,
     /// The settings' data folder: the embedded store's, or a scratch folder for PostgreSQL.
@@ -258,6 +260,7 @@ pub async fn spawn_app_in(
         .expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let registry = app.registry().clone();
+    let answers = app.answers().clone();
     let server = app.server_handle();
     let (done, stopped) = tokio::sync::oneshot::channel();
     actix_web::rt::spawn(async move {
@@ -272,6 +275,7 @@ pub async fn spawn_app_in(
             .finish(),
         clock,
         registry,
+        answers,
         store,
         origin,
         data_dir,

@@ -10,7 +10,9 @@ use borderslot::domain::{
     BookingCode, BookingId, ChangeSet, Checkpoint, Contact, DaySchedule, Direction, HoldRequest,
     Plate, Policy, PriorityClass, WindowKey, WindowSelection,
 };
-use borderslot::store::{CommitBatch, IdempotencyStart, SlotStore, StoreError, StoredResponse};
+use borderslot::store::{
+    AnswerRecord, CommitBatch, KeyClaim, SlotStore, StoreError, StoredResponse,
+};
 use chrono::Duration;
 
 use crate::helpers::{
@@ -301,68 +303,81 @@ async fn a_transfer_hold_is_never_dropped_after_it_received_the_code(backend: Ba
     assert_eq!(f.store.audit().await.unwrap().violations(), 0);
 }
 
-crate::on_both_backends!(idempotency_keys_follow_the_draft_semantics);
+crate::on_both_backends!(an_answer_is_stored_with_its_change_and_a_key_answers_once);
 
-async fn idempotency_keys_follow_the_draft_semantics(backend: Backend) {
-    let Some(f) = fixture(backend, 1).await else {
+fn answer(scope: &str, key: &str, digest: &str, body: &[u8]) -> AnswerRecord {
+    AnswerRecord {
+        claim: KeyClaim {
+            scope: scope.into(),
+            key: key.into(),
+            request_digest: digest.into(),
+        },
+        created_at: test_start(),
+        response: StoredResponse {
+            status: 201,
+            content_type: "application/json".into(),
+            body: body.to_vec(),
+        },
+    }
+}
+
+async fn an_answer_is_stored_with_its_change_and_a_key_answers_once(backend: Backend) {
+    let Some(f) = fixture(backend, 5).await else {
         return;
     };
     let now = test_start();
-    let store = &f.store;
-    let answer = StoredResponse {
-        status: 201,
-        content_type: "application/json".into(),
-        body: b"{}".to_vec(),
-    };
-
-    assert_eq!(
-        store.idempotency_begin("c1", "k", "d1", now).await.unwrap(),
-        IdempotencyStart::Started
-    );
-    assert_eq!(
-        store.idempotency_begin("c1", "k", "d1", now).await.unwrap(),
-        IdempotencyStart::InFlight
-    );
-    assert_eq!(
-        store.idempotency_begin("c1", "k", "d2", now).await.unwrap(),
-        IdempotencyStart::Mismatch
-    );
-    assert_eq!(
-        store.idempotency_begin("c2", "k", "d2", now).await.unwrap(),
-        IdempotencyStart::Started
-    );
-    store
-        .idempotency_complete("c1", "k", &answer)
-        .await
+    let mut day = f.replica().await;
+    let (first, first_set) = day
+        .hold(request(f.window(8), "AN100"), &policy(), now)
         .unwrap();
-    assert_eq!(
-        store.idempotency_begin("c1", "k", "d1", now).await.unwrap(),
-        IdempotencyStart::Completed(answer.clone())
+    let (second, second_set) = day
+        .hold(request(f.window(9), "AN200"), &policy(), now)
+        .unwrap();
+    let mut batch = CommitBatch::new(f.checkpoint.id.clone(), tomorrow());
+    batch.push(first_set);
+    batch.answers.push(answer("c1", "k", "d1", b"first"));
+    f.store.commit(batch).await.unwrap();
+
+    // The same key again (another replica's attempt): the whole batch is refused, naming it.
+    let mut again = CommitBatch::new(f.checkpoint.id.clone(), tomorrow());
+    again.push(second_set);
+    again.answers.push(answer("c2", "k", "d2", b"other client"));
+    again.answers.push(answer("c1", "k", "d1", b"second"));
+    let refused = f.store.commit(again).await;
+
+    match refused {
+        Err(StoreError::AnswerTaken(keys)) => {
+            assert_eq!(keys, vec![("c1".to_owned(), "k".to_owned())]);
+        }
+        other => panic!("expected AnswerTaken, got {other:?}"),
+    }
+    assert!(f.store.find_booking(&second.code).await.unwrap().is_none());
+    assert!(f.store.stored_answer("c2", "k").await.unwrap().is_none());
+    let stored = f.store.stored_answer("c1", "k").await.unwrap().unwrap();
+    assert_eq!(stored, answer("c1", "k", "d1", b"first"));
+    assert!(f.store.find_booking(&first.code).await.unwrap().is_some());
+    assert!(
+        f.store
+            .stored_answer("c1", "other")
+            .await
+            .unwrap()
+            .is_none()
     );
-    // A key whose request died is taken over after a while, and an abandoned one at once.
-    let later = now + Duration::minutes(5);
     assert_eq!(
-        store
-            .idempotency_begin("c2", "k", "d2", later)
+        f.store
+            .idempotency_prune(now - Duration::minutes(1))
             .await
             .unwrap(),
-        IdempotencyStart::Started
-    );
-    store.idempotency_abandon("c2", "k").await.unwrap();
-    assert_eq!(
-        store
-            .idempotency_begin("c2", "k", "d3", later)
-            .await
-            .unwrap(),
-        IdempotencyStart::Started
+        0
     );
     assert_eq!(
-        store
+        f.store
             .idempotency_prune(now + Duration::minutes(1))
             .await
             .unwrap(),
         1
     );
+    assert_eq!(f.store.audit().await.unwrap().violations(), 0);
 }
 
 crate::on_both_backends!(a_refused_batch_fails_alone_among_batches_of_other_days);

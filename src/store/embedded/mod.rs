@@ -23,8 +23,8 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavio
 use uuid::Uuid;
 
 use super::{
-    AuditReport, CommitBatch, DayRecord, IdempotencyStart, OutboxEntry, SlotStore, StoreError,
-    StoredResponse, statistics_sql,
+    AnswerRecord, AuditReport, CommitBatch, DayRecord, KeyClaim, OutboxEntry, SlotStore,
+    StoreError, StoredResponse, statistics_sql,
 };
 use crate::auth::{ApiKey, AuditEntry, StaffAccount};
 use crate::domain::checkpoint::Calendar;
@@ -44,10 +44,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../sql/embedded/V2__statistics.sql"),
     include_str!("../../../sql/embedded/V3__staff.sql"),
     include_str!("../../../sql/embedded/V4__neighbour_time_zone.sql"),
+    include_str!("../../../sql/embedded/V5__answers_with_changes.sql"),
 ];
-
-/// Idempotency keys still "in flight" after this long belong to a request that died.
-const IN_FLIGHT_ABANDONED_AFTER_SECONDS: i64 = 120;
 
 #[derive(Clone)]
 pub struct EmbeddedStore {
@@ -400,6 +398,40 @@ fn execute_statistics_row(
     ])
 }
 
+/// Stores the answers of a transaction's idempotent requests; if another request answered one
+/// of their keys first, the transaction must not commit (`AnswerTaken`).
+pub(super) fn insert_answers(
+    tx: &rusqlite::Connection,
+    answers: &[AnswerRecord],
+) -> Result<(), StoreError> {
+    let mut taken = Vec::new();
+    for answer in answers {
+        let inserted = tx
+            .prepare_cached(
+                "INSERT INTO idempotency_keys \
+                 (scope, key, request_digest, created_at, status, content_type, body) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![
+                answer.claim.scope,
+                answer.claim.key,
+                answer.claim.request_digest,
+                format_ts(answer.created_at),
+                answer.response.status,
+                answer.response.content_type,
+                answer.response.body,
+            ])?;
+        if inserted == 0 {
+            taken.push(answer.claim.id());
+        }
+    }
+    if taken.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::AnswerTaken(taken))
+    }
+}
+
 /// Sets one column of one window; `column` is one of ours, never input.
 fn set_window_column(
     tx: &rusqlite::Transaction<'_>,
@@ -488,6 +520,7 @@ fn apply_batch(connection: &mut Connection, batch: &CommitBatch) -> Result<(), S
             }
         }
     }
+    insert_answers(&tx, &batch.answers)?;
     let blocked_here = windows_blocked_in(batch);
     for (key, (held, confirmed)) in window_deltas {
         if (held, confirmed) == (0, 0) {
@@ -701,100 +734,44 @@ impl SlotStore for EmbeddedStore {
         .await
     }
 
-    async fn idempotency_begin(
+    async fn stored_answer(
         &self,
         scope: &str,
         key: &str,
-        request_digest: &str,
-        now: DateTime<Utc>,
-    ) -> Result<IdempotencyStart, StoreError> {
-        let (scope, key, digest) = (scope.to_owned(), key.to_owned(), request_digest.to_owned());
-        self.write(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let existing = tx
-                .query_row(
+    ) -> Result<Option<AnswerRecord>, StoreError> {
+        let (scope, key) = (scope.to_owned(), key.to_owned());
+        self.read(move |c| {
+            let row = c
+                .prepare_cached(
                     "SELECT request_digest, created_at, status, content_type, body \
                      FROM idempotency_keys WHERE scope = ?1 AND key = ?2",
-                    params![scope, key],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, Option<u16>>(2)?,
-                            r.get::<_, Option<String>>(3)?,
-                            r.get::<_, Option<Vec<u8>>>(4)?,
-                        ))
-                    },
-                )
+                )?
+                .query_row(params![scope, key], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, u16>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Vec<u8>>(4)?,
+                    ))
+                })
                 .optional()?;
-            let outcome = match existing {
-                None => {
-                    tx.execute(
-                        "INSERT INTO idempotency_keys (scope, key, request_digest, created_at) \
-                         VALUES (?1, ?2, ?3, ?4)",
-                        params![scope, key, digest, format_ts(now)],
-                    )?;
-                    IdempotencyStart::Started
-                }
-                Some((stored, _, _, _, _)) if stored != digest => IdempotencyStart::Mismatch,
-                Some((_, _, Some(status), content_type, body)) => {
-                    IdempotencyStart::Completed(StoredResponse {
+            row.map(|(request_digest, created_at, status, content_type, body)| {
+                Ok(AnswerRecord {
+                    claim: KeyClaim {
+                        scope: scope.clone(),
+                        key: key.clone(),
+                        request_digest,
+                    },
+                    created_at: parse_ts(&created_at)?,
+                    response: StoredResponse {
                         status,
-                        content_type: content_type.unwrap_or_default(),
-                        body: body.unwrap_or_default(),
-                    })
-                }
-                Some((_, created_at, None, _, _)) => {
-                    let started = parse_ts(&created_at)?;
-                    if (now - started).num_seconds() > IN_FLIGHT_ABANDONED_AFTER_SECONDS {
-                        tx.execute(
-                            "UPDATE idempotency_keys SET created_at = ?3 WHERE scope = ?1 AND key = ?2",
-                            params![scope, key, format_ts(now)],
-                        )?;
-                        IdempotencyStart::Started
-                    } else {
-                        IdempotencyStart::InFlight
-                    }
-                }
-            };
-            tx.commit()?;
-            Ok(outcome)
-        })
-        .await
-    }
-
-    async fn idempotency_complete(
-        &self,
-        scope: &str,
-        key: &str,
-        response: &StoredResponse,
-    ) -> Result<(), StoreError> {
-        let (scope, key, response) = (scope.to_owned(), key.to_owned(), response.clone());
-        self.write(move |c| {
-            c.execute(
-                "UPDATE idempotency_keys SET status = ?3, content_type = ?4, body = ?5 \
-                 WHERE scope = ?1 AND key = ?2",
-                params![
-                    scope,
-                    key,
-                    response.status,
-                    response.content_type,
-                    response.body
-                ],
-            )?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn idempotency_abandon(&self, scope: &str, key: &str) -> Result<(), StoreError> {
-        let (scope, key) = (scope.to_owned(), key.to_owned());
-        self.write(move |c| {
-            c.execute(
-                "DELETE FROM idempotency_keys WHERE scope = ?1 AND key = ?2 AND status IS NULL",
-                params![scope, key],
-            )?;
-            Ok(())
+                        content_type,
+                        body,
+                    },
+                })
+            })
+            .transpose()
         })
         .await
     }
@@ -1019,8 +996,12 @@ impl SlotStore for EmbeddedStore {
         self.sqlite_spend_refresh_token(digest, now).await
     }
 
-    async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
-        self.sqlite_create_api_key(key).await
+    async fn create_api_key(
+        &self,
+        key: &ApiKey,
+        answer: Option<&AnswerRecord>,
+    ) -> Result<(), StoreError> {
+        self.sqlite_create_api_key(key, answer).await
     }
 
     async fn api_key(&self, id: Uuid) -> Result<Option<ApiKey>, StoreError> {

@@ -8,7 +8,7 @@ use super::{BOOKING_COLUMNS, EmbeddedStore, booking_from_row, format_ts, parse_t
 use crate::auth::{ApiKey, AuditEntry, StaffAccount};
 use crate::domain::strikes::{Strike, StrikeKind};
 use crate::domain::{Booking, Plate};
-use crate::store::StoreError;
+use crate::store::{AnswerRecord, StoreError};
 
 const ACCOUNT_COLUMNS: &str = "id, name, role, password_hash, created_at, disabled_at IS NOT NULL";
 
@@ -192,10 +192,15 @@ fn api_key_from_row(row: &Row) -> rusqlite::Result<ApiKey> {
 }
 
 impl EmbeddedStore {
-    pub(super) async fn sqlite_create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
-        let key = key.clone();
+    pub(super) async fn sqlite_create_api_key(
+        &self,
+        key: &ApiKey,
+        answer: Option<&AnswerRecord>,
+    ) -> Result<(), StoreError> {
+        let (key, answer) = (key.clone(), answer.cloned());
         self.write(move |c| {
-            c.execute(
+            let tx = c.transaction()?;
+            tx.execute(
                 "INSERT INTO api_keys (id, name, digest, privileged, requests_per_second, burst, \
                  active_bookings_max, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
@@ -209,6 +214,8 @@ impl EmbeddedStore {
                     format_ts(key.created_at)
                 ],
             )?;
+            super::insert_answers(&tx, answer.as_slice())?;
+            tx.commit()?;
             Ok(())
         })
         .await

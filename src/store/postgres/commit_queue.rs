@@ -9,10 +9,19 @@
 //!
 //! A failed merged write does not say which batch failed, so the batches are then written one
 //! by one and each gets its own answer: a conflict or bad row of one day never fails another.
+//!
+//! Every transaction records its own id in `commit_log`. When the connection fails while the
+//! COMMIT is in flight, the server may or may not have applied it; a fresh connection then
+//! inserts the same id. That insert waits for the first transaction if it is still open, so
+//! its answer is final: the id was there (the batch is stored) or the insert took it (the
+//! first transaction can never commit now). Only if the database stays unreachable is the
+//! outcome reported as unknown.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex, mpsc, oneshot};
+use uuid::Uuid;
 
 use super::{StoreError, apply_batches};
 use crate::store::CommitBatch;
@@ -99,12 +108,78 @@ async fn write_merged_batches(
     }
 }
 
+/// How long a commit whose answer was lost is looked up before it is reported as unknown.
+const RESOLVE_WITHIN: Duration = Duration::from_secs(5);
+const RESOLVE_PAUSE: Duration = Duration::from_millis(200);
+
 async fn write(pool: &deadpool_postgres::Pool, batches: &[CommitBatch]) -> Result<(), StoreError> {
     let mut client = pool.get().await.map_err(|e| {
         StoreError::Unavailable(anyhow::Error::new(e).context("no database connection"))
     })?;
+    let batch_id = Uuid::new_v4();
     let tx = client.transaction().await?;
+    let logged = tx
+        .prepare_cached("INSERT INTO commit_log (batch_id) VALUES ($1)")
+        .await?;
+    tx.execute(&logged, &[&batch_id]).await?;
     apply_batches(&tx, batches).await?;
-    tx.commit().await?;
-    Ok(())
+    match tx.commit().await {
+        Ok(()) => Ok(()),
+        // A refusal with an SQLSTATE came from the server: nothing was applied.
+        Err(error) if error.code().is_some() => Err(error.into()),
+        Err(error) => {
+            tracing::warn!(error.cause_chain = ?error, %batch_id, "connection lost during COMMIT; looking the outcome up");
+            resolve(pool, batch_id).await
+        }
+    }
+}
+
+/// Whether the transaction `batch_id` committed, learnt on another connection.
+pub(super) async fn resolve(
+    pool: &deadpool_postgres::Pool,
+    batch_id: Uuid,
+) -> Result<(), StoreError> {
+    let started = Instant::now();
+    loop {
+        match claim_batch_id(pool, batch_id).await {
+            Ok(true) => {
+                crate::metrics::record_commit_resolution("committed");
+                return Ok(());
+            }
+            Ok(false) => {
+                crate::metrics::record_commit_resolution("not_committed");
+                return Err(StoreError::Unavailable(anyhow::anyhow!(
+                    "the connection failed during COMMIT and the transaction was not applied"
+                )));
+            }
+            Err(error) if started.elapsed() < RESOLVE_WITHIN => {
+                tracing::debug!(error.cause_chain = ?error, %batch_id, "commit outcome not known yet");
+                tokio::time::sleep(RESOLVE_PAUSE).await;
+            }
+            Err(error) => {
+                crate::metrics::record_commit_resolution("unknown");
+                return Err(StoreError::OutcomeUnknown(
+                    anyhow::Error::new(error)
+                        .context(format!("commit {batch_id} could not be looked up")),
+                ));
+            }
+        }
+    }
+}
+
+/// `true` if `batch_id` was logged by its own transaction, `false` if this call took it.
+async fn claim_batch_id(
+    pool: &deadpool_postgres::Pool,
+    batch_id: Uuid,
+) -> Result<bool, StoreError> {
+    let client = pool.get().await.map_err(|e| {
+        StoreError::Unavailable(anyhow::Error::new(e).context("no database connection"))
+    })?;
+    let inserted = client
+        .execute(
+            "INSERT INTO commit_log (batch_id) VALUES ($1) ON CONFLICT DO NOTHING",
+            &[&batch_id],
+        )
+        .await?;
+    Ok(inserted == 0)
 }

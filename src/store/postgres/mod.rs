@@ -34,8 +34,8 @@ use uuid::Uuid;
 
 use self::commit_queue::CommitQueue;
 use super::{
-    AuditReport, CommitBatch, DayRecord, IdempotencyStart, OutboxEntry, SlotStore, StoreError,
-    StoredResponse, statistics_sql,
+    AnswerRecord, AuditReport, CommitBatch, DayRecord, KeyClaim, OutboxEntry, SlotStore,
+    StoreError, StoredResponse, statistics_sql,
 };
 use crate::auth::{ApiKey, AuditEntry, StaffAccount};
 use crate::domain::statistics::{
@@ -663,6 +663,63 @@ async fn append_events(
     Ok(())
 }
 
+/// Stores the answers of a transaction's idempotent requests; if another request answered one
+/// of their keys first, the transaction must not commit (`AnswerTaken`).
+pub(super) async fn insert_answers(
+    tx: &deadpool_postgres::Transaction<'_>,
+    answers: &[&AnswerRecord],
+) -> Result<(), StoreError> {
+    if answers.is_empty() {
+        return Ok(());
+    }
+    let scopes: Vec<&str> = answers.iter().map(|a| a.claim.scope.as_str()).collect();
+    let keys: Vec<&str> = answers.iter().map(|a| a.claim.key.as_str()).collect();
+    let digests: Vec<&str> = answers
+        .iter()
+        .map(|a| a.claim.request_digest.as_str())
+        .collect();
+    let created: Vec<DateTime<Utc>> = answers.iter().map(|a| a.created_at).collect();
+    let statuses: Vec<i16> = answers
+        .iter()
+        .map(|a| i16::try_from(a.response.status).unwrap_or(500))
+        .collect();
+    let types: Vec<&str> = answers
+        .iter()
+        .map(|a| a.response.content_type.as_str())
+        .collect();
+    let bodies: Vec<&[u8]> = answers.iter().map(|a| a.response.body.as_slice()).collect();
+    let statement = tx
+        .prepare_cached(
+            "INSERT INTO idempotency_keys \
+             (scope, key, request_digest, created_at, status, content_type, body) \
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], \
+                                  $5::int2[], $6::text[], $7::bytea[]) \
+             ON CONFLICT DO NOTHING RETURNING scope, key",
+        )
+        .await?;
+    let stored: std::collections::HashSet<(String, String)> = tx
+        .query(
+            &statement,
+            &[
+                &scopes, &keys, &digests, &created, &statuses, &types, &bodies,
+            ],
+        )
+        .await?
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    if stored.len() == answers.len() {
+        return Ok(());
+    }
+    Err(StoreError::AnswerTaken(
+        answers
+            .iter()
+            .map(|a| a.claim.id())
+            .filter(|id| !stored.contains(id))
+            .collect(),
+    ))
+}
+
 /// Writes several batches (of different schedule days) as one: the same statements as one
 /// batch, over the rows of all of them.
 async fn apply_batches(
@@ -687,6 +744,8 @@ async fn apply_batches(
         apply_window_changes(tx, batch).await?;
     }
     apply_window_deltas(tx, batches).await?;
+    let answers: Vec<&AnswerRecord> = batches.iter().flat_map(|b| &b.answers).collect();
+    insert_answers(tx, &answers).await?;
     append_events(tx, batches).await
 }
 
@@ -915,97 +974,42 @@ impl SlotStore for PostgresStore {
             .collect()
     }
 
-    async fn idempotency_begin(
+    async fn stored_answer(
         &self,
         scope: &str,
         key: &str,
-        request_digest: &str,
-        now: DateTime<Utc>,
-    ) -> Result<IdempotencyStart, StoreError> {
+    ) -> Result<Option<AnswerRecord>, StoreError> {
         let client = self.client().await?;
-        let inserted = client
-            .execute(
-                "INSERT INTO idempotency_keys (scope, key, request_digest, created_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                &[&scope, &key, &request_digest, &now],
-            )
-            .await?;
-        if inserted == 1 {
-            return Ok(IdempotencyStart::Started);
-        }
-        let row = client
-            .query_one(
+        let statement = client
+            .prepare_cached(
                 "SELECT request_digest, created_at, status, content_type, body \
                  FROM idempotency_keys WHERE scope = $1 AND key = $2",
-                &[&scope, &key],
             )
             .await?;
-        let stored_digest: String = row.get(0);
-        let created_at: DateTime<Utc> = row.get(1);
-        let status: Option<i16> = row.get(2);
-        if stored_digest != request_digest {
-            return Ok(IdempotencyStart::Mismatch);
-        }
-        if let Some(status) = status {
-            return Ok(IdempotencyStart::Completed(StoredResponse {
-                status: u16::try_from(status).unwrap_or(500),
-                content_type: row.get::<_, Option<String>>(3).unwrap_or_default(),
-                body: row.get::<_, Option<Vec<u8>>>(4).unwrap_or_default(),
-            }));
-        }
-        // A request that took the key and died never completes it; after a while the key is
-        // taken over, atomically, by exactly one retry.
-        let taken_over = client
-            .execute(
-                "UPDATE idempotency_keys SET created_at = $3 WHERE scope = $1 AND key = $2 \
-                 AND status IS NULL AND created_at = $4 AND $3 - created_at > interval '120 seconds'",
-                &[&scope, &key, &now, &created_at],
-            )
-            .await?;
-        Ok(if taken_over == 1 {
-            IdempotencyStart::Started
-        } else {
-            IdempotencyStart::InFlight
-        })
-    }
-
-    async fn idempotency_complete(
-        &self,
-        scope: &str,
-        key: &str,
-        response: &StoredResponse,
-    ) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        let status = i16::try_from(response.status).unwrap_or(500);
-        client
-            .execute(
-                "UPDATE idempotency_keys SET status = $3, content_type = $4, body = $5 \
-                 WHERE scope = $1 AND key = $2",
-                &[
-                    &scope,
-                    &key,
-                    &status,
-                    &response.content_type,
-                    &response.body,
-                ],
-            )
-            .await?;
-        Ok(())
-    }
-
-    async fn idempotency_abandon(&self, scope: &str, key: &str) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        client
-            .execute(
-                "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status IS NULL",
-                &[&scope, &key],
-            )
-            .await?;
-        Ok(())
+        Ok(client
+            .query_opt(&statement, &[&scope, &key])
+            .await?
+            .map(|row| AnswerRecord {
+                claim: KeyClaim {
+                    scope: scope.to_owned(),
+                    key: key.to_owned(),
+                    request_digest: row.get(0),
+                },
+                created_at: row.get(1),
+                response: StoredResponse {
+                    status: u16::try_from(row.get::<_, i16>(2)).unwrap_or(500),
+                    content_type: row.get(3),
+                    body: row.get(4),
+                },
+            }))
     }
 
     async fn idempotency_prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         let client = self.client().await?;
+        // A commit's id is looked up only within seconds of the commit; a day is ample.
+        client
+            .execute("DELETE FROM commit_log WHERE committed_at < $1", &[&before])
+            .await?;
         Ok(client
             .execute(
                 "DELETE FROM idempotency_keys WHERE created_at < $1",
@@ -1211,8 +1215,12 @@ impl SlotStore for PostgresStore {
         self.pg_spend_refresh_token(digest, now).await
     }
 
-    async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
-        self.pg_create_api_key(key).await
+    async fn create_api_key(
+        &self,
+        key: &ApiKey,
+        answer: Option<&AnswerRecord>,
+    ) -> Result<(), StoreError> {
+        self.pg_create_api_key(key, answer).await
     }
 
     async fn api_key(&self, id: Uuid) -> Result<Option<ApiKey>, StoreError> {

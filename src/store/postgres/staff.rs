@@ -8,7 +8,7 @@ use super::{BOOKING_COLUMNS, PostgresStore, booking_from_row, decode};
 use crate::auth::{ApiKey, AuditEntry, StaffAccount};
 use crate::domain::strikes::{Strike, StrikeKind};
 use crate::domain::{Booking, Plate};
-use crate::store::StoreError;
+use crate::store::{AnswerRecord, StoreError};
 
 const ACCOUNT_COLUMNS: &str = "id, name, role, password_hash, created_at, disabled_at IS NOT NULL";
 
@@ -161,24 +161,30 @@ fn positive(n: u32) -> i32 {
 }
 
 impl PostgresStore {
-    pub(super) async fn pg_create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        client
-            .execute(
-                "INSERT INTO api_keys (id, name, digest, privileged, requests_per_second, burst, \
+    pub(super) async fn pg_create_api_key(
+        &self,
+        key: &ApiKey,
+        answer: Option<&AnswerRecord>,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute(
+            "INSERT INTO api_keys (id, name, digest, privileged, requests_per_second, burst, \
                  active_bookings_max, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                &[
-                    &key.id,
-                    &key.name,
-                    &key.digest,
-                    &key.privileged,
-                    &positive(key.requests_per_second),
-                    &positive(key.burst),
-                    &positive(key.active_bookings_max),
-                    &key.created_at,
-                ],
-            )
-            .await?;
+            &[
+                &key.id,
+                &key.name,
+                &key.digest,
+                &key.privileged,
+                &positive(key.requests_per_second),
+                &positive(key.burst),
+                &positive(key.active_bookings_max),
+                &key.created_at,
+            ],
+        )
+        .await?;
+        super::insert_answers(&tx, answer.as_slice()).await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -120,7 +120,7 @@ pub async fn submit(
             return check_in_page(&sp, &form, Outcome::Refused(problem, None));
         }
     };
-    match check_in_booking(&state, sp.staff(), &booking).await {
+    match check_in_booking(&state, sp.staff(), &booking, None).await {
         Ok(arrived) => sp.redirect(&format!(
             "{PATH}?{}",
             serde_urlencoded::to_string([("checked_in", arrived.code.as_str())])

@@ -68,9 +68,9 @@ async fn change_windows(
     }
     let range = form.window_range();
     let changed = match action {
-        Action::Block => block_windows(state, sp.staff(), &checkpoint.id, range).await,
-        Action::Unblock => unblock_windows(state, sp.staff(), &checkpoint.id, range).await,
-        Action::Reserve => reserve_places(state, sp.staff(), &checkpoint.id, range).await,
+        Action::Block => block_windows(state, sp.staff(), &checkpoint.id, range, None).await,
+        Action::Unblock => unblock_windows(state, sp.staff(), &checkpoint.id, range, None).await,
+        Action::Reserve => reserve_places(state, sp.staff(), &checkpoint.id, range, None).await,
     };
     match changed {
         Ok(change) => sp.redirect(&day_path(

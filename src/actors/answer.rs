@@ -1,0 +1,94 @@
+//! `AnswerTicket`: how an idempotent request's answer travels with its change.
+//!
+//! The front end knows how to phrase an answer; the schedule actor knows the decision it is
+//! the answer to, and the batch it commits in. The ticket carries the front end's renderer into
+//! the actor, which renders the answer from the decided value and puts the sealed record into
+//! the same batch as the change. The front end then sends exactly what was stored, so a replay
+//! is byte for byte the first answer.
+
+use std::any::Any;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+
+use crate::store::{AnswerRecord, AnswerSeal, KeyClaim, StoredResponse};
+
+type Render = dyn Fn(&dyn Any) -> Option<StoredResponse> + Send + Sync;
+
+#[derive(Clone)]
+pub struct AnswerTicket {
+    claim: Arc<KeyClaim>,
+    created_at: DateTime<Utc>,
+    seal: AnswerSeal,
+    render: Arc<Render>,
+    /// The answer of the latest decision that rendered one; an attempt decided again after a
+    /// refused batch replaces it.
+    rendered: Arc<Mutex<Option<StoredResponse>>>,
+}
+
+impl std::fmt::Debug for AnswerTicket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AnswerTicket")
+            .field("scope", &self.claim.scope)
+            .field("key", &self.claim.key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AnswerTicket {
+    /// A ticket whose answer is `render` of a value of type `O`.
+    pub fn new<O: 'static>(
+        claim: KeyClaim,
+        created_at: DateTime<Utc>,
+        seal: AnswerSeal,
+        render: impl Fn(&O) -> Option<StoredResponse> + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            claim: Arc::new(claim),
+            created_at,
+            seal,
+            render: Arc::new(move |value: &dyn Any| value.downcast_ref::<O>().and_then(&render)),
+            rendered: Arc::default(),
+        }
+    }
+
+    /// The same ticket for a step that decides an `I`, which `to_answered` turns into the value
+    /// the answer is phrased from.
+    pub fn adapt<I: 'static, O: 'static>(
+        self,
+        to_answered: impl Fn(&I) -> O + Send + Sync + 'static,
+    ) -> Self {
+        let outer = self.render.clone();
+        Self {
+            render: Arc::new(move |value: &dyn Any| {
+                let input = value.downcast_ref::<I>()?;
+                outer(&to_answered(input) as &dyn Any)
+            }),
+            ..self
+        }
+    }
+
+    pub fn claim(&self) -> &KeyClaim {
+        &self.claim
+    }
+
+    /// Renders the answer to `value` and returns it sealed for the store; `None` when the
+    /// ticket is for another type of value (a wiring mistake, logged) or it cannot be phrased.
+    pub fn record(&self, value: &dyn Any) -> Option<AnswerRecord> {
+        let Some(plain) = (self.render)(value) else {
+            tracing::error!(key = %self.claim.key, "an idempotent answer could not be rendered; it is not stored");
+            return None;
+        };
+        let record = self.seal.record(&self.claim, self.created_at, &plain);
+        *self.rendered.lock().unwrap_or_else(|e| e.into_inner()) = Some(plain);
+        Some(record)
+    }
+
+    /// The answer last rendered for the store, as it is to be sent now.
+    pub fn rendered(&self) -> Option<StoredResponse> {
+        self.rendered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}

@@ -1,0 +1,169 @@
+//! Stored answers to requests made with an `Idempotency-Key`.
+//!
+//! A key's record is written in the same transaction as the change its request caused, so a
+//! key is either answered (its change is durable) or unknown (nothing of it is); there is no
+//! third, "begun", state that a crash could leave behind. Only answers to requests that
+//! changed something are stored: a refusal changes nothing, so its retry is simply tried again.
+//!
+//! The answer may hold a manage token or an API key's secret, shown to the client only once,
+//! so its body is sealed (XChaCha20-Poly1305, bound to the client scope and key) under a key
+//! derived from the server's secret: a reader of the table sees ciphertext only.
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+
+/// A stored answer: status, content type and body, exactly as first sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+/// Which request an answer belongs to: the client's scope, its key, and a digest of the
+/// request (method, path and body) that a retry must match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyClaim {
+    pub scope: String,
+    pub key: String,
+    pub request_digest: String,
+}
+
+impl KeyClaim {
+    pub fn id(&self) -> (String, String) {
+        (self.scope.clone(), self.key.clone())
+    }
+}
+
+/// A key's record as the store keeps it; `response.body` is sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerRecord {
+    pub claim: KeyClaim,
+    pub created_at: DateTime<Utc>,
+    pub response: StoredResponse,
+}
+
+const NONCE_BYTES: usize = 24;
+
+/// Seals answer bodies for storage and opens them for a replay.
+#[derive(Clone)]
+pub struct AnswerSeal {
+    cipher: XChaCha20Poly1305,
+}
+
+impl std::fmt::Debug for AnswerSeal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AnswerSeal(..)")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the stored answer cannot be opened (sealed under another secret, or altered)")]
+pub struct Unopenable;
+
+impl AnswerSeal {
+    pub fn new(key: [u8; 32]) -> Self {
+        Self {
+            cipher: XChaCha20Poly1305::new(&key.into()),
+        }
+    }
+
+    /// `nonce ‖ ciphertext`, authenticated together with the claim it answers, so a body
+    /// copied onto another key's row does not open.
+    pub fn seal(&self, claim: &KeyClaim, plain: &[u8]) -> Vec<u8> {
+        let mut nonce = [0u8; NONCE_BYTES];
+        rand::rng().fill_bytes(&mut nonce);
+        let aad = associated_data(claim);
+        let sealed = self
+            .cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plain,
+                    aad: &aad,
+                },
+            )
+            .expect("XChaCha20-Poly1305 seals any message shorter than 256 GiB");
+        let mut out = Vec::with_capacity(NONCE_BYTES + sealed.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        out
+    }
+
+    pub fn open(&self, claim: &KeyClaim, sealed: &[u8]) -> Result<Vec<u8>, Unopenable> {
+        if sealed.len() < NONCE_BYTES {
+            return Err(Unopenable);
+        }
+        let (nonce, ciphertext) = sealed.split_at(NONCE_BYTES);
+        let aad = associated_data(claim);
+        self.cipher
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| Unopenable)
+    }
+
+    /// The record of `plain` as the answer to `claim`.
+    pub fn record(
+        &self,
+        claim: &KeyClaim,
+        created_at: DateTime<Utc>,
+        plain: &StoredResponse,
+    ) -> AnswerRecord {
+        AnswerRecord {
+            claim: claim.clone(),
+            created_at,
+            response: StoredResponse {
+                status: plain.status,
+                content_type: plain.content_type.clone(),
+                body: self.seal(claim, &plain.body),
+            },
+        }
+    }
+}
+
+fn associated_data(claim: &KeyClaim) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(claim.scope.len() + claim.key.len() + 1);
+    aad.extend_from_slice(claim.scope.as_bytes());
+    aad.push(0);
+    aad.extend_from_slice(claim.key.as_bytes());
+    aad
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claim(key: &str) -> KeyClaim {
+        KeyClaim {
+            scope: "ip:127.0.0.1".into(),
+            key: key.into(),
+            request_digest: "d".into(),
+        }
+    }
+
+    #[test]
+    fn a_sealed_body_opens_only_for_its_own_claim_and_key() {
+        let seal = AnswerSeal::new([7; 32]);
+        let sealed = seal.seal(&claim("k1"), b"{\"manage_token\":\"secret\"}");
+
+        assert!(!sealed.windows(6).any(|w| w == b"secret"));
+        assert_eq!(
+            seal.open(&claim("k1"), &sealed).unwrap(),
+            b"{\"manage_token\":\"secret\"}"
+        );
+        assert!(seal.open(&claim("k2"), &sealed).is_err());
+        assert!(
+            AnswerSeal::new([8; 32])
+                .open(&claim("k1"), &sealed)
+                .is_err()
+        );
+        assert!(seal.open(&claim("k1"), &sealed[..10]).is_err());
+    }
+}
