@@ -6,6 +6,7 @@ mod bookings;
 mod browser;
 mod carriers;
 mod concurrency;
+mod crash;
 mod errors;
 mod events;
 mod forecast;

@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, Origin, fresh_origin};
 
-struct Server {
-    child: Child,
-    address: String,
+pub struct Server {
+    pub child: Child,
+    pub address: String,
 }
 
 impl Drop for Server {
@@ -19,7 +19,7 @@ impl Drop for Server {
     }
 }
 
-fn command(origin: &Origin) -> Command {
+pub fn command(origin: &Origin) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_borderslot"));
     match origin {
         Origin::Embedded(dir) => command.env("DATA_DIR", dir.path()),
@@ -28,7 +28,12 @@ fn command(origin: &Origin) -> Command {
     command
 }
 
-fn start_server(origin: &Origin) -> Server {
+pub fn start_server(origin: &Origin) -> Server {
+    start_server_with(origin, &[])
+}
+
+/// The binary serving `origin`, with `env` on top of the test settings.
+pub fn start_server_with(origin: &Origin, env: &[(&str, &str)]) -> Server {
     let mut child = command(origin)
         .arg("serve")
         .env("LISTEN_ADDR", "127.0.0.1:0")
@@ -37,6 +42,7 @@ fn start_server(origin: &Origin) -> Server {
         .env("RATE_LIMIT_PER_SECOND", "0")
         .env("HOLDS_PER_CLIENT_MAX", "0")
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
