@@ -13,6 +13,7 @@ mod forecast;
 mod helpers;
 mod idempotency;
 mod limits;
+mod lost_commit;
 mod metrics;
 mod migrations;
 mod model;
