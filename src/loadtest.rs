@@ -48,6 +48,10 @@ pub struct LoadtestArgs {
     /// Days ahead of today of the `rush` day.
     #[arg(long, default_value_t = 7)]
     pub rush_day_offset: i64,
+    /// Send an `Idempotency-Key` with every booking, cancel and move, as a careful client
+    /// does (`--idempotency-keys false` measures clients that send none).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub idempotency_keys: bool,
     /// Audit the store after the run (DATABASE_URL or DATA_DIR says which).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub audit: bool,
@@ -138,17 +142,21 @@ async fn discover(args: &LoadtestArgs, client: &awc::Client) -> anyhow::Result<V
     Ok(targets)
 }
 
+/// One request: `token` is a booking's manage token, `key` an idempotency key.
 async fn send(
     client: &awc::Client,
     method: &str,
     url: &str,
-    token: Option<&str>,
+    (token, key): (Option<&str>, Option<&str>),
     body: Option<Value>,
 ) -> (u16, Value) {
     let method = awc::http::Method::from_bytes(method.as_bytes()).unwrap_or(awc::http::Method::GET);
     let mut request = client.request(method, url);
     if let Some(token) = token {
         request = request.insert_header(("x-manage-token", token));
+    }
+    if let Some(key) = key {
+        request = request.insert_header(("idempotency-key", key));
     }
     let sent = match body {
         Some(body) => request.send_json(&body).await,
@@ -184,6 +192,10 @@ async fn run_client(
     let mut counter = 0u64;
     while Instant::now() < deadline {
         counter += 1;
+        let key = args
+            .idempotency_keys
+            .then(|| uuid::Uuid::new_v4().to_string());
+        let key = key.as_deref();
         let roll: u32 = rand::rng().random_range(0..100);
         let target = targets
             .choose(&mut rand::rng())
@@ -197,14 +209,14 @@ async fn run_client(
             );
             (
                 "availability",
-                send(&client, "GET", &url, None, None).await.0,
+                send(&client, "GET", &url, (None, None), None).await.0,
             )
         } else if args.scenario == Scenario::Mixed && roll >= 95 && !mine.is_empty() {
             let pick = rand::rng().random_range(0..mine.len());
             let (code, token) = mine.swap_remove(pick);
             if roll.is_multiple_of(2) {
                 let url = format!("{base}/api/v1/bookings/{code}");
-                let (status, _) = send(&client, "DELETE", &url, Some(&token), None).await;
+                let (status, _) = send(&client, "DELETE", &url, (Some(&token), key), None).await;
                 if status == 200 {
                     tally.cancelled.push(code);
                 }
@@ -212,7 +224,8 @@ async fn run_client(
             } else {
                 let url = format!("{base}/api/v1/bookings/{code}/reschedule");
                 let body = json!({ "window_start": target.start });
-                let (status, _) = send(&client, "POST", &url, Some(&token), Some(body)).await;
+                let (status, _) =
+                    send(&client, "POST", &url, (Some(&token), key), Some(body)).await;
                 mine.push((code, token));
                 ("reschedule", status)
             }
@@ -224,7 +237,7 @@ async fn run_client(
                 "contact": "load@example.com", "confirm": true,
             });
             let url = format!("{base}/api/v1/bookings");
-            let (status, body) = send(&client, "POST", &url, None, Some(body)).await;
+            let (status, body) = send(&client, "POST", &url, (None, key), Some(body)).await;
             if status == 201 {
                 let code = body["code"].as_str().unwrap_or_default().to_owned();
                 let token = body["manage_token"].as_str().unwrap_or_default().to_owned();
@@ -299,11 +312,12 @@ pub async fn run(
     let elapsed = started.elapsed().as_secs_f64();
 
     println!(
-        "scenario {:?}: {} clients, {:.1} s, {} windows to choose from",
+        "scenario {:?}: {} clients, {:.1} s, {} windows to choose from, idempotency keys {}",
         args.scenario,
         args.clients,
         elapsed,
-        targets.len()
+        targets.len(),
+        if args.idempotency_keys { "on" } else { "off" }
     );
     println!(
         "{:<22} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9}",

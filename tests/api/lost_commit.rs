@@ -13,7 +13,9 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::helpers::{Backend, Origin, at, fresh_origin, spawn_app_in, tomorrow};
+use crate::helpers::{
+    Backend, Origin, Response, TestApp, at, fresh_origin, spawn_app_in, tomorrow,
+};
 
 const PASS: u8 = 0;
 /// Pass the next batch COMMIT on, swallow the server's answer, and cut the connection.
@@ -195,84 +197,103 @@ fn booking(hour: u32, n: usize) -> serde_json::Value {
     })
 }
 
+const WINDOW_HOUR: u32 = 9;
+const REQUESTS: usize = 8;
+
+/// A server on a proxied database, eight concurrent keyed bookings of one window with `fault`
+/// armed for the first batch COMMIT among them, and the window's free places before them.
+struct CutBatch {
+    app: TestApp,
+    faults: Arc<Faults>,
+    free_before: u64,
+    requests: Vec<(String, serde_json::Value)>,
+    answers: Vec<Response>,
+}
+
+impl CutBatch {
+    async fn run(fault: u8) -> Option<Self> {
+        let (origin, faults) = proxied_database().await?;
+        let app = spawn_app_in(origin, Vec::new(), |_| {}).await;
+        let day = tomorrow();
+        // The day is loaded before the fault is armed, so the next batch COMMIT is a booking's.
+        let warm = app.post_booking(&booking(8, 0)).await;
+        assert_eq!(warm.status, 201, "{}", warm.text);
+        let free_before = app.available("narva", day, &at(day, WINDOW_HOUR)).await;
+
+        faults.mode.store(fault, Ordering::SeqCst);
+        let requests: Vec<_> = (1..=REQUESTS)
+            .map(|n| (format!("cut-{n}"), booking(WINDOW_HOUR, n)))
+            .collect();
+        let answers = futures_util::future::join_all(
+            requests
+                .iter()
+                .map(|(key, body)| Self::send(&app, key, body)),
+        )
+        .await;
+        assert_eq!(faults.cuts.load(Ordering::SeqCst), 1, "one COMMIT was cut");
+        Some(Self {
+            app,
+            faults,
+            free_before,
+            requests,
+            answers,
+        })
+    }
+
+    async fn send(app: &TestApp, key: &str, body: &serde_json::Value) -> Response {
+        app.post_json("/api/v1/bookings", body, &[("idempotency-key", key)])
+            .await
+    }
+
+    async fn free_now(&self) -> u64 {
+        let day = tomorrow();
+        self.app
+            .available("narva", day, &at(day, WINDOW_HOUR))
+            .await
+    }
+
+    /// Each request again with its key, beside its first answer.
+    async fn retries(&self) -> Vec<(&Response, Response)> {
+        let mut retries = Vec::new();
+        for ((key, body), first) in self.requests.iter().zip(&self.answers) {
+            retries.push((first, Self::send(&self.app, key, body).await));
+        }
+        retries
+    }
+}
+
 #[actix_web::test]
 async fn a_batch_whose_commit_answer_is_lost_is_answered_as_stored() {
-    let Some((origin, faults)) = proxied_database().await else {
+    let Some(cut) = CutBatch::run(CUT_AFTER_COMMIT).await else {
         return;
     };
-    let app = spawn_app_in(origin, Vec::new(), |_| {}).await;
-    let day = tomorrow();
-    // The day is loaded before the fault is armed, so the next batch COMMIT is a booking's.
-    let warm = app.post_booking(&booking(8, 0)).await;
-    assert_eq!(warm.status, 201, "{}", warm.text);
-    let before = app.available("narva", day, &at(day, 9)).await;
 
-    faults.mode.store(CUT_AFTER_COMMIT, Ordering::SeqCst);
-    let requests: Vec<_> = (1..=8)
-        .map(|n| (format!("lost-{n}"), booking(9, n)))
-        .collect();
-    let answers = futures_util::future::join_all(requests.iter().map(|(key, body)| async {
-        app.post_json(
-            "/api/v1/bookings",
-            body,
-            &[("idempotency-key", key.as_str())],
-        )
-        .await
-    }))
-    .await;
-
-    assert_eq!(faults.cuts.load(Ordering::SeqCst), 1, "one COMMIT was cut");
-    for answer in &answers {
+    for answer in &cut.answers {
         assert_eq!(
             answer.status, 201,
             "stored, so answered as such: {}",
             answer.text
         );
     }
-    assert_eq!(app.available("narva", day, &at(day, 9)).await, before - 8);
-    for ((key, body), first) in requests.iter().zip(&answers) {
-        let retry = app
-            .post_json(
-                "/api/v1/bookings",
-                body,
-                &[("idempotency-key", key.as_str())],
-            )
-            .await;
+    assert_eq!(cut.free_now().await, cut.free_before - REQUESTS as u64);
+    for (first, retry) in cut.retries().await {
         assert_eq!(retry.text, first.text);
         assert_eq!(retry.headers.get("idempotent-replayed").unwrap(), "true");
     }
-    assert_eq!(app.store.audit().await.unwrap().violations(), 0);
+    assert_eq!(cut.app.store.audit().await.unwrap().violations(), 0);
+    assert_eq!(cut.faults.cuts.load(Ordering::SeqCst), 1);
 }
 
 #[actix_web::test]
 async fn a_batch_whose_commit_never_reached_the_server_is_refused_and_tried_afresh() {
-    let Some((origin, faults)) = proxied_database().await else {
+    let Some(cut) = CutBatch::run(CUT_BEFORE_COMMIT).await else {
         return;
     };
-    let app = spawn_app_in(origin, Vec::new(), |_| {}).await;
-    let day = tomorrow();
-    let warm = app.post_booking(&booking(8, 0)).await;
-    assert_eq!(warm.status, 201, "{}", warm.text);
-    let before = app.available("narva", day, &at(day, 10)).await;
+    let answers = &cut.answers;
 
-    faults.mode.store(CUT_BEFORE_COMMIT, Ordering::SeqCst);
-    let requests: Vec<_> = (1..=8)
-        .map(|n| (format!("never-{n}"), booking(10, n)))
-        .collect();
-    let answers = futures_util::future::join_all(requests.iter().map(|(key, body)| async {
-        app.post_json(
-            "/api/v1/bookings",
-            body,
-            &[("idempotency-key", key.as_str())],
-        )
-        .await
-    }))
-    .await;
-
-    assert_eq!(faults.cuts.load(Ordering::SeqCst), 1, "one COMMIT was cut");
     let refused = answers.iter().filter(|a| a.status == 503).count();
     assert!(refused > 0, "the cut batch is answered 503");
-    for answer in &answers {
+    for answer in answers {
         assert!(
             [201, 503].contains(&answer.status.as_u16()),
             "{}",
@@ -283,23 +304,13 @@ async fn a_batch_whose_commit_never_reached_the_server_is_refused_and_tried_afre
         }
     }
     let stored = answers.iter().filter(|a| a.status == 201).count() as u64;
-    assert_eq!(
-        app.available("narva", day, &at(day, 10)).await,
-        before - stored
-    );
-    for ((key, body), first) in requests.iter().zip(&answers) {
-        let retry = app
-            .post_json(
-                "/api/v1/bookings",
-                body,
-                &[("idempotency-key", key.as_str())],
-            )
-            .await;
+    assert_eq!(cut.free_now().await, cut.free_before - stored);
+    for (first, retry) in cut.retries().await {
         assert_eq!(retry.status, 201, "{}", retry.text);
         if first.status == 201 {
             assert_eq!(retry.text, first.text);
         }
     }
-    assert_eq!(app.available("narva", day, &at(day, 10)).await, before - 8);
-    assert_eq!(app.store.audit().await.unwrap().violations(), 0);
+    assert_eq!(cut.free_now().await, cut.free_before - REQUESTS as u64);
+    assert_eq!(cut.app.store.audit().await.unwrap().violations(), 0);
 }
