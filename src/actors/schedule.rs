@@ -875,3 +875,44 @@ impl Handler<GetBooking> for ScheduleActor {
         Ok(day.booking(msg.id).cloned())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(name: &str) -> (String, String) {
+        ("ip:127.0.0.1".to_owned(), name.to_owned())
+    }
+
+    #[test]
+    fn a_taken_key_is_told_so_and_the_rest_of_its_batch_is_decided_again() {
+        let taken = StoreError::AnswerTaken(vec![key("a")]);
+
+        assert_eq!(
+            failed_write_answer(&taken, Some(&key("a"))),
+            ScheduleError::AnswerTaken
+        );
+        assert_eq!(
+            failed_write_answer(&taken, Some(&key("b"))),
+            ScheduleError::Retry
+        );
+        assert_eq!(failed_write_answer(&taken, None), ScheduleError::Retry);
+    }
+
+    #[test]
+    fn only_a_refused_write_is_decided_again_and_an_unknown_outcome_is_never_retried_blindly() {
+        let unavailable = StoreError::Unavailable(anyhow::anyhow!("down"));
+        let unknown = StoreError::OutcomeUnknown(anyhow::anyhow!("lost"));
+        let conflict = StoreError::Conflict("stale".into());
+
+        assert_eq!(failed_write_answer(&conflict, None), ScheduleError::Retry);
+        assert_eq!(
+            failed_write_answer(&unavailable, Some(&key("a"))),
+            ScheduleError::NotDurable
+        );
+        assert_eq!(
+            failed_write_answer(&unknown, Some(&key("a"))),
+            ScheduleError::NotDurable
+        );
+    }
+}

@@ -17,6 +17,7 @@
 //! answers correctly instead of double-booking. Batches are written with array parameters
 //! (`unnest`), a fixed number of statements per batch whatever its size.
 
+mod answer_lookups;
 mod commit_queue;
 mod staff;
 
@@ -32,10 +33,11 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
 
+use self::answer_lookups::AnswerLookups;
 use self::commit_queue::CommitQueue;
 use super::{
-    AnswerRecord, AuditReport, CommitBatch, DayRecord, KeyClaim, OutboxEntry, SlotStore,
-    StoreError, StoredResponse, statistics_sql,
+    AnswerRecord, AuditReport, CommitBatch, DayRecord, OutboxEntry, SlotStore, StoreError,
+    statistics_sql,
 };
 use crate::auth::{ApiKey, AuditEntry, StaffAccount};
 use crate::domain::statistics::{
@@ -85,7 +87,13 @@ impl PostgresSettings {
 pub struct PostgresStore {
     pool: Pool,
     commits: CommitQueue,
+    answers: AnswerLookups,
 }
+
+/// Tasks looking idempotency keys up, each with one query in flight, and the keys one query
+/// looks up at most.
+const ANSWER_READERS: usize = 2;
+const ANSWER_LOOKUPS_MAX: usize = 512;
 
 impl PostgresStore {
     /// Builds the pool and waits (with retries) until the server answers.
@@ -119,7 +127,12 @@ impl PostgresStore {
             settings.commit_writers.min(settings.pool_size_max.max(1)),
             settings.commit_batches_max,
         );
-        let store = Self { pool, commits };
+        let answers = AnswerLookups::start(pool.clone(), ANSWER_READERS, ANSWER_LOOKUPS_MAX);
+        let store = Self {
+            pool,
+            commits,
+            answers,
+        };
         let mut attempt = 1;
         loop {
             match store.ping().await {
@@ -979,29 +992,7 @@ impl SlotStore for PostgresStore {
         scope: &str,
         key: &str,
     ) -> Result<Option<AnswerRecord>, StoreError> {
-        let client = self.client().await?;
-        let statement = client
-            .prepare_cached(
-                "SELECT request_digest, created_at, status, content_type, body \
-                 FROM idempotency_keys WHERE scope = $1 AND key = $2",
-            )
-            .await?;
-        Ok(client
-            .query_opt(&statement, &[&scope, &key])
-            .await?
-            .map(|row| AnswerRecord {
-                claim: KeyClaim {
-                    scope: scope.to_owned(),
-                    key: key.to_owned(),
-                    request_digest: row.get(0),
-                },
-                created_at: row.get(1),
-                response: StoredResponse {
-                    status: u16::try_from(row.get::<_, i16>(2)).unwrap_or(500),
-                    content_type: row.get(3),
-                    body: row.get(4),
-                },
-            }))
+        self.answers.lookup(scope, key).await
     }
 
     async fn idempotency_prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {

@@ -1,0 +1,138 @@
+//! Looking idempotency keys up in groups.
+//!
+//! Every request with an `Idempotency-Key` first asks whether its key already has an answer,
+//! and for a careful client that is every request: one query each would cost a round trip and
+//! a backend's work per booking, as much as the booking's share of its batch. Lookups
+//! therefore go through a queue, as commits do: a few readers each take every lookup waiting
+//! and answer them with one query. A reader has one query in flight, so under light load a
+//! lookup waits for nothing, and under heavy load one query serves many.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+use super::StoreError;
+use crate::store::{AnswerRecord, KeyClaim, StoredResponse};
+
+type Lookup = Result<Option<AnswerRecord>, StoreError>;
+
+struct PendingLookup {
+    scope: String,
+    key: String,
+    reply: oneshot::Sender<Lookup>,
+}
+
+#[derive(Clone)]
+pub(super) struct AnswerLookups {
+    sender: mpsc::UnboundedSender<PendingLookup>,
+}
+
+impl AnswerLookups {
+    /// Starts `readers` reader tasks on the current runtime; they stop with the last handle.
+    pub(super) fn start(pool: deadpool_postgres::Pool, readers: usize, lookups_max: usize) -> Self {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for _ in 0..readers.max(1) {
+            tokio::spawn(answer_lookups(
+                pool.clone(),
+                receiver.clone(),
+                lookups_max.max(1),
+            ));
+        }
+        Self { sender }
+    }
+
+    pub(super) async fn lookup(&self, scope: &str, key: &str) -> Lookup {
+        let (reply, answer) = oneshot::channel();
+        self.sender
+            .send(PendingLookup {
+                scope: scope.to_owned(),
+                key: key.to_owned(),
+                reply,
+            })
+            .map_err(|_| readers_gone())?;
+        answer.await.map_err(|_| readers_gone())?
+    }
+}
+
+fn readers_gone() -> StoreError {
+    StoreError::Unavailable(anyhow::anyhow!("the answer lookups have stopped"))
+}
+
+async fn answer_lookups(
+    pool: deadpool_postgres::Pool,
+    receiver: Arc<Mutex<mpsc::UnboundedReceiver<PendingLookup>>>,
+    lookups_max: usize,
+) {
+    loop {
+        let mut pending = Vec::new();
+        {
+            let mut receiver = receiver.lock().await;
+            let Some(first) = receiver.recv().await else {
+                return;
+            };
+            pending.push(first);
+            while pending.len() < lookups_max {
+                match receiver.try_recv() {
+                    Ok(next) => pending.push(next),
+                    Err(_) => break,
+                }
+            }
+        }
+        match look_up(&pool, &pending).await {
+            Ok(mut found) => {
+                for lookup in pending {
+                    let record = found.remove(&(lookup.scope, lookup.key));
+                    let _ = lookup.reply.send(Ok(record));
+                }
+            }
+            Err(error) => {
+                for lookup in pending {
+                    let _ = lookup.reply.send(Err(error.duplicate()));
+                }
+            }
+        }
+    }
+}
+
+async fn look_up(
+    pool: &deadpool_postgres::Pool,
+    pending: &[PendingLookup],
+) -> Result<HashMap<(String, String), AnswerRecord>, StoreError> {
+    let client = pool.get().await.map_err(|e| {
+        StoreError::Unavailable(anyhow::Error::new(e).context("no database connection"))
+    })?;
+    let scopes: Vec<&str> = pending.iter().map(|p| p.scope.as_str()).collect();
+    let keys: Vec<&str> = pending.iter().map(|p| p.key.as_str()).collect();
+    let statement = client
+        .prepare_cached(
+            "SELECT k.scope, k.key, k.request_digest, k.created_at, k.status, k.content_type, \
+             k.body FROM idempotency_keys k \
+             JOIN unnest($1::text[], $2::text[]) AS wanted (scope, key) \
+             ON k.scope = wanted.scope AND k.key = wanted.key",
+        )
+        .await?;
+    Ok(client
+        .query(&statement, &[&scopes, &keys])
+        .await?
+        .iter()
+        .map(|row| {
+            let claim = KeyClaim {
+                scope: row.get(0),
+                key: row.get(1),
+                request_digest: row.get(2),
+            };
+            let record = AnswerRecord {
+                created_at: row.get(3),
+                response: StoredResponse {
+                    status: u16::try_from(row.get::<_, i16>(4)).unwrap_or(500),
+                    content_type: row.get(5),
+                    body: row.get(6),
+                },
+                claim,
+            };
+            (record.claim.id(), record)
+        })
+        .collect())
+}
