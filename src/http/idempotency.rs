@@ -138,11 +138,18 @@ fn read_key(request: &HttpRequest) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_owned()))
 }
 
-/// What the API keeps for idempotency keys: the seal of stored answers, and the keys whose
-/// requests this process is answering right now.
+/// Keys this process answered lately, remembered so that their retries are looked up before
+/// any work is done: a retry that was decided again would be refused only at its commit, and
+/// take the rest of its batch down with it.
+const ANSWERED_KEYS_MAX: u64 = 200_000;
+const ANSWERED_KEYS_TTL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// What the API keeps for idempotency keys: the seal of stored answers, the keys whose
+/// requests this process is answering right now, and those it answered lately.
 pub struct Answers {
     seal: AnswerSeal,
     in_flight: DashMap<(String, String), ()>,
+    answered: moka::sync::Cache<(String, String), ()>,
 }
 
 impl Answers {
@@ -150,6 +157,10 @@ impl Answers {
         Self {
             seal,
             in_flight: DashMap::new(),
+            answered: moka::sync::Cache::builder()
+                .max_capacity(ANSWERED_KEYS_MAX)
+                .time_to_live(ANSWERED_KEYS_TTL)
+                .build(),
         }
     }
 
@@ -216,10 +227,12 @@ where
     let Some(_in_flight) = state.answers.claim(&claim.scope, &claim.key) else {
         return Reply::from(ApiError::IdempotencyInFlight).into_response(false);
     };
-    match replay(state, &claim).await {
-        Ok(Some(answer)) => return answer,
-        Ok(None) => {}
-        Err(error) => return Reply::from(error).into_response(false),
+    if state.answers.answered.contains_key(&claim.id()) {
+        match replay(state, &claim).await {
+            Ok(Some(first)) => return first,
+            Ok(None) => {}
+            Err(error) => return Reply::from(error).into_response(false),
+        }
     }
     let render = Arc::new(render);
     let to_stored = render.clone();
@@ -229,21 +242,42 @@ where
         state.answers.seal.clone(),
         move |value: &O| to_stored(value).ok().map(Reply::into_stored),
     );
-    match work(Some(ticket.clone())).await {
-        Ok(value) => match ticket.rendered() {
+    // The look-up runs beside the work rather than before it, so a fresh key (nearly every
+    // one) waits for one round trip, not two. That is safe because a change can only commit
+    // together with its key's answer: if the key was answered before, the work's commit is
+    // refused (`AnswerTaken`) and nothing of it is stored, so the two cannot both take effect.
+    let (stored, outcome) =
+        futures_util::future::join(replay(state, &claim), work(Some(ticket.clone()))).await;
+    if outcome.is_ok() || matches!(stored, Ok(Some(_))) {
+        state.answers.answered.insert(claim.id(), ());
+    }
+    match (outcome, stored) {
+        // The change committed with this answer, so no answer was stored before it.
+        (Ok(value), _) => match ticket.rendered() {
             // Exactly what was stored, so the first answer and every replay are one.
             Some(stored) => Reply::from_stored(stored).into_response(false),
             None => render(&value)
                 .unwrap_or_else(Reply::from)
                 .into_response(false),
         },
-        // Another replica answered this key first (the client sent it to both at once).
-        Err(ApiError::AnswerTaken) => match replay(state, &claim).await {
-            Ok(Some(answer)) => answer,
+        // Answered before: a refusal now may be the first attempt's own doing (its plate, its
+        // place), so the first answer is the one to give.
+        (Err(_), Ok(Some(first))) => first,
+        (Err(_), Err(error @ (ApiError::IdempotencyKeyReused | ApiError::AnswerUnreadable))) => {
+            Reply::from(error).into_response(false)
+        }
+        // Another replica answered this key while the look-up was on its way.
+        (Err(ApiError::AnswerTaken), Ok(None)) => match replay(state, &claim).await {
+            Ok(Some(answer)) => {
+                state.answers.answered.insert(claim.id(), ());
+                answer
+            }
             Ok(None) => Reply::from(ApiError::IdempotencyInFlight).into_response(false),
             Err(error) => Reply::from(error).into_response(false),
         },
-        Err(error) => Reply::from(error).into_response(false),
+        (Err(error), Ok(None)) => Reply::from(error).into_response(false),
+        // Whether a first attempt stored an answer is unknown: the refusal cannot be trusted.
+        (Err(_), Err(lookup_failed)) => Reply::from(lookup_failed).into_response(false),
     }
 }
 
