@@ -8,6 +8,7 @@ mod carriers;
 mod concurrency;
 mod errors;
 mod events;
+mod faulty_store;
 mod forecast;
 mod helpers;
 mod idempotency;
