@@ -9,6 +9,7 @@ mod concurrency;
 mod crash;
 mod errors;
 mod events;
+mod faulty_store;
 mod forecast;
 mod helpers;
 mod idempotency;

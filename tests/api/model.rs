@@ -1,6 +1,11 @@
 //! Random sequences of hold / confirm / cancel / move / expire / block driven through a real
 //! `ScheduleActor` and through a plain reference model must never diverge, and the store must
 //! end up holding exactly what the model says.
+//!
+//! The same ops run a second time against a store that fails on a seeded schedule. A request
+//! answered with an error that leaves its outcome open (not durable, unavailable) is settled
+//! the way a client would settle it, by reading what is stored: the store must hold the model
+//! either with the op applied or without it, and the model follows the store.
 
 use std::sync::Arc;
 
@@ -12,14 +17,15 @@ use borderslot::clock::{Clock, ManualClock};
 use borderslot::domain::token::ManageToken;
 use borderslot::domain::window::generate_windows;
 use borderslot::domain::{
-    AllocationError, BookingCode, BookingId, Contact, Direction, HoldRequest, Plate, Policy,
-    PriorityClass, WindowKey, WindowSelection,
+    AllocationError, BookingCode, BookingId, BookingStatus, Checkpoint, CheckpointId, Contact,
+    Direction, HoldRequest, Plate, Policy, PriorityClass, SlotWindow, WindowKey, WindowSelection,
 };
-use borderslot::store::SlotStore;
 use borderslot::store::embedded::EmbeddedStore;
-use chrono::{DateTime, Duration, Utc};
+use borderslot::store::{DayRecord, SlotStore};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use proptest::prelude::*;
 
+use crate::faulty_store::{FaultRates, FaultyStore};
 use crate::helpers::{counting_checkpoint, test_start, tomorrow};
 
 const WINDOWS: usize = 3;
@@ -79,9 +85,9 @@ enum Outcome {
     BadInput,
 }
 
-fn classify<T>(result: Result<T, ScheduleError>) -> Outcome {
+fn classify(result: Result<Outcome, ScheduleError>) -> Outcome {
     match result {
-        Ok(_) => Outcome::Done,
+        Ok(outcome) => outcome,
         Err(ScheduleError::Allocation(error)) => match error {
             AllocationError::WindowFull => Outcome::Full,
             AllocationError::WindowBlocked(_) => Outcome::Blocked,
@@ -111,7 +117,7 @@ struct ModelBooking {
     expires_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct Model {
     blocked: [bool; WINDOWS],
     bookings: Vec<ModelBooking>,
@@ -253,150 +259,144 @@ impl Model {
     }
 }
 
-async fn run_case(ops: Vec<Op>) -> Result<(), TestCaseError> {
-    let store = Arc::new(EmbeddedStore::in_memory().unwrap());
-    let checkpoint = counting_checkpoint("model", CAPACITY, 0);
-    store.upsert_checkpoint(&checkpoint).await.unwrap();
-    let clock = Arc::new(ManualClock::new(test_start()));
-    // The reference model knows capacity, plates, holds and blocks, not the move limit.
-    let policy = Policy {
-        reschedules_per_booking_max: u32::MAX,
-        ..Policy::default()
-    };
-    let registry = ScheduleRegistry::new(
-        vec![checkpoint.clone()],
-        store.clone(),
-        clock.clone(),
-        policy,
-        ActorSettings::default(),
-    );
-    let day = tomorrow();
-    let windows: Vec<WindowKey> = generate_windows(&checkpoint, day)
-        .iter()
-        .filter(|w| w.key.direction == Direction::Entry)
-        .take(WINDOWS)
-        .map(|w| w.key)
-        .collect();
-    let selection = |w: usize| WindowSelection {
-        from: windows[w].start,
-        to: windows[w].start + Duration::minutes(1),
-        direction: Some(Direction::Entry),
-        categories: vec![],
-    };
-    let mut model = Model::default();
-    let mut ids: Vec<BookingId> = Vec::new();
-    let cp = &checkpoint.id;
+/// One checkpoint day behind a registry, and the entry windows the ops name by index.
+struct Harness {
+    registry: ScheduleRegistry,
+    checkpoint: CheckpointId,
+    day: NaiveDate,
+    windows: Vec<WindowKey>,
+}
 
-    for op in &ops {
-        if matches!(op, Op::Confirm { .. } | Op::Cancel { .. } | Op::Move { .. }) && ids.is_empty()
-        {
-            continue;
+impl Harness {
+    fn new(
+        checkpoint: &Checkpoint,
+        store: Arc<dyn SlotStore>,
+        clock: Arc<ManualClock>,
+        policy: Policy,
+        settings: ActorSettings,
+    ) -> Self {
+        let registry =
+            ScheduleRegistry::new(vec![checkpoint.clone()], store, clock, policy, settings);
+        let day = tomorrow();
+        let windows = generate_windows(checkpoint, day)
+            .iter()
+            .filter(|w| w.key.direction == Direction::Entry)
+            .take(WINDOWS)
+            .map(|w| w.key)
+            .collect();
+        Self {
+            registry,
+            checkpoint: checkpoint.id.clone(),
+            day,
+            windows,
         }
-        if let Op::Advance { minutes } = op {
-            clock.advance(Duration::minutes(*minutes));
+    }
+
+    fn selection(&self, window: usize) -> WindowSelection {
+        WindowSelection {
+            from: self.windows[window].start,
+            to: self.windows[window].start + Duration::minutes(1),
+            direction: Some(Direction::Entry),
+            categories: vec![],
         }
-        let now = clock.now();
-        let expected = model.apply(op, now, policy.hold_ttl);
-        let actual = match *op {
+    }
+
+    /// The actor's answer to `op`, whose booking indexes point into `ids`; a new hold is made
+    /// as `new_id`.
+    async fn send(
+        &self,
+        op: &Op,
+        ids: &[BookingId],
+        new_id: BookingId,
+    ) -> Result<Outcome, ScheduleError> {
+        let (registry, cp, day) = (&self.registry, &self.checkpoint, self.day);
+        let booking = |i: usize| ids[i % ids.len()];
+        match *op {
             Op::Hold {
                 window,
                 plate,
                 confirm,
-            } => {
-                let id = BookingId::new_random();
-                let outcome = classify(
-                    registry
-                        .ask(
-                            cp,
-                            day,
-                            Hold(HoldRequest {
-                                id,
-                                code: BookingCode::generate(&mut rand::rng()),
-                                manage_token_digest: ManageToken::digest("t"),
-                                window: windows[window],
-                                plate: Some(Plate::parse(&format!("PL{plate}")).unwrap()),
-                                // A contact per vehicle: the per-contact holds cap is
-                                // not part of this model.
-                                contact: Some(
-                                    Contact::parse(&format!("pl{plate}@example.com")).unwrap(),
-                                ),
-                                priority: PriorityClass::Normal,
-                                confirm,
-                                carrier: None,
-                            }),
-                        )
-                        .await,
-                );
-                if outcome == Outcome::Done {
-                    ids.push(id);
-                }
-                outcome
-            }
-            Op::Confirm { booking } => classify(
-                registry
-                    .ask(
-                        cp,
-                        day,
-                        Confirm {
-                            id: ids[booking % ids.len()],
-                            plate: None,
-                            contact: None,
-                        },
-                    )
-                    .await,
-            ),
-            Op::Cancel { booking } => classify(
-                registry
-                    .ask(
-                        cp,
-                        day,
-                        Cancel {
-                            id: ids[booking % ids.len()],
-                        },
-                    )
-                    .await,
-            ),
-            Op::Move { booking, window } => classify(
-                registry
-                    .ask(
-                        cp,
-                        day,
-                        MoveWithinDay {
-                            id: ids[booking % ids.len()],
-                            target: windows[window],
-                        },
-                    )
-                    .await,
-            ),
-            Op::Advance { .. } => Outcome::Expired(registry.ask(cp, day, ExpireDue).await.unwrap()),
-            Op::Block { window } => classify(
-                registry
-                    .ask(
-                        cp,
-                        day,
-                        Block {
-                            selection: selection(window),
-                            reason: "maintenance".into(),
-                            cancel_affected: false,
-                        },
-                    )
-                    .await,
-            ),
-            Op::Unblock { window } => classify(
-                registry
-                    .ask(
-                        cp,
-                        day,
-                        Unblock {
-                            selection: selection(window),
-                        },
-                    )
-                    .await,
-            ),
-        };
-        prop_assert_eq!(&actual, &expected, "op {:?}", op);
-        let memory = registry.ask(cp, day, QueryAvailability).await.unwrap();
-        for (i, key) in windows.iter().enumerate() {
+            } => registry
+                .ask(
+                    cp,
+                    day,
+                    Hold(HoldRequest {
+                        id: new_id,
+                        code: BookingCode::generate(&mut rand::rng()),
+                        manage_token_digest: ManageToken::digest("t"),
+                        window: self.windows[window],
+                        plate: Some(Plate::parse(&format!("PL{plate}")).unwrap()),
+                        // A contact per vehicle: the per-contact holds cap is not part of
+                        // this model.
+                        contact: Some(Contact::parse(&format!("pl{plate}@example.com")).unwrap()),
+                        priority: PriorityClass::Normal,
+                        confirm,
+                        carrier: None,
+                    }),
+                )
+                .await
+                .map(|_| Outcome::Done),
+            Op::Confirm { booking: i } => registry
+                .ask(
+                    cp,
+                    day,
+                    Confirm {
+                        id: booking(i),
+                        plate: None,
+                        contact: None,
+                    },
+                )
+                .await
+                .map(|_| Outcome::Done),
+            Op::Cancel { booking: i } => registry
+                .ask(cp, day, Cancel { id: booking(i) })
+                .await
+                .map(|_| Outcome::Done),
+            Op::Move { booking: i, window } => registry
+                .ask(
+                    cp,
+                    day,
+                    MoveWithinDay {
+                        id: booking(i),
+                        target: self.windows[window],
+                    },
+                )
+                .await
+                .map(|_| Outcome::Done),
+            Op::Advance { .. } => registry.ask(cp, day, ExpireDue).await.map(Outcome::Expired),
+            Op::Block { window } => registry
+                .ask(
+                    cp,
+                    day,
+                    Block {
+                        selection: self.selection(window),
+                        reason: "maintenance".into(),
+                        cancel_affected: false,
+                    },
+                )
+                .await
+                .map(|_| Outcome::Done),
+            Op::Unblock { window } => registry
+                .ask(
+                    cp,
+                    day,
+                    Unblock {
+                        selection: self.selection(window),
+                    },
+                )
+                .await
+                .map(|_| Outcome::Done),
+        }
+    }
+
+    /// The actor's windows agree with the model's counts and blocks.
+    fn check_memory(
+        &self,
+        memory: &[SlotWindow],
+        model: &Model,
+        op: &Op,
+    ) -> Result<(), TestCaseError> {
+        for (i, key) in self.windows.iter().enumerate() {
             let window = memory.iter().find(|w| w.key == *key).unwrap();
             prop_assert_eq!(
                 (window.held, window.confirmed),
@@ -407,13 +407,60 @@ async fn run_case(ops: Vec<Op>) -> Result<(), TestCaseError> {
             );
             prop_assert_eq!(window.blocked.is_some(), model.blocked[i]);
         }
+        Ok(())
+    }
+}
+
+/// Ops that name a booking wait until there is one.
+fn needs_booking(op: &Op) -> bool {
+    matches!(op, Op::Confirm { .. } | Op::Cancel { .. } | Op::Move { .. })
+}
+
+async fn run_case(ops: Vec<Op>) -> Result<(), TestCaseError> {
+    let store = Arc::new(EmbeddedStore::in_memory().unwrap());
+    let checkpoint = counting_checkpoint("model", CAPACITY, 0);
+    store.upsert_checkpoint(&checkpoint).await.unwrap();
+    let clock = Arc::new(ManualClock::new(test_start()));
+    // The reference model knows capacity, plates, holds and blocks, not the move limit.
+    let policy = Policy {
+        reschedules_per_booking_max: u32::MAX,
+        ..Policy::default()
+    };
+    let harness = Harness::new(
+        &checkpoint,
+        store.clone(),
+        clock.clone(),
+        policy,
+        ActorSettings::default(),
+    );
+    let (registry, cp, day) = (&harness.registry, &harness.checkpoint, harness.day);
+    let mut model = Model::default();
+    let mut ids: Vec<BookingId> = Vec::new();
+
+    for op in &ops {
+        if needs_booking(op) && ids.is_empty() {
+            continue;
+        }
+        if let Op::Advance { minutes } = op {
+            clock.advance(Duration::minutes(*minutes));
+        }
+        let now = clock.now();
+        let expected = model.apply(op, now, policy.hold_ttl);
+        let id = BookingId::new_random();
+        let actual = classify(harness.send(op, &ids, id).await);
+        if matches!(op, Op::Hold { .. }) && actual == Outcome::Done {
+            ids.push(id);
+        }
+        prop_assert_eq!(&actual, &expected, "op {:?}", op);
+        let memory = registry.ask(cp, day, QueryAvailability).await.unwrap();
+        harness.check_memory(&memory, &model, op)?;
     }
 
     // Everything answered is durable: the store holds what the model holds.
     registry.ask(cp, day, ExpireDue).await.unwrap();
     model.expire(clock.now());
     let stored = store.load_day(cp, day).await.unwrap();
-    for (i, key) in windows.iter().enumerate() {
+    for (i, key) in harness.windows.iter().enumerate() {
         let window = stored.windows.iter().find(|w| w.key == *key).unwrap();
         prop_assert_eq!((window.held, window.confirmed), model.taken(i));
     }
@@ -428,5 +475,239 @@ proptest! {
     #[test]
     fn the_actor_and_the_reference_model_never_diverge(ops in prop::collection::vec(op(), 1..60)) {
         actix::System::new().block_on(run_case(ops))?;
+    }
+}
+
+/// How the stored day differs from `model`, whose bookings were made as `ids`, seen at `now`.
+/// A hold whose time has run out counts as expired even while the store still has it held:
+/// its expiry may be in a write that failed, and the actor expires it again after reloading.
+fn store_differs(
+    model: &Model,
+    ids: &[BookingId],
+    stored: &DayRecord,
+    windows: &[WindowKey],
+    now: DateTime<Utc>,
+) -> Option<String> {
+    if stored.bookings.len() != ids.len() {
+        return Some(format!(
+            "{} bookings stored, {} in the model",
+            stored.bookings.len(),
+            ids.len()
+        ));
+    }
+    for (id, expected) in ids.iter().zip(&model.bookings) {
+        let Some(booking) = stored.bookings.iter().find(|b| b.id == *id) else {
+            return Some(format!("booking {id} is not stored"));
+        };
+        let status = match booking.status {
+            BookingStatus::Held if booking.hold_expires_at.is_some_and(|at| at <= now) => {
+                Status::Expired
+            }
+            BookingStatus::Held => Status::Held,
+            BookingStatus::Confirmed => Status::Confirmed,
+            BookingStatus::Cancelled => Status::Cancelled,
+            BookingStatus::Expired => Status::Expired,
+            other => return Some(format!("booking {id} is {other:?}")),
+        };
+        if status != expected.status {
+            return Some(format!(
+                "booking {id} is stored {status:?}, the model has it {:?}",
+                expected.status
+            ));
+        }
+        if booking.window_key() != windows[expected.window] {
+            return Some(format!("booking {id} is stored in another window"));
+        }
+        if status == Status::Held && booking.hold_expires_at != Some(expected.expires_at) {
+            return Some(format!("booking {id} is stored with another hold expiry"));
+        }
+    }
+    for (i, key) in windows.iter().enumerate() {
+        let Some(window) = stored.windows.iter().find(|w| w.key == *key) else {
+            return Some(format!("window {i} is not stored"));
+        };
+        if window.blocked.is_some() != model.blocked[i] {
+            return Some(format!(
+                "window {i} is stored blocked: {:?}",
+                window.blocked
+            ));
+        }
+    }
+    None
+}
+
+/// The invariants the store keeps whatever happened to the requests: its own audit finds
+/// nothing, and no window holds more than its capacity.
+async fn check_store_invariants(
+    store: &EmbeddedStore,
+    stored: &DayRecord,
+) -> Result<(), TestCaseError> {
+    prop_assert_eq!(store.audit().await.unwrap().violations(), 0);
+    for window in &stored.windows {
+        prop_assert!(
+            window.held + window.confirmed <= window.capacity,
+            "window {:?} holds {} + {} of {}",
+            window.key,
+            window.held,
+            window.confirmed,
+            window.capacity
+        );
+    }
+    Ok(())
+}
+
+/// The stored day. A day whose every load failed has no windows stored yet: it is the
+/// template's windows, untouched.
+async fn stored_day(store: &EmbeddedStore, checkpoint: &Checkpoint, day: NaiveDate) -> DayRecord {
+    let mut stored = store.load_day(&checkpoint.id, day).await.unwrap();
+    if stored.windows.is_empty() {
+        stored.windows = generate_windows(checkpoint, day);
+    }
+    stored
+}
+
+/// How often a read or an idempotent message is asked again while the day's actor cannot
+/// answer: a day that fails to load stops its actor, and the registry starts a new one for the
+/// next message.
+const ASKS_MAX: usize = 100;
+
+async fn ask_until_answered<T, F, Fut>(mut ask: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ScheduleError>>,
+{
+    for _ in 0..ASKS_MAX {
+        match ask().await {
+            Err(ScheduleError::Unavailable | ScheduleError::NotDurable) => continue,
+            answer => return answer.expect("a read or an expiry is never refused"),
+        }
+    }
+    panic!("the day's actor did not answer in {ASKS_MAX} asks");
+}
+
+async fn run_case_with_faults(seed: u64, ops: Vec<Op>) -> Result<(), TestCaseError> {
+    let store = Arc::new(FaultyStore::new(
+        EmbeddedStore::in_memory().unwrap(),
+        seed,
+        FaultRates::default(),
+    ));
+    let checkpoint = counting_checkpoint("model", CAPACITY, 0);
+    store.upsert_checkpoint(&checkpoint).await.unwrap();
+    let clock = Arc::new(ManualClock::new(test_start()));
+    let policy = Policy {
+        reschedules_per_booking_max: u32::MAX,
+        ..Policy::default()
+    };
+    // One arbiter: a case starts and stops its own, and there are thousands of cases.
+    let settings = ActorSettings {
+        arbiters: 1,
+        ..ActorSettings::default()
+    };
+    let harness = Harness::new(&checkpoint, store.clone(), clock.clone(), policy, settings);
+    let (registry, cp, day) = (&harness.registry, &harness.checkpoint, harness.day);
+    let truth = store.inner();
+    let mut model = Model::default();
+    let mut ids: Vec<BookingId> = Vec::new();
+
+    for op in &ops {
+        if needs_booking(op) && ids.is_empty() {
+            continue;
+        }
+        if let Op::Advance { minutes } = op {
+            clock.advance(Duration::minutes(*minutes));
+        }
+        let now = clock.now();
+        let before = model.clone();
+        let expected = model.apply(op, now, policy.hold_ttl);
+        let id = BookingId::new_random();
+        let mut made = ids.clone();
+        if matches!(op, Op::Hold { .. }) && expected == Outcome::Done {
+            made.push(id);
+        }
+        match harness.send(op, &ids, id).await {
+            Err(ScheduleError::NotDurable | ScheduleError::Unavailable) => {
+                // Like a client told 503, find out from what is stored whether the op took
+                // effect: the store must hold the model either with the op applied or
+                // without it.
+                let stored = stored_day(truth, &checkpoint, day).await;
+                let mut skipped = before;
+                skipped.expire(now);
+                match (
+                    store_differs(&model, &made, &stored, &harness.windows, now),
+                    store_differs(&skipped, &ids, &stored, &harness.windows, now),
+                ) {
+                    (None, _) => ids = made,
+                    (Some(_), None) => model = skipped,
+                    (Some(applied), Some(not_applied)) => prop_assert!(
+                        false,
+                        "after {:?} failed, the store holds neither outcome: applied, {}; \
+                         not applied, {}",
+                        op,
+                        applied,
+                        not_applied
+                    ),
+                }
+            }
+            answer => {
+                let actual = classify(answer);
+                if matches!(op, Op::Hold { .. }) && actual == Outcome::Done {
+                    ids = made;
+                }
+                match (&actual, &expected) {
+                    // Expiries stored by a commit whose acknowledgement was lost, or redone by
+                    // the reload after a failed write, are not counted by this op again.
+                    (Outcome::Expired(counted), Outcome::Expired(due)) => {
+                        prop_assert!(counted <= due, "{} expired, {} were due", counted, due)
+                    }
+                    _ => prop_assert_eq!(&actual, &expected, "op {:?}", op),
+                }
+            }
+        }
+        let memory = ask_until_answered(|| registry.ask(cp, day, QueryAvailability)).await;
+        harness.check_memory(&memory, &model, op)?;
+        let stored = stored_day(truth, &checkpoint, day).await;
+        if let Some(difference) = store_differs(&model, &ids, &stored, &harness.windows, now) {
+            prop_assert!(false, "after {:?}: {}", op, difference);
+        }
+        check_store_invariants(truth, &stored).await?;
+    }
+
+    // Once the store is healthy again, every expiry due is stored and the store holds what
+    // the model holds.
+    store.heal();
+    ask_until_answered(|| registry.ask(cp, day, ExpireDue)).await;
+    let now = clock.now();
+    model.expire(now);
+    let stored = stored_day(truth, &checkpoint, day).await;
+    if let Some(difference) = store_differs(&model, &ids, &stored, &harness.windows, now) {
+        prop_assert!(false, "at the end: {}", difference);
+    }
+    for (i, key) in harness.windows.iter().enumerate() {
+        let window = stored.windows.iter().find(|w| w.key == *key).unwrap();
+        prop_assert_eq!((window.held, window.confirmed), model.taken(i));
+    }
+    check_store_invariants(truth, &stored).await?;
+    registry.shutdown(std::time::Duration::from_secs(5)).await;
+    prop_assert_eq!(registry.live_actors(), 0);
+    Ok(())
+}
+
+/// Cases of the fault-injecting run: `MODEL_FAULT_CASES` if set, a CI-sized number otherwise.
+fn fault_cases() -> u32 {
+    std::env::var("MODEL_FAULT_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok())
+        .unwrap_or(48)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: fault_cases(), ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_actor_agrees_with_the_model_and_the_store_while_the_store_fails(
+        seed in any::<u64>(),
+        ops in prop::collection::vec(op(), 1..60),
+    ) {
+        actix::System::new().block_on(run_case_with_faults(seed, ops))?;
     }
 }
