@@ -242,42 +242,41 @@ where
         state.answers.seal.clone(),
         move |value: &O| to_stored(value).ok().map(Reply::into_stored),
     );
-    // The look-up runs beside the work rather than before it, so a fresh key (nearly every
-    // one) waits for one round trip, not two. That is safe because a change can only commit
-    // together with its key's answer: if the key was answered before, the work's commit is
-    // refused (`AnswerTaken`) and nothing of it is stored, so the two cannot both take effect.
-    let (stored, outcome) =
-        futures_util::future::join(replay(state, &claim), work(Some(ticket.clone()))).await;
-    if outcome.is_ok() || matches!(stored, Ok(Some(_))) {
-        state.answers.answered.insert(claim.id(), ());
-    }
-    match (outcome, stored) {
-        // The change committed with this answer, so no answer was stored before it.
-        (Ok(value), _) => match ticket.rendered() {
-            // Exactly what was stored, so the first answer and every replay are one.
-            Some(stored) => Reply::from_stored(stored).into_response(false),
-            None => render(&value)
-                .unwrap_or_else(Reply::from)
-                .into_response(false),
-        },
-        // Answered before: a refusal now may be the first attempt's own doing (its plate, its
-        // place), so the first answer is the one to give.
-        (Err(_), Ok(Some(first))) => first,
-        (Err(_), Err(error @ (ApiError::IdempotencyKeyReused | ApiError::AnswerUnreadable))) => {
-            Reply::from(error).into_response(false)
+    // A fresh key (nearly every one) is not looked up at all: a change commits only together
+    // with its key's answer, so a change that committed proves the key had none, and a key
+    // answered before makes the commit refuse (`AnswerTaken`) with nothing of it stored. Only
+    // a refusal is checked against the store, since it may be the first attempt's own doing
+    // (its plate, its place) and then the first answer is the one to give.
+    let outcome = work(Some(ticket.clone())).await;
+    let error = match outcome {
+        Ok(value) => {
+            state.answers.answered.insert(claim.id(), ());
+            return match ticket.rendered() {
+                // Exactly what was stored, so the first answer and every replay are one.
+                Some(stored) => Reply::from_stored(stored).into_response(false),
+                None => render(&value)
+                    .unwrap_or_else(Reply::from)
+                    .into_response(false),
+            };
         }
-        // Another replica answered this key while the look-up was on its way.
-        (Err(ApiError::AnswerTaken), Ok(None)) => match replay(state, &claim).await {
-            Ok(Some(answer)) => {
-                state.answers.answered.insert(claim.id(), ());
-                answer
-            }
-            Ok(None) => Reply::from(ApiError::IdempotencyInFlight).into_response(false),
-            Err(error) => Reply::from(error).into_response(false),
-        },
-        (Err(error), Ok(None)) => Reply::from(error).into_response(false),
-        // Whether a first attempt stored an answer is unknown: the refusal cannot be trusted.
-        (Err(_), Err(lookup_failed)) => Reply::from(lookup_failed).into_response(false),
+        Err(error) => error,
+    };
+    match replay(state, &claim).await {
+        Ok(Some(first)) => {
+            state.answers.answered.insert(claim.id(), ());
+            first
+        }
+        // Another replica's request with this key holds it and has not committed yet.
+        Ok(None) if matches!(error, ApiError::AnswerTaken) => {
+            Reply::from(ApiError::IdempotencyInFlight).into_response(false)
+        }
+        Ok(None) => Reply::from(error).into_response(false),
+        Err(reused @ (ApiError::IdempotencyKeyReused | ApiError::AnswerUnreadable)) => {
+            Reply::from(reused).into_response(false)
+        }
+        // Whether a first attempt stored an answer is unknown, so the refusal cannot be
+        // trusted; the store being away is the answer.
+        Err(lookup_failed) => Reply::from(lookup_failed).into_response(false),
     }
 }
 
