@@ -92,3 +92,28 @@ impl AnswerTicket {
             .clone()
     }
 }
+
+/// A decision of an idempotent request whose answer is still to be phrased: the actor only
+/// keeps the decided value, and the answer is rendered and sealed off its thread, which
+/// decides for the whole day.
+pub struct DecidedAnswer {
+    ticket: AnswerTicket,
+    value: Box<dyn Any + Send>,
+}
+
+impl DecidedAnswer {
+    pub fn new<T: Send + 'static>(ticket: AnswerTicket, value: T) -> Self {
+        Self {
+            ticket,
+            value: Box::new(value),
+        }
+    }
+
+    pub fn key(&self) -> (String, String) {
+        self.ticket.claim.id()
+    }
+
+    pub fn record(self) -> Option<AnswerRecord> {
+        self.ticket.record(self.value.as_ref())
+    }
+}

@@ -28,7 +28,7 @@ use crate::domain::{
 };
 use crate::store::{AnswerRecord, CommitBatch, SlotStore, StoreError};
 
-use super::answer::AnswerTicket;
+use super::answer::{AnswerTicket, DecidedAnswer};
 use super::registry::{ActorSettings, Departure};
 
 /// Why a request to a schedule got no decision or its decision is not durable.
@@ -58,8 +58,8 @@ type Reply = Box<dyn FnOnce(Result<(), ScheduleError>) + Send>;
 /// A decided change waiting to be written, and who to tell when it is.
 struct PendingChange {
     changes: ChangeSet,
-    /// The answer to the idempotent request that decided it, stored with it.
-    answer: Option<AnswerRecord>,
+    /// The idempotent request that decided it, whose answer is stored with it.
+    answer: Option<DecidedAnswer>,
     reply: Option<Reply>,
 }
 
@@ -187,7 +187,7 @@ impl ScheduleActor {
         &mut self,
         ctx: &mut Context<Self>,
         changes: ChangeSet,
-        answer: Option<AnswerRecord>,
+        answer: Option<DecidedAnswer>,
         decided: Result<T, ScheduleError>,
     ) -> ResponseFuture<Result<T, ScheduleError>> {
         let mut changes = changes;
@@ -233,15 +233,16 @@ impl ScheduleActor {
         let take = self.pending.len().min(self.settings.batch_size_max.max(1));
         let mut batch = CommitBatch::new(self.checkpoint.id.clone(), self.date);
         let mut waiters = Vec::with_capacity(take);
+        let mut answers = Vec::new();
         for entry in self.pending.drain(..take) {
             batch.push(entry.changes);
-            let key = entry.answer.as_ref().map(|answer| answer.claim.id());
-            batch.answers.extend(entry.answer);
+            let key = entry.answer.as_ref().map(DecidedAnswer::key);
+            answers.extend(entry.answer);
             if let Some(reply) = entry.reply {
                 waiters.push(Waiter { key, reply });
             }
         }
-        if batch.is_empty() {
+        if batch.is_empty() && answers.is_empty() {
             // Nothing to write: everything before these entries is already durable.
             for waiter in waiters {
                 (waiter.reply)(Ok(()));
@@ -253,6 +254,24 @@ impl ScheduleActor {
         let requests = waiters.len();
         let write = async move {
             let started = Instant::now();
+            if !answers.is_empty() {
+                let rendered = tokio::task::spawn_blocking(move || {
+                    answers
+                        .into_iter()
+                        .filter_map(DecidedAnswer::record)
+                        .collect::<Vec<AnswerRecord>>()
+                })
+                .await;
+                match rendered {
+                    Ok(records) => batch.answers = records,
+                    Err(error) => {
+                        let error = StoreError::Other(
+                            anyhow::Error::new(error).context("Failed to render stored answers"),
+                        );
+                        return (Err(error), started.elapsed());
+                    }
+                }
+            }
             let outcome = store.commit(batch).await;
             (outcome, started.elapsed())
         };
@@ -309,7 +328,7 @@ impl ScheduleActor {
         decision: F,
     ) -> ResponseFuture<Result<T, ScheduleError>>
     where
-        T: Send + 'static,
+        T: Clone + Send + 'static,
         F: FnOnce(
             &mut DaySchedule,
             &Policy,
@@ -330,7 +349,7 @@ impl ScheduleActor {
                 self.arm_expiry_timer(ctx);
                 // Only a decision is answered from the store on a retry: a refusal changed
                 // nothing, so its retry is decided afresh.
-                let answer = ticket.and_then(|ticket| ticket.record(&value));
+                let answer = ticket.map(|ticket| DecidedAnswer::new(ticket, value.clone()));
                 self.enqueue_outcome(ctx, changes, answer, Ok(value))
             }
             Err(error) => self.enqueue_outcome(ctx, ChangeSet::default(), None, Err(error)),
