@@ -13,6 +13,7 @@ use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::StoreError;
+use super::commit_queue::next_group;
 use crate::store::{AnswerRecord, KeyClaim, StoredResponse};
 
 type Lookup = Result<Option<AnswerRecord>, StoreError>;
@@ -65,21 +66,7 @@ async fn answer_lookups(
     receiver: Arc<Mutex<mpsc::UnboundedReceiver<PendingLookup>>>,
     lookups_max: usize,
 ) {
-    loop {
-        let mut pending = Vec::new();
-        {
-            let mut receiver = receiver.lock().await;
-            let Some(first) = receiver.recv().await else {
-                return;
-            };
-            pending.push(first);
-            while pending.len() < lookups_max {
-                match receiver.try_recv() {
-                    Ok(next) => pending.push(next),
-                    Err(_) => break,
-                }
-            }
-        }
+    while let Some(pending) = next_group(&receiver, lookups_max).await {
         match look_up(&pool, &pending).await {
             Ok(mut found) => {
                 for lookup in pending {

@@ -69,21 +69,7 @@ async fn write_merged_batches(
     receiver: Arc<Mutex<mpsc::UnboundedReceiver<PendingCommit>>>,
     batches_max: usize,
 ) {
-    loop {
-        let mut pending = Vec::new();
-        {
-            let mut receiver = receiver.lock().await;
-            let Some(first) = receiver.recv().await else {
-                return;
-            };
-            pending.push(first);
-            while pending.len() < batches_max {
-                match receiver.try_recv() {
-                    Ok(next) => pending.push(next),
-                    Err(_) => break,
-                }
-            }
-        }
+    while let Some(pending) = next_group(&receiver, batches_max).await {
         let (batches, replies): (Vec<CommitBatch>, Vec<_>) =
             pending.into_iter().map(|p| (p.batch, p.reply)).unzip();
         match write(&pool, &batches).await {
@@ -182,4 +168,21 @@ async fn claim_batch_id(
         )
         .await?;
     Ok(inserted == 0)
+}
+
+/// Waits for the next item, then takes every item waiting behind it, up to `max` in all;
+/// `None` once every sender is gone. One task takes at a time, so groups do not interleave.
+pub(super) async fn next_group<T>(
+    receiver: &Mutex<mpsc::UnboundedReceiver<T>>,
+    max: usize,
+) -> Option<Vec<T>> {
+    let mut receiver = receiver.lock().await;
+    let mut group = vec![receiver.recv().await?];
+    while group.len() < max {
+        match receiver.try_recv() {
+            Ok(next) => group.push(next),
+            Err(_) => break,
+        }
+    }
+    Some(group)
 }
