@@ -2,9 +2,10 @@
 //!
 //! The front end knows how to phrase an answer; the schedule actor knows the decision it is
 //! the answer to, and the batch it commits in. The ticket carries the front end's renderer into
-//! the actor, which renders the answer from the decided value and puts the sealed record into
-//! the same batch as the change. The front end then sends exactly what was stored, so a replay
-//! is byte for byte the first answer.
+//! the actor, which keeps the decided value; the answer is rendered from it and sealed while
+//! the batch is written (off the actor's thread), and its record goes into that same batch.
+//! The front end then sends exactly what was stored, so a replay is byte for byte the first
+//! answer.
 
 use std::any::Any;
 use std::sync::{Arc, Mutex};

@@ -320,8 +320,8 @@ impl ScheduleActor {
     }
 
     /// Runs `decision` against the day after expiring what ran out, so a decision never
-    /// counts a hold that is already over, and renders the answer of the idempotent request
-    /// being handled (if any) from the decided value.
+    /// counts a hold that is already over, and keeps the decided value of the idempotent
+    /// request being handled (if any), for its answer to be rendered with the batch.
     fn decide<T, F>(
         &mut self,
         ctx: &mut Context<Self>,

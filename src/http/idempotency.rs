@@ -167,7 +167,10 @@ impl Answers {
     /// Takes a key for a live request; `None` while another request of this process has it.
     /// Kept only in memory, so a key whose request died with its process is free at once.
     pub fn claim(&self, scope: &str, key: &str) -> Option<InFlight<'_>> {
-        let id = (scope.to_owned(), key.to_owned());
+        self.claim_id((scope.to_owned(), key.to_owned()))
+    }
+
+    fn claim_id(&self, id: (String, String)) -> Option<InFlight<'_>> {
         match self.in_flight.entry(id.clone()) {
             Entry::Occupied(_) => None,
             Entry::Vacant(vacant) => {
@@ -224,10 +227,11 @@ where
         }
         Err(error) => return Reply::from(error).into_response(false),
     };
-    let Some(_in_flight) = state.answers.claim(&claim.scope, &claim.key) else {
+    let id = claim.id();
+    let Some(_in_flight) = state.answers.claim_id(id.clone()) else {
         return Reply::from(ApiError::IdempotencyInFlight).into_response(false);
     };
-    if state.answers.answered.contains_key(&claim.id()) {
+    if state.answers.answered.contains_key(&id) {
         match replay(state, &claim).await {
             Ok(Some(first)) => return first,
             Ok(None) => {}
@@ -250,7 +254,7 @@ where
     let outcome = work(Some(ticket.clone())).await;
     let error = match outcome {
         Ok(value) => {
-            state.answers.answered.insert(claim.id(), ());
+            state.answers.answered.insert(id, ());
             return match ticket.rendered() {
                 // Exactly what was stored, so the first answer and every replay are one.
                 Some(stored) => Reply::from_stored(stored).into_response(false),
@@ -263,7 +267,7 @@ where
     };
     match replay(state, &claim).await {
         Ok(Some(first)) => {
-            state.answers.answered.insert(claim.id(), ());
+            state.answers.answered.insert(id, ());
             first
         }
         // Another replica's request with this key holds it and has not committed yet.
