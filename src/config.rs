@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use crate::actors::ActorSettings;
 use crate::domain::Policy;
 use crate::notify::NotifyConfig;
+use crate::secret::Secret;
 use crate::store::postgres::PostgresSettings;
 
 /// Which parts of the system a process runs.
@@ -51,7 +52,7 @@ pub struct Settings {
     pub shutdown_timeout: Duration,
     pub job_interval: Duration,
     /// RabbitMQ instead of the in-process bus, when set.
-    pub amqp_url: Option<String>,
+    pub amqp_url: Option<Secret>,
     /// Prefix of the RabbitMQ exchange and queue names.
     pub amqp_namespace: String,
     /// Unacknowledged deliveries per RabbitMQ consumer.
@@ -66,7 +67,7 @@ pub struct Settings {
     pub limits: ClientLimits,
     /// Signs staff access tokens; `None` makes a random key per process (tokens then die
     /// with it and replicas do not accept each other's).
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<Secret>,
 }
 
 impl Settings {
@@ -120,18 +121,18 @@ pub struct ServeArgs {
     /// PostgreSQL URL; when set, PostgreSQL is the store instead of the embedded file. Never
     /// logged.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<String>,
+    pub database_url: Option<Secret>,
     /// Connections to PostgreSQL at most.
-    #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 16)]
+    #[arg(long, env = "DATABASE_POOL_SIZE", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1000), default_value_t = 16)]
     pub database_pool_size: usize,
     /// Server-side time limit of one statement.
-    #[arg(long, env = "DATABASE_STATEMENT_TIMEOUT_MS", default_value_t = 5000)]
+    #[arg(long, env = "DATABASE_STATEMENT_TIMEOUT_MS", value_parser = clap::value_parser!(u64).range(1..=3_600_000), default_value_t = 5000)]
     pub database_statement_timeout_ms: u64,
     /// Transactions writing schedule batches at once; each writes every batch waiting.
-    #[arg(long, env = "DATABASE_COMMIT_WRITERS", default_value_t = 4)]
+    #[arg(long, env = "DATABASE_COMMIT_WRITERS", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64), default_value_t = 4)]
     pub database_commit_writers: usize,
     /// Attempts to reach PostgreSQL at start-up, one second apart.
-    #[arg(long, env = "DATABASE_CONNECT_ATTEMPTS", default_value_t = 10)]
+    #[arg(long, env = "DATABASE_CONNECT_ATTEMPTS", value_parser = clap::value_parser!(u32).range(1..=3600), default_value_t = 10)]
     pub database_connect_attempts: u32,
     /// Apply pending PostgreSQL migrations before serving.
     #[arg(long, env = "MIGRATE_ON_START", default_value_t = false, action = clap::ArgAction::Set)]
@@ -143,61 +144,61 @@ pub struct ServeArgs {
     #[arg(long, env = "DEMO_DATA", default_value_t = true, action = clap::ArgAction::Set)]
     pub demo_data: bool,
     /// How long a hold lasts before it expires unless confirmed.
-    #[arg(long, env = "HOLD_TTL_SECONDS", default_value_t = 600)]
+    #[arg(long, env = "HOLD_TTL_SECONDS", value_parser = clap::value_parser!(u32).range(10..=86_400), default_value_t = 600)]
     pub hold_ttl_seconds: u32,
     /// How many days ahead windows can be booked.
-    #[arg(long, env = "BOOKING_HORIZON_DAYS", default_value_t = 30)]
+    #[arg(long, env = "BOOKING_HORIZON_DAYS", value_parser = clap::value_parser!(u32).range(1..=366), default_value_t = 30)]
     pub booking_horizon_days: u32,
     /// No new booking into a window that starts sooner than this.
-    #[arg(long, env = "BOOKING_CUTOFF_MINUTES", default_value_t = 30)]
+    #[arg(long, env = "BOOKING_CUTOFF_MINUTES", value_parser = clap::value_parser!(u32).range(0..=10_080), default_value_t = 30)]
     pub booking_cutoff_minutes: u32,
     /// Check-in opens this long before the window.
-    #[arg(long, env = "ARRIVAL_EARLY_MINUTES", default_value_t = 180)]
+    #[arg(long, env = "ARRIVAL_EARLY_MINUTES", value_parser = clap::value_parser!(u32).range(0..=1440), default_value_t = 180)]
     pub arrival_early_minutes: u32,
     /// Check-in stays open this long after the window; later is a no-show.
-    #[arg(long, env = "ARRIVAL_GRACE_MINUTES", default_value_t = 15)]
+    #[arg(long, env = "ARRIVAL_GRACE_MINUTES", value_parser = clap::value_parser!(u32).range(0..=1440), default_value_t = 15)]
     pub arrival_grace_minutes: u32,
     /// Requests written in one store transaction at most (1 turns group commit off).
-    #[arg(long, env = "COMMIT_BATCH_SIZE_MAX", default_value_t = 1024)]
+    #[arg(long, env = "COMMIT_BATCH_SIZE_MAX", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=65_536), default_value_t = 1024)]
     pub commit_batch_size_max: usize,
     /// Messages a schedule actor's mailbox holds before senders wait.
-    #[arg(long, env = "ACTOR_MAILBOX_CAPACITY", default_value_t = 4096)]
+    #[arg(long, env = "ACTOR_MAILBOX_CAPACITY", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(16..=1_048_576), default_value_t = 4096)]
     pub actor_mailbox_capacity: usize,
     /// RabbitMQ (e.g. amqp://user:pass@host:5672/%2f) instead of the in-process event bus.
-    #[arg(long, env = "AMQP_URL")]
-    pub amqp_url: Option<String>,
+    #[arg(long, env = "AMQP_URL", hide_env_values = true)]
+    pub amqp_url: Option<Secret>,
     /// Prefix of the RabbitMQ exchange and queue names, so deployments can share a broker.
     #[arg(long, env = "AMQP_NAMESPACE", default_value = "borderslot")]
     pub amqp_namespace: String,
     /// Unacknowledged deliveries per RabbitMQ consumer.
-    #[arg(long, env = "AMQP_PREFETCH", default_value_t = 32)]
+    #[arg(long, env = "AMQP_PREFETCH", value_parser = clap::value_parser!(u16).range(1..=65_535), default_value_t = 32)]
     pub amqp_prefetch: u16,
     /// How often the outbox relay looks for unsent events while there are none.
-    #[arg(long, env = "RELAY_INTERVAL_MS", default_value_t = 200)]
+    #[arg(long, env = "RELAY_INTERVAL_MS", value_parser = clap::value_parser!(u64).range(10..=60_000), default_value_t = 200)]
     pub relay_interval_ms: u64,
     /// Requests per second one client address may make to the API and the pages (0: no limit).
     #[arg(long, env = "RATE_LIMIT_PER_SECOND", default_value_t = 20)]
     pub rate_limit_per_second: u32,
     /// Requests one client address may make at once above that rate.
-    #[arg(long, env = "RATE_LIMIT_BURST", default_value_t = 40)]
+    #[arg(long, env = "RATE_LIMIT_BURST", value_parser = clap::value_parser!(u32).range(1..=100_000), default_value_t = 40)]
     pub rate_limit_burst: u32,
     /// Bookings one client address may start per hold lifetime (0: no limit).
     #[arg(long, env = "HOLDS_PER_CLIENT_MAX", default_value_t = 10)]
     pub holds_per_client_max: u32,
     /// Moves one booking may make.
-    #[arg(long, env = "RESCHEDULES_PER_BOOKING_MAX", default_value_t = 3)]
+    #[arg(long, env = "RESCHEDULES_PER_BOOKING_MAX", value_parser = clap::value_parser!(u32).range(0..=100), default_value_t = 3)]
     pub reschedules_per_booking_max: u32,
     /// Unconfirmed holds one contact may have on one checkpoint day.
-    #[arg(long, env = "HOLDS_PER_CONTACT_MAX", default_value_t = 3)]
+    #[arg(long, env = "HOLDS_PER_CONTACT_MAX", value_parser = clap::value_parser!(u32).range(1..=1000), default_value_t = 3)]
     pub holds_per_contact_max: u32,
     /// Key signing staff access tokens, at least 32 bytes (a Kubernetes Secret in production).
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<Secret>,
     /// Drivers are reminded this many hours before their window.
-    #[arg(long, env = "REMINDER_LEAD_HOURS", default_value_t = 24)]
+    #[arg(long, env = "REMINDER_LEAD_HOURS", value_parser = clap::value_parser!(u32).range(1..=720), default_value_t = 24)]
     pub reminder_lead_hours: u32,
     /// HTTP worker threads (0: one per core).
-    #[arg(long, env = "HTTP_WORKERS", default_value_t = 0)]
+    #[arg(long, env = "HTTP_WORKERS", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1024), default_value_t = 0)]
     pub http_workers: usize,
 }
 
@@ -206,10 +207,10 @@ impl ServeArgs {
         let minutes = |m: u32| chrono::Duration::minutes(i64::from(m));
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         let database = self.database_url.map(|url| PostgresSettings {
-            pool_size_max: self.database_pool_size.max(1),
-            statement_timeout: Duration::from_millis(self.database_statement_timeout_ms.max(1)),
-            connect_attempts: self.database_connect_attempts.max(1),
-            commit_writers: self.database_commit_writers.max(1),
+            pool_size_max: self.database_pool_size,
+            statement_timeout: Duration::from_millis(self.database_statement_timeout_ms),
+            connect_attempts: self.database_connect_attempts,
+            commit_writers: self.database_commit_writers,
             ..PostgresSettings::new(url)
         });
         Settings {
@@ -223,17 +224,17 @@ impl ServeArgs {
             migrate_on_start: self.migrate,
             role: self.role,
             policy: Policy {
-                holds_per_contact_max: self.holds_per_contact_max.max(1),
+                holds_per_contact_max: self.holds_per_contact_max,
                 reschedules_per_booking_max: self.reschedules_per_booking_max,
-                hold_ttl: chrono::Duration::seconds(i64::from(self.hold_ttl_seconds.max(1))),
+                hold_ttl: chrono::Duration::seconds(i64::from(self.hold_ttl_seconds)),
                 horizon_days: self.booking_horizon_days,
                 booking_cutoff: minutes(self.booking_cutoff_minutes),
                 arrival_early: minutes(self.arrival_early_minutes),
                 arrival_grace: minutes(self.arrival_grace_minutes),
             },
             actors: ActorSettings {
-                mailbox_capacity: self.actor_mailbox_capacity.max(16),
-                batch_size_max: self.commit_batch_size_max.max(1),
+                mailbox_capacity: self.actor_mailbox_capacity,
+                batch_size_max: self.commit_batch_size_max,
                 arbiters: cores,
                 ..ActorSettings::default()
             },
@@ -247,15 +248,15 @@ impl ServeArgs {
             job_interval: Duration::from_secs(60),
             amqp_url: self.amqp_url.filter(|url| !url.is_empty()),
             amqp_namespace: self.amqp_namespace,
-            amqp_prefetch: self.amqp_prefetch.max(1),
-            relay_interval: Duration::from_millis(self.relay_interval_ms.max(10)),
+            amqp_prefetch: self.amqp_prefetch,
+            relay_interval: Duration::from_millis(self.relay_interval_ms),
             // Read by `serve` from SMTP_URL, SMTP_FROM, WEBHOOK_URL, WEBHOOK_SECRET.
             notify: NotifyConfig::default(),
-            reminder_lead: chrono::Duration::hours(i64::from(self.reminder_lead_hours.max(1))),
+            reminder_lead: chrono::Duration::hours(i64::from(self.reminder_lead_hours)),
             jwt_secret: self.jwt_secret.filter(|s| !s.is_empty()),
             limits: ClientLimits {
                 requests_per_second: self.rate_limit_per_second,
-                burst: self.rate_limit_burst.max(1),
+                burst: self.rate_limit_burst,
                 holds_per_hold_ttl: self.holds_per_client_max,
             },
         }
@@ -278,4 +279,46 @@ impl ClientLimits {
         burst: 1,
         holds_per_hold_ttl: 0,
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::ServeArgs;
+
+    #[derive(Parser)]
+    struct Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    fn parse(flags: &[&str]) -> Result<ServeArgs, clap::Error> {
+        Serve::try_parse_from(std::iter::once("serve").chain(flags.iter().copied()))
+            .map(|serve| serve.args)
+    }
+
+    #[test]
+    fn values_out_of_range_are_refused_with_the_range_named() {
+        for (flag, value, range) in [
+            ("--database-pool-size", "0", "1..=1000"),
+            ("--hold-ttl-seconds", "5", "10..=86400"),
+            ("--commit-batch-size-max", "0", "1..=65536"),
+            ("--actor-mailbox-capacity", "8", "16..=1048576"),
+            ("--relay-interval-ms", "1", "10..=60000"),
+            ("--amqp-prefetch", "0", "1..=65535"),
+        ] {
+            let error = parse(&[flag, value]).expect_err(flag).to_string();
+            assert!(error.contains(flag) && error.contains(range), "{error}");
+        }
+    }
+
+    #[test]
+    fn values_in_range_are_taken_as_given() {
+        let settings = parse(&["--hold-ttl-seconds", "10", "--relay-interval-ms", "10"])
+            .unwrap()
+            .into_settings();
+        assert_eq!(settings.policy.hold_ttl.num_seconds(), 10);
+        assert_eq!(settings.relay_interval.as_millis(), 10);
+    }
 }

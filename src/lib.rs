@@ -13,6 +13,8 @@
 //! - [`bus`]: the event bus (in-process or RabbitMQ) from the outbox to the consumers.
 //! - [`jobs`]: background work on timers.
 //! - [`notify`]: notifications to drivers and carriers by e-mail and signed webhook.
+//! - [`config`]: settings from flags and the environment, checked at start-up; [`secret`]
+//!   keeps keys and passwords out of logs.
 
 // The hand-written OpenAPI document is one large `json!` literal.
 #![recursion_limit = "512"]
@@ -30,6 +32,7 @@ pub mod loadtest;
 pub mod metrics;
 pub mod notify;
 pub mod reports;
+pub mod secret;
 pub mod seed;
 pub mod startup;
 pub mod store;

@@ -220,7 +220,7 @@ impl Application {
         }
 
         let tokens = match &settings.jwt_secret {
-            Some(secret) => TokenKeys::new(secret.as_bytes())?,
+            Some(secret) => TokenKeys::new(secret.expose().as_bytes())?,
             None => local_token_keys(&settings.data_dir, settings.role.serves_http()),
         };
         let answers = Arc::new(Answers::new(tokens.answer_seal()));

@@ -52,7 +52,8 @@ const TRANSIENT_RETRY_DELAY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone)]
 pub struct RabbitSettings {
-    pub url: String,
+    /// Carries the password; never shown.
+    pub url: crate::secret::Secret,
     /// Prefix of the exchange and queue names.
     pub namespace: String,
     /// Every consumer group whose queue must exist before events are published.
@@ -110,7 +111,7 @@ async fn declare_topology(
     name: &str,
 ) -> lapin::Result<(Connection, Channel)> {
     let properties = ConnectionProperties::default().with_connection_name(name.into());
-    let connection = Connection::connect(&settings.url, properties).await?;
+    let connection = Connection::connect(settings.url.expose(), properties).await?;
     let channel = connection.create_channel().await?;
     channel
         .exchange_declare(

@@ -129,7 +129,7 @@ async fn events_reach_the_statistics_through_rabbitmq() {
         return;
     };
     let Some(app) = spawn_app_on(Backend::Embedded, Vec::new(), |settings| {
-        settings.amqp_url = Some(url);
+        settings.amqp_url = Some(url.into());
         settings.amqp_namespace = namespace;
     })
     .await
@@ -194,7 +194,7 @@ async fn a_poison_event_is_dead_lettered_after_three_attempts_and_the_rest_go_on
         return;
     };
     let settings = RabbitSettings {
-        url: url.clone(),
+        url: url.clone().into(),
         namespace,
         groups: vec!["poison"],
         prefetch: 8,
@@ -289,7 +289,7 @@ async fn bookings_go_on_while_the_broker_is_down_and_every_event_arrives_after()
     };
     let (receiver, hook) = crate::notifications::WebhookReceiver::start();
     let Some(app) = spawn_app_on(Backend::Embedded, Vec::new(), |settings| {
-        settings.amqp_url = Some(broker.url.clone());
+        settings.amqp_url = Some(broker.url.clone().into());
         settings.notify = crate::notifications::WebhookReceiver::config(&hook);
     })
     .await

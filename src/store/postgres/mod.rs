@@ -53,7 +53,8 @@ use crate::store::RelayLease;
 /// Connection settings; every one is explicit rather than a library default.
 #[derive(Debug, Clone)]
 pub struct PostgresSettings {
-    pub url: String,
+    /// Carries the password; never shown.
+    pub url: crate::secret::Secret,
     pub pool_size_max: usize,
     /// How long a request waits for a free connection.
     pub pool_wait_timeout: Duration,
@@ -69,7 +70,7 @@ pub struct PostgresSettings {
 }
 
 impl PostgresSettings {
-    pub fn new(url: impl Into<String>) -> Self {
+    pub fn new(url: impl Into<crate::secret::Secret>) -> Self {
         Self {
             url: url.into(),
             pool_size_max: 16,
@@ -98,7 +99,7 @@ const ANSWER_LOOKUPS_MAX: usize = 512;
 impl PostgresStore {
     /// Builds the pool and waits (with retries) until the server answers.
     pub async fn connect(settings: &PostgresSettings) -> anyhow::Result<Self> {
-        let mut config = tokio_postgres::Config::from_str(&settings.url)
+        let mut config = tokio_postgres::Config::from_str(settings.url.expose())
             .context("DATABASE_URL is not a valid PostgreSQL URL")?;
         config
             .connect_timeout(settings.connect_timeout)
