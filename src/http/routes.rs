@@ -7,6 +7,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpResponse, web};
 
+use super::endpoint::endpoint;
 use super::error::PROBLEM_JSON;
 use super::{
     admin, admin_checkpoints, auth, bookings, carrier, checkpoints, forecast, health, metrics,
@@ -14,49 +15,47 @@ use super::{
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    // Resources (not bare routes) so that a known path with the wrong method is a 405.
+    // Endpoints (not bare routes) so that a known path with the wrong method is a 405.
     crate::web::configure(cfg);
-    cfg.service(web::resource("/healthz").get(health::healthz))
-        .service(web::resource("/readyz").get(health::readyz))
-        .service(web::resource("/metrics").get(metrics::scrape))
-        .service(web::resource("/api/openapi.json").get(openapi::serve))
+    cfg.service(endpoint("/healthz").get(health::healthz))
+        .service(endpoint("/readyz").get(health::readyz))
+        .service(endpoint("/metrics").get(metrics::scrape))
+        .service(endpoint("/api/openapi.json").get(openapi::serve))
         .service(
             web::scope("/api/v1")
-                .service(web::resource("/checkpoints").get(checkpoints::list))
+                .service(endpoint("/checkpoints").get(checkpoints::list))
+                .service(endpoint("/checkpoints/{id}/availability").get(checkpoints::availability))
+                .service(endpoint("/checkpoints/{id}/status").get(status::read))
+                .service(endpoint("/bookings").post(bookings::create))
                 .service(
-                    web::resource("/checkpoints/{id}/availability").get(checkpoints::availability),
-                )
-                .service(web::resource("/checkpoints/{id}/status").get(status::read))
-                .service(web::resource("/bookings").post(bookings::create))
-                .service(
-                    web::resource("/bookings/{code}")
+                    endpoint("/bookings/{code}")
                         .get(bookings::read)
                         .delete(bookings::cancel),
                 )
-                .service(web::resource("/bookings/{code}/confirm").post(bookings::confirm))
-                .service(web::resource("/bookings/{code}/reschedule").post(bookings::reschedule))
-                .service(web::resource("/stats").get(stats::read))
-                .service(web::resource("/reports/daily").get(reports::daily))
-                .service(web::resource("/forecast").get(forecast::read))
-                .service(web::resource("/auth/login").post(auth::login))
-                .service(web::resource("/auth/refresh").post(auth::refresh))
-                .service(web::resource("/auth/logout").post(auth::logout))
-                .service(web::resource("/admin/checkpoints/{id}/blocks").post(admin::block))
-                .service(web::resource("/admin/checkpoints/{id}/unblocks").post(admin::unblock))
-                .service(web::resource("/admin/checkpoints/{id}/reserved").post(admin::reserve))
-                .service(web::resource("/admin/audit").get(admin::audit_log))
-                .service(web::resource("/admin/checkpoints/{id}").put(admin_checkpoints::put))
-                .service(web::resource("/operator/check-ins").post(admin::check_in))
-                .service(web::resource("/operator/walk-ins").post(admin::walk_in))
-                .service(web::resource("/operator/plates/{plate}").get(admin::plate))
-                .service(web::resource("/admin/bars/{plate}").delete(admin::lift_bar))
+                .service(endpoint("/bookings/{code}/confirm").post(bookings::confirm))
+                .service(endpoint("/bookings/{code}/reschedule").post(bookings::reschedule))
+                .service(endpoint("/stats").get(stats::read))
+                .service(endpoint("/reports/daily").get(reports::daily))
+                .service(endpoint("/forecast").get(forecast::read))
+                .service(endpoint("/auth/login").post(auth::login))
+                .service(endpoint("/auth/refresh").post(auth::refresh))
+                .service(endpoint("/auth/logout").post(auth::logout))
+                .service(endpoint("/admin/checkpoints/{id}/blocks").post(admin::block))
+                .service(endpoint("/admin/checkpoints/{id}/unblocks").post(admin::unblock))
+                .service(endpoint("/admin/checkpoints/{id}/reserved").post(admin::reserve))
+                .service(endpoint("/admin/audit").get(admin::audit_log))
+                .service(endpoint("/admin/checkpoints/{id}").put(admin_checkpoints::put))
+                .service(endpoint("/operator/check-ins").post(admin::check_in))
+                .service(endpoint("/operator/walk-ins").post(admin::walk_in))
+                .service(endpoint("/operator/plates/{plate}").get(admin::plate))
+                .service(endpoint("/admin/bars/{plate}").delete(admin::lift_bar))
                 .service(
-                    web::resource("/admin/api-keys")
+                    endpoint("/admin/api-keys")
                         .post(carrier::create_key)
                         .get(carrier::list_keys),
                 )
-                .service(web::resource("/admin/api-keys/{id}").delete(carrier::revoke_key))
-                .service(web::resource("/carrier/bookings").get(carrier::bookings)),
+                .service(endpoint("/admin/api-keys/{id}").delete(carrier::revoke_key))
+                .service(endpoint("/carrier/bookings").get(carrier::bookings)),
         )
         .default_service(web::to(no_such_route));
 }
@@ -73,7 +72,7 @@ async fn no_such_route(request: actix_web::HttpRequest) -> HttpResponse {
     )
 }
 
-fn problem(status: StatusCode, slug: &str, title: &str, detail: &str) -> HttpResponse {
+pub(super) fn problem(status: StatusCode, slug: &str, title: &str, detail: &str) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)))
         .body(

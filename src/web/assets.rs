@@ -4,6 +4,7 @@
 
 use std::sync::LazyLock;
 
+use crate::http::endpoint::endpoint;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
 use sha2::{Digest, Sha256};
@@ -25,11 +26,10 @@ fn short_digest(content: &str) -> String {
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/static/app.css").get(|| async { asset(CSS, "text/css; charset=utf-8") }),
+        endpoint("/static/app.css").get(|| async { asset(CSS, "text/css; charset=utf-8") }),
     )
     .service(
-        web::resource("/static/app.js")
-            .get(|| async { asset(JS, "text/javascript; charset=utf-8") }),
+        endpoint("/static/app.js").get(|| async { asset(JS, "text/javascript; charset=utf-8") }),
     );
 }
 

@@ -16,6 +16,7 @@ pub mod staff;
 pub mod status;
 pub mod times;
 
+use crate::http::endpoint::endpoint;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -25,23 +26,23 @@ use page::{Page, Section};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     assets::configure(cfg);
-    cfg.service(web::resource("/").get(driver::home))
-        .service(web::resource("/windows").get(driver::windows))
-        .service(web::resource("/holds").post(driver::hold))
-        .service(web::resource("/booking/{code}").get(manage::show))
-        .service(web::resource("/booking/{code}/confirm").post(manage::confirm))
+    cfg.service(endpoint("/").get(driver::home))
+        .service(endpoint("/windows").get(driver::windows))
+        .service(endpoint("/holds").post(driver::hold))
+        .service(endpoint("/booking/{code}").get(manage::show))
+        .service(endpoint("/booking/{code}/confirm").post(manage::confirm))
         .service(
-            web::resource("/booking/{code}/cancel")
+            endpoint("/booking/{code}/cancel")
                 .get(manage::ask_to_cancel)
                 .post(manage::cancel),
         )
         .service(
-            web::resource("/booking/{code}/reschedule")
+            endpoint("/booking/{code}/reschedule")
                 .get(manage::choose_new_window)
                 .post(manage::reschedule),
         )
-        .service(web::resource("/status").get(status::index))
-        .service(web::resource("/status/{id}").get(status::checkpoint));
+        .service(endpoint("/status").get(status::index))
+        .service(endpoint("/status/{id}").get(status::checkpoint));
     staff::configure(cfg);
 }
 

@@ -45,3 +45,54 @@ async fn routes_outside_the_document_are_not_served() {
         assert_eq!(response.body["type"], "/problems/no-such-route", "{path}");
     }
 }
+
+#[actix_web::test]
+async fn every_get_answers_head_and_a_wrong_method_names_the_allowed_ones() {
+    let app = spawn_app().await;
+    let document = app.get("/api/openapi.json").await;
+    let paths = document.body["paths"].as_object().unwrap();
+    for (path, item) in paths {
+        let concrete = path
+            .replace("{id}", "narva")
+            .replace("{code}", "ABCD-2345")
+            .replace("{plate}", "AB123");
+        let mut documented: Vec<String> = item
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|m| m.to_uppercase())
+            .collect();
+        if documented.iter().any(|m| m == "GET") {
+            let get = app.get(&concrete).await;
+            let head = app.send("HEAD", &concrete, &[], None).await;
+            assert_eq!(head.status, get.status, "HEAD {path}");
+            assert!(head.text.is_empty(), "HEAD {path} sent a body");
+            assert_eq!(
+                head.headers.get("content-type"),
+                get.headers.get("content-type"),
+                "HEAD {path}"
+            );
+            documented.push("HEAD".to_owned());
+        }
+        let wrong = app.send("PATCH", &concrete, &[], Some(b"{}")).await;
+        assert_eq!(wrong.status.as_u16(), 405, "PATCH {path}: {}", wrong.text);
+        assert_eq!(wrong.body["type"], "/problems/method-not-allowed");
+        let mut allowed: Vec<String> = wrong
+            .headers
+            .get("allow")
+            .unwrap_or_else(|| panic!("405 without Allow on {path}"))
+            .to_str()
+            .unwrap()
+            .split(", ")
+            .map(str::to_owned)
+            .collect();
+        allowed.sort();
+        documented.sort();
+        if path.ends_with(".ics") {
+            // The calendar file is the booking's own path with a suffix: its route is shared.
+            assert!(documented.iter().all(|m| allowed.contains(m)), "{path}");
+        } else {
+            assert_eq!(allowed, documented, "{path}");
+        }
+    }
+}
