@@ -26,7 +26,7 @@ use crate::domain::{
     AllocationError, Booking, BookingId, Category, ChangeSet, Checkpoint, DaySchedule, Direction,
     HoldRequest, LaneQueue, Plate, Policy, SlotWindow, WindowKey, WindowSelection,
 };
-use crate::store::{AnswerRecord, CommitBatch, SlotStore, StoreError};
+use crate::store::{AnswerRecord, CommitBatch, Recovery, SlotStore, StoreError};
 
 use super::answer::{AnswerTicket, DecidedAnswer};
 use super::registry::{ActorSettings, Departure};
@@ -607,20 +607,21 @@ pub struct MarkNoShows;
 
 /// How the waiters of a failed batch are answered.
 fn failed_write_answer(error: &StoreError, key: Option<&(String, String)>) -> ScheduleError {
-    match error {
+    match error.recovery() {
         // Refused before anything was stored: decide again on the reloaded day.
-        StoreError::Conflict(_) => ScheduleError::Retry,
+        Recovery::Reload => ScheduleError::Retry,
         // Nothing was stored; whoever's key was taken has its answer already, and everyone
         // else in the batch is decided again.
-        StoreError::AnswerTaken(taken) => match key {
-            Some(key) if taken.contains(key) => ScheduleError::AnswerTaken,
+        Recovery::AnswerStored => match (error, key) {
+            (StoreError::AnswerTaken(taken), Some(key)) if taken.contains(key) => {
+                ScheduleError::AnswerTaken
+            }
             _ => ScheduleError::Retry,
         },
-        // Nothing was stored, but the store cannot be written now.
-        StoreError::Unavailable(_) => ScheduleError::NotDurable,
-        // The batch may or may not be stored: a retry with the same idempotency key learns
-        // which; without one, the client has to look.
-        StoreError::OutcomeUnknown(_) | StoreError::Other(_) => ScheduleError::NotDurable,
+        // Nothing was stored but the store cannot be written now; or the batch may or may not
+        // be stored, and a retry with the same idempotency key learns which (without one, the
+        // client has to look).
+        Recovery::Later | Recovery::AskAgain | Recovery::Never => ScheduleError::NotDurable,
     }
 }
 

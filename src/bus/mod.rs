@@ -44,9 +44,13 @@ pub enum HandlerError {
 
 impl From<crate::store::StoreError> for HandlerError {
     fn from(error: crate::store::StoreError) -> Self {
-        match error {
-            crate::store::StoreError::Unavailable(_) => HandlerError::Transient(error.into()),
-            other => HandlerError::Permanent(other.into()),
+        use crate::store::Recovery;
+        match error.recovery() {
+            // A race with another writer or an outage: the event is simply handled again.
+            Recovery::Later | Recovery::Reload => HandlerError::Transient(error.into()),
+            Recovery::AnswerStored | Recovery::AskAgain | Recovery::Never => {
+                HandlerError::Permanent(error.into())
+            }
         }
     }
 }

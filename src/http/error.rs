@@ -280,13 +280,15 @@ impl From<ScheduleError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(value: StoreError) -> Self {
-        match value {
-            StoreError::Unavailable(cause) | StoreError::OutcomeUnknown(cause) => {
-                tracing::warn!(error.cause_chain = ?cause, "store unavailable");
+        use crate::store::Recovery;
+        match value.recovery() {
+            // A race lost to another writer is tried again by the client, like an outage.
+            Recovery::Later | Recovery::AskAgain | Recovery::Reload => {
+                tracing::warn!(error.cause_chain = ?value, "store write not done");
                 ApiError::Unavailable
             }
-            StoreError::AnswerTaken(_) => ApiError::AnswerTaken,
-            other => ApiError::Internal(other.into()),
+            Recovery::AnswerStored => ApiError::AnswerTaken,
+            Recovery::Never => ApiError::Internal(value.into()),
         }
     }
 }

@@ -61,15 +61,32 @@ impl StoreError {
             StoreError::Other(e) => StoreError::Other(anyhow::anyhow!("{e:#}")),
         }
     }
-    pub fn is_retryable(&self) -> bool {
+    /// What whoever gets this error should do about it; every caller (the schedule actors,
+    /// the HTTP front end, the event consumers) decides from this one table.
+    pub fn recovery(&self) -> Recovery {
         match self {
-            StoreError::Unavailable(_) => true,
-            StoreError::Conflict(_) => true,
-            StoreError::AnswerTaken(_) => false,
-            StoreError::OutcomeUnknown(_) => false,
-            StoreError::Other(_) => false,
+            StoreError::Conflict(_) => Recovery::Reload,
+            StoreError::Unavailable(_) => Recovery::Later,
+            StoreError::AnswerTaken(_) => Recovery::AnswerStored,
+            StoreError::OutcomeUnknown(_) => Recovery::AskAgain,
+            StoreError::Other(_) => Recovery::Never,
         }
     }
+}
+
+/// How a failed store call can still succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// Nothing was stored and what was decided from is stale: read again, decide again.
+    Reload,
+    /// Nothing was stored; the store cannot be reached or is overloaded now.
+    Later,
+    /// Nothing was stored; another request's answer is stored under the key.
+    AnswerStored,
+    /// It may have been stored: only the same request with its idempotency key can learn which.
+    AskAgain,
+    /// A fault (a bug, unreadable data) that repeating the same call will not fix.
+    Never,
 }
 
 /// Everything a schedule actor needs to rebuild its day.

@@ -162,10 +162,25 @@ fn migrate(connection: &Connection) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn is_race(error: &rusqlite::Error) -> bool {
+    let rusqlite::Error::SqliteFailure(failure, _) = error else {
+        return false;
+    };
+    matches!(
+        failure.extended_code,
+        rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            | rusqlite::ffi::SQLITE_CONSTRAINT_CHECK
+    )
+}
+
 impl From<rusqlite::Error> for StoreError {
     fn from(error: rusqlite::Error) -> Self {
         match error.sqlite_error_code() {
-            Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(error.to_string()),
+            // As on PostgreSQL, only a unique or check constraint is a writer's race.
+            Some(ErrorCode::ConstraintViolation) if is_race(&error) => {
+                StoreError::Conflict(error.to_string())
+            }
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
                 StoreError::Unavailable(error.into())
             }
@@ -1187,5 +1202,36 @@ impl SlotStore for EmbeddedStore {
             })
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Recovery;
+
+    #[test]
+    fn only_a_writers_race_is_a_conflict() {
+        let connection = Connection::open_in_memory().unwrap();
+        connection
+            .execute_batch(
+                "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, \
+                 places INTEGER NOT NULL CHECK (places >= 0))",
+            )
+            .unwrap();
+        connection
+            .execute("INSERT INTO t VALUES (1, 'a', 1)", [])
+            .unwrap();
+        let store_error = |sql: &str| StoreError::from(connection.execute(sql, []).unwrap_err());
+
+        for race in [
+            "INSERT INTO t VALUES (2, 'a', 1)",
+            "INSERT INTO t VALUES (1, 'b', 1)",
+            "UPDATE t SET places = -1",
+        ] {
+            assert_eq!(store_error(race).recovery(), Recovery::Reload, "{race}");
+        }
+        let fault = store_error("INSERT INTO t VALUES (3, NULL, 1)");
+        assert_eq!(fault.recovery(), Recovery::Never, "{fault}");
     }
 }

@@ -173,7 +173,11 @@ impl From<tokio_postgres::Error> for StoreError {
             // No SQLSTATE: the connection failed or was closed.
             return StoreError::Unavailable(error.into());
         };
-        if code.code().starts_with("23")
+        // Only what a concurrent writer causes is a conflict; a NOT NULL or foreign-key
+        // violation is a fault of the statement, and deciding again will not change it.
+        if code == SqlState::UNIQUE_VIOLATION
+            || code == SqlState::CHECK_VIOLATION
+            || code == SqlState::EXCLUSION_VIOLATION
             || code == SqlState::T_R_SERIALIZATION_FAILURE
             || code == SqlState::T_R_DEADLOCK_DETECTED
         {
