@@ -123,16 +123,36 @@ pub struct ServeArgs {
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<Secret>,
     /// Connections to PostgreSQL at most.
-    #[arg(long, env = "DATABASE_POOL_SIZE", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1000), default_value_t = 16)]
+    #[arg(
+        long,
+        env = "DATABASE_POOL_SIZE",
+        value_parser = within::<usize>(1..=1000),
+        default_value_t = 16,
+    )]
     pub database_pool_size: usize,
     /// Server-side time limit of one statement.
-    #[arg(long, env = "DATABASE_STATEMENT_TIMEOUT_MS", value_parser = clap::value_parser!(u64).range(1..=3_600_000), default_value_t = 5000)]
+    #[arg(
+        long,
+        env = "DATABASE_STATEMENT_TIMEOUT_MS",
+        value_parser = within::<u64>(1..=3_600_000),
+        default_value_t = 5000,
+    )]
     pub database_statement_timeout_ms: u64,
     /// Transactions writing schedule batches at once; each writes every batch waiting.
-    #[arg(long, env = "DATABASE_COMMIT_WRITERS", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64), default_value_t = 4)]
+    #[arg(
+        long,
+        env = "DATABASE_COMMIT_WRITERS",
+        value_parser = within::<usize>(1..=64),
+        default_value_t = 4,
+    )]
     pub database_commit_writers: usize,
     /// Attempts to reach PostgreSQL at start-up, one second apart.
-    #[arg(long, env = "DATABASE_CONNECT_ATTEMPTS", value_parser = clap::value_parser!(u32).range(1..=3600), default_value_t = 10)]
+    #[arg(
+        long,
+        env = "DATABASE_CONNECT_ATTEMPTS",
+        value_parser = within::<u32>(1..=3600),
+        default_value_t = 10,
+    )]
     pub database_connect_attempts: u32,
     /// Apply pending PostgreSQL migrations before serving.
     #[arg(long, env = "MIGRATE_ON_START", default_value_t = false, action = clap::ArgAction::Set)]
@@ -144,25 +164,60 @@ pub struct ServeArgs {
     #[arg(long, env = "DEMO_DATA", default_value_t = true, action = clap::ArgAction::Set)]
     pub demo_data: bool,
     /// How long a hold lasts before it expires unless confirmed.
-    #[arg(long, env = "HOLD_TTL_SECONDS", value_parser = clap::value_parser!(u32).range(10..=86_400), default_value_t = 600)]
+    #[arg(
+        long,
+        env = "HOLD_TTL_SECONDS",
+        value_parser = within::<u32>(10..=86_400),
+        default_value_t = 600,
+    )]
     pub hold_ttl_seconds: u32,
     /// How many days ahead windows can be booked.
-    #[arg(long, env = "BOOKING_HORIZON_DAYS", value_parser = clap::value_parser!(u32).range(1..=366), default_value_t = 30)]
+    #[arg(
+        long,
+        env = "BOOKING_HORIZON_DAYS",
+        value_parser = within::<u32>(1..=366),
+        default_value_t = 30,
+    )]
     pub booking_horizon_days: u32,
     /// No new booking into a window that starts sooner than this.
-    #[arg(long, env = "BOOKING_CUTOFF_MINUTES", value_parser = clap::value_parser!(u32).range(0..=10_080), default_value_t = 30)]
+    #[arg(
+        long,
+        env = "BOOKING_CUTOFF_MINUTES",
+        value_parser = within::<u32>(0..=10_080),
+        default_value_t = 30,
+    )]
     pub booking_cutoff_minutes: u32,
     /// Check-in opens this long before the window.
-    #[arg(long, env = "ARRIVAL_EARLY_MINUTES", value_parser = clap::value_parser!(u32).range(0..=1440), default_value_t = 180)]
+    #[arg(
+        long,
+        env = "ARRIVAL_EARLY_MINUTES",
+        value_parser = within::<u32>(0..=1440),
+        default_value_t = 180,
+    )]
     pub arrival_early_minutes: u32,
     /// Check-in stays open this long after the window; later is a no-show.
-    #[arg(long, env = "ARRIVAL_GRACE_MINUTES", value_parser = clap::value_parser!(u32).range(0..=1440), default_value_t = 15)]
+    #[arg(
+        long,
+        env = "ARRIVAL_GRACE_MINUTES",
+        value_parser = within::<u32>(0..=1440),
+        default_value_t = 15,
+    )]
     pub arrival_grace_minutes: u32,
     /// Requests written in one store transaction at most (1 turns group commit off).
-    #[arg(long, env = "COMMIT_BATCH_SIZE_MAX", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=65_536), default_value_t = 1024)]
+    #[arg(
+        long,
+        env = "COMMIT_BATCH_SIZE_MAX",
+        value_parser = within::<usize>(1..=65_536),
+        default_value_t = 1024,
+    )]
     pub commit_batch_size_max: usize,
     /// Messages a schedule actor's mailbox holds before senders wait.
-    #[arg(long, env = "ACTOR_MAILBOX_CAPACITY", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(16..=1_048_576), default_value_t = 4096)]
+    #[arg(
+        long,
+        env = "ACTOR_MAILBOX_CAPACITY",
+        value_parser = within::<usize>(16..=1_048_576),
+        default_value_t = 4096,
+    )]
     pub actor_mailbox_capacity: usize,
     /// RabbitMQ (e.g. amqp://user:pass@host:5672/%2f) instead of the in-process event bus.
     #[arg(long, env = "AMQP_URL", hide_env_values = true)]
@@ -171,34 +226,69 @@ pub struct ServeArgs {
     #[arg(long, env = "AMQP_NAMESPACE", default_value = "borderslot")]
     pub amqp_namespace: String,
     /// Unacknowledged deliveries per RabbitMQ consumer.
-    #[arg(long, env = "AMQP_PREFETCH", value_parser = clap::value_parser!(u16).range(1..=65_535), default_value_t = 32)]
+    #[arg(
+        long,
+        env = "AMQP_PREFETCH",
+        value_parser = within::<u16>(1..=65_535),
+        default_value_t = 32,
+    )]
     pub amqp_prefetch: u16,
     /// How often the outbox relay looks for unsent events while there are none.
-    #[arg(long, env = "RELAY_INTERVAL_MS", value_parser = clap::value_parser!(u64).range(10..=60_000), default_value_t = 200)]
+    #[arg(
+        long,
+        env = "RELAY_INTERVAL_MS",
+        value_parser = within::<u64>(10..=60_000),
+        default_value_t = 200,
+    )]
     pub relay_interval_ms: u64,
     /// Requests per second one client address may make to the API and the pages (0: no limit).
     #[arg(long, env = "RATE_LIMIT_PER_SECOND", default_value_t = 20)]
     pub rate_limit_per_second: u32,
     /// Requests one client address may make at once above that rate.
-    #[arg(long, env = "RATE_LIMIT_BURST", value_parser = clap::value_parser!(u32).range(1..=100_000), default_value_t = 40)]
+    #[arg(
+        long,
+        env = "RATE_LIMIT_BURST",
+        value_parser = within::<u32>(1..=100_000),
+        default_value_t = 40,
+    )]
     pub rate_limit_burst: u32,
     /// Bookings one client address may start per hold lifetime (0: no limit).
     #[arg(long, env = "HOLDS_PER_CLIENT_MAX", default_value_t = 10)]
     pub holds_per_client_max: u32,
     /// Moves one booking may make.
-    #[arg(long, env = "RESCHEDULES_PER_BOOKING_MAX", value_parser = clap::value_parser!(u32).range(0..=100), default_value_t = 3)]
+    #[arg(
+        long,
+        env = "RESCHEDULES_PER_BOOKING_MAX",
+        value_parser = within::<u32>(0..=100),
+        default_value_t = 3,
+    )]
     pub reschedules_per_booking_max: u32,
     /// Unconfirmed holds one contact may have on one checkpoint day.
-    #[arg(long, env = "HOLDS_PER_CONTACT_MAX", value_parser = clap::value_parser!(u32).range(1..=1000), default_value_t = 3)]
+    #[arg(
+        long,
+        env = "HOLDS_PER_CONTACT_MAX",
+        value_parser = within::<u32>(1..=1000),
+        default_value_t = 3,
+    )]
     pub holds_per_contact_max: u32,
     /// Key signing staff access tokens, at least 32 bytes (a Kubernetes Secret in production).
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<Secret>,
     /// Drivers are reminded this many hours before their window.
-    #[arg(long, env = "REMINDER_LEAD_HOURS", value_parser = clap::value_parser!(u32).range(1..=720), default_value_t = 24)]
+    #[arg(
+        long,
+        env = "REMINDER_LEAD_HOURS",
+        value_parser = within::<u32>(1..=720),
+        default_value_t = 24,
+    )]
     pub reminder_lead_hours: u32,
     /// HTTP worker threads (0: one per core).
-    #[arg(long, env = "HTTP_WORKERS", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1024), default_value_t = 0)]
+    #[arg(
+        long,
+        env = "HTTP_WORKERS",
+        value_parser = within::<usize>(0..=1024),
+        default_value_t = 0,
+    )]
     pub http_workers: usize,
 }
 
@@ -261,6 +351,15 @@ impl ServeArgs {
             },
         }
     }
+}
+
+/// A flag's value parser that refuses anything outside `range` at start-up, naming the range.
+fn within<T>(range: std::ops::RangeInclusive<i64>) -> clap::builder::RangedI64ValueParser<T>
+where
+    T: TryFrom<i64> + Clone + Send + Sync + 'static,
+    <T as TryFrom<i64>>::Error: std::error::Error + Send + Sync + 'static,
+{
+    clap::builder::RangedI64ValueParser::new().range(range)
 }
 
 /// What one client address may do, against floods and against someone holding a whole day's

@@ -46,9 +46,11 @@ impl From<crate::store::StoreError> for HandlerError {
     fn from(error: crate::store::StoreError) -> Self {
         use crate::store::Recovery;
         match error.recovery() {
-            // A race with another writer or an outage: the event is simply handled again.
-            Recovery::Later | Recovery::Reload => HandlerError::Transient(error.into()),
-            Recovery::AnswerStored | Recovery::AskAgain | Recovery::Never => {
+            // An outage: the event waits, however long it lasts.
+            Recovery::Later => HandlerError::Transient(error.into()),
+            // A race lost to another writer is handled again as a counted attempt, so one that
+            // keeps recurring ends as a dead letter instead of looping.
+            Recovery::Reload | Recovery::AnswerStored | Recovery::AskAgain | Recovery::Never => {
                 HandlerError::Permanent(error.into())
             }
         }

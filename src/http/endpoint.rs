@@ -20,7 +20,7 @@ pub fn endpoint(path: &str) -> Endpoint {
 }
 
 impl Endpoint {
-    pub fn get<F, Args>(mut self, handler: F) -> Self
+    pub fn get<F, Args>(self, handler: F) -> Self
     where
         F: Handler<Args>,
         Args: FromRequest + 'static,
@@ -28,11 +28,7 @@ impl Endpoint {
     {
         // The server sends a HEAD answer's headers and drops its body.
         let get_or_head = guard::Any(guard::Get()).or(guard::Head());
-        self.resource = self
-            .resource
-            .route(web::route().guard(get_or_head).to(handler));
-        self.allowed.extend(["GET", "HEAD"]);
-        self
+        self.method(&["GET", "HEAD"], web::route().guard(get_or_head), handler)
     }
 
     pub fn post<F, Args>(self, handler: F) -> Self
@@ -41,7 +37,7 @@ impl Endpoint {
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        self.method("POST", web::post(), handler)
+        self.method(&["POST"], web::post(), handler)
     }
 
     pub fn put<F, Args>(self, handler: F) -> Self
@@ -50,7 +46,7 @@ impl Endpoint {
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        self.method("PUT", web::put(), handler)
+        self.method(&["PUT"], web::put(), handler)
     }
 
     pub fn delete<F, Args>(self, handler: F) -> Self
@@ -59,17 +55,22 @@ impl Endpoint {
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        self.method("DELETE", web::delete(), handler)
+        self.method(&["DELETE"], web::delete(), handler)
     }
 
-    fn method<F, Args>(mut self, name: &'static str, route: actix_web::Route, handler: F) -> Self
+    fn method<F, Args>(
+        mut self,
+        names: &[&'static str],
+        route: actix_web::Route,
+        handler: F,
+    ) -> Self
     where
         F: Handler<Args>,
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
         self.resource = self.resource.route(route.to(handler));
-        self.allowed.push(name);
+        self.allowed.extend(names);
         self
     }
 }
