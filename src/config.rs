@@ -420,4 +420,23 @@ mod tests {
         assert_eq!(settings.policy.hold_ttl.num_seconds(), 10);
         assert_eq!(settings.relay_interval.as_millis(), 10);
     }
+
+    #[test]
+    fn settings_with_secrets_keep_them_out_of_debug_output() {
+        let mut settings = super::Settings::for_tests("/tmp/unused".into());
+        settings.jwt_secret = Some(crate::secret::Secret::new(
+            "a-signing-key-of-at-least-32-bytes!!",
+        ));
+        settings.amqp_url = Some(crate::secret::Secret::new(
+            "amqp://app:broker-pass@mq:5672/%2f",
+        ));
+        settings.database = Some(crate::store::postgres::PostgresSettings::new(
+            "postgres://app:db-pass@db:5432/borderslot",
+        ));
+        let shown = format!("{settings:?}");
+        for secret in ["a-signing-key", "broker-pass", "db-pass"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("db:5432"), "{shown}");
+    }
 }

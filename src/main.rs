@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use chrono::{Days, NaiveDate};
 use clap::{Parser, Subcommand};
 
+use borderslot::cli::job::{self, JobName};
 use borderslot::clock::{Clock, SystemClock};
 use borderslot::config::ServeArgs;
 use borderslot::domain::CheckpointId;
-use borderslot::jobs::one_shot::{self, JobName};
 use borderslot::loadtest::{self, LoadtestArgs};
 use borderslot::reports::write_daily_reports;
 use borderslot::startup::{Application, open_store};
@@ -237,7 +237,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Job { name, store } => {
             let mut settings = store.into_settings();
             settings.notify = borderslot::notify::NotifyConfig::from_env()?;
-            let handled = one_shot::run(name, settings).await?;
+            let handled = job::run(name, settings).await?;
             println!("{name:?}: {handled} handled");
             Ok(())
         }

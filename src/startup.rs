@@ -15,6 +15,8 @@ use crate::actors::notifications::{
 };
 use crate::actors::statistics::{STATISTICS_GROUP, StatisticsRecorder};
 use crate::actors::strikes::{Bars, STRIKES_GROUP, StrikesRecorder};
+use crate::app::AppState;
+use crate::app::limits::Limits;
 use crate::auth::token::TokenKeys;
 use crate::bus::EventBus;
 use crate::bus::in_process::InProcessBus;
@@ -22,19 +24,18 @@ use crate::bus::rabbitmq::{RabbitBus, RabbitSettings};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::domain::strikes::StrikeRules;
-use crate::http::AppState;
 use crate::http::idempotency::Answers;
-use crate::http::limits::{Limits, limit_requests};
-use crate::http::observe::observe;
-use crate::http::routes::{configure, problem_errors};
 use crate::jobs::{
     JobRunner, daily_report, generate_schedule, no_shows, outbox_relay, prune_delivered,
     prune_idempotency,
 };
+use crate::routes::limits::limit_requests;
+use crate::routes::observe::observe;
+use crate::routes::{configure, problem_errors};
 use crate::seed;
-use crate::store::SlotStore;
 use crate::store::embedded::EmbeddedStore;
 use crate::store::postgres::PostgresStore;
+use crate::store::{AnswerSeal, SlotStore};
 
 /// How often the rate limiters drop clients back at a full allowance.
 const FORGET_IDLE_CLIENTS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
@@ -202,8 +203,11 @@ impl Application {
             let (reminder_store, reminder_clock) = (store.clone(), clock.clone());
             let lead = settings.reminder_lead;
             jobs.spawn("reminders", settings.job_interval, move || {
-                let (store, sender, now) = (reminder_store.clone(), sender.clone(), reminder_clock.now());
-                async move { notifications::send_reminders(store.as_ref(), &sender, now, lead).await }
+                let (store, sender, now) =
+                    (reminder_store.clone(), sender.clone(), reminder_clock.now());
+                async move {
+                    crate::jobs::reminders::send_reminders(store.as_ref(), &sender, now, lead).await
+                }
             });
             let (report_store, report_clock) = (store.clone(), clock.clone());
             let report_dir = settings.report_dir.clone();
@@ -223,7 +227,7 @@ impl Application {
             Some(secret) => TokenKeys::new(secret.expose().as_bytes())?,
             None => local_token_keys(&settings.data_dir, settings.role.serves_http()),
         };
-        let answers = Arc::new(Answers::new(tokens.answer_seal()));
+        let answers = Arc::new(Answers::new(AnswerSeal::new(tokens.answer_key())));
         let (server, port) = if settings.role.serves_http() {
             let listener = TcpListener::bind(&settings.listen_addr)
                 .with_context(|| format!("Failed to listen on {}", settings.listen_addr))?;
@@ -234,7 +238,6 @@ impl Application {
                 bus: bus.clone(),
                 tokens: tokens.clone(),
                 bars: bars.clone(),
-                answers: answers.clone(),
                 limits: Limits::new(
                     settings.limits,
                     settings.policy.hold_ttl.to_std().unwrap_or_default(),
@@ -258,12 +261,14 @@ impl Application {
                     async { Ok(crate::jobs::Outcome::Idle) }
                 },
             );
+            let answers_data = web::Data::from(answers.clone());
             let server = HttpServer::new(move || {
                 App::new()
                     .wrap(problem_errors())
                     .wrap(actix_web::middleware::from_fn(limit_requests))
                     .wrap(actix_web::middleware::from_fn(observe))
                     .app_data(state.clone())
+                    .app_data(answers_data.clone())
                     .app_data(web::PayloadConfig::new(BODY_BYTES_MAX))
                     .configure(configure)
             })

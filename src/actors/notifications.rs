@@ -1,4 +1,4 @@
-//! The notifications consumer and the reminders: tell drivers and carriers about their
+//! The notifications consumer and the sender that reminders use: tell drivers and carriers about their
 //! bookings, once per event and channel.
 //!
 //! Sending runs in a `NotificationActor` on an arbiter of its own, because the HTTP client of
@@ -13,19 +13,17 @@ use std::sync::Arc;
 
 use actix::{Actor, Addr, Arbiter, Context, Handler, Message, ResponseFuture};
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use crate::bus::{EventHandler, HandlerError};
 use crate::clock::Clock;
 use crate::domain::DomainEvent;
-use crate::jobs::Outcome;
-use crate::notify::{Notification, Notifier, NotifyConfig, render_event, render_reminder};
+use crate::notify::{Notification, Notifier, NotifyConfig, render_event};
 use crate::store::SlotStore;
 
 pub const NOTIFICATIONS_GROUP: &str = "notifications";
 /// Consumer name under which reminders are recorded (keyed by booking id).
-const REMINDERS: &str = "reminders";
+pub const REMINDERS: &str = "reminders";
 
 pub struct NotificationActor {
     notifier: Arc<Notifier>,
@@ -109,7 +107,10 @@ pub fn start_sender(
     })
 }
 
-async fn deliver(sender: &Addr<NotificationActor>, message: Deliver) -> Result<(), HandlerError> {
+pub async fn deliver(
+    sender: &Addr<NotificationActor>,
+    message: Deliver,
+) -> Result<(), HandlerError> {
     sender.send(message).await.map_err(|e| {
         HandlerError::Transient(anyhow::anyhow!("the notification sender is gone: {e}"))
     })?
@@ -141,49 +142,4 @@ impl EventHandler for NotificationsConsumer {
         )
         .await
     }
-}
-
-/// Reminds the drivers of confirmed bookings whose window starts within `lead`, once each.
-pub async fn send_reminders(
-    store: &dyn SlotStore,
-    sender: &Addr<NotificationActor>,
-    now: DateTime<Utc>,
-    lead: Duration,
-) -> anyhow::Result<Outcome> {
-    let mut sent = 0;
-    for booking in store.confirmed_starting_between(now, now + lead).await? {
-        // Booked this close to the window: the confirmation was the reminder.
-        if booking.created_at + lead > booking.window_start {
-            continue;
-        }
-        // The booking's id is the reminder's id: the same on every attempt.
-        if store.is_processed(REMINDERS, booking.id.0).await? {
-            continue;
-        }
-        let Some(reminder) = render_reminder(&booking, booking.id.0) else {
-            continue;
-        };
-        let message = Deliver {
-            notification: reminder,
-            record: REMINDERS,
-            key: booking.id.0,
-        };
-        // Delivered channels are recorded; one reminder failing must not hold up the others.
-        match deliver(sender, message).await {
-            Ok(()) => {
-                store
-                    .record_processed(REMINDERS, booking.id.0, None, now)
-                    .await?;
-                sent += 1;
-            }
-            Err(error) => {
-                tracing::warn!(booking.id = %booking.id, error.cause_chain = ?error, "reminder not sent; next round tries again");
-            }
-        }
-    }
-    Ok(if sent == 0 {
-        Outcome::Idle
-    } else {
-        Outcome::Worked(sent)
-    })
 }

@@ -243,7 +243,7 @@ impl ScheduleRegistry {
         for _ in 0..ASK_ATTEMPTS_MAX {
             let addr = self.actor(checkpoint, day)?;
             let envelope = ForRequest {
-                request_id: crate::http::observe::current_request_id(),
+                request_id: crate::telemetry::request_id::current(),
                 answer: answer.cloned(),
                 message: message(),
             };

@@ -85,14 +85,14 @@ impl TokenKeys {
                 == 0
     }
 
-    /// Keys for a process without `JWT_SECRET`: random, so tokens die with the process and
-    /// no guessable default ever signs anything.
-    /// The seal of stored idempotent answers, derived from the same secret so that every
-    /// replica can replay an answer another one stored.
-    pub fn answer_seal(&self) -> crate::store::AnswerSeal {
-        crate::store::AnswerSeal::new(self.answer_key)
+    /// The key that seals stored idempotent answers, derived from the same secret so that
+    /// every replica can replay an answer another one stored.
+    pub fn answer_key(&self) -> [u8; 32] {
+        self.answer_key
     }
 
+    /// Keys for a process without `JWT_SECRET`: random, so tokens die with the process and
+    /// no guessable default ever signs anything.
     pub fn ephemeral() -> Self {
         let mut secret = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);

@@ -9,12 +9,12 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::admin::audit_change;
-use super::auth::Staff;
-use super::error::ApiError;
-use super::input::parse_json;
-use super::state::AppState;
 use super::views::CheckpointView;
+use crate::app::AppState;
+use crate::app::error::ApiError;
+use crate::app::input::parse_json;
+use crate::app::staff::Staff;
+use crate::app::staff::audit_change;
 use crate::auth::StaffRole;
 use crate::domain::checkpoint::Calendar;
 use crate::domain::{Category, CategoryCapacity, Checkpoint, CheckpointId, Direction, InputError};

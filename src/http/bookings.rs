@@ -11,24 +11,20 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::carrier::{carrier, check_quota};
-use super::error::ApiError;
+use super::carrier::carrier;
 use super::idempotency::{Reply, run_idempotent};
-use super::input::{parse_instant, parse_json, parse_priority};
-use super::state::AppState;
 use super::views::BookingView;
-use crate::actors::answer::AnswerTicket;
-use crate::actors::moves::move_booking;
-use crate::actors::schedule::{Cancel, Confirm, Hold};
-use crate::auth::ApiKey;
-use crate::domain::token::ManageToken;
-use crate::domain::window::local_date;
-use crate::domain::{
-    Booking, BookingCode, BookingId, Checkpoint, CheckpointId, Contact, HoldRequest, Plate,
-    WindowKey,
+use crate::app::AppState;
+use crate::app::bookings::{
+    LaneKey, MadeBooking, NewBooking, Requester, booking_code, cancel_booking, confirm_booking,
+    create_booking, find_booking_where, record_booking_outcome, reschedule_booking,
 };
+use crate::app::error::ApiError;
+use crate::app::input::{parse_instant, parse_json, parse_priority};
+use crate::domain::token::ManageToken;
+use crate::domain::{Booking, Checkpoint, CheckpointId, Contact, InputError, Plate};
 
-/// A request for a window, as the API and the web pages take it.
+/// The body of `POST /bookings`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBooking {
@@ -43,11 +39,17 @@ pub struct CreateBooking {
     pub confirm: bool,
 }
 
-/// A booking just made, with the manage token that is shown only now.
-pub struct MadeBooking {
-    pub booking: Booking,
-    pub checkpoint: Arc<Checkpoint>,
-    pub manage_token: String,
+impl CreateBooking {
+    fn parse(self) -> Result<NewBooking, InputError> {
+        let lane = LaneKey::parse(&self.checkpoint, &self.direction, &self.category)?;
+        Ok(NewBooking {
+            plate: self.plate.as_deref().map(Plate::parse).transpose()?,
+            contact: self.contact.as_deref().map(Contact::parse).transpose()?,
+            priority: parse_priority(self.priority.as_deref())?,
+            confirm: self.confirm,
+            ..NewBooking::hold(lane, &self.window_start)?
+        })
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -80,7 +82,16 @@ pub async fn create(
             let checkpoint = checkpoint_label(&state, &body, input.as_ref().ok());
             let outcome = match (carrier(&request, &state).await, input) {
                 (Err(error), _) | (Ok(_), Err(error)) => Err(error),
-                (Ok(key), Ok(input)) => create_booking(&state, input, client, key, answer).await,
+                (Ok(carrier), Ok(input)) => match input.parse() {
+                    Ok(input) => {
+                        let requester = Requester {
+                            address: client,
+                            carrier,
+                        };
+                        create_booking(&state, input, requester, answer).await
+                    }
+                    Err(invalid) => Err(invalid.into()),
+                },
             };
             record_booking_outcome(checkpoint, &outcome);
             outcome
@@ -128,167 +139,6 @@ fn checkpoint_label(state: &AppState, body: &[u8], input: Option<&CreateBooking>
         .map_or_else(|| "unknown".to_owned(), |id| id.to_string())
 }
 
-/// Counts the attempt for Prometheus by checkpoint and result.
-pub fn record_booking_outcome<T>(checkpoint: String, outcome: &Result<T, ApiError>) {
-    let result = match outcome {
-        Ok(_) => "created",
-        Err(error) => match actix_web::ResponseError::status_code(error).as_u16() {
-            409 | 410 => "refused",
-            429 => "limited",
-            500.. => "unavailable",
-            _ => "invalid",
-        },
-    };
-    metrics::counter!(crate::metrics::prometheus::BOOKINGS, "checkpoint" => checkpoint, "result" => result)
-        .increment(1);
-}
-
-/// Holds (or books outright, with `confirm`) the window a request names, under every limit
-/// that applies to whoever asks.
-pub async fn create_booking(
-    state: &AppState,
-    input: CreateBooking,
-    client: Option<std::net::IpAddr>,
-    carrier_key: Option<ApiKey>,
-    answer: Option<AnswerTicket>,
-) -> Result<MadeBooking, ApiError> {
-    let (checkpoint_id, checkpoint, direction, category) =
-        state.lane(&input.checkpoint, &input.direction, &input.category)?;
-    let start = parse_instant("window_start", &input.window_start)?;
-    let day = local_date(checkpoint.time_zone, start);
-    state.policy().check_day(day, state.today_at(&checkpoint))?;
-    let plate = input.plate.as_deref().map(Plate::parse).transpose()?;
-    if let Some(until) = plate
-        .as_ref()
-        .and_then(|plate| state.bars.barred_until(plate, state.now()))
-    {
-        return Err(ApiError::PlateBarred(until));
-    }
-    let contact = input.contact.as_deref().map(Contact::parse).transpose()?;
-    let priority = parse_priority(input.priority.as_deref())?;
-    if priority.is_priority() && !carrier_key.as_ref().is_some_and(|key| key.privileged) {
-        return Err(ApiError::Forbidden(
-            "priority classes are booked by operators and authorised carriers",
-        ));
-    }
-    // A carrier's bookings count against its key's cap; anyone else's against its address.
-    let _quota_turn = match &carrier_key {
-        Some(key) => {
-            let turn = state.limits.quota_turn(key.id).await;
-            check_quota(state, key).await?;
-            Some(turn)
-        }
-        None => {
-            state.limits.check_new_booking(client)?;
-            None
-        }
-    };
-    let token = ManageToken::generate(&mut rand::rng());
-    let hold = HoldRequest {
-        id: BookingId::new_random(),
-        code: BookingCode::generate(&mut rand::rng()),
-        manage_token_digest: ManageToken::digest(&token),
-        window: WindowKey {
-            direction,
-            category,
-            start,
-        },
-        plate,
-        contact,
-        priority,
-        confirm: input.confirm,
-        carrier: carrier_key.map(|key| key.id),
-    };
-    let answer = answer.map(|ticket| {
-        let (checkpoint, token) = (checkpoint.clone(), token.clone());
-        ticket.adapt(move |booking: &Booking| MadeBooking {
-            booking: booking.clone(),
-            checkpoint: checkpoint.clone(),
-            manage_token: token.clone(),
-        })
-    });
-    let booking = state
-        .registry
-        .ask_with_answered(
-            &checkpoint_id,
-            day,
-            || {
-                Hold(HoldRequest {
-                    code: BookingCode::generate(&mut rand::rng()),
-                    ..hold.clone()
-                })
-            },
-            answer,
-        )
-        .await?;
-    Ok(MadeBooking {
-        booking,
-        checkpoint,
-        manage_token: token,
-    })
-}
-
-/// Confirms a hold, with the plate and contact when they were not given with it.
-pub async fn confirm_booking(
-    state: &AppState,
-    booking: &Booking,
-    plate: Option<&str>,
-    contact: Option<&str>,
-    answer: Option<AnswerTicket>,
-) -> Result<Booking, ApiError> {
-    let plate = plate.map(Plate::parse).transpose()?;
-    let contact = contact.map(Contact::parse).transpose()?;
-    Ok(state
-        .registry
-        .ask_answered(
-            &booking.checkpoint,
-            booking.day,
-            Confirm {
-                id: booking.id,
-                plate,
-                contact,
-            },
-            answer,
-        )
-        .await?)
-}
-
-/// Moves a booking to the window starting at `window_start` in its own lane. The old place
-/// is kept until the new one is confirmed, so a refused move leaves the booking as it was.
-pub async fn reschedule_booking(
-    state: &AppState,
-    booking: &Booking,
-    checkpoint: &Checkpoint,
-    window_start: &str,
-    answer: Option<AnswerTicket>,
-) -> Result<Booking, ApiError> {
-    let start = parse_instant("window_start", window_start)?;
-    let day = local_date(checkpoint.time_zone, start);
-    state.policy().check_day(day, state.today_at(checkpoint))?;
-    let target = WindowKey {
-        direction: booking.direction,
-        category: booking.category,
-        start,
-    };
-    Ok(move_booking(&state.registry, booking, day, target, answer).await?)
-}
-
-pub async fn cancel_booking(
-    state: &AppState,
-    booking: &Booking,
-    answer: Option<AnswerTicket>,
-) -> Result<Booking, ApiError> {
-    Ok(state
-        .registry
-        .ask_answered(
-            &booking.checkpoint,
-            booking.day,
-            Cancel { id: booking.id },
-            answer,
-        )
-        .await?)
-}
-
 #[tracing::instrument(name = "Confirm booking", skip_all)]
 pub async fn confirm(
     request: HttpRequest,
@@ -300,14 +150,9 @@ pub async fn confirm(
     run_idempotent(&request, &state, &body, reply, |answer| async {
         let (booking, _) = load_managed(&request, &state, &code).await?;
         let input: ConfirmBooking = parse_json(&body)?;
-        confirm_booking(
-            &state,
-            &booking,
-            input.plate.as_deref(),
-            input.contact.as_deref(),
-            answer,
-        )
-        .await
+        let plate = input.plate.as_deref().map(Plate::parse).transpose()?;
+        let contact = input.contact.as_deref().map(Contact::parse).transpose()?;
+        confirm_booking(&state, &booking, plate, contact, answer).await
     })
     .await
 }
@@ -323,7 +168,8 @@ pub async fn reschedule(
     run_idempotent(&request, &state, &body, reply, |answer| async {
         let (booking, checkpoint) = load_managed(&request, &state, &code).await?;
         let input: RescheduleBooking = parse_json(&body)?;
-        reschedule_booking(&state, &booking, &checkpoint, &input.window_start, answer).await
+        let start = parse_instant("window_start", &input.window_start)?;
+        reschedule_booking(&state, &booking, &checkpoint, start, answer).await
     })
     .await
 }
@@ -403,40 +249,12 @@ async fn load_managed(
     }
     // A carrier reaches its own bookings only; anyone else needs the booking's manage token.
     // Either way someone else's booking looks like an unknown code.
-    find_booking_where(state, code, |b| match (&carrier_key, &token) {
-        (Some(key), _) => b.carrier == Some(key.id),
-        (None, Some(token)) => ManageToken::verify(token, &b.manage_token_digest),
-        (None, None) => false,
+    find_booking_where(state, &booking_code(code)?, |b| {
+        match (&carrier_key, &token) {
+            (Some(key), _) => b.carrier == Some(key.id),
+            (None, Some(token)) => ManageToken::verify(token, &b.manage_token_digest),
+            (None, None) => false,
+        }
     })
     .await
-}
-
-/// The booking a code and its manage token open, as the store has it durably.
-pub async fn find_managed(
-    state: &AppState,
-    code: &str,
-    token: &str,
-) -> Result<(Booking, Arc<Checkpoint>), ApiError> {
-    find_booking_where(state, code, |b| {
-        ManageToken::verify(token, &b.manage_token_digest)
-    })
-    .await
-}
-
-async fn find_booking_where(
-    state: &AppState,
-    code: &str,
-    may_open: impl Fn(&Booking) -> bool,
-) -> Result<(Booking, Arc<Checkpoint>), ApiError> {
-    let code = BookingCode::parse(code).map_err(|_| ApiError::NotFound("booking"))?;
-    let booking = state
-        .store
-        .find_booking(&code)
-        .await?
-        .filter(|b| may_open(b))
-        .ok_or(ApiError::NotFound("booking"))?;
-    let checkpoint = state
-        .checkpoint(&booking.checkpoint)
-        .map_err(|_| ApiError::NotFound("booking"))?;
-    Ok((booking, checkpoint))
 }

@@ -8,14 +8,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::admin::audit;
-use super::auth::{Staff, bearer};
-use super::error::ApiError;
+use super::auth::bearer;
 use super::idempotency::{Reply, run_idempotent};
-use super::input::parse_json;
-use super::state::AppState;
 use super::views::BookingView;
 use crate::actors::answer::AnswerTicket;
+use crate::app::AppState;
+use crate::app::error::ApiError;
+use crate::app::input::parse_json;
+use crate::app::staff::Staff;
+use crate::app::staff::audit;
 use crate::auth::{ApiKey, StaffRole, api_key};
 
 /// The presented key, if the request carries one.
@@ -40,15 +41,6 @@ pub async fn carrier(request: &HttpRequest, state: &AppState) -> Result<Option<A
         .ok_or(invalid)?;
     state.limits.check_key(&key)?;
     Ok(Some(key))
-}
-
-/// Refuses a booking that would take the carrier past its active-bookings cap.
-pub async fn check_quota(state: &AppState, key: &ApiKey) -> Result<(), ApiError> {
-    let active = state.store.count_carrier_bookings(key.id).await?;
-    if active >= u64::from(key.active_bookings_max) {
-        return Err(ApiError::QuotaExceeded(key.active_bookings_max));
-    }
-    Ok(())
 }
 
 #[tracing::instrument(name = "List a carrier's bookings", skip_all)]

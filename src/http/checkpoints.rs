@@ -5,11 +5,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::error::ApiError;
-use super::input::{parse_date, parse_query};
-use super::state::AppState;
 use super::views::{CheckpointView, WindowView};
 use crate::actors::schedule::QueryAvailability;
+use crate::app::AppState;
+use crate::app::error::ApiError;
+use crate::app::input::{parse_date, parse_query};
 use crate::domain::{AllocationError, Category, CheckpointId, Direction};
 
 #[derive(Debug, Deserialize)]

@@ -2,24 +2,16 @@
 //! days, learned from the confirmations counted before, with the backtest that says how far to
 //! trust them.
 
-use crate::auth::StaffRole;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{Days, NaiveDate};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::auth::Staff;
-use super::error::ApiError;
-use super::input::{parse_date, parse_query};
-use super::state::AppState;
-use crate::domain::{Category, Checkpoint, InputError};
-use crate::reports::forecast::{DAYS_MAX, DemandForecast, forecast_demand, history_bounds};
-
-/// Days forecast when the request does not say.
-const DAYS_DEFAULT: u32 = 7;
-/// How far from today a forecast may start: back to a year ago, ahead by three months.
-const FROM_DAYS_BACK_MAX: u64 = 366;
-const FROM_DAYS_AHEAD_MAX: u64 = 92;
+use crate::app::AppState;
+use crate::app::error::ApiError;
+use crate::app::forecast::{ForecastAsk, forecast_of, forecast_range};
+use crate::app::input::parse_query;
+use crate::app::staff::Staff;
+use crate::auth::StaffRole;
 
 #[derive(Debug, Deserialize)]
 struct ForecastQuery {
@@ -27,93 +19,6 @@ struct ForecastQuery {
     from: Option<String>,
     days: Option<String>,
     category: Option<String>,
-}
-
-/// The days and vehicles a forecast is asked for, checked.
-#[derive(Debug, Clone, Copy)]
-pub struct ForecastRange {
-    pub from: NaiveDate,
-    pub days: u32,
-    pub category: Option<Category>,
-}
-
-impl ForecastRange {
-    /// The last day forecast.
-    pub fn to(&self) -> NaiveDate {
-        self.from
-            .checked_add_days(Days::new(u64::from(self.days) - 1))
-            .unwrap_or(self.from)
-    }
-}
-
-/// Checks a forecast request of `checkpoint`: `from` (tomorrow when absent) within a year back
-/// and three months ahead, 1 to [`DAYS_MAX`] `days`, and a `category` the checkpoint serves.
-pub fn forecast_range(
-    state: &AppState,
-    checkpoint: &Checkpoint,
-    from: Option<&str>,
-    days: Option<&str>,
-    category: Option<&str>,
-) -> Result<ForecastRange, ApiError> {
-    let today = state.today_at(checkpoint);
-    let earliest = today.checked_sub_days(Days::new(FROM_DAYS_BACK_MAX));
-    let latest = today.checked_add_days(Days::new(FROM_DAYS_AHEAD_MAX));
-    let from = match from {
-        Some(raw) => parse_date("from", raw)?,
-        None => today.succ_opt().unwrap_or(today),
-    };
-    if earliest.is_none_or(|earliest| from < earliest) || latest.is_none_or(|latest| from > latest)
-    {
-        return Err(InputError::new(
-            "from",
-            format!(
-                "a date from {FROM_DAYS_BACK_MAX} days before to {FROM_DAYS_AHEAD_MAX} days after today"
-            ),
-        )
-        .into());
-    }
-    let days = match days {
-        Some(raw) => raw
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|days| (1..=DAYS_MAX).contains(days))
-            .ok_or_else(|| {
-                InputError::new("days", format!("a whole number from 1 to {DAYS_MAX}"))
-            })?,
-        None => DAYS_DEFAULT,
-    };
-    let category = category.map(str::parse::<Category>).transpose()?;
-    if category.is_some_and(|c| !checkpoint.capacity.contains_key(&c)) {
-        return Err(InputError::new("category", "a category this checkpoint serves").into());
-    }
-    Ok(ForecastRange {
-        from,
-        days,
-        category,
-    })
-}
-
-/// The expected bookings of `checkpoint` over `range`, as an analyst or admin.
-pub async fn forecast_of(
-    state: &AppState,
-    staff: &Staff,
-    checkpoint: &Checkpoint,
-    range: ForecastRange,
-) -> Result<DemandForecast, ApiError> {
-    staff.require(&[StaffRole::Analyst, StaffRole::Admin])?;
-    let today = state.today_at(checkpoint);
-    let (history_from, history_to) = history_bounds(range.from, today);
-    let rows = state
-        .store
-        .confirmations_by_hour(&checkpoint.id, history_from, history_to, range.category)
-        .await?;
-    let time_zone = checkpoint.time_zone;
-    let ForecastRange { from, days, .. } = range;
-    // Fitting the model takes a grid search over the whole history: keep it off the workers.
-    web::block(move || forecast_demand(&rows, history_to, from, days, time_zone))
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("forecast task failed: {e}")))
 }
 
 #[tracing::instrument(name = "Forecast demand", skip_all)]
@@ -125,13 +30,12 @@ pub async fn read(
     staff.require(&[StaffRole::Analyst, StaffRole::Admin])?;
     let query: ForecastQuery = parse_query(request.query_string())?;
     let checkpoint = state.checkpoint_in_query(query.checkpoint.as_deref())?;
-    let range = forecast_range(
-        &state,
-        &checkpoint,
+    let ask = ForecastAsk::parse(
         query.from.as_deref(),
         query.days.as_deref(),
         query.category.as_deref(),
     )?;
+    let range = forecast_range(&state, &checkpoint, ask)?;
     let forecast = forecast_of(&state, &staff, &checkpoint, range).await?;
     Ok(HttpResponse::Ok().json(json!({
         "checkpoint": checkpoint.id,

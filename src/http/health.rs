@@ -6,8 +6,8 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use super::error::ApiError;
-use super::state::AppState;
+use crate::app::AppState;
+use crate::app::error::ApiError;
 
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))

@@ -12,15 +12,15 @@ use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::error::{ApiError, PROBLEM_JSON};
-use super::state::AppState;
 use crate::actors::answer::AnswerTicket;
+use crate::app::AppState;
+use crate::app::error::{ApiError, PROBLEM_JSON};
 use crate::domain::token::to_hex;
 use crate::store::{AnswerSeal, KeyClaim, StoredResponse};
 
@@ -227,12 +227,17 @@ where
         }
         Err(error) => return Reply::from(error).into_response(false),
     };
+    // Registered beside the state by the server; without it no key could be kept apart.
+    let Some(answers) = request.app_data::<web::Data<Answers>>() else {
+        let missing = anyhow::anyhow!("idempotency answers are not registered with the server");
+        return Reply::from(ApiError::Internal(missing)).into_response(false);
+    };
     let id = claim.id();
-    let Some(_in_flight) = state.answers.claim_id(id.clone()) else {
+    let Some(_in_flight) = answers.claim_id(id.clone()) else {
         return Reply::from(ApiError::IdempotencyInFlight).into_response(false);
     };
-    if state.answers.answered.contains_key(&id) {
-        match replay(state, &claim).await {
+    if answers.answered.contains_key(&id) {
+        match replay(state, answers, &claim).await {
             Ok(Some(first)) => return first,
             Ok(None) => {}
             Err(error) => return Reply::from(error).into_response(false),
@@ -243,7 +248,7 @@ where
     let ticket = AnswerTicket::new(
         claim.clone(),
         state.now(),
-        state.answers.seal.clone(),
+        answers.seal.clone(),
         move |value: &O| to_stored(value).ok().map(Reply::into_stored),
     );
     // A fresh key (nearly every one) is not looked up at all: a change commits only together
@@ -254,7 +259,7 @@ where
     let outcome = work(Some(ticket.clone())).await;
     let error = match outcome {
         Ok(value) => {
-            state.answers.answered.insert(id, ());
+            answers.answered.insert(id, ());
             return match ticket.rendered() {
                 // Exactly what was stored, so the first answer and every replay are one.
                 Some(stored) => Reply::from_stored(stored).into_response(false),
@@ -265,9 +270,9 @@ where
         }
         Err(error) => error,
     };
-    match replay(state, &claim).await {
+    match replay(state, answers, &claim).await {
         Ok(Some(first)) => {
-            state.answers.answered.insert(id, ());
+            answers.answered.insert(id, ());
             first
         }
         // Another replica's request with this key holds it and has not committed yet.
@@ -285,15 +290,18 @@ where
 }
 
 /// The stored answer to `claim`, ready to send, if its key has one.
-async fn replay(state: &AppState, claim: &KeyClaim) -> Result<Option<HttpResponse>, ApiError> {
+async fn replay(
+    state: &AppState,
+    answers: &Answers,
+    claim: &KeyClaim,
+) -> Result<Option<HttpResponse>, ApiError> {
     let Some(record) = state.store.stored_answer(&claim.scope, &claim.key).await? else {
         return Ok(None);
     };
     if record.claim.request_digest != claim.request_digest {
         return Err(ApiError::IdempotencyKeyReused);
     }
-    let body = state
-        .answers
+    let body = answers
         .seal
         .open(claim, &record.response.body)
         .map_err(|_| ApiError::AnswerUnreadable)?;

@@ -3,8 +3,8 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::state::AppState;
 use crate::actors::schedule::QueryAvailability;
+use crate::app::AppState;
 use crate::metrics::prometheus::{self, UTILISATION};
 
 pub async fn scrape(state: web::Data<AppState>) -> HttpResponse {

@@ -1,5 +1,5 @@
-//! The JSON API over actix-web. Handlers parse input into domain types, ask the schedule
-//! actors, and map every refusal through `ApiError`.
+//! The JSON API over actix-web. Handlers read the request, parse its input into domain types,
+//! call the use cases in `app`, and write the answer; every refusal is a problem document.
 
 pub mod admin;
 pub mod admin_checkpoints;
@@ -7,22 +7,14 @@ pub mod auth;
 pub mod bookings;
 pub mod carrier;
 pub mod checkpoints;
-pub mod endpoint;
-pub mod error;
 pub mod forecast;
 pub mod health;
 pub mod ics;
 pub mod idempotency;
-pub mod input;
-pub mod limits;
 pub mod metrics;
-pub mod observe;
 pub mod openapi;
+pub mod operator;
 pub mod reports;
-pub mod routes;
-pub mod state;
 pub mod stats;
 pub mod status;
 pub mod views;
-
-pub use state::AppState;

@@ -9,10 +9,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::auth::Staff;
-use super::error::ApiError;
-use super::input::{parse_date, parse_query};
-use super::state::AppState;
+use crate::app::AppState;
+use crate::app::error::ApiError;
+use crate::app::input::{parse_date, parse_query};
+use crate::app::staff::Staff;
 use crate::domain::statistics::BookingCounts;
 use crate::domain::{Category, InputError};
 

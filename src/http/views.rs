@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
+pub use crate::app::local_times::WindowTimes;
 use crate::domain::{Booking, Checkpoint, SlotWindow};
 
 #[derive(Debug, Serialize)]
@@ -42,27 +43,6 @@ impl From<&Checkpoint> for CheckpointView {
                     reserved_per_window: places.reserved,
                 })
                 .collect(),
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
-pub struct WindowTimes {
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
-    pub start_local: String,
-    pub end_local: String,
-    pub time_zone: String,
-}
-
-impl WindowTimes {
-    pub fn new(start: DateTime<Utc>, end: DateTime<Utc>, tz: Tz) -> Self {
-        Self {
-            start,
-            end,
-            start_local: start.with_timezone(&tz).to_rfc3339(),
-            end_local: end.with_timezone(&tz).to_rfc3339(),
-            time_zone: tz.name().to_owned(),
         }
     }
 }

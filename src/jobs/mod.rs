@@ -4,10 +4,10 @@
 pub mod daily_report;
 pub mod generate_schedule;
 pub mod no_shows;
-pub mod one_shot;
 pub mod outbox_relay;
 pub mod prune_delivered;
 pub mod prune_idempotency;
+pub mod reminders;
 pub mod runner;
 
 pub use runner::{JobRunner, Outcome};

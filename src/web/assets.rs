@@ -4,9 +4,8 @@
 
 use std::sync::LazyLock;
 
-use crate::http::endpoint::endpoint;
+use actix_web::HttpResponse;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpResponse, web};
 use sha2::{Digest, Sha256};
 
 const CSS: &str = include_str!("../../assets/app.css");
@@ -24,13 +23,12 @@ fn short_digest(content: &str) -> String {
         .collect()
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        endpoint("/static/app.css").get(|| async { asset(CSS, "text/css; charset=utf-8") }),
-    )
-    .service(
-        endpoint("/static/app.js").get(|| async { asset(JS, "text/javascript; charset=utf-8") }),
-    );
+pub async fn stylesheet() -> HttpResponse {
+    asset(CSS, "text/css; charset=utf-8")
+}
+
+pub async fn script() -> HttpResponse {
+    asset(JS, "text/javascript; charset=utf-8")
 }
 
 fn asset(body: &'static str, content_type: &'static str) -> HttpResponse {

@@ -13,9 +13,9 @@ use super::page::{Page, Section};
 use super::problems::Problem;
 use super::times;
 use crate::actors::schedule::QueryAvailability;
+use crate::app::AppState;
+use crate::app::error::ApiError;
 use crate::domain::{Booking, Category, Checkpoint, Direction, PriorityClass, SlotWindow};
-use crate::http::AppState;
-use crate::http::error::ApiError;
 
 /// The checkpoint, direction, vehicle and day a driver is looking at.
 pub struct Lane {

@@ -10,12 +10,14 @@ use serde::Deserialize;
 use super::day::{self, Lane, Pick};
 use super::page::{Page, Section, form_is_genuine};
 use super::problems::Problem;
+use crate::app::AppState;
+use crate::app::bookings::{
+    LaneKey, NewBooking, Requester, create_booking, record_booking_outcome,
+};
+use crate::app::error::ApiError;
+use crate::app::input::{parse_date, parse_instant};
 use crate::domain::window::local_date;
 use crate::domain::{Category, Direction};
-use crate::http::AppState;
-use crate::http::bookings::{CreateBooking, create_booking, record_booking_outcome};
-use crate::http::error::ApiError;
-use crate::http::input::{parse_date, parse_instant};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Search {
@@ -27,19 +29,20 @@ pub struct Search {
 
 impl Search {
     fn lane(&self, state: &AppState) -> Result<Lane, ApiError> {
-        let (_, checkpoint, direction, category) = state.lane(
+        let lane = LaneKey::parse(
             self.checkpoint.as_deref().unwrap_or_default(),
             self.direction.as_deref().unwrap_or_default(),
             self.category.as_deref().unwrap_or_default(),
         )?;
+        let checkpoint = state.lane(&lane)?;
         let date = match self.date.as_deref().filter(|d| !d.is_empty()) {
             Some(date) => parse_date("date", date)?,
             None => state.today_at(&checkpoint),
         };
         Ok(Lane {
             checkpoint,
-            direction,
-            category,
+            direction: lane.direction,
+            category: lane.category,
             date,
         })
     }
@@ -176,15 +179,19 @@ pub async fn hold(
         let problem = Problem::new(page.t.error_form_expired, StatusCode::FORBIDDEN);
         return day::render(&page, &state, &lane, Pick::New, Some(problem)).await;
     }
-    let client = request.peer_addr().map(|address| address.ip());
-    let input = CreateBooking {
-        checkpoint: form.checkpoint,
-        direction: form.direction,
-        category: form.category,
-        window_start: form.window_start,
-        ..CreateBooking::default()
+    let requester = Requester {
+        address: request.peer_addr().map(|address| address.ip()),
+        carrier: None,
     };
-    let outcome = create_booking(&state, input, client, None, None).await;
+    let lane_key = LaneKey {
+        checkpoint: lane.checkpoint.id.clone(),
+        direction: lane.direction,
+        category: lane.category,
+    };
+    let outcome = match NewBooking::hold(lane_key, &form.window_start) {
+        Ok(input) => create_booking(&state, input, requester, None).await,
+        Err(invalid) => Err(invalid.into()),
+    };
     record_booking_outcome(lane.checkpoint.id.to_string(), &outcome);
     match outcome {
         Ok(made) => page.redirect(&super::manage::manage_path(

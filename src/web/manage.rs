@@ -14,12 +14,14 @@ use super::day::{self, Lane, Pick};
 use super::page::{Page, Section, form_is_genuine, origin};
 use super::problems::Problem;
 use super::{qr, times};
+use crate::app::AppState;
+use crate::app::bookings::{
+    booking_code, cancel_booking, confirm_booking, find_managed, reschedule_booking,
+};
+use crate::app::error::ApiError;
+use crate::app::input::{parse_date, parse_instant};
 use crate::domain::window::local_date;
-use crate::domain::{AllocationError, Booking, BookingStatus, Checkpoint};
-use crate::http::AppState;
-use crate::http::bookings::{cancel_booking, confirm_booking, find_managed, reschedule_booking};
-use crate::http::error::ApiError;
-use crate::http::input::{parse_date, parse_instant};
+use crate::domain::{AllocationError, Booking, BookingStatus, Checkpoint, Contact, Plate};
 
 /// What just happened, said once at the top of the booking page after a redirect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +84,7 @@ struct Managed {
 
 impl Managed {
     async fn open(state: &AppState, code: &str, token: String) -> Result<Self, ApiError> {
-        let (booking, checkpoint) = find_managed(state, code, &token).await?;
+        let (booking, checkpoint) = find_managed(state, &booking_code(code)?, &token).await?;
         Ok(Self {
             booking,
             checkpoint,
@@ -407,15 +409,14 @@ pub async fn confirm(
         .as_deref()
         .map(str::trim)
         .unwrap_or_default();
-    match confirm_booking(
-        &state,
-        &sent.managed.booking,
-        Some(plate),
-        Some(contact),
-        None,
-    )
-    .await
-    {
+    let confirmed = match (Plate::parse(plate), Contact::parse(contact)) {
+        (Ok(plate), Ok(contact)) => {
+            let booking = &sent.managed.booking;
+            confirm_booking(&state, booking, Some(plate), Some(contact), None).await
+        }
+        (Err(invalid), _) | (_, Err(invalid)) => Err(invalid.into()),
+    };
+    match confirmed {
         Ok(confirmed) => sent.page.redirect(&manage_path(
             &confirmed,
             &sent.managed.token,
@@ -424,7 +425,8 @@ pub async fn confirm(
         Err(error) => {
             // Show the booking as it is now: an expired hold is gone, not still held.
             if let ApiError::Allocation(AllocationError::HoldExpired) = error
-                && let Ok((current, _)) = find_managed(&state, &code, &sent.managed.token).await
+                && let Ok((current, _)) =
+                    find_managed(&state, &sent.managed.booking.code, &sent.managed.token).await
             {
                 sent.managed.booking = current;
             }
@@ -566,15 +568,14 @@ pub async fn reschedule(
     if !genuine {
         return day::render(&page, &state, &lane, managed.pick(), Some(expired)).await;
     }
-    match reschedule_booking(
-        &state,
-        &managed.booking,
-        &managed.checkpoint,
-        &window_start,
-        None,
-    )
-    .await
-    {
+    let moved = match parse_instant("window_start", &window_start) {
+        Ok(start) => {
+            let (booking, checkpoint) = (&managed.booking, &managed.checkpoint);
+            reschedule_booking(&state, booking, checkpoint, start, None).await
+        }
+        Err(invalid) => Err(invalid.into()),
+    };
+    match moved {
         Ok(moved) => page.redirect(&manage_path(&moved, &managed.token, Some(Done::Moved))),
         Err(error) => {
             let problem = Problem::of(page.lang, &error);

@@ -16,35 +16,12 @@ pub mod staff;
 pub mod status;
 pub mod times;
 
-use crate::http::endpoint::endpoint;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 use maud::html;
 
 use page::{Page, Section};
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    assets::configure(cfg);
-    cfg.service(endpoint("/").get(driver::home))
-        .service(endpoint("/windows").get(driver::windows))
-        .service(endpoint("/holds").post(driver::hold))
-        .service(endpoint("/booking/{code}").get(manage::show))
-        .service(endpoint("/booking/{code}/confirm").post(manage::confirm))
-        .service(
-            endpoint("/booking/{code}/cancel")
-                .get(manage::ask_to_cancel)
-                .post(manage::cancel),
-        )
-        .service(
-            endpoint("/booking/{code}/reschedule")
-                .get(manage::choose_new_window)
-                .post(manage::reschedule),
-        )
-        .service(endpoint("/status").get(status::index))
-        .service(endpoint("/status/{id}").get(status::checkpoint));
-    staff::configure(cfg);
-}
 
 /// Whether an unknown address was asked for by a person in a browser rather than a program.
 pub fn wants_page(request: &HttpRequest) -> bool {

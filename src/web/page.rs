@@ -13,7 +13,7 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use maud::{DOCTYPE, Markup, html};
 
 use super::i18n::{Lang, Texts};
-use crate::http::AppState;
+use crate::app::AppState;
 
 const FORM_SESSION_COOKIE: &str = "form_session";
 const LANG_COOKIE: &str = "lang";

@@ -1,13 +1,12 @@
 //! What a driver is told when something is refused: the API's error, in the page's language,
 //! with the form field it concerns when there is one.
 
-use actix_web::ResponseError;
 use actix_web::http::StatusCode;
 use maud::{Markup, html};
 
 use super::i18n::{Lang, Texts};
+use crate::app::error::ApiError;
 use crate::domain::AllocationError;
-use crate::http::error::ApiError;
 
 pub struct Problem {
     pub message: String,
@@ -28,7 +27,7 @@ impl Problem {
     pub fn of(lang: Lang, error: &ApiError) -> Self {
         use AllocationError as A;
         let t = lang.texts();
-        let status = error.status_code();
+        let status = error.status();
         let message = match error {
             ApiError::Invalid(input) | ApiError::Allocation(A::Invalid(input)) => {
                 // The API's reasons are English; the form's own hints say the same in both.

@@ -8,8 +8,8 @@ use maud::html;
 use super::page::{Page, Section};
 use super::problems::Problem;
 use super::times;
-use crate::http::AppState;
-use crate::http::status::{DayFullness, checkpoint_status};
+use crate::app::AppState;
+use crate::app::status::{DayFullness, checkpoint_status};
 
 pub async fn index(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let page = Page::new(&request);

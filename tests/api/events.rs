@@ -386,7 +386,7 @@ async fn a_confirmed_booking_nobody_checked_in_becomes_a_no_show(backend: Backen
 
 #[actix_web::test]
 async fn the_one_shot_relay_publishes_what_an_api_only_instance_wrote() {
-    use borderslot::jobs::one_shot::{self, JobName};
+    use borderslot::cli::job::{self, JobName};
 
     let Some(app) = spawn_app_on(Backend::Embedded, Vec::new(), |settings| {
         settings.role = borderslot::config::Role::Api;
@@ -402,8 +402,8 @@ async fn the_one_shot_relay_publishes_what_an_api_only_instance_wrote() {
 
     let settings = || borderslot::config::Settings::for_tests(dir.path().to_path_buf());
     // held + confirmed twice, and one cancellation.
-    assert_eq!(one_shot::run(JobName::Relay, settings()).await.unwrap(), 5);
-    assert_eq!(one_shot::run(JobName::Relay, settings()).await.unwrap(), 0);
+    assert_eq!(job::run(JobName::Relay, settings()).await.unwrap(), 5);
+    assert_eq!(job::run(JobName::Relay, settings()).await.unwrap(), 0);
 
     let store =
         borderslot::store::embedded::EmbeddedStore::open(&settings().database_path()).unwrap();

@@ -182,7 +182,7 @@ async fn a_driver_is_reminded_once_the_day_before(backend: Backend) {
     let remind = |now| {
         let (store, sender) = (app.store.clone(), sender.clone());
         async move {
-            borderslot::actors::notifications::send_reminders(
+            borderslot::jobs::reminders::send_reminders(
                 store.as_ref(),
                 &sender,
                 now,

@@ -8,8 +8,8 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::frame::{ADMINS, StaffPage, StaffSection};
-use crate::http::AppState;
-use crate::http::admin::{AUDIT_ENTRIES_MAX, audit_limit, read_audit_log};
+use crate::app::AppState;
+use crate::app::staff::{AUDIT_ENTRIES_MAX, audit_limit, read_audit_log};
 
 #[derive(Debug, Default, Deserialize)]
 struct AuditQuery {

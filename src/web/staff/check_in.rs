@@ -4,16 +4,16 @@
 //! or plainly why not (too early, too late, no such booking, not a confirmed booking).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::frame::{AT_THE_CHECKPOINT, StaffPage, StaffSection};
 use super::problems::staff_problem;
+use crate::app::AppState;
+use crate::app::check_in::{CheckInTarget, booking_to_check_in, check_in_booking};
+use crate::app::error::ApiError;
 use crate::domain::{AllocationError, Booking, BookingCode, BookingStatus, Direction};
-use crate::http::AppState;
-use crate::http::admin::{CheckInRequest, booking_to_check_in, check_in_booking};
-use crate::http::error::ApiError;
 use crate::web::problems::Problem;
 use crate::web::times;
 
@@ -29,8 +29,8 @@ struct CheckInForm {
 }
 
 impl CheckInForm {
-    /// The request as the API takes it; an empty field is no field, and a code wins.
-    fn request(&self) -> CheckInRequest {
+    /// The booking the form names; an empty field is no field, and a code wins.
+    fn target(&self) -> Result<CheckInTarget, ApiError> {
         let given = |value: &Option<String>| {
             value
                 .as_deref()
@@ -42,12 +42,18 @@ impl CheckInForm {
         // The checkpoint belongs to the look-up by plate; a code names its booking alone (the
         // answer shows the booking's checkpoint for the operator to see).
         let by_plate = |value: &Option<String>| given(value).filter(|_| code.is_none());
-        CheckInRequest {
-            checkpoint: by_plate(&self.checkpoint),
-            plate: by_plate(&self.plate),
-            direction: by_plate(&self.direction),
-            code,
-        }
+        CheckInTarget::parse(
+            code.as_deref(),
+            by_plate(&self.checkpoint).as_deref(),
+            by_plate(&self.plate).as_deref(),
+            by_plate(&self.direction).as_deref(),
+        )
+    }
+
+    fn names_a_code(&self) -> bool {
+        self.code
+            .as_deref()
+            .is_some_and(|code| !code.trim().is_empty())
     }
 }
 
@@ -112,11 +118,14 @@ pub async fn submit(
     if !sp.form_is_genuine(&request, form.form_token.as_deref()) {
         return check_in_page(&sp, &form, Outcome::Refused(sp.form_expired(), None));
     }
-    let input = form.request();
-    let booking = match booking_to_check_in(&state, &input).await {
+    let found = match form.target() {
+        Ok(target) => booking_to_check_in(&state, &target).await,
+        Err(error) => Err(error),
+    };
+    let booking = match found {
         Ok(booking) => booking,
         Err(error) => {
-            let problem = not_found(&sp, &input, &error);
+            let problem = not_found(&sp, &form, &error);
             return check_in_page(&sp, &form, Outcome::Refused(problem, None));
         }
     };
@@ -134,11 +143,11 @@ pub async fn submit(
 }
 
 /// Why no booking was found, in the terms of what was entered.
-fn not_found(sp: &StaffPage<'_>, input: &CheckInRequest, error: &ApiError) -> Problem {
+fn not_found(sp: &StaffPage<'_>, form: &CheckInForm, error: &ApiError) -> Problem {
     let st = sp.st;
     match error {
         ApiError::NotFound("booking") => {
-            let (message, field) = if input.code.is_some() {
+            let (message, field) = if form.names_a_code() {
                 (st.unknown_code, "code")
             } else {
                 (st.unknown_plate, "plate")
@@ -146,13 +155,13 @@ fn not_found(sp: &StaffPage<'_>, input: &CheckInRequest, error: &ApiError) -> Pr
             Problem {
                 message: message.to_owned(),
                 field: Some(field),
-                status: error.status_code(),
+                status: error.status(),
             }
         }
         ApiError::Invalid(invalid) if invalid.field == "code" => Problem {
             message: st.code_or_plate.to_owned(),
             field: Some("code"),
-            status: error.status_code(),
+            status: error.status(),
         },
         _ => staff_problem(sp.page.lang, error),
     }
@@ -185,7 +194,7 @@ fn refusal(sp: &StaffPage<'_>, booking: &Booking, error: &ApiError) -> Problem {
         }
         (status, _) => format!("{} {}.", st.not_confirmed, lang.status(status)),
     };
-    Problem::new(&message, error.status_code())
+    Problem::new(&message, error.status())
 }
 
 /// The booking's code, lane and window, as the operator reads them back to the driver.

@@ -14,9 +14,9 @@ use super::charts::{self, HeatCell, HeatRow};
 use super::day::day_path;
 use super::frame::{EVERY_ROLE, StaffPage, StaffSection};
 use crate::actors::schedule::QueryAvailability;
+use crate::app::AppState;
+use crate::app::error::ApiError;
 use crate::domain::Checkpoint;
-use crate::http::AppState;
-use crate::http::error::ApiError;
 use crate::web::i18n::Lang;
 
 /// Today and the 13 days after it.

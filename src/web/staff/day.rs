@@ -16,11 +16,11 @@ use serde::Deserialize;
 use super::frame::{ADMINS, EVERY_ROLE, StaffPage};
 use super::problems::staff_problem;
 use crate::actors::schedule::QueryAvailability;
+use crate::app::AppState;
+use crate::app::input::parse_date;
+use crate::app::windows::WindowRequest;
 use crate::domain::window::local_date;
 use crate::domain::{Category, Checkpoint, CheckpointId, Direction, SlotWindow};
-use crate::http::AppState;
-use crate::http::admin::WindowRange;
-use crate::http::input::parse_date;
 use crate::web::problems::Problem;
 use crate::web::times;
 
@@ -117,9 +117,9 @@ impl RangeForm {
     }
 
     /// The range as the API's admin routes take it; an empty choice is no choice.
-    pub fn window_range(&self) -> WindowRange {
+    pub fn window_request(&self) -> WindowRequest {
         let chosen = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
-        WindowRange {
+        WindowRequest {
             from: self.from.clone(),
             to: self.to.clone(),
             direction: chosen(&self.direction),

@@ -14,10 +14,10 @@ use super::charts::{self, Axes};
 use super::frame::{ANALYSTS, StaffPage, StaffSection};
 use super::problems::staff_problem;
 use crate::analytics::ModelKind;
+use crate::app::AppState;
+use crate::app::error::ApiError;
+use crate::app::forecast::{ForecastAsk, ForecastRange, forecast_of, forecast_range};
 use crate::domain::Checkpoint;
-use crate::http::AppState;
-use crate::http::error::ApiError;
-use crate::http::forecast::{ForecastRange, forecast_of, forecast_range};
 use crate::reports::forecast::DemandForecast;
 
 #[derive(Debug, Default, Deserialize)]
@@ -43,7 +43,10 @@ pub async fn show(request: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         Ok(checkpoint) => checkpoint,
         Err(error) => return refused_page(&sp, None, category, &error),
     };
-    let range = match forecast_range(&state, &checkpoint, None, None, category) {
+    let range = ForecastAsk::parse(None, None, category)
+        .map_err(ApiError::from)
+        .and_then(|ask| forecast_range(&state, &checkpoint, ask));
+    let range = match range {
         Ok(range) => range,
         Err(error) => return refused_page(&sp, Some(&checkpoint), category, &error),
     };

@@ -9,9 +9,9 @@ use maud::{Markup, html};
 use super::problems::staff_problem;
 use super::session::{self, StaffSession};
 use super::texts::{StaffTexts, staff_texts};
+use crate::app::AppState;
+use crate::app::staff::Staff;
 use crate::auth::StaffRole;
-use crate::http::AppState;
-use crate::http::auth::Staff;
 use crate::web::page::{Page, form_is_genuine};
 use crate::web::problems::Problem;
 
@@ -227,7 +227,7 @@ impl<'a> StaffPage<'a> {
         &self,
         current: Option<StaffSection>,
         title: &str,
-        error: &crate::http::error::ApiError,
+        error: &crate::app::error::ApiError,
     ) -> HttpResponse {
         self.problem_page(current, title, &staff_problem(self.page.lang, error))
     }

@@ -9,9 +9,9 @@ use serde::Deserialize;
 
 use super::session::{self, REFRESH_COOKIE};
 use super::texts::staff_texts;
-use crate::http::AppState;
-use crate::http::auth::{sign_in, sign_out};
-use crate::http::error::ApiError;
+use crate::app::AppState;
+use crate::app::error::ApiError;
+use crate::app::staff::{sign_in, sign_out};
 use crate::web::page::{Page, Section, form_is_genuine};
 use crate::web::problems::Problem;
 

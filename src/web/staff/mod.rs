@@ -20,29 +20,3 @@ pub mod reports;
 pub mod session;
 pub mod texts;
 pub mod window_forms;
-
-use crate::http::endpoint::endpoint;
-use actix_web::web;
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(endpoint("/staff").get(dashboard::show))
-        .service(
-            endpoint("/staff/login")
-                .get(login::show)
-                .post(login::submit),
-        )
-        .service(endpoint("/staff/logout").post(login::sign_out_form))
-        .service(endpoint("/staff/day").get(day::show))
-        .service(endpoint("/staff/blocks").post(window_forms::block))
-        .service(endpoint("/staff/unblocks").post(window_forms::unblock))
-        .service(endpoint("/staff/reserved").post(window_forms::reserve))
-        .service(
-            endpoint("/staff/check-in")
-                .get(check_in::show)
-                .post(check_in::submit),
-        )
-        .service(endpoint("/staff/reports").get(reports::show))
-        .service(endpoint("/staff/reports/csv").get(reports::csv))
-        .service(endpoint("/staff/forecast").get(forecast::show))
-        .service(endpoint("/staff/audit").get(audit::show));
-}

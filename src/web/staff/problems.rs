@@ -1,17 +1,15 @@
 //! What staff are told when the API refuses a request: the staff forms' own field names, and
 //! the drivers' wording for everything the two sides share.
 
-use actix_web::ResponseError;
-
 use super::texts::{StaffTexts, staff_texts};
+use crate::app::error::ApiError;
 use crate::domain::AllocationError;
-use crate::http::error::ApiError;
 use crate::web::i18n::{Lang, Texts};
 use crate::web::problems::Problem;
 
 pub fn staff_problem(lang: Lang, error: &ApiError) -> Problem {
     let st = staff_texts(lang);
-    let status = error.status_code();
+    let status = error.status();
     let message = match error {
         ApiError::Invalid(input) | ApiError::Allocation(AllocationError::Invalid(input)) => {
             // The API's reasons are English; Russian pages name the field only.

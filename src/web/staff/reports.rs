@@ -13,10 +13,11 @@ use serde::Deserialize;
 use super::charts::{self, Axes, Bar};
 use super::frame::{ANALYSTS, StaffPage, StaffSection};
 use super::problems::staff_problem;
+use crate::app::AppState;
+use crate::app::error::ApiError;
+use crate::app::input::parse_date;
+use crate::app::reports::{csv_file, daily_report, report_date};
 use crate::domain::Checkpoint;
-use crate::http::AppState;
-use crate::http::error::ApiError;
-use crate::http::reports::{csv_file, daily_report, report_date};
 use crate::reports::daily::{BookingSummary, DailyReport, Occupancy};
 use crate::web::problems::Problem;
 
@@ -43,7 +44,11 @@ async fn report_of(sp: &StaffPage<'_>, request: &HttpRequest) -> Result<DailyRep
     let checkpoint = state
         .checkpoint_in_query(query.checkpoint.or(first).as_deref())
         .map_err(|error| refused(None, error))?;
-    let date = report_date(state, &checkpoint, raw_date)
+    let date = raw_date
+        .map(|raw| parse_date("date", raw))
+        .transpose()
+        .map_err(ApiError::from)
+        .and_then(|date| report_date(state, &checkpoint, date))
         .map_err(|error| refused(Some(&checkpoint), error))?;
     daily_report(state, sp.staff(), &checkpoint, date)
         .await

@@ -10,10 +10,10 @@
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite};
 
+use crate::app::AppState;
+use crate::app::error::ApiError;
+use crate::app::staff::{Staff, TokenPair, renew};
 use crate::auth::StaffRole;
-use crate::http::AppState;
-use crate::http::auth::{Staff, TokenPair, renew};
-use crate::http::error::ApiError;
 
 pub const ACCESS_COOKIE: &str = "staff_access";
 pub const REFRESH_COOKIE: &str = "staff_refresh";

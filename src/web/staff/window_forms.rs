@@ -8,9 +8,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::day::{Action, Failed, RangeForm, day_page, day_path};
 use super::frame::{ADMINS, StaffPage};
 use super::problems::staff_problem;
-use crate::http::AppState;
-use crate::http::admin::{block_windows, reserve_places, unblock_windows};
-use crate::http::input::parse_date;
+use crate::app::AppState;
+use crate::app::input::parse_date;
+use crate::app::windows::{WindowRequest, change_windows};
 
 #[tracing::instrument(name = "Block windows from the staff page", skip_all)]
 pub async fn block(
@@ -18,7 +18,7 @@ pub async fn block(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    change_windows(&request, &body, &state, Action::Block).await
+    apply_form(&request, &body, &state, Action::Block).await
 }
 
 #[tracing::instrument(name = "Unblock windows from the staff page", skip_all)]
@@ -27,7 +27,7 @@ pub async fn unblock(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    change_windows(&request, &body, &state, Action::Unblock).await
+    apply_form(&request, &body, &state, Action::Unblock).await
 }
 
 #[tracing::instrument(name = "Reserve places from the staff page", skip_all)]
@@ -36,10 +36,10 @@ pub async fn reserve(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    change_windows(&request, &body, &state, Action::Reserve).await
+    apply_form(&request, &body, &state, Action::Reserve).await
 }
 
-async fn change_windows(
+async fn apply_form(
     request: &HttpRequest,
     body: &[u8],
     state: &AppState,
@@ -66,11 +66,16 @@ async fn change_windows(
         let problem = sp.form_expired();
         return day_page(&sp, &checkpoint, date, None, Some(refused(problem))).await;
     }
-    let range = form.window_range();
-    let changed = match action {
-        Action::Block => block_windows(state, sp.staff(), &checkpoint.id, range, None).await,
-        Action::Unblock => unblock_windows(state, sp.staff(), &checkpoint.id, range, None).await,
-        Action::Reserve => reserve_places(state, sp.staff(), &checkpoint.id, range, None).await,
+    let parse = match action {
+        Action::Block => WindowRequest::block,
+        Action::Unblock => WindowRequest::unblock,
+        Action::Reserve => WindowRequest::reserve,
+    };
+    let changed = match parse(form.window_request()) {
+        Ok((range, action)) => {
+            change_windows(state, sp.staff(), &checkpoint.id, range, action, None).await
+        }
+        Err(invalid) => Err(invalid.into()),
     };
     match changed {
         Ok(change) => sp.redirect(&day_path(

@@ -12,22 +12,12 @@ use actix_web::middleware::Next;
 use tracing::Instrument;
 
 use crate::metrics::prometheus::{HTTP_REQUEST_DURATION, HTTP_REQUESTS_IN_FLIGHT};
+use crate::telemetry::request_id;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
-tokio::task_local! {
-    /// The id of the request being served, for code below the handler that stamps it on
-    /// what the request causes (events).
-    static REQUEST_ID: String;
-}
-
-/// The id of the HTTP request this task serves, if it serves one.
-pub fn current_request_id() -> Option<String> {
-    REQUEST_ID.try_with(Clone::clone).ok()
-}
-
 /// The caller's request id if it is short and printable, else a new one.
-fn request_id(request: &ServiceRequest) -> String {
+fn id_of(request: &ServiceRequest) -> String {
     request
         .headers()
         .get(REQUEST_ID_HEADER)
@@ -42,15 +32,13 @@ pub async fn observe(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let id = request_id(&request);
+    let id = id_of(&request);
     let method = request.method().to_string();
     let span =
         tracing::info_span!("request", request_id = %id, method = %method, path = %request.path());
     let started = Instant::now();
     metrics::gauge!(HTTP_REQUESTS_IN_FLIGHT).increment(1.0);
-    let outcome = REQUEST_ID
-        .scope(id.clone(), next.call(request).instrument(span))
-        .await;
+    let outcome = request_id::serving(id.clone(), next.call(request).instrument(span)).await;
     metrics::gauge!(HTTP_REQUESTS_IN_FLIGHT).decrement(1.0);
     let mut response = outcome?;
     // The template, not the path: one series per route rather than one per booking code.

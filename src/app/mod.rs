@@ -1,21 +1,34 @@
-//! What every handler shares.
+//! The use cases both front ends call — the JSON API and the web pages — and the state they
+//! share: the schedule actors, the store, the bus and the limits. Inputs arrive here already
+//! parsed into domain types; refusals leave as `ApiError`, which each front end renders its way.
+
+pub mod bars;
+pub mod bookings;
+pub mod check_in;
+pub mod error;
+pub mod forecast;
+pub mod input;
+pub mod limits;
+pub mod local_times;
+pub mod reports;
+pub mod staff;
+pub mod status;
+pub mod windows;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::error::ApiError;
-use super::idempotency::Answers;
-use super::limits::Limits;
 use crate::actors::ScheduleRegistry;
 use crate::actors::strikes::Bars;
 use crate::auth::token::TokenKeys;
 use crate::bus::EventBus;
 use crate::domain::window::local_date;
-use crate::domain::{
-    AllocationError, Category, Checkpoint, CheckpointId, Direction, InputError, Policy,
-};
+use crate::domain::{AllocationError, Checkpoint, CheckpointId, InputError, Policy};
 use crate::store::SlotStore;
+use bookings::LaneKey;
+use error::ApiError;
+use limits::Limits;
 
 pub struct AppState {
     pub registry: Arc<ScheduleRegistry>,
@@ -25,7 +38,6 @@ pub struct AppState {
     pub limits: Limits,
     /// Plates barred from new bookings after repeated no-shows and cancellations.
     pub bars: Arc<Bars>,
-    pub answers: Arc<Answers>,
 }
 
 impl AppState {
@@ -53,26 +65,18 @@ impl AppState {
             .map_err(|_| ApiError::NotFound("checkpoint"))
     }
 
-    /// The checkpoint, direction and category a booking request names, checked against each
-    /// other: a checkpoint serves only some lanes.
-    pub fn lane(
-        &self,
-        checkpoint: &str,
-        direction: &str,
-        category: &str,
-    ) -> Result<(CheckpointId, Arc<Checkpoint>, Direction, Category), ApiError> {
-        let checkpoint_id = CheckpointId::parse(checkpoint)?;
-        let checkpoint = self.checkpoint(&checkpoint_id)?;
-        let direction: Direction = direction.parse()?;
-        let category: Category = category.parse()?;
-        if !checkpoint.serves(direction, category) {
+    /// The checkpoint of a lane a request names, checked against the lane: a checkpoint
+    /// serves only some directions and categories.
+    pub fn lane(&self, lane: &LaneKey) -> Result<Arc<Checkpoint>, ApiError> {
+        let checkpoint = self.checkpoint(&lane.checkpoint)?;
+        if !checkpoint.serves(lane.direction, lane.category) {
             return Err(InputError::new(
                 "category",
                 "the checkpoint does not serve this direction and category",
             )
             .into());
         }
-        Ok((checkpoint_id, checkpoint, direction, category))
+        Ok(checkpoint)
     }
 
     pub fn today_at(&self, checkpoint: &Checkpoint) -> NaiveDate {

@@ -91,7 +91,7 @@ fn method_not_allowed(request: &HttpRequest, allow: &str) -> HttpResponse {
     let mut response = if crate::web::wants_page(request) {
         crate::web::error_page(request, StatusCode::METHOD_NOT_ALLOWED)
     } else {
-        super::routes::problem(
+        super::problem(
             StatusCode::METHOD_NOT_ALLOWED,
             "method-not-allowed",
             "Method Not Allowed",

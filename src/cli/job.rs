@@ -6,15 +6,16 @@ use std::sync::Arc;
 
 use clap::ValueEnum;
 
-use super::{
-    Outcome, generate_schedule, no_shows, outbox_relay, prune_delivered, prune_idempotency,
-};
 use crate::actors::ScheduleRegistry;
 use crate::actors::notifications;
 use crate::actors::strikes::Bars;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::domain::strikes::StrikeRules;
+use crate::jobs::{
+    Outcome, generate_schedule, no_shows, outbox_relay, prune_delivered, prune_idempotency,
+    reminders,
+};
 use crate::startup::{open_bus, open_store, subscribe_consumers};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -62,7 +63,7 @@ pub async fn run(job: JobName, settings: Settings) -> anyhow::Result<u64> {
         JobName::Reminders => {
             let sender =
                 notifications::start_sender(&settings.notify, store.clone(), clock.clone());
-            let outcome = notifications::send_reminders(
+            let outcome = reminders::send_reminders(
                 store.as_ref(),
                 &sender,
                 clock.now(),

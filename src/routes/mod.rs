@@ -1,4 +1,10 @@
-//! The one route table, shared by the server and the tests.
+//! The one route table, shared by the server and the tests: the JSON API under `/api`, the
+//! probes and metrics, and the web pages; and the answers for what no route takes, a problem
+//! document for programs and a page for people.
+
+pub mod endpoint;
+pub mod limits;
+pub mod observe;
 
 use actix_web::body::{BoxBody, EitherBody};
 use actix_web::dev::ServiceResponse;
@@ -7,16 +13,18 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpResponse, web};
 
-use super::endpoint::endpoint;
-use super::error::PROBLEM_JSON;
-use super::{
+use crate::app::error::PROBLEM_JSON;
+use crate::http::{
     admin, admin_checkpoints, auth, bookings, carrier, checkpoints, forecast, health, metrics,
-    openapi, reports, stats, status,
+    openapi, operator, reports, stats, status,
 };
+use crate::web::{assets, driver, manage, staff};
+use endpoint::endpoint;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // Endpoints (not bare routes) so that a known path with the wrong method is a 405.
-    crate::web::configure(cfg);
+    pages(cfg);
+    staff_pages(cfg);
     cfg.service(endpoint("/healthz").get(health::healthz))
         .service(endpoint("/readyz").get(health::readyz))
         .service(endpoint("/metrics").get(metrics::scrape))
@@ -45,9 +53,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(endpoint("/admin/checkpoints/{id}/reserved").post(admin::reserve))
                 .service(endpoint("/admin/audit").get(admin::audit_log))
                 .service(endpoint("/admin/checkpoints/{id}").put(admin_checkpoints::put))
-                .service(endpoint("/operator/check-ins").post(admin::check_in))
-                .service(endpoint("/operator/walk-ins").post(admin::walk_in))
-                .service(endpoint("/operator/plates/{plate}").get(admin::plate))
+                .service(endpoint("/operator/check-ins").post(operator::check_in))
+                .service(endpoint("/operator/walk-ins").post(operator::walk_in))
+                .service(endpoint("/operator/plates/{plate}").get(operator::plate))
                 .service(endpoint("/admin/bars/{plate}").delete(admin::lift_bar))
                 .service(
                     endpoint("/admin/api-keys")
@@ -58,6 +66,54 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(endpoint("/carrier/bookings").get(carrier::bookings)),
         )
         .default_service(web::to(no_such_route));
+}
+
+/// The driver's pages and the public queue.
+fn pages(cfg: &mut web::ServiceConfig) {
+    cfg.service(endpoint("/static/app.css").get(assets::stylesheet))
+        .service(endpoint("/static/app.js").get(assets::script))
+        .service(endpoint("/").get(driver::home))
+        .service(endpoint("/windows").get(driver::windows))
+        .service(endpoint("/holds").post(driver::hold))
+        .service(endpoint("/booking/{code}").get(manage::show))
+        .service(endpoint("/booking/{code}/confirm").post(manage::confirm))
+        .service(
+            endpoint("/booking/{code}/cancel")
+                .get(manage::ask_to_cancel)
+                .post(manage::cancel),
+        )
+        .service(
+            endpoint("/booking/{code}/reschedule")
+                .get(manage::choose_new_window)
+                .post(manage::reschedule),
+        )
+        .service(endpoint("/status").get(crate::web::status::index))
+        .service(endpoint("/status/{id}").get(crate::web::status::checkpoint));
+}
+
+/// The staff pages, each behind sign-in.
+fn staff_pages(cfg: &mut web::ServiceConfig) {
+    use staff::{audit, check_in, dashboard, day, login, window_forms};
+    cfg.service(endpoint("/staff").get(dashboard::show))
+        .service(
+            endpoint("/staff/login")
+                .get(login::show)
+                .post(login::submit),
+        )
+        .service(endpoint("/staff/logout").post(login::sign_out_form))
+        .service(endpoint("/staff/day").get(day::show))
+        .service(endpoint("/staff/blocks").post(window_forms::block))
+        .service(endpoint("/staff/unblocks").post(window_forms::unblock))
+        .service(endpoint("/staff/reserved").post(window_forms::reserve))
+        .service(
+            endpoint("/staff/check-in")
+                .get(check_in::show)
+                .post(check_in::submit),
+        )
+        .service(endpoint("/staff/reports").get(staff::reports::show))
+        .service(endpoint("/staff/reports/csv").get(staff::reports::csv))
+        .service(endpoint("/staff/forecast").get(staff::forecast::show))
+        .service(endpoint("/staff/audit").get(audit::show));
 }
 
 async fn no_such_route(request: actix_web::HttpRequest) -> HttpResponse {
@@ -72,7 +128,7 @@ async fn no_such_route(request: actix_web::HttpRequest) -> HttpResponse {
     )
 }
 
-pub(super) fn problem(status: StatusCode, slug: &str, title: &str, detail: &str) -> HttpResponse {
+pub(crate) fn problem(status: StatusCode, slug: &str, title: &str, detail: &str) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)))
         .body(

@@ -3,6 +3,8 @@
 
 use tracing_subscriber::EnvFilter;
 
+pub mod request_id;
+
 pub fn init(json: bool) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"));

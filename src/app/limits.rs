@@ -1,6 +1,7 @@
 //! Per-client limits (GCRA, through `governor`): a request rate for every API call, and a
 //! rate of new bookings per hold lifetime, so one address can neither flood the service nor
 //! keep a day's windows held without booking them. Over a limit: `429` with `Retry-After`.
+//! The request rate is applied to every request by `routes::limits`.
 //! Rejections are counted by limit, never by address (a label per address would let anyone
 //! grow the metrics without bound).
 
@@ -8,10 +9,6 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
-use actix_web::{ResponseError, web};
 use std::sync::Arc;
 
 use dashmap::DashMap;
@@ -20,7 +17,6 @@ use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLim
 use uuid::Uuid;
 
 use super::error::ApiError;
-use super::state::AppState;
 use crate::auth::ApiKey;
 use crate::config::ClientLimits;
 use crate::metrics::prometheus::RATE_LIMITED;
@@ -91,6 +87,11 @@ impl Limits {
         lock.lock_owned().await
     }
 
+    /// Counts a request of `client` against its address's request rate.
+    pub fn check_request(&self, client: IpAddr) -> Result<(), ApiError> {
+        Self::check(self.requests.as_ref(), client, "requests")
+    }
+
     /// Counts a new booking of `client` against its holds limit.
     pub fn check_new_booking(&self, client: Option<IpAddr>) -> Result<(), ApiError> {
         match client {
@@ -104,60 +105,5 @@ impl Limits {
         for limiter in [&self.requests, &self.holds].into_iter().flatten() {
             limiter.retain_recent();
         }
-    }
-}
-
-/// A request that says it comes with a carrier's key: the key's own rate applies instead,
-/// checked with the key. Only API routes that take a key may say so; a sign-in or a page never
-/// escapes the address's rate by naming a key it does not use.
-fn signed_by_a_carrier(request: &ServiceRequest) -> bool {
-    let path = request.path();
-    path.starts_with("/api/")
-        && !path.starts_with("/api/v1/auth/")
-        && request
-            .headers()
-            .get(actix_web::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("Bearer bsk_"))
-}
-
-/// The API and the web pages; not the probes, the metrics or the static files a page loads.
-fn counts_against_address(path: &str) -> bool {
-    !(path.starts_with("/static/") || path == "/healthz" || path == "/readyz" || path == "/metrics")
-}
-
-/// The request rate limit per client address.
-pub async fn limit_requests(
-    request: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<actix_web::body::EitherBody<impl MessageBody>>, actix_web::Error> {
-    let refused = match (
-        request.app_data::<web::Data<AppState>>(),
-        request.peer_addr().map(|a| a.ip()),
-    ) {
-        // Carriers' requests count against their key's own rate instead.
-        (Some(state), Some(client))
-            if counts_against_address(request.path()) && !signed_by_a_carrier(&request) =>
-        {
-            Limits::check(state.limits.requests.as_ref(), client, "requests").err()
-        }
-        _ => None,
-    };
-    match refused {
-        Some(error) => {
-            let response = if request.path().starts_with("/api/") {
-                error.error_response()
-            } else {
-                crate::web::too_many_requests_page(
-                    request.request(),
-                    error.retry_after_seconds().unwrap_or(1),
-                )
-            };
-            Ok(request.into_response(response.map_into_right_body()))
-        }
-        None => next
-            .call(request)
-            .await
-            .map(ServiceResponse::map_into_left_body),
     }
 }

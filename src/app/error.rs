@@ -181,6 +181,11 @@ impl ApiError {
         }
     }
 
+    /// The HTTP status both front ends answer this outcome with.
+    pub fn status(&self) -> StatusCode {
+        self.kind().status
+    }
+
     fn detail(&self) -> String {
         match self {
             ApiError::Internal(_) => "The request could not be completed.".to_owned(),
@@ -231,7 +236,7 @@ impl ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.kind().status
+        self.status()
     }
 
     fn error_response(&self) -> HttpResponse {

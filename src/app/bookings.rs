@@ -1,0 +1,289 @@
+//! A driver's or carrier's booking: hold (or book outright), confirm, move, cancel, and find
+//! one by its code and manage token. The API and the web pages both come here, so a booking
+//! is made, refused and counted the same way whichever front end it came through.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::AppState;
+use super::error::ApiError;
+use super::input::parse_instant;
+use crate::actors::answer::AnswerTicket;
+use crate::actors::moves::move_booking;
+use crate::actors::schedule::{Cancel, Confirm, Hold};
+use crate::auth::ApiKey;
+use crate::domain::token::ManageToken;
+use crate::domain::window::local_date;
+use crate::domain::{
+    Booking, BookingCode, BookingId, Category, Checkpoint, CheckpointId, Contact, Direction,
+    HoldRequest, InputError, Plate, PriorityClass, WindowKey,
+};
+
+/// A checkpoint's lane as a request names it: the checkpoint, the direction and the category.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaneKey {
+    pub checkpoint: CheckpointId,
+    pub direction: Direction,
+    pub category: Category,
+}
+
+impl LaneKey {
+    pub fn parse(checkpoint: &str, direction: &str, category: &str) -> Result<Self, InputError> {
+        Ok(Self {
+            checkpoint: CheckpointId::parse(checkpoint)?,
+            direction: direction.parse()?,
+            category: category.parse()?,
+        })
+    }
+}
+
+/// A request for a window.
+#[derive(Debug, Clone)]
+pub struct NewBooking {
+    pub lane: LaneKey,
+    pub window_start: DateTime<Utc>,
+    pub plate: Option<Plate>,
+    pub contact: Option<Contact>,
+    pub priority: PriorityClass,
+    /// Book outright instead of holding for a later confirmation.
+    pub confirm: bool,
+}
+
+impl NewBooking {
+    /// A hold of the window starting at `window_start` in `lane`, with nothing else given yet.
+    pub fn hold(lane: LaneKey, window_start: &str) -> Result<Self, InputError> {
+        Ok(Self {
+            lane,
+            window_start: parse_instant("window_start", window_start)?,
+            plate: None,
+            contact: None,
+            priority: PriorityClass::default(),
+            confirm: false,
+        })
+    }
+}
+
+/// Who asks for a booking, for the limits that apply to them.
+#[derive(Debug, Clone, Default)]
+pub struct Requester {
+    pub address: Option<IpAddr>,
+    pub carrier: Option<ApiKey>,
+}
+
+/// A booking just made, with the manage token that is shown only now.
+pub struct MadeBooking {
+    pub booking: Booking,
+    pub checkpoint: Arc<Checkpoint>,
+    pub manage_token: String,
+}
+
+/// Counts the attempt for Prometheus by checkpoint and result.
+pub fn record_booking_outcome<T>(checkpoint: String, outcome: &Result<T, ApiError>) {
+    let result = match outcome {
+        Ok(_) => "created",
+        Err(error) => match error.status().as_u16() {
+            409 | 410 => "refused",
+            429 => "limited",
+            500.. => "unavailable",
+            _ => "invalid",
+        },
+    };
+    metrics::counter!(crate::metrics::prometheus::BOOKINGS, "checkpoint" => checkpoint, "result" => result)
+        .increment(1);
+}
+
+/// Holds (or books outright, with `confirm`) the window a request names, under every limit
+/// that applies to whoever asks.
+pub async fn create_booking(
+    state: &AppState,
+    input: NewBooking,
+    requester: Requester,
+    answer: Option<AnswerTicket>,
+) -> Result<MadeBooking, ApiError> {
+    let checkpoint = state.lane(&input.lane)?;
+    let start = input.window_start;
+    let day = local_date(checkpoint.time_zone, start);
+    state.policy().check_day(day, state.today_at(&checkpoint))?;
+    if let Some(until) = input
+        .plate
+        .as_ref()
+        .and_then(|plate| state.bars.barred_until(plate, state.now()))
+    {
+        return Err(ApiError::PlateBarred(until));
+    }
+    let carrier_key = requester.carrier;
+    if input.priority.is_priority() && !carrier_key.as_ref().is_some_and(|key| key.privileged) {
+        return Err(ApiError::Forbidden(
+            "priority classes are booked by operators and authorised carriers",
+        ));
+    }
+    // A carrier's bookings count against its key's cap; anyone else's against its address.
+    let _quota_turn = match &carrier_key {
+        Some(key) => {
+            let turn = state.limits.quota_turn(key.id).await;
+            check_quota(state, key).await?;
+            Some(turn)
+        }
+        None => {
+            state.limits.check_new_booking(requester.address)?;
+            None
+        }
+    };
+    let token = ManageToken::generate(&mut rand::rng());
+    let hold = HoldRequest {
+        id: BookingId::new_random(),
+        code: BookingCode::generate(&mut rand::rng()),
+        manage_token_digest: ManageToken::digest(&token),
+        window: WindowKey {
+            direction: input.lane.direction,
+            category: input.lane.category,
+            start,
+        },
+        plate: input.plate,
+        contact: input.contact,
+        priority: input.priority,
+        confirm: input.confirm,
+        carrier: carrier_key.map(|key| key.id),
+    };
+    let answer = made_booking_answer(answer, &checkpoint, &token);
+    let booking = state
+        .registry
+        .ask_with_answered(
+            &input.lane.checkpoint,
+            day,
+            || {
+                Hold(HoldRequest {
+                    code: BookingCode::generate(&mut rand::rng()),
+                    ..hold.clone()
+                })
+            },
+            answer,
+        )
+        .await?;
+    Ok(MadeBooking {
+        booking,
+        checkpoint,
+        manage_token: token,
+    })
+}
+
+/// The ticket of a request that makes a booking, for the actor's step, which decides it.
+pub(super) fn made_booking_answer(
+    answer: Option<AnswerTicket>,
+    checkpoint: &Arc<Checkpoint>,
+    token: &str,
+) -> Option<AnswerTicket> {
+    answer.map(|ticket| {
+        let (checkpoint, token) = (checkpoint.clone(), token.to_owned());
+        ticket.adapt(move |booking: &Booking| MadeBooking {
+            booking: booking.clone(),
+            checkpoint: checkpoint.clone(),
+            manage_token: token.clone(),
+        })
+    })
+}
+
+/// Refuses a carrier's booking once its active bookings reach its key's cap.
+pub async fn check_quota(state: &AppState, key: &ApiKey) -> Result<(), ApiError> {
+    let active = state.store.count_carrier_bookings(key.id).await?;
+    if active >= u64::from(key.active_bookings_max) {
+        return Err(ApiError::QuotaExceeded(key.active_bookings_max));
+    }
+    Ok(())
+}
+
+/// Confirms a hold, with the plate and contact when they were not given with it.
+pub async fn confirm_booking(
+    state: &AppState,
+    booking: &Booking,
+    plate: Option<Plate>,
+    contact: Option<Contact>,
+    answer: Option<AnswerTicket>,
+) -> Result<Booking, ApiError> {
+    Ok(state
+        .registry
+        .ask_answered(
+            &booking.checkpoint,
+            booking.day,
+            Confirm {
+                id: booking.id,
+                plate,
+                contact,
+            },
+            answer,
+        )
+        .await?)
+}
+
+/// Moves a booking to the window starting at `start` in its own lane. The old place is kept
+/// until the new one is confirmed, so a refused move leaves the booking as it was.
+pub async fn reschedule_booking(
+    state: &AppState,
+    booking: &Booking,
+    checkpoint: &Checkpoint,
+    start: DateTime<Utc>,
+    answer: Option<AnswerTicket>,
+) -> Result<Booking, ApiError> {
+    let day = local_date(checkpoint.time_zone, start);
+    state.policy().check_day(day, state.today_at(checkpoint))?;
+    let target = WindowKey {
+        direction: booking.direction,
+        category: booking.category,
+        start,
+    };
+    Ok(move_booking(&state.registry, booking, day, target, answer).await?)
+}
+
+pub async fn cancel_booking(
+    state: &AppState,
+    booking: &Booking,
+    answer: Option<AnswerTicket>,
+) -> Result<Booking, ApiError> {
+    Ok(state
+        .registry
+        .ask_answered(
+            &booking.checkpoint,
+            booking.day,
+            Cancel { id: booking.id },
+            answer,
+        )
+        .await?)
+}
+
+/// A booking code as a link or a path gives it: one that cannot be a code is not found, like
+/// one that names no booking, so codes cannot be probed.
+pub fn booking_code(raw: &str) -> Result<BookingCode, ApiError> {
+    BookingCode::parse(raw).map_err(|_| ApiError::NotFound("booking"))
+}
+
+/// The booking a code and its manage token open, as the store has it durably.
+pub async fn find_managed(
+    state: &AppState,
+    code: &BookingCode,
+    token: &str,
+) -> Result<(Booking, Arc<Checkpoint>), ApiError> {
+    find_booking_where(state, code, |b| {
+        ManageToken::verify(token, &b.manage_token_digest)
+    })
+    .await
+}
+
+/// The booking `code` names if `may_open` lets the asker see it; any other looks unknown.
+pub async fn find_booking_where(
+    state: &AppState,
+    code: &BookingCode,
+    may_open: impl Fn(&Booking) -> bool,
+) -> Result<(Booking, Arc<Checkpoint>), ApiError> {
+    let booking = state
+        .store
+        .find_booking(code)
+        .await?
+        .filter(|b| may_open(b))
+        .ok_or(ApiError::NotFound("booking"))?;
+    let checkpoint = state
+        .checkpoint(&booking.checkpoint)
+        .map_err(|_| ApiError::NotFound("booking"))?;
+    Ok((booking, checkpoint))
+}
