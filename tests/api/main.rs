@@ -13,6 +13,7 @@ mod faulty_store;
 mod forecast;
 mod helpers;
 mod idempotency;
+mod layering;
 mod limits;
 mod lost_commit;
 mod metrics;
