@@ -12,7 +12,7 @@ use crate::app::AppState;
 use crate::app::bars::lift_bar as lift;
 use crate::app::error::ApiError;
 use crate::app::input::{parse_json, parse_query};
-use crate::app::staff::{Staff, read_audit_log};
+use crate::app::staff::{AUDIT_ENTRIES_MAX, Staff, read_audit_log};
 use crate::app::windows::{WindowAction, WindowChange, WindowRange, WindowRequest, change_windows};
 use crate::auth::StaffRole;
 use crate::domain::{CheckpointId, InputError, Plate};
@@ -100,6 +100,14 @@ pub async fn audit_log(
 ) -> Result<HttpResponse, ApiError> {
     staff.require(&[StaffRole::Admin])?;
     let query: AuditQuery = parse_query(request.query_string())?;
+    // A program asking for an impossible count is told so; the staff page rounds instead.
+    if query
+        .limit
+        .is_some_and(|limit| !(1..=AUDIT_ENTRIES_MAX).contains(&limit))
+    {
+        let wanted = format!("a whole number from 1 to {AUDIT_ENTRIES_MAX}");
+        return Err(InputError::new("limit", wanted).into());
+    }
     let entries = read_audit_log(&state, &staff, query.limit).await?;
     Ok(HttpResponse::Ok().json(json!({ "entries": entries })))
 }

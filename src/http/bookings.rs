@@ -188,35 +188,38 @@ pub async fn cancel(
     .await
 }
 
-/// `GET /bookings/{code}` as JSON, or as a calendar file when the code ends in `.ics`.
 #[tracing::instrument(name = "Read booking", skip_all)]
 pub async fn read(
     request: HttpRequest,
     code: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (code, calendar) = match code.strip_suffix(".ics") {
-        Some(code) => (code, true),
-        None => (code.as_str(), false),
-    };
-    let (booking, checkpoint) = load_managed(&request, &state, code).await?;
-    if calendar {
-        let body = super::ics::render(&booking, &checkpoint, state.policy(), state.now());
-        return Ok(HttpResponse::Ok()
-            .insert_header((
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/calendar; charset=utf-8"),
-            ))
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"booking-{}.ics\"",
-                    booking.code.as_str()
-                ),
-            ))
-            .body(body));
-    }
+    let (booking, checkpoint) = load_managed(&request, &state, &code).await?;
     Ok(HttpResponse::Ok().json(BookingView::new(&booking, checkpoint.time_zone)))
+}
+
+/// `GET /bookings/{code}.ics`: the booking as a calendar file.
+#[tracing::instrument(name = "Read booking as a calendar file", skip_all)]
+pub async fn calendar(
+    request: HttpRequest,
+    code: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (booking, checkpoint) = load_managed(&request, &state, &code).await?;
+    let body = super::ics::render(&booking, &checkpoint, state.policy(), state.now());
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/calendar; charset=utf-8"),
+        ))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"booking-{}.ics\"",
+                booking.code.as_str()
+            ),
+        ))
+        .body(body))
 }
 
 fn manage_token(request: &HttpRequest) -> Option<String> {

@@ -131,7 +131,9 @@ fn read_key(request: &HttpRequest) -> Result<Option<String>, ApiError> {
         .to_str()
         .ok()
         .map(|k| k.trim().trim_matches('"'))
-        .filter(|k| !k.is_empty() && k.len() <= KEY_LENGTH_MAX)
+        .filter(|k| {
+            (1..=KEY_LENGTH_MAX).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic())
+        })
         .ok_or_else(|| {
             ApiError::BadRequest("Idempotency-Key must be 1-255 visible ASCII characters".into())
         })?;

@@ -1,8 +1,98 @@
 //! The OpenAPI 3 description of the API, served at `/api/openapi.json`. Written by hand to stay
-//! readable; a test walks every operation in it against the real router.
+//! readable; a test walks every operation in it against the real router, and the test command
+//! fuzzes the running server against it (`scripts/api-contract`, schemathesis with every check),
+//! so a status, a field or a rule the document does not state fails the build.
 
 use actix_web::HttpResponse;
 use serde_json::{Value, json};
+
+/// What the server accepts as a plate: 2 to 12 letters and digits, with spaces, dashes and dots
+/// anywhere, Cyrillic letters that look Latin read as those.
+const PLATE_PATTERN: &str =
+    "^[ .\\u00a0-]*([A-Za-z0-9авеікмнорстухАВЕІКМНОРСТУХ][ .\\u00a0-]*){2,12}$";
+const U32_MAX: u32 = u32::MAX;
+
+/// The operations a booking just made can be managed through, with its code and manage token.
+fn with_booking_links(mut responses: Value) -> Value {
+    let by_code = json!({ "code": "$response.body#/code", "header.X-Manage-Token": "$response.body#/manage_token" });
+    let links: serde_json::Map<String, Value> = [
+        "getBooking",
+        "bookingCalendar",
+        "confirmBooking",
+        "rescheduleBooking",
+        "cancelBooking",
+    ]
+    .into_iter()
+    .map(|operation| {
+        let link = json!({ "operationId": operation, "parameters": by_code });
+        (operation.to_owned(), link)
+    })
+    .collect();
+    if let Some(Value::Object(response)) = responses
+        .as_object_mut()
+        .and_then(|r| r.values_mut().next())
+    {
+        response.insert("links".to_owned(), Value::Object(links));
+    }
+    responses
+}
+
+/// What any API operation may answer besides what its entry lists: every route is rate-limited
+/// and needs the store; signed routes refuse a missing or weak token; input can be malformed or
+/// invalid; an idempotent request can find its key in use or reused. Every request body is a
+/// closed object, as the server refuses fields it does not know.
+fn complete(document: &mut Value) {
+    let Some(paths) = document["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for operation in item.values_mut() {
+            let mut statuses = vec![];
+            if path.starts_with("/api/v1/") {
+                statuses.extend([429, 503]);
+            }
+            if operation.get("security").is_some() {
+                statuses.extend([401, 403]);
+            }
+            let parameters = operation["parameters"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let takes = |place: &str| parameters.iter().any(|p| p["in"] == place);
+            if operation.get("requestBody").is_some() || takes("query") || takes("header") {
+                statuses.extend([400, 422]);
+            }
+            if takes("path") {
+                statuses.push(404);
+            }
+            if parameters.iter().any(|p| p["name"] == "Idempotency-Key") {
+                statuses.extend([409, 422]);
+            }
+            if let Some(responses) = operation["responses"].as_object_mut() {
+                for (status, problem) in problem_responses(&statuses)
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                {
+                    responses
+                        .entry(status.clone())
+                        .or_insert_with(|| problem.clone());
+                }
+            }
+            let schema = &mut operation["requestBody"]["content"]["application/json"]["schema"];
+            if let Some(schema) = schema.as_object_mut()
+                && schema.get("type").is_some_and(|t| t == "object")
+            {
+                schema
+                    .entry("additionalProperties")
+                    .or_insert(Value::Bool(false));
+            }
+        }
+    }
+}
 
 fn problem_responses(statuses: &[u16]) -> Value {
     let mut responses = serde_json::Map::new();
@@ -36,9 +126,17 @@ pub fn document() -> Value {
     let code = json!({ "name": "code", "in": "path", "required": true, "schema": { "type": "string" }, "example": "ABCD-2345" });
     let token = json!({ "name": "X-Manage-Token", "in": "header", "required": false, "schema": { "type": "string" },
         "description": "The manage token returned when the booking was made; `Authorization: Bearer` or `?token=` work too." });
-    let idempotency = json!({ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string", "maxLength": 255 },
+    let idempotency = json!({ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string", "pattern": "^[!-~]{1,255}$" },
         "description": "Retries with the same key get the first answer; a different body with the same key is 422." });
-    json!({
+    let checkpoint =
+        json!({ "type": "string", "pattern": "^[a-z0-9-]{1,40}$", "example": "narva" });
+    let plate = json!({ "type": "string", "pattern": PLATE_PATTERN, "example": "123 ABC",
+        "description": "Spaces, dashes and dots are ignored; Cyrillic look-alike letters read as Latin" });
+    let priority = json!({ "type": "string", "enum": ["normal", "humanitarian", "perishable", "diplomatic", "emergency"], "nullable": true });
+    let categories = json!({ "type": "array", "items": { "type": "string", "enum": ["car", "truck", "bus", "motorcycle"] } });
+    let plate_param = json!({ "name": "plate", "in": "path", "required": true, "schema": { "type": "string", "pattern": PLATE_PATTERN },
+        "description": "Spaces, dashes and dots are ignored; Cyrillic look-alike letters read as Latin" });
+    let mut document = json!({
         "openapi": "3.0.3",
         "info": {
             "title": "borderslot",
@@ -127,20 +225,21 @@ pub fn document() -> Value {
             "/api/v1/admin/checkpoints/{id}/blocks": { "post": {
                 "summary": "Admin: block the windows of one local day in a time range, direction and categories; free_only keeps bookings, cancel_affected cancels them", "operationId": "blockWindows",
                 "security": [{ "bearer": [] }],
-                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "example": "narva" }],
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "example": "narva" }, idempotency.clone()],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["from", "to", "reason"],
                     "properties": { "from": { "type": "string", "format": "date-time" }, "to": { "type": "string", "format": "date-time" },
-                        "direction": { "type": "string", "enum": ["entry", "exit"] }, "categories": { "type": "array", "items": { "type": "string" } },
-                        "reason": { "type": "string" }, "mode": { "type": "string", "enum": ["free_only", "cancel_affected"], "default": "free_only" } } } } } },
+                        "direction": { "type": "string", "enum": ["entry", "exit"], "nullable": true }, "categories": categories.clone(),
+                        "reason": { "type": "string", "minLength": 1, "maxLength": 500 },
+                        "mode": { "type": "string", "enum": ["free_only", "cancel_affected"], "default": "free_only", "nullable": true } } } } } },
                 "responses": merge(json!({ "200": { "description": "The windows blocked" } }), problem_responses(&[400, 401, 403, 404, 422, 503]))
             } },
             "/api/v1/admin/checkpoints/{id}/unblocks": { "post": {
                 "summary": "Admin: open blocked windows again", "operationId": "unblockWindows",
                 "security": [{ "bearer": [] }],
-                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "example": "narva" }],
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "example": "narva" }, idempotency.clone()],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["from", "to"],
                     "properties": { "from": { "type": "string", "format": "date-time" }, "to": { "type": "string", "format": "date-time" },
-                        "direction": { "type": "string", "enum": ["entry", "exit"] }, "categories": { "type": "array", "items": { "type": "string" } } } } } } },
+                        "direction": { "type": "string", "enum": ["entry", "exit"], "nullable": true }, "categories": categories.clone() } } } } },
                 "responses": merge(json!({ "200": { "description": "The windows opened" } }), problem_responses(&[400, 401, 403, 404, 422, 503]))
             } },
             "/api/v1/admin/checkpoints/{id}": { "put": {
@@ -150,7 +249,8 @@ pub fn document() -> Value {
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object",
                     "required": ["name", "time_zone", "window_minutes", "directions", "capacity"],
                     "properties": { "name": { "type": "string" }, "time_zone": { "type": "string", "example": "Europe/Tallinn" },
-                        "window_minutes": { "type": "integer", "example": 60 },
+                        "neighbour_time_zone": { "type": "string", "nullable": true, "example": "Europe/Moscow", "description": "The time zone across the border, when it is another one" },
+                        "window_minutes": { "type": "integer", "minimum": 0, "maximum": U32_MAX, "example": 60 },
                         "directions": { "type": "array", "items": { "type": "string", "enum": ["entry", "exit"] } },
                         "capacity": { "type": "object", "description": "per category: { capacity, reserved }",
                             "example": { "car": { "capacity": 40, "reserved": 4 } } },
@@ -160,11 +260,11 @@ pub fn document() -> Value {
             "/api/v1/admin/checkpoints/{id}/reserved": { "post": {
                 "summary": "Admin: keep places of the windows of one local day in a time range for priority classes (humanitarian, perishable, diplomatic, emergency)", "operationId": "reservePlaces",
                 "security": [{ "bearer": [] }],
-                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "example": "narva" }],
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "example": "narva" }, idempotency.clone()],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["from", "to", "reserved"],
                     "properties": { "from": { "type": "string", "format": "date-time" }, "to": { "type": "string", "format": "date-time" },
-                        "direction": { "type": "string", "enum": ["entry", "exit"] }, "categories": { "type": "array", "items": { "type": "string" } },
-                        "reserved": { "type": "integer", "minimum": 0 } } } } } },
+                        "direction": { "type": "string", "enum": ["entry", "exit"], "nullable": true }, "categories": categories.clone(),
+                        "reserved": { "type": "integer", "minimum": 0, "maximum": U32_MAX } } } } } },
                 "responses": merge(json!({ "200": { "description": "The windows changed" } }), problem_responses(&[400, 401, 403, 404, 422, 503]))
             } },
             "/api/v1/admin/audit": { "get": {
@@ -175,10 +275,12 @@ pub fn document() -> Value {
             } },
             "/api/v1/admin/api-keys": {
                 "post": { "summary": "Admin: create a carrier API key; the key is in this answer only", "operationId": "createApiKey",
-                    "security": [{ "bearer": [] }],
+                    "security": [{ "bearer": [] }], "parameters": [idempotency.clone()],
                     "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["name"],
-                        "properties": { "name": { "type": "string" }, "requests_per_second": { "type": "integer", "default": 20 },
-                            "burst": { "type": "integer", "default": 40 }, "active_bookings_max": { "type": "integer", "default": 200 },
+                        "properties": { "name": { "type": "string" },
+                            "requests_per_second": { "type": "integer", "minimum": 0, "maximum": U32_MAX, "default": 20, "nullable": true },
+                            "burst": { "type": "integer", "minimum": 0, "maximum": U32_MAX, "default": 40, "nullable": true },
+                            "active_bookings_max": { "type": "integer", "minimum": 0, "maximum": U32_MAX, "default": 200, "nullable": true },
                             "privileged": { "type": "boolean", "default": false, "description": "may book the capacity reserved for priority classes" } } } } } },
                     "responses": merge(json!({ "201": { "description": "The key (shown once) and its limits" } }), problem_responses(&[400, 401, 403, 422, 503])) },
                 "get": { "summary": "Admin: every API key, without the keys themselves", "operationId": "listApiKeys",
@@ -199,37 +301,37 @@ pub fn document() -> Value {
             "/api/v1/operator/plates/{plate}": { "get": {
                 "summary": "Operator: a plate's strikes (no-shows, own cancellations) and whether it is barred from booking", "operationId": "plate",
                 "security": [{ "bearer": [] }],
-                "parameters": [{ "name": "plate", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "parameters": [plate_param.clone()],
                 "responses": merge(json!({ "200": { "description": "strikes and barred_until" } }), problem_responses(&[401, 403, 422, 503]))
             } },
             "/api/v1/admin/bars/{plate}": { "delete": {
                 "summary": "Admin: lift a plate's bar; earlier strikes no longer count", "operationId": "liftBar",
                 "security": [{ "bearer": [] }],
-                "parameters": [{ "name": "plate", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "parameters": [plate_param.clone()],
                 "responses": merge(json!({ "204": { "description": "Lifted" } }), problem_responses(&[401, 403, 422, 503]))
             } },
             "/api/v1/operator/walk-ins": { "post": {
                 "summary": "Operator: register a vehicle that came without a booking into the next window with a free place, checked in", "operationId": "walkIn",
-                "security": [{ "bearer": [] }],
+                "security": [{ "bearer": [] }], "parameters": [idempotency.clone()],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["checkpoint", "direction", "category", "plate"],
-                    "properties": { "checkpoint": { "type": "string" }, "direction": { "type": "string", "enum": ["entry", "exit"] },
-                        "category": { "type": "string", "enum": ["car", "truck", "bus", "motorcycle"] }, "plate": { "type": "string" },
-                        "contact": { "type": "string" }, "priority": { "type": "string" } } } } } },
+                    "properties": { "checkpoint": checkpoint.clone(), "direction": { "type": "string", "enum": ["entry", "exit"] },
+                        "category": { "type": "string", "enum": ["car", "truck", "bus", "motorcycle"] }, "plate": plate.clone(),
+                        "contact": { "type": "string", "nullable": true }, "priority": priority.clone() } } } } },
                 "responses": merge(json!({ "201": { "description": "The booking, arrived" } }), problem_responses(&[400, 401, 403, 409, 422, 503]))
             } },
             "/api/v1/operator/check-ins": { "post": {
                 "summary": "Operator: check a confirmed booking in by its code, or by checkpoint and plate (a number-plate camera), within the arrival tolerance", "operationId": "checkIn",
-                "security": [{ "bearer": [] }],
+                "security": [{ "bearer": [] }], "parameters": [idempotency.clone()],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object",
-                    "properties": { "code": { "type": "string", "example": "ABCD-2345" }, "checkpoint": { "type": "string" },
-                        "plate": { "type": "string" }, "direction": { "type": "string", "enum": ["entry", "exit"] } } } } } },
+                    "properties": { "code": { "type": "string", "example": "ABCD-2345", "nullable": true }, "checkpoint": merge(checkpoint.clone(), json!({ "nullable": true })),
+                        "plate": merge(plate.clone(), json!({ "nullable": true })), "direction": { "type": "string", "enum": ["entry", "exit"], "nullable": true } } } } } },
                 "responses": merge(json!({ "200": { "description": "The booking, arrived" } }), problem_responses(&[400, 401, 403, 404, 409, 422, 503]))
             } },
             "/api/v1/bookings": { "post": {
                 "summary": "Hold a window (and confirm at once with \"confirm\": true)", "operationId": "createBooking",
                 "parameters": [idempotency.clone()],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/CreateBooking" } } } },
-                "responses": merge(booking_ok(201, "Held or confirmed; carries the manage token, shown only here"),
+                "responses": merge(with_booking_links(booking_ok(201, "Held or confirmed; carries the manage token, shown only here")),
                     problem_responses(&[400, 403, 409, 422, 503]))
             } },
             "/api/v1/bookings/{code}": {
@@ -299,33 +401,42 @@ pub fn document() -> Value {
                     "date": { "type": "string", "format": "date" }, "hour": { "type": "integer" }, "expected": { "type": "number" } } } } } },
             "CreateBooking": { "type": "object", "additionalProperties": false,
                 "required": ["checkpoint", "direction", "category", "window_start"], "properties": {
-                "checkpoint": { "type": "string", "example": "narva" },
+                "checkpoint": checkpoint.clone(),
                 "direction": { "type": "string", "enum": ["entry", "exit"] },
                 "category": { "type": "string", "enum": ["car", "truck", "bus", "motorcycle"] },
                 "window_start": { "type": "string", "format": "date-time" },
-                "plate": { "type": "string", "example": "123 ABC" },
-                "contact": { "type": "string", "example": "+372 5555 1234" },
-                "priority": { "type": "string", "enum": ["normal", "humanitarian", "perishable", "diplomatic", "emergency"] },
+                "plate": merge(plate.clone(), json!({ "nullable": true })),
+                "contact": { "type": "string", "example": "+372 5555 1234", "nullable": true },
+                "priority": priority.clone(),
                 "confirm": { "type": "boolean", "default": false } } },
             "ConfirmBooking": { "type": "object", "additionalProperties": false, "properties": {
-                "plate": { "type": "string" }, "contact": { "type": "string" } } },
+                "plate": merge(plate.clone(), json!({ "nullable": true })), "contact": { "type": "string", "nullable": true } } },
             "RescheduleBooking": { "type": "object", "additionalProperties": false, "required": ["window_start"], "properties": {
                 "window_start": { "type": "string", "format": "date-time" } } },
-            "Booking": { "type": "object", "properties": {
+            "Booking": { "type": "object", "additionalProperties": false,
+                "required": ["id", "code", "status", "checkpoint", "direction", "category", "day", "window", "priority", "version", "created_at", "updated_at", "links"],
+                "properties": {
                 "id": { "type": "string", "format": "uuid" }, "code": { "type": "string" },
                 "status": { "type": "string", "enum": ["held", "confirmed", "arrived", "completed", "cancelled", "expired", "no_show"] },
-                "checkpoint": { "type": "string" }, "direction": { "type": "string" }, "category": { "type": "string" },
+                "checkpoint": { "type": "string" }, "direction": { "type": "string", "enum": ["entry", "exit"] },
+                "category": { "type": "string", "enum": ["car", "truck", "bus", "motorcycle"] },
                 "day": { "type": "string", "format": "date" },
-                "window": { "type": "object", "properties": {
+                "window": { "type": "object", "additionalProperties": false, "properties": {
                     "start": { "type": "string", "format": "date-time" }, "end": { "type": "string", "format": "date-time" },
                     "start_local": { "type": "string" }, "end_local": { "type": "string" }, "time_zone": { "type": "string" } } },
                 "plate": { "type": "string", "nullable": true }, "contact": { "type": "string", "nullable": true },
-                "priority": { "type": "string" }, "version": { "type": "integer" },
+                "priority": { "type": "string", "enum": ["normal", "humanitarian", "perishable", "diplomatic", "emergency"] }, "version": { "type": "integer" },
                 "hold_expires_at": { "type": "string", "format": "date-time", "nullable": true },
+                "created_at": { "type": "string", "format": "date-time" },
+                "updated_at": { "type": "string", "format": "date-time" },
                 "manage_token": { "type": "string", "description": "Only in the answer that created the booking" },
-                "links": { "type": "object" } } }
+                "links": { "type": "object", "additionalProperties": false, "properties": {
+                    "self": { "type": "string" }, "confirm": { "type": "string" },
+                    "reschedule": { "type": "string" }, "calendar": { "type": "string" } } } } }
         } }
-    })
+    });
+    complete(&mut document);
+    document
 }
 
 pub async fn serve() -> HttpResponse {

@@ -35,6 +35,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(endpoint("/checkpoints/{id}/availability").get(checkpoints::availability))
                 .service(endpoint("/checkpoints/{id}/status").get(status::read))
                 .service(endpoint("/bookings").post(bookings::create))
+                // Before the booking itself, whose `{code}` would also match `CODE.ics`.
+                .service(endpoint("/bookings/{code}.ics").get(bookings::calendar))
                 .service(
                     endpoint("/bookings/{code}")
                         .get(bookings::read)

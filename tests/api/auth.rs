@@ -271,6 +271,11 @@ async fn an_admin_block_cancelling_bookings_is_audited_and_drivers_see_it() {
     assert_eq!(entry["actor"], "admin:test-admin");
     assert_eq!(entry["action"], "windows.block");
     assert_eq!(entry["after"]["mode"], "cancel_affected");
+    for impossible in ["0", "1001"] {
+        let path = format!("/api/v1/admin/audit?limit={impossible}");
+        let refused = app.send_as("GET", &path, &admin, None).await;
+        assert_problem(&refused, 422, "invalid-input");
+    }
 
     let invalid = app
         .send_as(
