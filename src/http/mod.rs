@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bookings;
 pub mod carrier;
 pub mod checkpoints;
+pub mod docs;
 pub mod forecast;
 pub mod health;
 pub mod ics;

@@ -15,8 +15,8 @@ use actix_web::{HttpResponse, web};
 
 use crate::app::error::PROBLEM_JSON;
 use crate::http::{
-    admin, admin_checkpoints, auth, bookings, carrier, checkpoints, forecast, health, metrics,
-    openapi, operator, reports, stats, status,
+    admin, admin_checkpoints, auth, bookings, carrier, checkpoints, docs, forecast, health,
+    metrics, openapi, operator, reports, stats, status,
 };
 use crate::web::{assets, driver, manage, staff};
 use endpoint::endpoint;
@@ -29,6 +29,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(endpoint("/readyz").get(health::readyz))
         .service(endpoint("/metrics").get(metrics::scrape))
         .service(endpoint("/api/openapi.json").get(openapi::serve))
+        .service(endpoint("/api/docs").get(docs::page))
+        .service(endpoint("/api/docs/swagger-ui-bundle.js").get(docs::bundle))
+        .service(endpoint("/api/docs/swagger-ui.css").get(docs::stylesheet))
+        .service(endpoint("/api/docs/init.js").get(docs::init))
         .service(
             web::scope("/api/v1")
                 .service(endpoint("/checkpoints").get(checkpoints::list))

@@ -130,7 +130,8 @@ fn search_page(
         p class="hint" {
             (t.for_programs) " "
             a href="/api/v1/checkpoints" { "/api/v1" } " · "
-            a href="/api/openapi.json" { "OpenAPI" }
+            a href="/api/openapi.json" { "OpenAPI" } " · "
+            a href="/api/docs" { "Swagger UI" }
         }
     };
     page.render(status, Section::Book, t.search_heading, main)

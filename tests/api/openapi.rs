@@ -91,3 +91,29 @@ async fn every_get_answers_head_and_a_wrong_method_names_the_allowed_ones() {
         assert_eq!(allowed, documented, "{path}");
     }
 }
+
+#[actix_web::test]
+async fn swagger_ui_and_its_files_are_served_by_the_server_itself() {
+    let app = spawn_app().await;
+    let page = app.get("/api/docs").await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("/api/docs/swagger-ui-bundle.js"));
+    let policy = page
+        .headers
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(policy.contains("default-src 'self'"), "{policy}");
+    for (path, kind) in [
+        ("/api/docs/swagger-ui-bundle.js", "text/javascript"),
+        ("/api/docs/swagger-ui.css", "text/css"),
+        ("/api/docs/init.js", "text/javascript"),
+    ] {
+        let file = app.get(path).await;
+        assert_eq!(file.status, 200, "{path}");
+        let content_type = file.headers.get("content-type").unwrap().to_str().unwrap();
+        assert!(content_type.starts_with(kind), "{path}: {content_type}");
+        assert!(!file.text.is_empty(), "{path}");
+    }
+}

@@ -324,3 +324,24 @@ async fn an_admin_closes_a_window_and_the_driver_s_page_shows_it_closed() {
     admin.close().await;
     visitor.close().await;
 }
+
+#[actix_web::test]
+async fn the_api_document_reads_in_swagger_ui_from_the_server_alone() {
+    const TEST: &str = "api-docs";
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let Some(app) = spawn_app_on(Backend::Embedded, Vec::new(), |_| {}).await else {
+        return;
+    };
+    let browser = driver.browser("en-GB").await;
+    browser.open(&app.url("/api/docs")).await;
+    // Rendered by the bundle from the served document: the operations, each by its path.
+    browser.find("#operations-default-createBooking").await;
+    let listed = browser.text_of("#swagger-ui").await;
+    for path in ["/api/v1/bookings", "/api/v1/checkpoints/{id}/availability"] {
+        assert!(listed.contains(path), "{path} not shown");
+    }
+    browser.screenshot(TEST, "1-operations").await;
+    browser.close().await;
+}
