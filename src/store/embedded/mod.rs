@@ -45,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../sql/embedded/V3__staff.sql"),
     include_str!("../../../sql/embedded/V4__neighbour_time_zone.sql"),
     include_str!("../../../sql/embedded/V5__answers_with_changes.sql"),
+    include_str!("../../../sql/embedded/V6__answers_required.sql"),
 ];
 
 #[derive(Clone)]
