@@ -133,19 +133,12 @@ pub async fn create_booking(
     };
     let token = ManageToken::generate(&mut rand::rng());
     let hold = HoldRequest {
-        id: BookingId::new_random(),
-        code: BookingCode::generate(&mut rand::rng()),
-        manage_token_digest: ManageToken::digest(&token),
-        window: WindowKey {
-            direction: input.lane.direction,
-            category: input.lane.category,
-            start,
-        },
         plate: input.plate,
         contact: input.contact,
         priority: input.priority,
         confirm: input.confirm,
         carrier: carrier_key.map(|key| key.id),
+        ..new_hold(&input.lane, start, &token)
     };
     let answer = made_booking_answer(answer, &checkpoint, &token);
     let booking = state
@@ -167,6 +160,25 @@ pub async fn create_booking(
         checkpoint,
         manage_token: token,
     })
+}
+
+/// A hold of the window at `start` in `lane`, managed with `token`, with nothing else given yet.
+pub(super) fn new_hold(lane: &LaneKey, start: DateTime<Utc>, token: &str) -> HoldRequest {
+    HoldRequest {
+        id: BookingId::new_random(),
+        code: BookingCode::generate(&mut rand::rng()),
+        manage_token_digest: ManageToken::digest(token),
+        window: WindowKey {
+            direction: lane.direction,
+            category: lane.category,
+            start,
+        },
+        plate: None,
+        contact: None,
+        priority: PriorityClass::default(),
+        confirm: false,
+        carrier: None,
+    }
 }
 
 /// The ticket of a request that makes a booking, for the actor's step, which decides it.

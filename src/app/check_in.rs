@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::AppState;
-use super::bookings::{LaneKey, MadeBooking, booking_code, made_booking_answer};
+use super::bookings::{LaneKey, MadeBooking, booking_code, made_booking_answer, new_hold};
 use super::error::ApiError;
 use super::staff::{Staff, audit};
 use crate::actors::answer::AnswerTicket;
@@ -13,8 +13,8 @@ use crate::actors::schedule::{CheckIn, FindByPlate, WalkUp};
 use crate::auth::StaffRole;
 use crate::domain::token::ManageToken;
 use crate::domain::{
-    AllocationError, Booking, BookingCode, BookingId, CheckpointId, Contact, Direction,
-    HoldRequest, InputError, Plate, PriorityClass, WindowKey,
+    AllocationError, Booking, BookingCode, CheckpointId, Contact, Direction, HoldRequest,
+    InputError, Plate, PriorityClass,
 };
 
 /// The booking a check-in names: by its code, or — as a number-plate camera at the waiting
@@ -166,19 +166,11 @@ pub async fn register_walk_in(
     let checkpoint = state.lane(&walk_in.lane)?;
     let token = ManageToken::generate(&mut rand::rng());
     let request = |start| HoldRequest {
-        id: BookingId::new_random(),
-        code: BookingCode::generate(&mut rand::rng()),
-        manage_token_digest: ManageToken::digest(&token),
-        window: WindowKey {
-            direction: walk_in.lane.direction,
-            category: walk_in.lane.category,
-            start,
-        },
         plate: Some(walk_in.plate.clone()),
         contact: walk_in.contact.clone(),
         priority: walk_in.priority,
         confirm: true,
-        carrier: None,
+        ..new_hold(&walk_in.lane, start, &token)
     };
     let answer = made_booking_answer(answer, &checkpoint, &token);
     let now = state.now();

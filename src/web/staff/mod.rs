@@ -16,6 +16,7 @@ pub mod forecast;
 pub mod frame;
 pub mod login;
 pub mod problems;
+pub mod range_form;
 pub mod reports;
 pub mod session;
 pub mod texts;

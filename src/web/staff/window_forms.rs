@@ -5,9 +5,10 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::day::{Action, Failed, RangeForm, day_page, day_path};
+use super::day::{day_page, day_path};
 use super::frame::{ADMINS, StaffPage};
 use super::problems::staff_problem;
+use super::range_form::{Action, Failed, RangeForm};
 use crate::app::AppState;
 use crate::app::input::parse_date;
 use crate::app::windows::{WindowRequest, change_windows};

@@ -1,0 +1,142 @@
+//! An admin's changes to a day's windows: closing them (keeping or cancelling their bookings),
+//! opening them again, and keeping places for priority classes.
+
+use super::*;
+
+impl DaySchedule {
+    /// Blocks the selected windows and cancels the active bookings in them (transfer holds
+    /// included: their moves then fail and the drivers keep their original booking).
+    pub fn block_cancelling(
+        &mut self,
+        selection: &WindowSelection,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<WindowKey>, ChangeSet), AllocationError> {
+        let (touched, mut changes) = self.block(selection, reason, now)?;
+        let affected: Vec<Booking> = self
+            .bookings
+            .values()
+            .filter(|b| matches!(b.status, BookingStatus::Held | BookingStatus::Confirmed))
+            .filter(|b| {
+                self.windows
+                    .get(&b.window_key())
+                    .is_some_and(|w| selection.covers(w))
+            })
+            .cloned()
+            .collect();
+        for mut booking in affected {
+            self.set_status(&mut booking, BookingStatus::Cancelled, now, &mut changes);
+            let alternatives = self.nearest_free_windows(&booking, now);
+            changes.events.push(DomainEvent::for_staff_cancellation(
+                &booking,
+                &alternatives,
+                now,
+            ));
+        }
+        Ok((touched, changes))
+    }
+
+    /// Keeps `reserved` places of each selected window for priority classes (humanitarian,
+    /// perishable, diplomatic…); bookings already made stay.
+    pub fn set_reserved(
+        &mut self,
+        selection: &WindowSelection,
+        reserved: u32,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<WindowKey>, ChangeSet), AllocationError> {
+        if selection.from >= selection.to {
+            return Err(InputError::new("to", "the range must end after it starts").into());
+        }
+        if let Some(window) = self
+            .windows
+            .values()
+            .find(|w| selection.covers(w) && reserved > w.capacity)
+        {
+            return Err(InputError::new(
+                "reserved",
+                format!("at most the window's capacity ({})", window.capacity),
+            )
+            .into());
+        }
+        let mut touched = Vec::new();
+        let mut changes = ChangeSet::default();
+        for window in self.windows.values_mut().filter(|w| selection.covers(w)) {
+            if window.reserved == reserved {
+                continue;
+            }
+            window.reserved = reserved;
+            touched.push(window.key);
+            changes.changes.push(ScheduleChange::SetReserved {
+                key: window.key,
+                reserved,
+            });
+            changes.events.push(DomainEvent::for_window(
+                EventType::WindowReserved,
+                &self.checkpoint,
+                self.date,
+                window,
+                now,
+            ));
+        }
+        Ok((touched, changes))
+    }
+
+    /// Closes the selected windows to new bookings; existing bookings stay.
+    pub fn block(
+        &mut self,
+        selection: &WindowSelection,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<WindowKey>, ChangeSet), AllocationError> {
+        let reason = reason.trim();
+        if reason.is_empty() || reason.len() > 500 {
+            return Err(InputError::new("reason", "give a reason of 1 to 500 characters").into());
+        }
+        self.set_blocked(selection, Some(reason.to_owned()), now)
+    }
+
+    pub fn unblock(
+        &mut self,
+        selection: &WindowSelection,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<WindowKey>, ChangeSet), AllocationError> {
+        self.set_blocked(selection, None, now)
+    }
+
+    fn set_blocked(
+        &mut self,
+        selection: &WindowSelection,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<WindowKey>, ChangeSet), AllocationError> {
+        if selection.from >= selection.to {
+            return Err(InputError::new("to", "the range must end after it starts").into());
+        }
+        let mut touched = Vec::new();
+        let mut changes = ChangeSet::default();
+        let event_type = if reason.is_some() {
+            EventType::WindowBlocked
+        } else {
+            EventType::WindowUnblocked
+        };
+        for window in self.windows.values_mut().filter(|w| selection.covers(w)) {
+            if window.blocked == reason {
+                continue;
+            }
+            window.blocked.clone_from(&reason);
+            touched.push(window.key);
+            changes.changes.push(ScheduleChange::SetBlocked {
+                key: window.key,
+                reason: reason.clone(),
+            });
+            changes.events.push(DomainEvent::for_window(
+                event_type,
+                &self.checkpoint,
+                self.date,
+                window,
+                now,
+            ));
+        }
+        Ok((touched, changes))
+    }
+}
