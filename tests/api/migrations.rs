@@ -2,6 +2,7 @@
 
 use borderslot::store::migrations::latest_version;
 use borderslot::store::postgres::{PostgresSettings, PostgresStore};
+use tokio_postgres::error::SqlState;
 
 use crate::helpers::{Backend, Origin, fresh_origin};
 
@@ -106,5 +107,8 @@ async fn the_database_itself_refuses_overbooking() {
         )
         .await;
 
-    assert!(over.is_err(), "CHECK (held + confirmed <= capacity) holds");
+    let error = over.expect_err("CHECK (held + confirmed <= capacity) holds");
+    assert_eq!(error.code(), Some(&SqlState::CHECK_VIOLATION), "{error:?}");
+    let refused_by = error.as_db_error().and_then(|db| db.constraint());
+    assert_eq!(refused_by, Some("windows_within_capacity"), "{error:?}");
 }
