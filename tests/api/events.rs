@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use borderslot::actors::notifications::NOTIFICATIONS_GROUP;
 use borderslot::bus::rabbitmq::{RabbitBus, RabbitSettings};
 use borderslot::bus::{EventBus, EventHandler, HandlerError};
 use borderslot::clock::Clock;
@@ -14,7 +15,9 @@ use chrono::NaiveDate;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use crate::helpers::{Backend, OwnBroker, TestApp, at, spawn_app_on, test_broker, tomorrow};
+use crate::helpers::{
+    Backend, OwnBroker, TestApp, at, eventually, spawn_app_on, test_broker, tomorrow,
+};
 
 /// Books `confirmed` cars (plates `<prefix>NN`) at 06:00–… tomorrow in narva and cancels the
 /// first `cancelled` of them; returns the bookings.
@@ -287,9 +290,11 @@ async fn bookings_go_on_while_the_broker_is_down_and_every_event_arrives_after()
     let Some(broker) = OwnBroker::start().await else {
         return;
     };
+    const NAMESPACE: &str = "outage";
     let (receiver, hook) = crate::notifications::WebhookReceiver::start();
     let Some(app) = spawn_app_on(Backend::Embedded, Vec::new(), |settings| {
         settings.amqp_url = Some(broker.url.clone().into());
+        settings.amqp_namespace = NAMESPACE.into();
         settings.notify = crate::notifications::WebhookReceiver::config(&hook);
     })
     .await
@@ -336,7 +341,17 @@ async fn bookings_go_on_while_the_broker_is_down_and_every_event_arrives_after()
     // Every confirmation and the cancellation notified, none twice.
     let expected = (3 + during + 1) as usize;
     receiver.wait_for(expected, Duration::from_secs(30)).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The outage leaves copies of events in the queue (redelivered, or published again after a
+    // lost confirmation), and any of them could still be sent. With the outbox empty nothing
+    // more is queued, so once the queue holds nothing unacknowledged every copy has been
+    // handled.
+    let queue = format!("{NAMESPACE}.{NOTIFICATIONS_GROUP}");
+    eventually(
+        Duration::from_secs(30),
+        "every queued notification to be acknowledged",
+        || async { (broker.messages(&queue).await == 0).then_some(()) },
+    )
+    .await;
     let mut ids = receiver.ids();
     assert_eq!(ids.len(), expected);
     ids.sort();

@@ -171,6 +171,17 @@ impl OwnBroker {
     pub async fn restart(&self) {
         run_broker_script(vec!["restart".into(), self.dir.clone()]).await;
     }
+
+    /// The messages in `queue` that no consumer has acknowledged yet, whether waiting or
+    /// being handled.
+    pub async fn messages(&self, queue: &str) -> u64 {
+        let printed =
+            run_broker_script(vec!["messages".into(), self.dir.clone(), queue.into()]).await;
+        printed
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("a message count for {queue}, not {printed:?}"))
+    }
 }
 
 impl Drop for OwnBroker {
@@ -178,6 +189,29 @@ impl Drop for OwnBroker {
         let _ = std::process::Command::new(broker_script())
             .args(["stop", &self.dir])
             .output();
+    }
+}
+
+/// Polls `probe` until it yields a value and returns that; fails the test if `within` passes
+/// first, saying what it was waiting for.
+pub async fn eventually<T, Fut>(
+    within: std::time::Duration,
+    waiting_for: &str,
+    mut probe: impl FnMut() -> Fut,
+) -> T
+where
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(
+            started.elapsed() < within,
+            "still waiting for {waiting_for} after {within:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
 
