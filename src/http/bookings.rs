@@ -25,18 +25,18 @@ use crate::domain::token::ManageToken;
 use crate::domain::{Booking, Checkpoint, CheckpointId, Contact, InputError, Plate};
 
 /// The body of `POST /bookings`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CreateBooking {
-    pub checkpoint: String,
-    pub direction: String,
-    pub category: String,
-    pub window_start: String,
-    pub plate: Option<String>,
-    pub contact: Option<String>,
-    pub priority: Option<String>,
+struct CreateBooking {
+    checkpoint: String,
+    direction: String,
+    category: String,
+    window_start: String,
+    plate: Option<String>,
+    contact: Option<String>,
+    priority: Option<String>,
     #[serde(default)]
-    pub confirm: bool,
+    confirm: bool,
 }
 
 impl CreateBooking {
@@ -80,19 +80,17 @@ pub async fn create(
             let client = request.peer_addr().map(|address| address.ip());
             let input: Result<CreateBooking, ApiError> = parse_json(&body);
             let checkpoint = checkpoint_label(&state, &body, input.as_ref().ok());
-            let outcome = match (carrier(&request, &state).await, input) {
-                (Err(error), _) | (Ok(_), Err(error)) => Err(error),
-                (Ok(carrier), Ok(input)) => match input.parse() {
-                    Ok(input) => {
-                        let requester = Requester {
-                            address: client,
-                            carrier,
-                        };
-                        create_booking(&state, input, requester, answer).await
-                    }
-                    Err(invalid) => Err(invalid.into()),
-                },
-            };
+            let outcome = async {
+                // A key that is not a live one is said before anything about the body.
+                let carrier = carrier(&request, &state).await?;
+                let input = input?.parse()?;
+                let requester = Requester {
+                    address: client,
+                    carrier,
+                };
+                create_booking(&state, input, requester, answer).await
+            }
+            .await;
             record_booking_outcome(checkpoint, &outcome);
             outcome
         },

@@ -439,6 +439,11 @@ pub fn document() -> Value {
     document
 }
 
+/// The document never changes while the process runs: built and serialised once.
+static SERVED: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| document().to_string());
+
 pub async fn serve() -> HttpResponse {
-    HttpResponse::Ok().json(document())
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(SERVED.as_str())
 }

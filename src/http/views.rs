@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-pub use crate::app::local_times::WindowTimes;
+use crate::app::local_times::WindowTimes;
 use crate::domain::{Booking, Checkpoint, SlotWindow};
 
 #[derive(Debug, Serialize)]

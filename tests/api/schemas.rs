@@ -15,10 +15,7 @@ type Schema = BTreeMap<String, BTreeMap<String, bool>>;
 /// migration history, and PostgreSQL's log of committed batches, with which a batch whose COMMIT
 /// answer was lost with its connection is found out (an embedded commit cannot lose its answer).
 fn is_bookkeeping(table: &str) -> bool {
-    table.starts_with("sqlite_")
-        || table == "refinery_schema_history"
-        || table == "schema_migrations"
-        || table == "commit_log"
+    table.starts_with("sqlite_") || table == "schema_migrations" || table == "commit_log"
 }
 
 async fn postgres_schema(url: &str) -> Schema {
