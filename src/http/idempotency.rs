@@ -130,14 +130,25 @@ fn read_key(request: &HttpRequest) -> Result<Option<String>, ApiError> {
     let key = value
         .to_str()
         .ok()
-        .map(|k| k.trim().trim_matches('"'))
+        .map(str::trim)
         .filter(|k| {
             (1..=KEY_LENGTH_MAX).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic())
         })
+        .map(unquote_key)
         .ok_or_else(|| {
             ApiError::BadRequest("Idempotency-Key must be 1-255 visible ASCII characters".into())
         })?;
     Ok(Some(key.to_owned()))
+}
+
+/// The draft sends a key as a structured-field string (`"abc"`); a bare `abc` is taken as well,
+/// and names the same key. Only one enclosing pair is taken off, and only when something is
+/// left, so every key the rule above accepts stays a key, and `"abc` and `abc` stay apart.
+fn unquote_key(key: &str) -> &str {
+    match key.strip_prefix('"').and_then(|k| k.strip_suffix('"')) {
+        Some(inner) if !inner.is_empty() => inner,
+        _ => key,
+    }
 }
 
 /// Keys this process answered lately, remembered so that their retries are looked up before
@@ -315,4 +326,23 @@ async fn replay(
         })
         .into_response(true),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unquote_key;
+
+    #[test]
+    fn a_quoted_key_names_the_same_key_as_the_bare_one() {
+        assert_eq!(unquote_key("\"abc\""), "abc");
+        assert_eq!(unquote_key("abc"), "abc");
+    }
+
+    #[test]
+    fn a_key_of_quotes_alone_or_with_one_quote_is_kept_as_sent() {
+        assert_eq!(unquote_key("\""), "\"");
+        assert_eq!(unquote_key("\"\""), "\"\"");
+        assert_eq!(unquote_key("\"abc"), "\"abc");
+        assert_eq!(unquote_key("abc\""), "abc\"");
+    }
 }
