@@ -10,7 +10,10 @@ pub mod answers;
 pub mod embedded;
 pub mod migrations;
 pub mod postgres;
+pub mod rows;
+mod statements;
 mod statistics_sql;
+pub mod write_plan;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -136,27 +139,6 @@ impl CommitBatch {
 pub struct OutboxEntry {
     pub seq: i64,
     pub event: DomainEvent,
-}
-
-/// A carrier's active bookings, counted by the partial index on them (`$1` is the key's id;
-/// SQLite numbers it the same).
-const ACTIVE_CARRIER_BOOKINGS_COUNT: &str = "SELECT count(*) FROM bookings \
-     WHERE carrier_key_id = $1 AND status IN ('held', 'confirmed', 'arrived')";
-
-/// Windows whose blocked state `batch` itself sets. Their place deltas skip the "not blocked"
-/// guard: the actor decided them in order with the block, so a hold taken just before a block
-/// in the same batch is not a stale replica's.
-pub(crate) fn windows_blocked_in(
-    batch: &CommitBatch,
-) -> std::collections::HashSet<crate::domain::WindowKey> {
-    batch
-        .changes
-        .iter()
-        .filter_map(|change| match change {
-            ScheduleChange::SetBlocked { key, .. } => Some(*key),
-            _ => None,
-        })
-        .collect()
 }
 
 /// Held while relaying; `release` gives the right back. Dropped without `release` (a panic,

@@ -9,9 +9,10 @@
 //! SQLite has one writer at a time, so writes share one connection; reads use a second one,
 //! which WAL lets proceed while a write is in progress. Every call runs on the blocking pool.
 
+mod batch_write;
+mod columns;
 mod staff;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -27,17 +28,16 @@ use super::{
     StoreError, StoredResponse, statistics_sql,
 };
 use crate::auth::{ApiKey, AuditEntry, StaffAccount};
-use crate::domain::checkpoint::Calendar;
 use crate::domain::statistics::{
     BookingCounts, HourlyCount, StatisticsDelta, StatisticsKey, WindowTotals,
 };
 use crate::domain::strikes::Strike;
 use crate::domain::{
-    Booking, BookingCode, BookingId, BookingStatus, Category, CategoryCapacity, Checkpoint,
-    CheckpointId, Contact, Direction, DomainEvent, Plate, PriorityClass, ScheduleChange,
-    SlotWindow, WindowKey,
+    Booking, BookingCode, BookingId, Category, Checkpoint, CheckpointId, DomainEvent, Plate,
+    SlotWindow,
 };
 use crate::store::RelayLease;
+use crate::store::rows::{self, BOOKING_COLUMNS, CHECKPOINT_COLUMNS, WINDOW_COLUMNS};
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../sql/embedded/V1__schema.sql"),
@@ -212,185 +212,6 @@ where
     })
 }
 
-fn opt_parse<T, E>(
-    raw: Option<String>,
-    parse: impl Fn(&str) -> Result<T, E>,
-) -> rusqlite::Result<Option<T>>
-where
-    E: std::error::Error + Send + Sync + 'static,
-{
-    raw.map(|r| parse(&r)).transpose().map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
-    })
-}
-
-const BOOKING_COLUMNS: &str = "b.id, b.code, b.checkpoint_id, b.day, b.direction, b.category, \
-     b.window_start, b.window_end, b.plate, b.contact, b.priority, b.status, b.version, \
-     b.manage_token_digest, b.created_at, b.updated_at, b.hold_expires_at, b.moved_from, \
-     b.status_after_move, b.moved_to, b.carrier_key_id, b.reschedules";
-
-fn booking_from_row(row: &Row<'_>) -> rusqlite::Result<Booking> {
-    let uuid = |raw: &str| uuid::Uuid::parse_str(raw).map(BookingId);
-    Ok(Booking {
-        id: uuid(&row.get::<_, String>(0)?).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
-        })?,
-        code: BookingCode::parse(&row.get::<_, String>(1)?).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, e.into())
-        })?,
-        checkpoint: CheckpointId::parse(&row.get::<_, String>(2)?).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, e.into())
-        })?,
-        day: parse_col::<NaiveDate>(row, 3)?,
-        direction: parse_col::<Direction>(row, 4)?,
-        category: parse_col::<Category>(row, 5)?,
-        window_start: parse_ts(&row.get::<_, String>(6)?)?,
-        window_end: parse_ts(&row.get::<_, String>(7)?)?,
-        plate: opt_parse(row.get(8)?, Plate::parse)?,
-        contact: opt_parse(row.get(9)?, Contact::parse)?,
-        priority: parse_col::<PriorityClass>(row, 10)?,
-        status: parse_col::<BookingStatus>(row, 11)?,
-        version: row.get(12)?,
-        manage_token_digest: row.get(13)?,
-        created_at: parse_ts(&row.get::<_, String>(14)?)?,
-        updated_at: parse_ts(&row.get::<_, String>(15)?)?,
-        hold_expires_at: row
-            .get::<_, Option<String>>(16)?
-            .map(|r| parse_ts(&r))
-            .transpose()?,
-        moved_from: opt_parse(row.get(17)?, uuid)?,
-        status_after_move: opt_parse(row.get(18)?, BookingStatus::from_str)?,
-        moved_to: opt_parse(row.get(19)?, uuid)?,
-        carrier: opt_parse(row.get(20)?, uuid::Uuid::parse_str)?,
-        reschedules: row.get(21)?,
-    })
-}
-
-fn window_from_row(row: &Row<'_>) -> rusqlite::Result<SlotWindow> {
-    Ok(SlotWindow {
-        key: WindowKey {
-            direction: parse_col(row, 0)?,
-            category: parse_col(row, 1)?,
-            start: parse_ts(&row.get::<_, String>(2)?)?,
-        },
-        end: parse_ts(&row.get::<_, String>(3)?)?,
-        capacity: row.get(4)?,
-        reserved: row.get(5)?,
-        held: row.get(6)?,
-        confirmed: row.get(7)?,
-        priority_taken: 0,
-        blocked: row.get(8)?,
-    })
-}
-
-fn checkpoint_from_row(row: &Row<'_>) -> rusqlite::Result<Checkpoint> {
-    let json_error = |e: serde_json::Error| {
-        rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, e.into())
-    };
-    let directions: Vec<Direction> =
-        serde_json::from_str(&row.get::<_, String>(4)?).map_err(json_error)?;
-    let capacity: BTreeMap<Category, CategoryCapacity> =
-        serde_json::from_str(&row.get::<_, String>(5)?).map_err(json_error)?;
-    let calendar: Calendar = serde_json::from_str(&row.get::<_, String>(6)?).map_err(json_error)?;
-    Ok(Checkpoint {
-        id: CheckpointId::parse(&row.get::<_, String>(0)?).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
-        })?,
-        name: row.get(1)?,
-        time_zone: parse_col(row, 2)?,
-        neighbour_time_zone: row
-            .get::<_, Option<String>>(7)?
-            .map(|name| {
-                name.parse().map_err(|e: chrono_tz::ParseError| {
-                    rusqlite::Error::FromSqlConversionFailure(
-                        7,
-                        rusqlite::types::Type::Text,
-                        e.to_string().into(),
-                    )
-                })
-            })
-            .transpose()?,
-        window_minutes: row.get(3)?,
-        directions,
-        capacity,
-        calendar,
-    })
-}
-
-fn insert_booking(tx: &rusqlite::Transaction<'_>, b: &Booking) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO bookings (id, code, checkpoint_id, day, direction, category, window_start, \
-         window_end, plate, contact, priority, status, version, manage_token_digest, created_at, \
-         updated_at, hold_expires_at, moved_from, status_after_move, moved_to, carrier_key_id, \
-         reschedules) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
-                 ?20, ?21, ?22)",
-    )?
-    .execute(params![
-        b.id.to_string(),
-        b.code.as_str(),
-        b.checkpoint.as_str(),
-        b.day.to_string(),
-        b.direction.as_str(),
-        b.category.as_str(),
-        format_ts(b.window_start),
-        format_ts(b.window_end),
-        b.plate.as_ref().map(Plate::as_str),
-        b.contact.as_ref().map(Contact::as_str),
-        b.priority.as_str(),
-        b.status.as_str(),
-        b.version,
-        b.manage_token_digest,
-        format_ts(b.created_at),
-        format_ts(b.updated_at),
-        b.hold_expires_at.map(format_ts),
-        b.moved_from.map(|id| id.to_string()),
-        b.status_after_move.map(BookingStatus::as_str),
-        b.moved_to.map(|id| id.to_string()),
-        b.carrier.map(|id| id.to_string()),
-        b.reschedules,
-    ])?;
-    if b.moved_from.is_none() {
-        tx.prepare_cached("INSERT INTO booking_codes (code, booking_id) VALUES (?1, ?2)")?
-            .execute(params![b.code.as_str(), b.id.to_string()])?;
-    }
-    Ok(())
-}
-
-fn update_booking(tx: &rusqlite::Transaction<'_>, b: &Booking) -> Result<(), StoreError> {
-    let changed = tx
-        .prepare_cached(
-            "UPDATE bookings SET window_start = ?3, window_end = ?4, plate = ?5, contact = ?6, \
-             status = ?7, version = ?8, updated_at = ?9, hold_expires_at = ?10, \
-             status_after_move = ?11, moved_to = ?12, reschedules = ?13 \
-             WHERE id = ?1 AND version = ?2",
-        )?
-        .execute(params![
-            b.id.to_string(),
-            b.version - 1,
-            format_ts(b.window_start),
-            format_ts(b.window_end),
-            b.plate.as_ref().map(Plate::as_str),
-            b.contact.as_ref().map(Contact::as_str),
-            b.status.as_str(),
-            b.version,
-            format_ts(b.updated_at),
-            b.hold_expires_at.map(format_ts),
-            b.status_after_move.map(BookingStatus::as_str),
-            b.moved_to.map(|id| id.to_string()),
-            b.reschedules,
-        ])?;
-    if changed == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::Conflict(format!(
-            "booking {} is not at version {}",
-            b.id,
-            b.version - 1
-        )))
-    }
-}
-
 /// Runs a statement that takes a statistics row's 13 columns in table order.
 fn execute_statistics_row(
     statement: &mut rusqlite::CachedStatement<'_>,
@@ -414,174 +235,6 @@ fn execute_statistics_row(
     ])
 }
 
-/// Stores the answers of a transaction's idempotent requests; if another request answered one
-/// of their keys first, the transaction must not commit (`AnswerTaken`).
-pub(super) fn insert_answers(
-    tx: &rusqlite::Connection,
-    answers: &[AnswerRecord],
-) -> Result<(), StoreError> {
-    let mut taken = Vec::new();
-    for answer in answers {
-        let inserted = tx
-            .prepare_cached(
-                "INSERT INTO idempotency_keys \
-                 (scope, key, request_digest, created_at, status, content_type, body) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
-            )?
-            .execute(params![
-                answer.claim.scope,
-                answer.claim.key,
-                answer.claim.request_digest,
-                format_ts(answer.created_at),
-                answer.response.status,
-                answer.response.content_type,
-                answer.response.body,
-            ])?;
-        if inserted == 0 {
-            taken.push(answer.claim.id());
-        }
-    }
-    if taken.is_empty() {
-        Ok(())
-    } else {
-        Err(StoreError::AnswerTaken(taken))
-    }
-}
-
-/// Sets one column of one window; `column` is one of ours, never input.
-fn set_window_column(
-    tx: &rusqlite::Transaction<'_>,
-    checkpoint: &str,
-    key: &WindowKey,
-    column: &'static str,
-    value: &dyn rusqlite::ToSql,
-) -> Result<(), StoreError> {
-    tx.prepare_cached(&format!(
-        "UPDATE windows SET {column} = ?5 WHERE checkpoint_id = ?1 \
-         AND direction = ?2 AND category = ?3 AND start_at = ?4"
-    ))?
-    .execute(params![
-        checkpoint,
-        key.direction.as_str(),
-        key.category.as_str(),
-        format_ts(key.start),
-        value
-    ])?;
-    Ok(())
-}
-
-fn apply_batch(connection: &mut Connection, batch: &CommitBatch) -> Result<(), StoreError> {
-    use super::windows_blocked_in;
-    let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let checkpoint = batch.checkpoint.as_str();
-    let mut window_deltas: BTreeMap<WindowKey, (i32, i32)> = BTreeMap::new();
-    for change in &batch.changes {
-        match change {
-            ScheduleChange::InsertBooking(booking) => insert_booking(&tx, booking)?,
-            ScheduleChange::UpdateBooking(booking) => update_booking(&tx, booking)?,
-            ScheduleChange::AdjustWindow {
-                key,
-                held_delta,
-                confirmed_delta,
-            } => {
-                let entry = window_deltas.entry(*key).or_default();
-                entry.0 += held_delta;
-                entry.1 += confirmed_delta;
-            }
-            ScheduleChange::SetBlocked { key, reason } => {
-                set_window_column(&tx, checkpoint, key, "blocked_reason", reason)?;
-            }
-            ScheduleChange::SetReserved { key, reserved } => {
-                set_window_column(&tx, checkpoint, key, "reserved", reserved)?;
-            }
-            ScheduleChange::AbandonTransfer(booking) => {
-                let changed = tx
-                    .prepare_cached(
-                        "UPDATE bookings SET status = ?3, version = ?4, updated_at = ?5, \
-                         hold_expires_at = NULL WHERE id = ?1 AND version = ?2 \
-                         AND code_received = 0",
-                    )?
-                    .execute(params![
-                        booking.id.to_string(),
-                        booking.version - 1,
-                        booking.status.as_str(),
-                        booking.version,
-                        format_ts(booking.updated_at),
-                    ])?;
-                if changed != 1 {
-                    return Err(StoreError::Conflict(format!(
-                        "transfer hold {} already received its code",
-                        booking.id
-                    )));
-                }
-            }
-            ScheduleChange::PointCode { code, booking } => {
-                let received = tx
-                    .prepare_cached(
-                        "UPDATE bookings SET code_received = 1 WHERE id = ?1 AND status = 'held' \
-                         AND status_after_move IS NOT NULL",
-                    )?
-                    .execute(params![booking.to_string()])?;
-                let changed = if received == 1 {
-                    tx.prepare_cached("UPDATE booking_codes SET booking_id = ?2 WHERE code = ?1")?
-                        .execute(params![code.as_str(), booking.to_string()])?
-                } else {
-                    0
-                };
-                if changed != 1 {
-                    return Err(StoreError::Conflict(format!(
-                        "code {code} cannot move to booking {booking}"
-                    )));
-                }
-            }
-        }
-    }
-    insert_answers(&tx, &batch.answers)?;
-    let blocked_here = windows_blocked_in(batch);
-    for (key, (held, confirmed)) in window_deltas {
-        if (held, confirmed) == (0, 0) {
-            continue;
-        }
-        let changed = tx
-            .prepare_cached(
-                "UPDATE windows SET held = held + ?5, confirmed = confirmed + ?6 \
-                 WHERE checkpoint_id = ?1 AND direction = ?2 AND category = ?3 AND start_at = ?4 \
-                 AND (?5 + ?6 <= 0 OR blocked_reason IS NULL OR ?7)",
-            )?
-            .execute(params![
-                checkpoint,
-                key.direction.as_str(),
-                key.category.as_str(),
-                format_ts(key.start),
-                held,
-                confirmed,
-                blocked_here.contains(&key)
-            ])?;
-        if changed != 1 {
-            return Err(StoreError::Conflict(format!(
-                "window {key:?} does not exist"
-            )));
-        }
-    }
-    for event in &batch.events {
-        let body = serde_json::to_string(event).context("Failed to encode event")?;
-        tx.prepare_cached(
-            "INSERT INTO outbox (event_id, event_type, checkpoint_id, day, occurred_at, body) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?
-        .execute(params![
-            event.id.to_string(),
-            event.event_type.as_str(),
-            event.checkpoint.as_str(),
-            event.day.to_string(),
-            format_ts(event.occurred_at),
-            body
-        ])?;
-    }
-    tx.commit()?;
-    Ok(())
-}
-
 #[async_trait]
 impl SlotStore for EmbeddedStore {
     async fn ping(&self) -> Result<(), StoreError> {
@@ -591,12 +244,10 @@ impl SlotStore for EmbeddedStore {
 
     async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
         self.read(|c| {
-            let mut statement = c.prepare_cached(
-                "SELECT id, name, time_zone, window_minutes, directions, capacity, calendar, \
-                 neighbour_time_zone \
-                 FROM checkpoints ORDER BY id",
-            )?;
-            let rows = statement.query_map([], checkpoint_from_row)?;
+            let mut statement = c.prepare_cached(&format!(
+                "SELECT {CHECKPOINT_COLUMNS} FROM checkpoints ORDER BY id"
+            ))?;
+            let rows = statement.query_map([], |r| rows::checkpoint(r))?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
         .await
@@ -683,17 +334,16 @@ impl SlotStore for EmbeddedStore {
             let tx = c.transaction()?;
             let day_text = day.to_string();
             let windows = tx
-                .prepare_cached(
-                    "SELECT direction, category, start_at, end_at, capacity, reserved, held, \
-                     confirmed, blocked_reason FROM windows WHERE checkpoint_id = ?1 AND day = ?2",
-                )?
-                .query_map(params![checkpoint.as_str(), day_text], window_from_row)?
+                .prepare_cached(&format!(
+                    "SELECT {WINDOW_COLUMNS} FROM windows WHERE checkpoint_id = ?1 AND day = ?2"
+                ))?
+                .query_map(params![checkpoint.as_str(), day_text], |r| rows::window(r))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let bookings = tx
                 .prepare_cached(&format!(
                     "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.checkpoint_id = ?1 AND b.day = ?2"
                 ))?
-                .query_map(params![checkpoint.as_str(), day_text], booking_from_row)?
+                .query_map(params![checkpoint.as_str(), day_text], |r| rows::booking(r))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let completed_moves = tx
                 .prepare_cached(
@@ -717,7 +367,8 @@ impl SlotStore for EmbeddedStore {
     }
 
     async fn commit(&self, batch: CommitBatch) -> Result<(), StoreError> {
-        self.write(move |c| apply_batch(c, &batch)).await
+        self.write(move |c| batch_write::apply_batch(c, &batch))
+            .await
     }
 
     async fn find_booking(&self, code: &BookingCode) -> Result<Option<Booking>, StoreError> {
@@ -727,7 +378,7 @@ impl SlotStore for EmbeddedStore {
                 "SELECT {BOOKING_COLUMNS} FROM booking_codes c JOIN bookings b ON b.id = c.booking_id \
                  WHERE c.code = ?1"
             ))?
-            .query_row(params![code.as_str()], booking_from_row)
+            .query_row(params![code.as_str()], |r| rows::booking(r))
             .optional()?)
         })
         .await
@@ -743,8 +394,9 @@ impl SlotStore for EmbeddedStore {
                 "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.status = 'confirmed' \
                  AND b.window_start >= ?1 AND b.window_start < ?2 ORDER BY b.window_start, b.id"
             ))?;
-            let rows =
-                statement.query_map(params![format_ts(from), format_ts(to)], booking_from_row)?;
+            let rows = statement.query_map(params![format_ts(from), format_ts(to)], |r| {
+                rows::booking(r)
+            })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
         .await
@@ -1039,7 +691,7 @@ impl SlotStore for EmbeddedStore {
     async fn count_carrier_bookings(&self, carrier: Uuid) -> Result<u64, StoreError> {
         self.read(move |c| {
             let count: i64 = c
-                .prepare_cached(super::ACTIVE_CARRIER_BOOKINGS_COUNT)?
+                .prepare_cached(super::statements::ACTIVE_CARRIER_BOOKINGS_COUNT)?
                 .query_row(params![carrier.to_string()], |r| r.get(0))?;
             Ok(u64::try_from(count).unwrap_or(0))
         })

@@ -1,33 +1,15 @@
 //! Staff accounts, refresh tokens and the audit log in the embedded store.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
-use super::{BOOKING_COLUMNS, EmbeddedStore, booking_from_row, format_ts, parse_ts};
+use super::{EmbeddedStore, format_ts, parse_ts};
 use crate::auth::{ApiKey, AuditEntry, StaffAccount};
-use crate::domain::strikes::{Strike, StrikeKind};
+use crate::domain::strikes::Strike;
 use crate::domain::{Booking, Plate};
+use crate::store::rows::{self, ACCOUNT_COLUMNS, API_KEY_COLUMNS, BOOKING_COLUMNS, STRIKE_COLUMNS};
 use crate::store::{AnswerRecord, StoreError};
-
-const ACCOUNT_COLUMNS: &str = "id, name, role, password_hash, created_at, disabled_at IS NOT NULL";
-
-fn account_from_row(row: &Row) -> rusqlite::Result<StaffAccount> {
-    let text = |i: usize| row.get::<_, String>(i);
-    let invalid = |i: usize, e: String| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
-    };
-    Ok(StaffAccount {
-        id: Uuid::parse_str(&text(0)?).map_err(|e| invalid(0, e.to_string()))?,
-        name: text(1)?,
-        role: text(2)?
-            .parse()
-            .map_err(|e: crate::domain::InputError| invalid(2, e.to_string()))?,
-        password_hash: text(3)?,
-        created_at: parse_ts(&text(4)?)?,
-        disabled: row.get(5)?,
-    })
-}
 
 fn json_text(value: Option<&serde_json::Value>) -> Option<String> {
     value.map(serde_json::Value::to_string)
@@ -65,7 +47,7 @@ impl EmbeddedStore {
             Ok(c.prepare_cached(&format!(
                 "SELECT {ACCOUNT_COLUMNS} FROM staff_accounts WHERE {column} = ?1"
             ))?
-            .query_row(params![value], account_from_row)
+            .query_row(params![value], |r| rows::staff_account(r))
             .optional()?)
         })
         .await
@@ -171,26 +153,6 @@ impl EmbeddedStore {
     }
 }
 
-const API_KEY_COLUMNS: &str = "id, name, digest, privileged, requests_per_second, burst, \
-     active_bookings_max, created_at, revoked_at IS NOT NULL";
-
-fn api_key_from_row(row: &Row) -> rusqlite::Result<ApiKey> {
-    let id: String = row.get(0)?;
-    Ok(ApiKey {
-        id: Uuid::parse_str(&id).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
-        })?,
-        name: row.get(1)?,
-        digest: row.get(2)?,
-        privileged: row.get(3)?,
-        requests_per_second: row.get(4)?,
-        burst: row.get(5)?,
-        active_bookings_max: row.get(6)?,
-        created_at: parse_ts(&row.get::<_, String>(7)?)?,
-        revoked: row.get(8)?,
-    })
-}
-
 impl EmbeddedStore {
     pub(super) async fn sqlite_create_api_key(
         &self,
@@ -214,7 +176,7 @@ impl EmbeddedStore {
                     format_ts(key.created_at)
                 ],
             )?;
-            super::insert_answers(&tx, answer.as_slice())?;
+            super::batch_write::insert_answers(&tx, answer.as_ref().as_slice())?;
             tx.commit()?;
             Ok(())
         })
@@ -231,7 +193,7 @@ impl EmbeddedStore {
                  ORDER BY created_at DESC, id"
             ))?;
             let rows =
-                statement.query_map(params![id.map(|id| id.to_string())], api_key_from_row)?;
+                statement.query_map(params![id.map(|id| id.to_string())], |r| rows::api_key(r))?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
         .await
@@ -261,7 +223,7 @@ impl EmbeddedStore {
                 "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.carrier_key_id = ?1 \
                  AND b.status IN ('held', 'confirmed', 'arrived') ORDER BY b.window_start, b.id"
             ))?;
-            let rows = statement.query_map(params![carrier.to_string()], booking_from_row)?;
+            let rows = statement.query_map(params![carrier.to_string()], |r| rows::booking(r))?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
         .await
@@ -296,29 +258,12 @@ impl EmbeddedStore {
         since: DateTime<Utc>,
     ) -> Result<Vec<Strike>, StoreError> {
         self.read(move |c| {
-            let mut statement = c.prepare_cached(
-                "SELECT plate, kind, at FROM plate_strikes WHERE at >= ?1 ORDER BY at, event_id",
-            )?;
-            let rows = statement.query_map(params![format_ts(since)], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    parse_ts(&r.get::<_, String>(2)?)?,
-                ))
-            })?;
-            let mut strikes = Vec::new();
-            for row in rows {
-                let (plate, kind, at) = row?;
-                strikes.push(Strike {
-                    plate: Plate::parse(&plate).map_err(|e| StoreError::Other(e.into()))?,
-                    kind: if kind == "no_show" {
-                        StrikeKind::NoShow
-                    } else {
-                        StrikeKind::Cancellation
-                    },
-                    at,
-                });
-            }
+            let mut statement = c.prepare_cached(&format!(
+                "SELECT {STRIKE_COLUMNS} FROM plate_strikes WHERE at >= ?1 ORDER BY at, event_id"
+            ))?;
+            let strikes = statement
+                .query_map(params![format_ts(since)], |r| rows::strike(r))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(strikes)
         })
         .await

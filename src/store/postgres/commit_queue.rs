@@ -23,7 +23,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
 
-use super::{StoreError, apply_batches};
+use super::StoreError;
+use super::batch_write::apply_batches;
 use crate::store::CommitBatch;
 
 struct PendingCommit {

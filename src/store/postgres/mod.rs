@@ -18,10 +18,11 @@
 //! (`unnest`), a fixed number of statements per batch whatever its size.
 
 mod answer_lookups;
+mod batch_write;
+mod columns;
 mod commit_queue;
 mod staff;
 
-use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -29,8 +30,8 @@ use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
 
 use self::answer_lookups::AnswerLookups;
@@ -45,10 +46,11 @@ use crate::domain::statistics::{
 };
 use crate::domain::strikes::Strike;
 use crate::domain::{
-    Booking, BookingCode, BookingId, BookingStatus, Category, Checkpoint, CheckpointId, Contact,
-    DomainEvent, Plate, ScheduleChange, SlotWindow, WindowKey,
+    Booking, BookingCode, BookingId, Category, Checkpoint, CheckpointId, DomainEvent, Plate,
+    SlotWindow,
 };
 use crate::store::RelayLease;
+use crate::store::rows::{self, BOOKING_COLUMNS, CHECKPOINT_COLUMNS, WINDOW_COLUMNS};
 
 /// Connection settings; every one is explicit rather than a library default.
 #[derive(Debug, Clone)]
@@ -207,564 +209,9 @@ where
     })
 }
 
-const BOOKING_COLUMNS: &str = "b.id, b.code, b.checkpoint_id, b.day, b.direction, b.category, \
-     b.window_start, b.window_end, b.plate, b.contact, b.priority, b.status, b.version, \
-     b.manage_token_digest, b.created_at, b.updated_at, b.hold_expires_at, b.moved_from, \
-     b.status_after_move, b.moved_to, b.carrier_key_id, b.reschedules";
-
-fn booking_from_row(row: &Row) -> Result<Booking, StoreError> {
-    let text = |i: usize| -> String { row.get(i) };
-    let optional = |i: usize| -> Option<String> { row.get(i) };
-    Ok(Booking {
-        id: BookingId(row.get(0)),
-        code: BookingCode::parse(&text(1)).map_err(|e| StoreError::Other(e.into()))?,
-        checkpoint: CheckpointId::parse(&text(2)).map_err(|e| StoreError::Other(e.into()))?,
-        day: row.get(3),
-        direction: decode(&text(4), "direction")?,
-        category: decode(&text(5), "category")?,
-        window_start: row.get(6),
-        window_end: row.get(7),
-        plate: optional(8)
-            .map(|p| Plate::parse(&p))
-            .transpose()
-            .map_err(|e| StoreError::Other(e.into()))?,
-        contact: optional(9)
-            .map(|c| Contact::parse(&c))
-            .transpose()
-            .map_err(|e| StoreError::Other(e.into()))?,
-        priority: decode(&text(10), "priority")?,
-        status: decode(&text(11), "status")?,
-        version: row.get(12),
-        manage_token_digest: text(13),
-        created_at: row.get(14),
-        updated_at: row.get(15),
-        hold_expires_at: row.get(16),
-        moved_from: row.get::<_, Option<Uuid>>(17).map(BookingId),
-        status_after_move: optional(18)
-            .map(|s| decode::<BookingStatus>(&s, "status"))
-            .transpose()?,
-        moved_to: row.get::<_, Option<Uuid>>(19).map(BookingId),
-        carrier: row.get(20),
-        reschedules: u32::try_from(row.get::<_, i32>(21)).unwrap_or(0),
-    })
-}
-
-fn window_from_row(row: &Row) -> Result<SlotWindow, StoreError> {
-    Ok(SlotWindow {
-        key: WindowKey {
-            direction: decode(&row.get::<_, String>(0), "direction")?,
-            category: decode(&row.get::<_, String>(1), "category")?,
-            start: row.get(2),
-        },
-        end: row.get(3),
-        capacity: u32::try_from(row.get::<_, i32>(4)).unwrap_or(0),
-        reserved: u32::try_from(row.get::<_, i32>(5)).unwrap_or(0),
-        held: u32::try_from(row.get::<_, i32>(6)).unwrap_or(0),
-        confirmed: u32::try_from(row.get::<_, i32>(7)).unwrap_or(0),
-        priority_taken: 0,
-        blocked: row.get(8),
-    })
-}
-
-/// The last state of each booking a batch touches, with the version the batch started from.
-struct BookingWrite<'a> {
-    booking: &'a Booking,
-    inserted: bool,
-    expected_version: i64,
-    /// Refused if the booking (a transfer hold) already received its code.
-    guarded: bool,
-}
-
-/// Folds a batch's booking changes into one write per booking: an insert followed by updates
-/// becomes one insert of the final state, consecutive updates become one versioned update.
-fn fold_booking_writes(changes: &[ScheduleChange]) -> Vec<BookingWrite<'_>> {
-    let mut order: Vec<BookingId> = Vec::new();
-    let mut writes: HashMap<BookingId, BookingWrite<'_>> = HashMap::new();
-    for change in changes {
-        let (booking, inserted, guarded) = match change {
-            ScheduleChange::InsertBooking(b) => (b, true, false),
-            ScheduleChange::UpdateBooking(b) => (b, false, false),
-            ScheduleChange::AbandonTransfer(b) => (b, false, true),
-            _ => continue,
-        };
-        match writes.get_mut(&booking.id) {
-            Some(write) => {
-                write.booking = booking;
-                write.guarded |= guarded && !write.inserted;
-            }
-            None => {
-                order.push(booking.id);
-                writes.insert(
-                    booking.id,
-                    BookingWrite {
-                        booking,
-                        inserted,
-                        expected_version: booking.version - 1,
-                        guarded,
-                    },
-                );
-            }
-        }
-    }
-    order
-        .into_iter()
-        .filter_map(|id| writes.remove(&id))
-        .collect()
-}
-
 /// A count for an `integer` column.
 fn count(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
-}
-
-fn str_opt<T: ToString>(value: Option<&T>) -> Option<String> {
-    value.map(ToString::to_string)
-}
-
-async fn apply_updates(
-    tx: &deadpool_postgres::Transaction<'_>,
-    writes: &[&BookingWrite<'_>],
-) -> Result<(), StoreError> {
-    if writes.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<Uuid> = writes.iter().map(|w| w.booking.id.0).collect();
-    let expected: Vec<i64> = writes.iter().map(|w| w.expected_version).collect();
-    let guarded: Vec<bool> = writes.iter().map(|w| w.guarded).collect();
-    let starts: Vec<DateTime<Utc>> = writes.iter().map(|w| w.booking.window_start).collect();
-    let ends: Vec<DateTime<Utc>> = writes.iter().map(|w| w.booking.window_end).collect();
-    let plates: Vec<Option<String>> = writes
-        .iter()
-        .map(|w| str_opt(w.booking.plate.as_ref()))
-        .collect();
-    let contacts: Vec<Option<String>> = writes
-        .iter()
-        .map(|w| w.booking.contact.as_ref().map(|c| c.as_str().to_owned()))
-        .collect();
-    let statuses: Vec<&str> = writes.iter().map(|w| w.booking.status.as_str()).collect();
-    let versions: Vec<i64> = writes.iter().map(|w| w.booking.version).collect();
-    let updated: Vec<DateTime<Utc>> = writes.iter().map(|w| w.booking.updated_at).collect();
-    let expiries: Vec<Option<DateTime<Utc>>> =
-        writes.iter().map(|w| w.booking.hold_expires_at).collect();
-    let after_move: Vec<Option<&str>> = writes
-        .iter()
-        .map(|w| w.booking.status_after_move.map(BookingStatus::as_str))
-        .collect();
-    let moved_to: Vec<Option<Uuid>> = writes
-        .iter()
-        .map(|w| w.booking.moved_to.map(|id| id.0))
-        .collect();
-    let reschedules: Vec<i32> = writes
-        .iter()
-        .map(|w| count(w.booking.reschedules))
-        .collect();
-    let statement = tx
-        .prepare_cached(
-            "UPDATE bookings b SET window_start = u.window_start, window_end = u.window_end, \
-             plate = u.plate, contact = u.contact, status = u.status, version = u.version, \
-             updated_at = u.updated_at, hold_expires_at = u.hold_expires_at, \
-             status_after_move = u.status_after_move, moved_to = u.moved_to, \
-             reschedules = u.reschedules \
-             FROM unnest($1::uuid[], $2::int8[], $3::bool[], $4::timestamptz[], $5::timestamptz[], \
-                         $6::text[], $7::text[], $8::text[], $9::int8[], $10::timestamptz[], \
-                         $11::timestamptz[], $12::text[], $13::uuid[], $14::int4[]) \
-               AS u(id, expected_version, guarded, window_start, window_end, plate, contact, \
-                    status, version, updated_at, hold_expires_at, status_after_move, moved_to, \
-                    reschedules) \
-             WHERE b.id = u.id AND b.version = u.expected_version \
-               AND (NOT u.guarded OR NOT b.code_received)",
-        )
-        .await?;
-    let changed = tx
-        .execute(
-            &statement,
-            &[
-                &ids,
-                &expected,
-                &guarded,
-                &starts,
-                &ends,
-                &plates,
-                &contacts,
-                &statuses,
-                &versions,
-                &updated,
-                &expiries,
-                &after_move,
-                &moved_to,
-                &reschedules,
-            ],
-        )
-        .await?;
-    if changed as usize != writes.len() {
-        return Err(StoreError::Conflict(format!(
-            "{} of {} bookings were not at the expected version",
-            writes.len() - changed as usize,
-            writes.len()
-        )));
-    }
-    Ok(())
-}
-
-async fn apply_inserts(
-    tx: &deadpool_postgres::Transaction<'_>,
-    writes: &[&BookingWrite<'_>],
-) -> Result<(), StoreError> {
-    if writes.is_empty() {
-        return Ok(());
-    }
-    let bookings: Vec<&Booking> = writes.iter().map(|w| w.booking).collect();
-    let ids: Vec<Uuid> = bookings.iter().map(|b| b.id.0).collect();
-    let codes: Vec<&str> = bookings.iter().map(|b| b.code.as_str()).collect();
-    let checkpoints: Vec<&str> = bookings.iter().map(|b| b.checkpoint.as_str()).collect();
-    let days: Vec<NaiveDate> = bookings.iter().map(|b| b.day).collect();
-    let directions: Vec<&str> = bookings.iter().map(|b| b.direction.as_str()).collect();
-    let categories: Vec<&str> = bookings.iter().map(|b| b.category.as_str()).collect();
-    let starts: Vec<DateTime<Utc>> = bookings.iter().map(|b| b.window_start).collect();
-    let ends: Vec<DateTime<Utc>> = bookings.iter().map(|b| b.window_end).collect();
-    let plates: Vec<Option<String>> = bookings.iter().map(|b| str_opt(b.plate.as_ref())).collect();
-    let contacts: Vec<Option<String>> = bookings
-        .iter()
-        .map(|b| b.contact.as_ref().map(|c| c.as_str().to_owned()))
-        .collect();
-    let priorities: Vec<&str> = bookings.iter().map(|b| b.priority.as_str()).collect();
-    let statuses: Vec<&str> = bookings.iter().map(|b| b.status.as_str()).collect();
-    let versions: Vec<i64> = bookings.iter().map(|b| b.version).collect();
-    let digests: Vec<&str> = bookings
-        .iter()
-        .map(|b| b.manage_token_digest.as_str())
-        .collect();
-    let created: Vec<DateTime<Utc>> = bookings.iter().map(|b| b.created_at).collect();
-    let updated: Vec<DateTime<Utc>> = bookings.iter().map(|b| b.updated_at).collect();
-    let expiries: Vec<Option<DateTime<Utc>>> = bookings.iter().map(|b| b.hold_expires_at).collect();
-    let moved_from: Vec<Option<Uuid>> = bookings
-        .iter()
-        .map(|b| b.moved_from.map(|id| id.0))
-        .collect();
-    let after_move: Vec<Option<&str>> = bookings
-        .iter()
-        .map(|b| b.status_after_move.map(BookingStatus::as_str))
-        .collect();
-    let moved_to: Vec<Option<Uuid>> = bookings.iter().map(|b| b.moved_to.map(|id| id.0)).collect();
-    let carriers: Vec<Option<Uuid>> = bookings.iter().map(|b| b.carrier).collect();
-    let reschedules: Vec<i32> = bookings.iter().map(|b| count(b.reschedules)).collect();
-    let statement = tx
-        .prepare_cached(
-            "INSERT INTO bookings (id, code, checkpoint_id, day, direction, category, window_start, \
-             window_end, plate, contact, priority, status, version, manage_token_digest, created_at, \
-             updated_at, hold_expires_at, moved_from, status_after_move, moved_to, carrier_key_id, \
-             reschedules) \
-             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[], $5::text[], \
-                 $6::text[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::text[], \
-                 $11::text[], $12::text[], $13::int8[], $14::text[], $15::timestamptz[], \
-                 $16::timestamptz[], $17::timestamptz[], $18::uuid[], $19::text[], $20::uuid[], \
-                 $21::uuid[], $22::int4[])",
-        )
-        .await?;
-    tx.execute(
-        &statement,
-        &[
-            &ids,
-            &codes,
-            &checkpoints,
-            &days,
-            &directions,
-            &categories,
-            &starts,
-            &ends,
-            &plates,
-            &contacts,
-            &priorities,
-            &statuses,
-            &versions,
-            &digests,
-            &created,
-            &updated,
-            &expiries,
-            &moved_from,
-            &after_move,
-            &moved_to,
-            &carriers,
-            &reschedules,
-        ],
-    )
-    .await?;
-    // Transfer holds share their source's code; only new bookings register one.
-    let (code_ids, new_codes): (Vec<Uuid>, Vec<&str>) = bookings
-        .iter()
-        .filter(|b| b.moved_from.is_none())
-        .map(|b| (b.id.0, b.code.as_str()))
-        .unzip();
-    if !new_codes.is_empty() {
-        let statement = tx
-            .prepare_cached(
-                "INSERT INTO booking_codes (code, booking_id) SELECT * FROM unnest($1::text[], $2::uuid[])",
-            )
-            .await?;
-        tx.execute(&statement, &[&new_codes, &code_ids]).await?;
-    }
-    Ok(())
-}
-
-async fn apply_window_deltas(
-    tx: &deadpool_postgres::Transaction<'_>,
-    batches: &[CommitBatch],
-) -> Result<(), StoreError> {
-    let mut deltas: std::collections::BTreeMap<(&str, WindowKey), (i32, i32)> = Default::default();
-    for batch in batches {
-        for change in &batch.changes {
-            if let ScheduleChange::AdjustWindow {
-                key,
-                held_delta,
-                confirmed_delta,
-            } = change
-            {
-                let entry = deltas.entry((batch.checkpoint.as_str(), *key)).or_default();
-                entry.0 += held_delta;
-                entry.1 += confirmed_delta;
-            }
-        }
-    }
-    deltas.retain(|_, delta| *delta != (0, 0));
-    if deltas.is_empty() {
-        return Ok(());
-    }
-    let checkpoints: Vec<&str> = deltas.keys().map(|(c, _)| *c).collect();
-    let directions: Vec<&str> = deltas.keys().map(|(_, k)| k.direction.as_str()).collect();
-    let categories: Vec<&str> = deltas.keys().map(|(_, k)| k.category.as_str()).collect();
-    let starts: Vec<DateTime<Utc>> = deltas.keys().map(|(_, k)| k.start).collect();
-    let held: Vec<i32> = deltas.values().map(|d| d.0).collect();
-    let confirmed: Vec<i32> = deltas.values().map(|d| d.1).collect();
-    let blocked_here: std::collections::HashSet<(&str, WindowKey)> = batches
-        .iter()
-        .flat_map(|b| {
-            super::windows_blocked_in(b)
-                .into_iter()
-                .map(move |key| (b.checkpoint.as_str(), key))
-        })
-        .collect();
-    let unguarded: Vec<bool> = deltas.keys().map(|k| blocked_here.contains(k)).collect();
-    let statement = tx
-        .prepare_cached(
-            "UPDATE windows w SET held = w.held + u.held, confirmed = w.confirmed + u.confirmed \
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::int4[], \
-                         $6::int4[], $7::bool[]) \
-                 AS u(checkpoint_id, direction, category, start_at, held, confirmed, unguarded) \
-             WHERE w.checkpoint_id = u.checkpoint_id AND w.direction = u.direction \
-               AND w.category = u.category AND w.start_at = u.start_at \
-               AND (u.held + u.confirmed <= 0 OR w.blocked_reason IS NULL OR u.unguarded)",
-        )
-        .await?;
-    let changed = tx
-        .execute(
-            &statement,
-            &[
-                &checkpoints,
-                &directions,
-                &categories,
-                &starts,
-                &held,
-                &confirmed,
-                &unguarded,
-            ],
-        )
-        .await?;
-    if changed as usize != deltas.len() {
-        return Err(StoreError::Conflict(
-            "a window is missing or was blocked meanwhile".to_owned(),
-        ));
-    }
-    Ok(())
-}
-
-/// Sets one column of one window of the batch's checkpoint; `column` is one of ours, never
-/// input.
-async fn set_window_column(
-    tx: &deadpool_postgres::Transaction<'_>,
-    batch: &CommitBatch,
-    key: &WindowKey,
-    column: &'static str,
-    value: &(dyn tokio_postgres::types::ToSql + Sync),
-) -> Result<(), StoreError> {
-    let statement = tx
-        .prepare_cached(&format!(
-            "UPDATE windows SET {column} = $5 WHERE checkpoint_id = $1 \
-             AND direction = $2 AND category = $3 AND start_at = $4"
-        ))
-        .await?;
-    tx.execute(
-        &statement,
-        &[
-            &batch.checkpoint.as_str(),
-            &key.direction.as_str(),
-            &key.category.as_str(),
-            &key.start,
-            value,
-        ],
-    )
-    .await?;
-    Ok(())
-}
-
-async fn apply_window_changes(
-    tx: &deadpool_postgres::Transaction<'_>,
-    batch: &CommitBatch,
-) -> Result<(), StoreError> {
-    for change in &batch.changes {
-        match change {
-            ScheduleChange::SetBlocked { key, reason } => {
-                set_window_column(tx, batch, key, "blocked_reason", reason).await?;
-            }
-            ScheduleChange::SetReserved { key, reserved } => {
-                let reserved = i32::try_from(*reserved).unwrap_or(i32::MAX);
-                set_window_column(tx, batch, key, "reserved", &reserved).await?;
-            }
-            ScheduleChange::PointCode { code, booking } => {
-                let statement = tx
-                    .prepare_cached(
-                        "UPDATE bookings SET code_received = true WHERE id = $1 \
-                         AND status = 'held' AND status_after_move IS NOT NULL",
-                    )
-                    .await?;
-                let received = tx.execute(&statement, &[&booking.0]).await?;
-                let statement = tx
-                    .prepare_cached("UPDATE booking_codes SET booking_id = $2 WHERE code = $1")
-                    .await?;
-                let changed = if received == 1 {
-                    tx.execute(&statement, &[&code.as_str(), &booking.0])
-                        .await?
-                } else {
-                    0
-                };
-                if changed != 1 {
-                    return Err(StoreError::Conflict(format!(
-                        "code {code} cannot move to booking {booking}"
-                    )));
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-async fn append_events(
-    tx: &deadpool_postgres::Transaction<'_>,
-    batches: &[CommitBatch],
-) -> Result<(), StoreError> {
-    let events: Vec<&DomainEvent> = batches.iter().flat_map(|b| &b.events).collect();
-    if events.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
-    let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
-    let checkpoints: Vec<&str> = events.iter().map(|e| e.checkpoint.as_str()).collect();
-    let days: Vec<NaiveDate> = events.iter().map(|e| e.day).collect();
-    let occurred: Vec<DateTime<Utc>> = events.iter().map(|e| e.occurred_at).collect();
-    let bodies: Vec<serde_json::Value> = events
-        .iter()
-        .map(serde_json::to_value)
-        .collect::<Result<_, _>>()
-        .context("Failed to encode an event")?;
-    let statement = tx
-        .prepare_cached(
-            "INSERT INTO outbox (event_id, event_type, checkpoint_id, day, occurred_at, body) \
-             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[], \
-                                  $5::timestamptz[], $6::jsonb[])",
-        )
-        .await?;
-    tx.execute(
-        &statement,
-        &[&ids, &types, &checkpoints, &days, &occurred, &bodies],
-    )
-    .await?;
-    Ok(())
-}
-
-/// Stores the answers of a transaction's idempotent requests; if another request answered one
-/// of their keys first, the transaction must not commit (`AnswerTaken`).
-pub(super) async fn insert_answers(
-    tx: &deadpool_postgres::Transaction<'_>,
-    answers: &[&AnswerRecord],
-) -> Result<(), StoreError> {
-    if answers.is_empty() {
-        return Ok(());
-    }
-    let scopes: Vec<&str> = answers.iter().map(|a| a.claim.scope.as_str()).collect();
-    let keys: Vec<&str> = answers.iter().map(|a| a.claim.key.as_str()).collect();
-    let digests: Vec<&str> = answers
-        .iter()
-        .map(|a| a.claim.request_digest.as_str())
-        .collect();
-    let created: Vec<DateTime<Utc>> = answers.iter().map(|a| a.created_at).collect();
-    let statuses: Vec<i16> = answers
-        .iter()
-        .map(|a| i16::try_from(a.response.status).unwrap_or(500))
-        .collect();
-    let types: Vec<&str> = answers
-        .iter()
-        .map(|a| a.response.content_type.as_str())
-        .collect();
-    let bodies: Vec<&[u8]> = answers.iter().map(|a| a.response.body.as_slice()).collect();
-    let statement = tx
-        .prepare_cached(
-            "INSERT INTO idempotency_keys \
-             (scope, key, request_digest, created_at, status, content_type, body) \
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], \
-                                  $5::int2[], $6::text[], $7::bytea[]) \
-             ON CONFLICT DO NOTHING RETURNING scope, key",
-        )
-        .await?;
-    let stored: std::collections::HashSet<(String, String)> = tx
-        .query(
-            &statement,
-            &[
-                &scopes, &keys, &digests, &created, &statuses, &types, &bodies,
-            ],
-        )
-        .await?
-        .iter()
-        .map(|row| (row.get(0), row.get(1)))
-        .collect();
-    if stored.len() == answers.len() {
-        return Ok(());
-    }
-    Err(StoreError::AnswerTaken(
-        answers
-            .iter()
-            .map(|a| a.claim.id())
-            .filter(|id| !stored.contains(id))
-            .collect(),
-    ))
-}
-
-/// Writes several batches (of different schedule days) as one: the same statements as one
-/// batch, over the rows of all of them.
-async fn apply_batches(
-    tx: &deadpool_postgres::Transaction<'_>,
-    batches: &[CommitBatch],
-) -> Result<(), StoreError> {
-    let writes: Vec<BookingWrite<'_>> = batches
-        .iter()
-        .flat_map(|b| fold_booking_writes(&b.changes))
-        .collect();
-    // Bookings that give up their place are written first, so that a plate they free can be
-    // taken by another booking of the same batch without tripping the unique index.
-    let (inserts, updates): (Vec<&BookingWrite<'_>>, Vec<&BookingWrite<'_>>) =
-        writes.iter().partition(|w| w.inserted);
-    let (releasing, others): (Vec<&BookingWrite<'_>>, Vec<&BookingWrite<'_>>) = updates
-        .into_iter()
-        .partition(|w| !w.booking.status.is_active());
-    apply_updates(tx, &releasing).await?;
-    apply_updates(tx, &others).await?;
-    apply_inserts(tx, &inserts).await?;
-    for batch in batches {
-        apply_window_changes(tx, batch).await?;
-    }
-    apply_window_deltas(tx, batches).await?;
-    let answers: Vec<&AnswerRecord> = batches.iter().flat_map(|b| &b.answers).collect();
-    insert_answers(tx, &answers).await?;
-    append_events(tx, batches).await
 }
 
 /// Any fixed number: the key of the session-level advisory lock that one relay holds.
@@ -808,30 +255,11 @@ impl SlotStore for PostgresStore {
         let client = self.client().await?;
         let rows = client
             .query(
-                "SELECT id, name, time_zone, window_minutes, directions, capacity, calendar, \
-                 neighbour_time_zone \
-                 FROM checkpoints ORDER BY id",
+                &format!("SELECT {CHECKPOINT_COLUMNS} FROM checkpoints ORDER BY id"),
                 &[],
             )
             .await?;
-        rows.iter()
-            .map(|row| {
-                let window_minutes: i32 = row.get(3);
-                Ok(Checkpoint {
-                    id: CheckpointId::parse(row.get(0)).map_err(|e| StoreError::Other(e.into()))?,
-                    name: row.get(1),
-                    time_zone: decode(row.get::<_, &str>(2), "time zone")?,
-                    window_minutes: u32::try_from(window_minutes).unwrap_or(60),
-                    directions: serde_json::from_value(row.get(4)).context("stored directions")?,
-                    capacity: serde_json::from_value(row.get(5)).context("stored capacity")?,
-                    calendar: serde_json::from_value(row.get(6)).context("stored calendar")?,
-                    neighbour_time_zone: row
-                        .get::<_, Option<&str>>(7)
-                        .map(|name| decode(name, "neighbour time zone"))
-                        .transpose()?,
-                })
-            })
-            .collect()
+        rows.iter().map(rows::checkpoint).collect()
     }
 
     async fn upsert_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
@@ -915,13 +343,14 @@ impl SlotStore for PostgresStore {
             .await?;
         let windows = tx
             .query(
-                "SELECT direction, category, start_at, end_at, capacity, reserved, held, confirmed, \
-                 blocked_reason FROM windows WHERE checkpoint_id = $1 AND day = $2",
+                &format!(
+                    "SELECT {WINDOW_COLUMNS} FROM windows WHERE checkpoint_id = $1 AND day = $2"
+                ),
                 &[&checkpoint.as_str(), &day],
             )
             .await?
             .iter()
-            .map(window_from_row)
+            .map(rows::window)
             .collect::<Result<Vec<_>, _>>()?;
         let bookings = tx
             .query(
@@ -932,7 +361,7 @@ impl SlotStore for PostgresStore {
             )
             .await?
             .iter()
-            .map(booking_from_row)
+            .map(rows::booking)
             .collect::<Result<Vec<_>, _>>()?;
         let completed_moves = tx
             .query(
@@ -968,7 +397,7 @@ impl SlotStore for PostgresStore {
             .query_opt(&statement, &[&code.as_str()])
             .await?
             .as_ref()
-            .map(booking_from_row)
+            .map(rows::booking)
             .transpose()
     }
 
@@ -988,7 +417,7 @@ impl SlotStore for PostgresStore {
             .query(&statement, &[&from, &to])
             .await?
             .iter()
-            .map(booking_from_row)
+            .map(rows::booking)
             .collect()
     }
 
@@ -1238,7 +667,7 @@ impl SlotStore for PostgresStore {
     async fn count_carrier_bookings(&self, carrier: Uuid) -> Result<u64, StoreError> {
         let client = self.client().await?;
         let statement = client
-            .prepare_cached(super::ACTIVE_CARRIER_BOOKINGS_COUNT)
+            .prepare_cached(super::statements::ACTIVE_CARRIER_BOOKINGS_COUNT)
             .await?;
         let count: i64 = client.query_one(&statement, &[&carrier]).await?.get(0);
         Ok(u64::try_from(count).unwrap_or(0))

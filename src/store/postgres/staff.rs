@@ -1,27 +1,14 @@
 //! Staff accounts, refresh tokens and the audit log in PostgreSQL.
 
 use chrono::{DateTime, Utc};
-use tokio_postgres::Row;
 use uuid::Uuid;
 
-use super::{BOOKING_COLUMNS, PostgresStore, booking_from_row, decode};
+use super::PostgresStore;
 use crate::auth::{ApiKey, AuditEntry, StaffAccount};
-use crate::domain::strikes::{Strike, StrikeKind};
+use crate::domain::strikes::Strike;
 use crate::domain::{Booking, Plate};
+use crate::store::rows::{self, ACCOUNT_COLUMNS, API_KEY_COLUMNS, BOOKING_COLUMNS, STRIKE_COLUMNS};
 use crate::store::{AnswerRecord, StoreError};
-
-const ACCOUNT_COLUMNS: &str = "id, name, role, password_hash, created_at, disabled_at IS NOT NULL";
-
-fn account_from_row(row: &Row) -> Result<StaffAccount, StoreError> {
-    Ok(StaffAccount {
-        id: row.get(0),
-        name: row.get(1),
-        role: decode(&row.get::<_, String>(2), "role")?,
-        password_hash: row.get(3),
-        created_at: row.get(4),
-        disabled: row.get(5),
-    })
-}
 
 impl PostgresStore {
     pub(super) async fn pg_create_staff_account(
@@ -58,7 +45,7 @@ impl PostgresStore {
             )
             .await?
             .as_ref()
-            .map(account_from_row)
+            .map(rows::staff_account)
             .transpose()
     }
 
@@ -138,24 +125,6 @@ impl PostgresStore {
     }
 }
 
-const API_KEY_COLUMNS: &str = "id, name, digest, privileged, requests_per_second, burst, \
-     active_bookings_max, created_at, revoked_at IS NOT NULL";
-
-fn api_key_from_row(row: &Row) -> ApiKey {
-    let count = |i: usize| u32::try_from(row.get::<_, i32>(i)).unwrap_or(1);
-    ApiKey {
-        id: row.get(0),
-        name: row.get(1),
-        digest: row.get(2),
-        privileged: row.get(3),
-        requests_per_second: count(4),
-        burst: count(5),
-        active_bookings_max: count(6),
-        created_at: row.get(7),
-        revoked: row.get(8),
-    }
-}
-
 fn positive(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX).max(1)
 }
@@ -183,7 +152,7 @@ impl PostgresStore {
             ],
         )
         .await?;
-        super::insert_answers(&tx, answer.as_slice()).await?;
+        super::batch_write::insert_answers(&tx, answer.as_slice()).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -199,7 +168,7 @@ impl PostgresStore {
                 &[&id],
             )
             .await?;
-        Ok(rows.iter().map(api_key_from_row).collect())
+        rows.iter().map(rows::api_key).collect()
     }
 
     pub(super) async fn pg_revoke_api_key(
@@ -232,21 +201,9 @@ impl PostgresStore {
             )
             .await?
             .iter()
-            .map(booking_from_row)
+            .map(rows::booking)
             .collect()
     }
-}
-
-fn strike_from_row(row: &Row) -> Result<Strike, StoreError> {
-    let kind = match row.get::<_, String>(1).as_str() {
-        "no_show" => StrikeKind::NoShow,
-        _ => StrikeKind::Cancellation,
-    };
-    Ok(Strike {
-        plate: Plate::parse(&row.get::<_, String>(0)).map_err(|e| StoreError::Other(e.into()))?,
-        kind,
-        at: row.get(2),
-    })
 }
 
 impl PostgresStore {
@@ -278,12 +235,14 @@ impl PostgresStore {
         let client = self.client().await?;
         client
             .query(
-                "SELECT plate, kind, at FROM plate_strikes WHERE at >= $1 ORDER BY at, event_id",
+                &format!(
+                    "SELECT {STRIKE_COLUMNS} FROM plate_strikes WHERE at >= $1 ORDER BY at, event_id"
+                ),
                 &[&since],
             )
             .await?
             .iter()
-            .map(strike_from_row)
+            .map(rows::strike)
             .collect()
     }
 

@@ -1,0 +1,206 @@
+//! Executes a [`WritePlan`] on SQLite: one cached statement a row, in one immediate
+//! transaction (SQLite has one writer, so the transaction takes the write lock at once
+//! rather than failing to upgrade a read lock half way).
+
+use anyhow::Context;
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+
+use super::format_ts;
+use crate::domain::{Booking, BookingStatus, Contact, Plate};
+use crate::store::statements::{
+    MARK_CODE_RECEIVED, POINT_CODE, SET_WINDOW_BLOCKED_REASON, SET_WINDOW_RESERVED,
+};
+use crate::store::write_plan::{self, BookingUpdate, WindowValue, WritePlan};
+use crate::store::{AnswerRecord, CommitBatch, StoreError};
+
+/// Writes one schedule day's batch in its own transaction.
+pub(super) fn apply_batch(
+    connection: &mut Connection,
+    batch: &CommitBatch,
+) -> Result<(), StoreError> {
+    let plan = WritePlan::new(std::slice::from_ref(batch));
+    let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    apply_updates(&tx, &plan.releasing)?;
+    apply_updates(&tx, &plan.updates)?;
+    for booking in &plan.inserts {
+        insert_booking(&tx, booking)?;
+    }
+    for (code, booking) in &plan.new_codes {
+        tx.prepare_cached("INSERT INTO booking_codes (code, booking_id) VALUES ($1, $2)")?
+            .execute(params![code.as_str(), booking.to_string()])?;
+    }
+    apply_window_settings(&tx, &plan)?;
+    for handover in &plan.code_handovers {
+        let booking = handover.booking.to_string();
+        let received = tx
+            .prepare_cached(MARK_CODE_RECEIVED)?
+            .execute(params![booking])?;
+        let pointed = if received == 1 {
+            tx.prepare_cached(POINT_CODE)?
+                .execute(params![booking, handover.code.as_str()])?
+        } else {
+            0
+        };
+        if pointed != 1 {
+            return Err(write_plan::handover_refused(handover));
+        }
+    }
+    for delta in &plan.window_deltas {
+        let changed = tx
+            .prepare_cached(
+                "UPDATE windows SET held = held + $1, confirmed = confirmed + $2 \
+                 WHERE checkpoint_id = $3 AND direction = $4 AND category = $5 AND start_at = $6 \
+                 AND (NOT $7 OR blocked_reason IS NULL)",
+            )?
+            .execute(params![
+                delta.held,
+                delta.confirmed,
+                delta.checkpoint.as_str(),
+                delta.key.direction.as_str(),
+                delta.key.category.as_str(),
+                format_ts(delta.key.start),
+                delta.requires_open,
+            ])?;
+        if changed != 1 {
+            return Err(write_plan::window_refused());
+        }
+    }
+    insert_answers(&tx, &plan.answers)?;
+    for event in &plan.events {
+        let body = serde_json::to_string(event).context("Failed to encode an event")?;
+        tx.prepare_cached(
+            "INSERT INTO outbox (event_id, event_type, checkpoint_id, day, occurred_at, body) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )?
+        .execute(params![
+            event.id.to_string(),
+            event.event_type.as_str(),
+            event.checkpoint.as_str(),
+            event.day.to_string(),
+            format_ts(event.occurred_at),
+            body
+        ])?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn apply_updates(tx: &Transaction<'_>, updates: &[BookingUpdate<'_>]) -> Result<(), StoreError> {
+    let mut refused = 0;
+    for update in updates {
+        let b = update.booking;
+        refused += 1 - tx
+            .prepare_cached(
+                "UPDATE bookings SET window_start = $1, window_end = $2, plate = $3, contact = $4, \
+                 status = $5, version = $6, updated_at = $7, hold_expires_at = $8, \
+                 status_after_move = $9, moved_to = $10, reschedules = $11 \
+                 WHERE id = $12 AND version = $13 AND (NOT $14 OR NOT code_received)",
+            )?
+            .execute(params![
+                format_ts(b.window_start),
+                format_ts(b.window_end),
+                b.plate.as_ref().map(Plate::as_str),
+                b.contact.as_ref().map(Contact::as_str),
+                b.status.as_str(),
+                b.version,
+                format_ts(b.updated_at),
+                b.hold_expires_at.map(format_ts),
+                b.status_after_move.map(BookingStatus::as_str),
+                b.moved_to.map(|id| id.to_string()),
+                b.reschedules,
+                b.id.to_string(),
+                update.expected_version,
+                update.unless_code_received,
+            ])?
+            .min(1);
+    }
+    if refused > 0 {
+        return Err(write_plan::stale_bookings(refused, updates.len()));
+    }
+    Ok(())
+}
+
+fn insert_booking(tx: &Transaction<'_>, b: &Booking) -> rusqlite::Result<usize> {
+    tx.prepare_cached(
+        "INSERT INTO bookings (id, code, checkpoint_id, day, direction, category, window_start, \
+         window_end, plate, contact, priority, status, version, manage_token_digest, created_at, \
+         updated_at, hold_expires_at, moved_from, status_after_move, moved_to, carrier_key_id, \
+         reschedules) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+                 $19, $20, $21, $22)",
+    )?
+    .execute(params![
+        b.id.to_string(),
+        b.code.as_str(),
+        b.checkpoint.as_str(),
+        b.day.to_string(),
+        b.direction.as_str(),
+        b.category.as_str(),
+        format_ts(b.window_start),
+        format_ts(b.window_end),
+        b.plate.as_ref().map(Plate::as_str),
+        b.contact.as_ref().map(Contact::as_str),
+        b.priority.as_str(),
+        b.status.as_str(),
+        b.version,
+        b.manage_token_digest,
+        format_ts(b.created_at),
+        format_ts(b.updated_at),
+        b.hold_expires_at.map(format_ts),
+        b.moved_from.map(|id| id.to_string()),
+        b.status_after_move.map(BookingStatus::as_str),
+        b.moved_to.map(|id| id.to_string()),
+        b.carrier.map(|id| id.to_string()),
+        b.reschedules,
+    ])
+}
+
+fn apply_window_settings(tx: &Transaction<'_>, plan: &WritePlan<'_>) -> Result<(), StoreError> {
+    for setting in &plan.window_settings {
+        let (statement, value): (&str, rusqlite::types::Value) = match setting.value {
+            WindowValue::BlockedReason(reason) => {
+                (SET_WINDOW_BLOCKED_REASON, reason.map(str::to_owned).into())
+            }
+            WindowValue::Reserved(reserved) => (SET_WINDOW_RESERVED, reserved.into()),
+        };
+        tx.prepare_cached(statement)?.execute(params![
+            value,
+            setting.checkpoint.as_str(),
+            setting.key.direction.as_str(),
+            setting.key.category.as_str(),
+            format_ts(setting.key.start),
+        ])?;
+    }
+    Ok(())
+}
+
+/// Stores the answers of a transaction's idempotent requests; if another request answered one
+/// of their keys first, the transaction must not commit (`AnswerTaken`).
+pub(super) fn insert_answers(tx: &Connection, answers: &[&AnswerRecord]) -> Result<(), StoreError> {
+    let mut taken = Vec::new();
+    for answer in answers {
+        let inserted = tx
+            .prepare_cached(
+                "INSERT INTO idempotency_keys \
+                 (scope, key, request_digest, created_at, status, content_type, body) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![
+                answer.claim.scope,
+                answer.claim.key,
+                answer.claim.request_digest,
+                format_ts(answer.created_at),
+                answer.response.status,
+                answer.response.content_type,
+                answer.response.body,
+            ])?;
+        if inserted == 0 {
+            taken.push(answer.claim.id());
+        }
+    }
+    if taken.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::AnswerTaken(taken))
+    }
+}

@@ -1,0 +1,226 @@
+//! Rows into domain values: one decoder per kind of row, shared by both stores.
+//!
+//! A store gives a row's columns through [`Columns`] in its own types (PostgreSQL's native
+//! `uuid`, `timestamptz` and `jsonb`; SQLite's text), and every rule about what a stored value
+//! may be lives here once: a count that does not fit its type, an unknown status or a plate
+//! that no longer parses is an error from either store, never a silent default.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::auth::{ApiKey, StaffAccount};
+use crate::domain::strikes::{Strike, StrikeKind};
+use crate::domain::{
+    Booking, BookingCode, BookingId, Checkpoint, CheckpointId, Contact, Plate, SlotWindow,
+    WindowKey,
+};
+
+/// A stored value that does not decode into what its column should hold.
+#[derive(Debug, thiserror::Error)]
+#[error("stored {what} {raw:?} in column {column} is unreadable: {reason}")]
+pub struct Unreadable {
+    pub column: usize,
+    pub what: &'static str,
+    pub raw: String,
+    pub reason: String,
+}
+
+/// The columns of one result row, by position.
+pub trait Columns {
+    type Error: From<Unreadable>;
+
+    fn text(&self, column: usize) -> Result<String, Self::Error>;
+    fn opt_text(&self, column: usize) -> Result<Option<String>, Self::Error>;
+    fn uuid(&self, column: usize) -> Result<Uuid, Self::Error>;
+    fn opt_uuid(&self, column: usize) -> Result<Option<Uuid>, Self::Error>;
+    fn time(&self, column: usize) -> Result<DateTime<Utc>, Self::Error>;
+    fn opt_time(&self, column: usize) -> Result<Option<DateTime<Utc>>, Self::Error>;
+    fn date(&self, column: usize) -> Result<NaiveDate, Self::Error>;
+    fn int(&self, column: usize) -> Result<i64, Self::Error>;
+    fn flag(&self, column: usize) -> Result<bool, Self::Error>;
+    fn json<T: DeserializeOwned>(&self, column: usize) -> Result<T, Self::Error>;
+}
+
+fn parse_text<T, E>(
+    raw: String,
+    column: usize,
+    what: &'static str,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, Unreadable>
+where
+    E: std::fmt::Display,
+{
+    parse(&raw).map_err(|e| Unreadable {
+        column,
+        what,
+        reason: e.to_string(),
+        raw,
+    })
+}
+
+fn parsed<C: Columns, T>(row: &C, column: usize, what: &'static str) -> Result<T, C::Error>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    Ok(parse_text(row.text(column)?, column, what, T::from_str)?)
+}
+
+fn opt_parsed<C: Columns, T, E: std::fmt::Display>(
+    row: &C,
+    column: usize,
+    what: &'static str,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<Option<T>, C::Error> {
+    match row.opt_text(column)? {
+        Some(raw) => Ok(Some(parse_text(raw, column, what, parse)?)),
+        None => Ok(None),
+    }
+}
+
+/// A stored count, which must fit a `u32`.
+fn count<C: Columns>(row: &C, column: usize, what: &'static str) -> Result<u32, C::Error> {
+    let raw = row.int(column)?;
+    Ok(u32::try_from(raw).map_err(|e| Unreadable {
+        column,
+        what,
+        raw: raw.to_string(),
+        reason: e.to_string(),
+    })?)
+}
+
+/// The columns [`booking`] reads, in its order, of `bookings b`.
+pub const BOOKING_COLUMNS: &str = "b.id, b.code, b.checkpoint_id, b.day, b.direction, \
+     b.category, b.window_start, b.window_end, b.plate, b.contact, b.priority, b.status, \
+     b.version, b.manage_token_digest, b.created_at, b.updated_at, b.hold_expires_at, \
+     b.moved_from, b.status_after_move, b.moved_to, b.carrier_key_id, b.reschedules";
+
+pub fn booking<C: Columns>(row: &C) -> Result<Booking, C::Error> {
+    Ok(Booking {
+        id: BookingId(row.uuid(0)?),
+        code: parse_text(row.text(1)?, 1, "code", BookingCode::parse)?,
+        checkpoint: parse_text(row.text(2)?, 2, "checkpoint", CheckpointId::parse)?,
+        day: row.date(3)?,
+        direction: parsed(row, 4, "direction")?,
+        category: parsed(row, 5, "category")?,
+        window_start: row.time(6)?,
+        window_end: row.time(7)?,
+        plate: opt_parsed(row, 8, "plate", Plate::parse)?,
+        contact: opt_parsed(row, 9, "contact", Contact::parse)?,
+        priority: parsed(row, 10, "priority")?,
+        status: parsed(row, 11, "status")?,
+        version: row.int(12)?,
+        manage_token_digest: row.text(13)?,
+        created_at: row.time(14)?,
+        updated_at: row.time(15)?,
+        hold_expires_at: row.opt_time(16)?,
+        moved_from: row.opt_uuid(17)?.map(BookingId),
+        status_after_move: opt_parsed(row, 18, "status", str::parse)?,
+        moved_to: row.opt_uuid(19)?.map(BookingId),
+        carrier: row.opt_uuid(20)?,
+        reschedules: count(row, 21, "reschedules")?,
+    })
+}
+
+/// The columns [`window`] reads, in its order, of `windows`.
+pub const WINDOW_COLUMNS: &str =
+    "direction, category, start_at, end_at, capacity, reserved, held, confirmed, blocked_reason";
+
+pub fn window<C: Columns>(row: &C) -> Result<SlotWindow, C::Error> {
+    Ok(SlotWindow {
+        key: WindowKey {
+            direction: parsed(row, 0, "direction")?,
+            category: parsed(row, 1, "category")?,
+            start: row.time(2)?,
+        },
+        end: row.time(3)?,
+        capacity: count(row, 4, "capacity")?,
+        reserved: count(row, 5, "reserved")?,
+        held: count(row, 6, "held")?,
+        confirmed: count(row, 7, "confirmed")?,
+        priority_taken: 0,
+        blocked: row.opt_text(8)?,
+    })
+}
+
+/// The columns [`checkpoint`] reads, in its order, of `checkpoints`.
+pub const CHECKPOINT_COLUMNS: &str =
+    "id, name, time_zone, window_minutes, directions, capacity, calendar, neighbour_time_zone";
+
+pub fn checkpoint<C: Columns>(row: &C) -> Result<Checkpoint, C::Error> {
+    Ok(Checkpoint {
+        id: parse_text(row.text(0)?, 0, "checkpoint", CheckpointId::parse)?,
+        name: row.text(1)?,
+        time_zone: parsed(row, 2, "time zone")?,
+        window_minutes: count(row, 3, "window length")?,
+        directions: row.json(4)?,
+        capacity: row.json(5)?,
+        calendar: row.json(6)?,
+        neighbour_time_zone: opt_parsed(
+            row,
+            7,
+            "neighbour time zone",
+            str::parse::<chrono_tz::Tz>,
+        )?,
+    })
+}
+
+/// The columns [`staff_account`] reads, in its order, of `staff_accounts`.
+pub const ACCOUNT_COLUMNS: &str =
+    "id, name, role, password_hash, created_at, disabled_at IS NOT NULL";
+
+pub fn staff_account<C: Columns>(row: &C) -> Result<StaffAccount, C::Error> {
+    Ok(StaffAccount {
+        id: row.uuid(0)?,
+        name: row.text(1)?,
+        role: parsed(row, 2, "role")?,
+        password_hash: row.text(3)?,
+        created_at: row.time(4)?,
+        disabled: row.flag(5)?,
+    })
+}
+
+/// The columns [`api_key`] reads, in its order, of `api_keys`.
+pub const API_KEY_COLUMNS: &str = "id, name, digest, privileged, requests_per_second, burst, \
+     active_bookings_max, created_at, revoked_at IS NOT NULL";
+
+pub fn api_key<C: Columns>(row: &C) -> Result<ApiKey, C::Error> {
+    Ok(ApiKey {
+        id: row.uuid(0)?,
+        name: row.text(1)?,
+        digest: row.text(2)?,
+        privileged: row.flag(3)?,
+        requests_per_second: count(row, 4, "requests per second")?,
+        burst: count(row, 5, "burst")?,
+        active_bookings_max: count(row, 6, "active bookings")?,
+        created_at: row.time(7)?,
+        revoked: row.flag(8)?,
+    })
+}
+
+/// The columns [`strike`] reads, in its order, of `strikes`.
+pub const STRIKE_COLUMNS: &str = "plate, kind, at";
+
+pub fn strike<C: Columns>(row: &C) -> Result<Strike, C::Error> {
+    let kind = match row.text(1)?.as_str() {
+        "no_show" => StrikeKind::NoShow,
+        "cancellation" => StrikeKind::Cancellation,
+        other => {
+            return Err(Unreadable {
+                column: 1,
+                what: "strike kind",
+                raw: other.to_owned(),
+                reason: "not a kind of strike".to_owned(),
+            }
+            .into());
+        }
+    };
+    Ok(Strike {
+        plate: parse_text(row.text(0)?, 0, "plate", Plate::parse)?,
+        kind,
+        at: row.time(2)?,
+    })
+}
