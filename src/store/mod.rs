@@ -1,10 +1,16 @@
 //! Durable state behind the schedule actors.
 //!
-//! The trait is shaped for the actor, not for generic CRUD: load a day, commit a batch of
-//! decided changes atomically (with an outbox row for every event), the few lookups the API
-//! needs, and the aggregates that reports and forecasts read. A commit either applies all of a batch or nothing; a booking update is refused
-//! unless the stored row is at the version the actor decided from, and window counts are
-//! guarded by `held + confirmed <= capacity` in the schema itself.
+//! One trait per concern, shaped for its callers rather than for generic CRUD:
+//! [`ScheduleStore`] loads a day and commits batches of decided changes atomically (with an
+//! outbox row for every event and the answers of idempotent requests), [`OutboxStore`] feeds
+//! the relay and the consumers, and the others serve statistics, staff, the audit log, carriers
+//! and strikes. [`SlotStore`] is all of them, which each backend implements: PostgreSQL in
+//! `postgres/`, SQLite in `embedded/`, one file per concern in each.
+//!
+//! A commit either applies all of a batch or nothing ([`write_plan`] is the one write both
+//! backends execute); a booking update is refused unless the stored row is at the version the
+//! actor decided from, and window counts are guarded by `held + confirmed <= capacity` in the
+//! schema itself.
 
 pub mod answers;
 pub mod embedded;
@@ -197,8 +203,10 @@ fn last_row_per_key(rows: &[StatisticsDelta]) -> Vec<StatisticsDelta> {
         .collect()
 }
 
+/// The schedule itself: checkpoints, their windows and bookings, the batches of decided
+/// changes, and the check of every invariant over them.
 #[async_trait]
-pub trait SlotStore: Send + Sync + 'static {
+pub trait ScheduleStore: Send + Sync + 'static {
     async fn ping(&self) -> Result<(), StoreError>;
 
     async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError>;
@@ -233,6 +241,13 @@ pub trait SlotStore: Send + Sync + 'static {
         to: DateTime<Utc>,
     ) -> Result<Vec<Booking>, StoreError>;
 
+    /// Checks every invariant over the whole store.
+    async fn audit(&self) -> Result<AuditReport, StoreError>;
+}
+
+/// Answers stored under idempotency keys (written by `ScheduleStore::commit` with their change).
+#[async_trait]
+pub trait AnswerStore: Send + Sync + 'static {
     /// The stored answer to a client's idempotency key, if a request with it changed
     /// something.
     async fn stored_answer(
@@ -244,7 +259,11 @@ pub trait SlotStore: Send + Sync + 'static {
     /// Forgets keys first used before `before`, and the commit log of that age; returns how
     /// many keys.
     async fn idempotency_prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+}
 
+/// Events on their way to the bus, and the consumers' records of what they processed.
+#[async_trait]
+pub trait OutboxStore: Send + Sync + 'static {
     /// Unpublished events, oldest first.
     async fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
 
@@ -282,7 +301,11 @@ pub trait SlotStore: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
 
     async fn is_processed(&self, consumer: &str, event_id: Uuid) -> Result<bool, StoreError>;
+}
 
+/// Statistics rows and the aggregates that reports and forecasts read.
+#[async_trait]
+pub trait StatisticsStore: Send + Sync + 'static {
     /// Statistics rows of a checkpoint for local days `from..=to`, in key order.
     async fn statistics(
         &self,
@@ -290,67 +313,6 @@ pub trait SlotStore: Send + Sync + 'static {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<StatisticsDelta>, StoreError>;
-
-    /// Stores a new account; `Conflict` if the name is taken.
-    async fn create_staff_account(&self, account: &StaffAccount) -> Result<(), StoreError>;
-
-    async fn staff_account_by_name(&self, name: &str) -> Result<Option<StaffAccount>, StoreError>;
-
-    async fn staff_account(&self, id: Uuid) -> Result<Option<StaffAccount>, StoreError>;
-
-    async fn save_refresh_token(
-        &self,
-        digest: &str,
-        account: Uuid,
-        issued_at: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
-
-    /// Spends a refresh token: revokes it and names its account, if it was live at `now`. A
-    /// token is good for one refresh only, so a stolen copy used later finds it spent.
-    async fn spend_refresh_token(
-        &self,
-        digest: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Uuid>, StoreError>;
-
-    /// Stores a new key, with the answer to the request that made it when it had an
-    /// idempotency key (`AnswerTaken` and no key if that answer exists already).
-    async fn create_api_key(
-        &self,
-        key: &ApiKey,
-        answer: Option<&AnswerRecord>,
-    ) -> Result<(), StoreError>;
-
-    async fn api_key(&self, id: Uuid) -> Result<Option<ApiKey>, StoreError>;
-
-    /// Every key, newest first, revoked ones included.
-    async fn api_keys(&self) -> Result<Vec<ApiKey>, StoreError>;
-
-    /// Revokes a key; `false` if there is no such live key.
-    async fn revoke_api_key(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError>;
-
-    /// A carrier's held, confirmed and arrived bookings, by window start.
-    async fn carrier_bookings(&self, carrier: Uuid) -> Result<Vec<Booking>, StoreError>;
-
-    /// How many of those there are (what the carrier's cap is checked against).
-    async fn count_carrier_bookings(&self, carrier: Uuid) -> Result<u64, StoreError>;
-
-    /// Records a strike against a plate once per event; `false` if it was recorded before.
-    async fn record_strike(&self, event_id: Uuid, strike: &Strike) -> Result<bool, StoreError>;
-
-    /// Strikes since `since`, every plate's, oldest first.
-    async fn strikes_since(&self, since: DateTime<Utc>) -> Result<Vec<Strike>, StoreError>;
-
-    /// When an admin last lifted each plate's bar.
-    async fn bar_lifts(&self) -> Result<Vec<(String, DateTime<Utc>)>, StoreError>;
-
-    async fn lift_bar(&self, plate: &Plate, at: DateTime<Utc>, by: &str) -> Result<(), StoreError>;
-
-    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
-
-    /// The latest `limit` audit entries, newest first.
-    async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
 
     /// Writes statistics rows in bulk, replacing the counts of every key given (not adding to
     /// them), in one transaction; writing the same rows twice leaves the same table.
@@ -374,7 +336,106 @@ pub trait SlotStore: Send + Sync + 'static {
         checkpoint: &CheckpointId,
         day: NaiveDate,
     ) -> Result<Vec<WindowTotals>, StoreError>;
+}
 
-    /// Checks every invariant over the whole store.
-    async fn audit(&self) -> Result<AuditReport, StoreError>;
+/// Staff accounts and their refresh tokens.
+#[async_trait]
+pub trait StaffStore: Send + Sync + 'static {
+    /// Stores a new account; `Conflict` if the name is taken.
+    async fn create_staff_account(&self, account: &StaffAccount) -> Result<(), StoreError>;
+
+    async fn staff_account_by_name(&self, name: &str) -> Result<Option<StaffAccount>, StoreError>;
+
+    async fn staff_account(&self, id: Uuid) -> Result<Option<StaffAccount>, StoreError>;
+
+    async fn save_refresh_token(
+        &self,
+        digest: &str,
+        account: Uuid,
+        issued_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Spends a refresh token: revokes it and names its account, if it was live at `now`. A
+    /// token is good for one refresh only, so a stolen copy used later finds it spent.
+    async fn spend_refresh_token(
+        &self,
+        digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Uuid>, StoreError>;
+}
+
+/// What staff did, in the order they did it.
+#[async_trait]
+pub trait AuditLogStore: Send + Sync + 'static {
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+
+    /// The latest `limit` audit entries, newest first.
+    async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
+}
+
+/// Carriers' API keys and the bookings made with them.
+#[async_trait]
+pub trait CarrierStore: Send + Sync + 'static {
+    /// Stores a new key, with the answer to the request that made it when it had an
+    /// idempotency key (`AnswerTaken` and no key if that answer exists already).
+    async fn create_api_key(
+        &self,
+        key: &ApiKey,
+        answer: Option<&AnswerRecord>,
+    ) -> Result<(), StoreError>;
+
+    async fn api_key(&self, id: Uuid) -> Result<Option<ApiKey>, StoreError>;
+
+    /// Every key, newest first, revoked ones included.
+    async fn api_keys(&self) -> Result<Vec<ApiKey>, StoreError>;
+
+    /// Revokes a key; `false` if there is no such live key.
+    async fn revoke_api_key(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// A carrier's held, confirmed and arrived bookings, by window start.
+    async fn carrier_bookings(&self, carrier: Uuid) -> Result<Vec<Booking>, StoreError>;
+
+    /// How many of those there are (what the carrier's cap is checked against).
+    async fn count_carrier_bookings(&self, carrier: Uuid) -> Result<u64, StoreError>;
+}
+
+/// Strikes against plates, and the bars admins lift.
+#[async_trait]
+pub trait StrikeStore: Send + Sync + 'static {
+    /// Records a strike against a plate once per event; `false` if it was recorded before.
+    async fn record_strike(&self, event_id: Uuid, strike: &Strike) -> Result<bool, StoreError>;
+
+    /// Strikes since `since`, every plate's, oldest first.
+    async fn strikes_since(&self, since: DateTime<Utc>) -> Result<Vec<Strike>, StoreError>;
+
+    /// When an admin last lifted each plate's bar.
+    async fn bar_lifts(&self) -> Result<Vec<(String, DateTime<Utc>)>, StoreError>;
+
+    async fn lift_bar(&self, plate: &Plate, at: DateTime<Utc>, by: &str) -> Result<(), StoreError>;
+}
+
+/// Everything the service keeps: each concern's store, from one backend.
+pub trait SlotStore:
+    ScheduleStore
+    + AnswerStore
+    + OutboxStore
+    + StatisticsStore
+    + StaffStore
+    + AuditLogStore
+    + CarrierStore
+    + StrikeStore
+{
+}
+
+impl<T> SlotStore for T where
+    T: ScheduleStore
+        + AnswerStore
+        + OutboxStore
+        + StatisticsStore
+        + StaffStore
+        + AuditLogStore
+        + CarrierStore
+        + StrikeStore
+{
 }

@@ -16,12 +16,12 @@ use borderslot::domain::{
     HoldRequest, Policy, PriorityClass, WindowKey,
 };
 use borderslot::metrics::CommitStats;
-use borderslot::store::SlotStore;
 use borderslot::store::embedded::EmbeddedStore;
 use chrono::NaiveDate;
 use futures_util::future::join_all;
 
 use crate::helpers::{counting_checkpoint, test_start, tomorrow};
+use borderslot::store::ScheduleStore;
 
 struct Harness {
     registry: Arc<ScheduleRegistry>,

@@ -423,9 +423,10 @@ async fn the_one_shot_relay_publishes_what_an_api_only_instance_wrote() {
     let store =
         borderslot::store::embedded::EmbeddedStore::open(&settings().database_path()).unwrap();
     let narva = CheckpointId::parse("narva").unwrap();
-    let rows = borderslot::store::SlotStore::statistics(&store, &narva, tomorrow(), tomorrow())
-        .await
-        .unwrap();
+    let rows =
+        borderslot::store::StatisticsStore::statistics(&store, &narva, tomorrow(), tomorrow())
+            .await
+            .unwrap();
     let confirmations: i64 = rows.iter().map(|r| r.counts.confirmations).sum();
     let cancellations: i64 = rows.iter().map(|r| r.counts.cancellations).sum();
     assert_eq!((confirmations, cancellations), (2, 1));

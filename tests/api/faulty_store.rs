@@ -22,6 +22,10 @@ use borderslot::store::{
     AnswerRecord, AuditReport, CommitBatch, DayRecord, KeyClaim, OutboxEntry, RelayLease,
     SlotStore, StoreError, StoredResponse,
 };
+use borderslot::store::{
+    AnswerStore, AuditLogStore, CarrierStore, OutboxStore, ScheduleStore, StaffStore,
+    StatisticsStore, StrikeStore,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -140,7 +144,7 @@ impl<S: SlotStore> FaultyStore<S> {
 }
 
 #[async_trait]
-impl<S: SlotStore> SlotStore for FaultyStore<S> {
+impl<S: SlotStore> ScheduleStore for FaultyStore<S> {
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
     }
@@ -211,6 +215,13 @@ impl<S: SlotStore> SlotStore for FaultyStore<S> {
         self.inner.confirmed_starting_between(from, to).await
     }
 
+    async fn audit(&self) -> Result<AuditReport, StoreError> {
+        self.inner.audit().await
+    }
+}
+
+#[async_trait]
+impl<S: SlotStore> AnswerStore for FaultyStore<S> {
     async fn stored_answer(
         &self,
         scope: &str,
@@ -222,7 +233,10 @@ impl<S: SlotStore> SlotStore for FaultyStore<S> {
     async fn idempotency_prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         self.inner.idempotency_prune(before).await
     }
+}
 
+#[async_trait]
+impl<S: SlotStore> OutboxStore for FaultyStore<S> {
     async fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         self.inner.outbox_pending(limit).await
     }
@@ -269,7 +283,10 @@ impl<S: SlotStore> SlotStore for FaultyStore<S> {
     async fn is_processed(&self, consumer: &str, event_id: Uuid) -> Result<bool, StoreError> {
         self.inner.is_processed(consumer, event_id).await
     }
+}
 
+#[async_trait]
+impl<S: SlotStore> StatisticsStore for FaultyStore<S> {
     async fn statistics(
         &self,
         checkpoint: &CheckpointId,
@@ -279,6 +296,33 @@ impl<S: SlotStore> SlotStore for FaultyStore<S> {
         self.inner.statistics(checkpoint, from, to).await
     }
 
+    async fn upsert_statistics(&self, rows: &[StatisticsDelta]) -> Result<(), StoreError> {
+        self.inner.upsert_statistics(rows).await
+    }
+
+    async fn confirmations_by_hour(
+        &self,
+        checkpoint: &CheckpointId,
+        from: NaiveDate,
+        to: NaiveDate,
+        category: Option<Category>,
+    ) -> Result<Vec<HourlyCount>, StoreError> {
+        self.inner
+            .confirmations_by_hour(checkpoint, from, to, category)
+            .await
+    }
+
+    async fn window_totals(
+        &self,
+        checkpoint: &CheckpointId,
+        day: NaiveDate,
+    ) -> Result<Vec<WindowTotals>, StoreError> {
+        self.inner.window_totals(checkpoint, day).await
+    }
+}
+
+#[async_trait]
+impl<S: SlotStore> StaffStore for FaultyStore<S> {
     async fn create_staff_account(&self, account: &StaffAccount) -> Result<(), StoreError> {
         self.inner.create_staff_account(account).await
     }
@@ -310,7 +354,21 @@ impl<S: SlotStore> SlotStore for FaultyStore<S> {
     ) -> Result<Option<Uuid>, StoreError> {
         self.inner.spend_refresh_token(digest, now).await
     }
+}
 
+#[async_trait]
+impl<S: SlotStore> AuditLogStore for FaultyStore<S> {
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        self.inner.append_audit(entry).await
+    }
+
+    async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.inner.audit_log(limit).await
+    }
+}
+
+#[async_trait]
+impl<S: SlotStore> CarrierStore for FaultyStore<S> {
     async fn create_api_key(
         &self,
         key: &ApiKey,
@@ -338,7 +396,10 @@ impl<S: SlotStore> SlotStore for FaultyStore<S> {
     async fn count_carrier_bookings(&self, carrier: Uuid) -> Result<u64, StoreError> {
         self.inner.count_carrier_bookings(carrier).await
     }
+}
 
+#[async_trait]
+impl<S: SlotStore> StrikeStore for FaultyStore<S> {
     async fn record_strike(&self, event_id: Uuid, strike: &Strike) -> Result<bool, StoreError> {
         self.inner.record_strike(event_id, strike).await
     }
@@ -353,42 +414,6 @@ impl<S: SlotStore> SlotStore for FaultyStore<S> {
 
     async fn lift_bar(&self, plate: &Plate, at: DateTime<Utc>, by: &str) -> Result<(), StoreError> {
         self.inner.lift_bar(plate, at, by).await
-    }
-
-    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
-        self.inner.append_audit(entry).await
-    }
-
-    async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
-        self.inner.audit_log(limit).await
-    }
-
-    async fn upsert_statistics(&self, rows: &[StatisticsDelta]) -> Result<(), StoreError> {
-        self.inner.upsert_statistics(rows).await
-    }
-
-    async fn confirmations_by_hour(
-        &self,
-        checkpoint: &CheckpointId,
-        from: NaiveDate,
-        to: NaiveDate,
-        category: Option<Category>,
-    ) -> Result<Vec<HourlyCount>, StoreError> {
-        self.inner
-            .confirmations_by_hour(checkpoint, from, to, category)
-            .await
-    }
-
-    async fn window_totals(
-        &self,
-        checkpoint: &CheckpointId,
-        day: NaiveDate,
-    ) -> Result<Vec<WindowTotals>, StoreError> {
-        self.inner.window_totals(checkpoint, day).await
-    }
-
-    async fn audit(&self) -> Result<AuditReport, StoreError> {
-        self.inner.audit().await
     }
 }
 

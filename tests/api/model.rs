@@ -27,6 +27,7 @@ use proptest::prelude::*;
 
 use crate::faulty_store::{FaultRates, FaultyStore};
 use crate::helpers::{counting_checkpoint, test_start, tomorrow};
+use borderslot::store::ScheduleStore;
 
 const WINDOWS: usize = 3;
 const CAPACITY: u32 = 2;

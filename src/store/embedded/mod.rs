@@ -10,8 +10,12 @@
 //! which WAL lets proceed while a write is in progress. Every call runs on the blocking pool.
 
 mod batch_write;
+mod carriers;
 mod columns;
+mod outbox;
 mod staff;
+mod statistics;
+mod strikes;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -21,23 +25,14 @@ use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
-use uuid::Uuid;
 
 use super::{
-    AnswerRecord, AuditReport, CommitBatch, DayRecord, KeyClaim, OutboxEntry, SlotStore,
-    StoreError, StoredResponse, statistics_sql,
+    AnswerRecord, AuditReport, CommitBatch, DayRecord, KeyClaim, StoreError, StoredResponse,
 };
-use crate::auth::{ApiKey, AuditEntry, StaffAccount};
-use crate::domain::statistics::{
-    BookingCounts, HourlyCount, StatisticsDelta, StatisticsKey, WindowTotals,
-};
-use crate::domain::strikes::Strike;
-use crate::domain::{
-    Booking, BookingCode, BookingId, Category, Checkpoint, CheckpointId, DomainEvent, Plate,
-    SlotWindow,
-};
-use crate::store::RelayLease;
+use crate::domain::statistics::StatisticsDelta;
+use crate::domain::{Booking, BookingCode, BookingId, Checkpoint, CheckpointId, SlotWindow};
 use crate::store::rows::{self, BOOKING_COLUMNS, CHECKPOINT_COLUMNS, WINDOW_COLUMNS};
+use crate::store::{AnswerStore, ScheduleStore};
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../sql/embedded/V1__schema.sql"),
@@ -236,7 +231,7 @@ fn execute_statistics_row(
 }
 
 #[async_trait]
-impl SlotStore for EmbeddedStore {
+impl ScheduleStore for EmbeddedStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
             .await
@@ -402,6 +397,46 @@ impl SlotStore for EmbeddedStore {
         .await
     }
 
+    async fn audit(&self) -> Result<AuditReport, StoreError> {
+        self.read(|c| {
+            let count = |sql: &str| -> rusqlite::Result<u64> {
+                c.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|n| n as u64)
+            };
+            Ok(AuditReport {
+                windows: count("SELECT count(*) FROM windows")?,
+                active_bookings: count(
+                    "SELECT count(*) FROM bookings WHERE status IN ('held', 'confirmed', 'arrived')",
+                )?,
+                windows_over_capacity: count(
+                    "SELECT count(*) FROM windows WHERE held + confirmed > capacity",
+                )?,
+                windows_miscounted: count(
+                    "SELECT count(*) FROM windows w LEFT JOIN ( \
+                       SELECT checkpoint_id, direction, category, window_start, \
+                              sum(status = 'held') AS held, \
+                              sum(status IN ('confirmed', 'arrived')) AS confirmed \
+                       FROM bookings GROUP BY 1, 2, 3, 4) b \
+                     ON b.checkpoint_id = w.checkpoint_id AND b.direction = w.direction \
+                       AND b.category = w.category AND b.window_start = w.start_at \
+                     WHERE w.held != coalesce(b.held, 0) OR w.confirmed != coalesce(b.confirmed, 0)",
+                )?,
+                plates_booked_twice: count(
+                    "SELECT count(*) FROM (SELECT 1 FROM bookings \
+                       WHERE status IN ('held', 'confirmed', 'arrived') AND plate IS NOT NULL \
+                       GROUP BY checkpoint_id, direction, day, plate HAVING count(*) > 1)",
+                )?,
+                codes_without_booking: count(
+                    "SELECT count(*) FROM booking_codes c LEFT JOIN bookings b ON b.id = c.booking_id \
+                     WHERE b.id IS NULL",
+                )?,
+            })
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl AnswerStore for EmbeddedStore {
     async fn stored_answer(
         &self,
         scope: &str,
@@ -451,408 +486,6 @@ impl SlotStore for EmbeddedStore {
                 params![format_ts(before)],
             )?;
             Ok(removed as u64)
-        })
-        .await
-    }
-
-    async fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.read(move |c| {
-            let mut statement = c.prepare_cached(
-                "SELECT seq, body FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT ?1",
-            )?;
-            let rows = statement.query_map(params![limit as i64], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-            })?;
-            let mut entries = Vec::new();
-            for row in rows {
-                let (seq, body) = row?;
-                let event: DomainEvent = serde_json::from_str(&body)
-                    .with_context(|| format!("outbox row {seq} holds an unreadable event"))?;
-                entries.push(OutboxEntry { seq, event });
-            }
-            Ok(entries)
-        })
-        .await
-    }
-
-    async fn lock_relay(&self) -> Result<Option<RelayLease>, StoreError> {
-        // One process owns the file, and its one relay runs a round at a time.
-        Ok(Some(RelayLease::new(None)))
-    }
-
-    async fn prune_delivered(
-        &self,
-        published_before: DateTime<Utc>,
-        processed_before: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<u64, StoreError> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.write(move |c| {
-            let events = c.execute(
-                "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox \
-                 WHERE published_at < ?1 ORDER BY seq LIMIT ?2)",
-                params![format_ts(published_before), limit],
-            )?;
-            let records = c.execute(
-                "DELETE FROM processed_events WHERE rowid IN (SELECT rowid FROM processed_events \
-                 WHERE processed_at < ?1 LIMIT ?2)",
-                params![format_ts(processed_before), limit],
-            )?;
-            Ok((events + records) as u64)
-        })
-        .await
-    }
-
-    async fn outbox_backlog(&self) -> Result<(u64, Option<DateTime<Utc>>), StoreError> {
-        self.read(|c| {
-            let (count, oldest) = c
-                .prepare_cached(
-                    "SELECT count(*), min(occurred_at) FROM outbox WHERE published_at IS NULL",
-                )?
-                .query_row([], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
-                })?;
-            let oldest = oldest.map(|raw| parse_ts(&raw)).transpose()?;
-            Ok((u64::try_from(count).unwrap_or(0), oldest))
-        })
-        .await
-    }
-
-    async fn outbox_mark_published(
-        &self,
-        seqs: &[i64],
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let seqs = seqs.to_vec();
-        self.write(move |c| {
-            let tx = c.transaction()?;
-            {
-                let mut mark = tx.prepare_cached(
-                    "UPDATE outbox SET published_at = ?2 WHERE seq = ?1 AND published_at IS NULL",
-                )?;
-                for seq in seqs {
-                    mark.execute(params![seq, format_ts(at)])?;
-                }
-            }
-            tx.commit()?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn record_processed(
-        &self,
-        consumer: &str,
-        event_id: Uuid,
-        statistics: Option<&StatisticsDelta>,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let consumer = consumer.to_owned();
-        let statistics = statistics.cloned();
-        self.write(move |c| {
-            let tx = c.transaction()?;
-            let recorded = tx
-                .prepare_cached(statistics_sql::RECORD_PROCESSED)?
-                .execute(params![consumer, event_id.to_string(), format_ts(at)])?;
-            if recorded == 0 {
-                return Ok(false);
-            }
-            if let Some(delta) = statistics {
-                execute_statistics_row(
-                    &mut tx.prepare_cached(statistics_sql::ADD_STATISTICS)?,
-                    &delta,
-                )?;
-            }
-            tx.commit()?;
-            Ok(true)
-        })
-        .await
-    }
-
-    async fn is_processed(&self, consumer: &str, event_id: Uuid) -> Result<bool, StoreError> {
-        let consumer = consumer.to_owned();
-        self.read(move |c| {
-            let found = c
-                .prepare_cached(statistics_sql::IS_PROCESSED)?
-                .exists(params![consumer, event_id.to_string()])?;
-            Ok(found)
-        })
-        .await
-    }
-
-    async fn statistics(
-        &self,
-        checkpoint: &CheckpointId,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<Vec<StatisticsDelta>, StoreError> {
-        let checkpoint = checkpoint.clone();
-        self.read(move |c| {
-            let mut statement = c.prepare_cached(statistics_sql::SELECT_STATISTICS)?;
-            let rows = statement.query_map(
-                params![checkpoint.as_str(), from.to_string(), to.to_string()],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, u8>(1)?,
-                        r.get::<_, String>(2)?,
-                        BookingCounts {
-                            holds: r.get(3)?,
-                            confirmations: r.get(4)?,
-                            cancellations: r.get(5)?,
-                            expiries: r.get(6)?,
-                            reschedules: r.get(7)?,
-                            arrivals: r.get(8)?,
-                            no_shows: r.get(9)?,
-                            lead_time_seconds: r.get(10)?,
-                            lead_times: r.get(11)?,
-                        },
-                    ))
-                },
-            )?;
-            let mut found = Vec::new();
-            for row in rows {
-                let (day, hour, category, counts) = row?;
-                found.push(StatisticsDelta {
-                    key: StatisticsKey {
-                        checkpoint: checkpoint.clone(),
-                        day: day.parse().map_err(|e| {
-                            StoreError::Other(anyhow::anyhow!("stored day {day:?}: {e}"))
-                        })?,
-                        hour,
-                        category: category.parse().map_err(|e| {
-                            StoreError::Other(anyhow::anyhow!("stored category {category:?}: {e}"))
-                        })?,
-                    },
-                    counts,
-                });
-            }
-            Ok(found)
-        })
-        .await
-    }
-
-    async fn create_staff_account(&self, account: &StaffAccount) -> Result<(), StoreError> {
-        self.sqlite_create_staff_account(account).await
-    }
-
-    async fn staff_account_by_name(&self, name: &str) -> Result<Option<StaffAccount>, StoreError> {
-        self.sqlite_staff_account_where("name", name.to_owned())
-            .await
-    }
-
-    async fn staff_account(&self, id: Uuid) -> Result<Option<StaffAccount>, StoreError> {
-        self.sqlite_staff_account_where("id", id.to_string()).await
-    }
-
-    async fn save_refresh_token(
-        &self,
-        digest: &str,
-        account: Uuid,
-        issued_at: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.sqlite_save_refresh_token(digest, account, issued_at, expires_at)
-            .await
-    }
-
-    async fn spend_refresh_token(
-        &self,
-        digest: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Uuid>, StoreError> {
-        self.sqlite_spend_refresh_token(digest, now).await
-    }
-
-    async fn create_api_key(
-        &self,
-        key: &ApiKey,
-        answer: Option<&AnswerRecord>,
-    ) -> Result<(), StoreError> {
-        self.sqlite_create_api_key(key, answer).await
-    }
-
-    async fn api_key(&self, id: Uuid) -> Result<Option<ApiKey>, StoreError> {
-        Ok(self.sqlite_api_keys(Some(id)).await?.pop())
-    }
-
-    async fn api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
-        self.sqlite_api_keys(None).await
-    }
-
-    async fn revoke_api_key(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        self.sqlite_revoke_api_key(id, now).await
-    }
-
-    async fn carrier_bookings(&self, carrier: Uuid) -> Result<Vec<Booking>, StoreError> {
-        self.sqlite_carrier_bookings(carrier).await
-    }
-
-    async fn count_carrier_bookings(&self, carrier: Uuid) -> Result<u64, StoreError> {
-        self.read(move |c| {
-            let count: i64 = c
-                .prepare_cached(super::statements::ACTIVE_CARRIER_BOOKINGS_COUNT)?
-                .query_row(params![carrier.to_string()], |r| r.get(0))?;
-            Ok(u64::try_from(count).unwrap_or(0))
-        })
-        .await
-    }
-
-    async fn record_strike(&self, event_id: Uuid, strike: &Strike) -> Result<bool, StoreError> {
-        self.sqlite_record_strike(event_id, strike).await
-    }
-
-    async fn strikes_since(&self, since: DateTime<Utc>) -> Result<Vec<Strike>, StoreError> {
-        self.sqlite_strikes_since(since).await
-    }
-
-    async fn bar_lifts(&self) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
-        self.sqlite_bar_lifts().await
-    }
-
-    async fn lift_bar(&self, plate: &Plate, at: DateTime<Utc>, by: &str) -> Result<(), StoreError> {
-        self.sqlite_lift_bar(plate, at, by).await
-    }
-
-    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
-        self.sqlite_append_audit(entry).await
-    }
-
-    async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
-        self.sqlite_audit_log(limit).await
-    }
-
-    async fn upsert_statistics(&self, rows: &[StatisticsDelta]) -> Result<(), StoreError> {
-        let rows = super::last_row_per_key(rows);
-        self.write(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            {
-                let mut upsert = tx.prepare_cached(
-                    "INSERT INTO booking_statistics (checkpoint_id, day, hour, category, holds, \
-                       confirmations, cancellations, expiries, reschedules, arrivals, no_shows, \
-                       lead_time_seconds, lead_times) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
-                     ON CONFLICT (checkpoint_id, day, hour, category) DO UPDATE SET \
-                       holds = excluded.holds, \
-                       confirmations = excluded.confirmations, \
-                       cancellations = excluded.cancellations, \
-                       expiries = excluded.expiries, \
-                       reschedules = excluded.reschedules, \
-                       arrivals = excluded.arrivals, \
-                       no_shows = excluded.no_shows, \
-                       lead_time_seconds = excluded.lead_time_seconds, \
-                       lead_times = excluded.lead_times",
-                )?;
-                for row in &rows {
-                    execute_statistics_row(&mut upsert, row)?;
-                }
-            }
-            tx.commit()?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn confirmations_by_hour(
-        &self,
-        checkpoint: &CheckpointId,
-        from: NaiveDate,
-        to: NaiveDate,
-        category: Option<Category>,
-    ) -> Result<Vec<HourlyCount>, StoreError> {
-        let checkpoint = checkpoint.clone();
-        self.read(move |c| {
-            let mut statement = c.prepare_cached(
-                "SELECT day, hour, sum(confirmations) FROM booking_statistics \
-                 WHERE checkpoint_id = ?1 AND day BETWEEN ?2 AND ?3 \
-                   AND (?4 IS NULL OR category = ?4) \
-                 GROUP BY day, hour ORDER BY day, hour",
-            )?;
-            let rows = statement.query_map(
-                params![
-                    checkpoint.as_str(),
-                    from.to_string(),
-                    to.to_string(),
-                    category.map(Category::as_str)
-                ],
-                |r| {
-                    Ok(HourlyCount {
-                        day: parse_col(r, 0)?,
-                        hour: r.get(1)?,
-                        count: r.get(2)?,
-                    })
-                },
-            )?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        })
-        .await
-    }
-
-    async fn window_totals(
-        &self,
-        checkpoint: &CheckpointId,
-        day: NaiveDate,
-    ) -> Result<Vec<WindowTotals>, StoreError> {
-        let checkpoint = checkpoint.clone();
-        self.read(move |c| {
-            let mut statement = c.prepare_cached(
-                "SELECT w.direction, w.category, local_hour(w.start_at, c.time_zone) AS hour, \
-                   count(*), sum(w.blocked_reason IS NOT NULL), sum(w.capacity), sum(w.held), \
-                   sum(w.confirmed) \
-                 FROM windows w JOIN checkpoints c ON c.id = w.checkpoint_id \
-                 WHERE w.checkpoint_id = ?1 AND w.day = ?2 \
-                 GROUP BY 1, 2, 3",
-            )?;
-            let rows = statement.query_map(params![checkpoint.as_str(), day.to_string()], |r| {
-                Ok(WindowTotals {
-                    direction: parse_col(r, 0)?,
-                    category: parse_col(r, 1)?,
-                    hour: r.get(2)?,
-                    windows: r.get(3)?,
-                    blocked_windows: r.get(4)?,
-                    capacity: r.get(5)?,
-                    held: r.get(6)?,
-                    confirmed: r.get(7)?,
-                })
-            })?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        })
-        .await
-    }
-
-    async fn audit(&self) -> Result<AuditReport, StoreError> {
-        self.read(|c| {
-            let count = |sql: &str| -> rusqlite::Result<u64> {
-                c.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|n| n as u64)
-            };
-            Ok(AuditReport {
-                windows: count("SELECT count(*) FROM windows")?,
-                active_bookings: count(
-                    "SELECT count(*) FROM bookings WHERE status IN ('held', 'confirmed', 'arrived')",
-                )?,
-                windows_over_capacity: count(
-                    "SELECT count(*) FROM windows WHERE held + confirmed > capacity",
-                )?,
-                windows_miscounted: count(
-                    "SELECT count(*) FROM windows w LEFT JOIN ( \
-                       SELECT checkpoint_id, direction, category, window_start, \
-                              sum(status = 'held') AS held, \
-                              sum(status IN ('confirmed', 'arrived')) AS confirmed \
-                       FROM bookings GROUP BY 1, 2, 3, 4) b \
-                     ON b.checkpoint_id = w.checkpoint_id AND b.direction = w.direction \
-                       AND b.category = w.category AND b.window_start = w.start_at \
-                     WHERE w.held != coalesce(b.held, 0) OR w.confirmed != coalesce(b.confirmed, 0)",
-                )?,
-                plates_booked_twice: count(
-                    "SELECT count(*) FROM (SELECT 1 FROM bookings \
-                       WHERE status IN ('held', 'confirmed', 'arrived') AND plate IS NOT NULL \
-                       GROUP BY checkpoint_id, direction, day, plate HAVING count(*) > 1)",
-                )?,
-                codes_without_booking: count(
-                    "SELECT count(*) FROM booking_codes c LEFT JOIN bookings b ON b.id = c.booking_id \
-                     WHERE b.id IS NULL",
-                )?,
-            })
         })
         .await
     }

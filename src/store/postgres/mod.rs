@@ -19,9 +19,13 @@
 
 mod answer_lookups;
 mod batch_write;
+mod carriers;
 mod columns;
 mod commit_queue;
+mod outbox;
 mod staff;
+mod statistics;
+mod strikes;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -32,25 +36,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
-use uuid::Uuid;
 
 use self::answer_lookups::AnswerLookups;
 use self::commit_queue::CommitQueue;
-use super::{
-    AnswerRecord, AuditReport, CommitBatch, DayRecord, OutboxEntry, SlotStore, StoreError,
-    statistics_sql,
-};
-use crate::auth::{ApiKey, AuditEntry, StaffAccount};
-use crate::domain::statistics::{
-    BookingCounts, HourlyCount, StatisticsDelta, StatisticsKey, WindowTotals,
-};
-use crate::domain::strikes::Strike;
-use crate::domain::{
-    Booking, BookingCode, BookingId, Category, Checkpoint, CheckpointId, DomainEvent, Plate,
-    SlotWindow,
-};
-use crate::store::RelayLease;
+use super::{AnswerRecord, AuditReport, CommitBatch, DayRecord, StoreError};
+use crate::domain::{Booking, BookingCode, BookingId, Checkpoint, CheckpointId, SlotWindow};
 use crate::store::rows::{self, BOOKING_COLUMNS, CHECKPOINT_COLUMNS, WINDOW_COLUMNS};
+use crate::store::{AnswerStore, ScheduleStore};
 
 /// Connection settings; every one is explicit rather than a library default.
 #[derive(Debug, Clone)]
@@ -245,7 +237,7 @@ impl Drop for RelayConnection {
 }
 
 #[async_trait]
-impl SlotStore for PostgresStore {
+impl ScheduleStore for PostgresStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.client().await?.simple_query("SELECT 1").await?;
         Ok(())
@@ -421,416 +413,6 @@ impl SlotStore for PostgresStore {
             .collect()
     }
 
-    async fn stored_answer(
-        &self,
-        scope: &str,
-        key: &str,
-    ) -> Result<Option<AnswerRecord>, StoreError> {
-        self.answers.lookup(scope, key).await
-    }
-
-    async fn idempotency_prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
-        let client = self.client().await?;
-        // A commit's id is looked up only within seconds of the commit; a day is ample.
-        client
-            .execute("DELETE FROM commit_log WHERE committed_at < $1", &[&before])
-            .await?;
-        Ok(client
-            .execute(
-                "DELETE FROM idempotency_keys WHERE created_at < $1",
-                &[&before],
-            )
-            .await?)
-    }
-
-    async fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
-        let client = self.client().await?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = client
-            .query(
-                "SELECT seq, body FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1",
-                &[&limit],
-            )
-            .await?;
-        rows.iter()
-            .map(|row| {
-                let seq: i64 = row.get(0);
-                let event: DomainEvent = serde_json::from_value(row.get(1))
-                    .with_context(|| format!("outbox row {seq} holds an unreadable event"))?;
-                Ok(OutboxEntry { seq, event })
-            })
-            .collect()
-    }
-
-    async fn lock_relay(&self) -> Result<Option<RelayLease>, StoreError> {
-        let client = self.client().await?;
-        let locked: bool = client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&RELAY_LOCK_KEY])
-            .await?
-            .get(0);
-        Ok(locked.then(|| RelayLease::new(Some(Box::new(RelayConnection(Some(client)))))))
-    }
-
-    async fn prune_delivered(
-        &self,
-        published_before: DateTime<Utc>,
-        processed_before: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<u64, StoreError> {
-        let client = self.client().await?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let events = client
-            .execute(
-                "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox \
-                 WHERE published_at < $1 ORDER BY seq LIMIT $2)",
-                &[&published_before, &limit],
-            )
-            .await?;
-        let records = client
-            .execute(
-                "DELETE FROM processed_events WHERE ctid IN (SELECT ctid FROM processed_events \
-                 WHERE processed_at < $1 LIMIT $2)",
-                &[&processed_before, &limit],
-            )
-            .await?;
-        Ok(events + records)
-    }
-
-    async fn outbox_backlog(&self) -> Result<(u64, Option<DateTime<Utc>>), StoreError> {
-        let client = self.client().await?;
-        let statement = client
-            .prepare_cached(
-                "SELECT count(*), min(occurred_at) FROM outbox WHERE published_at IS NULL",
-            )
-            .await?;
-        let row = client.query_one(&statement, &[]).await?;
-        Ok((u64::try_from(row.get::<_, i64>(0)).unwrap_or(0), row.get(1)))
-    }
-
-    async fn outbox_mark_published(
-        &self,
-        seqs: &[i64],
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        client
-            .execute(
-                "UPDATE outbox SET published_at = $2 WHERE seq = ANY($1) AND published_at IS NULL",
-                &[&seqs, &at],
-            )
-            .await?;
-        Ok(())
-    }
-
-    async fn record_processed(
-        &self,
-        consumer: &str,
-        event_id: Uuid,
-        statistics: Option<&StatisticsDelta>,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let statement = tx.prepare_cached(statistics_sql::RECORD_PROCESSED).await?;
-        if tx.execute(&statement, &[&consumer, &event_id, &at]).await? == 0 {
-            return Ok(false);
-        }
-        if let Some(delta) = statistics {
-            let c = &delta.counts;
-            let statement = tx.prepare_cached(statistics_sql::ADD_STATISTICS).await?;
-            tx.execute(
-                &statement,
-                &[
-                    &delta.key.checkpoint.as_str(),
-                    &delta.key.day,
-                    &i16::from(delta.key.hour),
-                    &delta.key.category.as_str(),
-                    &c.holds,
-                    &c.confirmations,
-                    &c.cancellations,
-                    &c.expiries,
-                    &c.reschedules,
-                    &c.arrivals,
-                    &c.no_shows,
-                    &c.lead_time_seconds,
-                    &c.lead_times,
-                ],
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(true)
-    }
-
-    async fn is_processed(&self, consumer: &str, event_id: Uuid) -> Result<bool, StoreError> {
-        let client = self.client().await?;
-        let statement = client.prepare_cached(statistics_sql::IS_PROCESSED).await?;
-        Ok(client
-            .query_opt(&statement, &[&consumer, &event_id])
-            .await?
-            .is_some())
-    }
-
-    async fn statistics(
-        &self,
-        checkpoint: &CheckpointId,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<Vec<StatisticsDelta>, StoreError> {
-        let client = self.client().await?;
-        let statement = client
-            .prepare_cached(statistics_sql::SELECT_STATISTICS)
-            .await?;
-        let rows = client
-            .query(&statement, &[&checkpoint.as_str(), &from, &to])
-            .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(StatisticsDelta {
-                    key: StatisticsKey {
-                        checkpoint: checkpoint.clone(),
-                        day: row.get(0),
-                        hour: u8::try_from(row.get::<_, i16>(1)).unwrap_or(0),
-                        category: decode(&row.get::<_, String>(2), "category")?,
-                    },
-                    counts: BookingCounts {
-                        holds: row.get(3),
-                        confirmations: row.get(4),
-                        cancellations: row.get(5),
-                        expiries: row.get(6),
-                        reschedules: row.get(7),
-                        arrivals: row.get(8),
-                        no_shows: row.get(9),
-                        lead_time_seconds: row.get(10),
-                        lead_times: row.get(11),
-                    },
-                })
-            })
-            .collect()
-    }
-
-    async fn create_staff_account(&self, account: &StaffAccount) -> Result<(), StoreError> {
-        self.pg_create_staff_account(account).await
-    }
-
-    async fn staff_account_by_name(&self, name: &str) -> Result<Option<StaffAccount>, StoreError> {
-        self.pg_staff_account_where("name", &name).await
-    }
-
-    async fn staff_account(&self, id: Uuid) -> Result<Option<StaffAccount>, StoreError> {
-        self.pg_staff_account_where("id", &id).await
-    }
-
-    async fn save_refresh_token(
-        &self,
-        digest: &str,
-        account: Uuid,
-        issued_at: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.pg_save_refresh_token(digest, account, issued_at, expires_at)
-            .await
-    }
-
-    async fn spend_refresh_token(
-        &self,
-        digest: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Uuid>, StoreError> {
-        self.pg_spend_refresh_token(digest, now).await
-    }
-
-    async fn create_api_key(
-        &self,
-        key: &ApiKey,
-        answer: Option<&AnswerRecord>,
-    ) -> Result<(), StoreError> {
-        self.pg_create_api_key(key, answer).await
-    }
-
-    async fn api_key(&self, id: Uuid) -> Result<Option<ApiKey>, StoreError> {
-        Ok(self.pg_api_keys(Some(id)).await?.pop())
-    }
-
-    async fn api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
-        self.pg_api_keys(None).await
-    }
-
-    async fn revoke_api_key(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        self.pg_revoke_api_key(id, now).await
-    }
-
-    async fn carrier_bookings(&self, carrier: Uuid) -> Result<Vec<Booking>, StoreError> {
-        self.pg_carrier_bookings(carrier).await
-    }
-
-    async fn count_carrier_bookings(&self, carrier: Uuid) -> Result<u64, StoreError> {
-        let client = self.client().await?;
-        let statement = client
-            .prepare_cached(super::statements::ACTIVE_CARRIER_BOOKINGS_COUNT)
-            .await?;
-        let count: i64 = client.query_one(&statement, &[&carrier]).await?.get(0);
-        Ok(u64::try_from(count).unwrap_or(0))
-    }
-
-    async fn record_strike(&self, event_id: Uuid, strike: &Strike) -> Result<bool, StoreError> {
-        self.pg_record_strike(event_id, strike).await
-    }
-
-    async fn strikes_since(&self, since: DateTime<Utc>) -> Result<Vec<Strike>, StoreError> {
-        self.pg_strikes_since(since).await
-    }
-
-    async fn bar_lifts(&self) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
-        self.pg_bar_lifts().await
-    }
-
-    async fn lift_bar(&self, plate: &Plate, at: DateTime<Utc>, by: &str) -> Result<(), StoreError> {
-        self.pg_lift_bar(plate, at, by).await
-    }
-
-    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
-        self.pg_append_audit(entry).await
-    }
-
-    async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
-        self.pg_audit_log(limit).await
-    }
-
-    async fn upsert_statistics(&self, rows: &[StatisticsDelta]) -> Result<(), StoreError> {
-        let rows = super::last_row_per_key(rows);
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let checkpoints: Vec<&str> = rows.iter().map(|r| r.key.checkpoint.as_str()).collect();
-        let days: Vec<NaiveDate> = rows.iter().map(|r| r.key.day).collect();
-        let hours: Vec<i16> = rows.iter().map(|r| i16::from(r.key.hour)).collect();
-        let categories: Vec<&str> = rows.iter().map(|r| r.key.category.as_str()).collect();
-        let column = |pick: fn(&BookingCounts) -> i64| -> Vec<i64> {
-            rows.iter().map(|r| pick(&r.counts)).collect()
-        };
-        let holds = column(|c| c.holds);
-        let confirmations = column(|c| c.confirmations);
-        let cancellations = column(|c| c.cancellations);
-        let expiries = column(|c| c.expiries);
-        let reschedules = column(|c| c.reschedules);
-        let arrivals = column(|c| c.arrivals);
-        let no_shows = column(|c| c.no_shows);
-        let lead_time_seconds = column(|c| c.lead_time_seconds);
-        let lead_times = column(|c| c.lead_times);
-        let client = self.client().await?;
-        let statement = client
-            .prepare_cached(
-                "INSERT INTO booking_statistics (checkpoint_id, day, hour, category, holds, \
-                   confirmations, cancellations, expiries, reschedules, arrivals, no_shows, \
-                   lead_time_seconds, lead_times) \
-                 SELECT * FROM unnest($1::text[], $2::date[], $3::int2[], $4::text[], $5::int8[], \
-                   $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], \
-                   $12::int8[], $13::int8[]) \
-                 ON CONFLICT (checkpoint_id, day, hour, category) DO UPDATE SET \
-                   holds = EXCLUDED.holds, \
-                   confirmations = EXCLUDED.confirmations, \
-                   cancellations = EXCLUDED.cancellations, \
-                   expiries = EXCLUDED.expiries, \
-                   reschedules = EXCLUDED.reschedules, \
-                   arrivals = EXCLUDED.arrivals, \
-                   no_shows = EXCLUDED.no_shows, \
-                   lead_time_seconds = EXCLUDED.lead_time_seconds, \
-                   lead_times = EXCLUDED.lead_times",
-            )
-            .await?;
-        // One statement is one transaction: all rows or none.
-        client
-            .execute(
-                &statement,
-                &[
-                    &checkpoints,
-                    &days,
-                    &hours,
-                    &categories,
-                    &holds,
-                    &confirmations,
-                    &cancellations,
-                    &expiries,
-                    &reschedules,
-                    &arrivals,
-                    &no_shows,
-                    &lead_time_seconds,
-                    &lead_times,
-                ],
-            )
-            .await?;
-        Ok(())
-    }
-
-    async fn confirmations_by_hour(
-        &self,
-        checkpoint: &CheckpointId,
-        from: NaiveDate,
-        to: NaiveDate,
-        category: Option<Category>,
-    ) -> Result<Vec<HourlyCount>, StoreError> {
-        let client = self.client().await?;
-        let statement = client
-            .prepare_cached(
-                "SELECT day, hour, sum(confirmations)::int8 FROM booking_statistics \
-                 WHERE checkpoint_id = $1 AND day BETWEEN $2 AND $3 \
-                   AND ($4::text IS NULL OR category = $4) \
-                 GROUP BY day, hour ORDER BY day, hour",
-            )
-            .await?;
-        let category = category.map(Category::as_str);
-        let rows = client
-            .query(&statement, &[&checkpoint.as_str(), &from, &to, &category])
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|row| HourlyCount {
-                day: row.get(0),
-                hour: u8::try_from(row.get::<_, i16>(1)).unwrap_or(0),
-                count: row.get(2),
-            })
-            .collect())
-    }
-
-    async fn window_totals(
-        &self,
-        checkpoint: &CheckpointId,
-        day: NaiveDate,
-    ) -> Result<Vec<WindowTotals>, StoreError> {
-        let client = self.client().await?;
-        let statement = client
-            .prepare_cached(
-                "SELECT w.direction, w.category, \
-                   extract(hour FROM w.start_at AT TIME ZONE c.time_zone)::int2 AS hour, \
-                   count(*), count(*) FILTER (WHERE w.blocked_reason IS NOT NULL), \
-                   sum(w.capacity)::int8, sum(w.held)::int8, sum(w.confirmed)::int8 \
-                 FROM windows w JOIN checkpoints c ON c.id = w.checkpoint_id \
-                 WHERE w.checkpoint_id = $1 AND w.day = $2 \
-                 GROUP BY 1, 2, 3",
-            )
-            .await?;
-        let rows = client
-            .query(&statement, &[&checkpoint.as_str(), &day])
-            .await?;
-        let count = |value: i64| u32::try_from(value).unwrap_or(u32::MAX);
-        let places = |value: i64| u64::try_from(value).unwrap_or(0);
-        rows.iter()
-            .map(|row| {
-                Ok(WindowTotals {
-                    direction: decode(&row.get::<_, String>(0), "direction")?,
-                    category: decode(&row.get::<_, String>(1), "category")?,
-                    hour: u8::try_from(row.get::<_, i16>(2)).unwrap_or(0),
-                    windows: count(row.get(3)),
-                    blocked_windows: count(row.get(4)),
-                    capacity: places(row.get(5)),
-                    held: places(row.get(6)),
-                    confirmed: places(row.get(7)),
-                })
-            })
-            .collect()
-    }
-
     async fn audit(&self) -> Result<AuditReport, StoreError> {
         let client = self.client().await?;
         let row = client
@@ -864,5 +446,30 @@ impl SlotStore for PostgresStore {
             plates_booked_twice: count(4),
             codes_without_booking: count(5),
         })
+    }
+}
+
+#[async_trait]
+impl AnswerStore for PostgresStore {
+    async fn stored_answer(
+        &self,
+        scope: &str,
+        key: &str,
+    ) -> Result<Option<AnswerRecord>, StoreError> {
+        self.answers.lookup(scope, key).await
+    }
+
+    async fn idempotency_prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        // A commit's id is looked up only within seconds of the commit; a day is ample.
+        client
+            .execute("DELETE FROM commit_log WHERE committed_at < $1", &[&before])
+            .await?;
+        Ok(client
+            .execute(
+                "DELETE FROM idempotency_keys WHERE created_at < $1",
+                &[&before],
+            )
+            .await?)
     }
 }

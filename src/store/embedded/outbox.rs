@@ -1,0 +1,140 @@
+//! Events waiting to be relayed, and what each consumer has processed.
+
+use anyhow::Context;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+use uuid::Uuid;
+
+use super::{EmbeddedStore, execute_statistics_row, format_ts, parse_ts};
+use crate::domain::DomainEvent;
+use crate::domain::statistics::StatisticsDelta;
+use crate::store::{OutboxEntry, OutboxStore, RelayLease, StoreError, statistics_sql};
+
+#[async_trait]
+impl OutboxStore for EmbeddedStore {
+    async fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.read(move |c| {
+            let mut statement = c.prepare_cached(
+                "SELECT seq, body FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT ?1",
+            )?;
+            let rows = statement.query_map(params![limit as i64], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })?;
+            let mut entries = Vec::new();
+            for row in rows {
+                let (seq, body) = row?;
+                let event: DomainEvent = serde_json::from_str(&body)
+                    .with_context(|| format!("outbox row {seq} holds an unreadable event"))?;
+                entries.push(OutboxEntry { seq, event });
+            }
+            Ok(entries)
+        })
+        .await
+    }
+
+    async fn lock_relay(&self) -> Result<Option<RelayLease>, StoreError> {
+        // One process owns the file, and its one relay runs a round at a time.
+        Ok(Some(RelayLease::new(None)))
+    }
+
+    async fn prune_delivered(
+        &self,
+        published_before: DateTime<Utc>,
+        processed_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<u64, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.write(move |c| {
+            let events = c.execute(
+                "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox \
+                 WHERE published_at < ?1 ORDER BY seq LIMIT ?2)",
+                params![format_ts(published_before), limit],
+            )?;
+            let records = c.execute(
+                "DELETE FROM processed_events WHERE rowid IN (SELECT rowid FROM processed_events \
+                 WHERE processed_at < ?1 LIMIT ?2)",
+                params![format_ts(processed_before), limit],
+            )?;
+            Ok((events + records) as u64)
+        })
+        .await
+    }
+
+    async fn outbox_backlog(&self) -> Result<(u64, Option<DateTime<Utc>>), StoreError> {
+        self.read(|c| {
+            let (count, oldest) = c
+                .prepare_cached(
+                    "SELECT count(*), min(occurred_at) FROM outbox WHERE published_at IS NULL",
+                )?
+                .query_row([], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
+                })?;
+            let oldest = oldest.map(|raw| parse_ts(&raw)).transpose()?;
+            Ok((u64::try_from(count).unwrap_or(0), oldest))
+        })
+        .await
+    }
+
+    async fn outbox_mark_published(
+        &self,
+        seqs: &[i64],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let seqs = seqs.to_vec();
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            {
+                let mut mark = tx.prepare_cached(
+                    "UPDATE outbox SET published_at = ?2 WHERE seq = ?1 AND published_at IS NULL",
+                )?;
+                for seq in seqs {
+                    mark.execute(params![seq, format_ts(at)])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn record_processed(
+        &self,
+        consumer: &str,
+        event_id: Uuid,
+        statistics: Option<&StatisticsDelta>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let consumer = consumer.to_owned();
+        let statistics = statistics.cloned();
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            let recorded = tx
+                .prepare_cached(statistics_sql::RECORD_PROCESSED)?
+                .execute(params![consumer, event_id.to_string(), format_ts(at)])?;
+            if recorded == 0 {
+                return Ok(false);
+            }
+            if let Some(delta) = statistics {
+                execute_statistics_row(
+                    &mut tx.prepare_cached(statistics_sql::ADD_STATISTICS)?,
+                    &delta,
+                )?;
+            }
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn is_processed(&self, consumer: &str, event_id: Uuid) -> Result<bool, StoreError> {
+        let consumer = consumer.to_owned();
+        self.read(move |c| {
+            let found = c
+                .prepare_cached(statistics_sql::IS_PROCESSED)?
+                .exists(params![consumer, event_id.to_string()])?;
+            Ok(found)
+        })
+        .await
+    }
+}

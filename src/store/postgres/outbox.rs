@@ -1,0 +1,142 @@
+//! Events waiting to be relayed, and what each consumer has processed.
+
+use anyhow::Context;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{PostgresStore, RELAY_LOCK_KEY, RelayConnection};
+use crate::domain::DomainEvent;
+use crate::domain::statistics::StatisticsDelta;
+use crate::store::{OutboxEntry, OutboxStore, RelayLease, StoreError, statistics_sql};
+
+#[async_trait]
+impl OutboxStore for PostgresStore {
+    async fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        let client = self.client().await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = client
+            .query(
+                "SELECT seq, body FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1",
+                &[&limit],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let seq: i64 = row.get(0);
+                let event: DomainEvent = serde_json::from_value(row.get(1))
+                    .with_context(|| format!("outbox row {seq} holds an unreadable event"))?;
+                Ok(OutboxEntry { seq, event })
+            })
+            .collect()
+    }
+
+    async fn lock_relay(&self) -> Result<Option<RelayLease>, StoreError> {
+        let client = self.client().await?;
+        let locked: bool = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&RELAY_LOCK_KEY])
+            .await?
+            .get(0);
+        Ok(locked.then(|| RelayLease::new(Some(Box::new(RelayConnection(Some(client)))))))
+    }
+
+    async fn prune_delivered(
+        &self,
+        published_before: DateTime<Utc>,
+        processed_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let events = client
+            .execute(
+                "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox \
+                 WHERE published_at < $1 ORDER BY seq LIMIT $2)",
+                &[&published_before, &limit],
+            )
+            .await?;
+        let records = client
+            .execute(
+                "DELETE FROM processed_events WHERE ctid IN (SELECT ctid FROM processed_events \
+                 WHERE processed_at < $1 LIMIT $2)",
+                &[&processed_before, &limit],
+            )
+            .await?;
+        Ok(events + records)
+    }
+
+    async fn outbox_backlog(&self) -> Result<(u64, Option<DateTime<Utc>>), StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(
+                "SELECT count(*), min(occurred_at) FROM outbox WHERE published_at IS NULL",
+            )
+            .await?;
+        let row = client.query_one(&statement, &[]).await?;
+        Ok((u64::try_from(row.get::<_, i64>(0)).unwrap_or(0), row.get(1)))
+    }
+
+    async fn outbox_mark_published(
+        &self,
+        seqs: &[i64],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "UPDATE outbox SET published_at = $2 WHERE seq = ANY($1) AND published_at IS NULL",
+                &[&seqs, &at],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn record_processed(
+        &self,
+        consumer: &str,
+        event_id: Uuid,
+        statistics: Option<&StatisticsDelta>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let statement = tx.prepare_cached(statistics_sql::RECORD_PROCESSED).await?;
+        if tx.execute(&statement, &[&consumer, &event_id, &at]).await? == 0 {
+            return Ok(false);
+        }
+        if let Some(delta) = statistics {
+            let c = &delta.counts;
+            let statement = tx.prepare_cached(statistics_sql::ADD_STATISTICS).await?;
+            tx.execute(
+                &statement,
+                &[
+                    &delta.key.checkpoint.as_str(),
+                    &delta.key.day,
+                    &i16::from(delta.key.hour),
+                    &delta.key.category.as_str(),
+                    &c.holds,
+                    &c.confirmations,
+                    &c.cancellations,
+                    &c.expiries,
+                    &c.reschedules,
+                    &c.arrivals,
+                    &c.no_shows,
+                    &c.lead_time_seconds,
+                    &c.lead_times,
+                ],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn is_processed(&self, consumer: &str, event_id: Uuid) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let statement = client.prepare_cached(statistics_sql::IS_PROCESSED).await?;
+        Ok(client
+            .query_opt(&statement, &[&consumer, &event_id])
+            .await?
+            .is_some())
+    }
+}
