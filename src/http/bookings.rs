@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::carrier::carrier;
 use super::idempotency::{Reply, run_idempotent};
 use super::views::BookingView;
+use crate::actors::answer::AnswerTicket;
 use crate::app::AppState;
 use crate::app::bookings::{
     LaneKey, MadeBooking, NewBooking, Requester, booking_code, cancel_booking, confirm_booking,
@@ -144,15 +145,13 @@ pub async fn confirm(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let reply = booking_reply(state.clone(), StatusCode::OK);
-    run_idempotent(&request, &state, &body, reply, |answer| async {
-        let (booking, _) = load_managed(&request, &state, &code).await?;
+    let confirm = async |booking, _, answer| {
         let input: ConfirmBooking = parse_json(&body)?;
         let plate = input.plate.as_deref().map(Plate::parse).transpose()?;
         let contact = input.contact.as_deref().map(Contact::parse).transpose()?;
         confirm_booking(&state, &booking, plate, contact, answer).await
-    })
-    .await
+    };
+    change_managed(&request, &state, &code, &body, confirm).await
 }
 
 #[tracing::instrument(name = "Reschedule booking", skip_all)]
@@ -162,14 +161,12 @@ pub async fn reschedule(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let reply = booking_reply(state.clone(), StatusCode::OK);
-    run_idempotent(&request, &state, &body, reply, |answer| async {
-        let (booking, checkpoint) = load_managed(&request, &state, &code).await?;
+    let reschedule = async |booking, checkpoint: Arc<Checkpoint>, answer| {
         let input: RescheduleBooking = parse_json(&body)?;
         let start = parse_instant("window_start", &input.window_start)?;
         reschedule_booking(&state, &booking, &checkpoint, start, answer).await
-    })
-    .await
+    };
+    change_managed(&request, &state, &code, &body, reschedule).await
 }
 
 #[tracing::instrument(name = "Cancel booking", skip_all)]
@@ -178,10 +175,30 @@ pub async fn cancel(
     code: web::Path<String>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let reply = booking_reply(state.clone(), StatusCode::OK);
-    run_idempotent(&request, &state, &[], reply, |answer| async {
-        let (booking, _) = load_managed(&request, &state, &code).await?;
+    change_managed(&request, &state, &code, &[], async |booking, _, answer| {
         cancel_booking(&state, &booking, answer).await
+    })
+    .await
+}
+
+/// Changes the booking a code and manage token open and answers with the booking as it is
+/// then. The booking is found before the body is read, so a stranger learns nothing about
+/// what the body should hold.
+async fn change_managed(
+    request: &HttpRequest,
+    state: &web::Data<AppState>,
+    code: &str,
+    body: &[u8],
+    change: impl AsyncFnOnce(
+        Booking,
+        Arc<Checkpoint>,
+        Option<AnswerTicket>,
+    ) -> Result<Booking, ApiError>,
+) -> HttpResponse {
+    let reply = booking_reply(state.clone(), StatusCode::OK);
+    run_idempotent(request, state, body, reply, |answer| async move {
+        let (booking, checkpoint) = load_managed(request, state, code).await?;
+        change(booking, checkpoint, answer).await
     })
     .await
 }
