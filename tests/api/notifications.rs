@@ -224,22 +224,11 @@ async fn a_driver_whose_window_an_admin_closed_is_offered_the_nearest_free_ones(
     let day = tomorrow();
     let booked = app.book("narva", &at(day, 14), "NW100", true).await;
     assert_eq!(booked.status, 201, "{}", booked.text);
-    let admin = format!(
-        "Bearer {}",
-        app.staff_token(borderslot::auth::StaffRole::Admin).await
-    );
     let body = serde_json::json!({
         "from": at(day, 14), "to": at(day, 15), "reason": "lane repairs",
         "mode": "cancel_affected",
     });
-    let blocked = app
-        .send_as(
-            "POST",
-            "/api/v1/admin/checkpoints/narva/blocks",
-            &admin,
-            Some(&body),
-        )
-        .await;
+    let blocked = app.block_windows("narva", &body).await;
     assert_eq!(blocked.status, 200, "{}", blocked.text);
     app.wait_until_published(Duration::from_secs(10)).await;
     let started = std::time::Instant::now();
