@@ -4,6 +4,7 @@
 //! `X-Manage-Token`, `Authorization: Bearer`, or `?token=` in a link). A wrong token answers
 //! exactly like an unknown code, so codes cannot be probed.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
@@ -72,35 +73,43 @@ pub async fn create(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    run_idempotent(
-        &request,
-        &state,
-        &body,
-        made_booking_reply,
-        |answer| async {
-            let client = request.peer_addr().map(|address| address.ip());
-            let input: Result<CreateBooking, ApiError> = parse_json(&body);
-            let checkpoint = checkpoint_label(&state, &body, input.as_ref().ok());
-            let outcome = async {
-                // A key that is not a live one is said before anything about the body.
-                let carrier = carrier(&request, &state).await?;
-                let input = input?.parse()?;
-                let requester = Requester {
-                    address: client,
-                    carrier,
-                };
-                create_booking(&state, input, requester, answer).await
-            }
-            .await;
-            record_booking_outcome(checkpoint, &outcome);
-            outcome
-        },
-    )
+    run_making_booking(&request, &state, &body, |answer| async {
+        let client = request.peer_addr().map(|address| address.ip());
+        let input: Result<CreateBooking, ApiError> = parse_json(&body);
+        let checkpoint = checkpoint_label(&state, &body, input.as_ref().ok());
+        let outcome = async {
+            // A key that is not a live one is said before anything about the body.
+            let carrier = carrier(&request, &state).await?;
+            let input = input?.parse()?;
+            let requester = Requester {
+                address: client,
+                carrier,
+            };
+            create_booking(&state, input, requester, answer).await
+        }
+        .await;
+        record_booking_outcome(checkpoint, &outcome);
+        outcome
+    })
     .await
 }
 
-/// The answer to a booking just made: the booking with its manage token, shown only now.
-pub fn made_booking_reply(made: &MadeBooking) -> Result<Reply, ApiError> {
+/// Runs a request that makes a booking at most once per idempotency key, answered with the
+/// booking and its manage token, which is shown only then.
+pub async fn run_making_booking<F, Fut>(
+    request: &HttpRequest,
+    state: &AppState,
+    body: &[u8],
+    work: F,
+) -> HttpResponse
+where
+    F: FnOnce(Option<AnswerTicket>) -> Fut,
+    Fut: Future<Output = Result<MadeBooking, ApiError>>,
+{
+    run_idempotent(request, state, body, made_booking_reply, work).await
+}
+
+fn made_booking_reply(made: &MadeBooking) -> Result<Reply, ApiError> {
     let mut view = BookingView::new(&made.booking, made.checkpoint.time_zone);
     view.manage_token = Some(made.manage_token.clone());
     Reply::json(StatusCode::CREATED, &view)
