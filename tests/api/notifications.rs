@@ -152,13 +152,13 @@ async fn drivers_are_notified_once_per_event_with_a_signed_webhook(backend: Back
     for (id, event_type) in receiver.ids().into_iter().zip(types) {
         let event = borderslot::domain::DomainEvent {
             id: id.parse().unwrap(),
-            event_type,
-            version: 1,
-            occurred_at: app.clock.now(),
-            checkpoint: borderslot::domain::CheckpointId::parse("narva").unwrap(),
-            day,
-            payload: serde_json::json!({ "booking": stored }),
-            request_id: None,
+            ..borderslot::domain::DomainEvent::new(
+                event_type,
+                borderslot::domain::CheckpointId::parse("narva").unwrap(),
+                day,
+                serde_json::json!({ "booking": stored }),
+                app.clock.now(),
+            )
         };
         borderslot::bus::EventHandler::handle(&consumer, &event)
             .await
