@@ -423,6 +423,7 @@ fn window_form(
 ) -> Markup {
     let st = sp.st;
     let (entered, problem) = entered_in(action, failed);
+    // Closing windows may cancel bookings, so only its form explains itself and warns.
     let (heading_id, heading, intro, button, button_class) = match action {
         Action::Block => (
             "block-heading",
