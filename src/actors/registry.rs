@@ -22,6 +22,15 @@ use crate::store::SlotStore;
 use super::answer::AnswerTicket;
 use super::schedule::{ForRequest, ScheduleActor, ScheduleError, Shutdown};
 
+/// What every day's actor shares with the registry that starts it.
+#[derive(Clone)]
+pub struct DayServices {
+    pub store: Arc<dyn SlotStore>,
+    pub clock: Arc<dyn Clock>,
+    pub policy: Policy,
+    pub settings: ActorSettings,
+}
+
 /// Limits and timings of the schedule actors; each is spelled out rather than left to a
 /// library default.
 #[derive(Debug, Clone, Copy)]
@@ -83,10 +92,7 @@ pub struct ScheduleRegistry {
     arbiters: Mutex<Vec<Arbiter>>,
     handles: Vec<ArbiterHandle>,
     next_generation: AtomicU64,
-    store: Arc<dyn SlotStore>,
-    clock: Arc<dyn Clock>,
-    policy: Policy,
-    settings: ActorSettings,
+    services: DayServices,
 }
 
 impl ScheduleRegistry {
@@ -111,23 +117,25 @@ impl ScheduleRegistry {
             arbiters: Mutex::new(arbiters),
             handles,
             next_generation: AtomicU64::new(1),
-            store,
-            clock,
-            policy,
-            settings,
+            services: DayServices {
+                store,
+                clock,
+                policy,
+                settings,
+            },
         }
     }
 
     pub fn policy(&self) -> &Policy {
-        &self.policy
+        &self.services.policy
     }
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
-        &self.clock
+        &self.services.clock
     }
 
     pub fn store(&self) -> &Arc<dyn SlotStore> {
-        &self.store
+        &self.services.store
     }
 
     pub fn checkpoint(&self, id: &CheckpointId) -> Option<Arc<Checkpoint>> {
@@ -249,7 +257,7 @@ impl ScheduleRegistry {
             };
             match addr
                 .send(envelope)
-                .timeout(self.settings.request_timeout)
+                .timeout(self.services.settings.request_timeout)
                 .await
             {
                 Ok(Err(ScheduleError::Retry)) | Err(MailboxError::Closed) => continue,
@@ -283,15 +291,10 @@ impl ScheduleRegistry {
                     key: key.clone(),
                     generation,
                 };
-                let (store, clock, policy, settings) = (
-                    self.store.clone(),
-                    self.clock.clone(),
-                    self.policy,
-                    self.settings,
-                );
+                let services = self.services.clone();
                 let arbiter = &self.handles[arbiter_index(&key, self.handles.len())];
                 let addr = ScheduleActor::start_in_arbiter(arbiter, move |_| {
-                    ScheduleActor::new(template, day, store, clock, policy, settings, departure)
+                    ScheduleActor::new(template, day, services, departure)
                 });
                 entry.insert(LiveActor {
                     generation,

@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use actix::{Handler, Message};
 use chrono::{DateTime, Utc};
 
 use super::AppState;
@@ -12,7 +13,7 @@ use super::error::ApiError;
 use super::input::parse_instant;
 use crate::actors::answer::AnswerTicket;
 use crate::actors::moves::move_booking;
-use crate::actors::schedule::{Cancel, Confirm, Hold};
+use crate::actors::schedule::{Cancel, Confirm, ForRequest, Hold, ScheduleActor, ScheduleError};
 use crate::auth::ApiKey;
 use crate::domain::token::ManageToken;
 use crate::domain::window::local_date;
@@ -214,19 +215,12 @@ pub async fn confirm_booking(
     contact: Option<Contact>,
     answer: Option<AnswerTicket>,
 ) -> Result<Booking, ApiError> {
-    Ok(state
-        .registry
-        .ask_answered(
-            &booking.checkpoint,
-            booking.day,
-            Confirm {
-                id: booking.id,
-                plate,
-                contact,
-            },
-            answer,
-        )
-        .await?)
+    let confirm = Confirm {
+        id: booking.id,
+        plate,
+        contact,
+    };
+    change_booking(state, booking, confirm, answer).await
 }
 
 /// Moves a booking to the window starting at `start` in its own lane. The old place is kept
@@ -253,14 +247,24 @@ pub async fn cancel_booking(
     booking: &Booking,
     answer: Option<AnswerTicket>,
 ) -> Result<Booking, ApiError> {
+    change_booking(state, booking, Cancel { id: booking.id }, answer).await
+}
+
+/// Sends a change of `booking` to the actor of its day, which answers with the booking as it
+/// is afterwards.
+pub(super) async fn change_booking<M>(
+    state: &AppState,
+    booking: &Booking,
+    message: M,
+    answer: Option<AnswerTicket>,
+) -> Result<Booking, ApiError>
+where
+    M: Message<Result = Result<Booking, ScheduleError>> + Send + Clone + 'static,
+    ScheduleActor: Handler<ForRequest<M>>,
+{
     Ok(state
         .registry
-        .ask_answered(
-            &booking.checkpoint,
-            booking.day,
-            Cancel { id: booking.id },
-            answer,
-        )
+        .ask_answered(&booking.checkpoint, booking.day, message, answer)
         .await?)
 }
 

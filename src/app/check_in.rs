@@ -5,7 +5,9 @@
 use serde_json::json;
 
 use super::AppState;
-use super::bookings::{LaneKey, MadeBooking, booking_code, made_booking_answer, new_hold};
+use super::bookings::{
+    LaneKey, MadeBooking, booking_code, change_booking, made_booking_answer, new_hold,
+};
 use super::error::ApiError;
 use super::staff::{Staff, audit};
 use crate::actors::answer::AnswerTicket;
@@ -124,15 +126,7 @@ pub async fn check_in_booking(
     answer: Option<AnswerTicket>,
 ) -> Result<Booking, ApiError> {
     staff.require(&[StaffRole::Operator, StaffRole::Admin])?;
-    let arrived = state
-        .registry
-        .ask_answered(
-            &booking.checkpoint,
-            booking.day,
-            CheckIn { id: booking.id },
-            answer,
-        )
-        .await?;
+    let arrived = change_booking(state, booking, CheckIn { id: booking.id }, answer).await?;
     audit(
         state,
         staff,

@@ -119,16 +119,13 @@ mod tests {
     }
 
     fn event() -> DomainEvent {
-        DomainEvent {
-            id: uuid::Uuid::new_v4(),
-            event_type: EventType::WindowBlocked,
-            version: 1,
-            occurred_at: chrono::Utc::now(),
-            checkpoint: CheckpointId::parse("narva").unwrap(),
-            day: chrono::NaiveDate::from_ymd_opt(2026, 3, 21).unwrap(),
-            payload: serde_json::json!({}),
-            request_id: None,
-        }
+        DomainEvent::new(
+            EventType::WindowBlocked,
+            CheckpointId::parse("narva").unwrap(),
+            chrono::NaiveDate::from_ymd_opt(2026, 3, 21).unwrap(),
+            serde_json::json!({}),
+            chrono::Utc::now(),
+        )
     }
 
     #[actix_web::test]

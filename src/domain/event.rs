@@ -146,7 +146,8 @@ impl DomainEvent {
         )
     }
 
-    fn new(
+    /// An event of `event_type` about `checkpoint` on `day`, with a fresh id and no request id.
+    pub fn new(
         event_type: EventType,
         checkpoint: CheckpointId,
         day: NaiveDate,

@@ -142,16 +142,13 @@ mod tests {
     use serde_json::json;
 
     fn event(event_type: EventType, payload: serde_json::Value) -> DomainEvent {
-        DomainEvent {
-            id: uuid::Uuid::new_v4(),
+        DomainEvent::new(
             event_type,
-            version: 1,
-            occurred_at: Utc.with_ymd_and_hms(2026, 3, 20, 6, 0, 0).unwrap(),
-            checkpoint: CheckpointId::parse("narva").unwrap(),
-            day: NaiveDate::from_ymd_opt(2026, 3, 21).unwrap(),
+            CheckpointId::parse("narva").unwrap(),
+            NaiveDate::from_ymd_opt(2026, 3, 21).unwrap(),
             payload,
-            request_id: None,
-        }
+            Utc.with_ymd_and_hms(2026, 3, 20, 6, 0, 0).unwrap(),
+        )
     }
 
     fn booking(extra: serde_json::Value) -> serde_json::Value {

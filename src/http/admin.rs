@@ -24,14 +24,20 @@ fn admin_checkpoint(staff: &Staff, id: &str) -> Result<CheckpointId, ApiError> {
     CheckpointId::parse(id).map_err(|_| ApiError::NotFound("checkpoint"))
 }
 
+/// What every route that acts on a range of windows reads: the staff member, the checkpoint in
+/// the path and the range in the body.
+type WindowCall = (
+    HttpRequest,
+    Staff,
+    web::Path<String>,
+    web::Bytes,
+    web::Data<AppState>,
+);
+
 /// The JSON side of every action on a range of windows: an admin, a checkpoint, the range in
 /// the body, and the outcome as the answer.
 async fn window_action(
-    request: HttpRequest,
-    staff: Staff,
-    id: web::Path<String>,
-    body: web::Bytes,
-    state: web::Data<AppState>,
+    (request, staff, id, body, state): WindowCall,
     action_of: fn(WindowRequest) -> Result<(WindowRange, WindowAction), InputError>,
 ) -> HttpResponse {
     let reply = |change: &WindowChange| Reply::json(StatusCode::OK, &change.outcome);
@@ -44,36 +50,18 @@ async fn window_action(
 }
 
 #[tracing::instrument(name = "Block windows", skip_all)]
-pub async fn block(
-    request: HttpRequest,
-    staff: Staff,
-    id: web::Path<String>,
-    body: web::Bytes,
-    state: web::Data<AppState>,
-) -> HttpResponse {
-    window_action(request, staff, id, body, state, WindowRequest::block).await
+pub async fn block(call: WindowCall) -> HttpResponse {
+    window_action(call, WindowRequest::block).await
 }
 
 #[tracing::instrument(name = "Unblock windows", skip_all)]
-pub async fn unblock(
-    request: HttpRequest,
-    staff: Staff,
-    id: web::Path<String>,
-    body: web::Bytes,
-    state: web::Data<AppState>,
-) -> HttpResponse {
-    window_action(request, staff, id, body, state, WindowRequest::unblock).await
+pub async fn unblock(call: WindowCall) -> HttpResponse {
+    window_action(call, WindowRequest::unblock).await
 }
 
 #[tracing::instrument(name = "Reserve places", skip_all)]
-pub async fn reserve(
-    request: HttpRequest,
-    staff: Staff,
-    id: web::Path<String>,
-    body: web::Bytes,
-    state: web::Data<AppState>,
-) -> HttpResponse {
-    window_action(request, staff, id, body, state, WindowRequest::reserve).await
+pub async fn reserve(call: WindowCall) -> HttpResponse {
+    window_action(call, WindowRequest::reserve).await
 }
 
 #[tracing::instrument(name = "Lift a bar", skip_all)]

@@ -4,6 +4,7 @@
 //! `X-Manage-Token`, `Authorization: Bearer`, or `?token=` in a link). A wrong token answers
 //! exactly like an unknown code, so codes cannot be probed.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
@@ -14,6 +15,7 @@ use serde::Deserialize;
 use super::carrier::carrier;
 use super::idempotency::{Reply, run_idempotent};
 use super::views::BookingView;
+use crate::actors::answer::AnswerTicket;
 use crate::app::AppState;
 use crate::app::bookings::{
     LaneKey, MadeBooking, NewBooking, Requester, booking_code, cancel_booking, confirm_booking,
@@ -71,35 +73,43 @@ pub async fn create(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    run_idempotent(
-        &request,
-        &state,
-        &body,
-        made_booking_reply,
-        |answer| async {
-            let client = request.peer_addr().map(|address| address.ip());
-            let input: Result<CreateBooking, ApiError> = parse_json(&body);
-            let checkpoint = checkpoint_label(&state, &body, input.as_ref().ok());
-            let outcome = async {
-                // A key that is not a live one is said before anything about the body.
-                let carrier = carrier(&request, &state).await?;
-                let input = input?.parse()?;
-                let requester = Requester {
-                    address: client,
-                    carrier,
-                };
-                create_booking(&state, input, requester, answer).await
-            }
-            .await;
-            record_booking_outcome(checkpoint, &outcome);
-            outcome
-        },
-    )
+    run_making_booking(&request, &state, &body, |answer| async {
+        let client = request.peer_addr().map(|address| address.ip());
+        let input: Result<CreateBooking, ApiError> = parse_json(&body);
+        let checkpoint = checkpoint_label(&state, &body, input.as_ref().ok());
+        let outcome = async {
+            // A key that is not a live one is said before anything about the body.
+            let carrier = carrier(&request, &state).await?;
+            let input = input?.parse()?;
+            let requester = Requester {
+                address: client,
+                carrier,
+            };
+            create_booking(&state, input, requester, answer).await
+        }
+        .await;
+        record_booking_outcome(checkpoint, &outcome);
+        outcome
+    })
     .await
 }
 
-/// The answer to a booking just made: the booking with its manage token, shown only now.
-pub fn made_booking_reply(made: &MadeBooking) -> Result<Reply, ApiError> {
+/// Runs a request that makes a booking at most once per idempotency key, answered with the
+/// booking and its manage token, which is shown only then.
+pub async fn run_making_booking<F, Fut>(
+    request: &HttpRequest,
+    state: &AppState,
+    body: &[u8],
+    work: F,
+) -> HttpResponse
+where
+    F: FnOnce(Option<AnswerTicket>) -> Fut,
+    Fut: Future<Output = Result<MadeBooking, ApiError>>,
+{
+    run_idempotent(request, state, body, made_booking_reply, work).await
+}
+
+fn made_booking_reply(made: &MadeBooking) -> Result<Reply, ApiError> {
     let mut view = BookingView::new(&made.booking, made.checkpoint.time_zone);
     view.manage_token = Some(made.manage_token.clone());
     Reply::json(StatusCode::CREATED, &view)
@@ -144,15 +154,13 @@ pub async fn confirm(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let reply = booking_reply(state.clone(), StatusCode::OK);
-    run_idempotent(&request, &state, &body, reply, |answer| async {
-        let (booking, _) = load_managed(&request, &state, &code).await?;
+    let confirm = async |booking, _, answer| {
         let input: ConfirmBooking = parse_json(&body)?;
         let plate = input.plate.as_deref().map(Plate::parse).transpose()?;
         let contact = input.contact.as_deref().map(Contact::parse).transpose()?;
         confirm_booking(&state, &booking, plate, contact, answer).await
-    })
-    .await
+    };
+    change_managed(&request, &state, &code, &body, confirm).await
 }
 
 #[tracing::instrument(name = "Reschedule booking", skip_all)]
@@ -162,14 +170,12 @@ pub async fn reschedule(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let reply = booking_reply(state.clone(), StatusCode::OK);
-    run_idempotent(&request, &state, &body, reply, |answer| async {
-        let (booking, checkpoint) = load_managed(&request, &state, &code).await?;
+    let reschedule = async |booking, checkpoint: Arc<Checkpoint>, answer| {
         let input: RescheduleBooking = parse_json(&body)?;
         let start = parse_instant("window_start", &input.window_start)?;
         reschedule_booking(&state, &booking, &checkpoint, start, answer).await
-    })
-    .await
+    };
+    change_managed(&request, &state, &code, &body, reschedule).await
 }
 
 #[tracing::instrument(name = "Cancel booking", skip_all)]
@@ -178,10 +184,30 @@ pub async fn cancel(
     code: web::Path<String>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let reply = booking_reply(state.clone(), StatusCode::OK);
-    run_idempotent(&request, &state, &[], reply, |answer| async {
-        let (booking, _) = load_managed(&request, &state, &code).await?;
+    change_managed(&request, &state, &code, &[], async |booking, _, answer| {
         cancel_booking(&state, &booking, answer).await
+    })
+    .await
+}
+
+/// Changes the booking a code and manage token open and answers with the booking as it is
+/// then. The booking is found before the body is read, so a stranger learns nothing about
+/// what the body should hold.
+async fn change_managed(
+    request: &HttpRequest,
+    state: &web::Data<AppState>,
+    code: &str,
+    body: &[u8],
+    change: impl AsyncFnOnce(
+        Booking,
+        Arc<Checkpoint>,
+        Option<AnswerTicket>,
+    ) -> Result<Booking, ApiError>,
+) -> HttpResponse {
+    let reply = booking_reply(state.clone(), StatusCode::OK);
+    run_idempotent(request, state, body, reply, |answer| async move {
+        let (booking, checkpoint) = load_managed(request, state, code).await?;
+        change(booking, checkpoint, answer).await
     })
     .await
 }

@@ -6,12 +6,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::analysts::checkpoint_query;
 use crate::app::AppState;
 use crate::app::error::ApiError;
 use crate::app::forecast::{ForecastAsk, forecast_of, forecast_range};
-use crate::app::input::parse_query;
 use crate::app::staff::Staff;
-use crate::auth::StaffRole;
 
 #[derive(Debug, Deserialize)]
 struct ForecastQuery {
@@ -27,9 +26,8 @@ pub async fn read(
     request: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    staff.require(&[StaffRole::Analyst, StaffRole::Admin])?;
-    let query: ForecastQuery = parse_query(request.query_string())?;
-    let checkpoint = state.checkpoint_in_query(query.checkpoint.as_deref())?;
+    let (query, checkpoint) =
+        checkpoint_query::<ForecastQuery>(&staff, &request, &state, |q| q.checkpoint.as_deref())?;
     let ask = ForecastAsk::parse(
         query.from.as_deref(),
         query.days.as_deref(),

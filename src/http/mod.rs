@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod admin_checkpoints;
+pub mod analysts;
 pub mod auth;
 pub mod bookings;
 pub mod carrier;

@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::bookings::{booking_reply, made_booking_reply};
+use super::bookings::{booking_reply, run_making_booking};
 use super::idempotency::run_idempotent;
 use crate::app::AppState;
 use crate::app::bars::plate_record;
@@ -82,17 +82,11 @@ pub async fn walk_in(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    run_idempotent(
-        &request,
-        &state,
-        &body,
-        made_booking_reply,
-        |answer| async {
-            staff.require(&[StaffRole::Operator, StaffRole::Admin])?;
-            let walk_in = parse_json::<WalkInBody>(&body)?.parse()?;
-            register_walk_in(&state, &staff, walk_in, answer).await
-        },
-    )
+    run_making_booking(&request, &state, &body, |answer| async {
+        staff.require(&[StaffRole::Operator, StaffRole::Admin])?;
+        let walk_in = parse_json::<WalkInBody>(&body)?.parse()?;
+        register_walk_in(&state, &staff, walk_in, answer).await
+    })
     .await
 }
 

@@ -3,12 +3,12 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
+use super::analysts::checkpoint_query;
 use crate::app::AppState;
 use crate::app::error::ApiError;
-use crate::app::input::{parse_date, parse_query};
+use crate::app::input::parse_date;
 use crate::app::reports::{csv_file, daily_report, report_date};
 use crate::app::staff::Staff;
-use crate::auth::StaffRole;
 use crate::domain::InputError;
 
 #[derive(Debug, Deserialize)]
@@ -29,9 +29,8 @@ pub async fn daily(
     request: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    staff.require(&[StaffRole::Analyst, StaffRole::Admin])?;
-    let query: DailyQuery = parse_query(request.query_string())?;
-    let checkpoint = state.checkpoint_in_query(query.checkpoint.as_deref())?;
+    let (query, checkpoint) =
+        checkpoint_query::<DailyQuery>(&staff, &request, &state, |q| q.checkpoint.as_deref())?;
     let date = query
         .date
         .as_deref()

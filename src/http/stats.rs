@@ -4,14 +4,14 @@
 
 use std::collections::HashMap;
 
-use crate::auth::StaffRole;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::analysts::checkpoint_query;
 use crate::app::AppState;
 use crate::app::error::ApiError;
-use crate::app::input::{parse_date, parse_query};
+use crate::app::input::parse_date;
 use crate::app::staff::Staff;
 use crate::domain::statistics::BookingCounts;
 use crate::domain::{Category, InputError};
@@ -49,9 +49,8 @@ pub async fn read(
     request: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    staff.require(&[StaffRole::Analyst, StaffRole::Admin])?;
-    let query: StatsQuery = parse_query(request.query_string())?;
-    let checkpoint = state.checkpoint_in_query(query.checkpoint.as_deref())?;
+    let (query, checkpoint) =
+        checkpoint_query::<StatsQuery>(&staff, &request, &state, |q| q.checkpoint.as_deref())?;
     let checkpoint_id = &checkpoint.id;
     let today = state.today_at(&checkpoint);
     let from = query

@@ -143,27 +143,35 @@ impl DailyReport {
             .filter(|row| row.key.day == date && row.key.checkpoint == checkpoint.id)
             .collect();
 
-        let mut day = (Occupancy::default(), BookingCounts::default());
-        let mut categories: BTreeMap<Category, (Occupancy, BookingCounts)> = BTreeMap::new();
+        let mut day = Tally::default();
+        let mut categories: BTreeMap<Category, Tally> = BTreeMap::new();
         let mut lines: BTreeMap<(Direction, Category), Occupancy> = BTreeMap::new();
-        let mut hours: BTreeMap<u8, (Occupancy, BookingCounts)> = BTreeMap::new();
+        let mut hours: BTreeMap<u8, Tally> = BTreeMap::new();
         for totals in windows {
-            day.0.add(totals);
-            categories.entry(totals.category).or_default().0.add(totals);
+            day.occupancy.add(totals);
+            categories
+                .entry(totals.category)
+                .or_default()
+                .occupancy
+                .add(totals);
             lines
                 .entry((totals.direction, totals.category))
                 .or_default()
                 .add(totals);
-            hours.entry(totals.hour).or_default().0.add(totals);
+            hours.entry(totals.hour).or_default().occupancy.add(totals);
         }
         for row in statistics {
-            day.1.add(&row.counts);
+            day.counts.add(&row.counts);
             categories
                 .entry(row.key.category)
                 .or_default()
-                .1
+                .counts
                 .add(&row.counts);
-            hours.entry(row.key.hour).or_default().1.add(&row.counts);
+            hours
+                .entry(row.key.hour)
+                .or_default()
+                .counts
+                .add(&row.counts);
         }
 
         Self {
@@ -172,17 +180,14 @@ impl DailyReport {
             date,
             time_zone: checkpoint.time_zone.name().to_owned(),
             day: DayLine {
-                occupancy: day.0,
-                bookings: (&day.1).into(),
+                occupancy: day.occupancy,
+                bookings: (&day.counts).into(),
             },
-            categories: categories
-                .into_iter()
-                .map(|(category, (occupancy, counts))| CategoryLine {
-                    category,
-                    occupancy,
-                    bookings: (&counts).into(),
-                })
-                .collect(),
+            categories: Tally::lines(categories, |category, occupancy, bookings| CategoryLine {
+                category,
+                occupancy,
+                bookings,
+            }),
             lines: lines
                 .into_iter()
                 .map(|((direction, category), occupancy)| DirectionCategoryLine {
@@ -191,14 +196,11 @@ impl DailyReport {
                     occupancy,
                 })
                 .collect(),
-            hours: hours
-                .into_iter()
-                .map(|(hour, (occupancy, counts))| HourLine {
-                    hour,
-                    occupancy,
-                    bookings: (&counts).into(),
-                })
-                .collect(),
+            hours: Tally::lines(hours, |hour, occupancy, bookings| HourLine {
+                hour,
+                occupancy,
+                bookings,
+            }),
         }
     }
 
@@ -266,6 +268,26 @@ impl DailyReport {
         writer
             .into_inner()
             .map_err(|error| error.into_error().into())
+    }
+}
+
+/// What the windows and the statistics rows of one line add up to while the report is built.
+#[derive(Default)]
+struct Tally {
+    occupancy: Occupancy,
+    counts: BookingCounts,
+}
+
+impl Tally {
+    /// The report's lines, in key order, from the tallies kept per key.
+    fn lines<K, L>(
+        tallies: BTreeMap<K, Tally>,
+        line: impl Fn(K, Occupancy, BookingSummary) -> L,
+    ) -> Vec<L> {
+        tallies
+            .into_iter()
+            .map(|(key, tally)| line(key, tally.occupancy, (&tally.counts).into()))
+            .collect()
     }
 }
 

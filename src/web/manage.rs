@@ -348,6 +348,21 @@ impl ManagedForm {
         }
     }
 
+    /// Reads the form as `read` does, and answers with the booking's page again when the form
+    /// was not sent from one of our own pages.
+    async fn read_genuine(
+        request: &HttpRequest,
+        state: &AppState,
+        code: &str,
+        body: &[u8],
+    ) -> Result<Self, HttpResponse> {
+        let sent = Self::read(request, state, code, body).await?;
+        if !sent.is_genuine(request, state) {
+            return Err(sent.refused(state, request, sent.form_expired()));
+        }
+        Ok(sent)
+    }
+
     fn is_genuine(&self, request: &HttpRequest, state: &AppState) -> bool {
         form_is_genuine(request, state, self.form.form_token.as_deref())
     }
@@ -384,13 +399,10 @@ pub async fn confirm(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let mut sent = match ManagedForm::read(&request, &state, &code, &body).await {
+    let mut sent = match ManagedForm::read_genuine(&request, &state, &code, &body).await {
         Ok(sent) => sent,
         Err(answer) => return answer,
     };
-    if !sent.is_genuine(&request, &state) {
-        return sent.refused(&state, &request, sent.form_expired());
-    }
     // A second press of the button (no script to stop it) finds the booking confirmed already.
     if sent.managed.booking.status == BookingStatus::Confirmed {
         return sent
@@ -442,13 +454,10 @@ pub async fn cancel(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let sent = match ManagedForm::read(&request, &state, &code, &body).await {
+    let sent = match ManagedForm::read_genuine(&request, &state, &code, &body).await {
         Ok(sent) => sent,
         Err(answer) => return answer,
     };
-    if !sent.is_genuine(&request, &state) {
-        return sent.refused(&state, &request, sent.form_expired());
-    }
     match cancel_booking(&state, &sent.managed.booking, None).await {
         Ok(cancelled) => sent.page.redirect(&manage_path(
             &cancelled,

@@ -14,6 +14,7 @@ pub mod problems;
 pub mod qr;
 pub mod staff;
 pub mod status;
+pub mod table;
 pub mod times;
 
 use actix_web::http::StatusCode;

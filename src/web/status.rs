@@ -7,6 +7,8 @@ use maud::html;
 
 use super::page::{Page, Section};
 use super::problems::Problem;
+use super::table::Column::Text;
+use super::table::heading_row;
 use super::times;
 use crate::app::AppState;
 use crate::app::status::{DayFullness, checkpoint_status};
@@ -70,14 +72,10 @@ pub async fn checkpoint(
                 table {
                     caption class="hint" { (checkpoint.name) }
                     thead {
-                        tr {
-                            th scope="col" { (t.lane) }
-                            th scope="col" { (t.today) }
-                            th scope="col" { (t.tomorrow) }
-                            th scope="col" { (t.checked_in) }
-                            th scope="col" { (t.expected) }
-                            th scope="col" { (t.next_free_window) }
-                        }
+                        (heading_row(&[
+                            Text(t.lane), Text(t.today), Text(t.tomorrow),
+                            Text(t.checked_in), Text(t.expected), Text(t.next_free_window),
+                        ]))
                     }
                     tbody {
                         @for lane in &status.lanes {

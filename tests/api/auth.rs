@@ -244,14 +244,7 @@ async fn an_admin_block_cancelling_bookings_is_audited_and_drivers_see_it() {
     let mut body = block_body(day, 14);
     body["mode"] = json!("cancel_affected");
     body["categories"] = json!(["car"]);
-    let blocked = app
-        .send_as(
-            "POST",
-            "/api/v1/admin/checkpoints/narva/blocks",
-            &admin,
-            Some(&body),
-        )
-        .await;
+    let blocked = app.block_windows("narva", &body).await;
     assert_eq!(blocked.status, 200, "{}", blocked.text);
     assert_eq!(
         blocked.body["blocked"].as_array().unwrap().len(),
@@ -277,14 +270,8 @@ async fn an_admin_block_cancelling_bookings_is_audited_and_drivers_see_it() {
         assert_problem(&refused, 422, "invalid-input");
     }
 
-    let invalid = app
-        .send_as(
-            "POST",
-            "/api/v1/admin/checkpoints/narva/blocks",
-            &admin,
-            Some(&json!({ "from": at(day, 14), "to": at(day, 13), "reason": "x" })),
-        )
-        .await;
+    let backwards = json!({ "from": at(day, 14), "to": at(day, 13), "reason": "x" });
+    let invalid = app.block_windows("narva", &backwards).await;
     assert_problem(&invalid, 422, "invalid-input");
 }
 
@@ -350,25 +337,12 @@ async fn an_operator_registers_a_walk_in_into_the_current_window() {
 #[actix_web::test]
 async fn an_admin_opens_a_new_checkpoint_that_drivers_can_book_at_once() {
     let app = spawn_app().await;
-    let admin = format!("Bearer {}", app.staff_token(StaffRole::Admin).await);
-    let put = |body: Value| {
-        let (app, admin) = (&app, admin.clone());
-        async move {
-            app.send_as(
-                "PUT",
-                "/api/v1/admin/checkpoints/port-x",
-                &admin,
-                Some(&body),
-            )
-            .await
-        }
-    };
     let template = json!({
         "name": "Port X ferry terminal", "time_zone": "Europe/Tallinn", "window_minutes": 30,
         "directions": ["entry"], "capacity": { "truck": { "capacity": 5, "reserved": 1 } },
     });
 
-    let created = put(template.clone()).await;
+    let created = app.put_checkpoint("port-x", &template).await;
     assert_eq!(created.status, 201, "{}", created.text);
     let listed = app.get("/api/v1/checkpoints").await;
     assert!(listed.text.contains("port-x"), "{}", listed.text);
@@ -393,20 +367,32 @@ async fn an_admin_opens_a_new_checkpoint_that_drivers_can_book_at_once() {
         .await;
     assert_eq!(booked.status, 201, "{}", booked.text);
     assert_eq!(
-        put(template.clone()).await.status,
+        app.put_checkpoint("port-x", &template).await.status,
         200,
         "a second put changes it"
     );
 
     let mut bad_zone = template.clone();
     bad_zone["time_zone"] = json!("Europe/Atlantis");
-    assert_problem(&put(bad_zone).await, 422, "invalid-input");
+    assert_problem(
+        &app.put_checkpoint("port-x", &bad_zone).await,
+        422,
+        "invalid-input",
+    );
     let mut over_reserved = template.clone();
     over_reserved["capacity"]["truck"]["reserved"] = json!(9);
-    assert_problem(&put(over_reserved).await, 422, "invalid-input");
+    assert_problem(
+        &app.put_checkpoint("port-x", &over_reserved).await,
+        422,
+        "invalid-input",
+    );
     let mut odd_windows = template;
     odd_windows["window_minutes"] = json!(7);
-    assert_problem(&put(odd_windows).await, 422, "invalid-input");
+    assert_problem(
+        &app.put_checkpoint("port-x", &odd_windows).await,
+        422,
+        "invalid-input",
+    );
 
     let analyst = format!("Bearer {}", app.staff_token(StaffRole::Analyst).await);
     let refused = app
@@ -508,25 +494,12 @@ async fn a_plate_camera_checks_a_vehicle_in_without_its_code() {
 #[actix_web::test]
 async fn a_checkpoint_calendar_closes_holidays_and_refuses_nonsense() {
     let app = spawn_app().await;
-    let admin = format!("Bearer {}", app.staff_token(StaffRole::Admin).await);
-    let put = |body: Value| {
-        let (app, admin) = (&app, admin.clone());
-        async move {
-            app.send_as(
-                "PUT",
-                "/api/v1/admin/checkpoints/port-z",
-                &admin,
-                Some(&body),
-            )
-            .await
-        }
-    };
     let mut template = json!({
         "name": "Port Z", "time_zone": "UTC", "window_minutes": 60, "directions": ["entry"],
         "capacity": { "car": { "capacity": 10 } },
         "calendar": { "holidays": [{ "date": tomorrow(), "capacity_percent": 0 }] },
     });
-    assert_eq!(put(template.clone()).await.status, 201);
+    assert_eq!(app.put_checkpoint("port-z", &template).await.status, 201);
     let closed = app
         .post_booking(&json!({
             "checkpoint": "port-z", "direction": "entry", "category": "car",
@@ -539,5 +512,9 @@ async fn a_checkpoint_calendar_closes_holidays_and_refuses_nonsense() {
     template["calendar"] = json!({
         "rules": [{ "category": "car", "weekdays": [9], "from_hour": 8, "to_hour": 12, "capacity": 5 }],
     });
-    assert_problem(&put(template).await, 422, "invalid-input");
+    assert_problem(
+        &app.put_checkpoint("port-z", &template).await,
+        422,
+        "invalid-input",
+    );
 }

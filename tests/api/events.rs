@@ -179,16 +179,13 @@ impl EventHandler for FailsOn {
 }
 
 fn window_event(n: u32) -> DomainEvent {
-    DomainEvent {
-        id: uuid::Uuid::new_v4(),
-        event_type: EventType::WindowBlocked,
-        version: 1,
-        occurred_at: chrono::Utc::now(),
-        checkpoint: CheckpointId::parse("narva").unwrap(),
-        day: NaiveDate::from_ymd_opt(2026, 3, 21).unwrap(),
-        payload: json!({ "n": n }),
-        request_id: None,
-    }
+    DomainEvent::new(
+        EventType::WindowBlocked,
+        CheckpointId::parse("narva").unwrap(),
+        NaiveDate::from_ymd_opt(2026, 3, 21).unwrap(),
+        json!({ "n": n }),
+        chrono::Utc::now(),
+    )
 }
 
 #[actix_web::test]

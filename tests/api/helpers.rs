@@ -344,6 +344,17 @@ pub struct Response {
     pub text: String,
 }
 
+impl Response {
+    /// The value of the header `name`, which the answer must carry, as text.
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name} header in the answer: {}", self.text))
+            .to_str()
+            .unwrap()
+    }
+}
+
 impl TestApp {
     /// Stops the server and the actors the way a signal would, and returns where the data is.
     pub async fn stop(mut self) -> Origin {
@@ -482,10 +493,34 @@ impl TestApp {
         .await
     }
 
+    /// A request as a signed-in staff member of `role`.
+    pub async fn send_as_staff(
+        &self,
+        role: StaffRole,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Response {
+        let bearer = format!("Bearer {}", self.staff_token(role).await);
+        self.send_as(method, path, &bearer, body).await
+    }
+
     /// `GET` as a signed-in staff member of `role`.
     pub async fn get_as(&self, role: StaffRole, path: &str) -> Response {
-        let bearer = format!("Bearer {}", self.staff_token(role).await);
-        self.send("GET", path, &[("authorization", &bearer)], None)
+        self.send_as_staff(role, "GET", path, None).await
+    }
+
+    /// Closes the windows `body` names at `checkpoint`, as an admin.
+    pub async fn block_windows(&self, checkpoint: &str, body: &Value) -> Response {
+        let path = format!("/api/v1/admin/checkpoints/{checkpoint}/blocks");
+        self.send_as_staff(StaffRole::Admin, "POST", &path, Some(body))
+            .await
+    }
+
+    /// Creates or replaces the checkpoint `id` as `body` describes it, as an admin.
+    pub async fn put_checkpoint(&self, id: &str, body: &Value) -> Response {
+        let path = format!("/api/v1/admin/checkpoints/{id}");
+        self.send_as_staff(StaffRole::Admin, "PUT", &path, Some(body))
             .await
     }
 

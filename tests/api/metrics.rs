@@ -56,12 +56,7 @@ async fn a_scrape_has_the_system_figures_and_passes_promtool() {
 
     let scrape = app.get("/metrics").await;
     assert_eq!(scrape.status, 200);
-    let content_type = scrape
-        .headers
-        .get("content-type")
-        .unwrap()
-        .to_str()
-        .unwrap();
+    let content_type = scrape.header("content-type");
     assert!(content_type.starts_with("text/plain"), "{content_type}");
     let text = scrape.text;
     for expected in [
@@ -103,12 +98,7 @@ async fn every_answer_carries_a_request_id() {
     assert_eq!(given.headers.get("x-request-id").unwrap(), "trace-42");
 
     let generated = app.get("/api/v1/checkpoints").await;
-    let id = generated
-        .headers
-        .get("x-request-id")
-        .unwrap()
-        .to_str()
-        .unwrap();
+    let id = generated.header("x-request-id");
     assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
 
     let garbage = app
@@ -120,12 +110,7 @@ async fn every_answer_carries_a_request_id() {
         )
         .await;
     assert_eq!(garbage.status, 404);
-    let replaced = garbage
-        .headers
-        .get("x-request-id")
-        .unwrap()
-        .to_str()
-        .unwrap();
+    let replaced = garbage.header("x-request-id");
     assert!(uuid::Uuid::parse_str(replaced).is_ok(), "{replaced}");
 }
 

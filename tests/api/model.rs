@@ -390,6 +390,19 @@ impl Harness {
         }
     }
 
+    /// The stored windows hold the places the model has taken.
+    fn check_stored_counts(
+        &self,
+        stored: &[SlotWindow],
+        model: &Model,
+    ) -> Result<(), TestCaseError> {
+        for (i, key) in self.windows.iter().enumerate() {
+            let window = stored.iter().find(|w| w.key == *key).unwrap();
+            prop_assert_eq!((window.held, window.confirmed), model.taken(i));
+        }
+        Ok(())
+    }
+
     /// The actor's windows agree with the model's counts and blocks.
     fn check_memory(
         &self,
@@ -412,9 +425,26 @@ impl Harness {
     }
 }
 
-/// Ops that name a booking wait until there is one.
-fn needs_booking(op: &Op) -> bool {
-    matches!(op, Op::Confirm { .. } | Op::Cancel { .. } | Op::Move { .. })
+/// The moment `op` runs at, once the clock has moved for an `Advance`; `None` for an op that
+/// names a booking while there is none yet, which waits.
+fn moment_of(op: &Op, ids: &[BookingId], clock: &ManualClock) -> Option<DateTime<Utc>> {
+    let needs_booking = matches!(op, Op::Confirm { .. } | Op::Cancel { .. } | Op::Move { .. });
+    if needs_booking && ids.is_empty() {
+        return None;
+    }
+    if let Op::Advance { minutes } = op {
+        clock.advance(Duration::minutes(*minutes));
+    }
+    Some(clock.now())
+}
+
+/// The policy of the reference model, which knows capacity, plates, holds and blocks, not the
+/// move limit.
+fn model_policy() -> Policy {
+    Policy {
+        reschedules_per_booking_max: u32::MAX,
+        ..Policy::default()
+    }
 }
 
 async fn run_case(ops: Vec<Op>) -> Result<(), TestCaseError> {
@@ -422,11 +452,7 @@ async fn run_case(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let checkpoint = counting_checkpoint("model", CAPACITY, 0);
     store.upsert_checkpoint(&checkpoint).await.unwrap();
     let clock = Arc::new(ManualClock::new(test_start()));
-    // The reference model knows capacity, plates, holds and blocks, not the move limit.
-    let policy = Policy {
-        reschedules_per_booking_max: u32::MAX,
-        ..Policy::default()
-    };
+    let policy = model_policy();
     let harness = Harness::new(
         &checkpoint,
         store.clone(),
@@ -439,13 +465,9 @@ async fn run_case(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let mut ids: Vec<BookingId> = Vec::new();
 
     for op in &ops {
-        if needs_booking(op) && ids.is_empty() {
+        let Some(now) = moment_of(op, &ids, &clock) else {
             continue;
-        }
-        if let Op::Advance { minutes } = op {
-            clock.advance(Duration::minutes(*minutes));
-        }
-        let now = clock.now();
+        };
         let expected = model.apply(op, now, policy.hold_ttl);
         let id = BookingId::new_random();
         let actual = classify(harness.send(op, &ids, id).await);
@@ -461,10 +483,7 @@ async fn run_case(ops: Vec<Op>) -> Result<(), TestCaseError> {
     registry.ask(cp, day, ExpireDue).await.unwrap();
     model.expire(clock.now());
     let stored = store.load_day(cp, day).await.unwrap();
-    for (i, key) in harness.windows.iter().enumerate() {
-        let window = stored.windows.iter().find(|w| w.key == *key).unwrap();
-        prop_assert_eq!((window.held, window.confirmed), model.taken(i));
-    }
+    harness.check_stored_counts(&stored.windows, &model)?;
     prop_assert_eq!(store.audit().await.unwrap().violations(), 0);
     registry.shutdown(std::time::Duration::from_secs(5)).await;
     Ok(())
@@ -595,10 +614,7 @@ async fn run_case_with_faults(seed: u64, ops: Vec<Op>) -> Result<(), TestCaseErr
     let checkpoint = counting_checkpoint("model", CAPACITY, 0);
     store.upsert_checkpoint(&checkpoint).await.unwrap();
     let clock = Arc::new(ManualClock::new(test_start()));
-    let policy = Policy {
-        reschedules_per_booking_max: u32::MAX,
-        ..Policy::default()
-    };
+    let policy = model_policy();
     // One arbiter: a case starts and stops its own, and there are thousands of cases.
     let settings = ActorSettings {
         arbiters: 1,
@@ -611,13 +627,9 @@ async fn run_case_with_faults(seed: u64, ops: Vec<Op>) -> Result<(), TestCaseErr
     let mut ids: Vec<BookingId> = Vec::new();
 
     for op in &ops {
-        if needs_booking(op) && ids.is_empty() {
+        let Some(now) = moment_of(op, &ids, &clock) else {
             continue;
-        }
-        if let Op::Advance { minutes } = op {
-            clock.advance(Duration::minutes(*minutes));
-        }
-        let now = clock.now();
+        };
         let before = model.clone();
         let expected = model.apply(op, now, policy.hold_ttl);
         let id = BookingId::new_random();
@@ -683,10 +695,7 @@ async fn run_case_with_faults(seed: u64, ops: Vec<Op>) -> Result<(), TestCaseErr
     if let Some(difference) = store_differs(&model, &ids, &stored, &harness.windows, now) {
         prop_assert!(false, "at the end: {}", difference);
     }
-    for (i, key) in harness.windows.iter().enumerate() {
-        let window = stored.windows.iter().find(|w| w.key == *key).unwrap();
-        prop_assert_eq!((window.held, window.confirmed), model.taken(i));
-    }
+    harness.check_stored_counts(&stored.windows, &model)?;
     check_store_invariants(truth, &stored).await?;
     registry.shutdown(std::time::Duration::from_secs(5)).await;
     prop_assert_eq!(registry.live_actors(), 0);

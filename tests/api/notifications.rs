@@ -152,13 +152,13 @@ async fn drivers_are_notified_once_per_event_with_a_signed_webhook(backend: Back
     for (id, event_type) in receiver.ids().into_iter().zip(types) {
         let event = borderslot::domain::DomainEvent {
             id: id.parse().unwrap(),
-            event_type,
-            version: 1,
-            occurred_at: app.clock.now(),
-            checkpoint: borderslot::domain::CheckpointId::parse("narva").unwrap(),
-            day,
-            payload: serde_json::json!({ "booking": stored }),
-            request_id: None,
+            ..borderslot::domain::DomainEvent::new(
+                event_type,
+                borderslot::domain::CheckpointId::parse("narva").unwrap(),
+                day,
+                serde_json::json!({ "booking": stored }),
+                app.clock.now(),
+            )
         };
         borderslot::bus::EventHandler::handle(&consumer, &event)
             .await
@@ -224,22 +224,11 @@ async fn a_driver_whose_window_an_admin_closed_is_offered_the_nearest_free_ones(
     let day = tomorrow();
     let booked = app.book("narva", &at(day, 14), "NW100", true).await;
     assert_eq!(booked.status, 201, "{}", booked.text);
-    let admin = format!(
-        "Bearer {}",
-        app.staff_token(borderslot::auth::StaffRole::Admin).await
-    );
     let body = serde_json::json!({
         "from": at(day, 14), "to": at(day, 15), "reason": "lane repairs",
         "mode": "cancel_affected",
     });
-    let blocked = app
-        .send_as(
-            "POST",
-            "/api/v1/admin/checkpoints/narva/blocks",
-            &admin,
-            Some(&body),
-        )
-        .await;
+    let blocked = app.block_windows("narva", &body).await;
     assert_eq!(blocked.status, 200, "{}", blocked.text);
     app.wait_until_published(Duration::from_secs(10)).await;
     let started = std::time::Instant::now();

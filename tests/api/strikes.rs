@@ -49,7 +49,6 @@ async fn two_own_cancellations_bar_a_plate_until_an_admin_lifts_it() {
 async fn cancellations_by_staff_are_no_strikes() {
     let app = spawn_app().await;
     let day = tomorrow();
-    let admin = format!("Bearer {}", app.staff_token(StaffRole::Admin).await);
     for hour in [12, 13] {
         let booked = app.book("narva", &at(day, hour), "YY100", true).await;
         assert_eq!(booked.status, 201, "{}", booked.text);
@@ -57,14 +56,7 @@ async fn cancellations_by_staff_are_no_strikes() {
             "from": at(day, hour), "to": at(day, hour + 1), "reason": "lane repairs",
             "mode": "cancel_affected",
         });
-        let blocked = app
-            .send_as(
-                "POST",
-                "/api/v1/admin/checkpoints/narva/blocks",
-                &admin,
-                Some(&body),
-            )
-            .await;
+        let blocked = app.block_windows("narva", &body).await;
         assert_eq!(blocked.status, 200, "{}", blocked.text);
     }
     app.wait_until_published(Duration::from_secs(10)).await;

@@ -350,12 +350,7 @@ async fn pages_escape_what_was_typed_and_forbid_inline_scripts() {
     assert_eq!(page.status, 422);
     assert!(!page.text.contains("<script>alert"));
     assert!(page.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
-    let policy = page
-        .headers
-        .get("content-security-policy")
-        .unwrap()
-        .to_str()
-        .unwrap();
+    let policy = page.header("content-security-policy");
     assert!(policy.contains("script-src 'self'"));
     assert!(!policy.contains("unsafe-inline"));
     assert!(policy.contains("frame-ancestors 'none'"));

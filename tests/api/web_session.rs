@@ -44,14 +44,7 @@ impl WebSession<'_> {
     /// The page a `303 See Other` leads to.
     pub async fn follow(&self, redirect: &Response) -> Response {
         assert_eq!(redirect.status, 303, "{}", redirect.text);
-        let location = redirect
-            .headers
-            .get("location")
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .to_owned();
-        self.get(&location).await
+        self.get(&location(redirect)).await
     }
 
     pub async fn cookie(&self, name: &str) -> Option<String> {
@@ -110,13 +103,7 @@ impl WebSession<'_> {
 
 /// Where a redirect leads.
 pub fn location(response: &Response) -> String {
-    response
-        .headers
-        .get("location")
-        .expect("a redirect")
-        .to_str()
-        .unwrap()
-        .to_owned()
+    response.header("location").to_owned()
 }
 
 /// Whether two RFC 3339 texts name the same instant (however each writes its offset).

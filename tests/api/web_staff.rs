@@ -398,16 +398,9 @@ async fn what_staff_typed_is_shown_as_text() {
         return;
     };
     let day = tomorrow();
-    let admin = format!("Bearer {}", app.staff_token(StaffRole::Admin).await);
     let reason = "<script>alert(1)</script> & \"quotes\"";
-    let blocked = app
-        .send_as(
-            "POST",
-            "/api/v1/admin/checkpoints/narva/blocks",
-            &admin,
-            Some(&json!({ "from": at(day, 8), "to": at(day, 9), "reason": reason })),
-        )
-        .await;
+    let body = json!({ "from": at(day, 8), "to": at(day, 9), "reason": reason });
+    let blocked = app.block_windows("narva", &body).await;
     assert_eq!(blocked.status, 200, "{}", blocked.text);
     let web = signed_in(&app, StaffRole::Admin, "en").await;
     for page in [day_page("narva", day), "/staff/audit".to_owned()] {

@@ -264,8 +264,8 @@ impl Handler<MarkNoShows> for ScheduleActor {
 
     fn handle(&mut self, _: MarkNoShows, ctx: &mut Self::Context) -> Self::Result {
         self.last_activity = Instant::now();
-        let now = self.clock.now();
-        let policy = self.policy;
+        let now = self.services.clock.now();
+        let policy = self.services.policy;
         let Some(day) = self.day.as_mut() else {
             return Box::pin(async { Err(ScheduleError::Unavailable) });
         };

@@ -20,13 +20,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use thiserror::Error;
 use tokio::sync::oneshot;
 
-use crate::clock::Clock;
 use crate::domain::window::generate_windows;
 use crate::domain::{
     AllocationError, Booking, BookingId, Category, ChangeSet, Checkpoint, DaySchedule, Direction,
     HoldRequest, LaneQueue, Plate, Policy, SlotWindow, WindowKey, WindowSelection,
 };
-use crate::store::{AnswerRecord, CommitBatch, Recovery, SlotStore, StoreError};
+use crate::store::{AnswerRecord, CommitBatch, Recovery, StoreError};
 
 mod messages;
 mod queries;
@@ -35,7 +34,7 @@ pub use messages::*;
 pub use queries::*;
 
 use super::answer::{AnswerTicket, DecidedAnswer};
-use super::registry::{ActorSettings, Departure};
+use super::registry::{DayServices, Departure};
 
 /// Why a request to a schedule got no decision or its decision is not durable.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -78,10 +77,7 @@ struct Waiter {
 pub struct ScheduleActor {
     checkpoint: Arc<Checkpoint>,
     date: NaiveDate,
-    store: Arc<dyn SlotStore>,
-    clock: Arc<dyn Clock>,
-    policy: Policy,
-    settings: ActorSettings,
+    services: DayServices,
     departure: Departure,
     day: Option<DaySchedule>,
     pending: VecDeque<PendingChange>,
@@ -100,19 +96,13 @@ impl ScheduleActor {
     pub fn new(
         checkpoint: Arc<Checkpoint>,
         date: NaiveDate,
-        store: Arc<dyn SlotStore>,
-        clock: Arc<dyn Clock>,
-        policy: Policy,
-        settings: ActorSettings,
+        services: DayServices,
         departure: Departure,
     ) -> Self {
         Self {
             checkpoint,
             date,
-            store,
-            clock,
-            policy,
-            settings,
+            services,
             departure,
             day: None,
             pending: VecDeque::new(),
@@ -128,7 +118,7 @@ impl ScheduleActor {
     /// Loads the day from the store, creating its windows from the template on first use.
     /// The mailbox waits meanwhile, so no decision is made on a partial day.
     fn load(&mut self, ctx: &mut Context<Self>) {
-        let store = self.store.clone();
+        let store = self.services.store.clone();
         let checkpoint = self.checkpoint.clone();
         let date = self.date;
         let load = async move {
@@ -236,7 +226,10 @@ impl ScheduleActor {
         if self.writing || self.pending.is_empty() {
             return;
         }
-        let take = self.pending.len().min(self.settings.batch_size_max.max(1));
+        let take = self
+            .pending
+            .len()
+            .min(self.services.settings.batch_size_max.max(1));
         let mut batch = CommitBatch::new(self.checkpoint.id.clone(), self.date);
         let mut waiters = Vec::with_capacity(take);
         let mut answers = Vec::new();
@@ -256,7 +249,7 @@ impl ScheduleActor {
             return self.flush(ctx);
         }
         self.writing = true;
-        let store = self.store.clone();
+        let store = self.services.store.clone();
         let requests = waiters.len();
         let write = async move {
             let started = Instant::now();
@@ -343,8 +336,8 @@ impl ScheduleActor {
     {
         self.last_activity = Instant::now();
         self.run_expiry(ctx);
-        let now = self.clock.now();
-        let policy = self.policy;
+        let now = self.services.clock.now();
+        let policy = self.services.policy;
         let ticket = self.answer.take();
         let outcome = match self.day_mut() {
             Ok(day) => decision(day, &policy, now).map_err(ScheduleError::from),
@@ -364,7 +357,7 @@ impl ScheduleActor {
 
     /// Expires holds that ran out, and sets the timer for the next one.
     fn run_expiry(&mut self, ctx: &mut Context<Self>) -> usize {
-        let now = self.clock.now();
+        let now = self.services.clock.now();
         let Some(day) = self.day.as_mut() else {
             return 0;
         };
@@ -388,7 +381,9 @@ impl ScheduleActor {
         if let Some((_, handle)) = self.expiry_timer.take() {
             ctx.cancel_future(handle);
         }
-        let delay = (next - self.clock.now()).to_std().unwrap_or(Duration::ZERO)
+        let delay = (next - self.services.clock.now())
+            .to_std()
+            .unwrap_or(Duration::ZERO)
             + Duration::from_millis(10);
         let handle = ctx.run_later(delay, |actor, ctx| {
             actor.expiry_timer = None;
@@ -407,7 +402,7 @@ impl ScheduleActor {
         else {
             return;
         };
-        let store = self.store.clone();
+        let store = self.services.store.clone();
         // The mailbox waits for this one read so that no request sees the transfer hold in
         // between; it happens only when a move was interrupted.
         ctx.wait(
@@ -416,7 +411,7 @@ impl ScheduleActor {
                 .map(move |found, actor, ctx| match found {
                     Ok(Some(owner)) if owner.id == id => actor.finish_move(ctx, id),
                     Ok(_) => {
-                        let now = actor.clock.now();
+                        let now = actor.services.clock.now();
                         if let Some(Ok(changes)) =
                             actor.day.as_mut().map(|d| d.abandon_transfer(id, now))
                         {
@@ -431,8 +426,8 @@ impl ScheduleActor {
     }
 
     fn finish_move(&mut self, ctx: &mut Context<Self>, id: BookingId) {
-        let now = self.clock.now();
-        let policy = self.policy;
+        let now = self.services.clock.now();
+        let policy = self.services.policy;
         if let Some(Ok((_, changes))) = self
             .day
             .as_mut()
@@ -447,10 +442,10 @@ impl Actor for ScheduleActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        ctx.set_mailbox_capacity(self.settings.mailbox_capacity);
+        ctx.set_mailbox_capacity(self.services.settings.mailbox_capacity);
         self.load(ctx);
-        ctx.run_interval(self.settings.idle_check_interval, |actor, ctx| {
-            let idle = actor.last_activity.elapsed() >= actor.settings.idle_ttl;
+        ctx.run_interval(self.services.settings.idle_check_interval, |actor, ctx| {
+            let idle = actor.last_activity.elapsed() >= actor.services.settings.idle_ttl;
             let quiet = !actor.writing && actor.pending.is_empty();
             let no_holds = actor
                 .day

@@ -40,7 +40,7 @@ impl Handler<QueryQueue> for ScheduleActor {
 
     fn handle(&mut self, _: QueryQueue, _ctx: &mut Self::Context) -> Self::Result {
         self.last_activity = Instant::now();
-        let now = self.clock.now();
+        let now = self.services.clock.now();
         let day = self.day.as_ref().ok_or(ScheduleError::Unavailable)?;
         Ok(DayQueue {
             windows: day.windows().cloned().collect(),

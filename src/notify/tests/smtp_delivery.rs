@@ -3,12 +3,36 @@ use crate::notify::tests::smtp_sink::SmtpSink;
 use crate::notify::{Notifier, NotifyConfig, NotifyError, SmtpSettings};
 
 fn notifier_for(sink: &SmtpSink, attempts_max: u32) -> Notifier {
-    let smtp = SmtpSettings::new("127.0.0.1", sink.port, SENDER.parse().unwrap());
+    notifier_at(sink.port, attempts_max)
+}
+
+fn notifier_at(port: u16, attempts_max: u32) -> Notifier {
+    let smtp = SmtpSettings::new("127.0.0.1", port, SENDER.parse().unwrap());
     Notifier::from_config(
         &NotifyConfig::default()
             .with_smtp(smtp)
             .with_retry(quick_retry(attempts_max)),
     )
+}
+
+/// The error of a confirmation to a driver's e-mail address that could not be sent.
+async fn failed_confirmation(notifier: &Notifier) -> NotifyError {
+    notifier
+        .send(&confirmation_for("driver@example.com"))
+        .await
+        .unwrap_err()
+}
+
+/// How many times the SMTP channel tried before it gave up, when it is the channel that failed.
+fn smtp_attempts(error: &NotifyError) -> Option<u32> {
+    match error {
+        NotifyError::ChannelFailed {
+            channel: "smtp",
+            attempts,
+            ..
+        } => Some(*attempts),
+        _ => None,
+    }
 }
 
 #[actix_web::test]
@@ -62,22 +86,9 @@ async fn a_permanent_rejection_is_reported_at_once_without_retrying() {
     let sink = SmtpSink::start_rejecting_recipients("550 5.1.1 No such user").await;
     let notifier = notifier_for(&sink, 5);
 
-    let error = notifier
-        .send(&confirmation_for("driver@example.com"))
-        .await
-        .unwrap_err();
+    let error = failed_confirmation(&notifier).await;
 
-    assert!(
-        matches!(
-            error,
-            NotifyError::ChannelFailed {
-                channel: "smtp",
-                attempts: 1,
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_eq!(smtp_attempts(&error), Some(1), "{error:?}");
     assert!(!error.is_retryable());
     assert_eq!(sink.connections(), 1);
 }
@@ -88,28 +99,10 @@ async fn an_unreachable_relay_is_retried_then_reported_as_retryable() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let smtp = SmtpSettings::new("127.0.0.1", port, SENDER.parse().unwrap());
-    let notifier = Notifier::from_config(
-        &NotifyConfig::default()
-            .with_smtp(smtp)
-            .with_retry(quick_retry(2)),
-    );
+    let notifier = notifier_at(port, 2);
 
-    let error = notifier
-        .send(&confirmation_for("driver@example.com"))
-        .await
-        .unwrap_err();
+    let error = failed_confirmation(&notifier).await;
 
-    assert!(
-        matches!(
-            error,
-            NotifyError::ChannelFailed {
-                channel: "smtp",
-                attempts: 2,
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_eq!(smtp_attempts(&error), Some(2), "{error:?}");
     assert!(error.is_retryable());
 }

@@ -10,6 +10,8 @@ use serde::Deserialize;
 use super::frame::{ADMINS, StaffPage, StaffSection};
 use crate::app::AppState;
 use crate::app::staff::{AUDIT_ENTRIES_MAX, audit_limit, read_audit_log};
+use crate::web::table::Column::Text;
+use crate::web::table::heading_row;
 
 #[derive(Debug, Default, Deserialize)]
 struct AuditQuery {
@@ -47,14 +49,10 @@ pub async fn show(request: HttpRequest, state: web::Data<AppState>) -> HttpRespo
             div class="table-scroll" tabindex="0" role="region" aria-labelledby="audit" {
                 table class="audit" aria-labelledby="audit" {
                     thead {
-                        tr {
-                            th scope="col" { (st.when) }
-                            th scope="col" { (st.who) }
-                            th scope="col" { (st.action) }
-                            th scope="col" { (st.target) }
-                            th scope="col" { (st.before) }
-                            th scope="col" { (st.after) }
-                        }
+                        (heading_row(&[
+                            Text(st.when), Text(st.who), Text(st.action),
+                            Text(st.target), Text(st.before), Text(st.after),
+                        ]))
                     }
                     tbody {
                         @for entry in &entries {

@@ -258,16 +258,7 @@ fn check_in_page(sp: &StaffPage<'_>, entered: &CheckInForm, outcome: Outcome) ->
             }
             fieldset {
                 legend { (st.by_plate) }
-                div {
-                    label for="check-in-checkpoint" { (t.checkpoint) }
-                    select id="check-in-checkpoint" name="checkpoint" {
-                        @for checkpoint in sp.state.registry.checkpoints() {
-                            option value=(checkpoint.id.as_str()) selected[checkpoint.id.as_str() == chosen_checkpoint] {
-                                (checkpoint.name)
-                            }
-                        }
-                    }
-                }
+                (sp.checkpoint_field("check-in-checkpoint", Some(chosen_checkpoint.as_str())))
                 div {
                     label for="plate" { (t.plate) }
                     input id="plate" name="plate" type="text" value=(value(&entered.plate)) autocomplete="off"

@@ -16,12 +16,15 @@ use serde::Deserialize;
 use super::frame::{ADMINS, EVERY_ROLE, StaffPage};
 use super::problems::staff_problem;
 use super::range_form::{Action, Failed, RangeForm};
+use super::texts::StaffTexts;
 use crate::actors::schedule::QueryAvailability;
 use crate::app::AppState;
 use crate::app::input::parse_date;
 use crate::domain::window::local_date;
 use crate::domain::{Category, Checkpoint, CheckpointId, Direction, SlotWindow};
 use crate::web::problems::Problem;
+use crate::web::table::Column::{Figure, Text};
+use crate::web::table::heading_row;
 use crate::web::times;
 
 /// The day page, with what was just done (and to how many windows) said at the top.
@@ -59,12 +62,7 @@ pub async fn show(request: HttpRequest, state: web::Data<AppState>) -> HttpRespo
     };
     let st = sp.st;
     let query: DayQuery = serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
-    let first = state
-        .registry
-        .checkpoints()
-        .first()
-        .map(|c| c.id.to_string());
-    let checkpoint = match state.checkpoint_in_query(query.checkpoint.or(first).as_deref()) {
+    let checkpoint = match sp.checkpoint_or_first(query.checkpoint) {
         Ok(checkpoint) => checkpoint,
         Err(error) => return sp.error_page(None, st.day_heading, &error),
     };
@@ -106,12 +104,8 @@ fn refused_day(
     date: &str,
     problem: &Problem,
 ) -> HttpResponse {
-    let main = html! {
-        h1 { (sp.st.day_heading) }
-        (problem.summary(sp.page.t))
-        (chooser(sp, checkpoint, date))
-    };
-    sp.render(problem.status, None, sp.st.day_heading, main)
+    let chooser = chooser(sp, checkpoint, date);
+    sp.problem_with_chooser(None, sp.st.day_heading, problem, chooser)
 }
 
 /// The form that picks a checkpoint and a day.
@@ -119,14 +113,7 @@ fn chooser(sp: &StaffPage<'_>, checkpoint: &Checkpoint, date: &str) -> Markup {
     let t = sp.page.t;
     html! {
         form class="stack search" method="get" action="/staff/day" {
-            div {
-                label for="day-checkpoint" { (t.checkpoint) }
-                select id="day-checkpoint" name="checkpoint" {
-                    @for other in sp.state.registry.checkpoints() {
-                        option value=(other.id.as_str()) selected[other.id == checkpoint.id] { (other.name) }
-                    }
-                }
-            }
+            (sp.checkpoint_field("day-checkpoint", Some(checkpoint.id.as_str())))
             div {
                 label for="day-date" { (t.date) }
                 input id="day-date" type="date" name="date" value=(date) required;
@@ -252,9 +239,9 @@ pub async fn day_page(
         }
         (chooser(sp, checkpoint, &date.to_string()))
         @if sp.may(ADMINS) {
-            (block_form(sp, checkpoint, date, &choices, failed.as_ref()))
-            (unblock_form(sp, checkpoint, date, &choices, failed.as_ref()))
-            (reserve_form(sp, checkpoint, date, &choices, failed.as_ref()))
+            @for action in Action::ALL {
+                (window_form(sp, action, checkpoint, date, &choices, failed.as_ref()))
+            }
         }
         h2 id="lanes" { (st.lanes) }
         p class="hint" { (t.local_time) " (" (zone) ")" }
@@ -272,15 +259,10 @@ pub async fn day_page(
                 div class="table-scroll" tabindex="0" role="region" aria-labelledby=(id) {
                     table aria-labelledby=(id) {
                         thead {
-                            tr {
-                                th scope="col" { (t.window) }
-                                th scope="col" class="number" { (st.capacity) }
-                                th scope="col" class="number" { (st.reserved) }
-                                th scope="col" class="number" { (st.confirmed) }
-                                th scope="col" class="number" { (st.held) }
-                                th scope="col" class="number" { (st.free) }
-                                th scope="col" { (st.state) }
-                            }
+                            (heading_row(&[
+                                Text(t.window), Figure(st.capacity), Figure(st.reserved),
+                                Figure(st.confirmed), Figure(st.held), Figure(st.free), Text(st.state),
+                            ]))
                         }
                         tbody {
                             @for window in in_lane {
@@ -429,109 +411,113 @@ fn hidden_day(checkpoint: &Checkpoint, date: NaiveDate) -> Markup {
     }
 }
 
-fn block_form(
+/// One of the window forms: its heading, the range every form takes, the fields only this
+/// action needs, and its button.
+fn window_form(
     sp: &StaffPage<'_>,
+    action: Action,
     checkpoint: &Checkpoint,
     date: NaiveDate,
     choices: &RangeChoices,
     failed: Option<&Failed<'_>>,
 ) -> Markup {
     let st = sp.st;
-    let action = Action::Block;
     let (entered, problem) = entered_in(action, failed);
+    // Closing windows may cancel bookings, so only its form explains itself and warns.
+    let (heading_id, heading, intro, button, button_class) = match action {
+        Action::Block => (
+            "block-heading",
+            st.block_heading,
+            Some(st.block_intro),
+            st.block_button,
+            Some("danger"),
+        ),
+        Action::Unblock => (
+            "unblock-heading",
+            st.unblock_heading,
+            None,
+            st.unblock_button,
+            None,
+        ),
+        Action::Reserve => (
+            "reserve-heading",
+            st.reserve_heading,
+            None,
+            st.reserve_button,
+            None,
+        ),
+    };
+    let own_fields = match action {
+        Action::Block => block_fields(st, entered, problem),
+        Action::Unblock => html! {},
+        Action::Reserve => reserve_fields(st, entered, problem),
+    };
+    html! {
+        section class="panel" aria-labelledby=(heading_id) {
+            h2 id=(heading_id) { (heading) }
+            @if let Some(intro) = intro { p class="hint" { (intro) } }
+            form class="stack search" method="post" action=(action.path()) {
+                (sp.form_token())
+                (hidden_day(checkpoint, date))
+                (range_fields(sp, action, choices, entered, problem))
+                (own_fields)
+                div class="wide" { button type="submit" class=[button_class] { (button) } }
+            }
+        }
+    }
+}
+
+/// A field's hint, and its error when it has one, as the ids that describe the field.
+fn described_by(hint_id: &str, error_id: Option<String>) -> String {
+    match error_id {
+        Some(error) => format!("{hint_id} {error}"),
+        None => hint_id.to_owned(),
+    }
+}
+
+/// Closing windows takes a reason, and whether the bookings already made are cancelled.
+fn block_fields(st: &StaffTexts, entered: Option<&RangeForm>, problem: Option<&Problem>) -> Markup {
     let reason = entered
         .and_then(|e| e.reason.as_deref())
         .unwrap_or_default();
     let cancel = entered.is_some_and(|e| e.mode == "cancel_affected");
     let (reason_invalid, reason_error_id, reason_error) =
         field_error(problem, "reason", "blocked-reason");
-    let reason_described = match reason_error_id {
-        Some(error) => format!("blocked-reason-hint {error}"),
-        None => "blocked-reason-hint".to_owned(),
-    };
+    let reason_described = described_by("blocked-reason-hint", reason_error_id);
     let (_, _, mode_error) = field_error(problem, "mode", "blocked-mode");
     html! {
-        section class="panel" aria-labelledby="block-heading" {
-            h2 id="block-heading" { (st.block_heading) }
-            p class="hint" { (st.block_intro) }
-            form class="stack search" method="post" action=(action.path()) {
-                (sp.form_token())
-                (hidden_day(checkpoint, date))
-                (range_fields(sp, action, choices, entered, problem))
-                div class="wide" {
-                    label for="blocked-reason" { (st.reason) }
-                    input id="blocked-reason" name="reason" type="text" value=(reason) required maxlength="500"
-                        aria-invalid=[reason_invalid] aria-describedby=(reason_described);
-                    p class="hint" id="blocked-reason-hint" { (st.reason_hint) }
-                    (reason_error)
-                }
-                fieldset class="wide" {
-                    legend { (st.bookings_made) }
-                    label { input type="radio" name="mode" value="free_only" checked[!cancel]; (st.keep_bookings) }
-                    label { input type="radio" name="mode" value="cancel_affected" checked[cancel]; (st.cancel_bookings) }
-                    (mode_error)
-                }
-                div class="wide" { button type="submit" class="danger" { (st.block_button) } }
-            }
+        div class="wide" {
+            label for="blocked-reason" { (st.reason) }
+            input id="blocked-reason" name="reason" type="text" value=(reason) required maxlength="500"
+                aria-invalid=[reason_invalid] aria-describedby=(reason_described);
+            p class="hint" id="blocked-reason-hint" { (st.reason_hint) }
+            (reason_error)
+        }
+        fieldset class="wide" {
+            legend { (st.bookings_made) }
+            label { input type="radio" name="mode" value="free_only" checked[!cancel]; (st.keep_bookings) }
+            label { input type="radio" name="mode" value="cancel_affected" checked[cancel]; (st.cancel_bookings) }
+            (mode_error)
         }
     }
 }
 
-fn unblock_form(
-    sp: &StaffPage<'_>,
-    checkpoint: &Checkpoint,
-    date: NaiveDate,
-    choices: &RangeChoices,
-    failed: Option<&Failed<'_>>,
+/// Reserving takes the number of places kept in each window.
+fn reserve_fields(
+    st: &StaffTexts,
+    entered: Option<&RangeForm>,
+    problem: Option<&Problem>,
 ) -> Markup {
-    let st = sp.st;
-    let action = Action::Unblock;
-    let (entered, problem) = entered_in(action, failed);
-    html! {
-        section class="panel" aria-labelledby="unblock-heading" {
-            h2 id="unblock-heading" { (st.unblock_heading) }
-            form class="stack search" method="post" action=(action.path()) {
-                (sp.form_token())
-                (hidden_day(checkpoint, date))
-                (range_fields(sp, action, choices, entered, problem))
-                div class="wide" { button type="submit" { (st.unblock_button) } }
-            }
-        }
-    }
-}
-
-fn reserve_form(
-    sp: &StaffPage<'_>,
-    checkpoint: &Checkpoint,
-    date: NaiveDate,
-    choices: &RangeChoices,
-    failed: Option<&Failed<'_>>,
-) -> Markup {
-    let st = sp.st;
-    let action = Action::Reserve;
-    let (entered, problem) = entered_in(action, failed);
     let reserved = entered.map_or("", |e| e.reserved.as_str());
     let (invalid, error_id, error) = field_error(problem, "reserved", "reserved-places");
-    let described = match error_id {
-        Some(error) => format!("reserved-places-hint {error}"),
-        None => "reserved-places-hint".to_owned(),
-    };
+    let described = described_by("reserved-places-hint", error_id);
     html! {
-        section class="panel" aria-labelledby="reserve-heading" {
-            h2 id="reserve-heading" { (st.reserve_heading) }
-            form class="stack search" method="post" action=(action.path()) {
-                (sp.form_token())
-                (hidden_day(checkpoint, date))
-                (range_fields(sp, action, choices, entered, problem))
-                div class="wide" {
-                    label for="reserved-places" { (st.reserve_places) }
-                    input id="reserved-places" name="reserved" type="number" min="0" step="1" inputmode="numeric"
-                        value=(reserved) required aria-invalid=[invalid] aria-describedby=(described);
-                    p class="hint" id="reserved-places-hint" { (st.reserve_hint) }
-                    (error)
-                }
-                div class="wide" { button type="submit" { (st.reserve_button) } }
-            }
+        div class="wide" {
+            label for="reserved-places" { (st.reserve_places) }
+            input id="reserved-places" name="reserved" type="number" min="0" step="1" inputmode="numeric"
+                value=(reserved) required aria-invalid=[invalid] aria-describedby=(described);
+            p class="hint" id="reserved-places-hint" { (st.reserve_hint) }
+            (error)
         }
     }
 }

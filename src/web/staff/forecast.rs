@@ -34,12 +34,7 @@ pub async fn show(request: HttpRequest, state: web::Data<AppState>) -> HttpRespo
     let query: ForecastQuery =
         serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
     let category = query.category.as_deref().filter(|c| !c.is_empty());
-    let first = state
-        .registry
-        .checkpoints()
-        .first()
-        .map(|c| c.id.to_string());
-    let checkpoint = match state.checkpoint_in_query(query.checkpoint.or(first).as_deref()) {
+    let checkpoint = match sp.checkpoint_or_first(query.checkpoint) {
         Ok(checkpoint) => checkpoint,
         Err(error) => return refused_page(&sp, None, category, &error),
     };
@@ -65,14 +60,7 @@ fn chooser(sp: &StaffPage<'_>, checkpoint: Option<&Checkpoint>, category: Option
         .unwrap_or_default();
     html! {
         form class="stack search" method="get" action="/staff/forecast" {
-            div {
-                label for="forecast-checkpoint" { (t.checkpoint) }
-                select id="forecast-checkpoint" name="checkpoint" {
-                    @for other in &checkpoints {
-                        option value=(other.id.as_str()) selected[checkpoint.is_some_and(|c| c.id == other.id)] { (other.name) }
-                    }
-                }
-            }
+            (sp.checkpoint_field("forecast-checkpoint", checkpoint.map(|c| c.id.as_str())))
             div {
                 label for="forecast-category" { (t.category) }
                 select id="forecast-category" name="category" {
@@ -93,19 +81,10 @@ fn refused_page(
     category: Option<&str>,
     error: &ApiError,
 ) -> HttpResponse {
-    let st = sp.st;
     let problem = staff_problem(sp.page.lang, error);
-    let main = html! {
-        h1 { (st.forecast_heading) }
-        (problem.summary(sp.page.t))
-        (chooser(sp, checkpoint, category))
-    };
-    sp.render(
-        problem.status,
-        Some(StaffSection::Forecast),
-        st.forecast_heading,
-        main,
-    )
+    let chooser = chooser(sp, checkpoint, category);
+    let heading = sp.st.forecast_heading;
+    sp.problem_with_chooser(Some(StaffSection::Forecast), heading, &problem, chooser)
 }
 
 fn model_name(sp: &StaffPage<'_>, model: &ModelKind) -> &'static str {

@@ -2,6 +2,8 @@
 //! navigation (only the pages that role may open, and the sign-out form), and the renewed
 //! session cookies on whatever the page answers.
 
+use std::sync::Arc;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use maud::{Markup, html};
@@ -10,8 +12,10 @@ use super::problems::staff_problem;
 use super::session::{self, StaffSession};
 use super::texts::{StaffTexts, staff_texts};
 use crate::app::AppState;
+use crate::app::error::ApiError;
 use crate::app::staff::Staff;
 use crate::auth::StaffRole;
+use crate::domain::Checkpoint;
 use crate::web::page::{Page, form_is_genuine};
 use crate::web::problems::Problem;
 
@@ -132,6 +136,31 @@ impl<'a> StaffPage<'a> {
         &self.session.staff
     }
 
+    /// The checkpoint a page's query names, or the first one when it names none.
+    pub fn checkpoint_or_first(&self, named: Option<String>) -> Result<Arc<Checkpoint>, ApiError> {
+        let first = self
+            .state
+            .registry
+            .checkpoints()
+            .first()
+            .map(|c| c.id.to_string());
+        self.state.checkpoint_in_query(named.or(first).as_deref())
+    }
+
+    /// The field that picks one of the checkpoints, with `chosen` (an id) selected.
+    pub fn checkpoint_field(&self, id: &str, chosen: Option<&str>) -> Markup {
+        html! {
+            div {
+                label for=(id) { (self.page.t.checkpoint) }
+                select id=(id) name="checkpoint" {
+                    @for other in self.state.registry.checkpoints() {
+                        option value=(other.id.as_str()) selected[chosen == Some(other.id.as_str())] { (other.name) }
+                    }
+                }
+            }
+        }
+    }
+
     pub fn may(&self, roles: &[StaffRole]) -> bool {
         roles.contains(&self.session.role())
     }
@@ -222,12 +251,29 @@ impl<'a> StaffPage<'a> {
         self.render(problem.status, current, title, main)
     }
 
+    /// A page that cannot show what was asked: what is wrong, and `chooser`, the form that asks
+    /// again.
+    pub fn problem_with_chooser(
+        &self,
+        current: Option<StaffSection>,
+        title: &str,
+        problem: &Problem,
+        chooser: Markup,
+    ) -> HttpResponse {
+        let main = html! {
+            h1 { (title) }
+            (problem.summary(self.page.t))
+            (chooser)
+        };
+        self.render(problem.status, current, title, main)
+    }
+
     /// The page of an error the API would answer with.
     pub fn error_page(
         &self,
         current: Option<StaffSection>,
         title: &str,
-        error: &crate::app::error::ApiError,
+        error: &ApiError,
     ) -> HttpResponse {
         self.problem_page(current, title, &staff_problem(self.page.lang, error))
     }

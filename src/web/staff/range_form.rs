@@ -13,7 +13,7 @@ pub enum Action {
 }
 
 impl Action {
-    const ALL: [Action; 3] = [Action::Block, Action::Unblock, Action::Reserve];
+    pub(super) const ALL: [Action; 3] = [Action::Block, Action::Unblock, Action::Reserve];
 
     /// Where its form is sent.
     pub(super) fn path(self) -> &'static str {

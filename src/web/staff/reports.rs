@@ -20,6 +20,8 @@ use crate::app::reports::{csv_file, daily_report, report_date};
 use crate::domain::Checkpoint;
 use crate::reports::daily::{BookingSummary, DailyReport, Occupancy};
 use crate::web::problems::Problem;
+use crate::web::table::Column::{Figure, Text};
+use crate::web::table::heading_row;
 
 #[derive(Debug, Default, Deserialize)]
 struct ReportQuery {
@@ -31,18 +33,13 @@ struct ReportQuery {
 async fn report_of(sp: &StaffPage<'_>, request: &HttpRequest) -> Result<DailyReport, HttpResponse> {
     let state = sp.state;
     let query: ReportQuery = serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
-    let first = state
-        .registry
-        .checkpoints()
-        .first()
-        .map(|c| c.id.to_string());
     let raw_date = query.date.as_deref().filter(|d| !d.is_empty());
     let refused = |checkpoint: Option<&Checkpoint>, error: ApiError| {
         let problem = staff_problem(sp.page.lang, &error);
         refused_page(sp, checkpoint, raw_date.unwrap_or_default(), &problem)
     };
-    let checkpoint = state
-        .checkpoint_in_query(query.checkpoint.or(first).as_deref())
+    let checkpoint = sp
+        .checkpoint_or_first(query.checkpoint)
         .map_err(|error| refused(None, error))?;
     let date = raw_date
         .map(|raw| parse_date("date", raw))
@@ -91,14 +88,7 @@ fn chooser(sp: &StaffPage<'_>, checkpoint: Option<&Checkpoint>, date: &str) -> M
     let t = sp.page.t;
     html! {
         form class="stack search" method="get" action="/staff/reports" {
-            div {
-                label for="report-checkpoint" { (t.checkpoint) }
-                select id="report-checkpoint" name="checkpoint" {
-                    @for other in sp.state.registry.checkpoints() {
-                        option value=(other.id.as_str()) selected[checkpoint.is_some_and(|c| c.id == other.id)] { (other.name) }
-                    }
-                }
-            }
+            (sp.checkpoint_field("report-checkpoint", checkpoint.map(|c| c.id.as_str())))
             div {
                 label for="report-date" { (t.date) }
                 input id="report-date" type="date" name="date" value=(date);
@@ -114,18 +104,9 @@ fn refused_page(
     date: &str,
     problem: &Problem,
 ) -> HttpResponse {
-    let st = sp.st;
-    let main = html! {
-        h1 { (st.reports_heading) }
-        (problem.summary(sp.page.t))
-        (chooser(sp, checkpoint, date))
-    };
-    sp.render(
-        problem.status,
-        Some(StaffSection::Reports),
-        st.reports_heading,
-        main,
-    )
+    let chooser = chooser(sp, checkpoint, date);
+    let heading = sp.st.reports_heading;
+    sp.problem_with_chooser(Some(StaffSection::Reports), heading, problem, chooser)
 }
 
 fn percent(occupancy: &Occupancy) -> String {
@@ -182,17 +163,11 @@ fn report_page(sp: &StaffPage<'_>, report: &DailyReport) -> HttpResponse {
             div class="table-scroll" tabindex="0" role="region" aria-labelledby="report-numbers" {
                 table aria-labelledby="report-numbers" {
                     thead {
-                        tr {
-                            th scope="col" { (st.hour) }
-                            th scope="col" class="number" { (st.capacity) }
-                            th scope="col" class="number" { (st.held) }
-                            th scope="col" class="number" { (st.confirmed) }
-                            th scope="col" class="number" { (st.utilisation) }
-                            th scope="col" class="number" { (st.confirmations) }
-                            th scope="col" class="number" { (st.cancellations) }
-                            th scope="col" class="number" { (st.arrivals) }
-                            th scope="col" class="number" { (st.no_shows) }
-                        }
+                        (heading_row(&[
+                            Text(st.hour), Figure(st.capacity), Figure(st.held), Figure(st.confirmed),
+                            Figure(st.utilisation), Figure(st.confirmations), Figure(st.cancellations),
+                            Figure(st.arrivals), Figure(st.no_shows),
+                        ]))
                     }
                     tbody {
                         @for line in &report.hours {
