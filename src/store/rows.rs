@@ -12,6 +12,9 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::auth::{ApiKey, StaffAccount};
+use crate::domain::statistics::{
+    BookingCounts, HourlyCount, StatisticsDelta, StatisticsKey, WindowTotals,
+};
 use crate::domain::strikes::{Strike, StrikeKind};
 use crate::domain::{
     Booking, BookingCode, BookingId, Checkpoint, CheckpointId, Contact, Plate, SlotWindow,
@@ -81,15 +84,26 @@ fn opt_parsed<C: Columns, T, E: std::fmt::Display>(
     }
 }
 
-/// A stored count, which must fit a `u32`.
-fn count<C: Columns>(row: &C, column: usize, what: &'static str) -> Result<u32, C::Error> {
+/// A stored whole number, which must fit `T` (a count is never negative).
+fn int_as<C: Columns, T: TryFrom<i64>>(
+    row: &C,
+    column: usize,
+    what: &'static str,
+) -> Result<T, C::Error>
+where
+    T::Error: std::fmt::Display,
+{
     let raw = row.int(column)?;
-    Ok(u32::try_from(raw).map_err(|e| Unreadable {
+    Ok(T::try_from(raw).map_err(|e| Unreadable {
         column,
         what,
         raw: raw.to_string(),
         reason: e.to_string(),
     })?)
+}
+
+fn count<C: Columns>(row: &C, column: usize, what: &'static str) -> Result<u32, C::Error> {
+    int_as(row, column, what)
 }
 
 /// The columns [`booking`] reads, in its order, of `bookings b`.
@@ -222,5 +236,55 @@ pub fn strike<C: Columns>(row: &C) -> Result<Strike, C::Error> {
         plate: parse_text(row.text(0)?, 0, "plate", Plate::parse)?,
         kind,
         at: row.time(2)?,
+    })
+}
+
+/// A row of `statistics_sql::SELECT_STATISTICS`, of `checkpoint`.
+pub fn statistics_row<C: Columns>(
+    row: &C,
+    checkpoint: &CheckpointId,
+) -> Result<StatisticsDelta, C::Error> {
+    Ok(StatisticsDelta {
+        key: StatisticsKey {
+            checkpoint: checkpoint.clone(),
+            day: row.date(0)?,
+            hour: int_as(row, 1, "hour")?,
+            category: parsed(row, 2, "category")?,
+        },
+        counts: BookingCounts {
+            holds: row.int(3)?,
+            confirmations: row.int(4)?,
+            cancellations: row.int(5)?,
+            expiries: row.int(6)?,
+            reschedules: row.int(7)?,
+            arrivals: row.int(8)?,
+            no_shows: row.int(9)?,
+            lead_time_seconds: row.int(10)?,
+            lead_times: row.int(11)?,
+        },
+    })
+}
+
+/// A row of day, hour and a sum of confirmations.
+pub fn hourly_count<C: Columns>(row: &C) -> Result<HourlyCount, C::Error> {
+    Ok(HourlyCount {
+        day: row.date(0)?,
+        hour: int_as(row, 1, "hour")?,
+        count: row.int(2)?,
+    })
+}
+
+/// A row of direction, category, local hour, windows, blocked windows and the sums of
+/// capacity, held and confirmed places.
+pub fn window_totals<C: Columns>(row: &C) -> Result<WindowTotals, C::Error> {
+    Ok(WindowTotals {
+        direction: parsed(row, 0, "direction")?,
+        category: parsed(row, 1, "category")?,
+        hour: int_as(row, 2, "hour")?,
+        windows: count(row, 3, "windows")?,
+        blocked_windows: count(row, 4, "blocked windows")?,
+        capacity: int_as(row, 5, "capacity")?,
+        held: int_as(row, 6, "held places")?,
+        confirmed: int_as(row, 7, "confirmed places")?,
     })
 }

@@ -27,3 +27,20 @@ pub const SELECT_STATISTICS: &str = "SELECT day, hour, category, holds, confirma
        cancellations, expiries, reschedules, arrivals, no_shows, lead_time_seconds, lead_times \
      FROM booking_statistics WHERE checkpoint_id = $1 AND day BETWEEN $2 AND $3 \
      ORDER BY day, hour, category";
+
+/// The columns of a statistics row, in the order both stores bind them.
+pub const STATISTICS_COLUMNS: &str = "checkpoint_id, day, hour, category, holds, confirmations, \
+     cancellations, expiries, reschedules, arrivals, no_shows, lead_time_seconds, lead_times";
+
+/// The tail of a bulk statistics write: a row that exists takes the given counts (it is not
+/// added to), so writing the same rows twice leaves the same table.
+pub const REPLACE_COUNTS: &str = "ON CONFLICT (checkpoint_id, day, hour, category) DO UPDATE SET \
+       holds = excluded.holds, \
+       confirmations = excluded.confirmations, \
+       cancellations = excluded.cancellations, \
+       expiries = excluded.expiries, \
+       reschedules = excluded.reschedules, \
+       arrivals = excluded.arrivals, \
+       no_shows = excluded.no_shows, \
+       lead_time_seconds = excluded.lead_time_seconds, \
+       lead_times = excluded.lead_times";

@@ -18,13 +18,12 @@ mod statistics;
 mod strikes;
 
 use std::path::Path;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 
 use super::{
     AnswerRecord, AuditReport, CommitBatch, DayRecord, KeyClaim, StoreError, StoredResponse,
@@ -195,16 +194,6 @@ fn parse_ts(raw: &str) -> rusqlite::Result<DateTime<Utc>> {
         .map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
         })
-}
-
-fn parse_col<T: FromStr>(row: &Row<'_>, index: usize) -> rusqlite::Result<T>
-where
-    T::Err: std::error::Error + Send + Sync + 'static,
-{
-    let raw: String = row.get(index)?;
-    raw.parse().map_err(|e: T::Err| {
-        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, e.into())
-    })
 }
 
 /// Runs a statement that takes a statistics row's 13 columns in table order.

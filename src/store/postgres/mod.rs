@@ -192,15 +192,6 @@ impl From<tokio_postgres::Error> for StoreError {
     }
 }
 
-fn decode<T: FromStr>(raw: &str, what: &str) -> Result<T, StoreError>
-where
-    T::Err: std::fmt::Display,
-{
-    raw.parse().map_err(|e: T::Err| {
-        StoreError::Other(anyhow::anyhow!("stored {what} {raw:?} is unreadable: {e}"))
-    })
-}
-
 /// A count for an `integer` column.
 fn count(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)

@@ -3,12 +3,11 @@
 use async_trait::async_trait;
 use chrono::NaiveDate;
 
-use super::{PostgresStore, decode};
-use crate::domain::statistics::{
-    BookingCounts, HourlyCount, StatisticsDelta, StatisticsKey, WindowTotals,
-};
+use super::PostgresStore;
+use crate::domain::statistics::{BookingCounts, HourlyCount, StatisticsDelta, WindowTotals};
 use crate::domain::{Category, CheckpointId};
-use crate::store::{StatisticsStore, StoreError, statistics_sql};
+use crate::store::statistics_sql::{self, REPLACE_COUNTS, STATISTICS_COLUMNS};
+use crate::store::{StatisticsStore, StoreError, rows};
 
 #[async_trait]
 impl StatisticsStore for PostgresStore {
@@ -26,27 +25,7 @@ impl StatisticsStore for PostgresStore {
             .query(&statement, &[&checkpoint.as_str(), &from, &to])
             .await?;
         rows.iter()
-            .map(|row| {
-                Ok(StatisticsDelta {
-                    key: StatisticsKey {
-                        checkpoint: checkpoint.clone(),
-                        day: row.get(0),
-                        hour: u8::try_from(row.get::<_, i16>(1)).unwrap_or(0),
-                        category: decode(&row.get::<_, String>(2), "category")?,
-                    },
-                    counts: BookingCounts {
-                        holds: row.get(3),
-                        confirmations: row.get(4),
-                        cancellations: row.get(5),
-                        expiries: row.get(6),
-                        reschedules: row.get(7),
-                        arrivals: row.get(8),
-                        no_shows: row.get(9),
-                        lead_time_seconds: row.get(10),
-                        lead_times: row.get(11),
-                    },
-                })
-            })
+            .map(|row| rows::statistics_row(row, checkpoint))
             .collect()
     }
 
@@ -73,24 +52,13 @@ impl StatisticsStore for PostgresStore {
         let lead_times = column(|c| c.lead_times);
         let client = self.client().await?;
         let statement = client
-            .prepare_cached(
-                "INSERT INTO booking_statistics (checkpoint_id, day, hour, category, holds, \
-                   confirmations, cancellations, expiries, reschedules, arrivals, no_shows, \
-                   lead_time_seconds, lead_times) \
-                 SELECT * FROM unnest($1::text[], $2::date[], $3::int2[], $4::text[], $5::int8[], \
-                   $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], \
-                   $12::int8[], $13::int8[]) \
-                 ON CONFLICT (checkpoint_id, day, hour, category) DO UPDATE SET \
-                   holds = EXCLUDED.holds, \
-                   confirmations = EXCLUDED.confirmations, \
-                   cancellations = EXCLUDED.cancellations, \
-                   expiries = EXCLUDED.expiries, \
-                   reschedules = EXCLUDED.reschedules, \
-                   arrivals = EXCLUDED.arrivals, \
-                   no_shows = EXCLUDED.no_shows, \
-                   lead_time_seconds = EXCLUDED.lead_time_seconds, \
-                   lead_times = EXCLUDED.lead_times",
-            )
+            .prepare_cached(&format!(
+                "INSERT INTO booking_statistics ({STATISTICS_COLUMNS}) \
+                     SELECT * FROM unnest($1::text[], $2::date[], $3::int2[], $4::text[], \
+                       $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[], \
+                       $11::int8[], $12::int8[], $13::int8[]) \
+                     {REPLACE_COUNTS}"
+            ))
             .await?;
         // One statement is one transaction: all rows or none.
         client
@@ -136,14 +104,7 @@ impl StatisticsStore for PostgresStore {
         let rows = client
             .query(&statement, &[&checkpoint.as_str(), &from, &to, &category])
             .await?;
-        Ok(rows
-            .iter()
-            .map(|row| HourlyCount {
-                day: row.get(0),
-                hour: u8::try_from(row.get::<_, i16>(1)).unwrap_or(0),
-                count: row.get(2),
-            })
-            .collect())
+        rows.iter().map(rows::hourly_count).collect()
     }
 
     async fn window_totals(
@@ -166,21 +127,6 @@ impl StatisticsStore for PostgresStore {
         let rows = client
             .query(&statement, &[&checkpoint.as_str(), &day])
             .await?;
-        let count = |value: i64| u32::try_from(value).unwrap_or(u32::MAX);
-        let places = |value: i64| u64::try_from(value).unwrap_or(0);
-        rows.iter()
-            .map(|row| {
-                Ok(WindowTotals {
-                    direction: decode(&row.get::<_, String>(0), "direction")?,
-                    category: decode(&row.get::<_, String>(1), "category")?,
-                    hour: u8::try_from(row.get::<_, i16>(2)).unwrap_or(0),
-                    windows: count(row.get(3)),
-                    blocked_windows: count(row.get(4)),
-                    capacity: places(row.get(5)),
-                    held: places(row.get(6)),
-                    confirmed: places(row.get(7)),
-                })
-            })
-            .collect()
+        rows.iter().map(rows::window_totals).collect()
     }
 }
