@@ -12,24 +12,57 @@ use crate::notify::NotifyConfig;
 use crate::secret::Secret;
 use crate::store::postgres::PostgresSettings;
 
-/// Which parts of the system a process runs.
+/// Which parts of the system a process runs: one of the four services, or all of them. Every
+/// role answers the probes (`/healthz`, `/readyz`) and `/metrics`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Role {
-    /// HTTP API and schedule actors.
+    /// The public JSON API: checkpoints, availability, bookings, carriers' bookings and their
+    /// API keys, sign-in, and the OpenAPI document.
     Api,
-    /// Background jobs only.
-    Processor,
+    /// What admins and operators do to the schedule through the JSON API: blocks, reserved
+    /// places, checkpoints and their calendars, check-in, walk-ins, bars, the audit log, sign-in;
+    /// and the generation of the schedule ahead.
+    #[value(alias = "schedule-management")]
+    Schedule,
+    /// The driver and staff pages.
+    Web,
+    /// The event relay and consumers (statistics, strikes, notifications), the analysts'
+    /// statistics, reports and forecasts, and the periodic jobs: reminders, no-shows, the
+    /// daily report, pruning.
+    #[value(alias = "data-processing", alias = "processor")]
+    Data,
     /// Everything in one process.
     All,
 }
 
+/// A part of the system that one or more roles run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    PublicApi,
+    ScheduleApi,
+    AnalystApi,
+    SignIn,
+    Pages,
+    ScheduleGeneration,
+    EventsAndJobs,
+}
+
 impl Role {
-    pub fn serves_http(self) -> bool {
-        matches!(self, Role::Api | Role::All)
+    pub fn runs(self, part: Part) -> bool {
+        use Part::*;
+        match self {
+            Role::All => true,
+            Role::Api => matches!(part, PublicApi | SignIn),
+            Role::Schedule => matches!(part, ScheduleApi | SignIn | ScheduleGeneration),
+            Role::Web => matches!(part, Pages),
+            Role::Data => matches!(part, AnalystApi | EventsAndJobs),
+        }
     }
 
-    pub fn runs_jobs(self) -> bool {
-        matches!(self, Role::Processor | Role::All)
+    /// Whether requests of people or programs (beyond the probes) reach this process, so it
+    /// keeps per-client limits and barred plates fresh.
+    pub fn takes_requests(self) -> bool {
+        self.runs(Part::PublicApi) || self.runs(Part::ScheduleApi) || self.runs(Part::Pages)
     }
 }
 
@@ -157,7 +190,7 @@ pub struct ServeArgs {
     /// Apply pending PostgreSQL migrations before serving.
     #[arg(long, env = "MIGRATE_ON_START", default_value_t = false, action = clap::ArgAction::Set)]
     pub migrate: bool,
-    /// Which parts to run.
+    /// Which service to run (`api`, `schedule`, `web`, `data`), or `all` of them.
     #[arg(long, env = "ROLE", value_enum, default_value_t = Role::All)]
     pub role: Role,
     /// Seed the demo checkpoints when the store has none.

@@ -22,7 +22,7 @@ use crate::bus::EventBus;
 use crate::bus::in_process::InProcessBus;
 use crate::bus::rabbitmq::{RabbitBus, RabbitSettings};
 use crate::clock::{Clock, SystemClock};
-use crate::config::Settings;
+use crate::config::{Part, Settings};
 use crate::domain::strikes::StrikeRules;
 use crate::http::idempotency::Answers;
 use crate::jobs::{
@@ -31,7 +31,7 @@ use crate::jobs::{
 };
 use crate::routes::limits::limit_requests;
 use crate::routes::observe::observe;
-use crate::routes::{configure, problem_errors};
+use crate::routes::{configure_for, problem_errors};
 use crate::seed;
 use crate::store::embedded::EmbeddedStore;
 use crate::store::postgres::PostgresStore;
@@ -166,7 +166,7 @@ impl Application {
             .await
             .context("Failed to read the barred plates")?;
         let mut jobs = JobRunner::new();
-        if settings.role.runs_jobs() {
+        if settings.role.runs(Part::EventsAndJobs) {
             let (job_store, job_clock) = (store.clone(), clock.clone());
             jobs.spawn("prune_idempotency", settings.job_interval, move || {
                 let (store, now) = (job_store.clone(), job_clock.now());
@@ -177,18 +177,6 @@ impl Application {
                 let (store, now) = (delivered_store.clone(), delivered_clock.now());
                 async move { prune_delivered::try_run_once(store.as_ref(), now).await }
             });
-            let (schedule_store, schedule_clock) = (store.clone(), clock.clone());
-            let horizon_days = settings.policy.horizon_days;
-            jobs.spawn(
-                "generate_schedule",
-                SCHEDULE_GENERATION_INTERVAL,
-                move || {
-                    let (store, now) = (schedule_store.clone(), schedule_clock.now());
-                    async move {
-                        generate_schedule::try_run_once(store.as_ref(), now, horizon_days).await
-                    }
-                },
-            );
             let (no_show_registry, no_show_store, no_show_clock) =
                 (registry.clone(), store.clone(), clock.clone());
             jobs.spawn("no_shows", settings.job_interval, move || {
@@ -223,12 +211,27 @@ impl Application {
             });
         }
 
+        if settings.role.runs(Part::ScheduleGeneration) {
+            let (schedule_store, schedule_clock) = (store.clone(), clock.clone());
+            let horizon_days = settings.policy.horizon_days;
+            jobs.spawn(
+                "generate_schedule",
+                SCHEDULE_GENERATION_INTERVAL,
+                move || {
+                    let (store, now) = (schedule_store.clone(), schedule_clock.now());
+                    async move {
+                        generate_schedule::try_run_once(store.as_ref(), now, horizon_days).await
+                    }
+                },
+            );
+        }
+
         let tokens = match &settings.jwt_secret {
             Some(secret) => TokenKeys::new(secret.expose().as_bytes())?,
-            None => local_token_keys(&settings.data_dir, settings.role.serves_http()),
+            None => local_token_keys(&settings.data_dir, settings.role.takes_requests()),
         };
         let answers = Arc::new(Answers::new(AnswerSeal::new(tokens.answer_key())));
-        let (server, port) = if settings.role.serves_http() {
+        let (server, port) = {
             let listener = TcpListener::bind(&settings.listen_addr)
                 .with_context(|| format!("Failed to listen on {}", settings.listen_addr))?;
             let port = listener.local_addr()?.port();
@@ -243,25 +246,30 @@ impl Application {
                     settings.policy.hold_ttl.to_std().unwrap_or_default(),
                 ),
             });
-            // Bars decided by consumers in other processes reach this one within a minute.
-            let (bars_store, bars_clock, refreshed) = (store.clone(), clock.clone(), bars.clone());
-            jobs.spawn("refresh_bars", FORGET_IDLE_CLIENTS_INTERVAL, move || {
-                let (store, now, bars) = (bars_store.clone(), bars_clock.now(), refreshed.clone());
-                async move {
-                    bars.refresh(store.as_ref(), now).await?;
-                    Ok(crate::jobs::Outcome::Idle)
-                }
-            });
-            let idle_state = state.clone();
-            jobs.spawn(
-                "forget_idle_clients",
-                FORGET_IDLE_CLIENTS_INTERVAL,
-                move || {
-                    idle_state.limits.forget_idle_clients();
-                    async { Ok(crate::jobs::Outcome::Idle) }
-                },
-            );
+            if settings.role.takes_requests() {
+                // Bars decided by consumers in other processes reach this one within a minute.
+                let (bars_store, bars_clock, refreshed) =
+                    (store.clone(), clock.clone(), bars.clone());
+                jobs.spawn("refresh_bars", FORGET_IDLE_CLIENTS_INTERVAL, move || {
+                    let (store, now, bars) =
+                        (bars_store.clone(), bars_clock.now(), refreshed.clone());
+                    async move {
+                        bars.refresh(store.as_ref(), now).await?;
+                        Ok(crate::jobs::Outcome::Idle)
+                    }
+                });
+                let idle_state = state.clone();
+                jobs.spawn(
+                    "forget_idle_clients",
+                    FORGET_IDLE_CLIENTS_INTERVAL,
+                    move || {
+                        idle_state.limits.forget_idle_clients();
+                        async { Ok(crate::jobs::Outcome::Idle) }
+                    },
+                );
+            }
             let answers_data = web::Data::from(answers.clone());
+            let role = settings.role;
             let server = HttpServer::new(move || {
                 App::new()
                     .wrap(problem_errors())
@@ -270,15 +278,13 @@ impl Application {
                     .app_data(state.clone())
                     .app_data(answers_data.clone())
                     .app_data(web::PayloadConfig::new(BODY_BYTES_MAX))
-                    .configure(configure)
+                    .configure(|cfg| configure_for(cfg, role))
             })
             .listen(listener)?
             .workers(settings.http_workers.max(1))
             .shutdown_timeout(settings.shutdown_timeout.as_secs())
             .run();
             (Some(server), port)
-        } else {
-            (None, 0)
         };
         Ok(Self {
             port,

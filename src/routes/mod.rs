@@ -11,9 +11,10 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, Scope, web};
 
 use crate::app::error::PROBLEM_JSON;
+use crate::config::{Part, Role};
 use crate::http::{
     admin, admin_checkpoints, auth, bookings, carrier, checkpoints, docs, forecast, health,
     metrics, openapi, operator, reports, stats, status,
@@ -21,57 +22,93 @@ use crate::http::{
 use crate::web::{assets, driver, manage, staff};
 use endpoint::endpoint;
 
+/// Every route, as a process of the `all` role serves them.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    configure_for(cfg, Role::All);
+}
+
+/// The routes of one role's service: the probes and metrics always, and the parts it runs.
+pub fn configure_for(cfg: &mut web::ServiceConfig, role: Role) {
     // Endpoints (not bare routes) so that a known path with the wrong method is a 405.
-    pages(cfg);
-    staff_pages(cfg);
+    if role.runs(Part::Pages) {
+        pages(cfg);
+        staff_pages(cfg);
+    }
     cfg.service(endpoint("/healthz").get(health::healthz))
         .service(endpoint("/readyz").get(health::readyz))
-        .service(endpoint("/metrics").get(metrics::scrape))
-        .service(endpoint("/api/openapi.json").get(openapi::serve))
-        .service(endpoint("/api/docs").get(docs::page))
-        .service(endpoint("/api/docs/swagger-ui-bundle.js").get(docs::bundle))
-        .service(endpoint("/api/docs/swagger-ui.css").get(docs::stylesheet))
-        .service(endpoint("/api/docs/init.js").get(docs::init))
+        .service(endpoint("/metrics").get(metrics::scrape));
+    if role.runs(Part::PublicApi) {
+        cfg.service(endpoint("/api/openapi.json").get(openapi::serve))
+            .service(endpoint("/api/docs").get(docs::page))
+            .service(endpoint("/api/docs/swagger-ui-bundle.js").get(docs::bundle))
+            .service(endpoint("/api/docs/swagger-ui.css").get(docs::stylesheet))
+            .service(endpoint("/api/docs/init.js").get(docs::init));
+    }
+    let mut api = web::scope("/api/v1");
+    if role.runs(Part::PublicApi) {
+        api = public_api(api);
+    }
+    if role.runs(Part::AnalystApi) {
+        api = analyst_api(api);
+    }
+    if role.runs(Part::SignIn) {
+        api = sign_in(api);
+    }
+    if role.runs(Part::ScheduleApi) {
+        api = schedule_api(api);
+    }
+    cfg.service(api).default_service(web::to(no_such_route));
+}
+
+/// What drivers and carriers use, and the carriers' keys that admins hand out.
+fn public_api(api: Scope) -> Scope {
+    api.service(endpoint("/checkpoints").get(checkpoints::list))
+        .service(endpoint("/checkpoints/{id}/availability").get(checkpoints::availability))
+        .service(endpoint("/checkpoints/{id}/status").get(status::read))
+        .service(endpoint("/bookings").post(bookings::create))
+        // Before the booking itself, whose `{code}` would also match `CODE.ics`.
+        .service(endpoint("/bookings/{code}.ics").get(bookings::calendar))
         .service(
-            web::scope("/api/v1")
-                .service(endpoint("/checkpoints").get(checkpoints::list))
-                .service(endpoint("/checkpoints/{id}/availability").get(checkpoints::availability))
-                .service(endpoint("/checkpoints/{id}/status").get(status::read))
-                .service(endpoint("/bookings").post(bookings::create))
-                // Before the booking itself, whose `{code}` would also match `CODE.ics`.
-                .service(endpoint("/bookings/{code}.ics").get(bookings::calendar))
-                .service(
-                    endpoint("/bookings/{code}")
-                        .get(bookings::read)
-                        .delete(bookings::cancel),
-                )
-                .service(endpoint("/bookings/{code}/confirm").post(bookings::confirm))
-                .service(endpoint("/bookings/{code}/reschedule").post(bookings::reschedule))
-                .service(endpoint("/stats").get(stats::read))
-                .service(endpoint("/reports/daily").get(reports::daily))
-                .service(endpoint("/forecast").get(forecast::read))
-                .service(endpoint("/auth/login").post(auth::login))
-                .service(endpoint("/auth/refresh").post(auth::refresh))
-                .service(endpoint("/auth/logout").post(auth::logout))
-                .service(endpoint("/admin/checkpoints/{id}/blocks").post(admin::block))
-                .service(endpoint("/admin/checkpoints/{id}/unblocks").post(admin::unblock))
-                .service(endpoint("/admin/checkpoints/{id}/reserved").post(admin::reserve))
-                .service(endpoint("/admin/audit").get(admin::audit_log))
-                .service(endpoint("/admin/checkpoints/{id}").put(admin_checkpoints::put))
-                .service(endpoint("/operator/check-ins").post(operator::check_in))
-                .service(endpoint("/operator/walk-ins").post(operator::walk_in))
-                .service(endpoint("/operator/plates/{plate}").get(operator::plate))
-                .service(endpoint("/admin/bars/{plate}").delete(admin::lift_bar))
-                .service(
-                    endpoint("/admin/api-keys")
-                        .post(carrier::create_key)
-                        .get(carrier::list_keys),
-                )
-                .service(endpoint("/admin/api-keys/{id}").delete(carrier::revoke_key))
-                .service(endpoint("/carrier/bookings").get(carrier::bookings)),
+            endpoint("/bookings/{code}")
+                .get(bookings::read)
+                .delete(bookings::cancel),
         )
-        .default_service(web::to(no_such_route));
+        .service(endpoint("/bookings/{code}/confirm").post(bookings::confirm))
+        .service(endpoint("/bookings/{code}/reschedule").post(bookings::reschedule))
+        .service(
+            endpoint("/admin/api-keys")
+                .post(carrier::create_key)
+                .get(carrier::list_keys),
+        )
+        .service(endpoint("/admin/api-keys/{id}").delete(carrier::revoke_key))
+        .service(endpoint("/carrier/bookings").get(carrier::bookings))
+}
+
+/// What analysts read.
+fn analyst_api(api: Scope) -> Scope {
+    api.service(endpoint("/stats").get(stats::read))
+        .service(endpoint("/reports/daily").get(reports::daily))
+        .service(endpoint("/forecast").get(forecast::read))
+}
+
+/// Staff tokens; any service that takes staff requests can issue them, as they share the key.
+fn sign_in(api: Scope) -> Scope {
+    api.service(endpoint("/auth/login").post(auth::login))
+        .service(endpoint("/auth/refresh").post(auth::refresh))
+        .service(endpoint("/auth/logout").post(auth::logout))
+}
+
+/// What admins and operators do to the schedule.
+fn schedule_api(api: Scope) -> Scope {
+    api.service(endpoint("/admin/checkpoints/{id}/blocks").post(admin::block))
+        .service(endpoint("/admin/checkpoints/{id}/unblocks").post(admin::unblock))
+        .service(endpoint("/admin/checkpoints/{id}/reserved").post(admin::reserve))
+        .service(endpoint("/admin/audit").get(admin::audit_log))
+        .service(endpoint("/admin/checkpoints/{id}").put(admin_checkpoints::put))
+        .service(endpoint("/operator/check-ins").post(operator::check_in))
+        .service(endpoint("/operator/walk-ins").post(operator::walk_in))
+        .service(endpoint("/operator/plates/{plate}").get(operator::plate))
+        .service(endpoint("/admin/bars/{plate}").delete(admin::lift_bar))
 }
 
 /// The driver's pages and the public queue.

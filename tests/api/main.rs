@@ -24,6 +24,7 @@ mod openapi;
 mod replicas;
 mod reports;
 mod restart;
+mod roles;
 mod schemas;
 mod store_contract;
 mod strikes;
