@@ -26,7 +26,7 @@ use crate::config::{Part, Settings};
 use crate::domain::strikes::StrikeRules;
 use crate::http::idempotency::Answers;
 use crate::jobs::{
-    JobRunner, daily_report, generate_schedule, no_shows, outbox_relay, prune_delivered,
+    JobLeases, JobRunner, daily_report, generate_schedule, no_shows, outbox_relay, prune_delivered,
     prune_idempotency,
 };
 use crate::routes::limits::limit_requests;
@@ -166,44 +166,71 @@ impl Application {
             .await
             .context("Failed to read the barred plates")?;
         let mut jobs = JobRunner::new();
+        let leases = JobLeases::new(store.clone(), clock.clone());
         if settings.role.runs(Part::EventsAndJobs) {
             let (job_store, job_clock) = (store.clone(), clock.clone());
-            jobs.spawn("prune_idempotency", settings.job_interval, move || {
-                let (store, now) = (job_store.clone(), job_clock.now());
-                async move { prune_idempotency::try_run_once(store.as_ref(), now).await }
-            });
+            jobs.spawn_leased(
+                "prune_idempotency",
+                settings.job_interval,
+                leases.clone(),
+                move || {
+                    let (store, now) = (job_store.clone(), job_clock.now());
+                    async move { prune_idempotency::try_run_once(store.as_ref(), now).await }
+                },
+            );
             let (delivered_store, delivered_clock) = (store.clone(), clock.clone());
-            jobs.spawn("prune_delivered", SCHEDULE_GENERATION_INTERVAL, move || {
-                let (store, now) = (delivered_store.clone(), delivered_clock.now());
-                async move { prune_delivered::try_run_once(store.as_ref(), now).await }
-            });
+            jobs.spawn_leased(
+                "prune_delivered",
+                SCHEDULE_GENERATION_INTERVAL,
+                leases.clone(),
+                move || {
+                    let (store, now) = (delivered_store.clone(), delivered_clock.now());
+                    async move { prune_delivered::try_run_once(store.as_ref(), now).await }
+                },
+            );
             let (no_show_registry, no_show_store, no_show_clock) =
                 (registry.clone(), store.clone(), clock.clone());
-            jobs.spawn("no_shows", settings.job_interval, move || {
-                let (registry, store, now) = (
-                    no_show_registry.clone(),
-                    no_show_store.clone(),
-                    no_show_clock.now(),
-                );
-                async move { no_shows::try_run_once(&registry, store.as_ref(), now).await }
-            });
+            jobs.spawn_leased(
+                "no_shows",
+                settings.job_interval,
+                leases.clone(),
+                move || {
+                    let (registry, store, now) = (
+                        no_show_registry.clone(),
+                        no_show_store.clone(),
+                        no_show_clock.now(),
+                    );
+                    async move { no_shows::try_run_once(&registry, store.as_ref(), now).await }
+                },
+            );
             let sender = subscribe_consumers(bus.as_ref(), &store, &clock, &settings, &bars).await;
             let (reminder_store, reminder_clock) = (store.clone(), clock.clone());
             let lead = settings.reminder_lead;
-            jobs.spawn("reminders", settings.job_interval, move || {
-                let (store, sender, now) =
-                    (reminder_store.clone(), sender.clone(), reminder_clock.now());
-                async move {
-                    crate::jobs::reminders::send_reminders(store.as_ref(), &sender, now, lead).await
-                }
-            });
+            jobs.spawn_leased(
+                "reminders",
+                settings.job_interval,
+                leases.clone(),
+                move || {
+                    let (store, sender, now) =
+                        (reminder_store.clone(), sender.clone(), reminder_clock.now());
+                    async move {
+                        crate::jobs::reminders::send_reminders(store.as_ref(), &sender, now, lead)
+                            .await
+                    }
+                },
+            );
             let (report_store, report_clock) = (store.clone(), clock.clone());
             let report_dir = settings.report_dir.clone();
-            jobs.spawn("daily_report", daily_report::INTERVAL, move || {
-                let (store, dir, now) =
-                    (report_store.clone(), report_dir.clone(), report_clock.now());
-                async move { daily_report::try_run_once(store.as_ref(), &dir, now).await }
-            });
+            jobs.spawn_leased(
+                "daily_report",
+                daily_report::INTERVAL,
+                leases.clone(),
+                move || {
+                    let (store, dir, now) =
+                        (report_store.clone(), report_dir.clone(), report_clock.now());
+                    async move { daily_report::try_run_once(store.as_ref(), &dir, now).await }
+                },
+            );
             let (relay_store, relay_bus, relay_clock) = (store.clone(), bus.clone(), clock.clone());
             jobs.spawn("outbox_relay", settings.relay_interval, move || {
                 let (store, bus, now) = (relay_store.clone(), relay_bus.clone(), relay_clock.now());
@@ -214,9 +241,10 @@ impl Application {
         if settings.role.runs(Part::ScheduleGeneration) {
             let (schedule_store, schedule_clock) = (store.clone(), clock.clone());
             let horizon_days = settings.policy.horizon_days;
-            jobs.spawn(
+            jobs.spawn_leased(
                 "generate_schedule",
                 SCHEDULE_GENERATION_INTERVAL,
+                leases.clone(),
                 move || {
                     let (store, now) = (schedule_store.clone(), schedule_clock.now());
                     async move {

@@ -3,6 +3,7 @@
 
 pub mod daily_report;
 pub mod generate_schedule;
+pub mod lease;
 pub mod no_shows;
 pub mod outbox_relay;
 pub mod prune_delivered;
@@ -10,4 +11,5 @@ pub mod prune_idempotency;
 pub mod reminders;
 pub mod runner;
 
+pub use lease::JobLeases;
 pub use runner::{JobRunner, Outcome};

@@ -1,10 +1,13 @@
 //! Runs jobs on an interval until told to stop, and waits for them on shutdown.
 
 use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+use super::JobLeases;
 
 /// The longest a frequent job waits after failed rounds before trying again; a job with a
 /// longer interval waits at most its interval.
@@ -40,6 +43,33 @@ impl JobRunner {
             stop: watch::channel(false).0,
             handles: Vec::new(),
         }
+    }
+
+    /// Like [`JobRunner::spawn`], but a round runs only while this process holds the job's
+    /// lease, so one replica at a time runs the job.
+    pub fn spawn_leased<F, Fut>(
+        &mut self,
+        name: &'static str,
+        interval: Duration,
+        leases: JobLeases,
+        round: F,
+    ) where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = anyhow::Result<Outcome>> + Send + 'static,
+    {
+        // The round is started only once the lease is held: starting it may already read the
+        // clock or take work.
+        let round = Arc::new(Mutex::new(round));
+        self.spawn(name, interval, move || {
+            let (leases, round) = (leases.clone(), round.clone());
+            async move {
+                if !leases.hold(name, interval).await? {
+                    return Ok(Outcome::Idle);
+                }
+                let work = (round.lock().unwrap_or_else(PoisonError::into_inner))();
+                work.await
+            }
+        });
     }
 
     /// Runs `round` every `interval` until stopped. A round that did work is followed at once

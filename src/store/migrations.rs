@@ -45,6 +45,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "answers_with_changes",
         sql: include_str!("../../sql/migrations/V6__answers_with_changes.sql"),
     },
+    Migration {
+        version: 7,
+        name: "job_leases",
+        sql: include_str!("../../sql/migrations/V7__job_leases.sql"),
+    },
 ];
 
 /// Any fixed number: the key of the advisory lock that serialises migration runs.

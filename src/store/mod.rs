@@ -415,6 +415,20 @@ pub trait StrikeStore: Send + Sync + 'static {
     async fn lift_bar(&self, plate: &Plate, at: DateTime<Utc>, by: &str) -> Result<(), StoreError>;
 }
 
+/// Leases on periodic jobs, so that one process at a time runs each.
+#[async_trait]
+pub trait LeaseStore: Send + Sync + 'static {
+    /// Takes or renews `holder`'s lease on `job` until `until`; `false` (and no change) while
+    /// another holder's lease is live at `now`.
+    async fn take_job_lease(
+        &self,
+        job: &str,
+        holder: Uuid,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+}
+
 /// Everything the service keeps: each concern's store, from one backend.
 pub trait SlotStore:
     ScheduleStore
@@ -425,6 +439,7 @@ pub trait SlotStore:
     + AuditLogStore
     + CarrierStore
     + StrikeStore
+    + LeaseStore
 {
 }
 
@@ -437,5 +452,6 @@ impl<T> SlotStore for T where
         + AuditLogStore
         + CarrierStore
         + StrikeStore
+        + LeaseStore
 {
 }

@@ -24,3 +24,11 @@ pub const POINT_CODE: &str = "UPDATE booking_codes SET booking_id = $1 WHERE cod
 /// A carrier's active bookings, counted by the partial index on them.
 pub const ACTIVE_CARRIER_BOOKINGS_COUNT: &str = "SELECT count(*) FROM bookings \
      WHERE carrier_key_id = $1 AND status IN ('held', 'confirmed', 'arrived')";
+
+/// Takes a job's lease for `$2` until `$3`, or renews it: it goes to `$2` when it is free, is
+/// `$2`'s already, or expired by `$4`; a row comes back only when `$2` holds it now.
+pub const TAKE_JOB_LEASE: &str = "INSERT INTO job_leases (job, holder, expires_at) \
+     VALUES ($1, $2, $3) \
+     ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+     WHERE job_leases.holder = excluded.holder OR job_leases.expires_at <= $4 \
+     RETURNING job";

@@ -23,7 +23,7 @@ use borderslot::store::{
     SlotStore, StoreError, StoredResponse,
 };
 use borderslot::store::{
-    AnswerStore, AuditLogStore, CarrierStore, OutboxStore, ScheduleStore, StaffStore,
+    AnswerStore, AuditLogStore, CarrierStore, LeaseStore, OutboxStore, ScheduleStore, StaffStore,
     StatisticsStore, StrikeStore,
 };
 use chrono::{DateTime, NaiveDate, Utc};
@@ -507,4 +507,17 @@ async fn a_healed_store_passes_every_call_through() {
 
     assert!(store.load_day(&checkpoint, day).await.is_ok());
     assert_eq!(store.injected(), 1);
+}
+
+#[async_trait]
+impl<S: SlotStore> LeaseStore for FaultyStore<S> {
+    async fn take_job_lease(
+        &self,
+        job: &str,
+        holder: Uuid,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.inner.take_job_lease(job, holder, now, until).await
+    }
 }

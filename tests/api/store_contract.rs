@@ -695,3 +695,60 @@ async fn delivered_events_and_consumer_records_go_after_their_retention(backend:
     // Unpublished events are never pruned.
     assert_eq!(f.store.outbox_pending(10).await.unwrap().len(), 1);
 }
+
+crate::on_both_backends!(a_job_lease_is_held_by_one_process_until_it_expires);
+
+async fn a_job_lease_is_held_by_one_process_until_it_expires(backend: Backend) {
+    let Some(f) = fixture(backend, 1).await else {
+        return;
+    };
+    let (first, second) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let now = test_start();
+    let until = now + Duration::minutes(3);
+    let lease = |holder, now, until| f.store.take_job_lease("reminders", holder, now, until);
+
+    assert!(
+        lease(first, now, until).await.unwrap(),
+        "a free lease is taken"
+    );
+    assert!(
+        !lease(second, now, until).await.unwrap(),
+        "a live lease is another's"
+    );
+    assert!(
+        lease(
+            first,
+            now + Duration::minutes(1),
+            until + Duration::minutes(1)
+        )
+        .await
+        .unwrap(),
+        "the holder renews its lease"
+    );
+    assert!(
+        f.store
+            .take_job_lease("no_shows", second, now, until)
+            .await
+            .unwrap(),
+        "each job has a lease of its own"
+    );
+    let after_expiry = until + Duration::minutes(1);
+    assert!(
+        !lease(second, after_expiry - Duration::seconds(1), after_expiry)
+            .await
+            .unwrap(),
+        "a renewed lease lasts until its new end"
+    );
+    assert!(
+        lease(second, after_expiry, after_expiry + Duration::minutes(3))
+            .await
+            .unwrap(),
+        "an expired lease goes to whoever asks"
+    );
+    assert!(
+        !lease(first, after_expiry, after_expiry + Duration::minutes(3))
+            .await
+            .unwrap(),
+        "the old holder has lost it"
+    );
+}

@@ -12,6 +12,7 @@
 mod batch_write;
 mod carriers;
 mod columns;
+mod leases;
 mod outbox;
 mod staff;
 mod statistics;
@@ -40,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../sql/embedded/V4__neighbour_time_zone.sql"),
     include_str!("../../../sql/embedded/V5__answers_with_changes.sql"),
     include_str!("../../../sql/embedded/V6__answers_required.sql"),
+    include_str!("../../../sql/embedded/V7__job_leases.sql"),
 ];
 
 #[derive(Clone)]

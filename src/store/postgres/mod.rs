@@ -22,6 +22,7 @@ mod batch_write;
 mod carriers;
 mod columns;
 mod commit_queue;
+mod leases;
 mod outbox;
 mod staff;
 mod statistics;
