@@ -43,9 +43,15 @@ enum UserCommand {
     },
 }
 
+/// The notification settings, read from the environment alone (see `notify::config`).
+const NOTIFY_HELP: &str = "Notifications (environment only): SMTP_URL with SMTP_FROM sends e-mail; \
+     WEBHOOK_URL with WEBHOOK_SECRET posts signed webhooks; NOTIFY_ATTEMPTS_MAX bounds the \
+     attempts per notification. With neither, notifications go to the log.";
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API and run the schedule actors and jobs (the default).
+    #[command(after_long_help = NOTIFY_HELP)]
     Serve(ServeArgs),
     /// Store the demo checkpoints (if there are none) and generate their schedules.
     Seed {
