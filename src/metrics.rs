@@ -26,6 +26,12 @@ pub fn record_commit_resolution(outcome: &'static str) {
     metrics::counter!(prometheus::COMMIT_RESOLUTIONS, "outcome" => outcome).increment(1);
 }
 
+/// Counts holds that ran out unconfirmed, by checkpoint.
+pub fn record_holds_expired(checkpoint: &str, holds: usize) {
+    metrics::counter!(prometheus::HOLDS_EXPIRED, "checkpoint" => checkpoint.to_owned())
+        .increment(holds as u64);
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CommitStats {
     pub commits: u64,
@@ -87,6 +93,7 @@ pub mod prometheus {
     pub const EVENTS_DEAD_LETTERED: &str = "borderslot_events_dead_lettered_total";
     pub const UTILISATION: &str = "borderslot_checkpoint_utilisation_ratio";
     pub const RATE_LIMITED: &str = "borderslot_rate_limit_rejections_total";
+    pub const HOLDS_EXPIRED: &str = "borderslot_holds_expired_total";
 
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -177,6 +184,10 @@ pub mod prometheus {
         describe_counter!(
             RATE_LIMITED,
             "Requests refused with 429, by limit (requests, holds)"
+        );
+        describe_counter!(
+            HOLDS_EXPIRED,
+            "Holds that ran out unconfirmed, by checkpoint"
         );
         describe_gauge!(
             UTILISATION,

@@ -363,6 +363,9 @@ impl ScheduleActor {
         };
         let (changes, transfers) = day.expire_due(now);
         let expired = changes.events.len();
+        if expired > 0 {
+            crate::metrics::record_holds_expired(self.checkpoint.id.as_str(), expired);
+        }
         self.enqueue_silent(ctx, changes);
         for id in transfers {
             self.resolve_transfer(ctx, id);
