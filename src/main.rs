@@ -83,8 +83,12 @@ enum Command {
     GenerateSchedule(ServeArgs),
     /// Check every stored invariant; exits non-zero on any violation.
     Audit(ServeArgs),
-    /// Apply pending PostgreSQL migrations (needs DATABASE_URL).
+    /// Apply pending PostgreSQL migrations (needs DATABASE_URL of the database's owner).
     Migrate(ServeArgs),
+    /// Create the read-only PostgreSQL role `analyst` if it is missing and grant it the
+    /// reporting tables (needs DATABASE_URL of a superuser, or of the tables' owner with
+    /// CREATEROLE), for databases migrated by a user that may not create roles.
+    GrantAnalyst(ServeArgs),
     /// Staff accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -276,6 +280,23 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let store = PostgresStore::connect(&database).await?;
             let applied = store.migrate(None).await?;
             println!("migrations applied: {applied:?}");
+            if !store.analyst_exists().await? {
+                println!(
+                    "the read-only role analyst does not exist (creating it needs CREATEROLE): \
+                     an administrator can add it with `borderslot grant-analyst`"
+                );
+            }
+            Ok(())
+        }
+        Command::GrantAnalyst(args) => {
+            let settings = args.into_settings();
+            let database = settings
+                .database
+                .ok_or_else(|| anyhow::anyhow!("grant-analyst needs DATABASE_URL"))?;
+            let store = PostgresStore::connect(&database).await?;
+            let created = store.grant_analyst().await?;
+            let role = if created { "created" } else { "exists" };
+            println!("role analyst {role}; its grants are applied");
             Ok(())
         }
     }

@@ -25,7 +25,7 @@ CREATE TABLE booking_statistics (
     PRIMARY KEY (checkpoint_id, day, hour, category)
 );
 
-GRANT SELECT ON booking_statistics TO analyst;
+-- Analysts read it (sql/grants/analyst.sql).
 
 -- Reminders look up the confirmed bookings whose window starts soon.
 CREATE INDEX bookings_confirmed_by_start ON bookings (window_start) WHERE status = 'confirmed';

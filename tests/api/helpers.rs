@@ -192,6 +192,66 @@ impl Drop for OwnBroker {
     }
 }
 
+/// A PostgreSQL cluster of the test's own (scripts/pg-test-cluster), for tests about roles,
+/// which are cluster-wide: in the shared cluster another test may have created any role.
+/// Stopped and removed on drop.
+pub struct OwnCluster {
+    dir: String,
+    /// A superuser's URL of the `postgres` database.
+    pub url: String,
+}
+
+impl OwnCluster {
+    /// `None` (outside CI) when the test command started no PostgreSQL, as `fresh_origin`.
+    pub async fn start() -> Option<Self> {
+        if std::env::var("TEST_DATABASE_URL").is_err() {
+            assert!(
+                std::env::var("CI").map_or(true, |ci| ci != "true"),
+                "TEST_DATABASE_URL must be set under CI: run scripts/test"
+            );
+            eprintln!("skipped: TEST_DATABASE_URL is not set (scripts/test starts a cluster)");
+            return None;
+        }
+        let printed = tokio::task::spawn_blocking(|| {
+            let output = std::process::Command::new(cluster_script())
+                .arg("start")
+                .output()
+                .expect("the cluster script runs");
+            assert!(
+                output.status.success(),
+                "pg-test-cluster start: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            String::from_utf8_lossy(&output.stdout).into_owned()
+        })
+        .await
+        .unwrap();
+        let value = |name: &str| {
+            printed
+                .lines()
+                .find_map(|line| line.strip_prefix(&format!("export {name}=")))
+                .unwrap_or_else(|| panic!("{name} missing from {printed}"))
+                .to_owned()
+        };
+        Some(Self {
+            dir: value("PG_TEST_DIR"),
+            url: value("TEST_DATABASE_URL"),
+        })
+    }
+}
+
+fn cluster_script() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pg-test-cluster")
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(cluster_script())
+            .args(["stop", &self.dir])
+            .output();
+    }
+}
+
 /// Polls `probe` until it yields a value and returns that; fails the test if `within` passes
 /// first, saying what it was waiting for.
 pub async fn eventually<T, Fut>(

@@ -155,6 +155,27 @@ impl PostgresStore {
         super::migrations::migrate(&mut client, target).await
     }
 
+    /// Creates the read-only `analyst` role if missing and grants it its reads; returns whether
+    /// it was created (see [`super::migrations::grant_analyst`]).
+    pub async fn grant_analyst(&self) -> anyhow::Result<bool> {
+        let mut client = self
+            .pool
+            .get()
+            .await
+            .context("Failed to get a connection")?;
+        super::migrations::grant_analyst(&mut client).await
+    }
+
+    /// Whether the cluster has the read-only `analyst` role.
+    pub async fn analyst_exists(&self) -> anyhow::Result<bool> {
+        let client = self
+            .pool
+            .get()
+            .await
+            .context("Failed to get a connection")?;
+        super::migrations::analyst_exists(&**client).await
+    }
+
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
         self.pool.get().await.map_err(|e| {
             StoreError::Unavailable(anyhow::Error::new(e).context("no database connection"))
