@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use chrono::{Days, NaiveDate};
 use clap::{Parser, Subcommand};
 
+use borderslot::cli::healthcheck;
 use borderslot::cli::job::{self, JobName};
 use borderslot::clock::{Clock, SystemClock};
 use borderslot::config::ServeArgs;
@@ -98,6 +99,14 @@ enum Command {
         name: JobName,
         #[command(flatten)]
         store: ServeArgs,
+    },
+    /// Exit 0 when the server on LISTEN_ADDR's port answers /healthz with 200 (over loopback
+    /// when it listens on every address): the container's HEALTHCHECK, which has no curl.
+    Healthcheck {
+        #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:8080")]
+        listen_addr: String,
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=60))]
+        timeout_seconds: u64,
     },
     /// Drive a running instance with a booking scenario, then audit its store.
     Loadtest {
@@ -263,6 +272,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Healthcheck {
+            listen_addr,
+            timeout_seconds,
+        } => healthcheck::probe(
+            healthcheck::probe_addr(&listen_addr)?,
+            std::time::Duration::from_secs(timeout_seconds),
+        ),
         Command::Loadtest { load, store } => {
             let settings = store.into_settings();
             let store = if load.audit {

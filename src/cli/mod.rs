@@ -1,4 +1,5 @@
 //! What the command line runs besides serving: the jobs, once each, as a Kubernetes Job or
-//! CronJob runs them.
+//! CronJob runs them, and the container's health check.
 
+pub mod healthcheck;
 pub mod job;
