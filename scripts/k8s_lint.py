@@ -5,7 +5,7 @@ selectors match their pods' labels; probe and Service ports name real container 
 Secret and ConfigMap a pod refers to exists (or is one the operator creates, listed in the
 overlay's `secrets.required`); every environment variable is one the binary reads, taken from
 the binary's own help; every container runs a real subcommand; CronJob schedules have five
-fields that parse; every container has requests and limits. Prints one line per failure and
+fields and ScheduledBackup schedules six, and parse; every container has requests and limits. Prints one line per failure and
 `N passed, M failed`; exits 1 on any failure.
 """
 
@@ -103,8 +103,21 @@ def main():
             args = c.get("args") or []
             check(bool(c.get("command")) is False and bool(args) and args[0] in commands,
                   f"{cwhere}: runs {args!r}, not a borderslot subcommand ({sorted(commands)})")
-            for e in c.get("env", []):
-                check(e["name"] in known_env, f"{cwhere}: the binary reads no {e['name']}")
+            env = c.get("env", [])
+            # A variable may exist only to be spelled into another one ($(NAME)), which
+            # Kubernetes expands from variables defined before it.
+            spelled_into = {}
+            for position, e in enumerate(env):
+                for name in re.findall(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", e.get("value", "")):
+                    spelled_into.setdefault(name, position)
+            defined_at = {e["name"]: position for position, e in enumerate(env)}
+            for name, position in spelled_into.items():
+                check(defined_at.get(name, position) < position,
+                      f"{cwhere}: $({name}) is used before it is defined")
+            for e in env:
+                check(("value" in e) != ("valueFrom" in e), f"{cwhere}: {e['name']} needs one of value and valueFrom")
+                check(e["name"] in known_env or e["name"] in spelled_into,
+                      f"{cwhere}: the binary reads no {e['name']}")
                 ref = e.get("valueFrom", {}).get("secretKeyRef")
                 if ref and not ref.get("optional"):
                     check(ref["key"] in secrets.get(ref["name"], set()),
@@ -127,6 +140,11 @@ def main():
                   f"{where}: schedule {schedule!r} is not five cron fields")
     for d in docs:
         where = f'{d["kind"]}/{d["metadata"]["name"]}'
+        if d["kind"] == "ScheduledBackup":
+            # CloudNativePG reads six fields, seconds first; five would run every hour.
+            fields = d["spec"]["schedule"].split()
+            check(len(fields) == 6 and croniter.is_valid(" ".join(fields[1:])),
+                  f"{where}: schedule {d['spec']['schedule']!r} is not six cron fields")
         if d["kind"] == "Service" and d["spec"].get("type") != "ExternalName":
             selector = d["spec"].get("selector", {})
             matching = [w for w, labels in pods.items()
