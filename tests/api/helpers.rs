@@ -114,25 +114,36 @@ pub struct OwnBroker {
     pub url: String,
 }
 
-fn broker_script() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/rabbitmq-test-broker")
+fn test_script(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts")
+        .join(name)
 }
 
-async fn run_broker_script(args: Vec<String>) -> String {
+fn broker_script() -> std::path::PathBuf {
+    test_script("rabbitmq-test-broker")
+}
+
+/// Runs one of the test command's server scripts and returns what it printed.
+async fn run_test_script(name: &'static str, args: Vec<String>) -> String {
     tokio::task::spawn_blocking(move || {
-        let output = std::process::Command::new(broker_script())
+        let output = std::process::Command::new(test_script(name))
             .args(&args)
             .output()
-            .expect("the broker script runs");
+            .expect("the script runs");
         assert!(
             output.status.success(),
-            "rabbitmq-test-broker {args:?}: {}",
+            "{name} {args:?}: {}",
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8_lossy(&output.stdout).into_owned()
     })
     .await
     .unwrap()
+}
+
+async fn run_broker_script(args: Vec<String>) -> String {
+    run_test_script("rabbitmq-test-broker", args).await
 }
 
 impl OwnBroker {
@@ -212,20 +223,7 @@ impl OwnCluster {
             eprintln!("skipped: TEST_DATABASE_URL is not set (scripts/test starts a cluster)");
             return None;
         }
-        let printed = tokio::task::spawn_blocking(|| {
-            let output = std::process::Command::new(cluster_script())
-                .arg("start")
-                .output()
-                .expect("the cluster script runs");
-            assert!(
-                output.status.success(),
-                "pg-test-cluster start: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            String::from_utf8_lossy(&output.stdout).into_owned()
-        })
-        .await
-        .unwrap();
+        let printed = run_test_script("pg-test-cluster", vec!["start".into()]).await;
         let value = |name: &str| {
             printed
                 .lines()
@@ -241,7 +239,7 @@ impl OwnCluster {
 }
 
 fn cluster_script() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pg-test-cluster")
+    test_script("pg-test-cluster")
 }
 
 impl Drop for OwnCluster {

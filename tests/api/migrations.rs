@@ -101,29 +101,11 @@ async fn migrations_apply_from_empty_from_the_previous_version_and_twice() {
     assert_eq!(rest, vec![latest_version()]);
     assert!(again.is_empty());
 
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    actix_web::rt::spawn(async move {
-        let _ = connection.await;
-    });
-    let can = |table: &'static str| {
-        let client = &client;
-        async move {
-            client
-                .query_one(
-                    "SELECT has_table_privilege('analyst', $1, 'SELECT')",
-                    &[&table],
-                )
-                .await
-                .unwrap()
-                .get::<_, bool>(0)
-        }
-    };
-    assert!(can("windows").await);
-    assert!(can("outbox").await);
+    let client = connect(&url).await;
+    assert!(analyst_reads(&client, "windows").await);
+    assert!(analyst_reads(&client, "outbox").await);
     assert!(
-        !can("idempotency_keys").await,
+        !analyst_reads(&client, "idempotency_keys").await,
         "analysts never read stored answers"
     );
     let reads_tokens: bool = client
@@ -242,22 +224,9 @@ async fn an_owner_that_may_not_create_roles_grants_to_an_analyst_role_that_exist
 
     assert_eq!(applied, (1..=latest_version()).collect::<Vec<_>>());
     let owner = connect(&owned.url).await;
-    let analyst_reads = |table: &'static str| {
-        let owner = &owner;
-        async move {
-            owner
-                .query_one(
-                    "SELECT has_table_privilege('analyst', $1, 'SELECT')",
-                    &[&table],
-                )
-                .await
-                .unwrap()
-                .get::<_, bool>(0)
-        }
-    };
-    assert!(analyst_reads("windows").await);
-    assert!(analyst_reads("booking_statistics").await);
-    assert!(!analyst_reads("idempotency_keys").await);
+    assert!(analyst_reads(&owner, "windows").await);
+    assert!(analyst_reads(&owner, "booking_statistics").await);
+    assert!(!analyst_reads(&owner, "idempotency_keys").await);
     drop((owner, store));
     owned.drop_with(&admin_url).await;
 }
@@ -317,4 +286,16 @@ async fn a_database_error_is_described_with_its_sqlstate_detail_hint_and_context
     assert!(text.contains("\nDETAIL: 2 of 2 places taken"), "{text}");
     assert!(text.contains("\nHINT: try the next window"), "{text}");
     assert!(text.contains("\nCONTEXT: PL/pgSQL function"), "{text}");
+}
+
+/// Whether the `analyst` role may read `table`.
+async fn analyst_reads(client: &tokio_postgres::Client, table: &str) -> bool {
+    client
+        .query_one(
+            "SELECT has_table_privilege('analyst', $1, 'SELECT')",
+            &[&table],
+        )
+        .await
+        .unwrap()
+        .get(0)
 }
