@@ -142,6 +142,15 @@ async fn run_test_script(name: &'static str, args: Vec<String>) -> String {
     .unwrap()
 }
 
+/// The value of `export NAME=value` in what a server script printed.
+fn exported(printed: &str, name: &str) -> String {
+    printed
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("export {name}=")))
+        .unwrap_or_else(|| panic!("{name} missing from {printed}"))
+        .to_owned()
+}
+
 async fn run_broker_script(args: Vec<String>) -> String {
     run_test_script("rabbitmq-test-broker", args).await
 }
@@ -162,13 +171,7 @@ impl OwnBroker {
             return None;
         }
         let printed = run_broker_script(vec!["start".into()]).await;
-        let value = |name: &str| {
-            printed
-                .lines()
-                .find_map(|line| line.strip_prefix(&format!("export {name}=")))
-                .unwrap_or_else(|| panic!("{name} missing from {printed}"))
-                .to_owned()
-        };
+        let value = |name: &str| exported(&printed, name);
         Some(Self {
             dir: value("RABBITMQ_TEST_DIR"),
             url: value("TEST_AMQP_URL"),
@@ -224,13 +227,7 @@ impl OwnCluster {
             return None;
         }
         let printed = run_test_script("pg-test-cluster", vec!["start".into()]).await;
-        let value = |name: &str| {
-            printed
-                .lines()
-                .find_map(|line| line.strip_prefix(&format!("export {name}=")))
-                .unwrap_or_else(|| panic!("{name} missing from {printed}"))
-                .to_owned()
-        };
+        let value = |name: &str| exported(&printed, name);
         Some(Self {
             dir: value("PG_TEST_DIR"),
             url: value("TEST_DATABASE_URL"),
