@@ -1,0 +1,13 @@
+# RabbitMQ from Debian's package, for the compose stack on machines that can pull no image
+# (where one can, `rabbitmq:3` serves as well). Its one user comes from the environment.
+ARG BASE=local/debian:bookworm
+FROM ${BASE}
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends rabbitmq-server \
+    && rm -rf /var/lib/apt/lists/*
+COPY rabbitmq-start.sh /usr/local/bin/rabbitmq-start
+ENV RABBITMQ_NODENAME=rabbit@localhost HOME=/var/lib/rabbitmq
+VOLUME ["/var/lib/rabbitmq"]
+EXPOSE 5672
+HEALTHCHECK --interval=2s --timeout=5s --retries=60 CMD ["rabbitmq-diagnostics", "-q", "check_port_connectivity"]
+ENTRYPOINT ["/usr/local/bin/rabbitmq-start"]
