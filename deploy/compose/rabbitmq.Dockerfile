@@ -2,6 +2,8 @@
 # (where one can, `rabbitmq:3` serves as well). Its one user comes from the environment.
 ARG BASE=local/debian:bookworm
 FROM ${BASE}
+# Debian's point releases replace package versions, so the major version is the pin.
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends rabbitmq-server \
     && rm -rf /var/lib/apt/lists/*
