@@ -101,7 +101,7 @@ def main():
             for kind in ("requests", "limits"):
                 check({"cpu", "memory"} <= set(resources.get(kind, {})), f"{cwhere}: {kind} for cpu and memory")
             args = c.get("args") or []
-            check(bool(c.get("command")) is False and bool(args) and args[0] in commands,
+            check(not c.get("command") and bool(args) and args[0] in commands,
                   f"{cwhere}: runs {args!r}, not a borderslot subcommand ({sorted(commands)})")
             env = c.get("env", [])
             # A variable may exist only to be spelled into another one ($(NAME)), which

@@ -105,7 +105,7 @@ pub async fn subscribe_consumers(
 
 pub struct Application {
     port: u16,
-    server: Option<Server>,
+    server: Server,
     registry: Arc<ScheduleRegistry>,
     store: Arc<dyn SlotStore>,
     bus: Arc<dyn EventBus>,
@@ -312,7 +312,7 @@ impl Application {
             .workers(settings.http_workers.max(1))
             .shutdown_timeout(settings.shutdown_timeout.as_secs())
             .run();
-            (Some(server), port)
+            (server, port)
         };
         Ok(Self {
             port,
@@ -348,17 +348,14 @@ impl Application {
     }
 
     /// A handle to stop the HTTP server from elsewhere (tests, signals).
-    pub fn server_handle(&self) -> Option<ServerHandle> {
-        self.server.as_ref().map(Server::handle)
+    pub fn server_handle(&self) -> ServerHandle {
+        self.server.handle()
     }
 
     /// Serves until the server is stopped (SIGINT/SIGTERM or a handle), then shuts down in
     /// order: HTTP drains, jobs stop, actors write what they decided.
-    pub async fn run_until_stopped(mut self) -> anyhow::Result<()> {
-        match self.server.take() {
-            Some(server) => server.await.context("HTTP server failed")?,
-            None => wait_for_stop_signal().await?,
-        }
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.server.await.context("HTTP server failed")?;
         tracing::info!("HTTP server stopped");
         self.jobs.shutdown().await;
         self.bus.shutdown().await;
@@ -368,31 +365,20 @@ impl Application {
     }
 }
 
-/// SIGINT or SIGTERM (what Kubernetes sends), for a process without an HTTP server to stop.
-async fn wait_for_stop_signal() -> anyhow::Result<()> {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("Failed to listen for SIGTERM")?;
-    tokio::select! {
-        interrupted = tokio::signal::ctrl_c() => interrupted.context("Failed to wait for SIGINT")?,
-        _ = terminate.recv() => {}
-    }
-    Ok(())
-}
-
 /// The keys of a process started without `JWT_SECRET`: a secret kept in the data folder, so
 /// staff tokens and stored idempotent answers outlive a restart; a random one if the folder
 /// cannot hold it. Other replicas do not share it, which is why production sets `JWT_SECRET`.
-fn local_token_keys(data_dir: &std::path::Path, serves_http: bool) -> TokenKeys {
+fn local_token_keys(data_dir: &std::path::Path, takes_requests: bool) -> TokenKeys {
     let path = data_dir.join("local-secret");
     match read_or_create_secret(&path) {
         Ok(secret) => {
-            if serves_http {
+            if takes_requests {
                 tracing::warn!(path = %path.display(), "JWT_SECRET is not set: tokens and stored answers use the secret kept in the data folder, which no other replica shares");
             }
             TokenKeys::new(&secret).unwrap_or_else(|_| TokenKeys::ephemeral())
         }
         Err(error) => {
-            if serves_http {
+            if takes_requests {
                 tracing::warn!(error.cause_chain = ?error, "JWT_SECRET is not set and the data folder cannot keep a secret: tokens and stored answers use a random key of this process");
             }
             TokenKeys::ephemeral()

@@ -350,7 +350,7 @@ pub async fn spawn_app_in(
     let address = format!("http://127.0.0.1:{}", app.port());
     let registry = app.registry().clone();
     let answers = app.answers().clone();
-    let server = app.server_handle();
+    let server = Some(app.server_handle());
     let (done, stopped) = tokio::sync::oneshot::channel();
     actix_web::rt::spawn(async move {
         let _ = app.run_until_stopped().await;

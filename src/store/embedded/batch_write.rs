@@ -157,11 +157,9 @@ fn insert_booking(tx: &Transaction<'_>, b: &Booking) -> rusqlite::Result<usize> 
 
 fn apply_window_settings(tx: &Transaction<'_>, plan: &WritePlan<'_>) -> Result<(), StoreError> {
     for setting in &plan.window_settings {
-        let (statement, value): (&str, rusqlite::types::Value) = match setting.value {
-            WindowValue::BlockedReason(reason) => {
-                (SET_WINDOW_BLOCKED_REASON, reason.map(str::to_owned).into())
-            }
-            WindowValue::Reserved(reserved) => (SET_WINDOW_RESERVED, reserved.into()),
+        let (statement, value): (&str, &dyn rusqlite::ToSql) = match &setting.value {
+            WindowValue::BlockedReason(reason) => (SET_WINDOW_BLOCKED_REASON, reason),
+            WindowValue::Reserved(reserved) => (SET_WINDOW_RESERVED, reserved),
         };
         tx.prepare_cached(statement)?.execute(params![
             value,

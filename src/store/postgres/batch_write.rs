@@ -220,32 +220,26 @@ async fn apply_window_settings(
     settings: &[WindowSetting<'_>],
 ) -> Result<(), StoreError> {
     for setting in settings {
-        let key = &setting.key;
-        let place: [&(dyn ToSql + Sync); 4] = [
-            &setting.checkpoint.as_str(),
-            &key.direction.as_str(),
-            &key.category.as_str(),
-            &key.start,
-        ];
-        match setting.value {
-            WindowValue::BlockedReason(reason) => {
-                let statement = tx.prepare_cached(SET_WINDOW_BLOCKED_REASON).await?;
-                tx.execute(
-                    &statement,
-                    &[&reason, place[0], place[1], place[2], place[3]],
-                )
-                .await?;
+        let reserved;
+        let (statement, value): (&str, &(dyn ToSql + Sync)) = match &setting.value {
+            WindowValue::BlockedReason(reason) => (SET_WINDOW_BLOCKED_REASON, reason),
+            WindowValue::Reserved(places) => {
+                reserved = count(*places);
+                (SET_WINDOW_RESERVED, &reserved)
             }
-            WindowValue::Reserved(reserved) => {
-                let statement = tx.prepare_cached(SET_WINDOW_RESERVED).await?;
-                let reserved = count(reserved);
-                tx.execute(
-                    &statement,
-                    &[&reserved, place[0], place[1], place[2], place[3]],
-                )
-                .await?;
-            }
-        }
+        };
+        let statement = tx.prepare_cached(statement).await?;
+        tx.execute(
+            &statement,
+            &[
+                value,
+                &setting.checkpoint.as_str(),
+                &setting.key.direction.as_str(),
+                &setting.key.category.as_str(),
+                &setting.key.start,
+            ],
+        )
+        .await?;
     }
     Ok(())
 }
