@@ -54,14 +54,23 @@ mod tests {
 
     use super::*;
 
+    /// Answers the first `/healthz` request with `answer`. Other connections are closed unanswered:
+    /// another test's port poller may reach this listener by chance, and answering it and closing
+    /// the listener would reset the probe's connection still waiting in the backlog.
     fn serve_once(answer: &'static str) -> SocketAddr {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("address");
         std::thread::spawn(move || {
-            let (mut stream, _) = listener.accept().expect("accept");
-            let mut request = [0u8; 256];
-            let _ = stream.read(&mut request);
-            let _ = stream.write_all(answer.as_bytes());
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+                let mut request = [0u8; 256];
+                let read = stream.read(&mut request).unwrap_or(0);
+                if request[..read].starts_with(b"GET /healthz ") {
+                    let _ = stream.write_all(answer.as_bytes());
+                    return;
+                }
+            }
         });
         addr
     }
