@@ -1,15 +1,28 @@
 //! Executes a [`WritePlan`] on PostgreSQL: each step is one statement over array parameters
-//! (`unnest`), so a transaction costs a fixed number of round trips whatever the number of
-//! batches and rows it carries.
+//! (`unnest`), and the steps are pipelined: every statement is sent before the first answer is
+//! awaited, so a transaction costs BEGIN, one flight of statements and COMMIT, whatever the
+//! number of batches and rows it carries.
+//!
+//! The order of the statements matters (a booking gives up its place before another takes it),
+//! and the server runs pipelined statements in the order they were sent, which is the order
+//! their futures are first polled; [`pipelined`] polls in the order of the steps. A failed step
+//! fails the transaction, and the statements sent after it are refused by the server or undone
+//! with it.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::Transaction;
+use futures_util::future::try_join_all;
+use tokio_postgres::Statement;
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
 use super::count;
-use crate::domain::{Booking, BookingStatus, DomainEvent};
+use crate::domain::{Booking, BookingCode, BookingId, BookingStatus, DomainEvent};
 use crate::store::statements::{
     MARK_CODE_RECEIVED, POINT_CODE, SET_WINDOW_BLOCKED_REASON, SET_WINDOW_RESERVED,
 };
@@ -18,20 +31,176 @@ use crate::store::write_plan::{
 };
 use crate::store::{AnswerRecord, CommitBatch, StoreError};
 
-/// Writes the batches (of one or more schedule days) in `tx` as one plan.
+const LOG_BATCH: &str = "INSERT INTO commit_log (batch_id) VALUES ($1)";
+
+const UPDATE_BOOKINGS: &str = "UPDATE bookings b SET window_start = u.window_start, \
+     window_end = u.window_end, plate = u.plate, contact = u.contact, status = u.status, \
+     version = u.version, updated_at = u.updated_at, hold_expires_at = u.hold_expires_at, \
+     status_after_move = u.status_after_move, moved_to = u.moved_to, reschedules = u.reschedules \
+     FROM unnest($1::uuid[], $2::int8[], $3::bool[], $4::timestamptz[], $5::timestamptz[], \
+                 $6::text[], $7::text[], $8::text[], $9::int8[], $10::timestamptz[], \
+                 $11::timestamptz[], $12::text[], $13::uuid[], $14::int4[]) \
+       AS u(id, expected_version, guarded, window_start, window_end, plate, contact, \
+            status, version, updated_at, hold_expires_at, status_after_move, moved_to, \
+            reschedules) \
+     WHERE b.id = u.id AND b.version = u.expected_version \
+       AND (NOT u.guarded OR NOT b.code_received)";
+
+const INSERT_BOOKINGS: &str = "INSERT INTO bookings (id, code, checkpoint_id, day, direction, \
+     category, window_start, window_end, plate, contact, priority, status, version, \
+     manage_token_digest, created_at, updated_at, hold_expires_at, moved_from, \
+     status_after_move, moved_to, carrier_key_id, reschedules) \
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[], $5::text[], \
+         $6::text[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::text[], \
+         $11::text[], $12::text[], $13::int8[], $14::text[], $15::timestamptz[], \
+         $16::timestamptz[], $17::timestamptz[], $18::uuid[], $19::text[], $20::uuid[], \
+         $21::uuid[], $22::int4[])";
+
+const INSERT_CODES: &str =
+    "INSERT INTO booking_codes (code, booking_id) SELECT * FROM unnest($1::text[], $2::uuid[])";
+
+const APPLY_WINDOW_DELTAS: &str = "UPDATE windows w SET held = w.held + u.held, \
+     confirmed = w.confirmed + u.confirmed \
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::int4[], \
+                 $6::int4[], $7::bool[]) \
+         AS u(checkpoint_id, direction, category, start_at, held, confirmed, requires_open) \
+     WHERE w.checkpoint_id = u.checkpoint_id AND w.direction = u.direction \
+       AND w.category = u.category AND w.start_at = u.start_at \
+       AND (NOT u.requires_open OR w.blocked_reason IS NULL)";
+
+const INSERT_ANSWERS: &str = "INSERT INTO idempotency_keys \
+     (scope, key, request_digest, created_at, status, content_type, body) \
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], \
+                          $5::int2[], $6::text[], $7::bytea[]) \
+     ON CONFLICT DO NOTHING RETURNING scope, key";
+
+const APPEND_EVENTS: &str = "INSERT INTO outbox \
+     (event_id, event_type, checkpoint_id, day, occurred_at, body) \
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[], \
+                          $5::timestamptz[], $6::jsonb[])";
+
+/// The statements of a write, prepared (or taken from the connection's cache) before any is
+/// sent, so that preparing never stands between two steps of the pipeline.
+struct Prepared {
+    log_batch: Statement,
+    update_bookings: Statement,
+    insert_bookings: Statement,
+    insert_codes: Statement,
+    apply_window_deltas: Statement,
+    insert_answers: Statement,
+    append_events: Statement,
+}
+
+impl Prepared {
+    async fn on(tx: &Transaction<'_>) -> Result<Self, StoreError> {
+        let texts = [
+            LOG_BATCH,
+            UPDATE_BOOKINGS,
+            INSERT_BOOKINGS,
+            INSERT_CODES,
+            APPLY_WINDOW_DELTAS,
+            INSERT_ANSWERS,
+            APPEND_EVENTS,
+        ];
+        let prepared = try_join_all(texts.map(|text| tx.prepare_cached(text))).await?;
+        let [
+            log_batch,
+            update_bookings,
+            insert_bookings,
+            insert_codes,
+            apply_window_deltas,
+            insert_answers,
+            append_events,
+        ] = <[Statement; 7]>::try_from(prepared).expect("one statement per text");
+        Ok(Self {
+            log_batch,
+            update_bookings,
+            insert_bookings,
+            insert_codes,
+            apply_window_deltas,
+            insert_answers,
+            append_events,
+        })
+    }
+}
+
+type Step<'a> = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + 'a>>;
+
+/// Writes the batches (of one or more schedule days) in `tx` as one plan, logging the
+/// transaction as `batch_id` so that a lost COMMIT can be looked up.
 pub(super) async fn apply_batches(
     tx: &Transaction<'_>,
     batches: &[CommitBatch],
+    batch_id: Uuid,
 ) -> Result<(), StoreError> {
     let plan = WritePlan::new(batches);
-    apply_updates(tx, &plan.releasing).await?;
-    apply_updates(tx, &plan.updates).await?;
-    apply_inserts(tx, &plan).await?;
+    let prepared = Prepared::on(tx).await?;
+    let mut steps: Vec<Step<'_>> = vec![
+        Box::pin(log_batch(tx, &prepared.log_batch, batch_id)),
+        Box::pin(apply_updates(
+            tx,
+            &prepared.update_bookings,
+            &plan.releasing,
+        )),
+        Box::pin(apply_updates(tx, &prepared.update_bookings, &plan.updates)),
+        Box::pin(insert_bookings(
+            tx,
+            &prepared.insert_bookings,
+            &plan.inserts,
+        )),
+        Box::pin(insert_codes(tx, &prepared.insert_codes, &plan.new_codes)),
+    ];
+    let tail: Vec<Step<'_>> = vec![
+        Box::pin(apply_window_deltas(
+            tx,
+            &prepared.apply_window_deltas,
+            &plan.window_deltas,
+        )),
+        Box::pin(store_answers(tx, &prepared.insert_answers, &plan.answers)),
+        Box::pin(append_events(tx, &prepared.append_events, &plan.events)),
+    ];
+    // Window settings and code hand-overs (blocks, moves across days) are rare and take
+    // round trips of their own, so they split the flight in two.
+    if plan.window_settings.is_empty() && plan.code_handovers.is_empty() {
+        steps.extend(tail);
+        return pipelined(steps).await;
+    }
+    pipelined(steps).await?;
     apply_window_settings(tx, &plan.window_settings).await?;
     apply_code_handovers(tx, &plan.code_handovers).await?;
-    apply_window_deltas(tx, &plan.window_deltas).await?;
-    insert_answers(tx, &plan.answers).await?;
-    append_events(tx, &plan.events).await
+    pipelined(tail).await
+}
+
+/// Runs the steps concurrently on one connection, polling them in order so that their
+/// statements are sent in order; the first failure (in that order) is the answer.
+async fn pipelined(steps: Vec<Step<'_>>) -> Result<(), StoreError> {
+    let mut steps: Vec<Option<Step<'_>>> = steps.into_iter().map(Some).collect();
+    std::future::poll_fn(|cx| {
+        let mut waiting = false;
+        for slot in &mut steps {
+            let Some(step) = slot else { continue };
+            match step.as_mut().poll(cx) {
+                Poll::Ready(Ok(())) => *slot = None,
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                Poll::Pending => waiting = true,
+            }
+        }
+        if waiting {
+            Poll::Pending
+        } else {
+            Poll::Ready(Ok(()))
+        }
+    })
+    .await
+}
+
+async fn log_batch(
+    tx: &Transaction<'_>,
+    statement: &Statement,
+    batch_id: Uuid,
+) -> Result<(), StoreError> {
+    tx.execute(statement, &[&batch_id]).await?;
+    Ok(())
 }
 
 fn plate_text(booking: &Booking) -> Option<&str> {
@@ -44,6 +213,7 @@ fn contact_text(booking: &Booking) -> Option<&str> {
 
 async fn apply_updates(
     tx: &Transaction<'_>,
+    statement: &Statement,
     updates: &[BookingUpdate<'_>],
 ) -> Result<(), StoreError> {
     if updates.is_empty() {
@@ -73,26 +243,9 @@ async fn apply_updates(
         .iter()
         .map(|u| count(u.booking.reschedules))
         .collect();
-    let statement = tx
-        .prepare_cached(
-            "UPDATE bookings b SET window_start = u.window_start, window_end = u.window_end, \
-             plate = u.plate, contact = u.contact, status = u.status, version = u.version, \
-             updated_at = u.updated_at, hold_expires_at = u.hold_expires_at, \
-             status_after_move = u.status_after_move, moved_to = u.moved_to, \
-             reschedules = u.reschedules \
-             FROM unnest($1::uuid[], $2::int8[], $3::bool[], $4::timestamptz[], $5::timestamptz[], \
-                         $6::text[], $7::text[], $8::text[], $9::int8[], $10::timestamptz[], \
-                         $11::timestamptz[], $12::text[], $13::uuid[], $14::int4[]) \
-               AS u(id, expected_version, guarded, window_start, window_end, plate, contact, \
-                    status, version, updated_at, hold_expires_at, status_after_move, moved_to, \
-                    reschedules) \
-             WHERE b.id = u.id AND b.version = u.expected_version \
-               AND (NOT u.guarded OR NOT b.code_received)",
-        )
-        .await?;
     let changed = tx
         .execute(
-            &statement,
+            statement,
             &[
                 &ids,
                 &expected,
@@ -121,8 +274,11 @@ async fn apply_updates(
     Ok(())
 }
 
-async fn apply_inserts(tx: &Transaction<'_>, plan: &WritePlan<'_>) -> Result<(), StoreError> {
-    let bookings = &plan.inserts;
+async fn insert_bookings(
+    tx: &Transaction<'_>,
+    statement: &Statement,
+    bookings: &[&Booking],
+) -> Result<(), StoreError> {
     if bookings.is_empty() {
         return Ok(());
     }
@@ -157,21 +313,8 @@ async fn apply_inserts(tx: &Transaction<'_>, plan: &WritePlan<'_>) -> Result<(),
     let moved_to: Vec<Option<Uuid>> = bookings.iter().map(|b| b.moved_to.map(|id| id.0)).collect();
     let carriers: Vec<Option<Uuid>> = bookings.iter().map(|b| b.carrier).collect();
     let reschedules: Vec<i32> = bookings.iter().map(|b| count(b.reschedules)).collect();
-    let statement = tx
-        .prepare_cached(
-            "INSERT INTO bookings (id, code, checkpoint_id, day, direction, category, window_start, \
-             window_end, plate, contact, priority, status, version, manage_token_digest, created_at, \
-             updated_at, hold_expires_at, moved_from, status_after_move, moved_to, carrier_key_id, \
-             reschedules) \
-             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[], $5::text[], \
-                 $6::text[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::text[], \
-                 $11::text[], $12::text[], $13::int8[], $14::text[], $15::timestamptz[], \
-                 $16::timestamptz[], $17::timestamptz[], $18::uuid[], $19::text[], $20::uuid[], \
-                 $21::uuid[], $22::int4[])",
-        )
-        .await?;
     tx.execute(
-        &statement,
+        statement,
         &[
             &ids,
             &codes,
@@ -198,20 +341,22 @@ async fn apply_inserts(tx: &Transaction<'_>, plan: &WritePlan<'_>) -> Result<(),
         ],
     )
     .await?;
-    if plan.new_codes.is_empty() {
+    Ok(())
+}
+
+async fn insert_codes(
+    tx: &Transaction<'_>,
+    statement: &Statement,
+    new_codes: &[(&BookingCode, BookingId)],
+) -> Result<(), StoreError> {
+    if new_codes.is_empty() {
         return Ok(());
     }
-    let (new_codes, code_ids): (Vec<&str>, Vec<Uuid>) = plan
-        .new_codes
+    let (codes, ids): (Vec<&str>, Vec<Uuid>) = new_codes
         .iter()
         .map(|(code, id)| (code.as_str(), id.0))
         .unzip();
-    let statement = tx
-        .prepare_cached(
-            "INSERT INTO booking_codes (code, booking_id) SELECT * FROM unnest($1::text[], $2::uuid[])",
-        )
-        .await?;
-    tx.execute(&statement, &[&new_codes, &code_ids]).await?;
+    tx.execute(statement, &[&codes, &ids]).await?;
     Ok(())
 }
 
@@ -267,6 +412,7 @@ async fn apply_code_handovers(
 
 async fn apply_window_deltas(
     tx: &Transaction<'_>,
+    statement: &Statement,
     deltas: &[WindowDelta<'_>],
 ) -> Result<(), StoreError> {
     if deltas.is_empty() {
@@ -279,20 +425,9 @@ async fn apply_window_deltas(
     let held: Vec<i32> = deltas.iter().map(|d| d.held).collect();
     let confirmed: Vec<i32> = deltas.iter().map(|d| d.confirmed).collect();
     let requires_open: Vec<bool> = deltas.iter().map(|d| d.requires_open).collect();
-    let statement = tx
-        .prepare_cached(
-            "UPDATE windows w SET held = w.held + u.held, confirmed = w.confirmed + u.confirmed \
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::int4[], \
-                         $6::int4[], $7::bool[]) \
-                 AS u(checkpoint_id, direction, category, start_at, held, confirmed, requires_open) \
-             WHERE w.checkpoint_id = u.checkpoint_id AND w.direction = u.direction \
-               AND w.category = u.category AND w.start_at = u.start_at \
-               AND (NOT u.requires_open OR w.blocked_reason IS NULL)",
-        )
-        .await?;
     let changed = tx
         .execute(
-            &statement,
+            statement,
             &[
                 &checkpoints,
                 &directions,
@@ -310,7 +445,11 @@ async fn apply_window_deltas(
     Ok(())
 }
 
-async fn append_events(tx: &Transaction<'_>, events: &[&DomainEvent]) -> Result<(), StoreError> {
+async fn append_events(
+    tx: &Transaction<'_>,
+    statement: &Statement,
+    events: &[&DomainEvent],
+) -> Result<(), StoreError> {
     if events.is_empty() {
         return Ok(());
     }
@@ -324,15 +463,8 @@ async fn append_events(tx: &Transaction<'_>, events: &[&DomainEvent]) -> Result<
         .map(serde_json::to_value)
         .collect::<Result<_, _>>()
         .context("Failed to encode an event")?;
-    let statement = tx
-        .prepare_cached(
-            "INSERT INTO outbox (event_id, event_type, checkpoint_id, day, occurred_at, body) \
-             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[], \
-                                  $5::timestamptz[], $6::jsonb[])",
-        )
-        .await?;
     tx.execute(
-        &statement,
+        statement,
         &[&ids, &types, &checkpoints, &days, &occurred, &bodies],
     )
     .await?;
@@ -343,6 +475,18 @@ async fn append_events(tx: &Transaction<'_>, events: &[&DomainEvent]) -> Result<
 /// of their keys first, the transaction must not commit (`AnswerTaken`).
 pub(super) async fn insert_answers(
     tx: &Transaction<'_>,
+    answers: &[&AnswerRecord],
+) -> Result<(), StoreError> {
+    if answers.is_empty() {
+        return Ok(());
+    }
+    let statement = tx.prepare_cached(INSERT_ANSWERS).await?;
+    store_answers(tx, &statement, answers).await
+}
+
+async fn store_answers(
+    tx: &Transaction<'_>,
+    statement: &Statement,
     answers: &[&AnswerRecord],
 ) -> Result<(), StoreError> {
     if answers.is_empty() {
@@ -364,18 +508,9 @@ pub(super) async fn insert_answers(
         .map(|a| a.response.content_type.as_str())
         .collect();
     let bodies: Vec<&[u8]> = answers.iter().map(|a| a.response.body.as_slice()).collect();
-    let statement = tx
-        .prepare_cached(
-            "INSERT INTO idempotency_keys \
-             (scope, key, request_digest, created_at, status, content_type, body) \
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], \
-                                  $5::int2[], $6::text[], $7::bytea[]) \
-             ON CONFLICT DO NOTHING RETURNING scope, key",
-        )
-        .await?;
     let stored: std::collections::HashSet<(String, String)> = tx
         .query(
-            &statement,
+            statement,
             &[
                 &scopes, &keys, &digests, &created, &statuses, &types, &bodies,
             ],

@@ -105,11 +105,7 @@ async fn write(pool: &deadpool_postgres::Pool, batches: &[CommitBatch]) -> Resul
     })?;
     let batch_id = Uuid::new_v4();
     let tx = client.transaction().await?;
-    let logged = tx
-        .prepare_cached("INSERT INTO commit_log (batch_id) VALUES ($1)")
-        .await?;
-    tx.execute(&logged, &[&batch_id]).await?;
-    apply_batches(&tx, batches).await?;
+    apply_batches(&tx, batches, batch_id).await?;
     match tx.commit().await {
         Ok(()) => Ok(()),
         // A refusal with an SQLSTATE came from the server: nothing was applied.
