@@ -269,6 +269,7 @@ impl Application {
                 bus: bus.clone(),
                 tokens: tokens.clone(),
                 bars: bars.clone(),
+                carrier_keys: Default::default(),
                 limits: Limits::new(
                     settings.limits,
                     settings.policy.hold_ttl.to_std().unwrap_or_default(),

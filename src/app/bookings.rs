@@ -121,12 +121,13 @@ pub async fn create_booking(
         ));
     }
     // A carrier's bookings count against its key's cap; anyone else's against its address.
-    let _quota_turn = match &carrier_key {
-        Some(key) => {
-            let turn = state.limits.quota_turn(key.id).await;
-            check_quota(state, key).await?;
-            Some(turn)
-        }
+    let quota = match &carrier_key {
+        Some(key) => Some(
+            state
+                .carrier_keys
+                .reserve(state.store.as_ref(), key)
+                .await?,
+        ),
         None => {
             state.limits.check_new_booking(requester.address)?;
             None
@@ -156,6 +157,9 @@ pub async fn create_booking(
             answer,
         )
         .await?;
+    if let Some(quota) = quota {
+        quota.made();
+    }
     Ok(MadeBooking {
         booking,
         checkpoint,
@@ -196,15 +200,6 @@ pub(super) fn made_booking_answer(
             manage_token: token.clone(),
         })
     })
-}
-
-/// Refuses a carrier's booking once its active bookings reach its key's cap.
-pub async fn check_quota(state: &AppState, key: &ApiKey) -> Result<(), ApiError> {
-    let active = state.store.count_carrier_bookings(key.id).await?;
-    if active >= u64::from(key.active_bookings_max) {
-        return Err(ApiError::QuotaExceeded(key.active_bookings_max));
-    }
-    Ok(())
 }
 
 /// Confirms a hold, with the plate and contact when they were not given with it.

@@ -9,8 +9,6 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use std::sync::Arc;
-
 use dashmap::DashMap;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -26,9 +24,6 @@ pub struct Limits {
     holds: Option<DefaultKeyedRateLimiter<IpAddr>>,
     /// One limiter per carrier key, each with that key's own rate.
     per_key: DashMap<Uuid, DefaultDirectRateLimiter>,
-    /// Bookings of one carrier are made one at a time in this process, so that its
-    /// active-bookings cap is checked against bookings already made.
-    quota_locks: DashMap<Uuid, Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl Limits {
@@ -47,7 +42,6 @@ impl Limits {
             requests,
             holds,
             per_key: DashMap::new(),
-            quota_locks: DashMap::new(),
         }
     }
 
@@ -79,12 +73,6 @@ impl Limits {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             ApiError::TooManyRequests(wait.as_secs_f64().ceil().max(1.0) as u64)
         })
-    }
-
-    /// Held while a carrier's booking is checked against its cap and made.
-    pub async fn quota_turn(&self, key: Uuid) -> tokio::sync::OwnedMutexGuard<()> {
-        let lock = self.quota_locks.entry(key).or_default().clone();
-        lock.lock_owned().await
     }
 
     /// Counts a request of `client` against its address's request rate.

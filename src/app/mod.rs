@@ -4,6 +4,7 @@
 
 pub mod bars;
 pub mod bookings;
+pub mod carrier_keys;
 pub mod check_in;
 pub mod error;
 pub mod forecast;
@@ -36,6 +37,7 @@ pub struct AppState {
     pub bus: Arc<dyn EventBus>,
     pub tokens: TokenKeys,
     pub limits: Limits,
+    pub carrier_keys: carrier_keys::CarrierKeys,
     /// Plates barred from new bookings after repeated no-shows and cancellations.
     pub bars: Arc<Bars>,
 }

@@ -30,15 +30,10 @@ pub async fn carrier(request: &HttpRequest, state: &AppState) -> Result<Option<A
     let Some(presented) = presented_key(request) else {
         return Ok(None);
     };
-    let invalid = ApiError::Unauthenticated("the API key is not valid");
-    let id = api_key::claimed_id(presented)
-        .ok_or(ApiError::Unauthenticated("the API key is not valid"))?;
     let key = state
-        .store
-        .api_key(id)
-        .await?
-        .filter(|key| !key.revoked && api_key::matches(presented, &key.digest))
-        .ok_or(invalid)?;
+        .carrier_keys
+        .live_key(state.store.as_ref(), presented)
+        .await?;
     state.limits.check_key(&key)?;
     Ok(Some(key))
 }
@@ -159,6 +154,7 @@ pub async fn revoke_key(
     if !state.store.revoke_api_key(id, state.now()).await? {
         return Err(ApiError::NotFound("API key"));
     }
+    state.carrier_keys.forget(id);
     audit(
         &state,
         &staff,
