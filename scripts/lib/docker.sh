@@ -141,6 +141,27 @@ remove_image() {
     fi
 }
 
+# request METHOD PATH [curl args...]: asks $api$PATH; sets $status, $body and $work/headers.
+request() {
+    local method=$1 path=$2
+    shift 2
+    status=$(curl -sS --max-time 10 -o "$work/body" -D "$work/headers" -w '%{http_code}' \
+        -X "$method" "$api$path" "$@") || status=000
+    body=$(cat "$work/body" 2>/dev/null || true)
+}
+# expect NAME STATUS JQ_FILTER: one counted check of the last request's answer.
+expect() {
+    local name=$1 want=$2 filter=$3
+    if [ "$status" = "$want" ] && jq -e "$filter" <<<"$body" >/dev/null 2>&1; then
+        ok "$name"
+    else
+        not_ok "$name (status $status, want $want; $filter)"
+        printf '%s\n' "$body" | head -c 600
+        echo
+    fi
+}
+new_key() { cat /proc/sys/kernel/random/uuid; }
+
 # smoke_finish RC: the summary line and the exit status, from the EXIT trap.
 smoke_finish() {
     local rc=$1
