@@ -9,8 +9,9 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends postgresql-15 \
     && rm -rf /var/lib/apt/lists/*
 COPY postgres-start.sh /usr/local/bin/postgres-start
+COPY postgres-backup.sh /usr/local/bin/postgres-backup
 # Owned by postgres before it becomes a volume, so a new named volume starts out as its.
-RUN install -d -o postgres -g postgres -m 0700 /var/lib/postgresql/data
+RUN install -d -o postgres -g postgres -m 0700 /var/lib/postgresql/data /backups
 # The package makes the postgres user with whatever uid is free; the name is what is stable.
 # hadolint ignore=DL3066
 USER postgres
