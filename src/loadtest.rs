@@ -52,6 +52,11 @@ pub struct LoadtestArgs {
     /// does (`--idempotency-keys false` measures clients that send none).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub idempotency_keys: bool,
+    /// Book as this many carriers, each client signing with one of their API keys
+    /// (`Authorization: Bearer bsk_…`); the keys are made in the store (DATABASE_URL or
+    /// DATA_DIR) with rates and caps that the run cannot reach. 0: anonymous drivers.
+    #[arg(long, default_value_t = 0)]
+    pub carriers: usize,
     /// Audit the store after the run (DATABASE_URL or DATA_DIR says which).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub audit: bool,
@@ -142,7 +147,8 @@ async fn discover(args: &LoadtestArgs, client: &awc::Client) -> anyhow::Result<V
     Ok(targets)
 }
 
-/// One request: `token` is a booking's manage token, `key` an idempotency key.
+/// One request: `token` is a booking's manage token, `key` an idempotency key; the client
+/// signs it with its carrier's API key if it has one.
 async fn send(
     client: &awc::Client,
     method: &str,
@@ -180,12 +186,15 @@ async fn run_client(
     index: usize,
     args: Rc<LoadtestArgs>,
     targets: Rc<Vec<Target>>,
-    run_id: String,
+    (run_id, carrier_key): (String, Option<String>),
     deadline: Instant,
 ) -> Tally {
-    let client = awc::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .finish();
+    let mut client = awc::Client::builder().timeout(Duration::from_secs(30));
+    if let Some(key) = carrier_key {
+        client =
+            client.add_default_header((awc::http::header::AUTHORIZATION, format!("Bearer {key}")));
+    }
+    let client = client.finish();
     let base = args.target[index % args.target.len()].clone();
     let mut tally = Tally::default();
     let mut mine: Vec<(String, String)> = Vec::new();
@@ -251,6 +260,37 @@ async fn run_client(
     tally
 }
 
+/// `count` carriers' API keys, stored directly (the run has the store for its audit), with
+/// rates and caps far above anything the run can reach, so that only the keys' own cost shows.
+async fn make_carrier_keys(
+    count: usize,
+    store: Option<&dyn SlotStore>,
+    run_id: &str,
+) -> anyhow::Result<Vec<String>> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let store = store.context("--carriers needs the store (DATABASE_URL or DATA_DIR)")?;
+    let mut keys = Vec::with_capacity(count);
+    for index in 0..count {
+        let issued = crate::auth::api_key::issue(&mut rand::rng());
+        let key = crate::auth::ApiKey {
+            id: issued.id,
+            name: format!("load carrier {run_id}{index}"),
+            digest: issued.digest,
+            privileged: false,
+            requests_per_second: 1_000_000,
+            burst: 1_000_000,
+            active_bookings_max: 100_000_000,
+            created_at: chrono::Utc::now(),
+            revoked: false,
+        };
+        store.create_api_key(&key, None).await?;
+        keys.push(issued.key);
+    }
+    Ok(keys)
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -281,6 +321,7 @@ pub async fn run(
     let run_id: String = (0..3)
         .map(|_| char::from(b'A' + rand::rng().random_range(0..26u8)))
         .collect();
+    let carrier_keys = make_carrier_keys(args.carriers, store.as_deref(), &run_id).await?;
     let args = Rc::new(args);
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.duration_seconds.max(1));
@@ -291,7 +332,11 @@ pub async fn run(
                 index,
                 args.clone(),
                 targets.clone(),
-                run_id.clone(),
+                (
+                    run_id.clone(),
+                    (!carrier_keys.is_empty())
+                        .then(|| carrier_keys[index % carrier_keys.len()].clone()),
+                ),
                 deadline,
             ))
         })
@@ -312,12 +357,14 @@ pub async fn run(
     let elapsed = started.elapsed().as_secs_f64();
 
     println!(
-        "scenario {:?}: {} clients, {:.1} s, {} windows to choose from, idempotency keys {}",
+        "scenario {:?}: {} clients, {:.1} s, {} windows to choose from, idempotency keys {}, \
+         carriers {}",
         args.scenario,
         args.clients,
         elapsed,
         targets.len(),
-        if args.idempotency_keys { "on" } else { "off" }
+        if args.idempotency_keys { "on" } else { "off" },
+        args.carriers
     );
     println!(
         "{:<22} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9}",
