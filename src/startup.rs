@@ -25,6 +25,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{Part, Settings};
 use crate::domain::strikes::StrikeRules;
 use crate::http::idempotency::Answers;
+use crate::http::rendered::RenderedAvailability;
 use crate::jobs::{
     JobLeases, JobRunner, daily_report, generate_schedule, no_shows, outbox_relay, prune_delivered,
     prune_idempotency,
@@ -298,6 +299,7 @@ impl Application {
                 );
             }
             let answers_data = web::Data::from(answers.clone());
+            let rendered = web::Data::new(RenderedAvailability::default());
             let role = settings.role;
             let server = HttpServer::new(move || {
                 App::new()
@@ -306,6 +308,7 @@ impl Application {
                     .wrap(actix_web::middleware::from_fn(observe))
                     .app_data(state.clone())
                     .app_data(answers_data.clone())
+                    .app_data(rendered.clone())
                     .app_data(web::PayloadConfig::new(BODY_BYTES_MAX))
                     .configure(|cfg| configure_for(cfg, role))
             })

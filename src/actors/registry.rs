@@ -69,6 +69,32 @@ const ASK_ATTEMPTS_MAX: usize = 4;
 struct LiveActor {
     generation: u64,
     addr: Addr<ScheduleActor>,
+    revision: Revision,
+}
+
+static NEXT_REVISION: AtomicU64 = AtomicU64::new(1);
+
+/// Names the state of one day's windows in its actor: it changes whenever they may have
+/// changed, so that what was rendered from them can be served again until it does. Values
+/// are unique in the process, so a day's next actor never repeats one of its predecessor's.
+#[derive(Clone)]
+pub struct Revision(Arc<AtomicU64>);
+
+impl Revision {
+    fn new() -> Self {
+        Self(Arc::new(AtomicU64::new(
+            NEXT_REVISION.fetch_add(1, Ordering::Relaxed),
+        )))
+    }
+
+    pub fn advance(&self) {
+        let next = NEXT_REVISION.fetch_add(1, Ordering::Relaxed);
+        self.0.store(next, Ordering::Release);
+    }
+
+    fn current(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
 }
 
 /// Handed to each actor so that, when it stops, it removes its own entry and not a successor's.
@@ -157,6 +183,14 @@ impl ScheduleRegistry {
 
     pub fn live_actors(&self) -> usize {
         self.actors.len()
+    }
+
+    /// The revision of the day's windows, while its actor runs.
+    pub fn revision(&self, checkpoint: &CheckpointId, day: NaiveDate) -> Option<u64> {
+        self.actors
+            .get(&(checkpoint.clone(), day))
+            .filter(|live| live.addr.connected())
+            .map(|live| live.revision.current())
     }
 
     /// Sends `message` to the actor of `checkpoint` on `day`, starting it if needed.
@@ -293,12 +327,15 @@ impl ScheduleRegistry {
                 };
                 let services = self.services.clone();
                 let arbiter = &self.handles[arbiter_index(&key, self.handles.len())];
+                let revision = Revision::new();
+                let actor_revision = revision.clone();
                 let addr = ScheduleActor::start_in_arbiter(arbiter, move |_| {
-                    ScheduleActor::new(template, day, services, departure)
+                    ScheduleActor::new(template, day, services, (departure, actor_revision))
                 });
                 entry.insert(LiveActor {
                     generation,
                     addr: addr.clone(),
+                    revision,
                 });
                 Ok(addr)
             }

@@ -1,10 +1,14 @@
 //! `/api/v1/checkpoints`: where one can book, and which windows are free. Availability is
 //! answered from the schedule actors' memory, not from the database.
 
+use actix_web::http::header::ContentType;
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::rendered::RenderedAvailability;
 use super::views::{CheckpointView, WindowView};
 use crate::actors::schedule::QueryAvailability;
 use crate::app::AppState;
@@ -35,6 +39,7 @@ pub async fn availability(
     request: HttpRequest,
     id: web::Path<String>,
     state: web::Data<AppState>,
+    rendered: web::Data<RenderedAvailability>,
 ) -> Result<HttpResponse, ApiError> {
     let checkpoint_id = CheckpointId::parse(&id).map_err(|_| ApiError::NotFound("checkpoint"))?;
     let checkpoint = state
@@ -59,6 +64,12 @@ pub async fn availability(
         .map(str::parse::<Category>)
         .transpose()?;
     state.policy().check_day(date, today)?;
+    let key = (checkpoint_id.clone(), date, direction, category);
+    // Read before the windows are, so that an answer kept under it is never older than it.
+    let revision = state.registry.revision(&checkpoint_id, date);
+    if let Some(body) = revision.and_then(|revision| rendered.get(&key, revision)) {
+        return Ok(json_answer(body));
+    }
     let windows = state
         .registry
         .ask(&checkpoint_id, date, QueryAvailability)
@@ -80,10 +91,30 @@ pub async fn availability(
             WindowView::new(w, checkpoint.time_zone, open)
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "checkpoint": checkpoint_id,
-        "date": date,
-        "time_zone": checkpoint.time_zone.name(),
-        "windows": views,
-    })))
+    let body = serde_json::to_vec(&AvailabilityView {
+        checkpoint: &checkpoint_id,
+        date,
+        time_zone: checkpoint.time_zone.name(),
+        windows: views,
+    })
+    .map_err(|e| ApiError::Internal(e.into()))?;
+    let body = Bytes::from(body);
+    if let Some(revision) = revision {
+        rendered.keep(key, revision, body.clone());
+    }
+    Ok(json_answer(body))
+}
+
+#[derive(Serialize)]
+struct AvailabilityView<'a> {
+    checkpoint: &'a CheckpointId,
+    date: NaiveDate,
+    time_zone: &'static str,
+    windows: Vec<WindowView>,
+}
+
+fn json_answer(body: Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(body)
 }

@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
 pub mod operator;
+pub mod rendered;
 pub mod reports;
 pub mod stats;
 pub mod status;

@@ -34,7 +34,7 @@ pub use messages::*;
 pub use queries::*;
 
 use super::answer::{AnswerTicket, DecidedAnswer};
-use super::registry::{DayServices, Departure};
+use super::registry::{DayServices, Departure, Revision};
 
 /// Why a request to a schedule got no decision or its decision is not durable.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -79,6 +79,7 @@ pub struct ScheduleActor {
     date: NaiveDate,
     services: DayServices,
     departure: Departure,
+    revision: Revision,
     day: Option<DaySchedule>,
     pending: VecDeque<PendingChange>,
     writing: bool,
@@ -97,13 +98,14 @@ impl ScheduleActor {
         checkpoint: Arc<Checkpoint>,
         date: NaiveDate,
         services: DayServices,
-        departure: Departure,
+        (departure, revision): (Departure, Revision),
     ) -> Self {
         Self {
             checkpoint,
             date,
             services,
             departure,
+            revision,
             day: None,
             pending: VecDeque::new(),
             writing: false,
@@ -143,6 +145,7 @@ impl ScheduleActor {
             Ok((day, completed_moves)) => {
                 tracing::debug!(checkpoint = %actor.checkpoint.id, day = %actor.date, "schedule loaded");
                 actor.day = Some(day);
+                actor.revision.advance();
                 for id in completed_moves {
                     actor.finish_move(ctx, id);
                 }
@@ -192,6 +195,9 @@ impl ScheduleActor {
                 event.request_id = Some(request_id.clone());
             }
         }
+        if !changes.is_empty() {
+            self.revision.advance();
+        }
         if !self.writing && self.pending.is_empty() && changes.is_empty() && answer.is_none() {
             return Box::pin(async move { decided });
         }
@@ -213,6 +219,7 @@ impl ScheduleActor {
         if changes.is_empty() {
             return;
         }
+        self.revision.advance();
         self.pending.push_back(PendingChange {
             changes,
             answer: None,
@@ -311,6 +318,7 @@ impl ScheduleActor {
                                 }
                             }
                             actor.day = None;
+                            actor.revision.advance();
                             actor.load(ctx);
                         }
                     }
