@@ -194,10 +194,8 @@ async fn a_poison_event_is_dead_lettered_after_three_attempts_and_the_rest_go_on
         return;
     };
     let settings = RabbitSettings {
-        url: url.clone().into(),
-        namespace,
-        groups: vec!["poison"],
         prefetch: 8,
+        ..RabbitSettings::new(&url.clone().into(), namespace, vec!["poison"]).unwrap()
     };
     let bus = RabbitBus::connect(settings.clone()).await;
     let events: Vec<DomainEvent> = (0..6).map(window_event).collect();
