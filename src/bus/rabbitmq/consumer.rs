@@ -109,7 +109,12 @@ async fn consume(
     delay: &mut Duration,
     broker: &mut usize,
 ) -> Result<(), BusError> {
-    let (connection, channel) = open(settings, group, broker).await?;
+    let (connection, channel) = tokio::select! {
+        opened = tokio::time::timeout(super::OPEN_TIMEOUT, open(settings, group, broker)) => {
+            opened.map_err(|_| unavailable("the broker did not open a channel in time"))??
+        }
+        _ = stop.changed() => return Ok(()),
+    };
     channel
         .basic_qos(settings.prefetch, BasicQosOptions::default())
         .await

@@ -41,6 +41,10 @@ const CONFIRM_TIMEOUT: Duration = Duration::from_secs(15);
 /// quorum queue's leader dies, publishes in flight may never be confirmed, and waiting the
 /// whole `CONFIRM_TIMEOUT` for them would stall the relay that long.
 const CONFIRM_STALL_MAX: Duration = Duration::from_secs(2);
+/// A connection whose topology cannot be declared in this time (a quorum queue without a
+/// majority of its nodes, say) counts as failed, so that neither a publish nor a shutdown
+/// waits on it.
+const OPEN_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone)]
 pub struct RabbitSettings {
@@ -184,7 +188,7 @@ impl RabbitBus {
     /// Opens the publisher's channel on the first broker that answers, starting with the
     /// one after the broker whose connection failed last.
     async fn open_publisher(&self) -> Result<Publisher, BusError> {
-        let opened = async {
+        let opening = async {
             let first = self.broker.load(Ordering::Relaxed);
             let connected =
                 brokers::connect_any(&self.settings.urls, first, "borderslot-publisher").await?;
@@ -205,8 +209,10 @@ impl RabbitBus {
                 _connection: connected.connection,
                 channel,
             })
-        }
-        .await;
+        };
+        let opened = tokio::time::timeout(OPEN_TIMEOUT, opening)
+            .await
+            .unwrap_or_else(|_| Err(unavailable("the broker did not open a channel in time")));
         self.connected.store(opened.is_ok(), Ordering::Relaxed);
         if opened.is_err() {
             self.broker.fetch_add(1, Ordering::Relaxed);
