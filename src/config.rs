@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use crate::actors::ActorSettings;
+use crate::bus::rabbitmq::QueueType;
 use crate::domain::Policy;
 use crate::notify::NotifyConfig;
 use crate::secret::Secret;
@@ -84,8 +85,13 @@ pub struct Settings {
     pub http_workers: usize,
     pub shutdown_timeout: Duration,
     pub job_interval: Duration,
-    /// RabbitMQ instead of the in-process bus, when set.
+    /// RabbitMQ instead of the in-process bus, when set: one URL or a comma-separated list of
+    /// the cluster's nodes.
     pub amqp_url: Option<Secret>,
+    /// Classic queues (what deployments before quorum queues declared) or quorum queues.
+    pub amqp_queue_type: QueueType,
+    /// With quorum queues, deliveries of one message before the broker dead-letters it.
+    pub amqp_delivery_limit: u32,
     /// Prefix of the RabbitMQ exchange and queue names.
     pub amqp_namespace: String,
     /// Unacknowledged deliveries per RabbitMQ consumer.
@@ -122,6 +128,8 @@ impl Settings {
             // Tests run jobs by hand; a background round must not race them.
             job_interval: Duration::from_secs(3600),
             amqp_url: None,
+            amqp_queue_type: QueueType::Classic,
+            amqp_delivery_limit: crate::bus::rabbitmq::DELIVERY_LIMIT_DEFAULT,
             amqp_namespace: "borderslot".to_owned(),
             amqp_prefetch: 32,
             relay_interval: Duration::from_millis(50),
@@ -252,9 +260,24 @@ pub struct ServeArgs {
         default_value_t = 4096,
     )]
     pub actor_mailbox_capacity: usize,
-    /// RabbitMQ (e.g. amqp://user:pass@host:5672/%2f) instead of the in-process event bus.
+    /// RabbitMQ (e.g. amqp://user:pass@host:5672/%2f) instead of the in-process event bus; for
+    /// a cluster, every node's URL separated by commas: connections go to the first that
+    /// answers and move to the next when one fails.
     #[arg(long, env = "AMQP_URL", hide_env_values = true)]
     pub amqp_url: Option<Secret>,
+    /// `classic` or `quorum` (replicated; survives a node of three). A queue keeps the type it
+    /// was declared with: see docs/operations.md to move from one to the other.
+    #[arg(long, env = "AMQP_QUEUE_TYPE", value_enum, default_value_t = QueueType::Classic)]
+    pub amqp_queue_type: QueueType,
+    /// With quorum queues: deliveries of one event to consumers that died holding it before
+    /// the broker moves it to the group's dead-letter queue.
+    #[arg(
+        long,
+        env = "AMQP_DELIVERY_LIMIT",
+        value_parser = within::<u32>(1..=1000),
+        default_value_t = crate::bus::rabbitmq::DELIVERY_LIMIT_DEFAULT,
+    )]
+    pub amqp_delivery_limit: u32,
     /// Prefix of the RabbitMQ exchange and queue names, so deployments can share a broker.
     #[arg(long, env = "AMQP_NAMESPACE", default_value = "borderslot")]
     pub amqp_namespace: String,
@@ -370,6 +393,8 @@ impl ServeArgs {
             shutdown_timeout: Duration::from_secs(10),
             job_interval: Duration::from_secs(60),
             amqp_url: self.amqp_url.filter(|url| !url.is_empty()),
+            amqp_queue_type: self.amqp_queue_type,
+            amqp_delivery_limit: self.amqp_delivery_limit,
             amqp_namespace: self.amqp_namespace,
             amqp_prefetch: self.amqp_prefetch,
             relay_interval: Duration::from_millis(self.relay_interval_ms),
@@ -439,6 +464,7 @@ mod tests {
             ("--actor-mailbox-capacity", "8", "16..=1048576"),
             ("--relay-interval-ms", "1", "10..=60000"),
             ("--amqp-prefetch", "0", "1..=65535"),
+            ("--amqp-delivery-limit", "0", "1..=1000"),
         ] {
             let error = parse(&[flag, value]).expect_err(flag).to_string();
             assert!(error.contains(flag) && error.contains(range), "{error}");
@@ -461,7 +487,7 @@ mod tests {
             "a-signing-key-of-at-least-32-bytes!!",
         ));
         settings.amqp_url = Some(crate::secret::Secret::new(
-            "amqp://app:broker-pass@mq:5672/%2f",
+            "amqp://app:broker-pass@mq:5672/%2f,amqp://app:broker-pass2@mq2:5672/%2f",
         ));
         settings.database = Some(crate::store::postgres::PostgresSettings::new(
             "postgres://app:db-pass@db:5432/borderslot",
@@ -471,5 +497,6 @@ mod tests {
             assert!(!shown.contains(secret), "{secret} in {shown}");
         }
         assert!(shown.contains("db:5432"), "{shown}");
+        assert!(shown.contains("mq2:5672"), "{shown}");
     }
 }

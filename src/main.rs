@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use chrono::{Days, NaiveDate};
 use clap::{Parser, Subcommand};
 
+use borderslot::cli::dead_letters::{self, DeadLettersCommand};
 use borderslot::cli::healthcheck;
 use borderslot::cli::job::{self, JobName};
 use borderslot::clock::{Clock, SystemClock};
@@ -100,6 +101,9 @@ enum Command {
         #[command(flatten)]
         store: ServeArgs,
     },
+    /// The consumer groups' dead letters on RabbitMQ: list them, replay them.
+    #[command(subcommand)]
+    DeadLetters(DeadLettersCommand),
     /// Exit 0 when the server on LISTEN_ADDR's port answers /healthz with 200 (over loopback
     /// when it listens on every address): the container's HEALTHCHECK, which has no curl.
     Healthcheck {
@@ -272,6 +276,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::DeadLetters(command) => dead_letters::run(command).await,
         Command::Healthcheck {
             listen_addr,
             timeout_seconds,

@@ -91,6 +91,8 @@ pub mod prometheus {
     pub const CONSUMER_LAG: &str = "borderslot_event_consumer_lag_seconds";
     pub const EVENTS_CONSUMED: &str = "borderslot_events_consumed_total";
     pub const EVENTS_DEAD_LETTERED: &str = "borderslot_events_dead_lettered_total";
+    pub const DEAD_LETTER_EVENTS: &str = "borderslot_dead_letter_events";
+    pub const EVENTS_SKIPPED: &str = "borderslot_events_skipped_total";
     pub const UTILISATION: &str = "borderslot_checkpoint_utilisation_ratio";
     pub const RATE_LIMITED: &str = "borderslot_rate_limit_rejections_total";
     pub const HOLDS_EXPIRED: &str = "borderslot_holds_expired_total";
@@ -180,6 +182,14 @@ pub mod prometheus {
         describe_counter!(
             EVENTS_DEAD_LETTERED,
             "Events a consumer group gave up on after its attempts"
+        );
+        describe_gauge!(
+            DEAD_LETTER_EVENTS,
+            "Events waiting in a consumer group's dead-letter queue, for any reason, as the broker counts them"
+        );
+        describe_counter!(
+            EVENTS_SKIPPED,
+            "Events a consumer group acknowledged without work, by reason (unknown_type: of a newer release)"
         );
         describe_counter!(
             RATE_LIMITED,

@@ -37,7 +37,9 @@ impl From<&str> for Secret {
 /// be told apart in a log; anything else shows nothing at all.
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match redacted_url(&self.0) {
+        // A list of URLs (the brokers of a cluster) shows each one redacted, or nothing.
+        let redacted: Option<Vec<String>> = self.0.split(',').map(redacted_url).collect();
+        match redacted.map(|urls| urls.join(",")) {
             Some(url) => write!(f, "Secret({url:?})"),
             None => f.write_str("Secret(\"***\")"),
         }
@@ -72,6 +74,20 @@ fn redacted_url(value: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_list_of_urls_shows_every_one_without_its_password() {
+        let shown = format!(
+            "{:?}",
+            Secret::new("amqp://app:one@mq-0:5672/%2f,amqp://app:two@mq-1:5672/%2f")
+        );
+        assert_eq!(
+            shown,
+            "Secret(\"amqp://app:***@mq-0:5672/%2f,amqp://app:***@mq-1:5672/%2f\")"
+        );
+        let shown = format!("{:?}", Secret::new("amqp://app:one@mq-0/,not a url:two"));
+        assert_eq!(shown, "Secret(\"***\")");
+    }
 
     #[test]
     fn a_plain_secret_shows_nothing() {

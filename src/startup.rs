@@ -33,6 +33,7 @@ use crate::jobs::{
 use crate::routes::limits::limit_requests;
 use crate::routes::observe::observe;
 use crate::routes::{configure_for, problem_errors};
+use crate::secret::Secret;
 use crate::seed;
 use crate::store::embedded::EmbeddedStore;
 use crate::store::postgres::PostgresStore;
@@ -69,17 +70,22 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn SlotStore
 /// Every consumer group, so that a broker holds a queue for each before the first publish.
 pub const CONSUMER_GROUPS: &[&str] = &[STATISTICS_GROUP, NOTIFICATIONS_GROUP, STRIKES_GROUP];
 
+/// What RabbitMQ needs of the settings, with `AMQP_URL`'s list checked.
+pub fn rabbit_settings(settings: &Settings, urls: &Secret) -> anyhow::Result<RabbitSettings> {
+    Ok(RabbitSettings {
+        prefetch: settings.amqp_prefetch,
+        queue_type: settings.amqp_queue_type,
+        delivery_limit: settings.amqp_delivery_limit,
+        ..RabbitSettings::new(urls, &settings.amqp_namespace, CONSUMER_GROUPS.to_vec())
+            .map_err(anyhow::Error::msg)?
+    })
+}
+
 /// The bus the settings ask for: RabbitMQ when `AMQP_URL` is set, in-process otherwise.
 pub async fn open_bus(settings: &Settings) -> anyhow::Result<Arc<dyn EventBus>> {
     match &settings.amqp_url {
         Some(url) => {
-            let bus = RabbitBus::connect(RabbitSettings {
-                url: url.clone(),
-                namespace: settings.amqp_namespace.clone(),
-                groups: CONSUMER_GROUPS.to_vec(),
-                prefetch: settings.amqp_prefetch,
-            })
-            .await;
+            let bus = RabbitBus::connect(rabbit_settings(settings, url)?).await;
             Ok(Arc::new(bus))
         }
         None => Ok(Arc::new(InProcessBus::new())),

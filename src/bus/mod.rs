@@ -5,8 +5,10 @@
 //! an event may arrive twice. Every consumer is therefore idempotent by event id.
 //!
 //! Two implementations: [`in_process::InProcessBus`] (the default: handlers run inside the
-//! relay's publish call) and [`rabbitmq::RabbitBus`] (when `AMQP_URL` is set).
+//! relay's publish call) and [`rabbitmq::RabbitBus`] (when `AMQP_URL` is set: one broker or
+//! several nodes of a cluster).
 
+pub mod decode;
 pub mod in_process;
 pub mod rabbitmq;
 
@@ -19,6 +21,10 @@ use crate::domain::DomainEvent;
 
 /// Deliveries of one event to one consumer group before it is set aside as dead.
 pub const DELIVERY_ATTEMPTS_MAX: u32 = 3;
+
+pub(crate) fn unavailable(error: impl std::fmt::Display) -> BusError {
+    BusError::Unavailable(error.to_string())
+}
 
 #[derive(Debug, Error)]
 pub enum BusError {
@@ -71,7 +77,7 @@ pub trait EventHandler: Send + Sync {
 }
 
 /// Counts one delivery to a consumer group and how old its event was by then.
-fn record_delivery(group: &str, event: Option<&DomainEvent>, done: bool) {
+pub(crate) fn record_delivery(group: &str, event: Option<&DomainEvent>, done: bool) {
     use crate::metrics::prometheus::{CONSUMER_LAG, EVENTS_CONSUMED};
     let outcome = if done { "done" } else { "failed" };
     metrics::counter!(EVENTS_CONSUMED, "group" => group.to_owned(), "outcome" => outcome)
@@ -84,7 +90,7 @@ fn record_delivery(group: &str, event: Option<&DomainEvent>, done: bool) {
     }
 }
 
-fn record_dead_letter(group: &str) {
+pub(crate) fn record_dead_letter(group: &str) {
     metrics::counter!(crate::metrics::prometheus::EVENTS_DEAD_LETTERED, "group" => group.to_owned())
         .increment(1);
 }

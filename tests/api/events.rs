@@ -194,10 +194,8 @@ async fn a_poison_event_is_dead_lettered_after_three_attempts_and_the_rest_go_on
         return;
     };
     let settings = RabbitSettings {
-        url: url.clone().into(),
-        namespace,
-        groups: vec!["poison"],
         prefetch: 8,
+        ..RabbitSettings::new(&url.clone().into(), namespace, vec!["poison"]).unwrap()
     };
     let bus = RabbitBus::connect(settings.clone()).await;
     let events: Vec<DomainEvent> = (0..6).map(window_event).collect();
@@ -427,4 +425,180 @@ async fn the_one_shot_relay_publishes_what_an_api_only_instance_wrote() {
     let confirmations: i64 = rows.iter().map(|r| r.counts.confirmations).sum();
     let cancellations: i64 = rows.iter().map(|r| r.counts.cancellations).sum();
     assert_eq!((confirmations, cancellations), (2, 1));
+}
+
+/// Records the id of every event it handles; fails one event until told the cause is fixed.
+#[derive(Default)]
+struct FailsUntilFixed {
+    poison: Mutex<Option<uuid::Uuid>>,
+    fixed: std::sync::atomic::AtomicBool,
+    handled: Mutex<Vec<uuid::Uuid>>,
+}
+
+#[async_trait]
+impl EventHandler for FailsUntilFixed {
+    async fn handle(&self, event: &DomainEvent) -> Result<(), HandlerError> {
+        if Some(event.id) == *self.poison.lock().await && !self.fixed.load(Ordering::SeqCst) {
+            return Err(HandlerError::Permanent(anyhow::anyhow!(
+                "the mail template is missing"
+            )));
+        }
+        self.handled.lock().await.push(event.id);
+        Ok(())
+    }
+}
+
+async fn wait_until_handled(handler: &FailsUntilFixed, id: uuid::Uuid) {
+    let started = std::time::Instant::now();
+    while !handler.handled.lock().await.contains(&id) {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{id} never handled"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[actix_web::test]
+async fn dead_letters_are_listed_with_their_error_and_replayed_once_the_cause_is_fixed() {
+    use borderslot::bus::rabbitmq::dead_letters::{self, Replay};
+    let Some((url, namespace)) = test_broker() else {
+        return;
+    };
+    let settings = RabbitSettings {
+        queue_type: borderslot::bus::rabbitmq::QueueType::Quorum,
+        ..RabbitSettings::new(&url.clone().into(), namespace, vec!["mailer"]).unwrap()
+    };
+    let bus = RabbitBus::connect(settings.clone()).await;
+    let handler = Arc::new(FailsUntilFixed::default());
+    let events: Vec<DomainEvent> = (0..3).map(window_event).collect();
+    *handler.poison.lock().await = Some(events[1].id);
+    bus.subscribe("mailer", handler.clone()).await;
+
+    bus.publish(&events).await.unwrap();
+    wait_until_handled(&handler, events[2].id).await;
+    let started = std::time::Instant::now();
+    let dead = loop {
+        let dead = dead_letters::list(&settings, "mailer").await.unwrap();
+        if !dead.is_empty() {
+            break dead;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "nothing dead-lettered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0].id, events[1].id.to_string());
+    assert_eq!(dead[0].event_type, "window.blocked");
+    assert_eq!(dead[0].attempts, 3);
+    assert_eq!(dead[0].last_error, "the mail template is missing");
+    // Listing leaves them where they are; a replay of another id sends nothing.
+    assert_eq!(dead_letters::list(&settings, "mailer").await.unwrap(), dead);
+    let other = Replay::Ids(vec![events[0].id.to_string()]);
+    assert!(
+        dead_letters::replay(&settings, "mailer", &other)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    handler.fixed.store(true, Ordering::SeqCst);
+    let replayed =
+        dead_letters::replay(&settings, "mailer", &Replay::Ids(vec![dead[0].id.clone()]))
+            .await
+            .unwrap();
+
+    assert_eq!(replayed, dead);
+    wait_until_handled(&handler, events[1].id).await;
+    assert!(
+        dead_letters::list(&settings, "mailer")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    bus.shutdown().await;
+}
+
+#[actix_web::test]
+async fn an_event_type_of_a_newer_release_is_skipped_by_an_older_consumer_and_kept_for_a_newer() {
+    let Some((url, namespace)) = test_broker() else {
+        return;
+    };
+    let metrics = borderslot::metrics::prometheus::install();
+    // "older" is this release's consumer; "newer" stands for a release that knows the type:
+    // its queue is read here directly.
+    let settings = RabbitSettings {
+        queue_type: borderslot::bus::rabbitmq::QueueType::Quorum,
+        ..RabbitSettings::new(&url.clone().into(), namespace, vec!["older", "newer"]).unwrap()
+    };
+    let bus = RabbitBus::connect(settings.clone()).await;
+    let handler = Arc::new(FailsUntilFixed::default());
+    bus.subscribe("older", handler.clone()).await;
+    let mut future = serde_json::to_value(window_event(0)).unwrap();
+    future["type"] = json!("booking.rerouted");
+    future["route"] = json!({ "via": "luhamaa" });
+    let known = window_event(1);
+
+    let connection = lapin::Connection::connect(&url, lapin::ConnectionProperties::default())
+        .await
+        .unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    channel
+        .basic_publish(
+            settings.exchange().as_str().into(),
+            "booking.rerouted".into(),
+            lapin::options::BasicPublishOptions::default(),
+            &serde_json::to_vec(&future).unwrap(),
+            lapin::BasicProperties::default().with_delivery_mode(2),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    bus.publish(std::slice::from_ref(&known)).await.unwrap();
+
+    // The older consumer goes on past the event it does not know, and counts it.
+    wait_until_handled(&handler, known.id).await;
+    assert_eq!(*handler.handled.lock().await, [known.id]);
+    let rendered = metrics.render();
+    assert!(
+        rendered
+            .contains(r#"borderslot_events_skipped_total{group="older",reason="unknown_type"} 1"#),
+        "{rendered}"
+    );
+    // Skipped is not poison: nothing waits among the older group's dead letters.
+    let dead = borderslot::bus::rabbitmq::dead_letters::list(&settings, "older")
+        .await
+        .unwrap();
+    assert!(dead.is_empty(), "{dead:?}");
+    // The newer consumer's queue holds the event whole, new field and all.
+    // (A quorum queue with a single active consumer takes no basic.get: consume.)
+    let mut newer = channel
+        .basic_consume(
+            settings.queue("newer").as_str().into(),
+            "newer".into(),
+            lapin::options::BasicConsumeOptions {
+                no_ack: true,
+                ..lapin::options::BasicConsumeOptions::default()
+            },
+            lapin::types::FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let mut received = Vec::new();
+    for _ in 0..2 {
+        let got = tokio::time::timeout(
+            Duration::from_secs(10),
+            futures_util::StreamExt::next(&mut newer),
+        )
+        .await
+        .expect("the newer group has both events")
+        .unwrap()
+        .unwrap();
+        received.push(serde_json::from_slice::<Value>(&got.data).unwrap());
+    }
+    assert!(received.contains(&future), "{received:?}");
+    bus.shutdown().await;
 }

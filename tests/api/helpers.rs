@@ -158,16 +158,7 @@ async fn run_broker_script(args: Vec<String>) -> String {
 impl OwnBroker {
     /// `None` (outside CI) when RabbitMQ is not installed.
     pub async fn start() -> Option<Self> {
-        let installed = std::process::Command::new("sh")
-            .args(["-c", "command -v rabbitmq-server"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !installed {
-            assert!(
-                std::env::var("CI").map_or(true, |ci| ci != "true"),
-                "rabbitmq-server must be installed under CI"
-            );
-            eprintln!("skipped: rabbitmq-server is not installed");
+        if !rabbitmq_installed() {
             return None;
         }
         let printed = run_broker_script(vec!["start".into()]).await;
@@ -204,6 +195,89 @@ impl Drop for OwnBroker {
             .args(["stop", &self.dir])
             .output();
     }
+}
+
+/// A three-node RabbitMQ cluster of the test's own (scripts/rabbitmq-test-cluster), whose
+/// nodes the test may kill and start again; stopped and removed on drop.
+pub struct OwnRabbitCluster {
+    dir: String,
+    /// Every node's URL, comma-separated, as `AMQP_URL` takes them.
+    pub urls: String,
+}
+
+async fn run_cluster_script(args: Vec<String>) -> String {
+    run_test_script("rabbitmq-test-cluster", args).await
+}
+
+impl OwnRabbitCluster {
+    /// `None` (outside CI) when RabbitMQ is not installed.
+    pub async fn start() -> Option<Self> {
+        if !rabbitmq_installed() {
+            return None;
+        }
+        let printed = run_cluster_script(vec!["start".into()]).await;
+        Some(Self {
+            dir: exported(&printed, "RABBITMQ_CLUSTER_DIR"),
+            urls: exported(&printed, "TEST_AMQP_URLS"),
+        })
+    }
+
+    /// SIGKILLs node `n` (1 to 3).
+    pub async fn kill(&self, n: u8) {
+        run_cluster_script(vec!["kill".into(), self.dir.clone(), n.to_string()]).await;
+    }
+
+    /// Starts node `n` again and waits until it runs; it rejoins the cluster.
+    pub async fn restart(&self, n: u8) {
+        run_cluster_script(vec!["restart".into(), self.dir.clone(), n.to_string()]).await;
+    }
+
+    /// The node (1 to 3) that leads quorum queue `queue`.
+    pub async fn leader(&self, queue: &str) -> u8 {
+        let printed =
+            run_cluster_script(vec!["leader".into(), self.dir.clone(), queue.into()]).await;
+        printed
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("a node number, not {printed:?}"))
+    }
+
+    /// The nodes (1 to 3) that connections named `name` are open on.
+    pub async fn connected(&self, name: &str) -> Vec<u8> {
+        let printed =
+            run_cluster_script(vec!["connected".into(), self.dir.clone(), name.into()]).await;
+        printed
+            .split_whitespace()
+            .map(|n| {
+                n.parse()
+                    .unwrap_or_else(|_| panic!("a node number, not {n:?}"))
+            })
+            .collect()
+    }
+}
+
+impl Drop for OwnRabbitCluster {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(test_script("rabbitmq-test-cluster"))
+            .args(["stop", &self.dir])
+            .output();
+    }
+}
+
+/// Whether RabbitMQ is installed; outside CI a test without it is skipped, under CI it fails.
+fn rabbitmq_installed() -> bool {
+    let installed = std::process::Command::new("sh")
+        .args(["-c", "command -v rabbitmq-server"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        assert!(
+            std::env::var("CI").map_or(true, |ci| ci != "true"),
+            "rabbitmq-server must be installed under CI"
+        );
+        eprintln!("skipped: rabbitmq-server is not installed");
+    }
+    installed
 }
 
 /// A PostgreSQL cluster of the test's own (scripts/pg-test-cluster), for tests about roles,

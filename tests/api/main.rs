@@ -3,6 +3,7 @@
 mod actors;
 mod auth;
 mod bookings;
+mod broker_failover;
 mod browser;
 mod carriers;
 mod concurrency;
