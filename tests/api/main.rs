@@ -10,6 +10,7 @@ mod concurrency;
 mod crash;
 mod errors;
 mod events;
+mod failover;
 mod faulty_store;
 mod forecast;
 mod frozen_database;
