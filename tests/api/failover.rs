@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::careful_client::CarefulClient;
 use crate::frozen_database::REQUEST_BOUND;
 use crate::helpers::{Origin, exported, migrated_database, run_test_script};
-use crate::restart::{command, start_server_with};
+use crate::restart::{command, start_server_logging};
 
 const CLIENTS: usize = 64;
 /// From the new primary taking writes to the first booking through the service.
@@ -73,6 +73,22 @@ impl Drop for HaCluster {
         let _ = std::process::Command::new(crate::helpers::test_script("pg-ha-cluster"))
             .args(["stop", &self.dir])
             .output();
+    }
+}
+
+/// Prints the end of the server's log when the test fails.
+struct ShowLogOnFailure(std::path::PathBuf);
+
+impl Drop for ShowLogOnFailure {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.0).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            eprintln!("server log (last 60 lines):");
+            for line in &lines[lines.len().saturating_sub(60)..] {
+                eprintln!("{line}");
+            }
+        }
     }
 }
 
@@ -277,16 +293,16 @@ async fn check_store(database_url: &str, origin: &Origin, tally: &Tally, fault: 
         if started.elapsed() > Duration::from_secs(20) {
             let holders = db
                 .query(
-                    "SELECT a.pid, a.state, a.query FROM pg_locks l \
-                     JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory'",
+                    "SELECT format('pid %s %s since %s s, started %s s ago, port %s: %s', \
+                       a.pid, a.state, round(extract(epoch FROM now() - a.state_change)), \
+                       round(extract(epoch FROM now() - a.backend_start)), a.client_port, a.query) \
+                     FROM pg_locks l JOIN pg_stat_activity a USING (pid) \
+                     WHERE l.locktype = 'advisory'",
                     &[],
                 )
                 .await
                 .unwrap();
-            let holders: Vec<(i32, Option<String>, Option<String>)> = holders
-                .iter()
-                .map(|r| (r.get(0), r.get(1), r.get(2)))
-                .collect();
+            let holders: Vec<String> = holders.iter().map(|r| r.get(0)).collect();
             panic!("{fault:?}: {unpublished} events still unpublished; relay lock: {holders:?}");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -300,10 +316,19 @@ async fn bookings_survive_a_crashed_primary_a_lost_node_and_a_switchover() {
     };
     let database_url = migrated_database(&cluster.url).await;
     let origin = Origin::Postgres(database_url.clone());
-    let server = start_server_with(
+    // The server's warnings and errors, shown if the test fails.
+    let log_dir = tempfile::tempdir().unwrap();
+    let log_path = log_dir.path().join("server.log");
+    let server = start_server_logging(
         &origin,
-        &[("HTTP_WORKERS", "2"), ("DATABASE_POOL_SIZE", "24")],
+        &[
+            ("HTTP_WORKERS", "2"),
+            ("DATABASE_POOL_SIZE", "24"),
+            ("RUST_LOG", "warn"),
+        ],
+        std::fs::File::create(&log_path).unwrap().into(),
     );
+    let _log = ShowLogOnFailure(log_path);
     let client = Rc::new(CarefulClient::new(&server.address, REQUEST_BOUND));
 
     for (phase, fault) in [Fault::KillPostmaster, Fault::KillNode, Fault::Switchover]
