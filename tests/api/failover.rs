@@ -6,8 +6,9 @@
 //! acted twice, the audit passes, the outbox is relayed to the end, bookings succeeded again
 //! within 10 s of the new primary taking writes, and no request waited past the bound.
 //!
-//! The bus is the in-process one: the relay marks an outbox row published once the bus has
-//! taken its event, so "delivered" is checked as every outbox row marked published.
+//! The bus is the in-process one: the relay marks an outbox row published once every consumer
+//! has handled its event, so "delivered" is checked as every outbox row marked published and
+//! no event dead-lettered by a consumer.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -230,6 +231,22 @@ async fn first_success_after(tally: &RefCell<Tally>, since: Instant, within: Dur
     }
 }
 
+/// Events a consumer gave up on, from the server's metrics: a published outbox row is only
+/// delivered if no consumer dead-lettered it.
+async fn dead_letters(address: &str) -> u64 {
+    let mut response = awc::Client::default()
+        .get(format!("{address}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    let body = response.body().limit(1 << 22).await.unwrap();
+    String::from_utf8_lossy(&body)
+        .lines()
+        .filter(|line| line.starts_with("borderslot_events_dead_lettered_total"))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
 async fn check_store(database_url: &str, origin: &Origin, tally: &Tally, fault: Fault) {
     let db = connect(database_url).await.unwrap();
     let rows = db
@@ -403,6 +420,11 @@ async fn bookings_survive_a_crashed_primary_a_lost_node_and_a_switchover() {
             "{fault:?}: waited past the bound: {over:?}"
         );
         check_store(&database_url, &origin, &tally, fault).await;
+        assert_eq!(
+            dead_letters(&server.address).await,
+            0,
+            "{fault:?}: a consumer gave up on an event"
+        );
     }
     let waits = client.waits.lock().unwrap();
     eprintln!(

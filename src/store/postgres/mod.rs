@@ -121,6 +121,9 @@ impl PostgresStore {
             .keepalives_interval(settings.keepalive_interval)
             .keepalives_retries(settings.keepalive_retries)
             .tcp_user_timeout(settings.tcp_user_timeout)
+            // A connection to a node still in recovery (a standby, or a new primary before its
+            // promotion ends) is refused at once rather than failing every write on it.
+            .target_session_attrs(tokio_postgres::config::TargetSessionAttrs::ReadWrite)
             .application_name("borderslot")
             .options(format!(
                 "-c statement_timeout={}",
@@ -234,7 +237,11 @@ impl From<tokio_postgres::Error> for StoreError {
         } else if code == SqlState::QUERY_CANCELED
             || code == SqlState::TOO_MANY_CONNECTIONS
             || code == SqlState::ADMIN_SHUTDOWN
+            || code == SqlState::CRASH_SHUTDOWN
             || code == SqlState::CANNOT_CONNECT_NOW
+            // A node that is not (or not yet) the primary: during a failover the router may
+            // send a connection to the new leader before its promotion ends.
+            || code == SqlState::READ_ONLY_SQL_TRANSACTION
         {
             StoreError::Unavailable(error.into())
         } else {
@@ -248,35 +255,45 @@ fn count(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-/// Any fixed number: the key of the session-level advisory lock that one relay holds.
+/// Any fixed number: the key of the advisory lock that one relay holds.
 const RELAY_LOCK_KEY: i64 = 0x7265_6c61_7900;
 
 /// A relay stopping must not hang on a database that stopped answering.
 const RELAY_UNLOCK_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// The connection whose session holds the relay lock.
+/// The connection whose open transaction holds the relay lock.
+///
+/// The lock is transaction-level (`pg_try_advisory_xact_lock`), not session-level: a session
+/// lock is re-entrant, so one pooled connection that kept it, however it came to, would take
+/// it again and again while every other connection was refused, and the relay would crawl. A
+/// transaction's lock ends with its ROLLBACK, and a connection goes back to the pool only
+/// after one.
 struct RelayConnection(Option<deadpool_postgres::Object>);
 
-#[async_trait]
-impl super::ReleaseRelay for RelayConnection {
-    async fn release(mut self: Box<Self>) {
+impl RelayConnection {
+    /// Ends the transaction, so the lock goes, and pools the connection; a connection whose
+    /// ROLLBACK gets no answer is closed instead.
+    async fn end(&mut self) {
         if let Some(client) = self.0.take() {
-            let unlocked = tokio::time::timeout(
-                RELAY_UNLOCK_TIMEOUT,
-                client.query_one("SELECT pg_advisory_unlock($1)", &[&RELAY_LOCK_KEY]),
-            )
-            .await;
-            if !matches!(unlocked, Ok(Ok(_))) {
-                // Unsure whether the lock went: end the session rather than pool it.
+            let ended =
+                tokio::time::timeout(RELAY_UNLOCK_TIMEOUT, client.batch_execute("ROLLBACK")).await;
+            if !matches!(ended, Ok(Ok(()))) {
                 drop(deadpool_postgres::Object::take(client));
             }
         }
     }
 }
 
+#[async_trait]
+impl super::ReleaseRelay for RelayConnection {
+    async fn release(mut self: Box<Self>) {
+        self.end().await;
+    }
+}
+
 impl Drop for RelayConnection {
     fn drop(&mut self) {
-        // Not released: the session must end, or a pooled connection would keep the lock.
+        // Not ended: the transaction may still be open, so the session must end with it.
         if let Some(client) = self.0.take() {
             drop(deadpool_postgres::Object::take(client));
         }

@@ -32,22 +32,23 @@ impl OutboxStore for PostgresStore {
     }
 
     async fn lock_relay(&self) -> Result<Option<RelayLease>, StoreError> {
-        // In its guard before the lock is asked for: a call abandoned after the server took
-        // the lock (a deadline, a failover) ends the session with it, instead of pooling a
-        // connection whose session keeps the relay locked for everyone else.
+        // In its guard before the transaction begins: a call abandoned half-way (a deadline, a
+        // failover) closes the connection rather than pooling one inside an open transaction.
         let mut connection = RelayConnection(Some(self.client().await?));
         let locked: bool = match &connection.0 {
-            Some(client) => client
-                .query_one("SELECT pg_try_advisory_lock($1)", &[&RELAY_LOCK_KEY])
-                .await?
-                .get(0),
+            Some(client) => {
+                client.batch_execute("BEGIN").await?;
+                client
+                    .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&RELAY_LOCK_KEY])
+                    .await?
+                    .get(0)
+            }
             None => false,
         };
         if locked {
             return Ok(Some(RelayLease::new(Some(Box::new(connection)))));
         }
-        // Not locked by this session: the connection may go back to the pool.
-        drop(connection.0.take());
+        connection.end().await;
         Ok(None)
     }
 
