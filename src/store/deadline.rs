@@ -44,10 +44,6 @@ impl<S> Deadline<S> {
         Self { inner, limit }
     }
 
-    pub fn inner(&self) -> &S {
-        &self.inner
-    }
-
     async fn within<T>(
         &self,
         call: impl Future<Output = Result<T, StoreError>>,
