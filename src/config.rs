@@ -179,6 +179,15 @@ pub struct ServeArgs {
         default_value_t = 5000,
     )]
     pub database_statement_timeout_ms: u64,
+    /// How long a store call waits for PostgreSQL (for a connection, to connect, for the
+    /// statements before a COMMIT) before the request is answered `503`.
+    #[arg(
+        long,
+        env = "DATABASE_TIMEOUT_MS",
+        value_parser = within::<u64>(100..=600_000),
+        default_value_t = 2000,
+    )]
+    pub database_timeout_ms: u64,
     /// Transactions writing schedule batches at once; each writes every batch waiting.
     #[arg(
         long,
@@ -355,6 +364,8 @@ impl ServeArgs {
         let database = self.database_url.map(|url| PostgresSettings {
             pool_size_max: self.database_pool_size,
             statement_timeout: Duration::from_millis(self.database_statement_timeout_ms),
+            operation_timeout: Duration::from_millis(self.database_timeout_ms),
+            connect_timeout: Duration::from_millis(self.database_timeout_ms),
             connect_attempts: self.database_connect_attempts,
             commit_writers: self.database_commit_writers,
             ..PostgresSettings::new(url)

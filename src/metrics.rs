@@ -26,6 +26,11 @@ pub fn record_commit_resolution(outcome: &'static str) {
     metrics::counter!(prometheus::COMMIT_RESOLUTIONS, "outcome" => outcome).increment(1);
 }
 
+/// Counts store calls given up because the database did not answer in time.
+pub fn record_store_deadline_missed() {
+    metrics::counter!(prometheus::STORE_DEADLINES_MISSED).increment(1);
+}
+
 /// Counts holds that ran out unconfirmed, by checkpoint.
 pub fn record_holds_expired(checkpoint: &str, holds: usize) {
     metrics::counter!(prometheus::HOLDS_EXPIRED, "checkpoint" => checkpoint.to_owned())
@@ -84,6 +89,7 @@ pub mod prometheus {
     pub const COMMIT_BATCH_REQUESTS: &str = "borderslot_store_commit_batch_requests";
     pub const COMMIT_DURATION: &str = "borderslot_store_commit_duration_seconds";
     pub const COMMIT_RESOLUTIONS: &str = "borderslot_store_commit_resolutions_total";
+    pub const STORE_DEADLINES_MISSED: &str = "borderslot_store_deadlines_missed_total";
     pub const IDEMPOTENT_REPLAYS: &str = "borderslot_idempotent_replays_total";
     pub const OUTBOX_BACKLOG: &str = "borderslot_outbox_backlog_events";
     pub const RELAY_LAG: &str = "borderslot_outbox_relay_lag_seconds";
@@ -155,6 +161,10 @@ pub mod prometheus {
         describe_counter!(
             COMMIT_RESOLUTIONS,
             "Commits whose answer the connection lost, by what looking them up found (committed, not_committed, unknown)"
+        );
+        describe_counter!(
+            STORE_DEADLINES_MISSED,
+            "Store calls given up because the database gave no answer within the deadline"
         );
         describe_counter!(
             IDEMPOTENT_REPLAYS,

@@ -35,6 +35,7 @@ use crate::routes::observe::observe;
 use crate::routes::{configure_for, problem_errors};
 use crate::secret::Secret;
 use crate::seed;
+use crate::store::deadline::Deadline;
 use crate::store::embedded::EmbeddedStore;
 use crate::store::postgres::PostgresStore;
 use crate::store::{AnswerSeal, SlotStore};
@@ -58,7 +59,8 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn SlotStore
                 let applied = store.migrate(None).await?;
                 tracing::info!(?applied, "database migrations applied");
             }
-            Ok(Arc::new(store))
+            let bound = database.operation_timeout;
+            Ok(Arc::new(Deadline::new(store, bound)))
         }
         None => Ok(Arc::new(
             EmbeddedStore::open(&settings.database_path())

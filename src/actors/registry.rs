@@ -42,7 +42,9 @@ pub struct ActorSettings {
     /// A day with no requests and no holds for this long stops its actor.
     pub idle_ttl: Duration,
     pub idle_check_interval: Duration,
-    /// How long a request waits for its actor's answer before it is refused as unavailable.
+    /// How long a request waits for its actor's answer, over every attempt, before it is
+    /// refused as unavailable. With the store's own deadline before COMMIT (2 s by default)
+    /// this bounds how long a request waits while the database is away.
     pub request_timeout: Duration,
     /// Threads that host the actors.
     pub arbiters: usize,
@@ -55,7 +57,7 @@ impl Default for ActorSettings {
             batch_size_max: 1024,
             idle_ttl: Duration::from_secs(600),
             idle_check_interval: Duration::from_secs(30),
-            request_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(3),
             arbiters: 2,
         }
     }
@@ -282,6 +284,7 @@ impl ScheduleRegistry {
         // Sending again is safe in two cases: a message refused as `Closed` never reached a
         // handler (its actor stopped between lookup and delivery), and a `Retry` answer means
         // nothing was stored and the actor has reloaded the day before its next message.
+        let deadline = tokio::time::Instant::now() + self.services.settings.request_timeout;
         for _ in 0..ASK_ATTEMPTS_MAX {
             let addr = self.actor(checkpoint, day)?;
             let envelope = ForRequest {
@@ -291,7 +294,7 @@ impl ScheduleRegistry {
             };
             match addr
                 .send(envelope)
-                .timeout(self.services.settings.request_timeout)
+                .timeout(deadline.saturating_duration_since(tokio::time::Instant::now()))
                 .await
             {
                 Ok(Err(ScheduleError::Retry)) | Err(MailboxError::Closed) => continue,

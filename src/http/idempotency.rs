@@ -206,13 +206,41 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// The longest a keyed request is answered in, whatever the database does: its parts have
+/// bounds of their own (the store's 2 s deadline before COMMIT, the schedule actor's 3 s), and
+/// this caps their sum. A request cut off here is answered `503`; if its change commits
+/// later, its retry gets the stored answer, and otherwise it is decided afresh.
+pub const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_millis(4500);
+
+/// Runs `work` at most once per idempotency key and answers retries from the store, within
+/// [`ANSWER_WITHIN`].
+pub async fn run_idempotent<O, R, F, Fut>(
+    request: &HttpRequest,
+    state: &AppState,
+    body: &[u8],
+    render: R,
+    work: F,
+) -> HttpResponse
+where
+    O: 'static,
+    R: Fn(&O) -> Result<Reply, ApiError> + Send + Sync + 'static,
+    F: FnOnce(Option<AnswerTicket>) -> Fut,
+    Fut: Future<Output = Result<O, ApiError>>,
+{
+    let answered = answer_idempotent(request, state, body, render, work);
+    match tokio::time::timeout(ANSWER_WITHIN, answered).await {
+        Ok(response) => response,
+        Err(_) => Reply::from(ApiError::Unavailable).into_response(false),
+    }
+}
+
 /// Runs `work` at most once per idempotency key and answers retries from the store.
 ///
 /// `work` gets the request's answer ticket and hands it to the step that makes its change
 /// durable, so the answer (`render` of what `work` returns) is stored in the same transaction
 /// as the change. A request that changed nothing (a refusal, bad input) stores nothing, and
 /// its retry is tried afresh.
-pub async fn run_idempotent<O, R, F, Fut>(
+async fn answer_idempotent<O, R, F, Fut>(
     request: &HttpRequest,
     state: &AppState,
     body: &[u8],

@@ -13,6 +13,7 @@
 //! schema itself.
 
 pub mod answers;
+pub mod deadline;
 pub mod embedded;
 pub mod migrations;
 pub mod postgres;

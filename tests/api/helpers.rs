@@ -70,26 +70,31 @@ pub async fn fresh_origin(backend: Backend) -> Option<Origin> {
                 eprintln!("skipped: TEST_DATABASE_URL is not set (scripts/test starts a cluster)");
                 return None;
             };
-            let (client, connection) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls)
-                .await
-                .expect("the test cluster answers");
-            actix_web::rt::spawn(async move {
-                let _ = connection.await;
-            });
-            let name = format!("test_{}", uuid::Uuid::new_v4().simple());
-            client
-                .batch_execute(&format!("CREATE DATABASE {name}"))
-                .await
-                .unwrap();
-            let (base, _) = admin_url.rsplit_once('/').unwrap();
-            let url = format!("{base}/{name}");
-            let store = PostgresStore::connect(&PostgresSettings::new(url.clone()))
-                .await
-                .unwrap();
-            store.migrate(None).await.unwrap();
-            Some(Origin::Postgres(url))
+            Some(Origin::Postgres(migrated_database(&admin_url).await))
         }
     }
+}
+
+/// A new, migrated database in the cluster that `admin_url` reaches; its URL.
+pub async fn migrated_database(admin_url: &str) -> String {
+    let (client, connection) = tokio_postgres::connect(admin_url, tokio_postgres::NoTls)
+        .await
+        .expect("the test cluster answers");
+    actix_web::rt::spawn(async move {
+        let _ = connection.await;
+    });
+    let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    let url = format!("{base}/{name}");
+    let store = PostgresStore::connect(&PostgresSettings::new(url.clone()))
+        .await
+        .unwrap();
+    store.migrate(None).await.unwrap();
+    url
 }
 
 /// The RabbitMQ the test script started, with a namespace of the test's own so that tests
@@ -114,7 +119,7 @@ pub struct OwnBroker {
     pub url: String,
 }
 
-fn test_script(name: &str) -> std::path::PathBuf {
+pub fn test_script(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scripts")
         .join(name)
@@ -125,7 +130,7 @@ fn broker_script() -> std::path::PathBuf {
 }
 
 /// Runs one of the test command's server scripts and returns what it printed.
-async fn run_test_script(name: &'static str, args: Vec<String>) -> String {
+pub async fn run_test_script(name: &'static str, args: Vec<String>) -> String {
     tokio::task::spawn_blocking(move || {
         let output = std::process::Command::new(test_script(name))
             .args(&args)
@@ -143,7 +148,7 @@ async fn run_test_script(name: &'static str, args: Vec<String>) -> String {
 }
 
 /// The value of `export NAME=value` in what a server script printed.
-fn exported(printed: &str, name: &str) -> String {
+pub fn exported(printed: &str, name: &str) -> String {
     printed
         .lines()
         .find_map(|line| line.strip_prefix(&format!("export {name}=")))
@@ -306,6 +311,13 @@ impl OwnCluster {
             dir: value("PG_TEST_DIR"),
             url: value("TEST_DATABASE_URL"),
         })
+    }
+}
+
+impl OwnCluster {
+    /// The cluster's data folder.
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        std::path::Path::new(&self.dir).join("data")
     }
 }
 

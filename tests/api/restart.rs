@@ -34,6 +34,11 @@ pub fn start_server(origin: &Origin) -> Server {
 
 /// The binary serving `origin`, with `env` on top of the test settings.
 pub fn start_server_with(origin: &Origin, env: &[(&str, &str)]) -> Server {
+    start_server_logging(origin, env, Stdio::null())
+}
+
+/// `start_server_with`, its log (standard error) going to `log`.
+pub fn start_server_logging(origin: &Origin, env: &[(&str, &str)], log: Stdio) -> Server {
     let mut child = command(origin)
         .arg("serve")
         .env("LISTEN_ADDR", "127.0.0.1:0")
@@ -44,7 +49,7 @@ pub fn start_server_with(origin: &Origin, env: &[(&str, &str)]) -> Server {
         .env("RUST_LOG", "warn")
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("the binary starts");
     let stdout = child.stdout.take().unwrap();

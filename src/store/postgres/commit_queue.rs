@@ -16,10 +16,20 @@
 //! its answer is final: the id was there (the batch is stored) or the insert took it (the
 //! first transaction can never commit now). Only if the database stays unreachable is the
 //! outcome reported as unknown.
+//!
+//! Everything before COMMIT (waiting in the queue, for a connection, for the statements) has
+//! a deadline counted from when the batch was queued: a batch that misses it is not written,
+//! and a transaction that misses it is abandoned on a connection that is then closed, since it
+//! may be stuck behind a server that stopped answering. Either way nothing was stored, and the
+//! batch fails as unavailable. COMMIT itself has no deadline: cancelled while the server waits
+//! for its synchronous standby, a COMMIT still commits (with only a warning), and a batch
+//! reported as failed would then be stored after all. A COMMIT whose connection dies is looked
+//! up as above.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use deadpool_postgres::{Object, Transaction};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
 
@@ -29,17 +39,26 @@ use crate::store::CommitBatch;
 
 struct PendingCommit {
     batch: CommitBatch,
+    /// When everything before its COMMIT must be done by.
+    deadline: Instant,
     reply: oneshot::Sender<Result<(), StoreError>>,
 }
 
 #[derive(Clone)]
 pub(super) struct CommitQueue {
     sender: mpsc::UnboundedSender<PendingCommit>,
+    before_commit: Duration,
 }
 
 impl CommitQueue {
     /// Starts `writers` writer tasks on the current runtime; they stop with the last handle.
-    pub(super) fn start(pool: deadpool_postgres::Pool, writers: usize, batches_max: usize) -> Self {
+    /// A batch must reach its COMMIT within `before_commit` of being queued.
+    pub(super) fn start(
+        pool: deadpool_postgres::Pool,
+        writers: usize,
+        batches_max: usize,
+        before_commit: Duration,
+    ) -> Self {
         let (sender, receiver) = mpsc::unbounded_channel();
         let receiver = Arc::new(Mutex::new(receiver));
         for _ in 0..writers.max(1) {
@@ -49,13 +68,21 @@ impl CommitQueue {
                 batches_max.max(1),
             ));
         }
-        Self { sender }
+        Self {
+            sender,
+            before_commit,
+        }
     }
 
     pub(super) async fn commit(&self, batch: CommitBatch) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
+        let deadline = Instant::now() + self.before_commit;
         self.sender
-            .send(PendingCommit { batch, reply })
+            .send(PendingCommit {
+                batch,
+                deadline,
+                reply,
+            })
             .map_err(|_| writer_gone())?;
         answer.await.map_err(|_| writer_gone())?
     }
@@ -71,9 +98,20 @@ async fn write_merged_batches(
     batches_max: usize,
 ) {
     while let Some(pending) = next_group(&receiver, batches_max).await {
+        let now = Instant::now();
+        let (late, pending): (Vec<_>, Vec<_>) =
+            pending.into_iter().partition(|p| p.deadline <= now);
+        for commit in late {
+            let _ = commit
+                .reply
+                .send(Err(missed_deadline("waiting to be written")));
+        }
+        let Some(deadline) = pending.iter().map(|p| p.deadline).min() else {
+            continue;
+        };
         let (batches, replies): (Vec<CommitBatch>, Vec<_>) =
             pending.into_iter().map(|p| (p.batch, p.reply)).unzip();
-        match write(&pool, &batches).await {
+        match write(&pool, &batches, deadline).await {
             Ok(()) => {
                 for reply in replies {
                     let _ = reply.send(Ok(()));
@@ -82,7 +120,7 @@ async fn write_merged_batches(
             // Whatever failed may concern one day only: give each its own answer.
             Err(_) if batches.len() > 1 => {
                 for (batch, reply) in batches.into_iter().zip(replies) {
-                    let result = write(&pool, std::slice::from_ref(&batch)).await;
+                    let result = write(&pool, std::slice::from_ref(&batch), deadline).await;
                     let _ = reply.send(result);
                 }
             }
@@ -98,14 +136,52 @@ async fn write_merged_batches(
 /// How long a commit whose answer was lost is looked up before it is reported as unknown.
 const RESOLVE_WITHIN: Duration = Duration::from_secs(5);
 const RESOLVE_PAUSE: Duration = Duration::from_millis(200);
+const CLAIM_WITHIN: Duration = Duration::from_secs(2);
 
-async fn write(pool: &deadpool_postgres::Pool, batches: &[CommitBatch]) -> Result<(), StoreError> {
-    let mut client = pool.get().await.map_err(|e| {
-        StoreError::Unavailable(anyhow::Error::new(e).context("no database connection"))
-    })?;
+fn missed_deadline(doing: &str) -> StoreError {
+    crate::metrics::record_store_deadline_missed();
+    StoreError::Unavailable(anyhow::anyhow!(
+        "the batch was still {doing} at its deadline; nothing of it was stored"
+    ))
+}
+
+async fn write(
+    pool: &deadpool_postgres::Pool,
+    batches: &[CommitBatch],
+    deadline: Instant,
+) -> Result<(), StoreError> {
+    let deadline = tokio::time::Instant::from_std(deadline);
+    let mut client = match tokio::time::timeout_at(deadline, pool.get()).await {
+        Ok(got) => got.map_err(|e| {
+            StoreError::Unavailable(anyhow::Error::new(e).context("no database connection"))
+        })?,
+        Err(_) => return Err(missed_deadline("waiting for a connection")),
+    };
     let batch_id = Uuid::new_v4();
-    let tx = client.transaction().await?;
-    apply_batches(&tx, batches, batch_id).await?;
+    let mut abandoned = false;
+    let outcome =
+        match tokio::time::timeout_at(deadline, prepare(&mut client, batch_id, batches)).await {
+            Ok(Ok(tx)) => commit(pool, tx, batch_id).await,
+            Ok(Err(error)) => Err(error),
+            Err(_elapsed) => {
+                abandoned = true;
+                Err(missed_deadline("being written"))
+            }
+        };
+    if abandoned {
+        // The abandoned transaction may sit behind a statement the server never answered:
+        // close its connection rather than lend it to the next caller.
+        drop(Object::take(client));
+    }
+    outcome
+}
+
+/// COMMIT, with no deadline; a connection lost under it leaves the outcome to be looked up.
+async fn commit(
+    pool: &deadpool_postgres::Pool,
+    tx: Transaction<'_>,
+    batch_id: Uuid,
+) -> Result<(), StoreError> {
     match tx.commit().await {
         Ok(()) => Ok(()),
         // A refusal with an SQLSTATE came from the server: nothing was applied.
@@ -115,6 +191,17 @@ async fn write(pool: &deadpool_postgres::Pool, batches: &[CommitBatch]) -> Resul
             resolve(pool, batch_id).await
         }
     }
+}
+
+/// Everything of the batches' transaction up to its COMMIT.
+async fn prepare<'c>(
+    client: &'c mut Object,
+    batch_id: Uuid,
+    batches: &[CommitBatch],
+) -> Result<Transaction<'c>, StoreError> {
+    let tx = client.transaction().await?;
+    apply_batches(&tx, batches, batch_id).await?;
+    Ok(tx)
 }
 
 /// Whether the transaction `batch_id` committed, learnt on another connection.
@@ -151,6 +238,10 @@ pub(super) async fn resolve(
 }
 
 /// `true` if `batch_id` was logged by its own transaction, `false` if this call took it.
+///
+/// An attempt that gets no answer within `CLAIM_WITHIN` is given up (and its connection
+/// closed): the claim may still land, which only makes the batch's outcome "not committed", the
+/// safe side of unknown.
 async fn claim_batch_id(
     pool: &deadpool_postgres::Pool,
     batch_id: Uuid,
@@ -158,13 +249,20 @@ async fn claim_batch_id(
     let client = pool.get().await.map_err(|e| {
         StoreError::Unavailable(anyhow::Error::new(e).context("no database connection"))
     })?;
-    let inserted = client
-        .execute(
-            "INSERT INTO commit_log (batch_id) VALUES ($1) ON CONFLICT DO NOTHING",
-            &[&batch_id],
-        )
-        .await?;
-    Ok(inserted == 0)
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&batch_id];
+    let claim = client.execute(
+        "INSERT INTO commit_log (batch_id) VALUES ($1) ON CONFLICT DO NOTHING",
+        &params,
+    );
+    match tokio::time::timeout(CLAIM_WITHIN, claim).await {
+        Ok(inserted) => Ok(inserted? == 0),
+        Err(_) => {
+            drop(Object::take(client));
+            Err(StoreError::Unavailable(anyhow::anyhow!(
+                "no answer to the claim of commit {batch_id}"
+            )))
+        }
+    }
 }
 
 /// Waits for the next item, then takes every item waiting behind it, up to `max` in all;

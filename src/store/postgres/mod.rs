@@ -46,16 +46,30 @@ use crate::store::rows::{self, BOOKING_COLUMNS, CHECKPOINT_COLUMNS, WINDOW_COLUM
 use crate::store::{AnswerStore, ScheduleStore};
 
 /// Connection settings; every one is explicit rather than a library default.
+///
+/// # Failing fast
+/// While the database is down, frozen or failing over, a request is answered `503` within
+/// a few seconds instead of waiting for it. `operation_timeout` bounds waiting for a pooled
+/// connection, opening one (TCP and start-up), and every store call before COMMIT (see
+/// [`crate::store::deadline`] and the commit queue). COMMIT itself is never abandoned; a
+/// connection that dies under it is noticed by TCP keepalives within `keepalive_idle` plus
+/// `keepalive_retries` probes `keepalive_interval` apart (or `tcp_user_timeout` for data
+/// the peer never acknowledged), and the commit's outcome is then looked up.
 #[derive(Debug, Clone)]
 pub struct PostgresSettings {
     /// Carries the password; never shown.
     pub url: crate::secret::Secret,
     pub pool_size_max: usize,
-    /// How long a request waits for a free connection.
-    pub pool_wait_timeout: Duration,
+    /// How long a store call may wait for the database before it counts as unavailable.
+    pub operation_timeout: Duration,
+    /// Opening a connection: TCP connect, and the whole start-up exchange.
     pub connect_timeout: Duration,
     /// Server-side limit per statement.
     pub statement_timeout: Duration,
+    pub keepalive_idle: Duration,
+    pub keepalive_interval: Duration,
+    pub keepalive_retries: u32,
+    pub tcp_user_timeout: Duration,
     /// Attempts to reach the server at start-up, one second apart.
     pub connect_attempts: u32,
     /// Transactions writing schedule batches at once (each takes a pooled connection).
@@ -69,9 +83,13 @@ impl PostgresSettings {
         Self {
             url: url.into(),
             pool_size_max: 16,
-            pool_wait_timeout: Duration::from_secs(5),
-            connect_timeout: Duration::from_secs(5),
+            operation_timeout: Duration::from_secs(2),
+            connect_timeout: Duration::from_secs(2),
             statement_timeout: Duration::from_secs(5),
+            keepalive_idle: Duration::from_secs(5),
+            keepalive_interval: Duration::from_secs(1),
+            keepalive_retries: 3,
+            tcp_user_timeout: Duration::from_secs(8),
             connect_attempts: 10,
             commit_writers: 4,
             commit_batches_max: 256,
@@ -98,6 +116,14 @@ impl PostgresStore {
             .context("DATABASE_URL is not a valid PostgreSQL URL")?;
         config
             .connect_timeout(settings.connect_timeout)
+            .keepalives(true)
+            .keepalives_idle(settings.keepalive_idle)
+            .keepalives_interval(settings.keepalive_interval)
+            .keepalives_retries(settings.keepalive_retries)
+            .tcp_user_timeout(settings.tcp_user_timeout)
+            // A connection to a node still in recovery (a standby, or a new primary before its
+            // promotion ends) is refused at once rather than failing every write on it.
+            .target_session_attrs(tokio_postgres::config::TargetSessionAttrs::ReadWrite)
             .application_name("borderslot")
             .options(format!(
                 "-c statement_timeout={}",
@@ -106,15 +132,20 @@ impl PostgresStore {
         let manager = Manager::from_config(
             config,
             NoTls,
+            // A connection that failed is closed by its own task, which `Fast` checks; a
+            // round trip per checkout (`Verified`) would catch nothing more, since a frozen
+            // server is caught by the deadlines and a vanished one by the keepalives.
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
         );
+        // tokio-postgres bounds only the TCP connect; the pool's create timeout also bounds
+        // the start-up exchange, which a frozen server accepts and never answers.
         let pool = Pool::builder(manager)
             .max_size(settings.pool_size_max.max(1))
-            .wait_timeout(Some(settings.pool_wait_timeout))
+            .wait_timeout(Some(settings.operation_timeout))
             .create_timeout(Some(settings.connect_timeout))
-            .recycle_timeout(Some(settings.connect_timeout))
+            .recycle_timeout(Some(settings.operation_timeout))
             .runtime(Runtime::Tokio1)
             .build()
             .context("Failed to build the connection pool")?;
@@ -122,6 +153,7 @@ impl PostgresStore {
             pool.clone(),
             settings.commit_writers.min(settings.pool_size_max.max(1)),
             settings.commit_batches_max,
+            settings.operation_timeout,
         );
         let answers = AnswerLookups::start(pool.clone(), ANSWER_READERS, ANSWER_LOOKUPS_MAX);
         let store = Self {
@@ -205,7 +237,11 @@ impl From<tokio_postgres::Error> for StoreError {
         } else if code == SqlState::QUERY_CANCELED
             || code == SqlState::TOO_MANY_CONNECTIONS
             || code == SqlState::ADMIN_SHUTDOWN
+            || code == SqlState::CRASH_SHUTDOWN
             || code == SqlState::CANNOT_CONNECT_NOW
+            // A node that is not (or not yet) the primary: during a failover the router may
+            // send a connection to the new leader before its promotion ends.
+            || code == SqlState::READ_ONLY_SQL_TRANSACTION
         {
             StoreError::Unavailable(error.into())
         } else {
@@ -219,30 +255,45 @@ fn count(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-/// Any fixed number: the key of the session-level advisory lock that one relay holds.
+/// Any fixed number: the key of the advisory lock that one relay holds.
 const RELAY_LOCK_KEY: i64 = 0x7265_6c61_7900;
 
-/// The connection whose session holds the relay lock.
+/// A relay stopping must not hang on a database that stopped answering.
+const RELAY_UNLOCK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The connection whose open transaction holds the relay lock.
+///
+/// The lock is transaction-level (`pg_try_advisory_xact_lock`), not session-level: a session
+/// lock is re-entrant, so one pooled connection that kept it, however it came to, would take
+/// it again and again while every other connection was refused, and the relay would crawl. A
+/// transaction's lock ends with its ROLLBACK, and a connection goes back to the pool only
+/// after one.
 struct RelayConnection(Option<deadpool_postgres::Object>);
 
-#[async_trait]
-impl super::ReleaseRelay for RelayConnection {
-    async fn release(mut self: Box<Self>) {
+impl RelayConnection {
+    /// Ends the transaction, so the lock goes, and pools the connection; a connection whose
+    /// ROLLBACK gets no answer is closed instead.
+    async fn end(&mut self) {
         if let Some(client) = self.0.take() {
-            let unlocked = client
-                .query_one("SELECT pg_advisory_unlock($1)", &[&RELAY_LOCK_KEY])
-                .await;
-            if unlocked.is_err() {
-                // Unsure whether the lock went: end the session rather than pool it.
+            let ended =
+                tokio::time::timeout(RELAY_UNLOCK_TIMEOUT, client.batch_execute("ROLLBACK")).await;
+            if !matches!(ended, Ok(Ok(()))) {
                 drop(deadpool_postgres::Object::take(client));
             }
         }
     }
 }
 
+#[async_trait]
+impl super::ReleaseRelay for RelayConnection {
+    async fn release(mut self: Box<Self>) {
+        self.end().await;
+    }
+}
+
 impl Drop for RelayConnection {
     fn drop(&mut self) {
-        // Not released: the session must end, or a pooled connection would keep the lock.
+        // Not ended: the transaction may still be open, so the session must end with it.
         if let Some(client) = self.0.take() {
             drop(deadpool_postgres::Object::take(client));
         }

@@ -32,12 +32,24 @@ impl OutboxStore for PostgresStore {
     }
 
     async fn lock_relay(&self) -> Result<Option<RelayLease>, StoreError> {
-        let client = self.client().await?;
-        let locked: bool = client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&RELAY_LOCK_KEY])
-            .await?
-            .get(0);
-        Ok(locked.then(|| RelayLease::new(Some(Box::new(RelayConnection(Some(client)))))))
+        // In its guard before the transaction begins: a call abandoned half-way (a deadline, a
+        // failover) closes the connection rather than pooling one inside an open transaction.
+        let mut connection = RelayConnection(Some(self.client().await?));
+        let locked: bool = match &connection.0 {
+            Some(client) => {
+                client.batch_execute("BEGIN").await?;
+                client
+                    .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&RELAY_LOCK_KEY])
+                    .await?
+                    .get(0)
+            }
+            None => false,
+        };
+        if locked {
+            return Ok(Some(RelayLease::new(Some(Box::new(connection)))));
+        }
+        connection.end().await;
+        Ok(None)
     }
 
     async fn prune_delivered(
