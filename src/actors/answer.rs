@@ -2,8 +2,9 @@
 //!
 //! The front end knows how to phrase an answer; the schedule actor knows the decision it is
 //! the answer to, and the batch it commits in. The ticket carries the front end's renderer into
-//! the actor, which keeps the decided value; the answer is rendered from it and sealed while
-//! the batch is written (off the actor's thread), and its record goes into that same batch.
+//! the actor, which renders and seals the answer as soon as it has decided (while the previous
+//! batch is still being written, so the day's serial stream of writes never waits for it), and
+//! its record goes into the batch that carries the decision.
 //! The front end then sends exactly what was stored, so a replay is byte for byte the first
 //! answer.
 
@@ -94,9 +95,7 @@ impl AnswerTicket {
     }
 }
 
-/// A decision of an idempotent request whose answer is still to be phrased: the actor only
-/// keeps the decided value, and the answer is rendered and sealed off its thread, which
-/// decides for the whole day.
+/// A decision of an idempotent request whose answer is still to be phrased.
 pub struct DecidedAnswer {
     ticket: AnswerTicket,
     value: Box<dyn Any + Send>,

@@ -64,8 +64,26 @@ type Reply = Box<dyn FnOnce(Result<(), ScheduleError>) + Send>;
 struct PendingChange {
     changes: ChangeSet,
     /// The idempotent request that decided it, whose answer is stored with it.
-    answer: Option<DecidedAnswer>,
+    answer: Option<RenderedAnswer>,
     reply: Option<Reply>,
+}
+
+/// An idempotent request's answer, rendered and sealed as soon as its decision is made: the
+/// day's writes are one serial stream, and a batch must not wait for its answers to be phrased
+/// once the previous batch is durable.
+struct RenderedAnswer {
+    key: (String, String),
+    /// `None` when the answer could not be phrased (logged); nothing is stored for it.
+    record: Option<AnswerRecord>,
+}
+
+impl From<DecidedAnswer> for RenderedAnswer {
+    fn from(decided: DecidedAnswer) -> Self {
+        Self {
+            key: decided.key(),
+            record: decided.record(),
+        }
+    }
 }
 
 /// Who waits for a batch: their reply, and the idempotency key their answer is stored under.
@@ -186,7 +204,7 @@ impl ScheduleActor {
         &mut self,
         ctx: &mut Context<Self>,
         changes: ChangeSet,
-        answer: Option<DecidedAnswer>,
+        answer: Option<RenderedAnswer>,
         decided: Result<T, ScheduleError>,
     ) -> ResponseFuture<Result<T, ScheduleError>> {
         let mut changes = changes;
@@ -239,16 +257,17 @@ impl ScheduleActor {
             .min(self.services.settings.batch_size_max.max(1));
         let mut batch = CommitBatch::new(self.checkpoint.id.clone(), self.date);
         let mut waiters = Vec::with_capacity(take);
-        let mut answers = Vec::new();
         for entry in self.pending.drain(..take) {
             batch.push(entry.changes);
-            let key = entry.answer.as_ref().map(DecidedAnswer::key);
-            answers.extend(entry.answer);
+            let key = entry.answer.map(|answer| {
+                batch.answers.extend(answer.record);
+                answer.key
+            });
             if let Some(reply) = entry.reply {
                 waiters.push(Waiter { key, reply });
             }
         }
-        if batch.is_empty() && answers.is_empty() {
+        if batch.is_empty() {
             // Nothing to write: everything before these entries is already durable.
             for waiter in waiters {
                 (waiter.reply)(Ok(()));
@@ -260,24 +279,6 @@ impl ScheduleActor {
         let requests = waiters.len();
         let write = async move {
             let started = Instant::now();
-            if !answers.is_empty() {
-                let rendered = tokio::task::spawn_blocking(move || {
-                    answers
-                        .into_iter()
-                        .filter_map(DecidedAnswer::record)
-                        .collect::<Vec<AnswerRecord>>()
-                })
-                .await;
-                match rendered {
-                    Ok(records) => batch.answers = records,
-                    Err(error) => {
-                        let error = StoreError::Other(
-                            anyhow::Error::new(error).context("Failed to render stored answers"),
-                        );
-                        return (Err(error), started.elapsed());
-                    }
-                }
-            }
             let outcome = store.commit(batch).await;
             (outcome, started.elapsed())
         };
@@ -356,7 +357,8 @@ impl ScheduleActor {
                 self.arm_expiry_timer(ctx);
                 // Only a decision is answered from the store on a retry: a refusal changed
                 // nothing, so its retry is decided afresh.
-                let answer = ticket.map(|ticket| DecidedAnswer::new(ticket, value.clone()));
+                let answer = ticket
+                    .map(|ticket| RenderedAnswer::from(DecidedAnswer::new(ticket, value.clone())));
                 self.enqueue_outcome(ctx, changes, answer, Ok(value))
             }
             Err(error) => self.enqueue_outcome(ctx, ChangeSet::default(), None, Err(error)),

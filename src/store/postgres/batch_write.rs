@@ -16,7 +16,6 @@ use std::task::Poll;
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::Transaction;
-use futures_util::future::try_join_all;
 use tokio_postgres::Statement;
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
@@ -93,17 +92,7 @@ struct Prepared {
 
 impl Prepared {
     async fn on(tx: &Transaction<'_>) -> Result<Self, StoreError> {
-        let texts = [
-            LOG_BATCH,
-            UPDATE_BOOKINGS,
-            INSERT_BOOKINGS,
-            INSERT_CODES,
-            APPLY_WINDOW_DELTAS,
-            INSERT_ANSWERS,
-            APPEND_EVENTS,
-        ];
-        let prepared = try_join_all(texts.map(|text| tx.prepare_cached(text))).await?;
-        let [
+        let (
             log_batch,
             update_bookings,
             insert_bookings,
@@ -111,7 +100,15 @@ impl Prepared {
             apply_window_deltas,
             insert_answers,
             append_events,
-        ] = <[Statement; 7]>::try_from(prepared).expect("one statement per text");
+        ) = tokio::try_join!(
+            tx.prepare_cached(LOG_BATCH),
+            tx.prepare_cached(UPDATE_BOOKINGS),
+            tx.prepare_cached(INSERT_BOOKINGS),
+            tx.prepare_cached(INSERT_CODES),
+            tx.prepare_cached(APPLY_WINDOW_DELTAS),
+            tx.prepare_cached(INSERT_ANSWERS),
+            tx.prepare_cached(APPEND_EVENTS),
+        )?;
         Ok(Self {
             log_batch,
             update_bookings,
