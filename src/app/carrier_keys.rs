@@ -12,7 +12,10 @@
 //!   only overstate (a booking that commits while the count is read is counted twice until
 //!   the next read), so one process never lets a carrier past its cap, and bookings made on
 //!   other replicas are seen within [`COUNT_RECHECK`] — as before, replicas do not share a
-//!   lock, so together they may pass it by what the others booked in that time.
+//!   lock, so together they may pass it by what the others booked in that time. A request
+//!   abandoned while its booking is being stored (the client gone, or the answer's time bound
+//!   reached) gives its place back although the booking may still be stored; the next count,
+//!   within [`COUNT_RECHECK`], includes it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
