@@ -17,6 +17,10 @@ use crate::store::{AnswerRecord, AnswerSeal, KeyClaim, StoredResponse};
 
 type Render = dyn Fn(&dyn Any) -> Option<StoredResponse> + Send + Sync;
 
+/// Whatever the front end keeps taken while the request's change is pending (its claim on the
+/// key); the actor holds it until the batch carrying the change is durable or refused.
+pub type Held = Arc<dyn Any + Send + Sync>;
+
 #[derive(Clone)]
 pub struct AnswerTicket {
     claim: Arc<KeyClaim>,
@@ -26,6 +30,7 @@ pub struct AnswerTicket {
     /// The answer of the latest decision that rendered one; an attempt decided again after a
     /// refused batch replaces it.
     rendered: Arc<Mutex<Option<StoredResponse>>>,
+    held: Option<Held>,
 }
 
 impl std::fmt::Debug for AnswerTicket {
@@ -51,6 +56,15 @@ impl AnswerTicket {
             seal,
             render: Arc::new(move |value: &dyn Any| value.downcast_ref::<O>().and_then(&render)),
             rendered: Arc::default(),
+            held: None,
+        }
+    }
+
+    /// The same ticket, keeping `held` alive for as long as a change it decided is pending.
+    pub fn holding(self, held: Held) -> Self {
+        Self {
+            held: Some(held),
+            ..self
         }
     }
 
@@ -111,6 +125,11 @@ impl DecidedAnswer {
 
     pub fn key(&self) -> (String, String) {
         self.ticket.claim.id()
+    }
+
+    /// What the request keeps taken while this decision's change is pending.
+    pub fn held(&self) -> Option<Held> {
+        self.ticket.held.clone()
     }
 
     pub fn record(self) -> Option<AnswerRecord> {

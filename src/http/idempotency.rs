@@ -161,7 +161,7 @@ const ANSWERED_KEYS_TTL: std::time::Duration = std::time::Duration::from_secs(24
 /// requests this process is answering right now, and those it answered lately.
 pub struct Answers {
     seal: AnswerSeal,
-    in_flight: DashMap<(String, String), ()>,
+    in_flight: Arc<DashMap<(String, String), ()>>,
     answered: moka::sync::Cache<(String, String), ()>,
 }
 
@@ -169,7 +169,7 @@ impl Answers {
     pub fn new(seal: AnswerSeal) -> Self {
         Self {
             seal,
-            in_flight: DashMap::new(),
+            in_flight: Arc::default(),
             answered: moka::sync::Cache::builder()
                 .max_capacity(ANSWERED_KEYS_MAX)
                 .time_to_live(ANSWERED_KEYS_TTL)
@@ -179,30 +179,36 @@ impl Answers {
 
     /// Takes a key for a live request; `None` while another request of this process has it.
     /// Kept only in memory, so a key whose request died with its process is free at once.
-    pub fn claim(&self, scope: &str, key: &str) -> Option<InFlight<'_>> {
+    pub fn claim(&self, scope: &str, key: &str) -> Option<InFlight> {
         self.claim_id((scope.to_owned(), key.to_owned()))
     }
 
-    fn claim_id(&self, id: (String, String)) -> Option<InFlight<'_>> {
+    fn claim_id(&self, id: (String, String)) -> Option<InFlight> {
         match self.in_flight.entry(id.clone()) {
             Entry::Occupied(_) => None,
             Entry::Vacant(vacant) => {
                 vacant.insert(());
-                Some(InFlight { answers: self, id })
+                Some(InFlight {
+                    keys: self.in_flight.clone(),
+                    id,
+                })
             }
         }
     }
 }
 
-/// A key taken by a live request; dropped, it is free again.
-pub struct InFlight<'a> {
-    answers: &'a Answers,
+/// A key taken by a live request; dropped, it is free again. The request holds it, and so does
+/// the change it decided until that change is durable or refused: a request cut off by
+/// [`ANSWER_WITHIN`] while its change is still being written leaves the key taken, so that its
+/// retry waits (`409 in flight`) instead of being decided on a change that is not stored yet.
+pub struct InFlight {
+    keys: Arc<DashMap<(String, String), ()>>,
     id: (String, String),
 }
 
-impl Drop for InFlight<'_> {
+impl Drop for InFlight {
     fn drop(&mut self) {
-        self.answers.in_flight.remove(&self.id);
+        self.keys.remove(&self.id);
     }
 }
 
@@ -274,9 +280,10 @@ where
         return Reply::from(ApiError::Internal(missing)).into_response(false);
     };
     let id = claim.id();
-    let Some(_in_flight) = answers.claim_id(id.clone()) else {
+    let Some(in_flight) = answers.claim_id(id.clone()) else {
         return Reply::from(ApiError::IdempotencyInFlight).into_response(false);
     };
+    let in_flight = Arc::new(in_flight);
     if answers.answered.contains_key(&id) {
         match replay(state, answers, &claim).await {
             Ok(Some(first)) => return first,
@@ -291,7 +298,8 @@ where
         state.now(),
         answers.seal.clone(),
         move |value: &O| to_stored(value).ok().map(Reply::into_stored),
-    );
+    )
+    .holding(in_flight.clone());
     // A fresh key (nearly every one) is not looked up at all: a change commits only together
     // with its key's answer, so a change that committed proves the key had none, and a key
     // answered before makes the commit refuse (`AnswerTaken`) with nothing of it stored. Only

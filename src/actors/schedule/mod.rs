@@ -33,7 +33,7 @@ mod queries;
 pub use messages::*;
 pub use queries::*;
 
-use super::answer::{AnswerTicket, DecidedAnswer};
+use super::answer::{AnswerTicket, DecidedAnswer, Held};
 use super::registry::{DayServices, Departure, Revision};
 
 /// Why a request to a schedule got no decision or its decision is not durable.
@@ -75,12 +75,15 @@ struct RenderedAnswer {
     key: (String, String),
     /// `None` when the answer could not be phrased (logged); nothing is stored for it.
     record: Option<AnswerRecord>,
+    /// Kept until the change is durable or refused, even if the request is gone by then.
+    held: Option<Held>,
 }
 
 impl From<DecidedAnswer> for RenderedAnswer {
     fn from(decided: DecidedAnswer) -> Self {
         Self {
             key: decided.key(),
+            held: decided.held(),
             record: decided.record(),
         }
     }
@@ -90,6 +93,8 @@ impl From<DecidedAnswer> for RenderedAnswer {
 struct Waiter {
     key: Option<(String, String)>,
     reply: Reply,
+    /// Released once the reply is given.
+    _held: Option<Held>,
 }
 
 pub struct ScheduleActor {
@@ -259,12 +264,19 @@ impl ScheduleActor {
         let mut waiters = Vec::with_capacity(take);
         for entry in self.pending.drain(..take) {
             batch.push(entry.changes);
-            let key = entry.answer.map(|answer| {
-                batch.answers.extend(answer.record);
-                answer.key
-            });
+            let (key, held) = match entry.answer {
+                Some(answer) => {
+                    batch.answers.extend(answer.record);
+                    (Some(answer.key), answer.held)
+                }
+                None => (None, None),
+            };
             if let Some(reply) = entry.reply {
-                waiters.push(Waiter { key, reply });
+                waiters.push(Waiter {
+                    key,
+                    reply,
+                    _held: held,
+                });
             }
         }
         if batch.is_empty() {
