@@ -7,9 +7,11 @@
 
 use std::time::Duration;
 
-use lapin::{Connection, ConnectionProperties};
+use lapin::options::ConfirmSelectOptions;
+use lapin::{Channel, Connection, ConnectionProperties};
 
-use super::super::BusError;
+use super::super::{BusError, unavailable};
+use super::RabbitSettings;
 use crate::secret::Secret;
 
 /// lapin has no connect timeout of its own; an unreachable host would hang for minutes.
@@ -82,6 +84,26 @@ pub async fn connect_any(urls: &[Secret], first: usize, name: &str) -> Result<Co
         }
     }
     Err(BusError::Unavailable(last_error))
+}
+
+/// A channel on `connection` whose publishes the broker confirms, with the queues and
+/// exchanges of `topology` declared on it when given. Every publisher here waits for
+/// confirmations before it lets go of what it published (an outbox row, an original message).
+pub async fn confirming_channel(
+    connection: &Connection,
+    topology: Option<&RabbitSettings>,
+) -> Result<Channel, BusError> {
+    let channel = connection.create_channel().await.map_err(unavailable)?;
+    if let Some(settings) = topology {
+        super::topology::declare(settings, &channel)
+            .await
+            .map_err(unavailable)?;
+    }
+    channel
+        .confirm_select(ConfirmSelectOptions::default())
+        .await
+        .map_err(unavailable)?;
+    Ok(channel)
 }
 
 #[cfg(test)]

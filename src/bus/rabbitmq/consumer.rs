@@ -19,10 +19,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use lapin::message::Delivery;
-use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicQosOptions, ConfirmSelectOptions,
-    QueueDeclareOptions,
-};
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Channel, Connection};
 use tokio::sync::watch;
@@ -88,16 +85,9 @@ async fn open(
     let connected = connect_any(&settings.urls, *broker, &format!("borderslot-{group}")).await?;
     *broker = connected.broker;
     let connection = connected.connection;
-    let channel = connection.create_channel().await.map_err(unavailable)?;
-    super::topology::declare(settings, &channel)
-        .await
-        .map_err(unavailable)?;
     // Copies published again (attempts, dead letters) are confirmed before the original is
     // acknowledged, so none is lost between the two.
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await
-        .map_err(unavailable)?;
+    let channel = super::brokers::confirming_channel(&connection, Some(settings)).await?;
     Ok((connection, channel))
 }
 

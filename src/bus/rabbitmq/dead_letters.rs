@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use lapin::message::Delivery;
-use lapin::options::{BasicAckOptions, BasicGetOptions, ConfirmSelectOptions, QueueDeclareOptions};
+use lapin::options::{BasicAckOptions, BasicGetOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Channel, Connection};
 
@@ -52,15 +52,7 @@ impl Replay {
 
 async fn open(settings: &RabbitSettings) -> Result<(Connection, Channel), BusError> {
     let connected = connect_any(&settings.urls, 0, "borderslot-dead-letters").await?;
-    let channel = connected
-        .connection
-        .create_channel()
-        .await
-        .map_err(unavailable)?;
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await
-        .map_err(unavailable)?;
+    let channel = super::brokers::confirming_channel(&connected.connection, None).await?;
     Ok((connected.connection, channel))
 }
 

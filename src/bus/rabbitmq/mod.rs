@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex as StdMutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+use lapin::options::BasicPublishOptions;
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Channel, Confirmation, Connection};
 use tokio::sync::{Mutex, watch};
@@ -193,18 +193,8 @@ impl RabbitBus {
             let connected =
                 brokers::connect_any(&self.settings.urls, first, "borderslot-publisher").await?;
             self.broker.store(connected.broker, Ordering::Relaxed);
-            let channel = connected
-                .connection
-                .create_channel()
-                .await
-                .map_err(unavailable)?;
-            topology::declare(&self.settings, &channel)
-                .await
-                .map_err(unavailable)?;
-            channel
-                .confirm_select(ConfirmSelectOptions::default())
-                .await
-                .map_err(unavailable)?;
+            let channel =
+                brokers::confirming_channel(&connected.connection, Some(&self.settings)).await?;
             Ok(Publisher {
                 _connection: connected.connection,
                 channel,
