@@ -29,11 +29,12 @@ pub fn probe(addr: SocketAddr, timeout: Duration) -> anyhow::Result<()> {
         .with_context(|| format!("Failed to connect to {addr}"))?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
-    write!(
-        stream,
-        "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .with_context(|| format!("Failed to send the request to {addr}"))?;
+    // One write: `write!` would send the request in pieces, and a server that answers on the
+    // first piece and closes would reset the rest.
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .with_context(|| format!("Failed to send the request to {addr}"))?;
     // The status line fits in the first read of any server that answers at all.
     let mut head = [0u8; 64];
     let read = stream
@@ -54,19 +55,25 @@ mod tests {
 
     use super::*;
 
-    /// Answers the first `/healthz` request with `answer`. Other connections are closed unanswered:
-    /// another test's port poller may reach this listener by chance, and answering it and closing
-    /// the listener would reset the probe's connection still waiting in the backlog.
+    /// Answers the first whole `/healthz` request with `answer`, as a server does: after the
+    /// request's last header line. Other connections are closed unanswered (another test's port
+    /// poller may reach this listener by chance).
     fn serve_once(answer: &'static str) -> SocketAddr {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("address");
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
-                let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
-                let mut request = [0u8; 256];
-                let read = stream.read(&mut request).unwrap_or(0);
-                if request[..read].starts_with(b"GET /healthz ") {
+                let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+                let mut request = Vec::new();
+                let mut chunk = [0u8; 256];
+                while !request.ends_with(b"\r\n\r\n") && request.len() < 4096 {
+                    match stream.read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(read) => request.extend_from_slice(&chunk[..read]),
+                    }
+                }
+                if request.starts_with(b"GET /healthz ") && request.ends_with(b"\r\n\r\n") {
                     let _ = stream.write_all(answer.as_bytes());
                     return;
                 }
