@@ -90,7 +90,10 @@ impl CarrierKeys {
         store: &dyn SlotStore,
         key: &ApiKey,
     ) -> Result<Reservation, ApiError> {
-        let quota = self.quotas.entry(key.id).or_default().clone();
+        let quota = match self.quotas.get(&key.id) {
+            Some(quota) => quota.clone(),
+            None => self.quotas.entry(key.id).or_default().clone(),
+        };
         quota.refresh_if_due(store, key.id).await?;
         quota
             .try_reserve(u64::from(key.active_bookings_max))
@@ -105,8 +108,8 @@ struct Quota {
     /// Active bookings as the store counted them, and bookings made here since, and in flight
     /// here now; kept under one lock so that a check and its reservation are one step.
     counts: Mutex<Counts>,
-    counted_at: Mutex<Option<Instant>>,
-    refreshing: AtomicBool,
+    /// Set while one request counts again, so that the others go on with the last count.
+    recounting: AtomicBool,
 }
 
 /// The counts stay consistent at every step, so a panic elsewhere while holding the lock
@@ -120,23 +123,30 @@ struct Counts {
     stored: u64,
     made_since: u64,
     in_flight: u64,
+    /// When `stored` was counted; `None` until the first count.
+    counted_at: Option<Instant>,
 }
 
 impl Quota {
     async fn refresh_if_due(&self, store: &dyn SlotStore, key: Uuid) -> Result<(), ApiError> {
-        let counted_at = *locked(&self.counted_at);
-        let due = counted_at.is_none_or(|at| at.elapsed() >= COUNT_RECHECK);
-        // The first count must be waited for; later ones are made by one request while the
-        // others go on with the previous count.
-        if !due || (counted_at.is_some() && self.refreshing.swap(true, Ordering::AcqRel)) {
+        let (counted_at, made_before) = {
+            let counts = locked(&self.counts);
+            (counts.counted_at, counts.made_since)
+        };
+        if counted_at.is_some_and(|at| at.elapsed() < COUNT_RECHECK) {
             return Ok(());
         }
-        let made_before = locked(&self.counts).made_since;
+        // The first count must be waited for; a later one is made by one request while the
+        // others go on with the previous count.
+        let recount = counted_at.is_some();
+        if recount && self.recounting.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
         let counted = store.count_carrier_bookings(key).await;
-        self.refreshing.store(false, Ordering::Release);
-        let stored = counted?;
-        locked(&self.counts).recount(stored, made_before);
-        *locked(&self.counted_at) = Some(Instant::now());
+        if recount {
+            self.recounting.store(false, Ordering::Release);
+        }
+        locked(&self.counts).recount(counted?, made_before, Instant::now());
         Ok(())
     }
 
@@ -167,9 +177,10 @@ impl Counts {
 
     /// A new stored count, begun after `made_before` of the bookings made here: those are in
     /// it, the later ones may or may not be and stay added.
-    fn recount(&mut self, stored: u64, made_before: u64) {
+    fn recount(&mut self, stored: u64, made_before: u64, at: Instant) {
         self.stored = stored;
         self.made_since = self.made_since.saturating_sub(made_before);
+        self.counted_at = Some(at);
     }
 }
 
@@ -219,7 +230,8 @@ mod tests {
             Counts {
                 stored: 1,
                 made_since: 2,
-                in_flight: 0
+                in_flight: 0,
+                counted_at: None,
             }
         );
         assert_eq!(counts.try_reserve(3), None, "made bookings stay counted");
@@ -231,19 +243,22 @@ mod tests {
             stored: 2,
             made_since: 3,
             in_flight: 1,
+            counted_at: None,
         };
         // Two of the three were made before the count began and are in it.
-        counts.recount(4, 2);
+        let at = Instant::now();
+        counts.recount(4, 2, at);
         assert_eq!(
             counts,
             Counts {
                 stored: 4,
                 made_since: 1,
-                in_flight: 1
+                in_flight: 1,
+                counted_at: Some(at),
             }
         );
         // Cancellations show once counted again.
-        counts.recount(0, 1);
+        counts.recount(0, 1, Instant::now());
         assert_eq!(counts.active(), 1);
     }
 }
