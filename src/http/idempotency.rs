@@ -328,7 +328,10 @@ where
         Ok(None) if matches!(error, ApiError::AnswerTaken) => {
             Reply::from(ApiError::IdempotencyInFlight).into_response(false)
         }
-        Ok(None) => Reply::from(error).into_response(false),
+        Ok(None) => {
+            tracing::debug!(key = %claim.key, %error, "a keyed request refused with no stored answer for its key");
+            Reply::from(error).into_response(false)
+        }
         Err(reused @ (ApiError::IdempotencyKeyReused | ApiError::AnswerUnreadable)) => {
             Reply::from(reused).into_response(false)
         }

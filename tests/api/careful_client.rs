@@ -14,6 +14,8 @@ pub struct Answer {
     pub status: u16,
     pub body: Value,
     pub retry_after: Option<u64>,
+    /// Every attempt of the request before this answer: when, what status, what problem.
+    pub history: Vec<String>,
 }
 
 impl Answer {
@@ -89,12 +91,14 @@ impl CarefulClient {
                     status: response.status().as_u16(),
                     body,
                     retry_after,
+                    history: Vec::new(),
                 }
             }
             Err(_) => Answer {
                 status: 0,
                 body: Value::Null,
                 retry_after: None,
+                history: Vec::new(),
             },
         };
         let waited = started.elapsed();
@@ -120,8 +124,17 @@ impl CarefulClient {
         within: Duration,
     ) -> Answer {
         let started = Instant::now();
+        let mut history = Vec::new();
         loop {
-            let answer = self.send(path, key, headers, body).await;
+            let sent_at = started.elapsed();
+            let mut answer = self.send(path, key, headers, body).await;
+            history.push(format!(
+                "{:.2}-{:.2} s: {} {}",
+                sent_at.as_secs_f64(),
+                started.elapsed().as_secs_f64(),
+                answer.status,
+                answer.body["type"].as_str().unwrap_or("")
+            ));
             if answer.status == 503 {
                 assert!(
                     answer.retry_after.is_some(),
@@ -135,6 +148,7 @@ impl CarefulClient {
                 );
             }
             if !answer.says_later() {
+                answer.history = history;
                 return answer;
             }
             assert!(
