@@ -8,11 +8,16 @@
 //! The answer may hold a manage token or an API key's secret, shown to the client only once,
 //! so its body is sealed (XChaCha20-Poly1305, bound to the client scope and key) under a key
 //! derived from the server's secret: a reader of the table sees ciphertext only.
+//!
+//! The answer row is most of what a key adds to a booking's write, so its body is compressed
+//! before it is sealed (see [`compact`]).
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use chrono::{DateTime, Utc};
 use rand::RngCore;
+
+mod compact;
 
 /// A stored answer: status, content type and body, exactly as first sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,12 +81,13 @@ impl AnswerSeal {
         let mut nonce = [0u8; NONCE_BYTES];
         rand::rng().fill_bytes(&mut nonce);
         let aad = associated_data(claim);
+        let packed = compact::pack(plain);
         let sealed = self
             .cipher
             .encrypt(
                 XNonce::from_slice(&nonce),
                 Payload {
-                    msg: plain,
+                    msg: &packed,
                     aad: &aad,
                 },
             )
@@ -98,7 +104,8 @@ impl AnswerSeal {
         }
         let (nonce, ciphertext) = sealed.split_at(NONCE_BYTES);
         let aad = associated_data(claim);
-        self.cipher
+        let packed = self
+            .cipher
             .decrypt(
                 XNonce::from_slice(nonce),
                 Payload {
@@ -106,7 +113,8 @@ impl AnswerSeal {
                     aad: &aad,
                 },
             )
-            .map_err(|_| Unopenable)
+            .map_err(|_| Unopenable)?;
+        compact::unpack(packed).ok_or(Unopenable)
     }
 
     /// The record of `plain` as the answer to `claim`.
