@@ -380,9 +380,6 @@ async fn check_store(database_url: &str, origin: &Origin, tally: &Tally, fault: 
 }
 
 #[actix_web::test]
-#[ignore = "fails in about half of the runs: a confirm retried across a crashed primary is \
-            sometimes refused (409 invalid-transition) by its own first attempt; run it with \
-            `scripts/test --run-ignored only -E 'test(/^failover::/)'` until that is fixed"]
 async fn bookings_survive_a_crashed_primary_a_lost_node_and_a_switchover() {
     let Some(cluster) = HaCluster::start().await else {
         return;
