@@ -19,7 +19,7 @@ use crate::bus::{EventHandler, HandlerError};
 use crate::clock::Clock;
 use crate::domain::DomainEvent;
 use crate::notify::{Notification, Notifier, NotifyConfig, render_event};
-use crate::store::SlotStore;
+use crate::store::{ProcessedEvent, SlotStore};
 
 pub const NOTIFICATIONS_GROUP: &str = "notifications";
 /// Consumer name under which reminders are recorded (keyed by booking id).
@@ -73,7 +73,11 @@ impl Handler<Deliver> for NotificationActor {
                 match notifier.send_through(channel, &deliver.notification).await {
                     Ok(()) => {
                         store
-                            .record_processed(&record, deliver.key, None, clock.now())
+                            .record_processed(
+                                &record,
+                                &[ProcessedEvent::new(deliver.key, None)],
+                                clock.now(),
+                            )
                             .await?;
                     }
                     Err(error) => {

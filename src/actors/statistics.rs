@@ -12,7 +12,7 @@ use crate::bus::{EventHandler, HandlerError};
 use crate::clock::Clock;
 use crate::domain::statistics::statistics_delta;
 use crate::domain::{CheckpointId, DomainEvent};
-use crate::store::SlotStore;
+use crate::store::{ProcessedEvent, SlotStore};
 
 pub const STATISTICS_GROUP: &str = "statistics";
 
@@ -57,11 +57,39 @@ impl StatisticsRecorder {
 #[async_trait]
 impl EventHandler for StatisticsRecorder {
     async fn handle(&self, event: &DomainEvent) -> Result<(), HandlerError> {
-        let zone = self.time_zone(&event.checkpoint).await?;
-        let delta = statistics_delta(event, zone);
-        self.store
-            .record_processed(STATISTICS_GROUP, event.id, delta.as_ref(), self.clock.now())
-            .await?;
-        Ok(())
+        self.handle_batch(std::slice::from_ref(event))
+            .await
+            .pop()
+            .unwrap_or(Ok(()))
+    }
+
+    /// Every event of the batch that can be counted is recorded in one transaction: a relay
+    /// catching up after an outage, or a rush, is counted at the pace of batches rather than of
+    /// one synchronous commit per event.
+    async fn handle_batch(&self, events: &[DomainEvent]) -> Vec<Result<(), HandlerError>> {
+        let mut answers: Vec<Result<(), HandlerError>> = Vec::with_capacity(events.len());
+        let mut counted = Vec::with_capacity(events.len());
+        for event in events {
+            match self.time_zone(&event.checkpoint).await {
+                Ok(zone) => {
+                    counted.push(ProcessedEvent::new(event.id, statistics_delta(event, zone)));
+                    answers.push(Ok(()));
+                }
+                Err(error) => answers.push(Err(error)),
+            }
+        }
+        if counted.is_empty() {
+            return answers;
+        }
+        let recorded = self
+            .store
+            .record_processed(STATISTICS_GROUP, &counted, self.clock.now())
+            .await;
+        if let Err(error) = recorded {
+            for answer in answers.iter_mut().filter(|a| a.is_ok()) {
+                *answer = Err(HandlerError::from(error.duplicate()));
+            }
+        }
+        answers
     }
 }

@@ -29,28 +29,54 @@ impl InProcessBus {
             .clone()
     }
 
-    /// Runs one group's handler on an event; a transient failure fails the publish, so the
-    /// relay keeps the event and tries again later.
+    /// Runs one group's handler on the events, together first; an event that failed is tried
+    /// again on its own. A transient failure fails the publish, so the relay keeps the events
+    /// and tries again later (what was handled is not handled twice: handlers go by event id).
+    async fn deliver_all(
+        &self,
+        group: &str,
+        handler: &dyn EventHandler,
+        events: &[DomainEvent],
+    ) -> Result<(), BusError> {
+        let answers = handler.handle_batch(events).await;
+        let tried = answers.len();
+        for (event, answer) in events.iter().zip(answers) {
+            super::record_delivery(group, Some(event), answer.is_ok());
+            match answer {
+                Ok(()) => {}
+                Err(HandlerError::Transient(error)) => return Err(waits(group, event, &error)),
+                Err(HandlerError::Permanent(error)) => {
+                    let first = failed(group, event, 1, &error).await;
+                    self.deliver(group, handler, event, (2, first)).await?;
+                }
+            }
+        }
+        match events.get(tried) {
+            None => Ok(()),
+            Some(untried) => Err(BusError::Unavailable(format!(
+                "{group}: stopped before event {}",
+                untried.id
+            ))),
+        }
+    }
+
+    /// Runs one group's handler on an event again, from attempt `first_attempt` on, after the
+    /// `last_error` of the attempt before; a transient failure fails the publish.
     async fn deliver(
         &self,
         group: &str,
         handler: &dyn EventHandler,
         event: &DomainEvent,
+        (first_attempt, mut last_error): (u32, String),
     ) -> Result<(), BusError> {
-        let mut last_error = String::new();
-        for attempt in 1..=DELIVERY_ATTEMPTS_MAX {
+        for attempt in first_attempt..=DELIVERY_ATTEMPTS_MAX {
             let outcome = handler.handle(event).await;
             super::record_delivery(group, Some(event), outcome.is_ok());
             match outcome {
                 Ok(()) => return Ok(()),
-                Err(HandlerError::Transient(error)) => {
-                    tracing::warn!(group, event.id = %event.id, error.cause_chain = ?error, "event handler waits for a dependency");
-                    return Err(BusError::Unavailable(format!("{group}: {error:#}")));
-                }
+                Err(HandlerError::Transient(error)) => return Err(waits(group, event, &error)),
                 Err(HandlerError::Permanent(error)) => {
-                    tracing::warn!(group, event.id = %event.id, attempt, error.cause_chain = ?error, "event handler failed");
-                    last_error = format!("{error:#}");
-                    tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
+                    last_error = failed(group, event, attempt, &error).await;
                 }
             }
         }
@@ -68,6 +94,18 @@ impl InProcessBus {
     }
 }
 
+/// Logs a failed attempt and pauses a little longer after each; the error, for the record.
+async fn failed(group: &str, event: &DomainEvent, attempt: u32, error: &anyhow::Error) -> String {
+    tracing::warn!(group, event.id = %event.id, attempt, error.cause_chain = ?error, "event handler failed");
+    tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
+    format!("{error:#}")
+}
+
+fn waits(group: &str, event: &DomainEvent, error: &anyhow::Error) -> BusError {
+    tracing::warn!(group, event.id = %event.id, error.cause_chain = ?error, "event handler waits for a dependency");
+    BusError::Unavailable(format!("{group}: {error:#}"))
+}
+
 #[async_trait]
 impl EventBus for InProcessBus {
     async fn publish(&self, events: &[DomainEvent]) -> Result<(), BusError> {
@@ -76,10 +114,8 @@ impl EventBus for InProcessBus {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        for event in events {
-            for (group, handler) in &subscribers {
-                self.deliver(group, handler.as_ref(), event).await?;
-            }
+        for (group, handler) in &subscribers {
+            self.deliver_all(group, handler.as_ref(), events).await?;
         }
         Ok(())
     }

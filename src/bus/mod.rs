@@ -74,6 +74,23 @@ impl From<anyhow::Error> for HandlerError {
 pub trait EventHandler: Send + Sync {
     /// Must be idempotent by event id: the same event may be delivered again.
     async fn handle(&self, event: &DomainEvent) -> Result<(), HandlerError>;
+
+    /// Handles `events`: an answer per event, in their order. Fewer answers than events means
+    /// the rest were not tried, as this one does from the first event that waits for a
+    /// dependency on. A handler whose work on many events costs much less together (one
+    /// transaction) does them together.
+    async fn handle_batch(&self, events: &[DomainEvent]) -> Vec<Result<(), HandlerError>> {
+        let mut answers = Vec::with_capacity(events.len());
+        for event in events {
+            let answer = self.handle(event).await;
+            let waits = matches!(answer, Err(HandlerError::Transient(_)));
+            answers.push(answer);
+            if waits {
+                break;
+            }
+        }
+        answers
+    }
 }
 
 /// Counts one delivery to a consumer group and how old its event was by then.

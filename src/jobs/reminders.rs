@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::Outcome;
 use crate::actors::notifications::{Deliver, NotificationActor, REMINDERS, deliver};
 use crate::notify::render_reminder;
-use crate::store::SlotStore;
+use crate::store::{ProcessedEvent, SlotStore};
 
 /// Reminds the drivers of confirmed bookings whose window starts within `lead`, once each.
 pub async fn send_reminders(
@@ -38,7 +38,7 @@ pub async fn send_reminders(
         match deliver(sender, message).await {
             Ok(()) => {
                 store
-                    .record_processed(REMINDERS, booking.id.0, None, now)
+                    .record_processed(REMINDERS, &[ProcessedEvent::new(booking.id.0, None)], now)
                     .await?;
                 sent += 1;
             }

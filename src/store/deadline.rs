@@ -25,8 +25,8 @@ use uuid::Uuid;
 
 use super::{
     AnswerRecord, AnswerStore, AuditLogStore, AuditReport, CarrierStore, CommitBatch, DayRecord,
-    LeaseStore, OutboxEntry, OutboxStore, RelayLease, ScheduleStore, StaffStore, StatisticsStore,
-    StoreError, StrikeStore,
+    LeaseStore, OutboxEntry, OutboxStore, ProcessedEvent, RelayLease, ScheduleStore, StaffStore,
+    StatisticsStore, StoreError, StrikeStore,
 };
 use crate::auth::{ApiKey, AuditEntry, StaffAccount};
 use crate::domain::statistics::{HourlyCount, StatisticsDelta, WindowTotals};
@@ -167,15 +167,11 @@ impl<S: OutboxStore> OutboxStore for Deadline<S> {
     async fn record_processed(
         &self,
         consumer: &str,
-        event_id: Uuid,
-        statistics: Option<&StatisticsDelta>,
+        events: &[ProcessedEvent],
         at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        self.within(
-            self.inner
-                .record_processed(consumer, event_id, statistics, at),
-        )
-        .await
+    ) -> Result<Vec<bool>, StoreError> {
+        self.within(self.inner.record_processed(consumer, events, at))
+            .await
     }
 
     async fn is_processed(&self, consumer: &str, event_id: Uuid) -> Result<bool, StoreError> {

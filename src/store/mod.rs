@@ -17,6 +17,7 @@ pub mod deadline;
 pub mod embedded;
 pub mod migrations;
 pub mod postgres;
+mod processed;
 pub mod rows;
 mod statements;
 mod statistics_sql;
@@ -28,6 +29,7 @@ use thiserror::Error;
 use uuid::Uuid;
 
 pub use self::answers::{AnswerRecord, AnswerSeal, KeyClaim, StoredResponse};
+pub use self::processed::ProcessedEvent;
 
 use crate::auth::{ApiKey, AuditEntry, StaffAccount};
 use crate::domain::Plate;
@@ -290,16 +292,16 @@ pub trait OutboxStore: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
-    /// Records that `consumer` has dealt with an event and applies its statistics, both or
-    /// neither; `false` (and no change) when the consumer had recorded the event before, so a
-    /// redelivered event counts once.
+    /// Records that `consumer` has dealt with `events` and applies their statistics, all or
+    /// nothing, in one transaction. Per event, in order: `false` (and no change) when the
+    /// consumer had recorded it before, or it came earlier in `events`, so a redelivered event
+    /// counts once.
     async fn record_processed(
         &self,
         consumer: &str,
-        event_id: Uuid,
-        statistics: Option<&StatisticsDelta>,
+        events: &[ProcessedEvent],
         at: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Vec<bool>, StoreError>;
 
     async fn is_processed(&self, consumer: &str, event_id: Uuid) -> Result<bool, StoreError>;
 }

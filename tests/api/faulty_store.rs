@@ -19,8 +19,8 @@ use borderslot::domain::{
 };
 use borderslot::store::embedded::EmbeddedStore;
 use borderslot::store::{
-    AnswerRecord, AuditReport, CommitBatch, DayRecord, KeyClaim, OutboxEntry, RelayLease,
-    SlotStore, StoreError, StoredResponse,
+    AnswerRecord, AuditReport, CommitBatch, DayRecord, KeyClaim, OutboxEntry, ProcessedEvent,
+    RelayLease, SlotStore, StoreError, StoredResponse,
 };
 use borderslot::store::{
     AnswerStore, AuditLogStore, CarrierStore, LeaseStore, OutboxStore, ScheduleStore, StaffStore,
@@ -271,13 +271,10 @@ impl<S: SlotStore> OutboxStore for FaultyStore<S> {
     async fn record_processed(
         &self,
         consumer: &str,
-        event_id: Uuid,
-        statistics: Option<&StatisticsDelta>,
+        events: &[ProcessedEvent],
         at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        self.inner
-            .record_processed(consumer, event_id, statistics, at)
-            .await
+    ) -> Result<Vec<bool>, StoreError> {
+        self.inner.record_processed(consumer, events, at).await
     }
 
     async fn is_processed(&self, consumer: &str, event_id: Uuid) -> Result<bool, StoreError> {

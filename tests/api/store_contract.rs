@@ -11,7 +11,7 @@ use borderslot::domain::{
     Plate, Policy, PriorityClass, WindowKey, WindowSelection,
 };
 use borderslot::store::{
-    AnswerRecord, CommitBatch, KeyClaim, SlotStore, StoreError, StoredResponse,
+    AnswerRecord, CommitBatch, KeyClaim, ProcessedEvent, SlotStore, StoreError, StoredResponse,
 };
 use chrono::Duration;
 
@@ -549,31 +549,63 @@ async fn a_consumer_applies_each_event_once(backend: Backend) {
     assert!(!f.store.is_processed("statistics", event).await.unwrap());
     assert!(
         f.store
-            .record_processed("statistics", event, Some(&delta), now)
+            .record_processed(
+                "statistics",
+                &[ProcessedEvent::new(event, Some(delta.clone()))],
+                now
+            )
             .await
-            .unwrap()
+            .unwrap()[0]
     );
     assert!(
         !f.store
-            .record_processed("statistics", event, Some(&delta), now)
+            .record_processed(
+                "statistics",
+                &[ProcessedEvent::new(event, Some(delta.clone()))],
+                now
+            )
             .await
-            .unwrap()
+            .unwrap()[0]
     );
     assert!(f.store.is_processed("statistics", event).await.unwrap());
     // Another consumer group keeps its own record of the same event.
     assert!(!f.store.is_processed("notifications", event).await.unwrap());
     assert!(
         f.store
-            .record_processed("notifications", event, None, now)
+            .record_processed("notifications", &[ProcessedEvent::new(event, None)], now)
             .await
-            .unwrap()
+            .unwrap()[0]
     );
     let other = uuid::Uuid::new_v4();
     assert!(
         f.store
-            .record_processed("statistics", other, Some(&delta), now)
+            .record_processed(
+                "statistics",
+                &[ProcessedEvent::new(other, Some(delta.clone()))],
+                now
+            )
             .await
-            .unwrap()
+            .unwrap()[0]
+    );
+
+    // Many at once: an event recorded before, or twice in the same call, counts once.
+    let (third, fourth) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let with_delta = |id| ProcessedEvent::new(id, Some(delta.clone()));
+    assert_eq!(
+        f.store
+            .record_processed(
+                "statistics",
+                &[
+                    with_delta(third),
+                    with_delta(event),
+                    with_delta(third),
+                    with_delta(fourth)
+                ],
+                now
+            )
+            .await
+            .unwrap(),
+        [true, false, false, true]
     );
 
     let rows = f
@@ -583,8 +615,8 @@ async fn a_consumer_applies_each_event_once(backend: Backend) {
         .unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].key, delta.key);
-    assert_eq!(rows[0].counts.confirmations, 2);
-    assert_eq!(rows[0].counts.lead_time_seconds, 7200);
+    assert_eq!(rows[0].counts.confirmations, 4);
+    assert_eq!(rows[0].counts.lead_time_seconds, 14400);
     assert_eq!(rows[0].counts.mean_lead_time_hours(), Some(1.0));
 }
 
@@ -675,11 +707,15 @@ async fn delivered_events_and_consumer_records_go_after_their_retention(backend:
     f.commit(vec![second]).await.unwrap();
     let (old, recent) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
     f.store
-        .record_processed("statistics", old, None, now - Duration::days(70))
+        .record_processed(
+            "statistics",
+            &[ProcessedEvent::new(old, None)],
+            now - Duration::days(70),
+        )
         .await
         .unwrap();
     f.store
-        .record_processed("statistics", recent, None, now)
+        .record_processed("statistics", &[ProcessedEvent::new(recent, None)], now)
         .await
         .unwrap();
 

@@ -17,7 +17,7 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable};
@@ -123,18 +123,35 @@ async fn consume(
     let mut check_dead_letters = tokio::time::interval(DEAD_LETTER_CHECK_INTERVAL);
     *delay = RECONNECT_DELAY_MIN;
     tracing::info!(group, broker = *broker + 1, "event consumer connected");
+    // What the stream gave while a batch was being gathered, other than a delivery.
+    let mut held_back = None;
     loop {
-        let delivery = tokio::select! {
-            next = deliveries.next() => next,
-            _ = check_dead_letters.tick() => {
-                record_dead_letters_waiting(settings, &checks, group).await;
-                continue;
-            }
-            _ = stop.changed() => return Ok(()),
+        let delivery = match held_back.take() {
+            Some(next) => next,
+            None => tokio::select! {
+                next = deliveries.next() => next,
+                _ = check_dead_letters.tick() => {
+                    record_dead_letters_waiting(settings, &checks, group).await;
+                    continue;
+                }
+                _ = stop.changed() => return Ok(()),
+            },
         };
         match delivery {
             Some(Ok(delivery)) => {
-                if !settle(settings, &channel, group, handler, delivery, stop).await? {
+                // Whatever else has arrived is handled with it, up to the prefetch.
+                let mut batch = vec![delivery];
+                while batch.len() < usize::from(settings.prefetch.max(1)) {
+                    match deliveries.next().now_or_never() {
+                        Some(Some(Ok(more))) => batch.push(more),
+                        Some(other) => {
+                            held_back = Some(other);
+                            break;
+                        }
+                        None => break,
+                    }
+                }
+                if !settle(settings, &channel, group, handler, batch, stop).await? {
                     return Ok(());
                 }
             }
@@ -184,73 +201,100 @@ fn attempts_so_far(delivery: &Delivery) -> u32 {
         .unwrap_or(0)
 }
 
-/// Runs the handler, waiting in place for as long as it waits for a dependency. `None` when
-/// the consumer was stopped meanwhile: the message then goes back to the queue unacknowledged.
+/// Runs the handler on `events` (together, as far as it can), waiting in place for as long as
+/// any of them waits for a dependency. `None` when the consumer was stopped meanwhile: the
+/// messages then go back to the queue unacknowledged.
 async fn handle_waiting(
     group: &str,
     handler: &dyn EventHandler,
-    event: &DomainEvent,
+    events: &[DomainEvent],
     stop: &mut watch::Receiver<bool>,
-) -> Option<Result<(), anyhow::Error>> {
+) -> Option<Vec<Result<(), anyhow::Error>>> {
+    let mut outcomes: Vec<Option<Result<(), anyhow::Error>>> =
+        events.iter().map(|_| None).collect();
     let mut pause = TRANSIENT_RETRY_DELAY_MIN;
     loop {
-        let handled = handler.handle(event).await;
-        crate::bus::record_delivery(group, Some(event), handled.is_ok());
-        match handled {
-            Ok(()) => return Some(Ok(())),
-            Err(HandlerError::Permanent(error)) => return Some(Err(error)),
-            Err(HandlerError::Transient(error)) => {
-                tracing::warn!(group, event.id = %event.id, error.cause_chain = ?error, retry_in = ?pause, "event handler waits for a dependency");
-                tokio::select! {
-                    _ = tokio::time::sleep(pause) => {}
-                    _ = stop.changed() => return None,
+        let waiting: Vec<usize> = (0..events.len())
+            .filter(|&i| outcomes[i].is_none())
+            .collect();
+        if waiting.is_empty() {
+            return Some(outcomes.into_iter().flatten().collect());
+        }
+        let batch: Vec<DomainEvent> = waiting.iter().map(|&i| events[i].clone()).collect();
+        let answers = handler.handle_batch(&batch).await;
+        for (&i, answer) in waiting.iter().zip(answers) {
+            crate::bus::record_delivery(group, Some(&events[i]), answer.is_ok());
+            match answer {
+                Ok(()) => outcomes[i] = Some(Ok(())),
+                Err(HandlerError::Permanent(error)) => outcomes[i] = Some(Err(error)),
+                Err(HandlerError::Transient(error)) => {
+                    tracing::warn!(group, event.id = %events[i].id, error.cause_chain = ?error, retry_in = ?pause, "event handler waits for a dependency");
                 }
-                pause = (pause * 2).min(TRANSIENT_RETRY_DELAY_MAX);
             }
+        }
+        if outcomes.iter().any(Option::is_none) {
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = stop.changed() => return None,
+            }
+            pause = (pause * 2).min(TRANSIENT_RETRY_DELAY_MAX);
         }
     }
 }
 
-/// Handles one delivery and acknowledges it once its outcome is stored. `Ok(false)` when the
-/// consumer was stopped before the outcome was known.
+/// Handles a batch of deliveries and acknowledges each once its outcome is stored, in the
+/// order they came. `Ok(false)` when the consumer was stopped before the outcome was known.
 async fn settle(
     settings: &RabbitSettings,
     channel: &Channel,
     group: &'static str,
     handler: &dyn EventHandler,
-    delivery: Delivery,
+    deliveries: Vec<Delivery>,
     stop: &mut watch::Receiver<bool>,
 ) -> Result<bool, BusError> {
-    let attempts = attempts_so_far(&delivery) + 1;
-    let failure = match decode(&delivery.data) {
-        Decoded::Event(event) => match handle_waiting(group, handler, &event, stop).await {
-            None => return Ok(false),
-            Some(Ok(())) => None,
-            Some(Err(error)) => Some((format!("{error:#}"), attempts)),
-        },
-        Decoded::UnknownType(event_type) => {
-            tracing::warn!(
-                group,
-                event_type,
-                "event of a type this release does not know skipped"
-            );
-            metrics::counter!(EVENTS_SKIPPED, "group" => group, "reason" => "unknown_type")
-                .increment(1);
-            None
-        }
-        // An unreadable message will never succeed: no point trying it again.
-        Decoded::Unreadable(error) => {
-            crate::bus::record_delivery(group, None, false);
-            Some((error, DELIVERY_ATTEMPTS_MAX))
-        }
+    let decoded: Vec<Decoded> = deliveries.iter().map(|d| decode(&d.data)).collect();
+    let events: Vec<DomainEvent> = decoded
+        .iter()
+        .filter_map(|d| match d {
+            Decoded::Event(event) => Some(event.as_ref().clone()),
+            _ => None,
+        })
+        .collect();
+    let Some(outcomes) = handle_waiting(group, handler, &events, stop).await else {
+        return Ok(false);
     };
-    if let Some((error, attempts)) = failure {
-        set_aside(settings, channel, group, &delivery, &error, attempts).await?;
+    let mut outcomes = outcomes.into_iter();
+    for (delivery, decoded) in deliveries.iter().zip(decoded) {
+        let attempts = attempts_so_far(delivery) + 1;
+        let failure = match decoded {
+            Decoded::Event(_) => match outcomes.next() {
+                Some(Err(error)) => Some((format!("{error:#}"), attempts)),
+                _ => None,
+            },
+            Decoded::UnknownType(event_type) => {
+                tracing::warn!(
+                    group,
+                    event_type,
+                    "event of a type this release does not know skipped"
+                );
+                metrics::counter!(EVENTS_SKIPPED, "group" => group, "reason" => "unknown_type")
+                    .increment(1);
+                None
+            }
+            // An unreadable message will never succeed: no point trying it again.
+            Decoded::Unreadable(error) => {
+                crate::bus::record_delivery(group, None, false);
+                Some((error, DELIVERY_ATTEMPTS_MAX))
+            }
+        };
+        if let Some((error, attempts)) = failure {
+            set_aside(settings, channel, group, delivery, &error, attempts).await?;
+        }
+        delivery
+            .ack(BasicAckOptions::default())
+            .await
+            .map_err(unavailable)?;
     }
-    delivery
-        .ack(BasicAckOptions::default())
-        .await
-        .map_err(unavailable)?;
     Ok(true)
 }
 

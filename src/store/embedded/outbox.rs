@@ -1,5 +1,7 @@
 //! Events waiting to be relayed, and what each consumer has processed.
 
+use std::collections::HashSet;
+
 use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -8,8 +10,10 @@ use uuid::Uuid;
 
 use super::{EmbeddedStore, execute_statistics_row, format_ts, parse_ts};
 use crate::domain::DomainEvent;
-use crate::domain::statistics::StatisticsDelta;
-use crate::store::{OutboxEntry, OutboxStore, RelayLease, StoreError, statistics_sql};
+use crate::store::processed::fold_new;
+use crate::store::{
+    OutboxEntry, OutboxStore, ProcessedEvent, RelayLease, StoreError, statistics_sql,
+};
 
 #[async_trait]
 impl OutboxStore for EmbeddedStore {
@@ -101,28 +105,32 @@ impl OutboxStore for EmbeddedStore {
     async fn record_processed(
         &self,
         consumer: &str,
-        event_id: Uuid,
-        statistics: Option<&StatisticsDelta>,
+        events: &[ProcessedEvent],
         at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Vec<bool>, StoreError> {
         let consumer = consumer.to_owned();
-        let statistics = statistics.cloned();
+        let events = events.to_vec();
         self.write(move |c| {
             let tx = c.transaction()?;
-            let recorded = tx
-                .prepare_cached(statistics_sql::RECORD_PROCESSED)?
-                .execute(params![consumer, event_id.to_string(), format_ts(at)])?;
-            if recorded == 0 {
-                return Ok(false);
+            let mut recorded = HashSet::with_capacity(events.len());
+            {
+                let mut record = tx.prepare_cached(statistics_sql::RECORD_PROCESSED)?;
+                let at = format_ts(at);
+                for event in &events {
+                    if record.execute(params![consumer, event.event_id.to_string(), at])? > 0 {
+                        recorded.insert(event.event_id);
+                    }
+                }
             }
-            if let Some(delta) = statistics {
-                execute_statistics_row(
-                    &mut tx.prepare_cached(statistics_sql::ADD_STATISTICS)?,
-                    &delta,
-                )?;
+            let (fresh, rows) = fold_new(&events, &recorded);
+            if !rows.is_empty() {
+                let mut add = tx.prepare_cached(statistics_sql::ADD_STATISTICS)?;
+                for delta in &rows {
+                    execute_statistics_row(&mut add, delta)?;
+                }
             }
             tx.commit()?;
-            Ok(true)
+            Ok(fresh)
         })
         .await
     }

@@ -1,5 +1,7 @@
 //! Events waiting to be relayed, and what each consumer has processed.
 
+use std::collections::HashSet;
+
 use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -7,8 +9,14 @@ use uuid::Uuid;
 
 use super::{PostgresStore, RELAY_LOCK_KEY, RelayConnection};
 use crate::domain::DomainEvent;
-use crate::domain::statistics::StatisticsDelta;
-use crate::store::{OutboxEntry, OutboxStore, RelayLease, StoreError, statistics_sql};
+use crate::store::processed::fold_new;
+use crate::store::{
+    OutboxEntry, OutboxStore, ProcessedEvent, RelayLease, StoreError, statistics_sql,
+};
+
+/// Records a consumer's events in one statement; answers the ids it had not recorded before.
+const RECORD_PROCESSED: &str = "INSERT INTO processed_events (consumer, event_id, processed_at) \
+     SELECT $1, id, $3 FROM unnest($2::uuid[]) AS id ON CONFLICT DO NOTHING RETURNING event_id";
 
 #[async_trait]
 impl OutboxStore for PostgresStore {
@@ -106,41 +114,47 @@ impl OutboxStore for PostgresStore {
     async fn record_processed(
         &self,
         consumer: &str,
-        event_id: Uuid,
-        statistics: Option<&StatisticsDelta>,
+        events: &[ProcessedEvent],
         at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Vec<bool>, StoreError> {
+        let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let statement = tx.prepare_cached(statistics_sql::RECORD_PROCESSED).await?;
-        if tx.execute(&statement, &[&consumer, &event_id, &at]).await? == 0 {
-            return Ok(false);
-        }
-        if let Some(delta) = statistics {
-            let c = &delta.counts;
+        let statement = tx.prepare_cached(RECORD_PROCESSED).await?;
+        let recorded: HashSet<Uuid> = tx
+            .query(&statement, &[&consumer, &ids, &at])
+            .await?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        let (fresh, rows) = fold_new(events, &recorded);
+        if !rows.is_empty() {
             let statement = tx.prepare_cached(statistics_sql::ADD_STATISTICS).await?;
-            tx.execute(
-                &statement,
-                &[
-                    &delta.key.checkpoint.as_str(),
-                    &delta.key.day,
-                    &i16::from(delta.key.hour),
-                    &delta.key.category.as_str(),
-                    &c.holds,
-                    &c.confirmations,
-                    &c.cancellations,
-                    &c.expiries,
-                    &c.reschedules,
-                    &c.arrivals,
-                    &c.no_shows,
-                    &c.lead_time_seconds,
-                    &c.lead_times,
-                ],
-            )
-            .await?;
+            for delta in &rows {
+                let c = &delta.counts;
+                tx.execute(
+                    &statement,
+                    &[
+                        &delta.key.checkpoint.as_str(),
+                        &delta.key.day,
+                        &i16::from(delta.key.hour),
+                        &delta.key.category.as_str(),
+                        &c.holds,
+                        &c.confirmations,
+                        &c.cancellations,
+                        &c.expiries,
+                        &c.reschedules,
+                        &c.arrivals,
+                        &c.no_shows,
+                        &c.lead_time_seconds,
+                        &c.lead_times,
+                    ],
+                )
+                .await?;
+            }
         }
         tx.commit().await?;
-        Ok(true)
+        Ok(fresh)
     }
 
     async fn is_processed(&self, consumer: &str, event_id: Uuid) -> Result<bool, StoreError> {
