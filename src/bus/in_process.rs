@@ -181,4 +181,55 @@ mod tests {
         assert!(bus.dead_letters().is_empty());
         assert_eq!(handler.0.load(Ordering::SeqCst), 3);
     }
+
+    /// Takes events in batches, and can never handle the one it was told to refuse.
+    struct Batches {
+        sizes: Mutex<Vec<usize>>,
+        refused: uuid::Uuid,
+    }
+
+    #[async_trait]
+    impl EventHandler for Batches {
+        async fn handle(&self, event: &DomainEvent) -> Result<(), HandlerError> {
+            self.handle_batch(std::slice::from_ref(event))
+                .await
+                .pop()
+                .unwrap()
+        }
+
+        async fn handle_batch(&self, events: &[DomainEvent]) -> Vec<Result<(), HandlerError>> {
+            self.sizes.lock().unwrap().push(events.len());
+            events
+                .iter()
+                .map(|e| match e.id == self.refused {
+                    true => Err(HandlerError::Permanent(anyhow::anyhow!("never"))),
+                    false => Ok(()),
+                })
+                .collect()
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_group_gets_the_whole_round_at_once_and_a_failed_event_is_tried_alone_until_set_aside()
+     {
+        let bus = InProcessBus::new();
+        let events: Vec<DomainEvent> = (0..5).map(|_| event()).collect();
+        let handler = Arc::new(Batches {
+            sizes: Mutex::default(),
+            refused: events[2].id,
+        });
+        bus.subscribe("test", handler.clone()).await;
+
+        bus.publish(&events).await.unwrap();
+
+        let tries_alone = vec![1; usize::try_from(DELIVERY_ATTEMPTS_MAX).unwrap() - 1];
+        assert_eq!(
+            *handler.sizes.lock().unwrap(),
+            [vec![5], tries_alone].concat()
+        );
+        let dead = bus.dead_letters();
+        assert_eq!(dead.len(), 1);
+        assert_eq!(dead[0].event.id, events[2].id);
+        assert_eq!(dead[0].error, "never");
+    }
 }
