@@ -58,12 +58,14 @@ impl Handler<Deliver> for NotificationActor {
         Box::pin(async move {
             let channels = notifier.channels_for(&deliver.notification);
             // No channel applies (nothing configured, or no e-mail for a phone contact): the
-            // log, which needs no record.
-            let channels = if channels.is_empty() {
-                vec!["log"]
-            } else {
-                channels
-            };
+            // log, which needs no record, since a line written again after a crash harms no one;
+            // a transaction per event would bound how fast events are relayed.
+            if channels.is_empty() {
+                return notifier
+                    .send_through("log", &deliver.notification)
+                    .await
+                    .map_err(handler_error);
+            }
             let mut failure = None;
             for channel in channels {
                 let record = format!("{}:{channel}", deliver.record);
@@ -81,18 +83,24 @@ impl Handler<Deliver> for NotificationActor {
                             .await?;
                     }
                     Err(error) => {
-                        let retryable = error.is_retryable();
-                        let error = anyhow::Error::new(error);
-                        failure.get_or_insert(if retryable {
-                            HandlerError::Transient(error)
-                        } else {
-                            HandlerError::Permanent(error)
-                        });
+                        failure.get_or_insert(handler_error(error));
                     }
                 }
             }
             failure.map_or(Ok(()), Err)
         })
+    }
+}
+
+/// A channel that may take the notification later makes the event wait; one that refused it
+/// for good makes it fail.
+fn handler_error(error: crate::notify::NotifyError) -> HandlerError {
+    let retryable = error.is_retryable();
+    let error = anyhow::Error::new(error);
+    if retryable {
+        HandlerError::Transient(error)
+    } else {
+        HandlerError::Permanent(error)
     }
 }
 
