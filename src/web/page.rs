@@ -31,6 +31,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 pub enum Section {
     Book,
     Status,
+    Account,
     Staff,
 }
 
@@ -43,6 +44,8 @@ pub struct Page {
     secure: bool,
     path: String,
     query: Vec<(String, String)>,
+    /// Whether people may sign in through an OpenID Connect provider here.
+    accounts: bool,
 }
 
 impl Page {
@@ -70,6 +73,9 @@ impl Page {
             form_session,
             new_form_session,
             remember_lang: chosen.and_then(Lang::parse).is_some(),
+            accounts: request
+                .app_data::<actix_web::web::Data<AppState>>()
+                .is_some_and(|state| state.oidc.is_some()),
             secure: request.connection_info().scheme() == "https",
             path: own_path(request.path()),
             query: query
@@ -152,6 +158,11 @@ impl Page {
         html! {
             a href="/" aria-current=[(section == Section::Book).then_some("page")] { (t.nav_book) }
             a href="/status" aria-current=[(section == Section::Status).then_some("page")] { (t.nav_status) }
+            @if self.accounts {
+                a href="/account" aria-current=[(section == Section::Account).then_some("page")] {
+                    (super::account::texts::account_texts(self.lang).nav_my_bookings)
+                }
+            }
             a href="/staff" aria-current=[(section == Section::Staff).then_some("page")] { (t.nav_staff) }
         }
     }
