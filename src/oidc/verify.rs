@@ -200,6 +200,103 @@ mod tests {
         serde_json::from_value(key).unwrap()
     }
 
+    /// A throwaway Ed25519 key pair made for these tests (PKCS#8 DER, and the public `x`).
+    const ED25519_PKCS8: &str = "302e020100300506032b65700422042094db8ee64c8ff9fbea588a4e90f6dd9502d134f9a995795f74baa0de91dcedbe";
+    const ED25519_X: &str = "VBOoDemN_9P-Oq937_1DZCahw_NHqLVzVnIOF5PdBII";
+
+    fn ed_key() -> Jwk {
+        serde_json::from_value(
+            json!({"kty": "OKP", "crv": "Ed25519", "x": ED25519_X, "kid": "ed", "alg": "EdDSA"}),
+        )
+        .unwrap()
+    }
+
+    fn ed_signed(claims: &Value) -> String {
+        let der: Vec<u8> = (0..ED25519_PKCS8.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&ED25519_PKCS8[i..i + 2], 16).unwrap())
+            .collect();
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some("ed".to_owned());
+        encode(&header, claims, &EncodingKey::from_ed_der(&der)).unwrap()
+    }
+
+    fn expected(nonce: Option<&str>) -> Expected<'_> {
+        Expected {
+            issuer: "https://id.example.org",
+            audience: "borderslot",
+            nonce,
+            now: chrono::DateTime::from_timestamp(1_000_000, 0).unwrap(),
+        }
+    }
+
+    fn claims() -> Value {
+        json!({"iss": "https://id.example.org", "aud": "borderslot", "sub": "s-1",
+               "exp": 1_000_100, "nonce": "n-1"})
+    }
+
+    fn check(claims: &Value, nonce: Option<&str>) -> Result<Map<String, Value>, Refusal> {
+        let token = ed_signed(claims);
+        let (_, alg) = key_wanted(&token)?;
+        verify(&token, &ed_key(), alg, &expected(nonce))
+    }
+
+    #[test]
+    fn a_signed_token_passes_only_with_every_claim_as_expected() {
+        assert_eq!(check(&claims(), Some("n-1")).unwrap()["sub"], "s-1");
+        let with = |name: &str, value: Value| {
+            let mut changed = claims();
+            changed[name] = value;
+            changed
+        };
+        assert_eq!(check(&claims(), Some("n-2")), Err(Refusal::Nonce));
+        assert_eq!(
+            check(&with("nonce", json!(null)), Some("n-1")),
+            Err(Refusal::Nonce)
+        );
+        assert_eq!(
+            check(&with("iss", json!("https://other")), None),
+            Err(Refusal::Issuer)
+        );
+        assert_eq!(
+            check(&with("aud", json!(["other"])), None),
+            Err(Refusal::Audience)
+        );
+        assert_eq!(check(&with("sub", json!("")), None), Err(Refusal::Claims));
+        // Expired beyond the leeway; within it, still taken.
+        assert_eq!(
+            check(&with("exp", json!(1_000_000 - LEEWAY_SECONDS)), None),
+            Err(Refusal::Expired)
+        );
+        assert!(check(&with("exp", json!(1_000_000 - LEEWAY_SECONDS + 1)), None).is_ok());
+        assert_eq!(
+            check(&with("nbf", json!(1_000_000 + LEEWAY_SECONDS + 1)), None),
+            Err(Refusal::NotYetValid)
+        );
+        let mut no_exp = claims();
+        no_exp.as_object_mut().unwrap().remove("exp");
+        assert_eq!(check(&no_exp, None), Err(Refusal::Claims));
+    }
+
+    #[test]
+    fn a_key_declared_for_another_algorithm_verifies_nothing() {
+        let token = ed_signed(&claims());
+        let mut key = ed_key();
+        key.common.key_algorithm = Some(KeyAlgorithm::RS256);
+        assert_eq!(
+            verify(&token, &key, Algorithm::EdDSA, &expected(None)),
+            Err(Refusal::Algorithm)
+        );
+        // Another throwaway key's public half, under the same key id.
+        let other: Jwk = serde_json::from_value(json!({"kty": "OKP", "crv": "Ed25519",
+            "x": "dDTUsJr5vdtH8OWr5fkMO8F52ImgUXXR3e2hMtW6K2c", "kid": "ed"}))
+        .unwrap();
+        assert_eq!(
+            verify(&token, &other, Algorithm::EdDSA, &expected(None)),
+            Err(Refusal::Signature)
+        );
+    }
+
     #[test]
     fn alg_none_and_symmetric_algorithms_are_refused_before_any_key() {
         let payload = b64(&json!({"sub": "x"}));

@@ -97,6 +97,19 @@ async fn account_page(
             return page.render(problem.status, Section::Account, at.heading, main);
         }
     };
+    // The sign-out form leads on to the provider's end-session page.
+    let end_session = match state.oidc.as_ref() {
+        Some(provider) => provider.end_session_url(HOME).await,
+        None => None,
+    };
+    let allowing;
+    let page = match end_session {
+        Some(url) => {
+            allowing = page.clone().allowing_forms_to(&url);
+            &allowing
+        }
+        None => page,
+    };
     let main = html! {
         h1 { (at.heading) }
         (notice)
@@ -109,8 +122,9 @@ async fn account_page(
         @if bookings.is_empty() {
             p { (at.no_bookings) }
         } @else {
+            div class="table-scroll" tabindex="0" role="region" aria-labelledby="my-bookings" {
             table class="bookings" {
-                caption { (at.bookings_caption) }
+                caption id="my-bookings" { (at.bookings_caption) }
                 thead { tr {
                     th scope="col" { (at.code) }
                     th scope="col" { (at.checkpoint) }
@@ -141,6 +155,7 @@ async fn account_page(
                         }
                     }
                 }
+            }
             }
         }
         h2 { (at.claim_heading) }
