@@ -26,22 +26,27 @@ pub fn provider(state: &AppState) -> Result<&Arc<Provider>, ApiError> {
     ))
 }
 
-fn refused(error: OidcError, what: &'static str) -> ApiError {
-    match error {
-        OidcError::Unavailable(cause) => {
+/// What a refusal is about, for the words it says.
+#[derive(Clone, Copy)]
+enum Checked {
+    AccessToken,
+    SignIn,
+}
+
+fn refused(error: OidcError, checked: Checked) -> ApiError {
+    match (error, checked) {
+        (OidcError::Unavailable(cause), _) => {
             tracing::warn!(error.cause_chain = ?cause, "the OpenID Connect provider is unavailable");
             ApiError::Unavailable
         }
-        OidcError::Refused(Refusal::Expired) => ApiError::Unauthenticated(match what {
-            "access" => "the access token has expired",
-            _ => "the sign-in has expired",
-        }),
-        OidcError::Refused(_) | OidcError::NoSubject | OidcError::CodeRefused(_) => {
-            ApiError::Unauthenticated(match what {
-                "access" => "the access token is not valid",
-                _ => "the sign-in was refused",
-            })
+        (OidcError::Refused(Refusal::Expired), Checked::AccessToken) => {
+            ApiError::Unauthenticated("the access token has expired")
         }
+        (
+            OidcError::Refused(_) | OidcError::NoSubject | OidcError::CodeRefused(_),
+            Checked::AccessToken,
+        ) => ApiError::Unauthenticated("the access token is not valid"),
+        (_, Checked::SignIn) => ApiError::Unauthenticated("the sign-in was refused"),
     }
 }
 
@@ -50,7 +55,7 @@ pub async fn account_from_token(state: &AppState, token: &str) -> Result<Identit
     provider(state)?
         .verify_access_token(token, state.now())
         .await
-        .map_err(|e| refused(e, "access"))
+        .map_err(|e| refused(e, Checked::AccessToken))
 }
 
 /// A staff member signed in through the provider, if the provider gives them a staff role.
@@ -59,7 +64,8 @@ pub fn staff_of(identity: &Identity, now: chrono::DateTime<chrono::Utc>) -> Opti
     let expires = now + chrono::Duration::minutes(crate::auth::token::ACCESS_TOKEN_TTL_MINUTES);
     Some(Staff(Claims {
         sub: identity.staff_id(),
-        name: identity.name.clone(),
+        // The audit log tells them from a local account of the same name.
+        name: format!("oidc:{}", identity.name),
         role,
         iat: now.timestamp(),
         exp: expires.timestamp(),
@@ -92,11 +98,11 @@ pub async fn finish_sign_in(
     let tokens = provider
         .exchange_code(code, redirect_uri, attempt)
         .await
-        .map_err(|e| refused(e, "sign-in"))?;
+        .map_err(|e| refused(e, Checked::SignIn))?;
     provider
         .verify_id_token(&tokens.id_token, attempt, now)
         .await
-        .map_err(|e| refused(e, "sign-in"))
+        .map_err(|e| refused(e, Checked::SignIn))
 }
 
 /// Whether `identity` may reach `booking` without its manage token.

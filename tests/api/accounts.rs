@@ -571,8 +571,23 @@ async fn staff_sign_in_through_the_provider_with_the_role_it_holds() {
         return;
     };
     let carol = provider.access_token("carol").await;
+    let key = send_with(
+        &app,
+        "POST",
+        "/api/v1/admin/api-keys",
+        &carol,
+        Some(&json!({"name": "acme"})),
+    )
+    .await;
+    assert_eq!(key.status, 201, "{}", key.text);
+    // The audit log tells her from a local account named carol.
     let audit = send_with(&app, "GET", "/api/v1/admin/audit", &carol, None).await;
     assert_eq!(audit.status, 200, "{}", audit.text);
+    assert_eq!(
+        audit.body["entries"][0]["actor"], "admin:oidc:carol",
+        "{}",
+        audit.text
+    );
     let alice = provider.access_token("alice").await;
     assert_problem(
         &send_with(&app, "GET", "/api/v1/admin/audit", &alice, None).await,

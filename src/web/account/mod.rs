@@ -183,9 +183,8 @@ async fn account_page(
     page.render(status, Section::Account, at.heading, main)
 }
 
-fn refused_page(page: &Page, state: &AppState, problem: Problem) -> HttpResponse {
+fn refused_page(page: &Page, problem: Problem) -> HttpResponse {
     let (t, at) = (page.t, account_texts(page.lang));
-    let _ = state;
     let main = html! {
         h1 { (at.heading) }
         (problem.summary(t))
@@ -223,7 +222,7 @@ pub async fn login(request: HttpRequest, state: web::Data<AppState>) -> HttpResp
             let _ = response.add_cookie(&session::attempt_cookie(signed, page.is_secure()));
             response
         }
-        Err(error) => refused_page(&page, &state, Problem::of(page.lang, &error)),
+        Err(error) => refused_page(&page, Problem::of(page.lang, &error)),
     }
 }
 
@@ -245,7 +244,7 @@ pub async fn callback(request: HttpRequest, state: web::Data<AppState>) -> HttpR
     let secure = page.is_secure();
     let query: Callback = serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
     let refused = |message: &str, status| {
-        let mut response = refused_page(&page, &state, Problem::new(message, status));
+        let mut response = refused_page(&page, Problem::new(message, status));
         let _ = response.add_cookie(&session::cleared_attempt(secure));
         response
     };
