@@ -97,3 +97,65 @@ impl KeyCache {
         self.read().1
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use actix_web::{App, HttpResponse, HttpServer, web};
+
+    use super::*;
+
+    /// A key-set endpoint on loopback that counts how often it is asked.
+    async fn serve_keys() -> (String, Arc<AtomicUsize>, actix_web::dev::ServerHandle) {
+        let asked = Arc::new(AtomicUsize::new(0));
+        let counter = asked.clone();
+        let server = HttpServer::new(move || {
+            let counter = counter.clone();
+            App::new().route(
+                "/jwks",
+                web::get().to(move || {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    async {
+                        HttpResponse::Ok().json(serde_json::json!({"keys": [
+                            {"kty": "OKP", "crv": "Ed25519", "kid": "a",
+                             "x": "VBOoDemN_9P-Oq937_1DZCahw_NHqLVzVnIOF5PdBII"},
+                        ]}))
+                    }
+                }),
+            )
+        })
+        .workers(1)
+        .bind("127.0.0.1:0")
+        .unwrap();
+        let url = format!("http://{}/jwks", server.addrs()[0]);
+        let server = server.run();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        (url, asked, handle)
+    }
+
+    #[actix_web::test]
+    async fn unknown_key_ids_fetch_the_keys_again_at_most_once_per_interval() {
+        let (url, asked, server) = serve_keys().await;
+        let timeout = Duration::from_secs(5);
+        let cache = KeyCache::new(Duration::from_secs(3600));
+        let keys = cache.current(&url, timeout).await.unwrap();
+        assert_eq!(keys.len(), 1);
+        let seen = cache.fetched_at();
+        for _ in 0..5 {
+            cache.refetch(&url, timeout, seen).await.unwrap();
+            cache.current(&url, timeout).await.unwrap();
+        }
+        assert_eq!(asked.load(Ordering::SeqCst), 1);
+
+        let eager = KeyCache::new(Duration::ZERO);
+        eager.current(&url, timeout).await.unwrap();
+        let seen = eager.fetched_at();
+        eager.refetch(&url, timeout, seen).await.unwrap();
+        // Another request that saw the old set finds the new one without fetching again.
+        eager.refetch(&url, timeout, seen).await.unwrap();
+        assert_eq!(asked.load(Ordering::SeqCst), 3);
+        server.stop(true).await;
+    }
+}
