@@ -10,6 +10,8 @@ use crate::actors::ActorSettings;
 use crate::bus::rabbitmq::QueueType;
 use crate::domain::Policy;
 use crate::notify::NotifyConfig;
+use crate::oidc::OidcConfig;
+use crate::oidc::claims::{ClaimNames, RoleMap};
 use crate::secret::Secret;
 use crate::store::postgres::PostgresSettings;
 
@@ -107,6 +109,8 @@ pub struct Settings {
     /// Signs staff access tokens; `None` makes a random key per process (tokens then die
     /// with it and replicas do not accept each other's).
     pub jwt_secret: Option<Secret>,
+    /// Accounts through an OpenID Connect provider, when `OIDC_ISSUER` is set.
+    pub oidc: Option<OidcConfig>,
 }
 
 impl Settings {
@@ -138,6 +142,7 @@ impl Settings {
             jwt_secret: None,
             // Every test client is 127.0.0.1: limits are tested on their own.
             limits: ClientLimits::OFF,
+            oidc: None,
         }
     }
 
@@ -347,6 +352,58 @@ pub struct ServeArgs {
         default_value_t = 24,
     )]
     pub reminder_lead_hours: u32,
+    /// Issuer of the OpenID Connect provider through which drivers, carriers' staff and staff
+    /// may sign in (e.g. https://id.example.org/realms/borderslot); unset: no accounts.
+    #[arg(long, env = "OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+    /// This service's client id at the provider.
+    #[arg(long, env = "OIDC_CLIENT_ID", default_value = "borderslot")]
+    pub oidc_client_id: String,
+    /// This service's client secret at the provider (unset: a public client). Never logged.
+    #[arg(long, env = "OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<Secret>,
+    /// Scopes the sign-in asks for.
+    #[arg(long, env = "OIDC_SCOPES", default_value = "openid profile email")]
+    pub oidc_scopes: String,
+    /// Audience the provider's access tokens must name for the API (default: the client id).
+    #[arg(long, env = "OIDC_AUDIENCE")]
+    pub oidc_audience: Option<String>,
+    /// Claim holding a person's roles (dots walk into objects: `realm_access.roles`).
+    #[arg(long, env = "OIDC_ROLES_CLAIM", default_value = "roles")]
+    pub oidc_roles_claim: String,
+    /// Claim naming the carrier organisation a person works for.
+    #[arg(long, env = "OIDC_ORGANISATION_CLAIM", default_value = "carrier")]
+    pub oidc_organisation_claim: String,
+    /// Which provider role gives which staff role: `admin=ROLE,operator=ROLE,analyst=ROLE`
+    /// (empty: nobody is staff through the provider).
+    #[arg(
+        long,
+        env = "OIDC_STAFF_ROLES",
+        default_value = "admin=admin,operator=operator,analyst=analyst"
+    )]
+    pub oidc_staff_roles: RoleMap,
+    /// The provider's registration page, linked from the sign-in page.
+    #[arg(long, env = "OIDC_REGISTER_URL")]
+    pub oidc_register_url: Option<String>,
+    /// The provider's account page (password, e-mail), linked from "My bookings".
+    #[arg(long, env = "OIDC_ACCOUNT_URL")]
+    pub oidc_account_url: Option<String>,
+    /// Fetches of the provider's keys for an unknown key id are at least this far apart.
+    #[arg(
+        long,
+        env = "OIDC_KEYS_REFETCH_SECONDS",
+        value_parser = within::<u64>(1..=3600),
+        default_value_t = 10,
+    )]
+    pub oidc_keys_refetch_seconds: u64,
+    /// How long a request to the provider may take.
+    #[arg(
+        long,
+        env = "OIDC_TIMEOUT_MS",
+        value_parser = within::<u64>(100..=60_000),
+        default_value_t = 5000,
+    )]
+    pub oidc_timeout_ms: u64,
     /// HTTP worker threads (0: one per core).
     #[arg(
         long,
@@ -358,7 +415,32 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
+    fn oidc(&self) -> Option<OidcConfig> {
+        let issuer = self.oidc_issuer.clone().filter(|i| !i.trim().is_empty())?;
+        Some(OidcConfig {
+            issuer,
+            client_id: self.oidc_client_id.clone(),
+            client_secret: self.oidc_client_secret.clone().filter(|s| !s.is_empty()),
+            scopes: self.oidc_scopes.clone(),
+            audience: self
+                .oidc_audience
+                .clone()
+                .filter(|a| !a.is_empty())
+                .unwrap_or_else(|| self.oidc_client_id.clone()),
+            claims: ClaimNames {
+                roles: self.oidc_roles_claim.clone(),
+                organisation: self.oidc_organisation_claim.clone(),
+                role_map: self.oidc_staff_roles.clone(),
+            },
+            register_url: self.oidc_register_url.clone().filter(|u| !u.is_empty()),
+            account_url: self.oidc_account_url.clone().filter(|u| !u.is_empty()),
+            keys_refetch_min: Duration::from_secs(self.oidc_keys_refetch_seconds),
+            timeout: Duration::from_millis(self.oidc_timeout_ms),
+        })
+    }
+
     pub fn into_settings(self) -> Settings {
+        let oidc = self.oidc();
         let minutes = |m: u32| chrono::Duration::minutes(i64::from(m));
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         let database = self.database_url.map(|url| PostgresSettings {
@@ -418,6 +500,7 @@ impl ServeArgs {
                 burst: self.rate_limit_burst,
                 holds_per_hold_ttl: self.holds_per_client_max,
             },
+            oidc,
         }
     }
 }
@@ -503,8 +586,18 @@ mod tests {
         settings.database = Some(crate::store::postgres::PostgresSettings::new(
             "postgres://app:db-pass@db:5432/borderslot",
         ));
+        settings.oidc = parse(&[
+            "--oidc-issuer",
+            "https://id.example.org",
+            "--oidc-client-secret",
+            "client-pass",
+        ])
+        .unwrap()
+        .into_settings()
+        .oidc;
+        assert!(settings.oidc.is_some());
         let shown = format!("{settings:?}");
-        for secret in ["a-signing-key", "broker-pass", "db-pass"] {
+        for secret in ["a-signing-key", "broker-pass", "db-pass", "client-pass"] {
             assert!(!shown.contains(secret), "{secret} in {shown}");
         }
         assert!(shown.contains("db:5432"), "{shown}");

@@ -9,6 +9,7 @@
 //!   names, logs and the id of the request a task serves.
 //! - [`analytics`]: demand forecasts and synthetic booking history (pure).
 //! - [`auth`]: staff accounts, access tokens and carriers' API keys.
+//! - [`oidc`]: accounts at an external OpenID Connect provider: discovery, keys, token checks.
 //! - [`store`]: the `SlotStore` trait and its backends; [`seed`]: demo checkpoints and history.
 //! - [`bus`]: the event bus (in-process or RabbitMQ) from the outbox to the consumers.
 //! - [`notify`]: notifications to drivers and carriers by e-mail and signed webhook.
@@ -39,6 +40,7 @@ pub mod jobs;
 pub mod loadtest;
 pub mod metrics;
 pub mod notify;
+pub mod oidc;
 pub mod reports;
 pub mod routes;
 pub mod secret;

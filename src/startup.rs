@@ -279,6 +279,10 @@ impl Application {
                 tokens: tokens.clone(),
                 bars: bars.clone(),
                 carrier_keys: Default::default(),
+                oidc: settings
+                    .oidc
+                    .clone()
+                    .map(|config| Arc::new(crate::oidc::Provider::new(config))),
                 limits: Limits::new(
                     settings.limits,
                     settings.policy.hold_ttl.to_std().unwrap_or_default(),

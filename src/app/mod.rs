@@ -2,6 +2,7 @@
 //! share: the schedule actors, the store, the bus and the limits. Inputs arrive here already
 //! parsed into domain types; refusals leave as `ApiError`, which each front end renders its way.
 
+pub mod accounts;
 pub mod bars;
 pub mod bookings;
 pub mod carrier_keys;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub carrier_keys: carrier_keys::CarrierKeys,
     /// Plates barred from new bookings after repeated no-shows and cancellations.
     pub bars: Arc<Bars>,
+    /// The OpenID Connect provider people may sign in through, when one is configured.
+    pub oidc: Option<Arc<crate::oidc::Provider>>,
 }
 
 impl AppState {

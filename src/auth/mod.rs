@@ -1,7 +1,9 @@
 //! Who is asking: staff accounts with roles (passwords hashed with Argon2id, short-lived JWT
-//! access tokens, opaque refresh tokens) and carriers' API keys. Pure functions and types;
-//! storage is the store's, enforcement the HTTP layer's.
+//! access tokens, opaque refresh tokens), carriers' API keys, and people signed in through the
+//! OpenID Connect provider. Pure functions and types; storage is the store's, enforcement the
+//! HTTP layer's.
 
+pub mod account;
 pub mod api_key;
 pub mod password;
 pub mod token;

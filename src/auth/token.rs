@@ -10,11 +10,15 @@ use thiserror::Error;
 use uuid::Uuid;
 
 use super::StaffRole;
+use super::account::Identity;
 
 /// How long an access token is good for; a refresh token gets a new one.
 pub const ACCESS_TOKEN_TTL_MINUTES: i64 = 15;
 pub const SECRET_BYTES_MIN: usize = 32;
 const ACCESS: &str = "access";
+const ACCOUNT: &str = "account";
+/// How long a sign-in through the OpenID Connect provider lasts on the pages.
+pub const ACCOUNT_SESSION_HOURS: i64 = 8;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
@@ -25,6 +29,18 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     /// Always "access": no other kind of token is a JWT here.
+    pub typ: String,
+}
+
+/// The pages' session of someone signed in through the OpenID Connect provider: what the
+/// provider's ID token said, signed by this service so that any replica can read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSession {
+    #[serde(flatten)]
+    pub identity: Identity,
+    pub iat: i64,
+    pub exp: i64,
+    /// Always "account", so a session is never taken for a staff access token or the reverse.
     pub typ: String,
 }
 
@@ -136,6 +152,62 @@ impl TokenKeys {
     }
 }
 
+impl TokenKeys {
+    /// Signs any claims (which must carry `exp` and their own kind) for a cookie only this
+    /// service can have made.
+    pub fn sign<T: Serialize>(&self, claims: &T) -> anyhow::Result<String> {
+        Ok(encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &self.encoding,
+        )?)
+    }
+
+    /// Claims this service signed with [`sign`](Self::sign); their expiry and kind are the
+    /// caller's to check.
+    pub fn open<T: serde::de::DeserializeOwned>(&self, token: &str) -> Result<T, TokenError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_exp = false;
+        validation.leeway = 0;
+        decode::<T>(token.trim(), &self.decoding, &validation)
+            .map(|data| data.claims)
+            .map_err(|_| TokenError::Invalid)
+    }
+
+    /// A session for `identity`, good for [`ACCOUNT_SESSION_HOURS`].
+    pub fn issue_account(
+        &self,
+        identity: &Identity,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<(String, DateTime<Utc>)> {
+        let expires = now + Duration::hours(ACCOUNT_SESSION_HOURS);
+        let session = AccountSession {
+            identity: identity.clone(),
+            iat: now.timestamp(),
+            exp: expires.timestamp(),
+            typ: ACCOUNT.to_owned(),
+        };
+        let token = encode(&Header::new(Algorithm::HS256), &session, &self.encoding)?;
+        Ok((token, expires))
+    }
+
+    pub fn verify_account(&self, token: &str, now: DateTime<Utc>) -> Result<Identity, TokenError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_exp = false;
+        validation.leeway = 0;
+        let session = decode::<AccountSession>(token.trim(), &self.decoding, &validation)
+            .map_err(|_| TokenError::Invalid)?
+            .claims;
+        if session.typ != ACCOUNT {
+            return Err(TokenError::Invalid);
+        }
+        if session.exp <= now.timestamp() {
+            return Err(TokenError::Expired);
+        }
+        Ok(session.identity)
+    }
+}
+
 fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     use hmac::{Hmac, Mac};
     let mut mac =
@@ -180,6 +252,30 @@ mod tests {
         let unsigned = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.");
         assert_eq!(keys().verify(&unsigned, now()), Err(TokenError::Invalid));
         assert_eq!(keys().verify("garbage", now()), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn sessions_and_access_tokens_are_never_taken_for_each_other() {
+        let identity = Identity {
+            subject: "driver-1".to_owned(),
+            name: "alice".to_owned(),
+            organisation: None,
+            staff_role: None,
+        };
+        let (session, expires) = keys().issue_account(&identity, now()).unwrap();
+        assert_eq!(keys().verify_account(&session, now()), Ok(identity));
+        assert_eq!(keys().verify(&session, now()), Err(TokenError::Invalid));
+        assert_eq!(
+            keys().verify_account(&session, expires),
+            Err(TokenError::Expired)
+        );
+        let (access, _) = keys()
+            .issue(Uuid::new_v4(), "ada", StaffRole::Admin, now())
+            .unwrap();
+        assert_eq!(
+            keys().verify_account(&access, now()),
+            Err(TokenError::Invalid)
+        );
     }
 
     #[test]

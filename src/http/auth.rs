@@ -1,7 +1,14 @@
 //! Staff sign-in: `POST /api/v1/auth/login` (name and password → a 15-minute access token and
 //! a refresh token), `/refresh` (a spent refresh token → a new pair) and `/logout` (the refresh
 //! token is revoked); and the `Staff` extractor that every staff route takes, which reads
-//! `Authorization: Bearer <access token>` and says who is asking.
+//! `Authorization: Bearer <access token>` and says who is asking: a local staff account's
+//! token (HS256, signed by this service), or the OpenID Connect provider's access token of a
+//! person the provider gives a staff role.
+//!
+//! Bearer tokens come in four shapes, told apart without trying each: a carrier's API key
+//! (`bsk_…`), a booking's manage token (hex), and JWTs, which are this service's own when
+//! their header says HS256 and the provider's otherwise (the provider's are checked against
+//! its public keys only, so an HS256 token never reaches that check).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -13,9 +20,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::app::AppState;
+use crate::app::accounts::{account_from_token, staff_of};
 use crate::app::error::ApiError;
 use crate::app::input::parse_json;
 use crate::app::staff::{Staff, TokenPair, renew, sign_in, sign_out};
+use crate::auth::account::Identity;
 use crate::auth::token::{ACCESS_TOKEN_TTL_MINUTES, TokenError};
 
 /// The token of `Authorization: Bearer <token>`, whatever kind it is.
@@ -28,18 +37,59 @@ pub fn bearer(request: &HttpRequest) -> Option<&str> {
         .strip_prefix("Bearer ")
 }
 
+/// A bearer token with the shape of a JWT: three dot-separated parts.
+pub fn bearer_jwt(request: &HttpRequest) -> Option<&str> {
+    bearer(request).filter(|token| token.trim().split('.').count() == 3)
+}
+
+/// Whether a JWT is one this service signed for its own staff (HS256).
+fn is_local_token(token: &str) -> bool {
+    jsonwebtoken::decode_header(token.trim())
+        .is_ok_and(|header| header.alg == jsonwebtoken::Algorithm::HS256)
+}
+
+/// The person signed in through the OpenID Connect provider whose access token the request
+/// carries: `None` without one (or where no provider is configured), `401` for a token the
+/// provider did not sign as it should, `503` when the provider cannot be asked.
+pub async fn account(
+    request: &HttpRequest,
+    state: &AppState,
+) -> Result<Option<Identity>, ApiError> {
+    let Some(token) = bearer_jwt(request) else {
+        return Ok(None);
+    };
+    if state.oidc.is_none() {
+        return Ok(None);
+    }
+    if is_local_token(token) {
+        // A staff token is no account; one that does not verify is a forgery, refused rather
+        // than taken for no credential at all.
+        return match state.tokens.verify(token, state.now()) {
+            Ok(_) => Ok(None),
+            Err(_) => Err(ApiError::Unauthenticated("the access token is not valid")),
+        };
+    }
+    account_from_token(state, token).await.map(Some)
+}
+
 impl FromRequest for Staff {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let outcome = (|| {
+        let request = request.clone();
+        Box::pin(async move {
             let state = request
                 .app_data::<web::Data<AppState>>()
                 .ok_or(ApiError::Unavailable)?;
-            let token = bearer(request).ok_or(ApiError::Unauthenticated(
+            let token = bearer(&request).ok_or(ApiError::Unauthenticated(
                 "sign in: Authorization: Bearer <access token>",
             ))?;
+            if state.oidc.is_some() && !is_local_token(token) && bearer_jwt(&request).is_some() {
+                let identity = account_from_token(state, token).await?;
+                return staff_of(&identity, state.now())
+                    .ok_or(ApiError::Forbidden("your account has no staff role"));
+            }
             let claims = state
                 .tokens
                 .verify(token, state.now())
@@ -52,8 +102,7 @@ impl FromRequest for Staff {
                     }
                 })?;
             Ok(Staff(claims))
-        })();
-        Box::pin(async move { outcome })
+        })
     }
 }
 

@@ -1,8 +1,10 @@
 //! `/api/v1/bookings`: hold, confirm, read, move and cancel a booking.
 //!
 //! Managing a booking takes its code and the manage token returned when it was made (header
-//! `X-Manage-Token`, `Authorization: Bearer`, or `?token=` in a link). A wrong token answers
-//! exactly like an unknown code, so codes cannot be probed.
+//! `X-Manage-Token`, `Authorization: Bearer`, or `?token=` in a link), or the OpenID Connect
+//! provider's access token of its owner (or of a carrier organisation that sees it). A wrong
+//! token answers exactly like an unknown code, so codes cannot be probed. A booking made with
+//! the provider's access token belongs to that person from the start.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -12,14 +14,16 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
+use super::auth::account;
 use super::carrier::carrier;
 use super::idempotency::{Reply, run_idempotent};
 use super::views::BookingView;
 use crate::actors::answer::AnswerTicket;
 use crate::app::AppState;
+use crate::app::accounts::{find_owned, record_owner};
 use crate::app::bookings::{
     LaneKey, MadeBooking, NewBooking, Requester, booking_code, cancel_booking, confirm_booking,
-    create_booking, find_booking_where, record_booking_outcome, reschedule_booking,
+    create_booking, find_booking_where, find_managed, record_booking_outcome, reschedule_booking,
 };
 use crate::app::error::ApiError;
 use crate::app::input::{parse_instant, parse_json, parse_priority};
@@ -80,12 +84,17 @@ pub async fn create(
         let outcome = async {
             // A key that is not a live one is said before anything about the body.
             let carrier = carrier(&request, &state).await?;
+            let owner = account(&request, &state).await?;
             let input = input?.parse()?;
             let requester = Requester {
                 address: client,
                 carrier,
             };
-            create_booking(&state, input, requester, answer).await
+            let made = create_booking(&state, input, requester, answer).await?;
+            if let Some(owner) = &owner {
+                record_owner(&state, owner, &made.booking).await?;
+            }
+            Ok(made)
         }
         .await;
         record_booking_outcome(checkpoint, &outcome);
@@ -246,15 +255,17 @@ pub async fn calendar(
         .body(body))
 }
 
-fn manage_token(request: &HttpRequest) -> Option<String> {
+pub(super) fn manage_token(request: &HttpRequest) -> Option<String> {
     let headers = request.headers();
     if let Some(token) = headers.get("x-manage-token").and_then(|v| v.to_str().ok()) {
         return Some(token.trim().to_owned());
     }
+    // A JWT or a carrier key is someone's credential, never a booking's manage token.
     if let Some(token) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
+        .filter(|token| !token.contains('.') && !token.starts_with("bsk_"))
     {
         return Some(token.trim().to_owned());
     }
@@ -271,6 +282,16 @@ async fn load_managed(
 ) -> Result<(Booking, Arc<Checkpoint>), ApiError> {
     let carrier_key = carrier(request, state).await?;
     let token = manage_token(request);
+    if let Some(owner) = account(request, state).await? {
+        // The owner's token opens the booking; so does its manage token, sent as well.
+        let owned = find_owned(state, &owner, code).await;
+        return match (owned, &token) {
+            (Err(ApiError::NotFound(_)), Some(token)) => {
+                find_managed(state, &booking_code(code)?, token).await
+            }
+            (owned, _) => owned,
+        };
+    }
     if carrier_key.is_none() && token.is_none() {
         return Err(ApiError::TokenRequired);
     }

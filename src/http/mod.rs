@@ -1,6 +1,7 @@
 //! The JSON API over actix-web. Handlers read the request, parse its input into domain types,
 //! call the use cases in `app`, and write the answer; every refusal is a problem document.
 
+pub mod account;
 pub mod admin;
 pub mod admin_checkpoints;
 pub mod analysts;

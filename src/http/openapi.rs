@@ -125,7 +125,7 @@ fn booking_ok(status: u16, description: &str) -> Value {
 pub fn document() -> Value {
     let code = json!({ "name": "code", "in": "path", "required": true, "schema": { "type": "string" }, "example": "ABCD-2345" });
     let token = json!({ "name": "X-Manage-Token", "in": "header", "required": false, "schema": { "type": "string" },
-        "description": "The manage token returned when the booking was made; `Authorization: Bearer` or `?token=` work too." });
+        "description": "The manage token returned when the booking was made; `Authorization: Bearer` or `?token=` work too. The owner signed in through the OpenID Connect provider (or their carrier organisation's staff) may send `Authorization: Bearer <the provider's access token>` instead." });
     let idempotency = json!({ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string", "pattern": "^[!-~]{1,255}$" },
         "description": "Retries with the same key get the first answer; a different body with the same key is 422." });
     let checkpoint =
@@ -327,12 +327,28 @@ pub fn document() -> Value {
                         "plate": merge(plate.clone(), json!({ "nullable": true })), "direction": { "type": "string", "enum": ["entry", "exit"], "nullable": true } } } } } },
                 "responses": merge(json!({ "200": { "description": "The booking, arrived" } }), problem_responses(&[400, 401, 403, 404, 409, 422, 503]))
             } },
+            "/api/v1/account/bookings": { "get": {
+                "summary": "Signed-in person: their active bookings and, for a carrier organisation's staff, the organisation's (Authorization: Bearer <the OpenID Connect provider's access token>)",
+                "operationId": "accountBookings",
+                "security": [{ "account": [] }],
+                "responses": merge(json!({ "200": { "description": "Who is signed in, and the bookings",
+                    "content": { "application/json": { "schema": { "$ref": "#/components/schemas/AccountBookings" } } } } }),
+                    problem_responses(&[401, 503]))
+            } },
+            "/api/v1/account/bookings/{code}/claim": { "post": {
+                "summary": "Signed-in person: make a booking made without signing in theirs, proven by its code and manage token",
+                "operationId": "claimBooking",
+                "security": [{ "account": [] }],
+                "parameters": [code.clone(), { "name": "X-Manage-Token", "in": "header", "required": false, "schema": { "type": "string" },
+                    "description": "The booking's manage token (required)" }],
+                "responses": merge(booking_ok(200, "The booking, now the signed-in person's"), problem_responses(&[401, 404, 503]))
+            } },
             "/api/v1/bookings": { "post": {
                 "summary": "Hold a window (and confirm at once with \"confirm\": true)", "operationId": "createBooking",
                 "parameters": [idempotency.clone()],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/CreateBooking" } } } },
                 "responses": merge(with_booking_links(booking_ok(201, "Held or confirmed; carries the manage token, shown only here")),
-                    problem_responses(&[400, 403, 409, 422, 503]))
+                    problem_responses(&[400, 401, 403, 409, 422, 503]))
             } },
             "/api/v1/bookings/{code}": {
                 "get": { "summary": "Read a booking", "operationId": "getBooking", "parameters": [code.clone(), token.clone()],
@@ -356,7 +372,13 @@ pub fn document() -> Value {
                 "responses": merge(booking_ok(200, "Moved"), problem_responses(&[400, 401, 404, 409, 410, 422, 503]))
             } }
         },
-        "components": { "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" }, "apiKey": { "type": "http", "scheme": "bearer", "description": "A carrier's API key, bsk_…" } }, "schemas": {
+        "components": { "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "A staff access token from /api/v1/auth/login, or an access token of the OpenID Connect provider for someone it gives a staff role (OIDC_STAFF_ROLES)" }, "apiKey": { "type": "http", "scheme": "bearer", "description": "A carrier's API key, bsk_…" },
+            "account": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "An access token of the OpenID Connect provider (OIDC_ISSUER), for the audience OIDC_AUDIENCE" } }, "schemas": {
+            "AccountBookings": { "type": "object", "additionalProperties": false, "required": ["subject", "name", "bookings"], "properties": {
+                "subject": { "type": "string", "description": "The provider's subject" },
+                "name": { "type": "string" },
+                "organisation": { "type": "string", "nullable": true, "description": "The carrier organisation whose bookings are listed too" },
+                "bookings": { "type": "array", "items": { "$ref": "#/components/schemas/Booking" } } } },
             "Problem": { "type": "object", "required": ["type", "title", "status"], "properties": {
                 "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
                 "detail": { "type": "string" },

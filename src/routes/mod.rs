@@ -16,9 +16,10 @@ use actix_web::{HttpResponse, Scope, web};
 use crate::app::error::PROBLEM_JSON;
 use crate::config::{Part, Role};
 use crate::http::{
-    admin, admin_checkpoints, auth, bookings, carrier, checkpoints, docs, forecast, health,
-    metrics, openapi, operator, reports, stats, status,
+    account, admin, admin_checkpoints, auth, bookings, carrier, checkpoints, docs, forecast,
+    health, metrics, openapi, operator, reports, stats, status,
 };
+use crate::web::account as account_pages;
 use crate::web::{assets, driver, manage, staff};
 use endpoint::endpoint;
 
@@ -82,6 +83,8 @@ fn public_api(api: Scope) -> Scope {
         )
         .service(endpoint("/admin/api-keys/{id}").delete(carrier::revoke_key))
         .service(endpoint("/carrier/bookings").get(carrier::bookings))
+        .service(endpoint("/account/bookings").get(account::bookings))
+        .service(endpoint("/account/bookings/{code}/claim").post(account::claim))
 }
 
 /// What analysts read.
@@ -130,6 +133,12 @@ fn pages(cfg: &mut web::ServiceConfig) {
                 .get(manage::choose_new_window)
                 .post(manage::reschedule),
         )
+        .service(endpoint("/account").get(account_pages::show))
+        .service(endpoint("/account/login").get(account_pages::login))
+        .service(endpoint("/account/callback").get(account_pages::callback))
+        .service(endpoint("/account/logout").post(account_pages::logout))
+        .service(endpoint("/account/claim").post(account_pages::claim))
+        .service(endpoint("/account/bookings/{code}/cancel").post(account_pages::cancel))
         .service(endpoint("/status").get(crate::web::status::index))
         .service(endpoint("/status/{id}").get(crate::web::status::checkpoint));
 }

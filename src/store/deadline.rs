@@ -24,14 +24,16 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::{
-    AnswerRecord, AnswerStore, AuditLogStore, AuditReport, CarrierStore, CommitBatch, DayRecord,
-    LeaseStore, OutboxEntry, OutboxStore, ProcessedEvent, RelayLease, ScheduleStore, StaffStore,
-    StatisticsStore, StoreError, StrikeStore,
+    AccountStore, AnswerRecord, AnswerStore, AuditLogStore, AuditReport, BookingOwner,
+    CarrierStore, CommitBatch, DayRecord, LeaseStore, OutboxEntry, OutboxStore, ProcessedEvent,
+    RelayLease, ScheduleStore, StaffStore, StatisticsStore, StoreError, StrikeStore,
 };
 use crate::auth::{ApiKey, AuditEntry, StaffAccount};
 use crate::domain::statistics::{HourlyCount, StatisticsDelta, WindowTotals};
 use crate::domain::strikes::Strike;
-use crate::domain::{Booking, BookingCode, Category, Checkpoint, CheckpointId, Plate, SlotWindow};
+use crate::domain::{
+    Booking, BookingCode, BookingId, Category, Checkpoint, CheckpointId, Plate, SlotWindow,
+};
 
 /// `inner`, with every call on the request path answered within `limit`.
 pub struct Deadline<S> {
@@ -293,6 +295,33 @@ impl<S: CarrierStore> CarrierStore for Deadline<S> {
 
     async fn count_carrier_bookings(&self, carrier: Uuid) -> Result<u64, StoreError> {
         self.within(self.inner.count_carrier_bookings(carrier))
+            .await
+    }
+}
+
+#[async_trait]
+impl<S: AccountStore> AccountStore for Deadline<S> {
+    async fn claim_booking(
+        &self,
+        booking: BookingId,
+        subject: &str,
+        organisation: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.within(self.inner.claim_booking(booking, subject, organisation, at))
+            .await
+    }
+
+    async fn booking_owner(&self, booking: BookingId) -> Result<BookingOwner, StoreError> {
+        self.within(self.inner.booking_owner(booking)).await
+    }
+
+    async fn account_bookings(
+        &self,
+        subject: &str,
+        organisation: Option<&str>,
+    ) -> Result<Vec<Booking>, StoreError> {
+        self.within(self.inner.account_bookings(subject, organisation))
             .await
     }
 }

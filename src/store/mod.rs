@@ -403,6 +403,39 @@ pub trait CarrierStore: Send + Sync + 'static {
     async fn count_carrier_bookings(&self, carrier: Uuid) -> Result<u64, StoreError>;
 }
 
+/// Who a booking belongs to among the people signed in through the OpenID Connect provider.
+#[async_trait]
+pub trait AccountStore: Send + Sync + 'static {
+    /// Makes `subject` (of `organisation`, if any) the booking's owner, in place of any
+    /// earlier one.
+    async fn claim_booking(
+        &self,
+        booking: BookingId,
+        subject: &str,
+        organisation: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// The owner of a booking: its claim's subject, and the organisation that sees it (its
+    /// claim's, or the name of the carrier key that made it).
+    async fn booking_owner(&self, booking: BookingId) -> Result<BookingOwner, StoreError>;
+
+    /// The held, confirmed and arrived bookings `subject` owns or, with `organisation`, that
+    /// organisation sees, by window start.
+    async fn account_bookings(
+        &self,
+        subject: &str,
+        organisation: Option<&str>,
+    ) -> Result<Vec<Booking>, StoreError>;
+}
+
+/// Who may reach a booking without its manage token.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BookingOwner {
+    pub subject: Option<String>,
+    pub organisation: Option<String>,
+}
+
 /// Strikes against plates, and the bars admins lift.
 #[async_trait]
 pub trait StrikeStore: Send + Sync + 'static {
@@ -441,6 +474,7 @@ pub trait SlotStore:
     + StaffStore
     + AuditLogStore
     + CarrierStore
+    + AccountStore
     + StrikeStore
     + LeaseStore
 {
@@ -454,6 +488,7 @@ impl<T> SlotStore for T where
         + StaffStore
         + AuditLogStore
         + CarrierStore
+        + AccountStore
         + StrikeStore
         + LeaseStore
 {

@@ -4,6 +4,7 @@
 //! work without JavaScript; the small script in `assets/app.js` adds a countdown and live
 //! refresh.
 
+pub mod account;
 pub mod assets;
 pub mod day;
 pub mod driver;

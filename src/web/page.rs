@@ -31,9 +31,11 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 pub enum Section {
     Book,
     Status,
+    Account,
     Staff,
 }
 
+#[derive(Clone)]
 pub struct Page {
     pub lang: Lang,
     pub t: &'static Texts,
@@ -43,6 +45,11 @@ pub struct Page {
     secure: bool,
     path: String,
     query: Vec<(String, String)>,
+    /// Whether people may sign in through an OpenID Connect provider here.
+    accounts: bool,
+    /// Another site a form of this page may lead to (after a redirect): the provider's
+    /// end-session endpoint, which browsers hold to `form-action` too.
+    form_action_to: Option<String>,
 }
 
 impl Page {
@@ -70,6 +77,10 @@ impl Page {
             form_session,
             new_form_session,
             remember_lang: chosen.and_then(Lang::parse).is_some(),
+            accounts: request
+                .app_data::<actix_web::web::Data<AppState>>()
+                .is_some_and(|state| state.oidc.is_some()),
+            form_action_to: None,
             secure: request.connection_info().scheme() == "https",
             path: own_path(request.path()),
             query: query
@@ -85,6 +96,12 @@ impl Page {
         let (path, query) = location.split_once('?').unwrap_or((location, ""));
         self.path = path.to_owned();
         self.query = serde_urlencoded::from_str(query).unwrap_or_default();
+        self
+    }
+
+    /// Lets this page's forms lead to the origin of `url` as well as to this site.
+    pub fn allowing_forms_to(mut self, url: &str) -> Self {
+        self.form_action_to = url_origin(url);
         self
     }
 
@@ -152,6 +169,11 @@ impl Page {
         html! {
             a href="/" aria-current=[(section == Section::Book).then_some("page")] { (t.nav_book) }
             a href="/status" aria-current=[(section == Section::Status).then_some("page")] { (t.nav_status) }
+            @if self.accounts {
+                a href="/account" aria-current=[(section == Section::Account).then_some("page")] {
+                    (super::account::texts::account_texts(self.lang).nav_my_bookings)
+                }
+            }
             a href="/staff" aria-current=[(section == Section::Staff).then_some("page")] { (t.nav_staff) }
         }
     }
@@ -211,7 +233,14 @@ impl Page {
             ))
             .insert_header((
                 header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+                match &self.form_action_to {
+                    Some(origin) => HeaderValue::from_str(&CONTENT_SECURITY_POLICY.replace(
+                        "form-action 'self'",
+                        &format!("form-action 'self' {origin}"),
+                    ))
+                    .unwrap_or(HeaderValue::from_static(CONTENT_SECURITY_POLICY)),
+                    None => HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+                },
             ))
             .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
             .insert_header((header::X_FRAME_OPTIONS, "DENY"))
@@ -269,6 +298,16 @@ pub fn origin(request: &HttpRequest) -> String {
     format!("{}://{}", info.scheme(), info.host())
 }
 
+/// `scheme://host[:port]` of an http(s) URL, as a Content-Security-Policy source; `None` for
+/// anything else, so nothing else can be spliced into the policy.
+fn url_origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let plain = |c: char| c.is_ascii_alphanumeric() || ".-:[]".contains(c);
+    (matches!(scheme, "http" | "https") && !authority.is_empty() && authority.chars().all(plain))
+        .then(|| format!("{scheme}://{authority}"))
+}
+
 /// Every well-formed `name=value` pair of a query string, in order.
 fn query_pairs(query: &str) -> Vec<(String, String)> {
     query
@@ -313,6 +352,17 @@ mod tests {
             assert_eq!(page.switch_href(), switch, "{asked}");
         }
         assert_eq!(own_path("/\\evil.example"), "/");
+    }
+
+    #[test]
+    fn only_an_http_origin_joins_the_form_action_sources() {
+        assert_eq!(
+            url_origin("https://id.example.org:8443/realms/x/logout?a=b").as_deref(),
+            Some("https://id.example.org:8443")
+        );
+        assert_eq!(url_origin("https://x; script-src *"), None);
+        assert_eq!(url_origin("javascript://x"), None);
+        assert_eq!(url_origin("https://user@x"), None);
     }
 
     #[test]

@@ -15,16 +15,16 @@ use borderslot::auth::{ApiKey, AuditEntry, StaffAccount};
 use borderslot::domain::statistics::{HourlyCount, StatisticsDelta, WindowTotals};
 use borderslot::domain::strikes::Strike;
 use borderslot::domain::{
-    Booking, BookingCode, Category, Checkpoint, CheckpointId, Plate, SlotWindow,
+    Booking, BookingCode, BookingId, Category, Checkpoint, CheckpointId, Plate, SlotWindow,
 };
 use borderslot::store::embedded::EmbeddedStore;
 use borderslot::store::{
-    AnswerRecord, AuditReport, CommitBatch, DayRecord, KeyClaim, OutboxEntry, ProcessedEvent,
-    RelayLease, SlotStore, StoreError, StoredResponse,
+    AccountStore, AnswerStore, AuditLogStore, BookingOwner, CarrierStore, LeaseStore, OutboxStore,
+    ScheduleStore, StaffStore, StatisticsStore, StrikeStore,
 };
 use borderslot::store::{
-    AnswerStore, AuditLogStore, CarrierStore, LeaseStore, OutboxStore, ScheduleStore, StaffStore,
-    StatisticsStore, StrikeStore,
+    AnswerRecord, AuditReport, CommitBatch, DayRecord, KeyClaim, OutboxEntry, ProcessedEvent,
+    RelayLease, SlotStore, StoreError, StoredResponse,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
@@ -361,6 +361,33 @@ impl<S: SlotStore> AuditLogStore for FaultyStore<S> {
 
     async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         self.inner.audit_log(limit).await
+    }
+}
+
+#[async_trait]
+impl<S: SlotStore> AccountStore for FaultyStore<S> {
+    async fn claim_booking(
+        &self,
+        booking: BookingId,
+        subject: &str,
+        organisation: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.inner
+            .claim_booking(booking, subject, organisation, at)
+            .await
+    }
+
+    async fn booking_owner(&self, booking: BookingId) -> Result<BookingOwner, StoreError> {
+        self.inner.booking_owner(booking).await
+    }
+
+    async fn account_bookings(
+        &self,
+        subject: &str,
+        organisation: Option<&str>,
+    ) -> Result<Vec<Booking>, StoreError> {
+        self.inner.account_bookings(subject, organisation).await
     }
 }
 

@@ -1,5 +1,6 @@
 //! One integration-test binary: the modules below share `helpers`.
 
+mod accounts;
 mod actors;
 mod auth;
 mod bookings;
@@ -24,6 +25,7 @@ mod metrics;
 mod migrations;
 mod model;
 mod notifications;
+mod oidc_provider;
 mod openapi;
 mod replicas;
 mod reports;

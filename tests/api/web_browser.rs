@@ -345,3 +345,80 @@ async fn the_api_document_reads_in_swagger_ui_from_the_server_alone() {
     browser.screenshot(TEST, "1-operations").await;
     browser.close().await;
 }
+
+#[actix_web::test]
+async fn a_driver_signs_in_and_out_through_the_provider_in_a_browser() {
+    const TEST: &str = "account";
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let app_port = crate::oidc_provider::free_port();
+    let Some(provider) =
+        crate::oidc_provider::TestProvider::start(app_port, serde_json::json!({})).await
+    else {
+        return;
+    };
+    let config = provider.config();
+    let Some(app) = spawn_app_on(Backend::Embedded, Vec::new(), |settings| {
+        settings.listen_addr = format!("127.0.0.1:{app_port}");
+        settings.oidc = Some(config);
+    })
+    .await
+    else {
+        return;
+    };
+    let token = provider.access_token("alice").await;
+    let made = app
+        .send_as(
+            "POST",
+            "/api/v1/bookings",
+            &format!("Bearer {token}"),
+            Some(&serde_json::json!({
+                "checkpoint": "narva", "direction": "entry", "category": "car",
+                "window_start": at(tomorrow(), 8), "plate": "123 ABC",
+                "contact": "driver@example.com", "confirm": true,
+            })),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.text);
+    let code = made.body["code"].as_str().unwrap().to_owned();
+
+    let browser = driver.browser("en-GB").await;
+    browser.open(&app.url("/")).await;
+    browser.click("nav a[href='/account']").await;
+    browser.wait_for_heading("My bookings").await;
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<serde_json::Value>::new()
+    );
+    browser.screenshot(TEST, "1-signed-out").await;
+
+    // The provider's own sign-in page, then back with the booking listed.
+    browser.click("#account-sign-in").await;
+    browser.type_into("#login", "alice").await;
+    browser.click("#op-sign-in").await;
+    browser.find(&format!("tr[data-code=\"{code}\"]")).await;
+    assert!(browser.text_of("main").await.contains("Signed in as alice"));
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<serde_json::Value>::new()
+    );
+    browser.screenshot(TEST, "2-my-bookings").await;
+    browser.open(&app.url("/account?lang=ru")).await;
+    browser.wait_for_heading("Мои бронирования").await;
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<serde_json::Value>::new()
+    );
+    browser.open(&app.url("/account?lang=en")).await;
+
+    // Out here and at the provider, which asks first.
+    browser.click("#account-sign-out").await;
+    browser.click("#op-sign-out").await;
+    browser.wait_for_heading("My bookings").await;
+    let main = browser.text_of("main").await;
+    assert!(main.contains("You have signed out"), "{main}");
+    assert!(!main.contains(&code));
+    browser.screenshot(TEST, "3-signed-out-again").await;
+    browser.close().await;
+}

@@ -9,6 +9,7 @@
 //! SQLite has one writer at a time, so writes share one connection; reads use a second one,
 //! which WAL lets proceed while a write is in progress. Every call runs on the blocking pool.
 
+mod accounts;
 mod batch_write;
 mod carriers;
 mod columns;
@@ -42,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../sql/embedded/V5__answers_with_changes.sql"),
     include_str!("../../../sql/embedded/V6__answers_required.sql"),
     include_str!("../../../sql/embedded/V7__job_leases.sql"),
+    include_str!("../../../sql/embedded/V8__booking_claims.sql"),
 ];
 
 #[derive(Clone)]

@@ -17,6 +17,7 @@
 //! answers correctly instead of double-booking. Batches are written with array parameters
 //! (`unnest`), a fixed number of statements per batch whatever its size.
 
+mod accounts;
 mod answer_lookups;
 mod batch_write;
 mod carriers;

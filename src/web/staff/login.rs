@@ -12,6 +12,7 @@ use super::texts::staff_texts;
 use crate::app::AppState;
 use crate::app::error::ApiError;
 use crate::app::staff::{sign_in, sign_out};
+use crate::web::account::texts::account_texts;
 use crate::web::page::{Page, Section, form_is_genuine};
 use crate::web::problems::Problem;
 
@@ -80,6 +81,14 @@ fn login_page(page: &Page, state: &AppState, next: &str, name: &str, said: Said)
                     aria-invalid=[matches!(said, Said::Refused(_)).then_some("true")];
             }
             div { button type="submit" { (st.sign_in) } }
+        }
+        @if state.oidc.is_some() {
+            p {
+                a class="button" id="staff-sign-in-provider"
+                    href=(format!("/account/login?{}", serde_urlencoded::to_string([("next", next)]).unwrap_or_default())) {
+                    (account_texts(page.lang).staff_via_provider)
+                }
+            }
         }
     };
     page.render(status, Section::Staff, st.login_heading, main)
@@ -151,6 +160,8 @@ pub async fn sign_out_form(
         for cookie in session::cleared_cookies(secure) {
             let _ = response.add_cookie(&cookie);
         }
+        // Staff signed in through the provider hold the account session instead.
+        let _ = response.add_cookie(&crate::web::account::session::cleared_session(secure));
         return response;
     };
     // A forged form changes nothing; a failed revocation is said, and the form offered again.

@@ -6,11 +6,16 @@
 //! site's page sends them), limited to `/staff` and `Secure` over https. They carry no
 //! `Max-Age`: a staff tablet's sign-in ends with its browser. The refresh token is spent only
 //! when the access token no longer verifies, and the new pair goes out on that same answer.
+//!
+//! Staff the OpenID Connect provider gives a role sign in through it instead: their session is
+//! the account pages' (`web::account::session`), and it reaches the staff pages when it
+//! carries a staff role.
 
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite};
 
 use crate::app::AppState;
+use crate::app::accounts::staff_of;
 use crate::app::error::ApiError;
 use crate::app::staff::{Staff, TokenPair, renew};
 use crate::auth::StaffRole;
@@ -63,7 +68,12 @@ pub async fn resume(
         }));
     }
     let Some(refresh) = request.cookie(REFRESH_COOKIE) else {
-        return Ok(None);
+        let through_provider = crate::web::account::session::signed_in(request, state)
+            .and_then(|identity| staff_of(&identity, now));
+        return Ok(through_provider.map(|staff| StaffSession {
+            staff,
+            renewed: None,
+        }));
     };
     let pair = match renew(state, refresh.value()).await {
         Ok(pair) => pair,
