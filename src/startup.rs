@@ -279,6 +279,7 @@ impl Application {
                 tokens: tokens.clone(),
                 bars: bars.clone(),
                 carrier_keys: Default::default(),
+                best_times: Default::default(),
                 limits: Limits::new(
                     settings.limits,
                     settings.policy.hold_ttl.to_std().unwrap_or_default(),

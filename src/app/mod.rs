@@ -3,6 +3,7 @@
 //! parsed into domain types; refusals leave as `ApiError`, which each front end renders its way.
 
 pub mod bars;
+pub mod best_times;
 pub mod bookings;
 pub mod carrier_keys;
 pub mod check_in;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub carrier_keys: carrier_keys::CarrierKeys,
     /// Plates barred from new bookings after repeated no-shows and cancellations.
     pub bars: Arc<Bars>,
+    /// Forecasts learned for the best time to cross, kept for a while.
+    pub best_times: best_times::BestTimesCache,
 }
 
 impl AppState {

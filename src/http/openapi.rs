@@ -168,6 +168,17 @@ pub fn document() -> Value {
                 ],
                 "responses": merge(json!({ "200": { "description": "Status per direction and category" } }), problem_responses(&[404, 503]))
             } },
+            "/api/v1/checkpoints/{id}/best-times": { "get": {
+                "summary": "The best time to cross: expected bookings per local hour of the coming days, from the demand forecast, with the quiet hours marked (at most quiet_share_of_mean of the day's mean hour)", "operationId": "bestTimes",
+                "parameters": [
+                    { "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "example": "narva" },
+                    { "name": "days", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 14, "default": 7 }, "description": "Days from today at the checkpoint" },
+                    { "name": "category", "in": "query", "schema": { "type": "string", "enum": ["car", "truck", "bus", "motorcycle"] }, "description": "One category; all summed by default" }
+                ],
+                "responses": merge(json!({ "200": { "description": "Expected demand per day and hour",
+                    "content": { "application/json": { "schema": { "$ref": "#/components/schemas/BestTimes" } } } } }),
+                    problem_responses(&[400, 404, 422, 503]))
+            } },
             "/api/v1/stats": { "get": {
                 "summary": "Booking statistics per local day, hour and category, counted from the events", "operationId": "statistics",
                 "security": [{ "bearer": [] }],
@@ -399,6 +410,20 @@ pub fn document() -> Value {
                     "date": { "type": "string", "format": "date" }, "expected": { "type": "number" } } } },
                 "hours": { "type": "array", "items": { "type": "object", "properties": {
                     "date": { "type": "string", "format": "date" }, "hour": { "type": "integer" }, "expected": { "type": "number" } } } } } },
+            "BestTimes": { "type": "object", "additionalProperties": false,
+                "required": ["checkpoint", "name", "time_zone", "category", "from", "to", "quiet_share_of_mean", "days"], "properties": {
+                "checkpoint": { "type": "string" }, "name": { "type": "string" }, "time_zone": { "type": "string" },
+                "category": { "type": "string", "enum": ["car", "truck", "bus", "motorcycle"], "nullable": true },
+                "from": { "type": "string", "format": "date" }, "to": { "type": "string", "format": "date" },
+                "quiet_share_of_mean": { "type": "number" },
+                "days": { "type": "array", "items": { "type": "object", "additionalProperties": false,
+                    "required": ["date", "expected", "quiet_hours", "hours"], "properties": {
+                    "date": { "type": "string", "format": "date" }, "expected": { "type": "number", "minimum": 0 },
+                    "quiet_hours": { "type": "array", "items": { "type": "integer", "minimum": 0, "maximum": 23 } },
+                    "hours": { "type": "array", "items": { "type": "object", "additionalProperties": false,
+                        "required": ["hour", "expected", "quiet"], "properties": {
+                        "hour": { "type": "integer", "minimum": 0, "maximum": 23 }, "expected": { "type": "number", "minimum": 0 },
+                        "quiet": { "type": "boolean" } } } } } } } } },
             "CreateBooking": { "type": "object", "additionalProperties": false,
                 "required": ["checkpoint", "direction", "category", "window_start"], "properties": {
                 "checkpoint": checkpoint.clone(),

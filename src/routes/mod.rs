@@ -16,8 +16,8 @@ use actix_web::{HttpResponse, Scope, web};
 use crate::app::error::PROBLEM_JSON;
 use crate::config::{Part, Role};
 use crate::http::{
-    admin, admin_checkpoints, auth, bookings, carrier, checkpoints, docs, forecast, health,
-    metrics, openapi, operator, reports, stats, status,
+    admin, admin_checkpoints, auth, best_times, bookings, carrier, checkpoints, docs, forecast,
+    health, metrics, openapi, operator, reports, stats, status,
 };
 use crate::web::{assets, driver, manage, staff};
 use endpoint::endpoint;
@@ -65,6 +65,7 @@ fn public_api(api: Scope) -> Scope {
     api.service(endpoint("/checkpoints").get(checkpoints::list))
         .service(endpoint("/checkpoints/{id}/availability").get(checkpoints::availability))
         .service(endpoint("/checkpoints/{id}/status").get(status::read))
+        .service(endpoint("/checkpoints/{id}/best-times").get(best_times::read))
         .service(endpoint("/bookings").post(bookings::create))
         // Before the booking itself, whose `{code}` would also match `CODE.ics`.
         .service(endpoint("/bookings/{code}.ics").get(bookings::calendar))

@@ -323,6 +323,13 @@ pub struct Texts {
     pub book_a_window: &'static str,
     pub status_of_all: &'static str,
     pub for_programs: &'static str,
+    pub best_times_heading: &'static str,
+    pub best_times_intro: &'static str,
+    pub hour: &'static str,
+    pub quiet: &'static str,
+    pub quiet_hour: &'static str,
+    pub quiet_hours: &'static str,
+    pub no_quiet_hours: &'static str,
 }
 
 pub static EN: Texts = Texts {
@@ -434,6 +441,13 @@ pub static EN: Texts = Texts {
     book_a_window: "Book a window",
     status_of_all: "Queue status of every checkpoint",
     for_programs: "For carriers' systems: the booking API",
+    best_times_heading: "The best time to cross",
+    best_times_intro: "Vehicles expected per hour in the coming days, learned from past bookings. Quiet hours expect at most half of the day's average hour.",
+    hour: "Hour",
+    quiet: "quiet",
+    quiet_hour: "Quiet hour",
+    quiet_hours: "Quiet hours",
+    no_quiet_hours: "none stand out",
 };
 
 pub static RU: Texts = Texts {
@@ -545,6 +559,13 @@ pub static RU: Texts = Texts {
     book_a_window: "Записаться",
     status_of_all: "Очередь на всех пунктах",
     for_programs: "Для систем перевозчиков: API записи",
+    best_times_heading: "Когда лучше ехать",
+    best_times_intro: "Сколько машин ожидается в каждый час ближайших дней, по прошлым записям. В спокойные часы ожидается не больше половины среднего часа дня.",
+    hour: "Час",
+    quiet: "спокойно",
+    quiet_hour: "Спокойный час",
+    quiet_hours: "Спокойные часы",
+    no_quiet_hours: "не выделяются",
 };
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! refresh.
 
 pub mod assets;
+pub mod best_times;
 pub mod day;
 pub mod driver;
 pub mod i18n;

@@ -2,6 +2,7 @@
 
 mod actors;
 mod auth;
+mod best_times;
 mod bookings;
 mod broker_failover;
 mod browser;
