@@ -13,6 +13,7 @@ pub mod input;
 pub mod limits;
 pub mod local_times;
 pub mod reports;
+pub mod reslot;
 pub mod staff;
 pub mod status;
 pub mod windows;

@@ -34,6 +34,10 @@ pub enum EventType {
     BookingArrived,
     #[serde(rename = "booking.no_show")]
     BookingNoShow,
+    #[serde(rename = "booking.reslotted")]
+    BookingReslotted,
+    #[serde(rename = "booking.reslot_accepted")]
+    BookingReslotAccepted,
     #[serde(rename = "window.blocked")]
     WindowBlocked,
     #[serde(rename = "window.unblocked")]
@@ -52,6 +56,8 @@ impl EventType {
             EventType::BookingExpired => "booking.expired",
             EventType::BookingArrived => "booking.arrived",
             EventType::BookingNoShow => "booking.no_show",
+            EventType::BookingReslotted => "booking.reslotted",
+            EventType::BookingReslotAccepted => "booking.reslot_accepted",
             EventType::WindowBlocked => "window.blocked",
             EventType::WindowUnblocked => "window.unblocked",
             EventType::WindowReserved => "window.reserved",
@@ -125,6 +131,22 @@ impl DomainEvent {
             serde_json::json!({
                 "booking": to,
                 "from": { "id": from.id, "day": from.day, "window_start": from.window_start },
+            }),
+            now,
+        )
+    }
+
+    /// A booking the checkpoint moved out of a window it closed, with why, for the driver to
+    /// accept, move again or cancel.
+    pub fn for_reslot(from: &Booking, to: &Booking, reason: &str, now: DateTime<Utc>) -> Self {
+        Self::new(
+            EventType::BookingReslotted,
+            to.checkpoint.clone(),
+            to.day,
+            serde_json::json!({
+                "booking": to,
+                "from": { "id": from.id, "day": from.day, "window_start": from.window_start },
+                "reason": reason,
             }),
             now,
         )

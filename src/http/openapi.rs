@@ -234,14 +234,14 @@ pub fn document() -> Value {
                 "responses": merge(json!({ "204": { "description": "Signed out" } }), problem_responses(&[400, 422, 503]))
             } },
             "/api/v1/admin/checkpoints/{id}/blocks": { "post": {
-                "summary": "Admin: block the windows of one local day in a time range, direction and categories; free_only keeps bookings, cancel_affected cancels them", "operationId": "blockWindows",
+                "summary": "Admin: block the windows of one local day in a time range, direction and categories; free_only keeps bookings, cancel_affected cancels them, move_affected moves them to the nearest windows with room (the same day first, then the next; a booking neither can take is cancelled)", "operationId": "blockWindows",
                 "security": [{ "bearer": [] }],
                 "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "example": "narva" }, idempotency.clone()],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["from", "to", "reason"],
                     "properties": { "from": { "type": "string", "format": "date-time" }, "to": { "type": "string", "format": "date-time" },
                         "direction": { "type": "string", "enum": ["entry", "exit"], "nullable": true }, "categories": categories.clone(),
                         "reason": { "type": "string", "minLength": 1, "maxLength": 500 },
-                        "mode": { "type": "string", "enum": ["free_only", "cancel_affected"], "default": "free_only", "nullable": true } } } } } },
+                        "mode": { "type": "string", "enum": ["free_only", "cancel_affected", "move_affected"], "default": "free_only", "nullable": true } } } } } },
                 "responses": merge(json!({ "200": { "description": "The windows blocked" } }), problem_responses(&[400, 401, 403, 404, 422, 503]))
             } },
             "/api/v1/admin/checkpoints/{id}/unblocks": { "post": {
@@ -360,6 +360,11 @@ pub fn document() -> Value {
                 "requestBody": { "required": false, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ConfirmBooking" } } } },
                 "responses": merge(booking_ok(200, "Confirmed"), problem_responses(&[400, 401, 404, 409, 410, 422, 503]))
             } },
+            "/api/v1/bookings/{code}/accept-move": { "post": {
+                "summary": "Keep the window the checkpoint moved the booking to when it closed the booking's window (reslotted_from is set until then)", "operationId": "acceptMove",
+                "parameters": [code.clone(), token.clone(), idempotency.clone()],
+                "responses": merge(booking_ok(200, "Kept; reslotted_from is null"), problem_responses(&[401, 404, 409, 410, 503]))
+            } },
             "/api/v1/bookings/{code}/reschedule": { "post": {
                 "summary": "Move a booking to another window; the original stays if the move fails", "operationId": "rescheduleBooking",
                 "parameters": [code, token, idempotency],
@@ -452,6 +457,8 @@ pub fn document() -> Value {
                 "plate": { "type": "string", "nullable": true }, "contact": { "type": "string", "nullable": true },
                 "priority": { "type": "string", "enum": ["normal", "humanitarian", "perishable", "diplomatic", "emergency"] }, "version": { "type": "integer" },
                 "hold_expires_at": { "type": "string", "format": "date-time", "nullable": true },
+                "reslotted_from": { "type": "string", "format": "date-time", "nullable": true,
+                    "description": "The start of the window the checkpoint moved the booking out of, until the driver keeps the new one, moves or cancels it" },
                 "created_at": { "type": "string", "format": "date-time" },
                 "updated_at": { "type": "string", "format": "date-time" },
                 "manage_token": { "type": "string", "description": "Only in the answer that created the booking" },

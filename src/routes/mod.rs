@@ -76,6 +76,7 @@ fn public_api(api: Scope) -> Scope {
         )
         .service(endpoint("/bookings/{code}/confirm").post(bookings::confirm))
         .service(endpoint("/bookings/{code}/reschedule").post(bookings::reschedule))
+        .service(endpoint("/bookings/{code}/accept-move").post(bookings::accept_move))
         .service(
             endpoint("/admin/api-keys")
                 .post(carrier::create_key)
@@ -121,6 +122,7 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(endpoint("/holds").post(driver::hold))
         .service(endpoint("/booking/{code}").get(manage::show))
         .service(endpoint("/booking/{code}/confirm").post(manage::confirm))
+        .service(endpoint("/booking/{code}/accept-move").post(crate::web::reslot::accept))
         .service(
             endpoint("/booking/{code}/cancel")
                 .get(manage::ask_to_cancel)

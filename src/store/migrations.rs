@@ -55,6 +55,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "job_leases",
         sql: include_str!("../../sql/migrations/V7__job_leases.sql"),
     },
+    Migration {
+        version: 8,
+        name: "reslotted_bookings",
+        sql: include_str!("../../sql/migrations/V8__reslotted_bookings.sql"),
+    },
 ];
 
 /// What the read-only `analyst` role may read on the latest schema: the one copy of its

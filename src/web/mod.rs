@@ -13,6 +13,7 @@ pub mod manage;
 pub mod page;
 pub mod problems;
 pub mod qr;
+pub mod reslot;
 pub mod staff;
 pub mod status;
 pub mod table;

@@ -28,6 +28,7 @@ mod notifications;
 mod openapi;
 mod replicas;
 mod reports;
+mod reslot;
 mod restart;
 mod roles;
 mod schemas;

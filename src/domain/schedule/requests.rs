@@ -132,6 +132,8 @@ impl DaySchedule {
         updated.window_start = target.start;
         updated.window_end = target_end;
         updated.reschedules += 1;
+        // The driver chose this window: a move the checkpoint made needs no answer any more.
+        updated.reslotted_from = None;
         updated.version += 1;
         updated.updated_at = now;
         if updated.status == BookingStatus::Held {

@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../sql/embedded/V5__answers_with_changes.sql"),
     include_str!("../../../sql/embedded/V6__answers_required.sql"),
     include_str!("../../../sql/embedded/V7__job_leases.sql"),
+    include_str!("../../../sql/embedded/V8__reslotted_bookings.sql"),
 ];
 
 #[derive(Clone)]
