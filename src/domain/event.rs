@@ -16,6 +16,9 @@ pub const EVENT_VERSION: u32 = 1;
 pub enum CancelledBy {
     Holder,
     Staff,
+    /// The holder, turning down the window the checkpoint moved the booking to: the
+    /// checkpoint's doing, so it is not held against the plate.
+    HolderRefusingReslot,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

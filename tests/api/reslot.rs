@@ -182,6 +182,19 @@ async fn closed_windows_move_their_bookings_nearest_first_and_drivers_answer(bac
     let entry = &audit.body["entries"][0];
     assert_eq!(entry["action"], "windows.block");
     assert_eq!(entry["after"]["next_day"].as_array().unwrap().len(), 5);
+
+    // Turning the checkpoint's window down is not a strike against the plate.
+    let refused = app.managed("DELETE", &first, "", None).await;
+    assert_eq!(refused.status, 200, "{}", refused.text);
+    app.wait_until_published(Duration::from_secs(10)).await;
+    let plate = app
+        .get_as(
+            borderslot::auth::StaffRole::Operator,
+            "/api/v1/operator/plates/FIRST1",
+        )
+        .await;
+    assert_eq!(plate.status, 200, "{}", plate.text);
+    assert_eq!(plate.body["strikes"], json!([]), "{}", plate.text);
 }
 
 crate::on_both_backends!(reslotting_under_concurrent_bookings_keeps_every_invariant);
