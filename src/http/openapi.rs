@@ -20,6 +20,7 @@ fn with_booking_links(mut responses: Value) -> Value {
         "bookingCalendar",
         "confirmBooking",
         "rescheduleBooking",
+        "acceptMove",
         "cancelBooking",
     ]
     .into_iter()
