@@ -203,3 +203,174 @@ impl DaySchedule {
 pub(super) fn reslotted_from(booking: &Booking) -> DateTime<Utc> {
     booking.reslotted_from.unwrap_or(booking.window_start)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+    use crate::domain::checkpoint::{Category, CategoryCapacity, Checkpoint};
+    use crate::domain::window::generate_windows;
+
+    fn date() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, 21).unwrap()
+    }
+
+    fn at(hour: u32) -> DateTime<Utc> {
+        Utc.from_utc_datetime(&date().and_hms_opt(hour, 0, 0).unwrap())
+    }
+
+    /// A day of hourly car windows of `capacity` places, `reserved` of them for priority.
+    fn day(capacity: u32, reserved: u32) -> DaySchedule {
+        let checkpoint = Checkpoint {
+            id: CheckpointId::parse("tiny").unwrap(),
+            name: "Tiny".to_owned(),
+            time_zone: chrono_tz::UTC,
+            neighbour_time_zone: None,
+            directions: vec![Direction::Entry],
+            window_minutes: 60,
+            capacity: BTreeMap::from([(Category::Car, CategoryCapacity { capacity, reserved })]),
+            calendar: Default::default(),
+        };
+        let windows = generate_windows(&checkpoint, date());
+        DaySchedule::from_parts(checkpoint.id, chrono_tz::UTC, date(), windows, Vec::new()).unwrap()
+    }
+
+    fn key(hour: u32) -> WindowKey {
+        WindowKey {
+            direction: Direction::Entry,
+            category: Category::Car,
+            start: at(hour),
+        }
+    }
+
+    /// A day before the schedule's date, so every window is open to bookings.
+    fn now() -> DateTime<Utc> {
+        at(0) - Duration::days(1)
+    }
+
+    /// Books a confirmed place at `hour`, `seconds` after [`now`].
+    fn book(
+        day: &mut DaySchedule,
+        hour: u32,
+        plate: &str,
+        priority: PriorityClass,
+        seconds: i64,
+    ) -> Booking {
+        let request = HoldRequest {
+            id: BookingId::new_random(),
+            code: BookingCode::generate(&mut rand::rng()),
+            manage_token_digest: String::new(),
+            window: key(hour),
+            plate: Some(Plate::parse(plate).unwrap()),
+            contact: Some(Contact::parse("driver@example.com").unwrap()),
+            priority,
+            confirm: true,
+            carrier: None,
+        };
+        let at = now() + Duration::seconds(seconds);
+        day.hold(request, &Policy::default(), at).unwrap().0
+    }
+
+    fn close(day: &mut DaySchedule, from: u32, to: u32) -> (BlockMoved, ChangeSet) {
+        let selection = WindowSelection {
+            from: at(from),
+            to: at(to),
+            direction: None,
+            categories: Vec::new(),
+        };
+        day.block_moving(&selection, "lane repairs", &Policy::default(), now())
+            .unwrap()
+    }
+
+    #[test]
+    fn priority_goes_first_then_booking_order_each_to_the_nearest_room() {
+        // Two places a window, one kept for priority classes. 09:00 is full; 11:00 has only
+        // its kept place left.
+        let mut day = day(2, 1);
+        book(&mut day, 9, "NINE1", PriorityClass::Normal, 0);
+        book(&mut day, 9, "NINE2", PriorityClass::Humanitarian, 1);
+        book(&mut day, 11, "ELEVEN1", PriorityClass::Normal, 2);
+        let early = book(&mut day, 10, "EARLY1", PriorityClass::Normal, 3);
+        let urgent = book(&mut day, 10, "URGENT1", PriorityClass::Humanitarian, 4);
+
+        let (moved, changes) = close(&mut day, 10, 11);
+
+        let placed: Vec<(BookingId, DateTime<Utc>)> =
+            moved.moved.iter().map(|b| (b.id, b.window_start)).collect();
+        // The priority booking takes 11:00's kept place; the other, as near, the earlier of
+        // 08:00 and 12:00.
+        assert_eq!(placed, vec![(urgent.id, at(11)), (early.id, at(8))]);
+        assert!(moved.unplaced.is_empty());
+        for booking in &moved.moved {
+            assert_eq!(booking.reslotted_from, Some(at(10)));
+            assert_eq!(booking.status, BookingStatus::Confirmed);
+            assert_eq!(
+                booking.reschedules, 0,
+                "the checkpoint's move is not the driver's"
+            );
+        }
+        assert_eq!(day.window(&key(10)).unwrap().taken(), 0);
+        assert_eq!(day.window(&key(11)).unwrap().taken(), 2);
+        let reslotted = changes
+            .events
+            .iter()
+            .filter(|e| e.event_type == EventType::BookingReslotted)
+            .count();
+        assert_eq!(reslotted, 2, "one event per moved booking");
+    }
+
+    #[test]
+    fn a_day_without_room_keeps_its_bookings_in_place_for_the_next_day() {
+        let mut day = day(1, 0);
+        let first = book(&mut day, 10, "FIRST1", PriorityClass::Normal, 0);
+        let second = book(&mut day, 14, "SECOND1", PriorityClass::Normal, 1);
+
+        let (moved, changes) = close(&mut day, 0, 23);
+
+        // 23:00 is the one window left open, and the earlier booking takes it.
+        assert_eq!(moved.moved.len(), 1);
+        assert_eq!(moved.moved[0].id, first.id);
+        assert_eq!(moved.moved[0].window_start, at(23));
+        assert_eq!(
+            moved.unplaced.iter().map(|b| b.id).collect::<Vec<_>>(),
+            vec![second.id]
+        );
+        assert_eq!(
+            day.window(&key(14)).unwrap().taken(),
+            1,
+            "still counted where it was"
+        );
+        assert_eq!(day.booking(second.id).unwrap().window_start, at(14));
+        assert_eq!(
+            changes
+                .events
+                .iter()
+                .filter(|e| e.event_type == EventType::BookingReslotted)
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn only_a_moved_booking_has_a_move_to_keep_or_a_closed_window_to_be_cancelled_from() {
+        let mut day = day(2, 0);
+        let moved = book(&mut day, 10, "MOVED1", PriorityClass::Normal, 0);
+        let other = book(&mut day, 15, "OTHER1", PriorityClass::Normal, 1);
+        close(&mut day, 10, 11);
+
+        assert!(matches!(
+            day.accept_reslot(other.id, now()),
+            Err(AllocationError::InvalidTransition(_))
+        ));
+        assert!(matches!(
+            day.cancel_reslot(other.id, now()),
+            Err(AllocationError::InvalidTransition(_))
+        ));
+        let (kept, _) = day.accept_reslot(moved.id, now()).unwrap();
+        assert_eq!(kept.reslotted_from, None);
+        assert!(day.accept_reslot(moved.id, now()).is_err(), "once");
+    }
+}
