@@ -4,7 +4,8 @@
 //! Learning a forecast searches a grid over up to a year of hours, too much to do for every
 //! public request. Each checkpoint's forecast from its local today (per category, and summed)
 //! is learned once and kept for [`KEPT_FOR`]; and one is learned at a time, so a burst of
-//! requests costs one core for one forecast rather than a core per request. The history ends
+//! requests costs one core for one forecast rather than a core per request. The driver's day
+//! page never waits for one: it marks quiet hours from a kept forecast or not at all. The history ends
 //! yesterday, so a forecast kept within one local day is the one learning it again would give.
 
 use std::sync::Arc;
@@ -86,45 +87,64 @@ pub async fn best_times_of(
     checkpoint: &Checkpoint,
     range: BestTimesRange,
 ) -> Result<Vec<DayDemand>, ApiError> {
-    let forecast = forecast_from_today(state, checkpoint, range.category).await?;
+    let forecast = forecast_from_today(state, checkpoint, range.category, Learning::Wait)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("a waiting forecast was not learned")))?;
     let mut days = best_times(&forecast);
     days.retain(|day| day.date >= range.from);
     days.truncate(range.days as usize);
     Ok(days)
 }
 
-/// One day of `checkpoint` for `category`, when it is within the forecast's reach; a forecast
-/// that cannot be learned now leaves the day unmarked rather than the page refused.
+/// One day of `checkpoint` for `category`, when it is within the forecast's reach. The day
+/// page is what drivers open in a rush, so it never waits behind a forecast being learned for
+/// another request: it goes unmarked meanwhile, as it does when no forecast can be learned.
 pub async fn day_demand(
     state: &AppState,
     checkpoint: &Checkpoint,
     category: Category,
     date: NaiveDate,
 ) -> Option<DayDemand> {
-    let forecast = forecast_from_today(state, checkpoint, Some(category))
+    let forecast = forecast_from_today(state, checkpoint, Some(category), Learning::UnlessBusy)
         .await
         .inspect_err(|e| tracing::warn!(error.cause_chain = ?e, "No forecast for the day page"))
-        .ok()?;
+        .ok()??;
     best_times(&forecast)
         .into_iter()
         .find(|day| day.date == date)
 }
 
+/// Whether a request that finds no kept forecast waits for the one being learned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Learning {
+    Wait,
+    UnlessBusy,
+}
+
+/// The kept forecast, or one learned now; `None` only when another is being learned and the
+/// request would rather not wait.
 async fn forecast_from_today(
     state: &AppState,
     checkpoint: &Checkpoint,
     category: Option<Category>,
-) -> Result<Arc<DemandForecast>, ApiError> {
+    learning: Learning,
+) -> Result<Option<Arc<DemandForecast>>, ApiError> {
     let today = state.today_at(checkpoint);
     let key = (checkpoint.id.clone(), category, today);
     let cache = &state.best_times;
     if let Some(forecast) = cache.forecasts.get(&key) {
-        return Ok(forecast);
+        return Ok(Some(forecast));
     }
-    let _learning = cache.learning.lock().await;
+    let _learning = match learning {
+        Learning::Wait => cache.learning.lock().await,
+        Learning::UnlessBusy => match cache.learning.try_lock() {
+            Ok(guard) => guard,
+            Err(_) => return Ok(None),
+        },
+    };
     // Whoever held the lock before may have learned this very one.
     if let Some(forecast) = cache.forecasts.get(&key) {
-        return Ok(forecast);
+        return Ok(Some(forecast));
     }
     let range = ForecastRange {
         from: today,
@@ -133,5 +153,5 @@ async fn forecast_from_today(
     };
     let forecast = Arc::new(compute_forecast(state, checkpoint, range).await?);
     cache.forecasts.insert(key, forecast.clone());
-    Ok(forecast)
+    Ok(Some(forecast))
 }
