@@ -283,6 +283,7 @@ impl Application {
                     .oidc
                     .clone()
                     .map(|config| Arc::new(crate::oidc::Provider::new(config))),
+                best_times: Default::default(),
                 limits: Limits::new(
                     settings.limits,
                     settings.policy.hold_ttl.to_std().unwrap_or_default(),

@@ -114,6 +114,15 @@ pub async fn forecast_of(
     range: ForecastRange,
 ) -> Result<DemandForecast, ApiError> {
     staff.require(&[StaffRole::Analyst, StaffRole::Admin])?;
+    compute_forecast(state, checkpoint, range).await
+}
+
+/// The forecast of `checkpoint` over `range`, learned afresh from the stored confirmations.
+pub async fn compute_forecast(
+    state: &AppState,
+    checkpoint: &Checkpoint,
+    range: ForecastRange,
+) -> Result<DemandForecast, ApiError> {
     let today = state.today_at(checkpoint);
     let (history_from, history_to) = history_bounds(range.from, today);
     let rows = state

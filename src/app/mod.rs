@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod bars;
+pub mod best_times;
 pub mod bookings;
 pub mod carrier_keys;
 pub mod check_in;
@@ -13,6 +14,7 @@ pub mod input;
 pub mod limits;
 pub mod local_times;
 pub mod reports;
+pub mod reslot;
 pub mod staff;
 pub mod status;
 pub mod windows;
@@ -43,6 +45,8 @@ pub struct AppState {
     pub bars: Arc<Bars>,
     /// The OpenID Connect provider people may sign in through, when one is configured.
     pub oidc: Option<Arc<crate::oidc::Provider>>,
+    /// Forecasts learned for the best time to cross, kept for a while.
+    pub best_times: best_times::BestTimesCache,
 }
 
 impl AppState {

@@ -1,5 +1,5 @@
-//! Admins shape a day's windows: close a range to new bookings (and optionally cancel the
-//! bookings in it), open it again, or keep places of each window for priority classes. Each
+//! Admins shape a day's windows: close a range to new bookings (keeping the bookings in it,
+//! cancelling them, or moving them to the nearest windows with room), open it again, or keep places of each window for priority classes. Each
 //! change is decided by the day's schedule actor, like a booking, and audited.
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -9,12 +9,15 @@ use serde_json::json;
 use super::AppState;
 use super::error::ApiError;
 use super::input::parse_instant;
+use super::reslot::{block_moved_outcome, block_moving, place_on_next_day};
 use super::staff::{Staff, audit};
 use crate::actors::answer::AnswerTicket;
 use crate::actors::schedule::{Block, Reserve, Unblock};
 use crate::auth::StaffRole;
 use crate::domain::window::local_date;
-use crate::domain::{Category, CheckpointId, Direction, InputError, WindowKey, WindowSelection};
+use crate::domain::{
+    BlockMoved, Category, CheckpointId, Direction, InputError, WindowKey, WindowSelection,
+};
 
 /// A range of one day's windows: from one instant to another, in one direction or both, of
 /// some categories or all.
@@ -32,6 +35,9 @@ pub enum BlockMode {
     FreeOnly,
     /// Existing bookings in the blocked windows are cancelled (their drivers are notified).
     CancelAffected,
+    /// Existing bookings move to the nearest windows with room, the same day first, then the
+    /// next (their drivers are notified, and may keep, move or cancel); see `app::reslot`.
+    MoveAffected,
 }
 
 impl BlockMode {
@@ -39,7 +45,11 @@ impl BlockMode {
         match raw.unwrap_or("free_only") {
             "free_only" => Ok(BlockMode::FreeOnly),
             "cancel_affected" => Ok(BlockMode::CancelAffected),
-            _ => Err(InputError::new("mode", "free_only or cancel_affected")),
+            "move_affected" => Ok(BlockMode::MoveAffected),
+            _ => Err(InputError::new(
+                "mode",
+                "free_only, cancel_affected or move_affected",
+            )),
         }
     }
 
@@ -47,6 +57,7 @@ impl BlockMode {
         match self {
             BlockMode::FreeOnly => "free_only",
             BlockMode::CancelAffected => "cancel_affected",
+            BlockMode::MoveAffected => "move_affected",
         }
     }
 }
@@ -181,6 +192,26 @@ pub async fn change_windows(
     staff.require(&[StaffRole::Admin])?;
     let (day, selection) = selection(state, checkpoint_id, range)?;
     let (audit_action, windows, outcome) = match action {
+        WindowAction::Block {
+            reason,
+            mode: BlockMode::MoveAffected,
+        } => {
+            let (blocked, outcome, audited) =
+                block_moving_audited(state, checkpoint_id, day, selection, reason, answer).await?;
+            audit(
+                state,
+                staff,
+                "windows.block",
+                format!("{checkpoint_id}/{day}"),
+                audited,
+            )
+            .await?;
+            return Ok(WindowChange {
+                day,
+                windows: blocked,
+                outcome,
+            });
+        }
         WindowAction::Block { reason, mode } => {
             let outcome_of = {
                 let reason = reason.clone();
@@ -237,6 +268,33 @@ pub async fn change_windows(
         windows,
         outcome,
     })
+}
+
+/// Closes windows moving their bookings: the answer tells what the block decided at once, the
+/// audit entry also where the bookings left for the next day went.
+async fn block_moving_audited(
+    state: &AppState,
+    checkpoint_id: &CheckpointId,
+    day: NaiveDate,
+    selection: WindowSelection,
+    reason: String,
+    answer: Option<AnswerTicket>,
+) -> Result<(Vec<WindowKey>, serde_json::Value, serde_json::Value), ApiError> {
+    let answer = answer.map(|ticket| {
+        let reason = reason.clone();
+        ticket.adapt(move |decided: &BlockMoved| WindowChange {
+            day,
+            windows: decided.blocked.clone(),
+            outcome: block_moved_outcome(&json!(window_list(&decided.blocked)), &reason, decided),
+        })
+    });
+    let decided =
+        block_moving(state, checkpoint_id, day, selection, reason.clone(), answer).await?;
+    let outcome = block_moved_outcome(&json!(window_list(&decided.blocked)), &reason, &decided);
+    let next_day = place_on_next_day(state, &decided.unplaced, &reason).await;
+    let mut audited = outcome.clone();
+    audited["next_day"] = json!(next_day);
+    Ok((decided.blocked, outcome, audited))
 }
 
 /// The ticket of a window action for the actor's step, which decides the changed windows.

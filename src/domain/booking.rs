@@ -165,6 +165,10 @@ pub struct Booking {
     /// How often the booking has been moved to another window.
     #[serde(default)]
     pub reschedules: u32,
+    /// Set while the checkpoint has moved the booking out of a window it closed and the driver
+    /// has not yet accepted the new one: the start of the window it was in.
+    #[serde(default)]
+    pub reslotted_from: Option<DateTime<Utc>>,
 }
 
 impl Booking {

@@ -16,6 +16,9 @@ pub const EVENT_VERSION: u32 = 1;
 pub enum CancelledBy {
     Holder,
     Staff,
+    /// The holder, turning down the window the checkpoint moved the booking to: the
+    /// checkpoint's doing, so it is not held against the plate.
+    HolderRefusingReslot,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -34,6 +37,10 @@ pub enum EventType {
     BookingArrived,
     #[serde(rename = "booking.no_show")]
     BookingNoShow,
+    #[serde(rename = "booking.reslotted")]
+    BookingReslotted,
+    #[serde(rename = "booking.reslot_accepted")]
+    BookingReslotAccepted,
     #[serde(rename = "window.blocked")]
     WindowBlocked,
     #[serde(rename = "window.unblocked")]
@@ -52,6 +59,8 @@ impl EventType {
             EventType::BookingExpired => "booking.expired",
             EventType::BookingArrived => "booking.arrived",
             EventType::BookingNoShow => "booking.no_show",
+            EventType::BookingReslotted => "booking.reslotted",
+            EventType::BookingReslotAccepted => "booking.reslot_accepted",
             EventType::WindowBlocked => "window.blocked",
             EventType::WindowUnblocked => "window.unblocked",
             EventType::WindowReserved => "window.reserved",
@@ -125,6 +134,22 @@ impl DomainEvent {
             serde_json::json!({
                 "booking": to,
                 "from": { "id": from.id, "day": from.day, "window_start": from.window_start },
+            }),
+            now,
+        )
+    }
+
+    /// A booking the checkpoint moved out of a window it closed, with why, for the driver to
+    /// accept, move again or cancel.
+    pub fn for_reslot(from: &Booking, to: &Booking, reason: &str, now: DateTime<Utc>) -> Self {
+        Self::new(
+            EventType::BookingReslotted,
+            to.checkpoint.clone(),
+            to.day,
+            serde_json::json!({
+                "booking": to,
+                "from": { "id": from.id, "day": from.day, "window_start": from.window_start },
+                "reason": reason,
             }),
             now,
         )

@@ -23,6 +23,6 @@ pub use event::{DomainEvent, EventType};
 pub use plate::Plate;
 pub use rules::Policy;
 pub use schedule::{
-    ChangeSet, DaySchedule, HoldRequest, LaneQueue, ScheduleChange, WindowSelection,
+    BlockMoved, ChangeSet, DaySchedule, HoldRequest, LaneQueue, ScheduleChange, WindowSelection,
 };
 pub use window::{SlotWindow, WindowKey};

@@ -116,10 +116,14 @@ pub fn statistics_delta(event: &DomainEvent, time_zone: Tz) -> Option<Statistics
         }
         EventType::BookingCancelled => counts.cancellations = 1,
         EventType::BookingExpired => counts.expiries = 1,
-        EventType::BookingRescheduled => counts.reschedules = 1,
+        // A booking the checkpoint moved changed its window as much as one its driver moved.
+        EventType::BookingRescheduled | EventType::BookingReslotted => counts.reschedules = 1,
         EventType::BookingArrived => counts.arrivals = 1,
         EventType::BookingNoShow => counts.no_shows = 1,
-        EventType::WindowBlocked | EventType::WindowUnblocked | EventType::WindowReserved => {
+        EventType::BookingReslotAccepted
+        | EventType::WindowBlocked
+        | EventType::WindowUnblocked
+        | EventType::WindowReserved => {
             return None;
         }
     }

@@ -187,6 +187,18 @@ pub async fn reschedule(
     change_managed(&request, &state, &code, &body, reschedule).await
 }
 
+#[tracing::instrument(name = "Keep the window the checkpoint moved a booking to", skip_all)]
+pub async fn accept_move(
+    request: HttpRequest,
+    code: web::Path<String>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    change_managed(&request, &state, &code, &[], async |booking, _, answer| {
+        crate::app::reslot::accept_reslot(&state, &booking, answer).await
+    })
+    .await
+}
+
 #[tracing::instrument(name = "Cancel booking", skip_all)]
 pub async fn cancel(
     request: HttpRequest,

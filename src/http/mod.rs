@@ -6,6 +6,7 @@ pub mod admin;
 pub mod admin_checkpoints;
 pub mod analysts;
 pub mod auth;
+pub mod best_times;
 pub mod bookings;
 pub mod carrier;
 pub mod checkpoints;

@@ -20,6 +20,7 @@ fn with_booking_links(mut responses: Value) -> Value {
         "bookingCalendar",
         "confirmBooking",
         "rescheduleBooking",
+        "acceptMove",
         "cancelBooking",
     ]
     .into_iter()
@@ -168,6 +169,17 @@ pub fn document() -> Value {
                 ],
                 "responses": merge(json!({ "200": { "description": "Status per direction and category" } }), problem_responses(&[404, 503]))
             } },
+            "/api/v1/checkpoints/{id}/best-times": { "get": {
+                "summary": "The best time to cross: expected bookings per local hour of the coming days, from the demand forecast, with the quiet hours marked (at most quiet_share_of_mean of the day's mean hour)", "operationId": "bestTimes",
+                "parameters": [
+                    { "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "example": "narva" },
+                    { "name": "days", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 14, "default": 7 }, "description": "Days from today at the checkpoint" },
+                    { "name": "category", "in": "query", "schema": { "type": "string", "enum": ["car", "truck", "bus", "motorcycle"] }, "description": "One category; all summed by default" }
+                ],
+                "responses": merge(json!({ "200": { "description": "Expected demand per day and hour",
+                    "content": { "application/json": { "schema": { "$ref": "#/components/schemas/BestTimes" } } } } }),
+                    problem_responses(&[400, 404, 422, 503]))
+            } },
             "/api/v1/stats": { "get": {
                 "summary": "Booking statistics per local day, hour and category, counted from the events", "operationId": "statistics",
                 "security": [{ "bearer": [] }],
@@ -223,14 +235,14 @@ pub fn document() -> Value {
                 "responses": merge(json!({ "204": { "description": "Signed out" } }), problem_responses(&[400, 422, 503]))
             } },
             "/api/v1/admin/checkpoints/{id}/blocks": { "post": {
-                "summary": "Admin: block the windows of one local day in a time range, direction and categories; free_only keeps bookings, cancel_affected cancels them", "operationId": "blockWindows",
+                "summary": "Admin: block the windows of one local day in a time range, direction and categories; free_only keeps bookings, cancel_affected cancels them, move_affected moves them to the nearest windows with room (the same day first, then the next; a booking neither can take is cancelled)", "operationId": "blockWindows",
                 "security": [{ "bearer": [] }],
                 "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "example": "narva" }, idempotency.clone()],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["from", "to", "reason"],
                     "properties": { "from": { "type": "string", "format": "date-time" }, "to": { "type": "string", "format": "date-time" },
                         "direction": { "type": "string", "enum": ["entry", "exit"], "nullable": true }, "categories": categories.clone(),
                         "reason": { "type": "string", "minLength": 1, "maxLength": 500 },
-                        "mode": { "type": "string", "enum": ["free_only", "cancel_affected"], "default": "free_only", "nullable": true } } } } } },
+                        "mode": { "type": "string", "enum": ["free_only", "cancel_affected", "move_affected"], "default": "free_only", "nullable": true } } } } } },
                 "responses": merge(json!({ "200": { "description": "The windows blocked" } }), problem_responses(&[400, 401, 403, 404, 422, 503]))
             } },
             "/api/v1/admin/checkpoints/{id}/unblocks": { "post": {
@@ -365,6 +377,11 @@ pub fn document() -> Value {
                 "requestBody": { "required": false, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ConfirmBooking" } } } },
                 "responses": merge(booking_ok(200, "Confirmed"), problem_responses(&[400, 401, 404, 409, 410, 422, 503]))
             } },
+            "/api/v1/bookings/{code}/accept-move": { "post": {
+                "summary": "Keep the window the checkpoint moved the booking to when it closed the booking's window (reslotted_from is set until then)", "operationId": "acceptMove",
+                "parameters": [code.clone(), token.clone(), idempotency.clone()],
+                "responses": merge(booking_ok(200, "Kept; reslotted_from is null"), problem_responses(&[401, 404, 409, 410, 503]))
+            } },
             "/api/v1/bookings/{code}/reschedule": { "post": {
                 "summary": "Move a booking to another window; the original stays if the move fails", "operationId": "rescheduleBooking",
                 "parameters": [code, token, idempotency],
@@ -421,6 +438,20 @@ pub fn document() -> Value {
                     "date": { "type": "string", "format": "date" }, "expected": { "type": "number" } } } },
                 "hours": { "type": "array", "items": { "type": "object", "properties": {
                     "date": { "type": "string", "format": "date" }, "hour": { "type": "integer" }, "expected": { "type": "number" } } } } } },
+            "BestTimes": { "type": "object", "additionalProperties": false,
+                "required": ["checkpoint", "name", "time_zone", "category", "from", "to", "quiet_share_of_mean", "days"], "properties": {
+                "checkpoint": { "type": "string" }, "name": { "type": "string" }, "time_zone": { "type": "string" },
+                "category": { "type": "string", "enum": ["car", "truck", "bus", "motorcycle"], "nullable": true },
+                "from": { "type": "string", "format": "date" }, "to": { "type": "string", "format": "date" },
+                "quiet_share_of_mean": { "type": "number" },
+                "days": { "type": "array", "items": { "type": "object", "additionalProperties": false,
+                    "required": ["date", "expected", "quiet_hours", "hours"], "properties": {
+                    "date": { "type": "string", "format": "date" }, "expected": { "type": "number", "minimum": 0 },
+                    "quiet_hours": { "type": "array", "items": { "type": "integer", "minimum": 0, "maximum": 23 } },
+                    "hours": { "type": "array", "items": { "type": "object", "additionalProperties": false,
+                        "required": ["hour", "expected", "quiet"], "properties": {
+                        "hour": { "type": "integer", "minimum": 0, "maximum": 23 }, "expected": { "type": "number", "minimum": 0 },
+                        "quiet": { "type": "boolean" } } } } } } } } },
             "CreateBooking": { "type": "object", "additionalProperties": false,
                 "required": ["checkpoint", "direction", "category", "window_start"], "properties": {
                 "checkpoint": checkpoint.clone(),
@@ -449,6 +480,8 @@ pub fn document() -> Value {
                 "plate": { "type": "string", "nullable": true }, "contact": { "type": "string", "nullable": true },
                 "priority": { "type": "string", "enum": ["normal", "humanitarian", "perishable", "diplomatic", "emergency"] }, "version": { "type": "integer" },
                 "hold_expires_at": { "type": "string", "format": "date-time", "nullable": true },
+                "reslotted_from": { "type": "string", "format": "date-time", "nullable": true,
+                    "description": "The start of the window the checkpoint moved the booking out of, until the driver keeps the new one, moves or cancels it" },
                 "created_at": { "type": "string", "format": "date-time" },
                 "updated_at": { "type": "string", "format": "date-time" },
                 "manage_token": { "type": "string", "description": "Only in the answer that created the booking" },

@@ -92,6 +92,9 @@ pub struct BookingView {
     pub priority: &'static str,
     pub version: i64,
     pub hold_expires_at: Option<DateTime<Utc>>,
+    /// The start of the window the checkpoint moved the booking out of, until the driver
+    /// accepts the new one (`POST …/accept-move`), moves or cancels it.
+    pub reslotted_from: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub links: BookingLinks,
@@ -126,6 +129,7 @@ impl BookingView {
             priority: booking.priority.as_str(),
             version: booking.version,
             hold_expires_at: booking.hold_expires_at,
+            reslotted_from: booking.reslotted_from,
             created_at: booking.created_at,
             updated_at: booking.updated_at,
             links: BookingLinks {

@@ -13,6 +13,7 @@ pub enum NotificationKind {
     Reminder,
     BookingCancelled,
     BookingRescheduled,
+    BookingReslotted,
     WindowBlocked,
 }
 
@@ -23,6 +24,7 @@ impl NotificationKind {
             NotificationKind::Reminder => "reminder",
             NotificationKind::BookingCancelled => "booking_cancelled",
             NotificationKind::BookingRescheduled => "booking_rescheduled",
+            NotificationKind::BookingReslotted => "booking_reslotted",
             NotificationKind::WindowBlocked => "window_blocked",
         }
     }

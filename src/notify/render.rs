@@ -32,6 +32,8 @@ struct BookingPayload {
     /// Present on a cancellation by staff: the nearest windows that still had room.
     #[serde(default)]
     alternatives: Vec<DateTime<Utc>>,
+    /// Present on `booking.reslotted`: why the checkpoint closed the window.
+    reason: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -64,6 +66,16 @@ pub fn render_event(event: &DomainEvent) -> Result<Option<Notification>, RenderE
                 rescheduled(event.id, &payload.booking, previous_start)
             })
         }
+        EventType::BookingReslotted => {
+            let payload: BookingPayload = parse_payload(event)?;
+            let previous_start = payload.from.map(|from| from.window_start);
+            Some(reslotted(
+                event.id,
+                &payload.booking,
+                previous_start,
+                payload.reason.as_deref(),
+            ))
+        }
         EventType::WindowBlocked => {
             let payload: WindowPayload = parse_payload(event)?;
             Some(window_blocked(event.id, &event.checkpoint, &payload.window))
@@ -74,6 +86,7 @@ pub fn render_event(event: &DomainEvent) -> Result<Option<Notification>, RenderE
         | EventType::BookingExpired
         | EventType::BookingArrived
         | EventType::BookingNoShow
+        | EventType::BookingReslotAccepted
         | EventType::WindowUnblocked
         | EventType::WindowReserved => None,
     };
@@ -171,6 +184,38 @@ fn rescheduled(
         subject: format!("Booking {code} moved to {}", iso_utc(booking.window_start)),
         text: format!(
             "Your booking has moved to a new window. The booking code stays the same.\n\n{}\n{previous}",
+            booking_lines(booking)
+        ),
+    }
+}
+
+/// The checkpoint closed the booking's window and moved it: where to, why, and the three
+/// answers the booking page takes.
+fn reslotted(
+    event_id: Uuid,
+    booking: &Booking,
+    previous_start: Option<DateTime<Utc>>,
+    reason: Option<&str>,
+) -> Notification {
+    let code = &booking.code;
+    let previous = previous_start
+        .map(|start| format!("Your window starting at {} UTC was closed", iso_utc(start)))
+        .unwrap_or_else(|| "Your window was closed".to_owned());
+    let reason = reason.unwrap_or("not given");
+    Notification {
+        event_id,
+        kind: NotificationKind::BookingReslotted,
+        email_to: email_of(booking),
+        booking_code: Some(code.clone()),
+        subject: format!(
+            "Booking {code} moved by the checkpoint to {}",
+            iso_utc(booking.window_start)
+        ),
+        text: format!(
+            "{previous} (reason: {reason}). The checkpoint moved your booking to the nearest \
+             window with room; the booking code stays the same.\n\n{}\n\
+             On your booking page (the link you got when booking, /booking/{code}) you can keep \
+             the new window, pick another one, or cancel.\n",
             booking_lines(booking)
         ),
     }

@@ -1,9 +1,11 @@
-//! What analysts read: the daily report of a checkpoint and the demand forecast.
+//! What analysts read: the daily report of a checkpoint and the demand forecast; and what
+//! drivers read of the forecast, the best time to cross.
 //!
-//! [`daily`] and [`forecast`] are pure: they shape aggregates that the store computed. The
+//! [`daily`], [`forecast`] and [`best_times`] are pure: they shape aggregates that the store computed. The
 //! functions here read those aggregates and write report files, shared by the HTTP API, the
 //! `report` command and the daily report job.
 
+pub mod best_times;
 pub mod daily;
 pub mod forecast;
 

@@ -16,8 +16,8 @@ use actix_web::{HttpResponse, Scope, web};
 use crate::app::error::PROBLEM_JSON;
 use crate::config::{Part, Role};
 use crate::http::{
-    account, admin, admin_checkpoints, auth, bookings, carrier, checkpoints, docs, forecast,
-    health, metrics, openapi, operator, reports, stats, status,
+    account, admin, admin_checkpoints, auth, best_times, bookings, carrier, checkpoints, docs,
+    forecast, health, metrics, openapi, operator, reports, stats, status,
 };
 use crate::web::account as account_pages;
 use crate::web::{assets, driver, manage, staff};
@@ -66,6 +66,7 @@ fn public_api(api: Scope) -> Scope {
     api.service(endpoint("/checkpoints").get(checkpoints::list))
         .service(endpoint("/checkpoints/{id}/availability").get(checkpoints::availability))
         .service(endpoint("/checkpoints/{id}/status").get(status::read))
+        .service(endpoint("/checkpoints/{id}/best-times").get(best_times::read))
         .service(endpoint("/bookings").post(bookings::create))
         // Before the booking itself, whose `{code}` would also match `CODE.ics`.
         .service(endpoint("/bookings/{code}.ics").get(bookings::calendar))
@@ -76,6 +77,7 @@ fn public_api(api: Scope) -> Scope {
         )
         .service(endpoint("/bookings/{code}/confirm").post(bookings::confirm))
         .service(endpoint("/bookings/{code}/reschedule").post(bookings::reschedule))
+        .service(endpoint("/bookings/{code}/accept-move").post(bookings::accept_move))
         .service(
             endpoint("/admin/api-keys")
                 .post(carrier::create_key)
@@ -123,6 +125,7 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(endpoint("/holds").post(driver::hold))
         .service(endpoint("/booking/{code}").get(manage::show))
         .service(endpoint("/booking/{code}/confirm").post(manage::confirm))
+        .service(endpoint("/booking/{code}/accept-move").post(crate::web::reslot::accept))
         .service(
             endpoint("/booking/{code}/cancel")
                 .get(manage::ask_to_cancel)

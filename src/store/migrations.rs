@@ -60,6 +60,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "booking_claims",
         sql: include_str!("../../sql/migrations/V8__booking_claims.sql"),
     },
+    Migration {
+        version: 9,
+        name: "reslotted_bookings",
+        sql: include_str!("../../sql/migrations/V9__reslotted_bookings.sql"),
+    },
 ];
 
 /// What the read-only `analyst` role may read on the latest schema: the one copy of its

@@ -110,7 +110,8 @@ fn count<C: Columns>(row: &C, column: usize, what: &'static str) -> Result<u32, 
 pub const BOOKING_COLUMNS: &str = "b.id, b.code, b.checkpoint_id, b.day, b.direction, \
      b.category, b.window_start, b.window_end, b.plate, b.contact, b.priority, b.status, \
      b.version, b.manage_token_digest, b.created_at, b.updated_at, b.hold_expires_at, \
-     b.moved_from, b.status_after_move, b.moved_to, b.carrier_key_id, b.reschedules";
+     b.moved_from, b.status_after_move, b.moved_to, b.carrier_key_id, b.reschedules, \
+     b.reslotted_from";
 
 pub fn booking<C: Columns>(row: &C) -> Result<Booking, C::Error> {
     Ok(Booking {
@@ -136,6 +137,7 @@ pub fn booking<C: Columns>(row: &C) -> Result<Booking, C::Error> {
         moved_to: row.opt_uuid(19)?.map(BookingId),
         carrier: row.opt_uuid(20)?,
         reschedules: count(row, 21, "reschedules")?,
+        reslotted_from: row.opt_time(22)?,
     })
 }
 

@@ -274,6 +274,7 @@ mod tests {
             moved_to: None,
             carrier: None,
             reschedules: 0,
+            reslotted_from: None,
         }
     }
 

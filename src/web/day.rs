@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use chrono::{Days, NaiveDate};
+use chrono::{Days, NaiveDate, Timelike};
 use maud::html;
 
 use super::page::{Page, Section};
@@ -90,6 +90,15 @@ pub async fn render(
         (Err(_), Some(problem)) => (Vec::new(), Some(problem)),
     };
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
+    let demand =
+        crate::app::best_times::day_demand(state, checkpoint, lane.category, lane.date).await;
+    let quiet = |window: &SlotWindow| {
+        demand.as_ref().is_some_and(|day| {
+            let local = window.key.start.with_timezone(&checkpoint.time_zone);
+            // A window that starts in a quiet hour is where the forecast expects the fewest.
+            day.is_quiet(local.hour() as u8)
+        })
+    };
     let now = state.now();
     // Windows that are over are of no use to anyone choosing; on a phone they only push the
     // bookable ones down the screen.
@@ -166,7 +175,10 @@ pub async fn render(
                         @let (class, words, bookable) = window_state(page, window, open);
                         @let is_current = current == Some(window.key.start);
                         li class=(class) data-start=(window.key.start.to_rfc3339()) {
-                            div { (times::window(page.lang, checkpoint, window.key.start, window.end)) }
+                            div {
+                                (times::window(page.lang, checkpoint, window.key.start, window.end))
+                                @if quiet(window) { " " (super::best_times::quiet_mark(page)) }
+                            }
                             @if is_current {
                                 div class="state" { (t.current_window) }
                             } @else {

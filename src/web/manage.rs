@@ -29,11 +29,13 @@ pub enum Done {
     Confirmed,
     Moved,
     Cancelled,
+    /// The driver kept the window the checkpoint moved the booking to.
+    Kept,
 }
 
 impl Done {
     fn parse(raw: &str) -> Option<Done> {
-        [Done::Confirmed, Done::Moved, Done::Cancelled]
+        [Done::Confirmed, Done::Moved, Done::Cancelled, Done::Kept]
             .into_iter()
             .find(|done| done.as_str() == raw)
     }
@@ -43,6 +45,7 @@ impl Done {
             Done::Confirmed => "confirmed",
             Done::Moved => "moved",
             Done::Cancelled => "cancelled",
+            Done::Kept => "kept",
         }
     }
 }
@@ -76,10 +79,10 @@ struct Entered<'a> {
 }
 
 /// A booking opened with its manage token.
-struct Managed {
-    booking: Booking,
-    checkpoint: Arc<Checkpoint>,
-    token: String,
+pub(super) struct Managed {
+    pub(super) booking: Booking,
+    pub(super) checkpoint: Arc<Checkpoint>,
+    pub(super) token: String,
 }
 
 impl Managed {
@@ -92,7 +95,7 @@ impl Managed {
         })
     }
 
-    fn path(&self, done: Option<Done>) -> String {
+    pub(super) fn path(&self, done: Option<Done>) -> String {
         manage_path(&self.booking, &self.token, done)
     }
 
@@ -176,6 +179,7 @@ fn booking_page(
             html! {
                 h1 { (t.hold_heading) }
                 @if let Some(problem) = &problem { (problem.summary(t)) }
+                (super::reslot::notice(page, state, managed))
                 p { (t.hold_intro) }
                 (facts)
                 p class="countdown-static" {
@@ -217,6 +221,7 @@ fn booking_page(
                 h1 { (t.booking_heading) }
                 @if let Some(problem) = &problem { (problem.summary(t)) }
                 @if let Some(notice) = notice { (notice_box(page, notice)) }
+                (super::reslot::notice(page, state, managed))
                 p { (t.booking_code) ": " span class="code" data-code=(code) { (code) } }
                 (qr::svg(booking.code.as_str(), &format!("{} {}", t.qr_code_of, code)))
                 p class="hint" { (t.qr_hint) }
@@ -271,6 +276,7 @@ fn notice_box(page: &Page, notice: Done) -> Markup {
         Done::Confirmed => t.notice_confirmed,
         Done::Moved => t.notice_moved,
         Done::Cancelled => t.notice_cancelled,
+        Done::Kept => t.notice_kept,
     };
     html! { div class="notice" role="status" { (text) } }
 }
@@ -322,10 +328,10 @@ fn confirm_form(
 }
 
 /// A form sent from a booking's pages, with the booking it names.
-struct ManagedForm {
-    page: Page,
+pub(super) struct ManagedForm {
+    pub(super) page: Page,
     form: ManageForm,
-    managed: Managed,
+    pub(super) managed: Managed,
 }
 
 impl ManagedForm {
@@ -350,7 +356,7 @@ impl ManagedForm {
 
     /// Reads the form as `read` does, and answers with the booking's page again when the form
     /// was not sent from one of our own pages.
-    async fn read_genuine(
+    pub(super) async fn read_genuine(
         request: &HttpRequest,
         state: &AppState,
         code: &str,
@@ -375,7 +381,12 @@ impl ManagedForm {
     }
 
     /// The booking's page again, with what went wrong.
-    fn refused(&self, state: &AppState, request: &HttpRequest, problem: Problem) -> HttpResponse {
+    pub(super) fn refused(
+        &self,
+        state: &AppState,
+        request: &HttpRequest,
+        problem: Problem,
+    ) -> HttpResponse {
         booking_page(
             &self.page,
             state,

@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod assets;
+pub mod best_times;
 pub mod day;
 pub mod driver;
 pub mod i18n;
@@ -13,6 +14,7 @@ pub mod manage;
 pub mod page;
 pub mod problems;
 pub mod qr;
+pub mod reslot;
 pub mod staff;
 pub mod status;
 pub mod table;

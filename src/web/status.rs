@@ -11,7 +11,11 @@ use super::table::Column::Text;
 use super::table::heading_row;
 use super::times;
 use crate::app::AppState;
+use crate::app::best_times::{BestTimesRange, best_times_of};
 use crate::app::status::{DayFullness, checkpoint_status};
+
+/// Days the queue page shows the best time to cross for: today and the two after.
+const BEST_TIMES_DAYS: u32 = 3;
 
 pub async fn index(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let page = Page::new(&request);
@@ -62,6 +66,16 @@ pub async fn checkpoint(
             return page.render(problem.status, Section::Status, t.status_heading, main);
         }
     };
+    let range = BestTimesRange {
+        from: state.today_at(&checkpoint),
+        days: BEST_TIMES_DAYS,
+        category: None,
+    };
+    // The queue itself matters more than the forecast: without one, the page goes without it.
+    let best_times = best_times_of(&state, &checkpoint, range)
+        .await
+        .inspect_err(|e| tracing::warn!(error.cause_chain = ?e, "No forecast for the queue page"))
+        .ok();
     let main = html! {
         h1 { (t.status_heading) ": " (checkpoint.name) }
         p { (t.status_intro) }
@@ -101,6 +115,7 @@ pub async fn checkpoint(
                 }
             }
         }
+        @if let Some(days) = &best_times { (super::best_times::section(&page, days)) }
         p { a class="button" href=(format!("/?checkpoint={}", checkpoint.id)) { (t.book_a_window) } }
     };
     page.render(StatusCode::OK, Section::Status, t.status_heading, main)

@@ -3,6 +3,7 @@
 mod accounts;
 mod actors;
 mod auth;
+mod best_times;
 mod bookings;
 mod broker_failover;
 mod browser;
@@ -29,6 +30,7 @@ mod oidc_provider;
 mod openapi;
 mod replicas;
 mod reports;
+mod reslot;
 mod restart;
 mod roles;
 mod schemas;

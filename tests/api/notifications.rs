@@ -83,6 +83,11 @@ impl WebhookReceiver {
             .collect()
     }
 
+    /// Everything received so far.
+    pub fn received(&self) -> Vec<Value> {
+        self.received.lock().unwrap().clone()
+    }
+
     pub fn bad_signatures(&self) -> usize {
         *self.bad_signatures.lock().unwrap()
     }
@@ -98,6 +103,15 @@ impl WebhookReceiver {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+}
+
+pub async fn app_notifying_with(
+    backend: Backend,
+    url: &str,
+    extra: Vec<borderslot::domain::Checkpoint>,
+) -> Option<TestApp> {
+    let config = WebhookReceiver::config(url);
+    spawn_app_on(backend, extra, move |settings| settings.notify = config).await
 }
 
 async fn app_notifying(backend: Backend, url: &str) -> Option<TestApp> {

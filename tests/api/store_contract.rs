@@ -274,6 +274,7 @@ async fn a_transfer_hold_is_never_dropped_after_it_received_the_code(backend: Ba
             &original,
             BookingId::new_random(),
             f.window(12),
+            false,
             &policy(),
             now,
         )
@@ -281,7 +282,7 @@ async fn a_transfer_hold_is_never_dropped_after_it_received_the_code(backend: Ba
     f.commit(vec![hold]).await.unwrap();
     let mut late_target = f.replica().await;
     let (_, release) = source
-        .release_for_transfer(original.id, original.version, &transfer, now)
+        .release_for_transfer(original.id, original.version, &transfer, None, now)
         .unwrap();
     f.commit(vec![release]).await.unwrap();
 

@@ -176,7 +176,7 @@ impl Handler<HoldForTransfer> for ScheduleActor {
 
     fn handle(&mut self, msg: HoldForTransfer, ctx: &mut Self::Context) -> Self::Result {
         self.decide(ctx, |day, policy, now| {
-            day.hold_for_transfer(&msg.source, msg.new_id, msg.target, policy, now)
+            day.hold_for_transfer(&msg.source, msg.new_id, msg.target, false, policy, now)
         })
     }
 }
@@ -186,7 +186,7 @@ impl Handler<ReleaseForTransfer> for ScheduleActor {
 
     fn handle(&mut self, msg: ReleaseForTransfer, ctx: &mut Self::Context) -> Self::Result {
         self.decide(ctx, |day, _, now| {
-            day.release_for_transfer(msg.id, msg.expected_version, &msg.transfer, now)
+            day.release_for_transfer(msg.id, msg.expected_version, &msg.transfer, None, now)
         })
     }
 }

@@ -29,9 +29,11 @@ use crate::store::{AnswerRecord, CommitBatch, Recovery, StoreError};
 
 mod messages;
 mod queries;
+mod reslots;
 
 pub use messages::*;
 pub use queries::*;
+pub use reslots::*;
 
 use super::answer::{AnswerTicket, DecidedAnswer, Held};
 use super::registry::{DayServices, Departure, Revision};
@@ -567,6 +569,11 @@ handle_for_request!(
     CompleteTransfer,
     AbandonTransfer,
     Block,
+    BlockMoving,
+    HoldForReslot,
+    ReleaseForReslot,
+    CancelReslot,
+    AcceptReslot,
     Reserve,
     WalkUp,
     CheckIn,

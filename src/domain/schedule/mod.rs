@@ -11,8 +11,11 @@
 
 mod arrivals;
 mod requests;
+mod reslot;
 mod transfers;
 mod windows;
+
+pub use reslot::BlockMoved;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -346,6 +349,7 @@ impl DaySchedule {
             moved_to: None,
             carrier: request.carrier,
             reschedules: 0,
+            reslotted_from: None,
         };
         let mut changes = ChangeSet::default();
         self.take_place(&booking, &mut changes);

@@ -92,14 +92,17 @@ impl DaySchedule {
         if !current.status.can_become(BookingStatus::Cancelled) || current.is_transfer_hold() {
             return Err(AllocationError::InvalidTransition(current.status.as_str()));
         }
+        let by = if current.reslotted_from.is_some() {
+            CancelledBy::HolderRefusingReslot
+        } else {
+            CancelledBy::Holder
+        };
         let mut updated = current.clone();
         let mut changes = ChangeSet::default();
         self.set_status(&mut updated, BookingStatus::Cancelled, now, &mut changes);
-        changes.events.push(DomainEvent::for_cancellation(
-            &updated,
-            CancelledBy::Holder,
-            now,
-        ));
+        changes
+            .events
+            .push(DomainEvent::for_cancellation(&updated, by, now));
         Ok((updated, changes))
     }
 
@@ -132,6 +135,8 @@ impl DaySchedule {
         updated.window_start = target.start;
         updated.window_end = target_end;
         updated.reschedules += 1;
+        // The driver chose this window: a move the checkpoint made needs no answer any more.
+        updated.reslotted_from = None;
         updated.version += 1;
         updated.updated_at = now;
         if updated.status == BookingStatus::Held {

@@ -4,18 +4,39 @@
 use super::*;
 
 impl DaySchedule {
+    /// First step of a move the checkpoint makes from a closed window of another day: a
+    /// transfer hold in the window of this day nearest to `near` that takes `source`.
+    pub fn hold_for_reslot(
+        &mut self,
+        source: &Booking,
+        new_id: BookingId,
+        near: DateTime<Utc>,
+        policy: &Policy,
+        now: DateTime<Utc>,
+    ) -> Result<(Booking, ChangeSet), AllocationError> {
+        let target = self
+            .nearest_room(source, near, policy, now)
+            .ok_or(AllocationError::WindowFull)?;
+        self.hold_for_transfer(source, new_id, target, true, policy, now)
+    }
+
     /// First step of a move from another day: takes a place for `source` in `target` as a
-    /// transfer hold. The source day keeps its booking until it agrees to let go.
+    /// transfer hold. The source day keeps its booking until it agrees to let go. A move the
+    /// checkpoint makes (`reslot`) counts no reschedule against the driver and remembers the
+    /// window the booking leaves; a driver's own move forgets it.
     pub fn hold_for_transfer(
         &mut self,
         source: &Booking,
         new_id: BookingId,
         target: WindowKey,
+        reslot: bool,
         policy: &Policy,
         now: DateTime<Utc>,
     ) -> Result<(Booking, ChangeSet), AllocationError> {
         check_same_lane(source, &target)?;
-        check_reschedules_left(source, policy)?;
+        if !reslot {
+            check_reschedules_left(source, policy)?;
+        }
         let window = self.bookable_window(&target, policy, now)?;
         if let Some(plate) = &source.plate {
             self.check_plate_free(plate, source.direction, None)?;
@@ -36,7 +57,8 @@ impl DaySchedule {
             moved_from: Some(source.id),
             status_after_move: Some(source.status),
             moved_to: None,
-            reschedules: source.reschedules + 1,
+            reschedules: source.reschedules + u32::from(!reslot),
+            reslotted_from: reslot.then(|| reslot::reslotted_from(source)),
             ..source.clone()
         };
         let mut changes = ChangeSet::default();
@@ -57,6 +79,7 @@ impl DaySchedule {
         id: BookingId,
         expected_version: i64,
         transfer: &Booking,
+        reslot_reason: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(Booking, ChangeSet), AllocationError> {
         let current = self.active_booking(id)?;
@@ -74,9 +97,10 @@ impl DaySchedule {
         });
         let mut arrived = transfer.clone();
         arrived.status = transfer.status_after_move.unwrap_or(BookingStatus::Held);
-        changes
-            .events
-            .push(DomainEvent::for_move(&updated, &arrived, now));
+        changes.events.push(match reslot_reason {
+            Some(reason) => DomainEvent::for_reslot(&updated, &arrived, reason, now),
+            None => DomainEvent::for_move(&updated, &arrived, now),
+        });
         Ok((updated, changes))
     }
 

@@ -41,6 +41,7 @@ pub fn booking(status: BookingStatus, contact: &str) -> Booking {
         moved_to: None,
         carrier: None,
         reschedules: 0,
+        reslotted_from: None,
     }
 }
 

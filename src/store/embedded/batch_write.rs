@@ -93,8 +93,9 @@ fn apply_updates(tx: &Transaction<'_>, updates: &[BookingUpdate<'_>]) -> Result<
             .prepare_cached(
                 "UPDATE bookings SET window_start = $1, window_end = $2, plate = $3, contact = $4, \
                  status = $5, version = $6, updated_at = $7, hold_expires_at = $8, \
-                 status_after_move = $9, moved_to = $10, reschedules = $11 \
-                 WHERE id = $12 AND version = $13 AND (NOT $14 OR NOT code_received)",
+                 status_after_move = $9, moved_to = $10, reschedules = $11, \
+                 reslotted_from = $12 \
+                 WHERE id = $13 AND version = $14 AND (NOT $15 OR NOT code_received)",
             )?
             .execute(params![
                 format_ts(b.window_start),
@@ -108,6 +109,7 @@ fn apply_updates(tx: &Transaction<'_>, updates: &[BookingUpdate<'_>]) -> Result<
                 b.status_after_move.map(BookingStatus::as_str),
                 b.moved_to.map(|id| id.to_string()),
                 b.reschedules,
+                b.reslotted_from.map(format_ts),
                 b.id.to_string(),
                 update.expected_version,
                 update.unless_code_received,
@@ -125,9 +127,9 @@ fn insert_booking(tx: &Transaction<'_>, b: &Booking) -> rusqlite::Result<usize> 
         "INSERT INTO bookings (id, code, checkpoint_id, day, direction, category, window_start, \
          window_end, plate, contact, priority, status, version, manage_token_digest, created_at, \
          updated_at, hold_expires_at, moved_from, status_after_move, moved_to, carrier_key_id, \
-         reschedules) \
+         reschedules, reslotted_from) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-                 $19, $20, $21, $22)",
+                 $19, $20, $21, $22, $23)",
     )?
     .execute(params![
         b.id.to_string(),
@@ -152,6 +154,7 @@ fn insert_booking(tx: &Transaction<'_>, b: &Booking) -> rusqlite::Result<usize> 
         b.moved_to.map(|id| id.to_string()),
         b.carrier.map(|id| id.to_string()),
         b.reschedules,
+        b.reslotted_from.map(format_ts),
     ])
 }
 

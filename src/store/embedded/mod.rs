@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../sql/embedded/V6__answers_required.sql"),
     include_str!("../../../sql/embedded/V7__job_leases.sql"),
     include_str!("../../../sql/embedded/V8__booking_claims.sql"),
+    include_str!("../../../sql/embedded/V9__reslotted_bookings.sql"),
 ];
 
 #[derive(Clone)]

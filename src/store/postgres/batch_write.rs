@@ -35,25 +35,26 @@ const LOG_BATCH: &str = "INSERT INTO commit_log (batch_id) VALUES ($1)";
 const UPDATE_BOOKINGS: &str = "UPDATE bookings b SET window_start = u.window_start, \
      window_end = u.window_end, plate = u.plate, contact = u.contact, status = u.status, \
      version = u.version, updated_at = u.updated_at, hold_expires_at = u.hold_expires_at, \
-     status_after_move = u.status_after_move, moved_to = u.moved_to, reschedules = u.reschedules \
+     status_after_move = u.status_after_move, moved_to = u.moved_to, reschedules = u.reschedules, \
+     reslotted_from = u.reslotted_from \
      FROM unnest($1::uuid[], $2::int8[], $3::bool[], $4::timestamptz[], $5::timestamptz[], \
                  $6::text[], $7::text[], $8::text[], $9::int8[], $10::timestamptz[], \
-                 $11::timestamptz[], $12::text[], $13::uuid[], $14::int4[]) \
+                 $11::timestamptz[], $12::text[], $13::uuid[], $14::int4[], $15::timestamptz[]) \
        AS u(id, expected_version, guarded, window_start, window_end, plate, contact, \
             status, version, updated_at, hold_expires_at, status_after_move, moved_to, \
-            reschedules) \
+            reschedules, reslotted_from) \
      WHERE b.id = u.id AND b.version = u.expected_version \
        AND (NOT u.guarded OR NOT b.code_received)";
 
 const INSERT_BOOKINGS: &str = "INSERT INTO bookings (id, code, checkpoint_id, day, direction, \
      category, window_start, window_end, plate, contact, priority, status, version, \
      manage_token_digest, created_at, updated_at, hold_expires_at, moved_from, \
-     status_after_move, moved_to, carrier_key_id, reschedules) \
+     status_after_move, moved_to, carrier_key_id, reschedules, reslotted_from) \
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[], $5::text[], \
          $6::text[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::text[], \
          $11::text[], $12::text[], $13::int8[], $14::text[], $15::timestamptz[], \
          $16::timestamptz[], $17::timestamptz[], $18::uuid[], $19::text[], $20::uuid[], \
-         $21::uuid[], $22::int4[])";
+         $21::uuid[], $22::int4[], $23::timestamptz[])";
 
 const INSERT_CODES: &str =
     "INSERT INTO booking_codes (code, booking_id) SELECT * FROM unnest($1::text[], $2::uuid[])";
@@ -240,6 +241,8 @@ async fn apply_updates(
         .iter()
         .map(|u| count(u.booking.reschedules))
         .collect();
+    let reslotted_from: Vec<Option<DateTime<Utc>>> =
+        updates.iter().map(|u| u.booking.reslotted_from).collect();
     let changed = tx
         .execute(
             statement,
@@ -258,6 +261,7 @@ async fn apply_updates(
                 &after_move,
                 &moved_to,
                 &reschedules,
+                &reslotted_from,
             ],
         )
         .await?;
@@ -310,6 +314,8 @@ async fn insert_bookings(
     let moved_to: Vec<Option<Uuid>> = bookings.iter().map(|b| b.moved_to.map(|id| id.0)).collect();
     let carriers: Vec<Option<Uuid>> = bookings.iter().map(|b| b.carrier).collect();
     let reschedules: Vec<i32> = bookings.iter().map(|b| count(b.reschedules)).collect();
+    let reslotted_from: Vec<Option<DateTime<Utc>>> =
+        bookings.iter().map(|b| b.reslotted_from).collect();
     tx.execute(
         statement,
         &[
@@ -335,6 +341,7 @@ async fn insert_bookings(
             &moved_to,
             &carriers,
             &reschedules,
+            &reslotted_from,
         ],
     )
     .await?;

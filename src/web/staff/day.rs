@@ -475,12 +475,13 @@ fn described_by(hint_id: &str, error_id: Option<String>) -> String {
     }
 }
 
-/// Closing windows takes a reason, and whether the bookings already made are cancelled.
+/// Closing windows takes a reason, and what becomes of the bookings already made: kept,
+/// cancelled or moved to the nearest windows with room.
 fn block_fields(st: &StaffTexts, entered: Option<&RangeForm>, problem: Option<&Problem>) -> Markup {
     let reason = entered
         .and_then(|e| e.reason.as_deref())
         .unwrap_or_default();
-    let cancel = entered.is_some_and(|e| e.mode == "cancel_affected");
+    let mode = entered.map_or("free_only", |e| e.mode.as_str());
     let (reason_invalid, reason_error_id, reason_error) =
         field_error(problem, "reason", "blocked-reason");
     let reason_described = described_by("blocked-reason-hint", reason_error_id);
@@ -495,8 +496,9 @@ fn block_fields(st: &StaffTexts, entered: Option<&RangeForm>, problem: Option<&P
         }
         fieldset class="wide" {
             legend { (st.bookings_made) }
-            label { input type="radio" name="mode" value="free_only" checked[!cancel]; (st.keep_bookings) }
-            label { input type="radio" name="mode" value="cancel_affected" checked[cancel]; (st.cancel_bookings) }
+            label { input type="radio" name="mode" value="free_only" checked[mode != "cancel_affected" && mode != "move_affected"]; (st.keep_bookings) }
+            label { input type="radio" name="mode" value="move_affected" checked[mode == "move_affected"]; (st.move_bookings) }
+            label { input type="radio" name="mode" value="cancel_affected" checked[mode == "cancel_affected"]; (st.cancel_bookings) }
             (mode_error)
         }
     }
