@@ -128,15 +128,40 @@ impl DaySchedule {
         if window.available_to(current.priority) == 0 {
             return Err(AllocationError::WindowFull);
         }
-        let target_end = window.end;
+        let (updated, changes) = self.shift_window(
+            &current,
+            target,
+            policy,
+            now,
+            |updated| {
+                updated.reschedules += 1;
+                // The driver chose this window: a move the checkpoint made needs no answer any more.
+                updated.reslotted_from = None;
+            },
+            |before, after| DomainEvent::for_move(before, after, now),
+        );
+        Ok((updated, changes))
+    }
+
+    /// Moves `current` to `target` of the same day in one change: its old place is given back
+    /// and the new one taken together. `adjust` makes what else the move changes, `event` names
+    /// it. A hold gets its full time again from the move.
+    pub(super) fn shift_window(
+        &mut self,
+        current: &Booking,
+        target: WindowKey,
+        policy: &Policy,
+        now: DateTime<Utc>,
+        adjust: impl FnOnce(&mut Booking),
+        event: impl FnOnce(&Booking, &Booking) -> DomainEvent,
+    ) -> (Booking, ChangeSet) {
+        let target_end = self.windows.get(&target).map_or(target.start, |w| w.end);
         let mut changes = ChangeSet::default();
-        self.give_place(&current, &mut changes);
+        self.give_place(current, &mut changes);
         let mut updated = current.clone();
         updated.window_start = target.start;
         updated.window_end = target_end;
-        updated.reschedules += 1;
-        // The driver chose this window: a move the checkpoint made needs no answer any more.
-        updated.reslotted_from = None;
+        adjust(&mut updated);
         updated.version += 1;
         updated.updated_at = now;
         if updated.status == BookingStatus::Held {
@@ -146,13 +171,11 @@ impl DaySchedule {
         changes
             .changes
             .push(ScheduleChange::UpdateBooking(updated.clone()));
-        changes
-            .events
-            .push(DomainEvent::for_move(&current, &updated, now));
+        changes.events.push(event(current, &updated));
         self.put_booking(updated.clone());
         self.assert_invariants(&current.window_key());
         self.assert_invariants(&target);
-        Ok((updated, changes))
+        (updated, changes)
     }
 
     /// Expires every ordinary hold whose time has run out. Transfer holds are left alone and

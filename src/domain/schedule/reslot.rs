@@ -111,30 +111,16 @@ impl DaySchedule {
         policy: &Policy,
         now: DateTime<Utc>,
     ) -> (Booking, ChangeSet) {
-        let target_end = self.windows.get(&target).map_or(target.start, |w| w.end);
-        let mut changes = ChangeSet::default();
-        self.give_place(current, &mut changes);
-        let mut updated = current.clone();
-        updated.window_start = target.start;
-        updated.window_end = target_end;
-        updated.reslotted_from = Some(reslotted_from(current));
-        updated.version += 1;
-        updated.updated_at = now;
-        if updated.status == BookingStatus::Held {
-            // The driver learns of the move now; a hold running out meanwhile would be unfair.
-            updated.hold_expires_at = Some(policy.hold_expiry(now));
-        }
-        self.take_place(&updated, &mut changes);
-        changes
-            .changes
-            .push(ScheduleChange::UpdateBooking(updated.clone()));
-        changes
-            .events
-            .push(DomainEvent::for_reslot(current, &updated, reason, now));
-        self.put_booking(updated.clone());
-        self.assert_invariants(&current.window_key());
-        self.assert_invariants(&target);
-        (updated, changes)
+        // The driver learns of the move now, and a hold's time starts again with it: running
+        // out meanwhile would be unfair.
+        self.shift_window(
+            current,
+            target,
+            policy,
+            now,
+            |updated| updated.reslotted_from = Some(reslotted_from(current)),
+            |before, after| DomainEvent::for_reslot(before, after, reason, now),
+        )
     }
 
     /// The driver keeps the window the checkpoint moved the booking to.
