@@ -141,6 +141,7 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(endpoint("/account/callback").get(account_pages::callback))
         .service(endpoint("/account/logout").post(account_pages::logout))
         .service(endpoint("/account/claim").post(account_pages::claim))
+        .service(endpoint("/account/bookings/{code}/confirm").post(account_pages::confirm))
         .service(endpoint("/account/bookings/{code}/cancel").post(account_pages::cancel))
         .service(endpoint("/status").get(crate::web::status::index))
         .service(endpoint("/status/{id}").get(crate::web::status::checkpoint));

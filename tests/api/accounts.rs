@@ -156,6 +156,33 @@ async fn a_driver_signs_in_sees_claims_cancels_and_signs_out_on_the_pages() {
         .await;
     assert_eq!(refused.status, 404, "{}", refused.text);
 
+    // A hold confirmed from the list, without the manage token.
+    let mut hold = booking_body("333 CCC", 10);
+    hold["confirm"] = json!(false);
+    let held = send_with(&app, "POST", "/api/v1/bookings", &token, Some(&hold)).await;
+    assert_eq!(held.body["status"], "held", "{}", held.text);
+    let held = held.body["code"].as_str().unwrap().to_owned();
+    let confirmed = agent
+        .post_form(
+            &app.url(&format!("/account/bookings/{held}/confirm")),
+            &[("form_token", &form_token)],
+        )
+        .await;
+    assert_eq!(confirmed.status, 303, "{}", confirmed.text);
+    let (_, page) = agent
+        .follow(&absolute(&app.url("/"), &confirmed.location.unwrap()), None)
+        .await;
+    assert!(page.unwrap().text.contains("The booking is confirmed"));
+    let read = send_with(
+        &app,
+        "GET",
+        &format!("/api/v1/bookings/{held}"),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(read.body["status"], "confirmed", "{}", read.text);
+
     // Cancelled from the list, without the manage token.
     let cancelled = agent
         .post_form(

@@ -1,7 +1,7 @@
 //! "My bookings" for people signed in through the OpenID Connect provider: signing in
 //! (`/account/login` sends the browser to the provider, `/account/callback` brings it back),
-//! signing out (here and at the provider), the list of one's bookings with a way to cancel
-//! each, and a form that adds a booking made without signing in, by its code and manage token.
+//! signing out (here and at the provider), the list of one's bookings with a way to confirm a
+//! held one and cancel each, and a form that adds a booking made without signing in, by its code and manage token.
 //! Registration and passwords are the provider's pages; these link to them when configured.
 
 pub mod session;
@@ -17,9 +17,10 @@ use super::problems::Problem;
 use super::times;
 use crate::app::AppState;
 use crate::app::accounts::{account_bookings, claim_booking, find_owned, finish_sign_in};
-use crate::app::bookings::cancel_booking;
+use crate::app::bookings::{cancel_booking, confirm_booking};
 use crate::app::error::ApiError;
 use crate::auth::account::Identity;
+use crate::domain::BookingStatus;
 use crate::oidc::flow::SignInAttempt;
 use texts::{AccountTexts, account_texts};
 
@@ -38,6 +39,7 @@ fn said_after(page: &Page, at: &AccountTexts) -> Said {
     match page.query_value("done") {
         Some("signed_out") => Said::Done(at.signed_out),
         Some("claimed") => Said::Done(at.claimed),
+        Some("confirmed") => Said::Done(at.confirmed),
         Some("cancelled") => Said::Done(at.cancelled),
         _ => Said::Nothing,
     }
@@ -146,6 +148,12 @@ async fn account_page(
                                 }
                                 td { (page.lang.status(booking.status)) }
                                 td {
+                                    @if booking.status == BookingStatus::Held {
+                                        form method="post" action=(format!("/account/bookings/{}/confirm", booking.code)) {
+                                            (page.form_token(state))
+                                            button type="submit" aria-label=(format!("{} {}", at.confirm, booking.code)) { (at.confirm) }
+                                        }
+                                    }
                                     form method="post" action=(format!("/account/bookings/{}/cancel", booking.code)) {
                                         (page.form_token(state))
                                         button type="submit" class="danger" aria-label=(format!("{} {}", at.cancel, booking.code)) { (at.cancel) }
@@ -363,6 +371,30 @@ pub async fn claim(
     let token = form.token.as_deref().unwrap_or_default().trim().to_owned();
     match claim_booking(&state, &identity, &code, &token).await {
         Ok(_) => page.redirect(&format!("{HOME}?done=claimed")),
+        Err(error) => {
+            let problem = Problem::of(page.lang, &error);
+            account_page(&page, &state, Some(identity), Said::Refused(problem)).await
+        }
+    }
+}
+
+#[tracing::instrument(name = "Confirm a booking from the account page", skip_all)]
+pub async fn confirm(
+    request: HttpRequest,
+    code: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (page, identity, _) = match genuine_form(&request, &state, &body).await {
+        Ok(sent) => sent,
+        Err(answer) => return answer,
+    };
+    let confirmed = async {
+        let (booking, _) = find_owned(&state, &identity, &code).await?;
+        confirm_booking(&state, &booking, None, None, None).await
+    };
+    match confirmed.await {
+        Ok(_) => page.redirect(&format!("{HOME}?done=confirmed")),
         Err(error) => {
             let problem = Problem::of(page.lang, &error);
             account_page(&page, &state, Some(identity), Said::Refused(problem)).await
