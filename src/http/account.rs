@@ -30,14 +30,7 @@ pub async fn bookings(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let identity = signed_in(&request, &state).await?;
-    let bookings: Vec<BookingView> = account_bookings(&state, &identity)
-        .await?
-        .iter()
-        .filter_map(|b| {
-            let zone = state.checkpoint(&b.checkpoint).ok()?.time_zone;
-            Some(BookingView::new(b, zone))
-        })
-        .collect();
+    let bookings = BookingView::list(&state, &account_bookings(&state, &identity).await?);
     Ok(HttpResponse::Ok().json(json!({
         "subject": identity.subject,
         "name": identity.name,

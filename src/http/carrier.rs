@@ -48,16 +48,7 @@ pub async fn bookings(
         .ok_or(ApiError::Unauthenticated(
             "sign the request with the carrier's API key",
         ))?;
-    let bookings: Vec<BookingView> = state
-        .store
-        .carrier_bookings(key.id)
-        .await?
-        .iter()
-        .filter_map(|b| {
-            let zone = state.checkpoint(&b.checkpoint).ok()?.time_zone;
-            Some(BookingView::new(b, zone))
-        })
-        .collect();
+    let bookings = BookingView::list(&state, &state.store.carrier_bookings(key.id).await?);
     Ok(HttpResponse::Ok().json(json!({ "carrier": key.name, "bookings": bookings })))
 }
 

@@ -113,6 +113,18 @@ pub struct BookingLinks {
 }
 
 impl BookingView {
+    /// Views of `bookings` in their checkpoints' time zones; a booking of a checkpoint no
+    /// longer served is left out.
+    pub fn list(state: &crate::app::AppState, bookings: &[Booking]) -> Vec<Self> {
+        bookings
+            .iter()
+            .filter_map(|b| {
+                let zone = state.checkpoint(&b.checkpoint).ok()?.time_zone;
+                Some(Self::new(b, zone))
+            })
+            .collect()
+    }
+
     pub fn new(booking: &Booking, tz: Tz) -> Self {
         let code = booking.code.to_string();
         let base = format!("/api/v1/bookings/{code}");

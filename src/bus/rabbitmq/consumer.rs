@@ -220,8 +220,15 @@ async fn handle_waiting(
         if waiting.is_empty() {
             return Some(outcomes.into_iter().flatten().collect());
         }
-        let batch: Vec<DomainEvent> = waiting.iter().map(|&i| events[i].clone()).collect();
-        let answers = handler.handle_batch(&batch).await;
+        // Copies only when some of them are tried again.
+        let again: Vec<DomainEvent>;
+        let batch = if waiting.len() == events.len() {
+            events
+        } else {
+            again = waiting.iter().map(|&i| events[i].clone()).collect();
+            &again
+        };
+        let answers = handler.handle_batch(batch).await;
         for (&i, answer) in waiting.iter().zip(answers) {
             crate::bus::record_delivery(group, Some(&events[i]), answer.is_ok());
             match answer {

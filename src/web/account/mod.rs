@@ -385,21 +385,7 @@ pub async fn confirm(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let (page, identity, _) = match genuine_form(&request, &state, &body).await {
-        Ok(sent) => sent,
-        Err(answer) => return answer,
-    };
-    let confirmed = async {
-        let (booking, _) = find_owned(&state, &identity, &code).await?;
-        confirm_booking(&state, &booking, None, None, None).await
-    };
-    match confirmed.await {
-        Ok(_) => page.redirect(&format!("{HOME}?done=confirmed")),
-        Err(error) => {
-            let problem = Problem::of(page.lang, &error);
-            account_page(&page, &state, Some(identity), Said::Refused(problem)).await
-        }
-    }
+    act_on_owned(&request, &state, &code, &body, Act::Confirm).await
 }
 
 #[tracing::instrument(name = "Cancel a booking from the account page", skip_all)]
@@ -409,19 +395,45 @@ pub async fn cancel(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let (page, identity, _) = match genuine_form(&request, &state, &body).await {
+    act_on_owned(&request, &state, &code, &body, Act::Cancel).await
+}
+
+/// What a button of the list does to one of the person's bookings.
+#[derive(Clone, Copy)]
+enum Act {
+    Confirm,
+    Cancel,
+}
+
+/// A form of the list acting on one of the person's bookings: back to the list saying what
+/// was done, or the list with the refusal.
+async fn act_on_owned(
+    request: &HttpRequest,
+    state: &AppState,
+    code: &str,
+    body: &[u8],
+    act: Act,
+) -> HttpResponse {
+    let (page, identity, _) = match genuine_form(request, state, body).await {
         Ok(sent) => sent,
         Err(answer) => return answer,
     };
-    let cancelled = async {
-        let (booking, _) = find_owned(&state, &identity, &code).await?;
-        cancel_booking(&state, &booking, None).await
+    let acted = async {
+        let (booking, _) = find_owned(state, &identity, code).await?;
+        match act {
+            Act::Confirm => confirm_booking(state, &booking, None, None, None).await,
+            Act::Cancel => cancel_booking(state, &booking, None).await,
+        }
     };
-    match cancelled.await {
-        Ok(_) => page.redirect(&format!("{HOME}?done=cancelled")),
+    let done = match act {
+        Act::Confirm => "confirmed",
+        Act::Cancel => "cancelled",
+    };
+    match acted.await {
+        Ok(_) => page.redirect(&format!("{HOME}?done={done}")),
         Err(error) => {
             let problem = Problem::of(page.lang, &error);
-            account_page(&page, &state, Some(identity), Said::Refused(problem)).await
+            account_page(&page, state, Some(identity), Said::Refused(problem)).await
         }
     }
 }
