@@ -79,6 +79,7 @@ fn hold_requests(keys: &[WindowKey], count: u64) -> Vec<HoldRequest> {
             priority: PriorityClass::Normal,
             confirm: false,
             carrier: None,
+            owner: None,
         })
         .collect()
 }

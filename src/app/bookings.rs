@@ -18,8 +18,8 @@ use crate::auth::ApiKey;
 use crate::domain::token::ManageToken;
 use crate::domain::window::local_date;
 use crate::domain::{
-    Booking, BookingCode, BookingId, Category, Checkpoint, CheckpointId, Contact, Direction,
-    HoldRequest, InputError, Plate, PriorityClass, WindowKey,
+    AccountOwner, Booking, BookingCode, BookingId, Category, Checkpoint, CheckpointId, Contact,
+    Direction, HoldRequest, InputError, Plate, PriorityClass, WindowKey,
 };
 
 /// A checkpoint's lane as a request names it: the checkpoint, the direction and the category.
@@ -66,11 +66,12 @@ impl NewBooking {
     }
 }
 
-/// Who asks for a booking, for the limits that apply to them.
+/// Who asks for a booking, for the limits that apply to them and the account it will be in.
 #[derive(Debug, Clone, Default)]
 pub struct Requester {
     pub address: Option<IpAddr>,
     pub carrier: Option<ApiKey>,
+    pub owner: Option<AccountOwner>,
 }
 
 /// A booking just made, with the manage token that is shown only now.
@@ -140,6 +141,7 @@ pub async fn create_booking(
         priority: input.priority,
         confirm: input.confirm,
         carrier: carrier_key.map(|key| key.id),
+        owner: requester.owner,
         ..new_hold(&input.lane, start, &token)
     };
     let answer = made_booking_answer(answer, &checkpoint, &token);
@@ -183,6 +185,7 @@ pub(super) fn new_hold(lane: &LaneKey, start: DateTime<Utc>, token: &str) -> Hol
         priority: PriorityClass::default(),
         confirm: false,
         carrier: None,
+        owner: None,
     }
 }
 

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::StaffRole;
+use crate::domain::AccountOwner;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
@@ -22,6 +23,14 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// Whose bookings this person's are: their own, and their organisation's.
+    pub fn as_owner(&self) -> AccountOwner {
+        AccountOwner {
+            subject: self.subject.clone(),
+            organisation: self.organisation.clone(),
+        }
+    }
+
     /// A stable account id for the staff token and the audit log, derived from the subject so
     /// that it can never collide with a local account's random one in practice.
     pub fn staff_id(&self) -> Uuid {

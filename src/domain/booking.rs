@@ -186,6 +186,15 @@ impl Booking {
     }
 }
 
+/// The account a booking belongs to, written with the booking so that a booking made while
+/// signed in is never left without its owner: the provider's `sub`, and the carrier
+/// organisation whose staff see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountOwner {
+    pub subject: String,
+    pub organisation: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::BookingStatus::*;

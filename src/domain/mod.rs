@@ -14,7 +14,7 @@ pub mod strikes;
 pub mod token;
 pub mod window;
 
-pub use booking::{Booking, BookingId, BookingStatus, PriorityClass};
+pub use booking::{AccountOwner, Booking, BookingId, BookingStatus, PriorityClass};
 pub use checkpoint::{Category, CategoryCapacity, Checkpoint, CheckpointId, Direction};
 pub use code::BookingCode;
 pub use contact::Contact;

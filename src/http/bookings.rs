@@ -20,7 +20,7 @@ use super::idempotency::{Reply, run_idempotent};
 use super::views::BookingView;
 use crate::actors::answer::AnswerTicket;
 use crate::app::AppState;
-use crate::app::accounts::{find_owned, record_owner};
+use crate::app::accounts::find_owned;
 use crate::app::bookings::{
     LaneKey, MadeBooking, NewBooking, Requester, booking_code, cancel_booking, confirm_booking,
     create_booking, find_booking_where, find_managed, record_booking_outcome, reschedule_booking,
@@ -89,12 +89,9 @@ pub async fn create(
             let requester = Requester {
                 address: client,
                 carrier,
+                owner: owner.map(|identity| identity.as_owner()),
             };
-            let made = create_booking(&state, input, requester, answer).await?;
-            if let Some(owner) = &owner {
-                record_owner(&state, owner, &made.booking).await?;
-            }
-            Ok(made)
+            create_booking(&state, input, requester, answer).await
         }
         .await;
         record_booking_outcome(checkpoint, &outcome);

@@ -143,6 +143,11 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(endpoint("/account/claim").post(account_pages::claim))
         .service(endpoint("/account/bookings/{code}/confirm").post(account_pages::confirm))
         .service(endpoint("/account/bookings/{code}/cancel").post(account_pages::cancel))
+        .service(
+            endpoint("/account/bookings/{code}/reschedule")
+                .get(account_pages::choose_new_window)
+                .post(account_pages::reschedule),
+        )
         .service(endpoint("/status").get(crate::web::status::index))
         .service(endpoint("/status/{id}").get(crate::web::status::checkpoint));
 }

@@ -32,3 +32,17 @@ pub const TAKE_JOB_LEASE: &str = "INSERT INTO job_leases (job, holder, expires_a
      ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
      WHERE job_leases.holder = excluded.holder OR job_leases.expires_at <= $4 \
      RETURNING job";
+
+/// Makes booking `$1` the account `$2`'s (and organisation `$3`'s) as of `$4`; a booking has one
+/// owner, the latest.
+pub const RECORD_OWNER: &str = "INSERT INTO booking_claims \
+     (booking_id, subject, organisation, claimed_at) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (booking_id) DO UPDATE SET subject = excluded.subject, \
+     organisation = excluded.organisation, claimed_at = excluded.claimed_at";
+
+/// Gives booking `$2`, moved from `$1`, the owner `$1` has, if any.
+pub const CARRY_OWNER: &str = "INSERT INTO booking_claims \
+     (booking_id, subject, organisation, claimed_at) \
+     SELECT b.id, c.subject, c.organisation, c.claimed_at \
+     FROM booking_claims c, bookings b WHERE c.booking_id = $1 AND b.id = $2 \
+     ON CONFLICT (booking_id) DO NOTHING";

@@ -9,7 +9,9 @@
 //!    free can be taken by another booking of the same plan without tripping a unique index;
 //! 2. `updates`: the other booking updates;
 //! 3. `inserts`, then `new_codes`: new bookings, and the codes of those that are not transfer
-//!    holds (a transfer hold shares its source's code);
+//!    holds (a transfer hold shares its source's code); then `owners` and `carried_owners`: the
+//!    accounts new bookings belong to, and a moved booking's account passed on to the booking
+//!    it moves to;
 //! 4. `window_settings`: blocked reasons and reserved places, in decision order;
 //! 5. `code_handovers`: a code made to resolve to a transfer hold;
 //! 6. `window_deltas`: one net change of `held` and `confirmed` per window;
@@ -24,9 +26,12 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use chrono::{DateTime, Utc};
+
 use super::{AnswerRecord, CommitBatch, StoreError};
 use crate::domain::{
-    Booking, BookingCode, BookingId, CheckpointId, DomainEvent, ScheduleChange, WindowKey,
+    AccountOwner, Booking, BookingCode, BookingId, CheckpointId, DomainEvent, ScheduleChange,
+    WindowKey,
 };
 
 /// Everything one transaction writes for one or more batches.
@@ -36,6 +41,9 @@ pub struct WritePlan<'a> {
     pub updates: Vec<BookingUpdate<'a>>,
     pub inserts: Vec<&'a Booking>,
     pub new_codes: Vec<(&'a BookingCode, BookingId)>,
+    pub owners: Vec<OwnerRecord<'a>>,
+    /// `(from, to)`: `to`, a transfer hold, belongs to whoever `from` belongs to.
+    pub carried_owners: Vec<(BookingId, BookingId)>,
     pub window_settings: Vec<WindowSetting<'a>>,
     pub code_handovers: Vec<CodeHandover<'a>>,
     pub window_deltas: Vec<WindowDelta<'a>>,
@@ -52,6 +60,14 @@ pub struct BookingUpdate<'a> {
     /// Refused if the booking (a transfer hold) has received its code meanwhile: the move it
     /// was made for happened after all.
     pub unless_code_received: bool,
+}
+
+/// A new booking made by someone signed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnerRecord<'a> {
+    pub booking: BookingId,
+    pub owner: &'a AccountOwner,
+    pub at: DateTime<Utc>,
 }
 
 /// A window column an admin's action sets.
@@ -98,8 +114,9 @@ impl<'a> WritePlan<'a> {
                 match write {
                     BookingWrite::Insert(booking) => {
                         plan.inserts.push(booking);
-                        if booking.moved_from.is_none() {
-                            plan.new_codes.push((&booking.code, booking.id));
+                        match booking.moved_from {
+                            None => plan.new_codes.push((&booking.code, booking.id)),
+                            Some(from) => plan.carried_owners.push((from, booking.id)),
                         }
                     }
                     BookingWrite::Update(update) if !update.booking.status.is_active() => {
@@ -138,6 +155,13 @@ impl<'a> WritePlan<'a> {
                         plan.code_handovers.push(CodeHandover {
                             code,
                             booking: *booking,
+                        })
+                    }
+                    ScheduleChange::RecordOwner { booking, owner, at } => {
+                        plan.owners.push(OwnerRecord {
+                            booking: *booking,
+                            owner,
+                            at: *at,
                         })
                     }
                     ScheduleChange::InsertBooking(_)
@@ -182,7 +206,8 @@ fn fold_booking_writes(changes: &[ScheduleChange]) -> Vec<BookingWrite<'_>> {
             ScheduleChange::AdjustWindow { .. }
             | ScheduleChange::SetBlocked { .. }
             | ScheduleChange::SetReserved { .. }
-            | ScheduleChange::PointCode { .. } => continue,
+            | ScheduleChange::PointCode { .. }
+            | ScheduleChange::RecordOwner { .. } => continue,
         };
         match writes.get_mut(&booking.id) {
             Some(BookingWrite::Insert(last)) => *last = booking,
@@ -391,6 +416,50 @@ mod tests {
 
         assert_eq!(plan.inserts.len(), 1);
         assert!(plan.new_codes.is_empty());
+    }
+
+    #[test]
+    fn a_transfer_hold_belongs_to_the_account_of_the_booking_it_moves() {
+        let source = BookingId(Uuid::new_v4());
+        let mut hold = booking("ABCD-2345", BookingStatus::Held, 1);
+        hold.moved_from = Some(source);
+        let batches = [batch(vec![ScheduleChange::InsertBooking(hold.clone())])];
+
+        let plan = WritePlan::new(&batches);
+
+        assert_eq!(plan.carried_owners, vec![(source, hold.id)]);
+        assert!(plan.owners.is_empty());
+    }
+
+    #[test]
+    fn a_booking_made_signed_in_records_its_owner_in_the_same_plan() {
+        let held = booking("ABCD-2345", BookingStatus::Held, 1);
+        let owner = AccountOwner {
+            subject: "driver-1".to_owned(),
+            organisation: None,
+        };
+        let at = held.created_at;
+        let batches = [batch(vec![
+            ScheduleChange::InsertBooking(held.clone()),
+            ScheduleChange::RecordOwner {
+                booking: held.id,
+                owner: owner.clone(),
+                at,
+            },
+        ])];
+
+        let plan = WritePlan::new(&batches);
+
+        assert_eq!(plan.inserts, vec![&held]);
+        assert_eq!(
+            plan.owners,
+            vec![OwnerRecord {
+                booking: held.id,
+                owner: &owner,
+                at,
+            }]
+        );
+        assert!(plan.carried_owners.is_empty());
     }
 
     #[test]

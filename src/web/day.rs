@@ -42,8 +42,50 @@ pub enum Pick<'a> {
     New,
     Move {
         booking: &'a Booking,
-        token: &'a str,
+        by: Holder<'a>,
     },
+}
+
+/// How whoever moves a booking shows that it is theirs, which decides where the move's pages
+/// are.
+#[derive(Clone, Copy)]
+pub enum Holder<'a> {
+    /// The booking's manage token, carried from page to page.
+    Token(&'a str),
+    /// The account it belongs to, signed in.
+    Account,
+}
+
+impl Holder<'_> {
+    fn reschedule_path(self, booking: &Booking, date: Option<NaiveDate>) -> String {
+        let date = date.map(|date| date.to_string());
+        let query: Vec<(&str, &str)> = match self {
+            Holder::Token(token) => vec![("token", token)],
+            Holder::Account => vec![],
+        }
+        .into_iter()
+        .chain(date.as_deref().map(|date| ("date", date)))
+        .collect();
+        let base = match self {
+            Holder::Token(_) => format!("/booking/{}/reschedule", booking.code),
+            Holder::Account => format!("/account/bookings/{}/reschedule", booking.code),
+        };
+        if query.is_empty() {
+            base
+        } else {
+            format!(
+                "{base}?{}",
+                serde_urlencoded::to_string(query).unwrap_or_default()
+            )
+        }
+    }
+
+    fn back_path(self, booking: &Booking) -> String {
+        match self {
+            Holder::Token(token) => super::manage::manage_path(booking, token, None),
+            Holder::Account => super::account::HOME.to_owned(),
+        }
+    }
 }
 
 /// How a window looks: its class (colour) and the words that say the same.
@@ -109,20 +151,18 @@ pub async fn render(
         .collect();
     let (heading, action, extra) = match &pick {
         Pick::New => (t.windows_heading, "/holds".to_owned(), html! {}),
-        Pick::Move { booking, token } => (
+        Pick::Move { booking, by } => (
             t.reschedule_heading,
-            format!("/booking/{}/reschedule", booking.code),
-            html! { input type="hidden" name="token" value=(token); },
+            by.reschedule_path(booking, None),
+            match by {
+                Holder::Token(token) => html! { input type="hidden" name="token" value=(token); },
+                Holder::Account => html! {},
+            },
         ),
     };
     let day_link = |date: NaiveDate| match &pick {
         Pick::New => format!("/windows?{}", lane.query(date)),
-        Pick::Move { booking, token } => format!(
-            "/booking/{}/reschedule?{}",
-            booking.code,
-            serde_urlencoded::to_string([("token", *token), ("date", &date.to_string())])
-                .unwrap_or_default()
-        ),
+        Pick::Move { booking, by } => by.reschedule_path(booking, Some(date)),
     };
     let current = match &pick {
         Pick::Move { booking, .. } => Some(booking.window_start),
@@ -149,13 +189,13 @@ pub async fn render(
                 " · " a href=(format!("/?{}", lane.query(lane.date))) { (t.change_search) }
             }
         }
-        @if let Pick::Move { booking, token } = &pick {
+        @if let Pick::Move { booking, by } = &pick {
             p { (t.reschedule_intro) }
             p {
                 (t.current_window) ": " (page.lang.date(booking.day)) ", "
                 (times::window(page.lang, checkpoint, booking.window_start, booking.window_end))
             }
-            p { a href=(super::manage::manage_path(booking, token, None)) { (t.back_to_booking) } }
+            p { a href=(by.back_path(booking)) { (t.back_to_booking) } }
         }
         nav class="day-nav" aria-label=(t.date) {
             @if let Some(previous) = previous {

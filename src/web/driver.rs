@@ -7,6 +7,7 @@ use chrono::Days;
 use maud::html;
 use serde::Deserialize;
 
+use super::account::session::signed_in;
 use super::day::{self, Lane, Pick};
 use super::page::{Page, Section, form_is_genuine};
 use super::problems::Problem;
@@ -183,6 +184,7 @@ pub async fn hold(
     let requester = Requester {
         address: request.peer_addr().map(|address| address.ip()),
         carrier: None,
+        owner: signed_in(&request, &state).map(|identity| identity.as_owner()),
     };
     let lane_key = LaneKey {
         checkpoint: lane.checkpoint.id.clone(),

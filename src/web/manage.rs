@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::day::{self, Lane, Pick};
+use super::day::{self, Holder, Lane, Pick};
 use super::page::{Page, Section, form_is_genuine, origin};
 use super::problems::Problem;
 use super::{qr, times};
@@ -111,7 +111,7 @@ impl Managed {
     fn pick(&self) -> Pick<'_> {
         Pick::Move {
             booking: &self.booking,
-            token: &self.token,
+            by: Holder::Token(&self.token),
         }
     }
 }

@@ -245,6 +245,113 @@ async fn a_driver_signs_in_sees_claims_cancels_and_signs_out_on_the_pages() {
     );
 }
 
+#[actix_web::test]
+async fn a_signed_in_driver_books_and_moves_on_the_pages_without_manage_tokens() {
+    let Some((provider, app)) = with_provider(Backend::Postgres).await else {
+        return;
+    };
+    let agent = UserAgent::new();
+    sign_in_on_pages(&agent, &app, "/account/login", "alice").await;
+    let token = provider.access_token("alice").await;
+
+    // A hold made on the day page while signed in is hers, with nothing else to do.
+    let day = format!(
+        "/windows?checkpoint=narva&direction=entry&category=car&date={}",
+        tomorrow()
+    );
+    let (_, page) = agent.follow(&app.url(&day), None).await;
+    let form_token = input_value(&page.unwrap().text, "form_token").unwrap();
+    let held = agent
+        .post_form(
+            &app.url("/holds"),
+            &[
+                ("form_token", &form_token),
+                ("checkpoint", "narva"),
+                ("direction", "entry"),
+                ("category", "car"),
+                ("window_start", &at(tomorrow(), 7)),
+            ],
+        )
+        .await;
+    assert_eq!(held.status, 303, "{}", held.text);
+    assert_eq!(listed(&app, &token).await.len(), 1);
+
+    // A confirmed one moves from the account page to a window of its day.
+    let confirmed = book_as(&app, &token, "111 AAA", 8).await;
+    let (_, page) = agent.follow(&app.url("/account"), None).await;
+    let page = page.unwrap().text;
+    let choose = format!("/account/bookings/{confirmed}/reschedule");
+    assert!(page.contains(&choose), "{page}");
+    let (_, windows) = agent.follow(&app.url(&choose), None).await;
+    let windows = windows.unwrap();
+    assert_eq!(windows.status, 200, "{}", windows.text);
+    assert!(
+        windows.text.contains(&format!("action=\"{choose}\"")),
+        "{}",
+        windows.text
+    );
+    assert!(!windows.text.contains("name=\"token\""), "{}", windows.text);
+    let form_token = input_value(&windows.text, "form_token").unwrap();
+    let moved = agent
+        .post_form(
+            &app.url(&choose),
+            &[
+                ("form_token", &form_token),
+                ("window_start", &at(tomorrow(), 11)),
+            ],
+        )
+        .await;
+    assert_eq!(moved.status, 303, "{}", moved.text);
+    let (_, page) = agent
+        .follow(&absolute(&app.url("/"), &moved.location.unwrap()), None)
+        .await;
+    assert!(
+        page.unwrap()
+            .text
+            .contains("The booking is moved to its new window")
+    );
+    let read = send_with(
+        &app,
+        "GET",
+        &format!("/api/v1/bookings/{confirmed}"),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(
+        read.body["window"]["start"],
+        at(tomorrow(), 11),
+        "{}",
+        read.text
+    );
+    assert_eq!(listed(&app, &token).await.len(), 2);
+
+    // Someone else's booking cannot be moved from their account page; nor without one.
+    let bob = UserAgent::new();
+    sign_in_on_pages(&bob, &app, "/account/login", "bob").await;
+    let (_, page) = bob.follow(&app.url("/account"), None).await;
+    let bobs_token = input_value(&page.unwrap().text, "form_token").unwrap();
+    let refused = bob
+        .post_form(
+            &app.url(&choose),
+            &[
+                ("form_token", &bobs_token),
+                ("window_start", &at(tomorrow(), 12)),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 404, "{}", refused.text);
+    let anonymous = UserAgent::new().get(&app.url(&choose)).await;
+    assert_eq!(anonymous.status, 303);
+    assert!(
+        anonymous
+            .location
+            .unwrap()
+            .starts_with("/account/login?next="),
+        "a signed-out visitor is sent to sign in"
+    );
+}
+
 /// Claims as the provider would sign them for the API, valid for an hour at the test clock.
 fn api_claims(provider: &TestProvider) -> Value {
     let now = test_start().timestamp();

@@ -86,6 +86,7 @@ impl Harness {
             priority: PriorityClass::Normal,
             confirm,
             carrier: None,
+            owner: None,
         };
         self.registry
             .ask(&self.checkpoint.id, tomorrow(), Hold(request))

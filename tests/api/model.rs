@@ -333,6 +333,7 @@ impl Harness {
                         priority: PriorityClass::Normal,
                         confirm,
                         carrier: None,
+                        owner: None,
                     }),
                 )
                 .await

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use borderslot::domain::token::ManageToken;
 use borderslot::domain::window::generate_windows;
 use borderslot::domain::{
-    BookingCode, BookingId, ChangeSet, Checkpoint, Contact, DaySchedule, Direction, HoldRequest,
-    Plate, Policy, PriorityClass, WindowKey, WindowSelection,
+    AccountOwner, BookingCode, BookingId, ChangeSet, Checkpoint, Contact, DaySchedule, Direction,
+    HoldRequest, Plate, Policy, PriorityClass, WindowKey, WindowSelection,
 };
 use borderslot::store::{
     AnswerRecord, CommitBatch, KeyClaim, ProcessedEvent, SlotStore, StoreError, StoredResponse,
@@ -90,6 +90,7 @@ fn request(window: WindowKey, plate: &str) -> HoldRequest {
         priority: PriorityClass::Normal,
         confirm: false,
         carrier: None,
+        owner: None,
     }
 }
 
@@ -301,6 +302,72 @@ async fn a_transfer_hold_is_never_dropped_after_it_received_the_code(backend: Ba
         .await
         .unwrap();
     assert_eq!(record.completed_moves, vec![transfer.id]);
+    assert_eq!(f.store.audit().await.unwrap().violations(), 0);
+}
+
+crate::on_both_backends!(a_booking_made_signed_in_is_its_owners_and_stays_so_when_moved);
+
+async fn a_booking_made_signed_in_is_its_owners_and_stays_so_when_moved(backend: Backend) {
+    let Some(f) = fixture(backend, 5).await else {
+        return;
+    };
+    let now = test_start();
+    let mut source = f.replica().await;
+    let owner = AccountOwner {
+        subject: "driver-7".to_owned(),
+        organisation: Some("acme".to_owned()),
+    };
+    let signed_in = HoldRequest {
+        plate: None,
+        owner: Some(owner.clone()),
+        ..request(f.window(8), "OW100")
+    };
+    let (original, made) = source.hold(signed_in, &policy(), now).unwrap();
+    f.commit(vec![made]).await.unwrap();
+
+    let found = f.store.booking_owner(original.id).await.unwrap();
+    assert_eq!(found.subject.as_deref(), Some("driver-7"));
+    assert_eq!(found.organisation.as_deref(), Some("acme"));
+    let listed = f.store.account_bookings("driver-7", None).await.unwrap();
+    assert_eq!(listed, vec![original.clone()]);
+
+    // Moved (to another window of the stored day, as far as the store can tell), the booking
+    // it becomes is the same person's.
+    let mut target = f.replica().await;
+    let (transfer, hold) = target
+        .hold_for_transfer(
+            &original,
+            BookingId::new_random(),
+            f.window(12),
+            false,
+            &policy(),
+            now,
+        )
+        .unwrap();
+    f.commit(vec![hold]).await.unwrap();
+    let (_, release) = source
+        .release_for_transfer(original.id, original.version, &transfer, None, now)
+        .unwrap();
+    f.commit(vec![release]).await.unwrap();
+    let (_, complete) = target
+        .complete_transfer(transfer.id, &policy(), now)
+        .unwrap();
+    f.commit(vec![complete]).await.unwrap();
+
+    let moved = f.store.booking_owner(transfer.id).await.unwrap();
+    assert_eq!(moved.subject.as_deref(), Some("driver-7"));
+    let listed: Vec<_> = f
+        .store
+        .account_bookings("driver-7", None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| b.id)
+        .collect();
+    assert_eq!(listed, vec![transfer.id]);
+    // Nobody else's.
+    let stranger = f.store.account_bookings("driver-8", None).await.unwrap();
+    assert!(stranger.is_empty());
     assert_eq!(f.store.audit().await.unwrap().violations(), 0);
 }
 

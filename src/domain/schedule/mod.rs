@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use super::booking::{Booking, BookingId, BookingStatus, PriorityClass};
+use super::booking::{AccountOwner, Booking, BookingId, BookingStatus, PriorityClass};
 use super::checkpoint::{Category, CheckpointId, Direction};
 use super::code::BookingCode;
 use super::contact::Contact;
@@ -60,6 +60,12 @@ pub enum ScheduleChange {
         code: BookingCode,
         booking: BookingId,
     },
+    /// Makes a new booking `owner`'s; written after the booking itself.
+    RecordOwner {
+        booking: BookingId,
+        owner: AccountOwner,
+        at: DateTime<Utc>,
+    },
 }
 
 /// Everything one decision asks the store to make durable, events included.
@@ -94,6 +100,8 @@ pub struct HoldRequest {
     pub confirm: bool,
     /// The carrier API key making the booking, if any.
     pub carrier: Option<uuid::Uuid>,
+    /// The account of whoever made it signed in, if anyone did.
+    pub owner: Option<AccountOwner>,
 }
 
 /// Which windows a block or unblock covers: those overlapping `[from, to)`.
@@ -314,7 +322,6 @@ impl DaySchedule {
         }
     }
 
-    /// Counts `booking` into its window and claims its plate.
     /// A new booking of `request` in the window `key` (looked up by the caller), with its
     /// events: held, then confirmed or arrived as `status` says.
     fn insert_booking(
@@ -326,6 +333,7 @@ impl DaySchedule {
         now: DateTime<Utc>,
     ) -> (Booking, ChangeSet) {
         let end = self.windows.get(&key).map_or(key.start, |w| w.end);
+        let owner = request.owner;
         let booking = Booking {
             id: request.id,
             code: request.code,
@@ -356,6 +364,13 @@ impl DaySchedule {
         changes
             .changes
             .push(ScheduleChange::InsertBooking(booking.clone()));
+        if let Some(owner) = owner {
+            changes.changes.push(ScheduleChange::RecordOwner {
+                booking: booking.id,
+                owner,
+                at: now,
+            });
+        }
         let follow_up = match status {
             BookingStatus::Confirmed => Some(EventType::BookingConfirmed),
             BookingStatus::Arrived => Some(EventType::BookingArrived),
@@ -371,6 +386,7 @@ impl DaySchedule {
         (booking, changes)
     }
 
+    /// Counts `booking` into its window and claims its plate.
     fn take_place(&mut self, booking: &Booking, changes: &mut ChangeSet) {
         let window = self
             .windows

@@ -255,6 +255,7 @@ mod tests {
             priority,
             confirm: true,
             carrier: None,
+            owner: None,
         };
         let at = now() + Duration::seconds(seconds);
         day.hold(request, &Policy::default(), at).unwrap().0

@@ -7,6 +7,7 @@ use rusqlite::{OptionalExtension, params};
 use super::{EmbeddedStore, format_ts};
 use crate::domain::{Booking, BookingId};
 use crate::store::rows::{self, BOOKING_COLUMNS};
+use crate::store::statements::RECORD_OWNER;
 use crate::store::{AccountStore, BookingOwner, StoreError};
 
 #[async_trait]
@@ -21,10 +22,7 @@ impl AccountStore for EmbeddedStore {
         let (subject, organisation) = (subject.to_owned(), organisation.map(str::to_owned));
         self.write(move |c| {
             c.execute(
-                "INSERT INTO booking_claims (booking_id, subject, organisation, claimed_at) \
-                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (booking_id) DO UPDATE \
-                 SET subject = excluded.subject, organisation = excluded.organisation, \
-                     claimed_at = excluded.claimed_at",
+                RECORD_OWNER,
                 params![booking.0.to_string(), subject, organisation, format_ts(at)],
             )?;
             Ok(())

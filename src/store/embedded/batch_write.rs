@@ -8,7 +8,8 @@ use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use super::format_ts;
 use crate::domain::{Booking, BookingStatus, Contact, Plate};
 use crate::store::statements::{
-    MARK_CODE_RECEIVED, POINT_CODE, SET_WINDOW_BLOCKED_REASON, SET_WINDOW_RESERVED,
+    CARRY_OWNER, MARK_CODE_RECEIVED, POINT_CODE, RECORD_OWNER, SET_WINDOW_BLOCKED_REASON,
+    SET_WINDOW_RESERVED,
 };
 use crate::store::write_plan::{self, BookingUpdate, WindowValue, WritePlan};
 use crate::store::{AnswerRecord, CommitBatch, StoreError};
@@ -28,6 +29,18 @@ pub(super) fn apply_batch(
     for (code, booking) in &plan.new_codes {
         tx.prepare_cached("INSERT INTO booking_codes (code, booking_id) VALUES ($1, $2)")?
             .execute(params![code.as_str(), booking.to_string()])?;
+    }
+    for owned in &plan.owners {
+        tx.prepare_cached(RECORD_OWNER)?.execute(params![
+            owned.booking.to_string(),
+            owned.owner.subject,
+            owned.owner.organisation,
+            format_ts(owned.at),
+        ])?;
+    }
+    for (from, to) in &plan.carried_owners {
+        tx.prepare_cached(CARRY_OWNER)?
+            .execute(params![from.to_string(), to.to_string()])?;
     }
     apply_window_settings(&tx, &plan)?;
     for handover in &plan.code_handovers {

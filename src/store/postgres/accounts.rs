@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use super::PostgresStore;
 use crate::domain::{Booking, BookingId};
 use crate::store::rows::{self, BOOKING_COLUMNS};
+use crate::store::statements::RECORD_OWNER;
 use crate::store::{AccountStore, BookingOwner, StoreError};
 
 #[async_trait]
@@ -19,13 +20,7 @@ impl AccountStore for PostgresStore {
     ) -> Result<(), StoreError> {
         let client = self.client().await?;
         client
-            .execute(
-                "INSERT INTO booking_claims (booking_id, subject, organisation, claimed_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (booking_id) DO UPDATE \
-                 SET subject = EXCLUDED.subject, organisation = EXCLUDED.organisation, \
-                     claimed_at = EXCLUDED.claimed_at",
-                &[&booking.0, &subject, &organisation, &at],
-            )
+            .execute(RECORD_OWNER, &[&booking.0, &subject, &organisation, &at])
             .await?;
         Ok(())
     }

@@ -23,10 +23,12 @@ use uuid::Uuid;
 use super::count;
 use crate::domain::{Booking, BookingCode, BookingId, BookingStatus, DomainEvent};
 use crate::store::statements::{
-    MARK_CODE_RECEIVED, POINT_CODE, SET_WINDOW_BLOCKED_REASON, SET_WINDOW_RESERVED,
+    CARRY_OWNER, MARK_CODE_RECEIVED, POINT_CODE, RECORD_OWNER, SET_WINDOW_BLOCKED_REASON,
+    SET_WINDOW_RESERVED,
 };
 use crate::store::write_plan::{
-    self, BookingUpdate, CodeHandover, WindowDelta, WindowSetting, WindowValue, WritePlan,
+    self, BookingUpdate, CodeHandover, OwnerRecord, WindowDelta, WindowSetting, WindowValue,
+    WritePlan,
 };
 use crate::store::{AnswerRecord, CommitBatch, StoreError};
 
@@ -147,6 +149,7 @@ pub(super) async fn apply_batches(
             &plan.inserts,
         )),
         Box::pin(insert_codes(tx, &prepared.insert_codes, &plan.new_codes)),
+        Box::pin(record_owners(tx, &plan.owners, &plan.carried_owners)),
     ];
     let tail: Vec<Step<'_>> = vec![
         Box::pin(apply_window_deltas(
@@ -361,6 +364,37 @@ async fn insert_codes(
         .map(|(code, id)| (code.as_str(), id.0))
         .unzip();
     tx.execute(statement, &[&codes, &ids]).await?;
+    Ok(())
+}
+
+/// Rare (bookings made signed in, moves to another day), so prepared only when needed.
+async fn record_owners(
+    tx: &Transaction<'_>,
+    owners: &[OwnerRecord<'_>],
+    carried: &[(BookingId, BookingId)],
+) -> Result<(), StoreError> {
+    if !owners.is_empty() {
+        let statement = tx.prepare_cached(RECORD_OWNER).await?;
+        for owned in owners {
+            let owner = owned.owner;
+            tx.execute(
+                &statement,
+                &[
+                    &owned.booking.0,
+                    &owner.subject,
+                    &owner.organisation,
+                    &owned.at,
+                ],
+            )
+            .await?;
+        }
+    }
+    if !carried.is_empty() {
+        let statement = tx.prepare_cached(CARRY_OWNER).await?;
+        for (from, to) in carried {
+            tx.execute(&statement, &[&from.0, &to.0]).await?;
+        }
+    }
     Ok(())
 }
 

@@ -1,10 +1,13 @@
 //! "My bookings" for people signed in through the OpenID Connect provider: signing in
 //! (`/account/login` sends the browser to the provider, `/account/callback` brings it back),
 //! signing out (here and at the provider), the list of one's bookings with a way to confirm a
-//! held one and cancel each, and a form that adds a booking made without signing in, by its code and manage token.
+//! held one, move a confirmed one to another window and cancel each, and a form that adds a booking made without signing in, by its code and manage token.
 //! Registration and passwords are the provider's pages; these link to them when configured.
 
+mod moves;
 pub mod session;
+
+pub use moves::{choose_new_window, reschedule};
 pub mod texts;
 
 use actix_web::http::StatusCode;
@@ -41,6 +44,7 @@ fn said_after(page: &Page, at: &AccountTexts) -> Said {
         Some("claimed") => Said::Done(at.claimed),
         Some("confirmed") => Said::Done(at.confirmed),
         Some("cancelled") => Said::Done(at.cancelled),
+        Some("moved") => Said::Done(at.moved),
         _ => Said::Nothing,
     }
 }
@@ -153,6 +157,9 @@ async fn account_page(
                                             (page.form_token(state))
                                             button type="submit" aria-label=(format!("{} {}", at.confirm, booking.code)) { (at.confirm) }
                                         }
+                                    }
+                                    @if booking.status == BookingStatus::Confirmed {
+                                        a class="button secondary" href=(format!("/account/bookings/{}/reschedule", booking.code)) aria-label=(format!("{} {}", at.change_window, booking.code)) { (at.change_window) }
                                     }
                                     form method="post" action=(format!("/account/bookings/{}/cancel", booking.code)) {
                                         (page.form_token(state))
@@ -295,6 +302,7 @@ struct PlainForm {
     form_token: Option<String>,
     code: Option<String>,
     token: Option<String>,
+    window_start: Option<String>,
 }
 
 /// Ends the session here, then at the provider when it has an end-session endpoint.
