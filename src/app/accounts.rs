@@ -58,14 +58,22 @@ pub async fn account_from_token(state: &AppState, token: &str) -> Result<Identit
         .map_err(|e| refused(e, Checked::AccessToken))
 }
 
+/// What the names of staff signed in through the provider begin with: the audit log tells them
+/// from a local account of the same name.
+const PROVIDER_STAFF: &str = "oidc:";
+
+/// Whether `staff` signed in through the provider rather than with a local account.
+pub fn is_provider_staff(staff: &Staff) -> bool {
+    staff.0.name.starts_with(PROVIDER_STAFF)
+}
+
 /// A staff member signed in through the provider, if the provider gives them a staff role.
 pub fn staff_of(identity: &Identity, now: chrono::DateTime<chrono::Utc>) -> Option<Staff> {
     let role = identity.staff_role?;
     let expires = now + chrono::Duration::minutes(crate::auth::token::ACCESS_TOKEN_TTL_MINUTES);
     Some(Staff(Claims {
         sub: identity.staff_id(),
-        // The audit log tells them from a local account of the same name.
-        name: format!("oidc:{}", identity.name),
+        name: format!("{PROVIDER_STAFF}{}", identity.name),
         role,
         iat: now.timestamp(),
         exp: expires.timestamp(),

@@ -93,6 +93,25 @@ async fn sign_in_on_pages(
     (at, page.text)
 }
 
+/// Confirms the sign-out the provider's end-session page asks about; where it sends back to.
+async fn sign_out_at_provider(agent: &UserAgent, end_session: &str) -> String {
+    let (at_provider, confirm) = agent.follow(end_session, None).await;
+    let confirm = confirm.unwrap().text;
+    let xsrf = input_value(&confirm, "xsrf").expect("the provider asks to confirm");
+    let action = confirm
+        .split("action=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap();
+    let done = agent
+        .post_form(
+            &absolute(&at_provider, action),
+            &[("xsrf", &xsrf), ("logout", "yes")],
+        )
+        .await;
+    absolute(&at_provider, &done.location.unwrap())
+}
+
 #[actix_web::test]
 async fn a_driver_signs_in_sees_claims_cancels_and_signs_out_on_the_pages() {
     let Some((provider, app)) = with_provider(Backend::Embedded).await else {
@@ -217,23 +236,8 @@ async fn a_driver_signs_in_sees_claims_cancels_and_signs_out_on_the_pages() {
         end_session.starts_with(&format!("{}/session/end", provider.issuer)),
         "{end_session}"
     );
-    let (at_provider, confirm) = agent.follow(&end_session, None).await;
-    let confirm = confirm.unwrap().text;
-    let xsrf = input_value(&confirm, "xsrf").expect("the provider asks to confirm");
-    let action = confirm
-        .split("action=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap();
-    let done = agent
-        .post_form(
-            &absolute(&at_provider, action),
-            &[("xsrf", &xsrf), ("logout", "yes")],
-        )
-        .await;
-    let (back, page) = agent
-        .follow(&absolute(&at_provider, &done.location.unwrap()), None)
-        .await;
+    let back = sign_out_at_provider(&agent, &end_session).await;
+    let (_, page) = agent.follow(&back, None).await;
     assert!(
         back.starts_with(&app.url("/account?done=signed_out")),
         "{back}"
@@ -759,6 +763,16 @@ async fn staff_sign_in_through_the_provider_with_the_role_it_holds() {
         .post_form(&app.url("/staff/logout"), &[("form_token", &form_token)])
         .await;
     assert_eq!(out.status, 303, "{}", out.text);
+    let end_session = out.location.unwrap();
+    assert!(
+        end_session.starts_with(&format!("{}/session/end", provider.issuer)),
+        "{end_session}"
+    );
+    let back = sign_out_at_provider(&agent, &end_session).await;
+    assert!(
+        back.starts_with(&app.url("/staff/login?done=signed_out")),
+        "{back}"
+    );
     let (_, again) = agent.follow(&app.url("/staff/audit"), None).await;
     assert!(again.unwrap().text.contains("name=\"password\""));
 

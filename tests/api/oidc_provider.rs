@@ -94,7 +94,10 @@ impl TestProvider {
                     "client_id": CLIENT_ID,
                     "client_secret": CLIENT_SECRET,
                     "redirect_uris": [format!("{app}/account/callback")],
-                    "post_logout_redirect_uris": [format!("{app}/account?done=signed_out")],
+                    "post_logout_redirect_uris": [
+                        format!("{app}/account?done=signed_out"),
+                        format!("{app}/staff/login?done=signed_out"),
+                    ],
                 },
                 {
                     "client_id": API_CLIENT_ID,

@@ -119,6 +119,16 @@ impl<'a> StaffPage<'a> {
                 ));
             }
         };
+        // The sign-out form of someone signed in through the provider leads on to its
+        // end-session page, which the page's form policy must allow.
+        let mut page = page;
+        if let (true, Some(provider)) = (
+            crate::app::accounts::is_provider_staff(&session.staff),
+            state.oidc.as_ref(),
+        ) && let Some(end_session) = provider.end_session_url(session::HOME).await
+        {
+            page = page.allowing_forms_to(&end_session);
+        }
         let staff_page = StaffPage {
             page,
             st,

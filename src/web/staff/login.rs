@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::app::error::ApiError;
 use crate::app::staff::{sign_in, sign_out};
 use crate::web::account::texts::account_texts;
-use crate::web::page::{Page, Section, form_is_genuine};
+use crate::web::page::{Page, Section, form_is_genuine, origin};
 use crate::web::problems::Problem;
 
 #[derive(Debug, Default, Deserialize)]
@@ -156,11 +156,23 @@ pub async fn sign_out_form(
         revoked.err().map(|error| Problem::of(page.lang, &error))
     };
     let Some(problem) = problem else {
-        let mut response = page.redirect("/staff/login?done=signed_out");
+        let signed_out = "/staff/login?done=signed_out";
+        // Staff signed in through the provider hold the account session instead, and end the
+        // provider's session too, or the next sign-in there would go through without a word.
+        let at_provider = match (
+            crate::web::account::session::signed_in(&request, &state),
+            state.oidc.as_ref(),
+        ) {
+            (Some(_), Some(provider)) => {
+                let back = format!("{}{signed_out}", origin(&request));
+                provider.end_session_url(&back).await
+            }
+            _ => None,
+        };
+        let mut response = page.redirect(at_provider.as_deref().unwrap_or(signed_out));
         for cookie in session::cleared_cookies(secure) {
             let _ = response.add_cookie(&cookie);
         }
-        // Staff signed in through the provider hold the account session instead.
         let _ = response.add_cookie(&crate::web::account::session::cleared_session(secure));
         return response;
     };
