@@ -23,9 +23,6 @@
 //! - [`startup`]: wiring a process of any role; [`cli`]: the jobs as one-shot commands.
 //! - [`loadtest`]: the load generator behind `borderslot loadtest`.
 
-// The hand-written OpenAPI document is one large `json!` literal.
-#![recursion_limit = "512"]
-
 pub mod actors;
 pub mod analytics;
 pub mod app;

@@ -25,7 +25,7 @@ pub const HOURS_PER_WEEK: usize = 168;
 pub const BACKTEST_HOURS: usize = 2 * HOURS_PER_WEEK;
 
 /// Which model produced a forecast. Anything but Holt-Winters means the history was too short.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ModelKind {
     /// Additive Holt-Winters with a weekly season, from at least two weeks of history.
@@ -38,7 +38,7 @@ pub enum ModelKind {
 
 /// Errors of a Holt-Winters fit on all but the last [`BACKTEST_HOURS`] of the history, measured
 /// on those held-out hours, next to the errors of a seasonal-naive forecast from the same cut.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Backtest {
     pub smape_percent: f64,
     pub mae: f64,

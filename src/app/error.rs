@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::json;
+use serde::Serialize;
 
 use crate::actors::ScheduleError;
 use crate::domain::{AllocationError, InputError};
@@ -221,17 +221,42 @@ impl ApiError {
     /// The problem document as bytes, with its status.
     pub fn to_problem(&self) -> (StatusCode, Vec<u8>) {
         let kind = self.kind();
-        let mut body = json!({
-            "type": format!("/problems/{}", kind.slug),
-            "title": kind.title,
-            "status": kind.status.as_u16(),
-            "detail": self.detail(),
-        });
-        if let Some(input) = self.invalid_field() {
-            body["errors"] = json!([{ "field": input.field, "reason": input.reason }]);
-        }
-        (kind.status, body.to_string().into_bytes())
+        let problem = Problem {
+            detail: self.detail(),
+            errors: self.invalid_field().map(|input| {
+                vec![FieldProblem {
+                    field: input.field,
+                    reason: input.reason.clone(),
+                }]
+            }),
+            status: kind.status.as_u16(),
+            title: kind.title,
+            kind: format!("/problems/{}", kind.slug),
+        };
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        (kind.status, body)
     }
+}
+
+/// A problem document (RFC 9457), the body of every refusal. The fields are in alphabetical
+/// order, the order the stored answers' compression dictionary was trained on.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    pub detail: String,
+    /// The fields of the input that were refused, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldProblem>>,
+    pub status: u16,
+    pub title: &'static str,
+    /// `/problems/<slug>`: stable for each kind of refusal.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FieldProblem {
+    pub field: &'static str,
+    pub reason: String,
 }
 
 impl ResponseError for ApiError {

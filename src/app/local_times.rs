@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
+/// Local times are RFC 3339 with the checkpoint's offset, such as `2026-05-01T09:00:00+03:00`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WindowTimes {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,

@@ -46,6 +46,16 @@ pub enum BookingStatus {
 }
 
 impl BookingStatus {
+    pub const ALL: [BookingStatus; 7] = [
+        BookingStatus::Held,
+        BookingStatus::Confirmed,
+        BookingStatus::Arrived,
+        BookingStatus::Completed,
+        BookingStatus::Cancelled,
+        BookingStatus::Expired,
+        BookingStatus::NoShow,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             BookingStatus::Held => "held",
@@ -80,13 +90,10 @@ impl BookingStatus {
 impl FromStr for BookingStatus {
     type Err = InputError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        use BookingStatus::*;
-        [
-            Held, Confirmed, Arrived, Completed, Cancelled, Expired, NoShow,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == s)
-        .ok_or_else(|| InputError::new("status", format!("unknown status {s}")))
+        BookingStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| InputError::new("status", format!("unknown status {s}")))
     }
 }
 
@@ -103,6 +110,14 @@ pub enum PriorityClass {
 }
 
 impl PriorityClass {
+    pub const ALL: [PriorityClass; 5] = [
+        PriorityClass::Normal,
+        PriorityClass::Humanitarian,
+        PriorityClass::Perishable,
+        PriorityClass::Diplomatic,
+        PriorityClass::Emergency,
+    ];
+
     pub fn is_priority(self) -> bool {
         self != PriorityClass::Normal
     }
@@ -121,8 +136,7 @@ impl PriorityClass {
 impl FromStr for PriorityClass {
     type Err = InputError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        use PriorityClass::*;
-        [Normal, Humanitarian, Perishable, Diplomatic, Emergency]
+        PriorityClass::ALL
             .into_iter()
             .find(|class| class.as_str() == s)
             .ok_or_else(|| InputError::new("priority", format!("unknown priority class {s}")))

@@ -4,10 +4,12 @@
 //! anonymously with its code and manage token.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::auth::account;
 use super::bookings::manage_token;
+use super::openapi::params::BookingCodePath;
 use super::views::BookingView;
 use crate::app::AppState;
 use crate::app::accounts::{account_bookings, claim_booking, provider};
@@ -24,6 +26,21 @@ async fn signed_in(request: &HttpRequest, state: &AppState) -> Result<Identity, 
         ))
 }
 
+/// Who is signed in, and the bookings they see.
+#[derive(Debug, Serialize, ToSchema)]
+struct AccountBookings {
+    /// The provider's subject.
+    subject: String,
+    name: String,
+    /// The carrier organisation whose bookings are listed too.
+    organisation: Option<String>,
+    bookings: Vec<BookingView>,
+}
+
+#[utoipa::path(get, path = "/api/v1/account/bookings", operation_id = "accountBookings",
+    tag = "account", security(("account" = [])),
+    summary = "Signed-in person: their active bookings and, for a carrier organisation's staff, the organisation's (Authorization: Bearer <the OpenID Connect provider's access token>)",
+    responses((status = 200, body = AccountBookings, description = "Who is signed in, and the bookings")))]
 #[tracing::instrument(name = "List an account's bookings", skip_all)]
 pub async fn bookings(
     request: HttpRequest,
@@ -31,14 +48,20 @@ pub async fn bookings(
 ) -> Result<HttpResponse, ApiError> {
     let identity = signed_in(&request, &state).await?;
     let bookings = BookingView::list(&state, &account_bookings(&state, &identity).await?);
-    Ok(HttpResponse::Ok().json(json!({
-        "subject": identity.subject,
-        "name": identity.name,
-        "organisation": identity.organisation,
-        "bookings": bookings,
-    })))
+    Ok(HttpResponse::Ok().json(AccountBookings {
+        subject: identity.subject,
+        name: identity.name,
+        organisation: identity.organisation,
+        bookings,
+    }))
 }
 
+#[utoipa::path(post, path = "/api/v1/account/bookings/{code}/claim", operation_id = "claimBooking",
+    tag = "account", security(("account" = [])),
+    summary = "Signed-in person: make a booking made without signing in theirs, proven by its code and manage token",
+    params(BookingCodePath,
+        ("X-Manage-Token" = Option<String>, Header, description = "The booking's manage token (required)")),
+    responses((status = 200, body = BookingView, description = "The booking, now the signed-in person's")))]
 #[tracing::instrument(name = "Claim a booking for an account", skip_all)]
 pub async fn claim(
     request: HttpRequest,

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::views::CheckpointView;
 use crate::app::AppState;
@@ -24,23 +24,32 @@ use crate::seed;
 /// typo.
 const CAPACITY_MAX: u32 = 100_000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CheckpointTemplate)]
 struct Template {
     name: String,
+    #[schema(examples("Europe/Tallinn"))]
     time_zone: String,
     /// The time zone across the border, when it is another one.
     #[serde(default)]
+    #[schema(examples("Europe/Moscow"))]
     neighbour_time_zone: Option<String>,
+    #[schema(examples(60))]
     window_minutes: u32,
+    #[schema(value_type = Vec<Direction>)]
     directions: Vec<String>,
+    /// Per category.
+    #[schema(example = json!({ "car": { "capacity": 40, "reserved": 4 } }))]
     capacity: BTreeMap<String, Places>,
-    /// Capacity by weekday and hour, and holidays.
+    /// rules: [{ category, weekdays (1–7), from_hour, to_hour, capacity, reserved }] (later
+    /// ones win); holidays: [{ date, capacity_percent }]
     #[serde(default)]
+    #[schema(value_type = Object)]
     calendar: Calendar,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Places {
     capacity: u32,
@@ -164,6 +173,21 @@ fn check_calendar(
     Ok(())
 }
 
+/// The checkpoint as it is now.
+#[derive(Serialize, ToSchema)]
+struct PutAnswer {
+    checkpoint: CheckpointView,
+}
+
+#[utoipa::path(put, path = "/api/v1/admin/checkpoints/{id}", operation_id = "putCheckpoint",
+    tag = "admin", security(("bearer" = [])),
+    summary = "Admin: create a checkpoint or change its schedule template; days scheduled from now on follow it",
+    params(("id" = CheckpointId, Path)),
+    request_body = Template,
+    responses(
+        (status = 200, body = PutAnswer, description = "Changed"),
+        (status = 201, body = PutAnswer, description = "Created"),
+    ))]
 #[tracing::instrument(name = "Put a checkpoint", skip_all)]
 pub async fn put(
     staff: Staff,
@@ -205,5 +229,5 @@ pub async fn put(
     } else {
         HttpResponse::Ok()
     };
-    Ok(response.json(json!({ "checkpoint": view })))
+    Ok(response.json(PutAnswer { checkpoint: view }))
 }

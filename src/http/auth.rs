@@ -18,10 +18,11 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::app::accounts::{account_from_token, staff_of};
-use crate::app::error::ApiError;
+use crate::app::error::{ApiError, Problem};
 use crate::app::input::parse_json;
 use crate::app::staff::{Staff, TokenPair, renew, sign_in, sign_out};
 use crate::auth::account::Identity;
@@ -106,14 +107,15 @@ impl FromRequest for Staff {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Login {
     name: String,
+    #[schema(format = Password)]
     password: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RefreshToken {
     refresh_token: String,
@@ -133,6 +135,13 @@ fn token_answer(pair: TokenPair) -> HttpResponse {
         }))
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/login", operation_id = "login", tag = "auth",
+    summary = "Staff sign-in: name and password for a 15-minute access token and a refresh token",
+    request_body = Login,
+    responses(
+        (status = 200, description = "access_token, token_type, expires_in, refresh_token, role"),
+        (status = 401, response = Problem),
+    ))]
 #[tracing::instrument(name = "Sign in", skip_all)]
 pub async fn login(body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let input: Login = parse_json(&body)?;
@@ -141,6 +150,13 @@ pub async fn login(body: web::Bytes, state: web::Data<AppState>) -> Result<HttpR
     ))
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/refresh", operation_id = "refresh", tag = "auth",
+    summary = "Spend a refresh token for a new access and refresh token",
+    request_body = RefreshToken,
+    responses(
+        (status = 200, description = "A new pair"),
+        (status = 401, response = Problem),
+    ))]
 #[tracing::instrument(name = "Refresh sign-in", skip_all)]
 pub async fn refresh(
     body: web::Bytes,
@@ -150,6 +166,10 @@ pub async fn refresh(
     Ok(token_answer(renew(&state, &input.refresh_token).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/logout", operation_id = "logout", tag = "auth",
+    summary = "Revoke a refresh token",
+    request_body = RefreshToken,
+    responses((status = 204, description = "Signed out")))]
 #[tracing::instrument(name = "Sign out", skip_all)]
 pub async fn logout(
     body: web::Bytes,

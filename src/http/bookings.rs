@@ -13,10 +13,12 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::auth::account;
 use super::carrier::carrier;
 use super::idempotency::{Reply, run_idempotent};
+use super::openapi::params::{BookingCodePath, IdempotencyHeader, ManageTokenHeader};
 use super::views::BookingView;
 use crate::actors::answer::AnswerTicket;
 use crate::app::AppState;
@@ -25,23 +27,35 @@ use crate::app::bookings::{
     LaneKey, MadeBooking, NewBooking, Requester, booking_code, cancel_booking, confirm_booking,
     create_booking, find_booking_where, find_managed, record_booking_outcome, reschedule_booking,
 };
-use crate::app::error::ApiError;
+use crate::app::error::{ApiError, Problem};
 use crate::app::input::{parse_instant, parse_json, parse_priority};
 use crate::domain::token::ManageToken;
-use crate::domain::{Booking, Checkpoint, CheckpointId, Contact, InputError, Plate};
+use crate::domain::{
+    Booking, Category, Checkpoint, CheckpointId, Contact, Direction, InputError, Plate,
+    PriorityClass,
+};
 
 /// The body of `POST /bookings`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateBooking {
+    #[schema(value_type = CheckpointId)]
     checkpoint: String,
+    #[schema(value_type = Direction)]
     direction: String,
+    #[schema(value_type = Category)]
     category: String,
+    #[schema(format = DateTime)]
     window_start: String,
+    #[schema(value_type = Option<Plate>)]
     plate: Option<String>,
+    /// An e-mail address or a phone number.
+    #[schema(examples("+372 5555 1234"))]
     contact: Option<String>,
+    #[schema(value_type = Option<PriorityClass>)]
     priority: Option<String>,
     #[serde(default)]
+    #[schema(default = false)]
     confirm: bool,
 }
 
@@ -58,19 +72,32 @@ impl CreateBooking {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ConfirmBooking {
+    #[schema(value_type = Option<Plate>)]
     plate: Option<String>,
+    /// An e-mail address or a phone number.
     contact: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RescheduleBooking {
+    #[schema(format = DateTime)]
     window_start: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/bookings", operation_id = "createBooking", tag = "bookings",
+    summary = "Hold a window (and confirm at once with \"confirm\": true)",
+    params(IdempotencyHeader),
+    request_body = CreateBooking,
+    responses(
+        (status = 201, body = BookingView,
+            description = "Held or confirmed; carries the manage token, shown only here"),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
+    ))]
 #[tracing::instrument(name = "Create booking", skip_all)]
 pub async fn create(
     request: HttpRequest,
@@ -153,6 +180,15 @@ fn checkpoint_label(state: &AppState, body: &[u8], input: Option<&CreateBooking>
         .map_or_else(|| "unknown".to_owned(), |id| id.to_string())
 }
 
+#[utoipa::path(post, path = "/api/v1/bookings/{code}/confirm", operation_id = "confirmBooking",
+    tag = "bookings", summary = "Confirm a hold with plate and contact",
+    params(BookingCodePath, ManageTokenHeader, IdempotencyHeader),
+    request_body = Option<ConfirmBooking>,
+    responses(
+        (status = 200, body = BookingView, description = "Confirmed"),
+        (status = 401, response = Problem),
+        (status = 410, response = Problem),
+    ))]
 #[tracing::instrument(name = "Confirm booking", skip_all)]
 pub async fn confirm(
     request: HttpRequest,
@@ -169,6 +205,16 @@ pub async fn confirm(
     change_managed(&request, &state, &code, &body, confirm).await
 }
 
+#[utoipa::path(post, path = "/api/v1/bookings/{code}/reschedule", operation_id = "rescheduleBooking",
+    tag = "bookings",
+    summary = "Move a booking to another window; the original stays if the move fails",
+    params(BookingCodePath, ManageTokenHeader, IdempotencyHeader),
+    request_body = RescheduleBooking,
+    responses(
+        (status = 200, body = BookingView, description = "Moved"),
+        (status = 401, response = Problem),
+        (status = 410, response = Problem),
+    ))]
 #[tracing::instrument(name = "Reschedule booking", skip_all)]
 pub async fn reschedule(
     request: HttpRequest,
@@ -184,6 +230,15 @@ pub async fn reschedule(
     change_managed(&request, &state, &code, &body, reschedule).await
 }
 
+#[utoipa::path(post, path = "/api/v1/bookings/{code}/accept-move", operation_id = "acceptMove",
+    tag = "bookings",
+    summary = "Keep the window the checkpoint moved the booking to when it closed the booking's window (reslotted_from is set until then)",
+    params(BookingCodePath, ManageTokenHeader, IdempotencyHeader),
+    responses(
+        (status = 200, body = BookingView, description = "Kept; reslotted_from is null"),
+        (status = 401, response = Problem),
+        (status = 410, response = Problem),
+    ))]
 #[tracing::instrument(name = "Keep the window the checkpoint moved a booking to", skip_all)]
 pub async fn accept_move(
     request: HttpRequest,
@@ -196,6 +251,14 @@ pub async fn accept_move(
     .await
 }
 
+#[utoipa::path(delete, path = "/api/v1/bookings/{code}", operation_id = "cancelBooking",
+    tag = "bookings", summary = "Cancel a booking",
+    params(BookingCodePath, ManageTokenHeader, IdempotencyHeader),
+    responses(
+        (status = 200, body = BookingView, description = "Cancelled"),
+        (status = 401, response = Problem),
+        (status = 410, response = Problem),
+    ))]
 #[tracing::instrument(name = "Cancel booking", skip_all)]
 pub async fn cancel(
     request: HttpRequest,
@@ -230,6 +293,13 @@ async fn change_managed(
     .await
 }
 
+#[utoipa::path(get, path = "/api/v1/bookings/{code}", operation_id = "getBooking", tag = "bookings",
+    summary = "Read a booking",
+    params(BookingCodePath, ManageTokenHeader),
+    responses(
+        (status = 200, body = BookingView, description = "The booking"),
+        (status = 401, response = Problem),
+    ))]
 #[tracing::instrument(name = "Read booking", skip_all)]
 pub async fn read(
     request: HttpRequest,
@@ -240,7 +310,14 @@ pub async fn read(
     Ok(HttpResponse::Ok().json(BookingView::new(&booking, checkpoint.time_zone)))
 }
 
-/// `GET /bookings/{code}.ics`: the booking as a calendar file.
+#[utoipa::path(get, path = "/api/v1/bookings/{code}.ics", operation_id = "bookingCalendar",
+    tag = "bookings", summary = "The booking as an iCalendar file",
+    params(BookingCodePath, ManageTokenHeader),
+    responses(
+        (status = 200, body = String, content_type = "text/calendar",
+            description = "An attachment named booking-<code>.ics"),
+        (status = 401, response = Problem),
+    ))]
 #[tracing::instrument(name = "Read booking as a calendar file", skip_all)]
 pub async fn calendar(
     request: HttpRequest,

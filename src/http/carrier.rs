@@ -7,9 +7,11 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 use super::auth::bearer;
 use super::idempotency::{Reply, run_idempotent};
+use super::openapi::params::IdempotencyHeader;
 use super::views::BookingView;
 use crate::actors::answer::AnswerTicket;
 use crate::app::AppState;
@@ -38,6 +40,10 @@ pub async fn carrier(request: &HttpRequest, state: &AppState) -> Result<Option<A
     Ok(Some(key))
 }
 
+#[utoipa::path(get, path = "/api/v1/carrier/bookings", operation_id = "carrierBookings",
+    tag = "carrier", security(("apiKey" = [])),
+    summary = "Carrier: its active bookings (sign with Authorization: Bearer <API key>)",
+    responses((status = 200, description = "Bookings")))]
 #[tracing::instrument(name = "List a carrier's bookings", skip_all)]
 pub async fn bookings(
     request: HttpRequest,
@@ -52,17 +58,28 @@ pub async fn bookings(
     Ok(HttpResponse::Ok().json(json!({ "carrier": key.name, "bookings": bookings })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewKey {
     name: String,
+    #[schema(default = 20)]
     requests_per_second: Option<u32>,
+    #[schema(default = 40)]
     burst: Option<u32>,
+    #[schema(default = 200)]
     active_bookings_max: Option<u32>,
+    /// May book the capacity reserved for priority classes.
     #[serde(default)]
+    #[schema(default = false)]
     privileged: bool,
 }
 
+#[utoipa::path(post, path = "/api/v1/admin/api-keys", operation_id = "createApiKey",
+    tag = "admin", security(("bearer" = [])),
+    summary = "Admin: create a carrier API key; the key is in this answer only",
+    params(IdempotencyHeader),
+    request_body = NewKey,
+    responses((status = 201, description = "The key (shown once) and its limits")))]
 #[tracing::instrument(name = "Create an API key", skip_all)]
 pub async fn create_key(
     request: HttpRequest,
@@ -128,12 +145,21 @@ async fn issue_key(
     Ok(shown)
 }
 
+#[utoipa::path(get, path = "/api/v1/admin/api-keys", operation_id = "listApiKeys",
+    tag = "admin", security(("bearer" = [])),
+    summary = "Admin: every API key, without the keys themselves",
+    responses((status = 200, description = "Keys")))]
 #[tracing::instrument(name = "List API keys", skip_all)]
 pub async fn list_keys(staff: Staff, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     staff.require(&[StaffRole::Admin])?;
     Ok(HttpResponse::Ok().json(json!({ "keys": state.store.api_keys().await? })))
 }
 
+#[utoipa::path(delete, path = "/api/v1/admin/api-keys/{id}", operation_id = "revokeApiKey",
+    tag = "admin", security(("bearer" = [])),
+    summary = "Admin: revoke an API key",
+    params(("id" = String, Path, format = "uuid")),
+    responses((status = 204, description = "Revoked")))]
 #[tracing::instrument(name = "Revoke an API key", skip_all)]
 pub async fn revoke_key(
     staff: Staff,

@@ -6,8 +6,9 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
 
+use super::openapi::params::CheckpointPath;
 use super::rendered::RenderedAvailability;
 use super::views::{CheckpointView, WindowView};
 use crate::actors::schedule::QueryAvailability;
@@ -16,13 +17,26 @@ use crate::app::error::ApiError;
 use crate::app::input::{parse_date, parse_query};
 use crate::domain::{AllocationError, Category, CheckpointId, Direction};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AvailabilityQuery {
+    /// Local date; today by default
+    #[param(value_type = Option<NaiveDate>)]
     date: Option<String>,
+    #[param(value_type = Option<Direction>)]
     direction: Option<String>,
+    #[param(value_type = Option<Category>)]
     category: Option<String>,
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+struct Checkpoints {
+    checkpoints: Vec<CheckpointView>,
+}
+
+#[utoipa::path(get, path = "/api/v1/checkpoints", operation_id = "listCheckpoints",
+    tag = "checkpoints", summary = "Checkpoints and their categories",
+    responses((status = 200, body = Checkpoints, description = "All checkpoints")))]
 #[tracing::instrument(name = "List checkpoints", skip_all)]
 pub async fn list(state: web::Data<AppState>) -> HttpResponse {
     let checkpoints: Vec<CheckpointView> = state
@@ -31,9 +45,13 @@ pub async fn list(state: web::Data<AppState>) -> HttpResponse {
         .iter()
         .map(|c| CheckpointView::from(c.as_ref()))
         .collect();
-    HttpResponse::Ok().json(json!({ "checkpoints": checkpoints }))
+    HttpResponse::Ok().json(Checkpoints { checkpoints })
 }
 
+#[utoipa::path(get, path = "/api/v1/checkpoints/{id}/availability", operation_id = "availability",
+    tag = "checkpoints", summary = "Windows of one day with free places",
+    params(CheckpointPath, AvailabilityQuery),
+    responses((status = 200, body = AvailabilityView, description = "Windows")))]
 #[tracing::instrument(name = "Query availability", skip_all)]
 pub async fn availability(
     request: HttpRequest,
@@ -105,8 +123,10 @@ pub async fn availability(
     Ok(json_answer(body))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Availability)]
 struct AvailabilityView<'a> {
+    #[schema(value_type = CheckpointId)]
     checkpoint: &'a CheckpointId,
     date: NaiveDate,
     time_zone: &'static str,

@@ -7,12 +7,17 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use crate::app::AppState;
-use crate::app::error::ApiError;
+use crate::app::error::{ApiError, Problem};
 
+#[utoipa::path(get, path = "/healthz", operation_id = "healthz", tag = "service",
+    summary = "Liveness", responses((status = 200, description = "Alive")))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
+#[utoipa::path(get, path = "/readyz", operation_id = "readyz", tag = "service",
+    summary = "Readiness: the store answers",
+    responses((status = 200, description = "Ready"), (status = 503, response = Problem)))]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.store.ping().await.map_err(|error| {
         tracing::warn!(error.cause_chain = ?error, "readiness check failed");

@@ -7,6 +7,9 @@ use crate::actors::schedule::QueryAvailability;
 use crate::app::AppState;
 use crate::metrics::prometheus::{self, UTILISATION};
 
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "service",
+    summary = "Prometheus metrics (text format)",
+    responses((status = 200, description = "Metrics")))]
 pub async fn scrape(state: web::Data<AppState>) -> HttpResponse {
     for checkpoint in state.registry.checkpoints() {
         let today = state.today_at(&checkpoint);

@@ -4,32 +4,49 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::bookings::{booking_reply, run_making_booking};
 use super::idempotency::run_idempotent;
+use super::openapi::params::{IdempotencyHeader, PlatePath};
+use super::views::BookingView;
 use crate::app::AppState;
 use crate::app::bars::plate_record;
 use crate::app::bookings::LaneKey;
 use crate::app::check_in::{
     CheckInTarget, WalkIn, booking_to_check_in, check_in_booking, register_walk_in,
 };
-use crate::app::error::ApiError;
+use crate::app::error::{ApiError, Problem};
 use crate::app::input::{parse_json, parse_priority};
 use crate::app::staff::Staff;
 use crate::auth::StaffRole;
-use crate::domain::{Contact, InputError, Plate};
+use crate::domain::{Category, CheckpointId, Contact, Direction, InputError, Plate, PriorityClass};
 
 /// A check-in names the booking by its code, or by the checkpoint and the plate (and the
 /// direction when the vehicle is booked both ways).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CheckIn)]
 struct CheckInBody {
+    #[schema(examples("ABCD-2345"))]
     code: Option<String>,
+    #[schema(value_type = Option<CheckpointId>)]
     checkpoint: Option<String>,
+    #[schema(value_type = Option<Plate>)]
     plate: Option<String>,
+    #[schema(value_type = Option<Direction>)]
     direction: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/operator/check-ins", operation_id = "checkIn",
+    tag = "operator", security(("bearer" = [])),
+    summary = "Operator: check a confirmed booking in by its code, or by checkpoint and plate (a number-plate camera), within the arrival tolerance",
+    params(IdempotencyHeader),
+    request_body = CheckInBody,
+    responses(
+        (status = 200, body = BookingView, description = "The booking, arrived"),
+        (status = 404, response = Problem),
+    ))]
 #[tracing::instrument(name = "Check in", skip_all)]
 pub async fn check_in(
     request: HttpRequest,
@@ -53,14 +70,21 @@ pub async fn check_in(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = WalkIn)]
 struct WalkInBody {
+    #[schema(value_type = CheckpointId)]
     checkpoint: String,
+    #[schema(value_type = Direction)]
     direction: String,
+    #[schema(value_type = Category)]
     category: String,
+    #[schema(value_type = Plate)]
     plate: String,
+    /// An e-mail address or a phone number.
     contact: Option<String>,
+    #[schema(value_type = Option<PriorityClass>)]
     priority: Option<String>,
 }
 
@@ -75,6 +99,12 @@ impl WalkInBody {
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/operator/walk-ins", operation_id = "walkIn",
+    tag = "operator", security(("bearer" = [])),
+    summary = "Operator: register a vehicle that came without a booking into the next window with a free place, checked in",
+    params(IdempotencyHeader),
+    request_body = WalkInBody,
+    responses((status = 201, body = BookingView, description = "The booking, arrived")))]
 #[tracing::instrument(name = "Register a walk-in", skip_all)]
 pub async fn walk_in(
     request: HttpRequest,
@@ -90,6 +120,14 @@ pub async fn walk_in(
     .await
 }
 
+#[utoipa::path(get, path = "/api/v1/operator/plates/{plate}", operation_id = "plate",
+    tag = "operator", security(("bearer" = [])),
+    summary = "Operator: a plate's strikes (no-shows, own cancellations) and whether it is barred from booking",
+    params(PlatePath),
+    responses(
+        (status = 200, description = "strikes and barred_until"),
+        (status = 422, response = Problem),
+    ))]
 #[tracing::instrument(name = "Look a plate up", skip_all)]
 pub async fn plate(
     staff: Staff,

@@ -7,10 +7,11 @@ use std::collections::HashMap;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
 
 use super::analysts::checkpoint_query;
 use crate::app::AppState;
-use crate::app::error::ApiError;
+use crate::app::error::{ApiError, Problem};
 use crate::app::input::parse_date;
 use crate::app::staff::Staff;
 use crate::domain::statistics::BookingCounts;
@@ -19,10 +20,16 @@ use crate::domain::{Category, InputError};
 /// The longest range one request may ask for, in days.
 const RANGE_DAYS_MAX: i64 = 93;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct StatsQuery {
+    #[param(value_type = String, required = true, example = "narva")]
     checkpoint: Option<String>,
+    /// First local day; today by default
+    #[param(value_type = Option<NaiveDate>)]
     from: Option<String>,
+    /// Last local day; `from` by default; at most 93 days in all
+    #[param(value_type = Option<NaiveDate>)]
     to: Option<String>,
 }
 
@@ -43,6 +50,14 @@ fn ratio(taken: u64, capacity: u64) -> Option<f64> {
     (capacity > 0).then(|| taken as f64 / capacity as f64)
 }
 
+#[utoipa::path(get, path = "/api/v1/stats", operation_id = "statistics", tag = "analysts",
+    security(("bearer" = [])),
+    summary = "Booking statistics per local day, hour and category, counted from the events",
+    params(StatsQuery),
+    responses(
+        (status = 200, description = "Rows and totals"),
+        (status = 404, response = Problem),
+    ))]
 #[tracing::instrument(name = "Read statistics", skip_all)]
 pub async fn read(
     staff: Staff,

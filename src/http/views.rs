@@ -2,26 +2,34 @@
 //! checkpoint's local time with its offset, because drivers think in local time and DST days
 //! repeat or skip local hours.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::app::local_times::WindowTimes;
-use crate::domain::{Booking, Checkpoint, SlotWindow};
+use crate::domain::{
+    Booking, BookingStatus, Category, Checkpoint, CheckpointId, Direction, PriorityClass,
+    SlotWindow,
+};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Checkpoint)]
 pub struct CheckpointView {
+    #[schema(value_type = CheckpointId)]
     pub id: String,
     pub name: String,
+    #[schema(examples("Europe/Tallinn"))]
     pub time_zone: String,
-    pub directions: Vec<&'static str>,
+    pub directions: Vec<Direction>,
     pub window_minutes: u32,
     pub categories: Vec<CategoryView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CategoryPlaces)]
 pub struct CategoryView {
-    pub category: &'static str,
+    pub category: Category,
     pub capacity_per_window: u32,
     pub reserved_per_window: u32,
 }
@@ -32,13 +40,13 @@ impl From<&Checkpoint> for CheckpointView {
             id: c.id.to_string(),
             name: c.name.clone(),
             time_zone: c.time_zone.name().to_owned(),
-            directions: c.directions.iter().map(|d| d.as_str()).collect(),
+            directions: c.directions.clone(),
             window_minutes: c.window_minutes,
             categories: c
                 .capacity
                 .iter()
                 .map(|(category, places)| CategoryView {
-                    category: category.as_str(),
+                    category: *category,
                     capacity_per_window: places.capacity,
                     reserved_per_window: places.reserved,
                 })
@@ -47,10 +55,11 @@ impl From<&Checkpoint> for CheckpointView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Window)]
 pub struct WindowView {
-    pub direction: &'static str,
-    pub category: &'static str,
+    pub direction: Direction,
+    pub category: Category,
     #[serde(flatten)]
     pub times: WindowTimes,
     pub capacity: u32,
@@ -65,8 +74,8 @@ impl WindowView {
     pub fn new(window: &SlotWindow, tz: Tz, open: bool) -> Self {
         let available = window.available_to(crate::domain::PriorityClass::Normal);
         Self {
-            direction: window.key.direction.as_str(),
-            category: window.key.category.as_str(),
+            direction: window.key.direction,
+            category: window.key.category,
             times: WindowTimes::new(window.key.start, window.end, tz),
             capacity: window.capacity,
             available,
@@ -77,19 +86,24 @@ impl WindowView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Booking)]
 pub struct BookingView {
+    #[schema(format = "uuid")]
     pub id: String,
+    #[schema(examples("ABCD-2345"))]
     pub code: String,
-    pub status: &'static str,
+    pub status: BookingStatus,
+    #[schema(value_type = CheckpointId)]
     pub checkpoint: String,
-    pub direction: &'static str,
-    pub category: &'static str,
-    pub day: String,
+    pub direction: Direction,
+    pub category: Category,
+    /// The checkpoint's local day of the window.
+    pub day: NaiveDate,
     pub window: WindowTimes,
     pub plate: Option<String>,
     pub contact: Option<String>,
-    pub priority: &'static str,
+    pub priority: PriorityClass,
     pub version: i64,
     pub hold_expires_at: Option<DateTime<Utc>>,
     /// The start of the window the checkpoint moved the booking out of, until the driver
@@ -100,10 +114,11 @@ pub struct BookingView {
     pub links: BookingLinks,
     /// Shown once, when the booking is made: it cannot be recovered later.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub manage_token: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct BookingLinks {
     #[serde(rename = "self")]
     pub this: String,
@@ -130,15 +145,15 @@ impl BookingView {
         let base = format!("/api/v1/bookings/{code}");
         Self {
             id: booking.id.to_string(),
-            status: booking.status.as_str(),
+            status: booking.status,
             checkpoint: booking.checkpoint.to_string(),
-            direction: booking.direction.as_str(),
-            category: booking.category.as_str(),
-            day: booking.day.to_string(),
+            direction: booking.direction,
+            category: booking.category,
+            day: booking.day,
             window: WindowTimes::new(booking.window_start, booking.window_end, tz),
             plate: booking.plate.as_ref().map(ToString::to_string),
             contact: booking.contact.as_ref().map(|c| c.as_str().to_owned()),
-            priority: booking.priority.as_str(),
+            priority: booking.priority,
             version: booking.version,
             hold_expires_at: booking.hold_expires_at,
             reslotted_from: booking.reslotted_from,

@@ -14,23 +14,37 @@ use super::forecast::DemandForecast;
 /// How far below the day's mean hour an hour's expected demand must stay to count as quiet.
 pub const QUIET_SHARE_OF_MEAN: f64 = 0.5;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct HourDemand {
     /// Local hour, 0 to 23.
+    #[schema(maximum = 23)]
     pub hour: u8,
     /// Expected confirmations, as the forecast has them.
+    #[schema(minimum = 0)]
     pub expected: f64,
     pub quiet: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DayDemand {
     pub date: NaiveDate,
+    #[schema(minimum = 0)]
     pub expected: f64,
     /// The hours marked quiet, in order.
+    #[schema(schema_with = local_hours)]
     pub quiet_hours: Vec<u8>,
     /// Every hour the day has (a daylight-saving day has 23 or 24).
     pub hours: Vec<HourDemand>,
+}
+
+/// Local hours, each 0 to 23, as the API document describes them.
+fn local_hours() -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let hour = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(0))
+        .maximum(Some(23));
+    ArrayBuilder::new().items(hour).build()
 }
 
 impl DayDemand {

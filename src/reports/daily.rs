@@ -22,7 +22,7 @@ use crate::domain::statistics::{BookingCounts, StatisticsDelta, WindowTotals};
 use crate::domain::{Category, Checkpoint, CheckpointId, Direction};
 
 /// How full a set of windows is.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Occupancy {
     pub windows: u32,
     pub blocked_windows: u32,
@@ -49,7 +49,7 @@ impl Occupancy {
 }
 
 /// What happened to the bookings of a set of windows, as the statistics counted it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct BookingSummary {
     pub holds: i64,
     pub confirmations: i64,
@@ -78,7 +78,7 @@ impl From<&BookingCounts> for BookingSummary {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DayLine {
     #[serde(flatten)]
     pub occupancy: Occupancy,
@@ -86,7 +86,7 @@ pub struct DayLine {
     pub bookings: BookingSummary,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CategoryLine {
     pub category: Category,
     #[serde(flatten)]
@@ -95,7 +95,7 @@ pub struct CategoryLine {
     pub bookings: BookingSummary,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DirectionCategoryLine {
     pub direction: Direction,
     pub category: Category,
@@ -103,9 +103,10 @@ pub struct DirectionCategoryLine {
     pub occupancy: Occupancy,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct HourLine {
     /// Local hour (0–23) the windows start in.
+    #[schema(maximum = 23)]
     pub hour: u8,
     #[serde(flatten)]
     pub occupancy: Occupancy,
@@ -113,7 +114,7 @@ pub struct HourLine {
     pub bookings: BookingSummary,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DailyReport {
     pub checkpoint: CheckpointId,
     pub name: String,

@@ -32,7 +32,7 @@ pub const HISTORY_DAYS_MAX: u64 = 52 * 7;
 const HOURS_PER_DAY: usize = 24;
 
 /// The days of history used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct HistorySpan {
     /// A Monday.
     pub from: NaiveDate,
@@ -41,16 +41,17 @@ pub struct HistorySpan {
     pub hours: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ExpectedHour {
     pub date: NaiveDate,
     /// Local hour, 0 to 23.
+    #[schema(maximum = 23)]
     pub hour: u8,
     /// Expected confirmations, to two decimals.
     pub expected: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ExpectedDay {
     pub date: NaiveDate,
     pub expected: f64,
