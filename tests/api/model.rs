@@ -1,4 +1,5 @@
-//! Random sequences of hold / confirm / cancel / move / expire / block driven through a real
+//! Random sequences of hold / confirm / cancel / move / expire / block / block-and-move (the
+//! bookings of a closed window re-slotted to the nearest windows with room) driven through a real
 //! `ScheduleActor` and through a plain reference model must never diverge, and the store must
 //! end up holding exactly what the model says.
 //!
@@ -10,7 +11,7 @@
 use std::sync::Arc;
 
 use borderslot::actors::schedule::{
-    Block, Cancel, Confirm, ExpireDue, Hold, MoveWithinDay, QueryAvailability, Unblock,
+    Block, BlockMoving, Cancel, Confirm, ExpireDue, Hold, MoveWithinDay, QueryAvailability, Unblock,
 };
 use borderslot::actors::{ActorSettings, ScheduleError, ScheduleRegistry};
 use borderslot::clock::{Clock, ManualClock};
@@ -29,7 +30,10 @@ use crate::faulty_store::{FaultRates, FaultyStore};
 use crate::helpers::{counting_checkpoint, test_start, tomorrow};
 use borderslot::store::ScheduleStore;
 
+/// The windows ops name; bookings re-slotted out of them may land anywhere in the lane.
 const WINDOWS: usize = 3;
+/// The day's windows of the lane (60-minute windows, UTC): what re-slotting chooses from.
+const LANE: usize = 24;
 const CAPACITY: u32 = 2;
 const PLATES: usize = 5;
 
@@ -56,6 +60,9 @@ enum Op {
     Block {
         window: usize,
     },
+    BlockMoving {
+        window: usize,
+    },
     Unblock {
         window: usize,
     },
@@ -69,6 +76,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..16usize, 0..WINDOWS).prop_map(|(booking, window)| Op::Move { booking, window }),
         1 => (1..12i64).prop_map(|minutes| Op::Advance { minutes }),
         1 => (0..WINDOWS).prop_map(|window| Op::Block { window }),
+        1 => (0..WINDOWS).prop_map(|window| Op::BlockMoving { window }),
         1 => (0..WINDOWS).prop_map(|window| Op::Unblock { window }),
     ]
 }
@@ -112,16 +120,28 @@ enum Status {
 
 #[derive(Debug, Clone)]
 struct ModelBooking {
+    /// With when it was made, the order re-slotting places bookings in.
+    id: BookingId,
+    made_at: DateTime<Utc>,
     window: usize,
     plate: usize,
     status: Status,
     expires_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct Model {
-    blocked: [bool; WINDOWS],
+    blocked: [bool; LANE],
     bookings: Vec<ModelBooking>,
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Self {
+            blocked: [false; LANE],
+            bookings: Vec::new(),
+        }
+    }
 }
 
 impl Model {
@@ -171,12 +191,40 @@ impl Model {
         }
     }
 
-    fn apply(&mut self, op: &Op, now: DateTime<Utc>, ttl: Duration) -> Outcome {
+    /// Closes `window` and moves each of its active bookings, earliest made first, to the
+    /// nearest window of the lane with room (of two as near, the earlier); one with nowhere to
+    /// go stays where it is, for the next day to take.
+    fn block_moving(&mut self, window: usize, now: DateTime<Utc>, ttl: Duration) {
+        self.blocked[window] = true;
+        let mut affected: Vec<usize> = (0..self.bookings.len())
+            .filter(|&i| self.bookings[i].window == window && Self::active(self.bookings[i].status))
+            .collect();
+        affected.sort_by_key(|&i| (self.bookings[i].made_at, self.bookings[i].id.0));
+        for i in affected {
+            let target = (0..LANE)
+                .filter(|&j| j != window && !self.blocked[j] && self.room(j))
+                .min_by_key(|&j| (j.abs_diff(window), j));
+            if let Some(target) = target {
+                let moved = &mut self.bookings[i];
+                moved.window = target;
+                if moved.status == Status::Held {
+                    moved.expires_at = now + ttl;
+                }
+            }
+        }
+    }
+
+    fn apply(&mut self, op: &Op, now: DateTime<Utc>, ttl: Duration, new_id: BookingId) -> Outcome {
         match *op {
             Op::Advance { .. } => Outcome::Expired(self.expire(now)),
             Op::Block { window } => {
                 self.expire(now);
                 self.blocked[window] = true;
+                Outcome::Done
+            }
+            Op::BlockMoving { window } => {
+                self.expire(now);
+                self.block_moving(window, now, ttl);
                 Outcome::Done
             }
             Op::Unblock { window } => {
@@ -205,6 +253,8 @@ impl Model {
                     Status::Held
                 };
                 self.bookings.push(ModelBooking {
+                    id: new_id,
+                    made_at: now,
                     window,
                     plate,
                     status,
@@ -282,9 +332,10 @@ impl Harness {
         let windows = generate_windows(checkpoint, day)
             .iter()
             .filter(|w| w.key.direction == Direction::Entry)
-            .take(WINDOWS)
+            .take(LANE)
             .map(|w| w.key)
-            .collect();
+            .collect::<Vec<_>>();
+        assert_eq!(windows.len(), LANE, "the lane re-slotting chooses from");
         Self {
             registry,
             checkpoint: checkpoint.id.clone(),
@@ -374,6 +425,17 @@ impl Harness {
                         selection: self.selection(window),
                         reason: "maintenance".into(),
                         cancel_affected: false,
+                    },
+                )
+                .await
+                .map(|_| Outcome::Done),
+            Op::BlockMoving { window } => registry
+                .ask(
+                    cp,
+                    day,
+                    BlockMoving {
+                        selection: self.selection(window),
+                        reason: "maintenance".into(),
                     },
                 )
                 .await
@@ -469,8 +531,8 @@ async fn run_case(ops: Vec<Op>) -> Result<(), TestCaseError> {
         let Some(now) = moment_of(op, &ids, &clock) else {
             continue;
         };
-        let expected = model.apply(op, now, policy.hold_ttl);
         let id = BookingId::new_random();
+        let expected = model.apply(op, now, policy.hold_ttl, id);
         let actual = classify(harness.send(op, &ids, id).await);
         if matches!(op, Op::Hold { .. }) && actual == Outcome::Done {
             ids.push(id);
@@ -632,8 +694,8 @@ async fn run_case_with_faults(seed: u64, ops: Vec<Op>) -> Result<(), TestCaseErr
             continue;
         };
         let before = model.clone();
-        let expected = model.apply(op, now, policy.hold_ttl);
         let id = BookingId::new_random();
+        let expected = model.apply(op, now, policy.hold_ttl, id);
         let mut made = ids.clone();
         if matches!(op, Op::Hold { .. }) && expected == Outcome::Done {
             made.push(id);

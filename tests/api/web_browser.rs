@@ -355,7 +355,7 @@ async fn the_api_document_reads_in_swagger_ui_from_the_server_alone() {
     let browser = driver.browser("en-GB").await;
     browser.open(&app.url("/api/docs")).await;
     // Rendered by the bundle from the served document: the operations, each by its path.
-    browser.find("#operations-default-createBooking").await;
+    browser.find("#operations-bookings-createBooking").await;
     let listed = browser.text_of("#swagger-ui").await;
     for path in ["/api/v1/bookings", "/api/v1/checkpoints/{id}/availability"] {
         assert!(listed.contains(path), "{path} not shown");
