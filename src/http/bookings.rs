@@ -16,14 +16,16 @@ use serde::Deserialize;
 
 use super::auth::account;
 use super::carrier::carrier;
+use super::draws::EntryView;
 use super::idempotency::{Reply, run_idempotent};
 use super::views::BookingView;
 use crate::actors::answer::AnswerTicket;
 use crate::app::AppState;
 use crate::app::accounts::{find_owned, record_owner};
 use crate::app::bookings::{
-    LaneKey, MadeBooking, NewBooking, Requester, booking_code, cancel_booking, confirm_booking,
-    create_booking, find_booking_where, find_managed, record_booking_outcome, reschedule_booking,
+    Booked, LaneKey, MadeBooking, NewBooking, Requester, booking_code, cancel_booking,
+    confirm_booking, create_booking, find_booking_where, find_managed, record_booked_outcome,
+    reschedule_booking,
 };
 use crate::app::error::ApiError;
 use crate::app::input::{parse_instant, parse_json, parse_priority};
@@ -77,7 +79,7 @@ pub async fn create(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    run_making_booking(&request, &state, &body, |answer| async {
+    run_idempotent(&request, &state, &body, booked_reply, |answer| async {
         let client = request.peer_addr().map(|address| address.ip());
         let input: Result<CreateBooking, ApiError> = parse_json(&body);
         let checkpoint = checkpoint_label(&state, &body, input.as_ref().ok());
@@ -90,17 +92,29 @@ pub async fn create(
                 address: client,
                 carrier,
             };
-            let made = create_booking(&state, input, requester, answer).await?;
-            if let Some(owner) = &owner {
+            let booked = create_booking(&state, input, requester, answer).await?;
+            if let (Some(owner), Booked::Made(made)) = (&owner, &booked) {
                 record_owner(&state, owner, &made.booking).await?;
             }
-            Ok(made)
+            Ok(booked)
         }
         .await;
-        record_booking_outcome(checkpoint, &outcome);
+        record_booked_outcome(checkpoint, &outcome);
         outcome
     })
     .await
+}
+
+/// `201` with the booking, or `202` with the draw entry to poll (its `Location`).
+fn booked_reply(booked: &Booked) -> Result<Reply, ApiError> {
+    match booked {
+        Booked::Made(made) => made_booking_reply(made),
+        Booked::Entered(entered) => {
+            let mut view = EntryView::new(&entered.entry, &entered.checkpoint, entered.times, None);
+            view.manage_token = Some(entered.manage_token.clone());
+            Reply::json(StatusCode::ACCEPTED, &view)
+        }
+    }
 }
 
 /// Runs a request that makes a booking at most once per idempotency key, answered with the

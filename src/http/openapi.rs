@@ -162,6 +162,17 @@ pub fn document() -> Value {
                 ],
                 "responses": merge(json!({ "200": { "description": "Windows" } }), problem_responses(&[400, 404, 422, 503]))
             } },
+            "/api/v1/checkpoints/{id}/draws": { "get": {
+                "summary": "Public log of opening draws: seed, entrants (pseudonymous entry ids only) and the order, so anyone can recompute it (see rule)", "operationId": "drawLogs",
+                "parameters": [
+                    { "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "example": "narva" },
+                    { "name": "date", "in": "query", "schema": { "type": "string", "format": "date" },
+                      "description": "The local day whose opening draw to show; without it, the latest draws that have run" }
+                ],
+                "responses": merge(json!({ "200": { "description": "Draw logs",
+                    "content": { "application/json": { "schema": { "$ref": "#/components/schemas/DrawLogs" } } } } }),
+                    problem_responses(&[400, 404, 422, 503]))
+            } },
             "/api/v1/checkpoints/{id}/status": { "get": {
                 "summary": "Live queue view: how full today's and tomorrow's windows are per lane, vehicles checked in and still expected today, and the next free window", "operationId": "checkpointStatus",
                 "parameters": [
@@ -266,7 +277,14 @@ pub fn document() -> Value {
                         "directions": { "type": "array", "items": { "type": "string", "enum": ["entry", "exit"] } },
                         "capacity": { "type": "object", "description": "per category: { capacity, reserved }",
                             "example": { "car": { "capacity": 40, "reserved": 4 } } },
-                        "calendar": { "type": "object", "description": "rules: [{ category, weekdays (1–7), from_hour, to_hour, capacity, reserved }] (later ones win); holidays: [{ date, capacity_percent }]" } } } } } },
+                        "calendar": { "type": "object", "description": "rules: [{ category, weekdays (1–7), from_hour, to_hour, capacity, reserved }] (later ones win); holidays: [{ date, capacity_percent }]" },
+                        "opening": { "type": "object", "nullable": true, "additionalProperties": false, "required": ["days_ahead", "local_time"],
+                            "description": "When days open for booking: days_ahead days before, at local_time; requests from draw_before_seconds before until draw_after_seconds after enter a draw. Without it days open as they come within the booking horizon.",
+                            "properties": {
+                                "days_ahead": { "type": "integer", "minimum": 0, "maximum": 366, "example": 30 },
+                                "local_time": { "type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", "example": "10:00" },
+                                "draw_before_seconds": { "type": "integer", "minimum": 0, "maximum": 86400, "default": 300 },
+                                "draw_after_seconds": { "type": "integer", "minimum": 0, "maximum": 86400, "default": 60 } } } } } } } },
                 "responses": merge(json!({ "200": { "description": "Changed" }, "201": { "description": "Created" } }), problem_responses(&[400, 401, 403, 422, 503]))
             } },
             "/api/v1/admin/checkpoints/{id}/reserved": { "post": {
@@ -359,8 +377,27 @@ pub fn document() -> Value {
                 "summary": "Hold a window (and confirm at once with \"confirm\": true)", "operationId": "createBooking",
                 "parameters": [idempotency.clone()],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/CreateBooking" } } } },
-                "responses": merge(with_booking_links(booking_ok(201, "Held or confirmed; carries the manage token, shown only here")),
+                "responses": merge(merge(with_booking_links(booking_ok(201, "Held or confirmed; carries the manage token, shown only here")),
+                    json!({ "202": {
+                        "description": "The day is opening: the request entered its draw (its Location, links.poll, answers the outcome once the draw has run); carries the manage token, shown only here",
+                        "headers": { "Location": { "description": "Where the outcome is to be asked for", "schema": { "type": "string" } } },
+                        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/DrawEntry" } } },
+                        "links": { "getDrawEntry": { "operationId": "getDrawEntry",
+                            "parameters": { "id": "$response.body#/id", "header.X-Manage-Token": "$response.body#/manage_token" } } } } })),
                     problem_responses(&[400, 401, 403, 409, 422, 503]))
+            } },
+            "/api/v1/draw-entries/{id}": { "get": {
+                "summary": "An entry of an opening draw: pending until the draw has run (a due draw is run first), then the booking it got or why not", "operationId": "getDrawEntry",
+                "parameters": [
+                    { "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } },
+                    token.clone(),
+                    { "name": "token", "in": "query", "required": false, "schema": { "type": "string" }, "description": "The manage token, as in a link" },
+                    { "name": "wait", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0, "maximum": 25 },
+                      "description": "Seconds to wait for the outcome while the entry is pending (long polling)" }
+                ],
+                "responses": merge(json!({ "200": { "description": "The entry; Retry-After while pending",
+                    "content": { "application/json": { "schema": { "$ref": "#/components/schemas/DrawEntry" } } } } }),
+                    problem_responses(&[401, 404]))
             } },
             "/api/v1/bookings/{code}": {
                 "get": { "summary": "Read a booking", "operationId": "getBooking", "parameters": [code.clone(), token.clone()],
@@ -466,6 +503,54 @@ pub fn document() -> Value {
                 "plate": merge(plate.clone(), json!({ "nullable": true })), "contact": { "type": "string", "nullable": true } } },
             "RescheduleBooking": { "type": "object", "additionalProperties": false, "required": ["window_start"], "properties": {
                 "window_start": { "type": "string", "format": "date-time" } } },
+            "DrawTimes": { "type": "object", "additionalProperties": false,
+                "required": ["draw_opens_at", "opens_at", "closes_at", "time_zone"], "properties": {
+                "draw_opens_at": { "type": "string", "format": "date-time", "description": "From here requests enter the draw" },
+                "opens_at": { "type": "string", "format": "date-time", "description": "The published opening" },
+                "closes_at": { "type": "string", "format": "date-time", "description": "Entries end; the draw runs; first come from then on" },
+                "time_zone": { "type": "string" } } },
+            "DrawEntry": { "type": "object", "additionalProperties": false,
+                "required": ["id", "status", "checkpoint", "day", "direction", "category", "window", "priority", "confirm", "entered_at", "draw", "links"],
+                "properties": {
+                "id": { "type": "string", "format": "uuid", "description": "The pseudonymous entrant id the draw log names" },
+                "status": { "type": "string", "enum": ["pending", "admitted", "refused"] },
+                "checkpoint": { "type": "string" }, "day": { "type": "string", "format": "date" },
+                "direction": { "type": "string", "enum": ["entry", "exit"] },
+                "category": { "type": "string", "enum": ["car", "truck", "bus", "motorcycle"] },
+                "window": { "type": "object", "additionalProperties": false, "properties": {
+                    "start": { "type": "string", "format": "date-time" }, "end": { "type": "string", "format": "date-time" },
+                    "start_local": { "type": "string" }, "end_local": { "type": "string" }, "time_zone": { "type": "string" } } },
+                "plate": { "type": "string", "nullable": true }, "contact": { "type": "string", "nullable": true },
+                "priority": { "type": "string", "enum": ["normal", "humanitarian", "perishable", "diplomatic", "emergency"] },
+                "confirm": { "type": "boolean" },
+                "entered_at": { "type": "string", "format": "date-time" },
+                "draw": { "$ref": "#/components/schemas/DrawTimes" },
+                "position": { "type": "integer", "minimum": 1, "description": "Place in the draw's order, once drawn" },
+                "booking": { "$ref": "#/components/schemas/Booking" },
+                "refusal": { "$ref": "#/components/schemas/Problem" },
+                "manage_token": { "type": "string", "description": "Only in the answer that entered the draw; it manages the booking the entry may become" },
+                "links": { "type": "object", "additionalProperties": false, "required": ["self", "poll", "draw_log"], "properties": {
+                    "self": { "type": "string" }, "poll": { "type": "string" }, "draw_log": { "type": "string" },
+                    "booking": { "type": "string" } } } } },
+            "DrawLogs": { "type": "object", "additionalProperties": false, "required": ["checkpoint", "rule", "draws"], "properties": {
+                "checkpoint": { "type": "string" },
+                "rule": { "type": "string", "description": "How the order follows from the seed and the entrant ids" },
+                "draws": { "type": "array", "items": { "type": "object", "additionalProperties": false,
+                    "required": ["day", "state", "draw_opens_at", "opens_at", "closes_at", "time_zone", "entrants", "order"], "properties": {
+                    "day": { "type": "string", "format": "date" },
+                    "state": { "type": "string", "enum": ["upcoming", "open", "due", "closed"] },
+                    "draw_opens_at": { "type": "string", "format": "date-time" }, "opens_at": { "type": "string", "format": "date-time" },
+                    "closes_at": { "type": "string", "format": "date-time" }, "time_zone": { "type": "string" },
+                    "entrants": { "type": "integer", "minimum": 0 },
+                    "closed_at": { "type": "string", "format": "date-time", "nullable": true },
+                    "seed": { "type": "string", "pattern": "^[0-9a-f]{64}$", "nullable": true },
+                    "admitted": { "type": "integer", "minimum": 0, "nullable": true },
+                    "refused": { "type": "integer", "minimum": 0, "nullable": true },
+                    "order": { "type": "array", "items": { "type": "object", "additionalProperties": false,
+                        "required": ["position", "entrant", "key", "outcome"], "properties": {
+                        "position": { "type": "integer", "minimum": 1 }, "entrant": { "type": "string", "format": "uuid" },
+                        "key": { "type": "string", "description": "hex(HMAC-SHA256(seed, entrant id))" },
+                        "outcome": { "type": "string", "enum": ["admitted", "refused"] } } } } } } } } },
             "Booking": { "type": "object", "additionalProperties": false,
                 "required": ["id", "code", "status", "checkpoint", "direction", "category", "day", "window", "priority", "version", "created_at", "updated_at", "links"],
                 "properties": {
