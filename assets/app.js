@@ -1,5 +1,6 @@
 // Small enhancements over pages that work without scripts: a live countdown on a held
-// window, live refresh of queue and window lists, and no double submits.
+// window and to a day's opening or its draw's close, live refresh of queue and window lists
+// and of a draw entry waiting for its outcome, and no double submits.
 "use strict";
 
 (function () {
@@ -31,6 +32,31 @@
         Array.prototype.forEach.call(form.querySelectorAll("button, input"), function (control) {
           control.disabled = true;
         });
+      }
+    }
+    tick();
+  }
+
+  // Counts down to a moment the server named in seconds (its clock, not the phone's), as
+  // h:mm:ss; at zero the page is loaded again, to show what the moment changed.
+  function startClock(element) {
+    var until = Date.now() + 1000 * Number(element.getAttribute("data-count-down"));
+    var output = element.querySelector("[data-countdown-value]");
+    if (isNaN(until) || !output) {
+      return;
+    }
+    element.hidden = false;
+    function tick() {
+      var left = Math.max(0, Math.round((until - Date.now()) / 1000));
+      var hours = Math.floor(left / 3600);
+      var minutes = Math.floor((left % 3600) / 60);
+      output.textContent = (hours > 0 ? hours + ":" + pad(minutes) : String(minutes)) + ":" + pad(left % 60);
+      if (left > 0) {
+        window.setTimeout(tick, 1000);
+      } else if (element.hasAttribute("data-reload-at-zero")) {
+        window.setTimeout(function () {
+          window.location.reload();
+        }, 1500);
       }
     }
     tick();
@@ -103,6 +129,7 @@
     }
     window.addEventListener("pageshow", resetSubmits);
     Array.prototype.forEach.call(document.querySelectorAll("[data-seconds-left]"), startCountdown);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-count-down]"), startClock);
     Array.prototype.forEach.call(document.querySelectorAll("[data-refresh]"), keepFresh);
     guardSubmits();
   });

@@ -100,6 +100,8 @@ pub struct Settings {
     pub amqp_prefetch: u16,
     /// How often the relay looks for unsent events when the outbox is empty.
     pub relay_interval: Duration,
+    /// How often the draw job looks for opening draws whose period has ended.
+    pub draw_interval: Duration,
     /// Where notifications go (nothing configured: the log).
     pub notify: NotifyConfig,
     /// Drivers are reminded this long before their window.
@@ -137,6 +139,8 @@ impl Settings {
             amqp_namespace: "borderslot".to_owned(),
             amqp_prefetch: 32,
             relay_interval: Duration::from_millis(50),
+            // Tests run a draw by asking for its outcome (or the job by hand).
+            draw_interval: Duration::from_secs(3600),
             notify: NotifyConfig::default(),
             reminder_lead: chrono::Duration::hours(24),
             jwt_secret: None,
@@ -311,6 +315,15 @@ pub struct ServeArgs {
         default_value_t = 200,
     )]
     pub relay_interval_ms: u64,
+    /// How often the draw job looks for opening draws whose period has ended (a request for the
+    /// day, or an entrant asking for its outcome, runs a due draw at once as well).
+    #[arg(
+        long,
+        env = "DRAW_INTERVAL_MS",
+        value_parser = within::<u64>(100..=60_000),
+        default_value_t = 1000,
+    )]
+    pub draw_interval_ms: u64,
     /// Requests per second one client address may make to the API and the pages (0: no limit).
     #[arg(long, env = "RATE_LIMIT_PER_SECOND", default_value_t = 20)]
     pub rate_limit_per_second: u32,
@@ -491,6 +504,7 @@ impl ServeArgs {
             amqp_namespace: self.amqp_namespace,
             amqp_prefetch: self.amqp_prefetch,
             relay_interval: Duration::from_millis(self.relay_interval_ms),
+            draw_interval: Duration::from_millis(self.draw_interval_ms),
             // Read by `serve` from SMTP_URL, SMTP_FROM, WEBHOOK_URL, WEBHOOK_SECRET.
             notify: NotifyConfig::default(),
             reminder_lead: chrono::Duration::hours(i64::from(self.reminder_lead_hours)),

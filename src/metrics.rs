@@ -37,6 +37,21 @@ pub fn record_holds_expired(checkpoint: &str, holds: usize) {
         .increment(holds as u64);
 }
 
+/// Counts a request that entered a checkpoint's opening draw.
+pub fn record_draw_entered(checkpoint: &str) {
+    metrics::counter!(prometheus::DRAW_ENTRANTS, "checkpoint" => checkpoint.to_owned())
+        .increment(1);
+}
+
+/// Counts a durable opening draw: its entrants, and how many of them got a place.
+pub fn record_draw(checkpoint: &str, entrants: u32, admitted: u32) {
+    metrics::counter!(prometheus::DRAWS, "checkpoint" => checkpoint.to_owned()).increment(1);
+    metrics::counter!(prometheus::DRAW_ADMITTED, "checkpoint" => checkpoint.to_owned())
+        .increment(u64::from(admitted));
+    metrics::counter!(prometheus::DRAW_REFUSED, "checkpoint" => checkpoint.to_owned())
+        .increment(u64::from(entrants.saturating_sub(admitted)));
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CommitStats {
     pub commits: u64,
@@ -102,6 +117,10 @@ pub mod prometheus {
     pub const UTILISATION: &str = "borderslot_checkpoint_utilisation_ratio";
     pub const RATE_LIMITED: &str = "borderslot_rate_limit_rejections_total";
     pub const HOLDS_EXPIRED: &str = "borderslot_holds_expired_total";
+    pub const DRAW_ENTRANTS: &str = "borderslot_draw_entrants_total";
+    pub const DRAWS: &str = "borderslot_draws_total";
+    pub const DRAW_ADMITTED: &str = "borderslot_draw_admitted_total";
+    pub const DRAW_REFUSED: &str = "borderslot_draw_refused_total";
 
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -208,6 +227,19 @@ pub mod prometheus {
         describe_counter!(
             HOLDS_EXPIRED,
             "Holds that ran out unconfirmed, by checkpoint"
+        );
+        describe_counter!(
+            DRAW_ENTRANTS,
+            "Requests that entered an opening draw (and were answered 202), by checkpoint"
+        );
+        describe_counter!(DRAWS, "Opening draws run, by checkpoint");
+        describe_counter!(
+            DRAW_ADMITTED,
+            "Entrants of opening draws that got the booking they asked for, by checkpoint"
+        );
+        describe_counter!(
+            DRAW_REFUSED,
+            "Entrants of opening draws refused when their turn came (the window full, the plate booked, …), by checkpoint"
         );
         describe_gauge!(
             UTILISATION,

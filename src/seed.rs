@@ -34,6 +34,7 @@ pub fn demo_checkpoints() -> Vec<Checkpoint> {
         window_minutes,
         capacity,
         calendar: Calendar::default(),
+        opening: None,
     };
     vec![
         checkpoint(
@@ -87,6 +88,7 @@ pub fn bench_checkpoint() -> Checkpoint {
         window_minutes: 60,
         capacity: BTreeMap::from([(Category::Car, places(1_000_000, 0))]),
         calendar: Calendar::default(),
+        opening: None,
     }
 }
 

@@ -27,8 +27,8 @@ use crate::domain::strikes::StrikeRules;
 use crate::http::idempotency::Answers;
 use crate::http::rendered::RenderedAvailability;
 use crate::jobs::{
-    JobLeases, JobRunner, daily_report, generate_schedule, no_shows, outbox_relay, prune_delivered,
-    prune_idempotency,
+    JobLeases, JobRunner, daily_report, draws, generate_schedule, no_shows, outbox_relay,
+    prune_delivered, prune_idempotency,
 };
 use crate::routes::limits::limit_requests;
 use crate::routes::observe::observe;
@@ -212,6 +212,13 @@ impl Application {
                     async move { no_shows::try_run_once(&registry, store.as_ref(), now).await }
                 },
             );
+            let (draw_registry, draw_store, draw_clock) =
+                (registry.clone(), store.clone(), clock.clone());
+            jobs.spawn_leased("draws", settings.draw_interval, leases.clone(), move || {
+                let (registry, store, now) =
+                    (draw_registry.clone(), draw_store.clone(), draw_clock.now());
+                async move { draws::try_run_once(&registry, store.as_ref(), now).await }
+            });
             let sender = subscribe_consumers(bus.as_ref(), &store, &clock, &settings, &bars).await;
             let (reminder_store, reminder_clock) = (store.clone(), clock.clone());
             let lead = settings.reminder_lead;

@@ -9,6 +9,7 @@ use actix::{Handler, Message};
 use chrono::{DateTime, Utc};
 
 use super::AppState;
+use super::draws::{self, DayAccess, EnteredDraw};
 use super::error::ApiError;
 use super::input::parse_instant;
 use crate::actors::answer::AnswerTicket;
@@ -81,6 +82,13 @@ pub struct MadeBooking {
     pub manage_token: String,
 }
 
+/// What a request for a window came to: a booking, or (while the day's opening draw takes
+/// requests) an entry of the draw, whose outcome comes when the draw has run.
+pub enum Booked {
+    Made(MadeBooking),
+    Entered(EnteredDraw),
+}
+
 /// Counts the attempt for Prometheus by checkpoint and result.
 pub fn record_booking_outcome<T>(checkpoint: String, outcome: &Result<T, ApiError>) {
     let result = match outcome {
@@ -96,18 +104,32 @@ pub fn record_booking_outcome<T>(checkpoint: String, outcome: &Result<T, ApiErro
         .increment(1);
 }
 
+/// Counts a request for a window by checkpoint and result: `entered` when it entered a draw.
+pub fn record_booked_outcome(checkpoint: String, outcome: &Result<Booked, ApiError>) {
+    if let Ok(Booked::Entered(_)) = outcome {
+        metrics::counter!(crate::metrics::prometheus::BOOKINGS, "checkpoint" => checkpoint, "result" => "entered")
+            .increment(1);
+        return;
+    }
+    record_booking_outcome(checkpoint, outcome);
+}
+
 /// Holds (or books outright, with `confirm`) the window a request names, under every limit
-/// that applies to whoever asks.
+/// that applies to whoever asks; while the day's opening draw takes requests, enters the draw
+/// with it instead. A day that opens later is refused, saying when it opens.
 pub async fn create_booking(
     state: &AppState,
     input: NewBooking,
     requester: Requester,
     answer: Option<AnswerTicket>,
-) -> Result<MadeBooking, ApiError> {
+) -> Result<Booked, ApiError> {
     let checkpoint = state.lane(&input.lane)?;
     let start = input.window_start;
     let day = local_date(checkpoint.time_zone, start);
-    state.policy().check_day(day, state.today_at(&checkpoint))?;
+    let access = draws::day_access(state, &checkpoint, day)?;
+    if let DayAccess::NotOpen(times) = access {
+        return Err(draws::not_open(state, times));
+    }
     if let Some(until) = input
         .plate
         .as_ref()
@@ -144,7 +166,26 @@ pub async fn create_booking(
         owner: requester.owner,
         ..new_hold(&input.lane, start, &token)
     };
-    let answer = made_booking_answer(answer, &checkpoint, &token);
+    if let DayAccess::Draw(times) = access {
+        let entered =
+            draws::enter(state, &checkpoint, &hold, &token, times, answer.as_ref()).await?;
+        if let Some(entered) = entered {
+            return Ok(Booked::Entered(entered));
+        }
+        // The draw ran meanwhile (another replica's clock is ahead): the day is first come.
+        draws::settle(state, &checkpoint, day, times).await?;
+    }
+    draws::settle_access(state, &checkpoint, day, access).await?;
+    let answer = answer.map(|ticket| {
+        let (checkpoint, token) = (checkpoint.clone(), token.clone());
+        ticket.adapt(move |booking: &Booking| {
+            Booked::Made(MadeBooking {
+                booking: booking.clone(),
+                checkpoint: checkpoint.clone(),
+                manage_token: token.clone(),
+            })
+        })
+    });
     let booking = state
         .registry
         .ask_with_answered(
@@ -162,11 +203,11 @@ pub async fn create_booking(
     if let Some(quota) = quota {
         quota.made();
     }
-    Ok(MadeBooking {
+    Ok(Booked::Made(MadeBooking {
         booking,
         checkpoint,
         manage_token: token,
-    })
+    }))
 }
 
 /// A hold of the window at `start` in `lane`, managed with `token`, with nothing else given yet.
@@ -231,7 +272,14 @@ pub async fn reschedule_booking(
     answer: Option<AnswerTicket>,
 ) -> Result<Booking, ApiError> {
     let day = local_date(checkpoint.time_zone, start);
-    state.policy().check_day(day, state.today_at(checkpoint))?;
+    let access = draws::day_access(state, checkpoint, day)?;
+    match access {
+        DayAccess::NotOpen(times) => return Err(draws::not_open(state, times)),
+        // Only new requests enter a draw: a booking moving in would jump the queue.
+        DayAccess::Draw(times) => return Err(ApiError::InDraw(times.closes_at)),
+        DayAccess::Horizon | DayAccess::Open(_) => {}
+    }
+    draws::settle_access(state, checkpoint, day, access).await?;
     let target = WindowKey {
         direction: booking.direction,
         category: booking.category,

@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::actors::ScheduleError;
+use crate::domain::draw::DrawTimes;
 use crate::domain::{AllocationError, InputError};
 use crate::store::StoreError;
 
@@ -47,6 +48,24 @@ pub enum ApiError {
     QuotaExceeded(u32),
     #[error("this vehicle may not book until {0} after repeated no-shows or cancellations")]
     PlateBarred(chrono::DateTime<chrono::Utc>),
+    /// The day opens for booking later (its checkpoint publishes when).
+    #[error(
+        "booking for this day opens at {} (requests from {} until {} enter a draw for the opening)",
+        .times.opens_at.to_rfc3339(), .times.draw_opens_at.to_rfc3339(), .times.closes_at.to_rfc3339()
+    )]
+    NotOpenYet {
+        times: DrawTimes,
+        /// Seconds until requests are taken (into the draw).
+        retry_after: u64,
+    },
+    /// The day is in its opening draw, which only new bookings enter.
+    #[error(
+        "this day is in its opening draw until {}; bookings can move into it after that",
+        .0.to_rfc3339()
+    )]
+    InDraw(chrono::DateTime<chrono::Utc>),
+    #[error("this vehicle has entered this day's opening draw in this direction already")]
+    AlreadyEntered,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -127,6 +146,21 @@ impl ApiError {
                 "Internal error",
                 StatusCode::INTERNAL_SERVER_ERROR,
             ),
+            ApiError::NotOpenYet { .. } => (
+                "day-not-open",
+                "Day not open for booking yet",
+                StatusCode::CONFLICT,
+            ),
+            ApiError::InDraw(_) => (
+                "day-in-draw",
+                "Day in its opening draw",
+                StatusCode::CONFLICT,
+            ),
+            ApiError::AlreadyEntered => (
+                "already-entered",
+                "Vehicle already in the draw",
+                StatusCode::CONFLICT,
+            ),
             ApiError::Allocation(error) => match error {
                 A::WindowFull => ("window-full", "Window full", StatusCode::CONFLICT),
                 A::WindowBlocked(_) => ("window-blocked", "Window blocked", StatusCode::CONFLICT),
@@ -186,6 +220,12 @@ impl ApiError {
         self.kind().status
     }
 
+    /// The problem's title and status, for a document built elsewhere (a draw's refusal).
+    pub fn title_and_status(&self) -> (&'static str, StatusCode) {
+        let kind = self.kind();
+        (kind.title, kind.status)
+    }
+
     fn detail(&self) -> String {
         match self {
             ApiError::Internal(_) => "The request could not be completed.".to_owned(),
@@ -214,6 +254,7 @@ impl ApiError {
                 Some(60)
             }
             ApiError::Unavailable => Some(1),
+            ApiError::NotOpenYet { retry_after, .. } => Some(*retry_after),
             _ => None,
         }
     }
@@ -221,14 +262,26 @@ impl ApiError {
     /// The problem document as bytes, with its status.
     pub fn to_problem(&self) -> (StatusCode, Vec<u8>) {
         let kind = self.kind();
+        let (opens_at, draw_opens_at, draw_closes_at) = match self {
+            ApiError::NotOpenYet { times, .. } => (
+                Some(times.opens_at),
+                Some(times.draw_opens_at),
+                Some(times.closes_at),
+            ),
+            ApiError::InDraw(closes_at) => (None, None, Some(*closes_at)),
+            _ => (None, None, None),
+        };
         let problem = Problem {
             detail: self.detail(),
+            draw_closes_at,
+            draw_opens_at,
             errors: self.invalid_field().map(|input| {
                 vec![FieldProblem {
                     field: input.field,
                     reason: input.reason.clone(),
                 }]
             }),
+            opens_at,
             status: kind.status.as_u16(),
             title: kind.title,
             kind: format!("/problems/{}", kind.slug),
@@ -243,9 +296,18 @@ impl ApiError {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     pub detail: String,
+    /// When entries to the day's opening draw end (a day not open yet, or in its draw).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub draw_closes_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When requests for a day not open yet start to enter its draw.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub draw_opens_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The fields of the input that were refused, and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldProblem>>,
+    /// The published opening of a day not open yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opens_at: Option<chrono::DateTime<chrono::Utc>>,
     pub status: u16,
     pub title: &'static str,
     /// `/problems/<slug>`: stable for each kind of refusal.
@@ -319,6 +381,38 @@ impl From<StoreError> for ApiError {
             }
             Recovery::AnswerStored => ApiError::AnswerTaken,
             Recovery::Never => ApiError::Internal(value.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::InputError;
+
+    /// A draw records refusals by the problem type the domain names; the API must answer the
+    /// same refusal with the same type.
+    #[test]
+    fn every_allocation_refusal_has_the_problem_type_the_domain_names() {
+        use AllocationError as A;
+        for error in [
+            A::WindowFull,
+            A::WindowBlocked("works".into()),
+            A::UnknownCheckpoint,
+            A::UnknownWindow,
+            A::WindowClosed("soon"),
+            A::HoldExpired,
+            A::UnknownBooking,
+            A::PlateAlreadyBooked,
+            A::InvalidTransition("held"),
+            A::TooManyHolds(3),
+            A::TooManyReschedules(3),
+            A::Invalid(InputError::new("plate", "no")),
+        ] {
+            let slug = error.problem_type();
+            let (_, body) = ApiError::from(error).to_problem();
+            let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(body["type"], format!("/problems/{slug}"));
         }
     }
 }

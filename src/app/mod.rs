@@ -8,6 +8,7 @@ pub mod best_times;
 pub mod bookings;
 pub mod carrier_keys;
 pub mod check_in;
+pub mod draws;
 pub mod error;
 pub mod forecast;
 pub mod input;

@@ -13,7 +13,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::domain::strikes::StrikeRules;
 use crate::jobs::{
-    Outcome, generate_schedule, no_shows, outbox_relay, prune_delivered, prune_idempotency,
+    Outcome, draws, generate_schedule, no_shows, outbox_relay, prune_delivered, prune_idempotency,
     reminders,
 };
 use crate::startup::{open_bus, open_store, subscribe_consumers};
@@ -26,6 +26,8 @@ pub enum JobName {
     Reminders,
     /// Mark missed confirmed bookings of yesterday and today as no-shows.
     NoShows,
+    /// Run the opening draws whose period has ended.
+    Draws,
     /// Create the windows of the days that came into the booking horizon.
     GenerateSchedule,
     /// Forget idempotency keys past their retention.
@@ -81,6 +83,18 @@ pub async fn run(job: JobName, settings: Settings) -> anyhow::Result<u64> {
                 settings.actors,
             );
             let outcome = no_shows::try_run_once(&registry, store.as_ref(), clock.now()).await;
+            registry.shutdown(settings.shutdown_timeout).await;
+            until_idle(outcome?, &mut total);
+        }
+        JobName::Draws => {
+            let registry = ScheduleRegistry::new(
+                store.checkpoints().await?,
+                store.clone(),
+                clock.clone(),
+                settings.policy,
+                settings.actors,
+            );
+            let outcome = draws::try_run_once(&registry, store.as_ref(), clock.now()).await;
             registry.shutdown(settings.shutdown_timeout).await;
             until_idle(outcome?, &mut total);
         }

@@ -158,6 +158,10 @@ pub struct Checkpoint {
     /// Where the capacity differs from `capacity`: by weekday and hour, and on holidays.
     #[serde(default)]
     pub calendar: Calendar,
+    /// When its days open for booking, with a draw around the moment; without one a day can be
+    /// booked as soon as it is within the booking horizon.
+    #[serde(default)]
+    pub opening: Option<super::draw::Opening>,
 }
 
 /// Capacity that varies over the week and the year. Rules apply in order (a later one wins

@@ -51,6 +51,27 @@ pub enum AllocationError {
     Invalid(InputError),
 }
 
+impl AllocationError {
+    /// The stable problem type (`/problems/{type}`) the API answers this refusal with; the
+    /// draw records it for the entrants it cannot serve.
+    pub fn problem_type(&self) -> &'static str {
+        match self {
+            AllocationError::WindowFull => "window-full",
+            AllocationError::WindowBlocked(_) => "window-blocked",
+            AllocationError::UnknownCheckpoint => "unknown-checkpoint",
+            AllocationError::UnknownWindow => "unknown-window",
+            AllocationError::WindowClosed(_) => "window-closed",
+            AllocationError::HoldExpired => "hold-expired",
+            AllocationError::UnknownBooking => "not-found",
+            AllocationError::PlateAlreadyBooked => "plate-already-booked",
+            AllocationError::InvalidTransition(_) => "invalid-transition",
+            AllocationError::TooManyHolds(_) => "too-many-holds",
+            AllocationError::TooManyReschedules(_) => "too-many-reschedules",
+            AllocationError::Invalid(_) => "invalid-input",
+        }
+    }
+}
+
 impl From<InputError> for AllocationError {
     fn from(value: InputError) -> Self {
         AllocationError::Invalid(value)

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::booking::Booking;
 use super::checkpoint::CheckpointId;
+use super::draw::{Admission, DrawClose, DrawEntry};
 use super::window::SlotWindow;
 
 pub const EVENT_VERSION: u32 = 1;
@@ -47,6 +48,10 @@ pub enum EventType {
     WindowUnblocked,
     #[serde(rename = "window.reserved")]
     WindowReserved,
+    #[serde(rename = "draw.entered")]
+    DrawEntered,
+    #[serde(rename = "draw.closed")]
+    DrawClosed,
 }
 
 impl EventType {
@@ -64,6 +69,8 @@ impl EventType {
             EventType::WindowBlocked => "window.blocked",
             EventType::WindowUnblocked => "window.unblocked",
             EventType::WindowReserved => "window.reserved",
+            EventType::DrawEntered => "draw.entered",
+            EventType::DrawClosed => "draw.closed",
         }
     }
 }
@@ -167,6 +174,54 @@ impl DomainEvent {
             checkpoint.clone(),
             day,
             serde_json::json!({ "window": window }),
+            now,
+        )
+    }
+
+    /// A request entered the day's opening draw. The payload names the entrant only by its
+    /// pseudonymous id: no plate, no contact. The store adds `entrants`, the draw's count with
+    /// this entry, in the transaction that stores it.
+    pub fn for_draw_entry(entry: &DrawEntry) -> Self {
+        Self::new(
+            EventType::DrawEntered,
+            entry.checkpoint.clone(),
+            entry.day,
+            serde_json::json!({
+                "entry": {
+                    "id": entry.id,
+                    "direction": entry.window.direction,
+                    "category": entry.window.category,
+                    "window_start": entry.window.start,
+                    "entered_at": entry.entered_at,
+                },
+            }),
+            entry.entered_at,
+        )
+    }
+
+    /// A day's opening draw ran: its seed and how many entered, got a place and did not.
+    pub fn for_draw_close(close: &DrawClose, now: DateTime<Utc>) -> Self {
+        let admitted = close
+            .outcomes
+            .iter()
+            .filter(|(_, outcome)| matches!(outcome.admission, Admission::Admitted { .. }))
+            .count();
+        Self::new(
+            EventType::DrawClosed,
+            close.checkpoint.clone(),
+            close.day,
+            serde_json::json!({
+                "draw": {
+                    "draw_opens_at": close.times.draw_opens_at,
+                    "opens_at": close.times.opens_at,
+                    "closes_at": close.times.closes_at,
+                    "closed_at": close.closed.closed_at,
+                    "seed": close.closed.seed,
+                    "entrants": close.entrants,
+                    "admitted": admitted,
+                    "refused": close.outcomes.len() - admitted,
+                },
+            }),
             now,
         )
     }

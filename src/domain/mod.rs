@@ -4,6 +4,7 @@ pub mod booking;
 pub mod checkpoint;
 pub mod code;
 pub mod contact;
+pub mod draw;
 pub mod error;
 pub mod event;
 pub mod plate;

@@ -123,7 +123,9 @@ pub fn statistics_delta(event: &DomainEvent, time_zone: Tz) -> Option<Statistics
         EventType::BookingReslotAccepted
         | EventType::WindowBlocked
         | EventType::WindowUnblocked
-        | EventType::WindowReserved => {
+        | EventType::WindowReserved
+        | EventType::DrawEntered
+        | EventType::DrawClosed => {
             return None;
         }
     }

@@ -190,6 +190,7 @@ mod tests {
                 },
             )]),
             calendar: Default::default(),
+            opening: None,
         }
     }
 

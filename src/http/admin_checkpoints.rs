@@ -1,7 +1,8 @@
 //! `PUT /api/v1/admin/checkpoints/{id}`: an admin creates a checkpoint or changes its schedule
 //! template (time zone, window length, directions, capacity and reserved places per
 //! category). Windows are cut from the template when a day is first scheduled, so a change
-//! applies to the days scheduled from now on; days that already have windows keep theirs.
+//! applies to the days scheduled from now on; days that already have windows keep theirs. An
+//! opening (when days open for booking, with a draw around the moment) applies at once.
 
 use std::collections::BTreeMap;
 
@@ -17,6 +18,7 @@ use crate::app::staff::Staff;
 use crate::app::staff::audit_change;
 use crate::auth::StaffRole;
 use crate::domain::checkpoint::Calendar;
+use crate::domain::draw::{Opening, parse_local_time};
 use crate::domain::{Category, CategoryCapacity, Checkpoint, CheckpointId, Direction, InputError};
 use crate::seed;
 
@@ -47,6 +49,42 @@ struct Template {
     #[serde(default)]
     #[schema(value_type = Object)]
     calendar: Calendar,
+    /// When the checkpoint's days open for booking, with a draw around the moment.
+    #[serde(default)]
+    #[schema(value_type = Option<Opening>)]
+    opening: Option<OpeningTemplate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpeningTemplate {
+    days_ahead: u32,
+    local_time: String,
+    #[serde(default = "draw_before_default")]
+    draw_before_seconds: u32,
+    #[serde(default = "draw_after_default")]
+    draw_after_seconds: u32,
+}
+
+fn draw_before_default() -> u32 {
+    Opening::DRAW_BEFORE_DEFAULT
+}
+
+fn draw_after_default() -> u32 {
+    Opening::DRAW_AFTER_DEFAULT
+}
+
+fn opening_from(template: OpeningTemplate) -> Result<Opening, InputError> {
+    let local_time = parse_local_time(&template.local_time)
+        .ok_or_else(|| InputError::new("opening", "local_time is HH:MM or HH:MM:SS"))?;
+    let opening = Opening {
+        days_ahead: template.days_ahead,
+        local_time,
+        draw_before_seconds: template.draw_before_seconds,
+        draw_after_seconds: template.draw_after_seconds,
+    };
+    opening.check()?;
+    Ok(opening)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -122,6 +160,7 @@ fn checkpoint_from(id: CheckpointId, template: Template) -> Result<Checkpoint, I
         return Err(InputError::new("capacity", "at least one category"));
     }
     check_calendar(&template.calendar, &capacity)?;
+    let opening = template.opening.map(opening_from).transpose()?;
     Ok(Checkpoint {
         id,
         name: name.to_owned(),
@@ -131,6 +170,7 @@ fn checkpoint_from(id: CheckpointId, template: Template) -> Result<Checkpoint, I
         window_minutes: minutes,
         capacity,
         calendar: template.calendar,
+        opening,
     })
 }
 

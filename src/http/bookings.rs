@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 
 use super::auth::account;
 use super::carrier::carrier;
+use super::draws::EntryView;
 use super::idempotency::{Reply, run_idempotent};
 use super::openapi::params::{BookingCodePath, IdempotencyHeader, ManageTokenHeader};
 use super::views::BookingView;
@@ -24,8 +25,9 @@ use crate::actors::answer::AnswerTicket;
 use crate::app::AppState;
 use crate::app::accounts::find_owned;
 use crate::app::bookings::{
-    LaneKey, MadeBooking, NewBooking, Requester, booking_code, cancel_booking, confirm_booking,
-    create_booking, find_booking_where, find_managed, record_booking_outcome, reschedule_booking,
+    Booked, LaneKey, MadeBooking, NewBooking, Requester, booking_code, cancel_booking,
+    confirm_booking, create_booking, find_booking_where, find_managed, record_booked_outcome,
+    reschedule_booking,
 };
 use crate::app::error::{ApiError, Problem};
 use crate::app::input::{parse_instant, parse_json, parse_priority};
@@ -95,6 +97,9 @@ struct RescheduleBooking {
     responses(
         (status = 201, body = BookingView,
             description = "Held or confirmed; carries the manage token, shown only here"),
+        (status = 202, body = EntryView,
+            headers(("Location" = String, description = "Where the outcome is to be asked for")),
+            description = "The day is opening: the request entered its draw (its Location, links.poll, answers the outcome once the draw has run); carries the manage token, shown only here"),
         (status = 401, response = Problem),
         (status = 403, response = Problem),
     ))]
@@ -104,7 +109,7 @@ pub async fn create(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    run_making_booking(&request, &state, &body, |answer| async {
+    run_idempotent(&request, &state, &body, booked_reply, |answer| async {
         let client = request.peer_addr().map(|address| address.ip());
         let input: Result<CreateBooking, ApiError> = parse_json(&body);
         let checkpoint = checkpoint_label(&state, &body, input.as_ref().ok());
@@ -121,10 +126,22 @@ pub async fn create(
             create_booking(&state, input, requester, answer).await
         }
         .await;
-        record_booking_outcome(checkpoint, &outcome);
+        record_booked_outcome(checkpoint, &outcome);
         outcome
     })
     .await
+}
+
+/// `201` with the booking, or `202` with the draw entry to poll (its `Location`).
+fn booked_reply(booked: &Booked) -> Result<Reply, ApiError> {
+    match booked {
+        Booked::Made(made) => made_booking_reply(made),
+        Booked::Entered(entered) => {
+            let mut view = EntryView::new(&entered.entry, &entered.checkpoint, entered.times, None);
+            view.manage_token = Some(entered.manage_token.clone());
+            Reply::json(StatusCode::ACCEPTED, &view)
+        }
+    }
 }
 
 /// Runs a request that makes a booking at most once per idempotency key, answered with the

@@ -13,6 +13,7 @@ use super::rendered::RenderedAvailability;
 use super::views::{CheckpointView, WindowView};
 use crate::actors::schedule::QueryAvailability;
 use crate::app::AppState;
+use crate::app::draws::{self, DayAccess};
 use crate::app::error::ApiError;
 use crate::app::input::{parse_date, parse_query};
 use crate::domain::{AllocationError, Category, CheckpointId, Direction};
@@ -81,10 +82,21 @@ pub async fn availability(
         .as_deref()
         .map(str::parse::<Category>)
         .transpose()?;
-    state.policy().check_day(date, today)?;
+    draws::check_shown(&state, &checkpoint, date)?;
+    let access = draws::day_access(&state, &checkpoint, date)?;
+    // A draw that is due gives its places before anyone sees them free.
+    draws::settle_access(&state, &checkpoint, date, access).await?;
+    // Before its opening a day's windows are not bookable, whatever their places (during its
+    // draw, requests enter the draw); that changes with the clock, not with the windows, so
+    // such answers are not kept.
+    let opened = matches!(access, DayAccess::Horizon | DayAccess::Open(_));
+    let takes_requests = !matches!(access, DayAccess::NotOpen(_));
     let key = (checkpoint_id.clone(), date, direction, category);
     // Read before the windows are, so that an answer kept under it is never older than it.
-    let revision = state.registry.revision(&checkpoint_id, date);
+    let revision = state
+        .registry
+        .revision(&checkpoint_id, date)
+        .filter(|_| opened);
     if let Some(body) = revision.and_then(|revision| rendered.get(&key, revision)) {
         return Ok(json_answer(body));
     }
@@ -105,7 +117,7 @@ pub async fn availability(
         .filter(|w| direction.is_none_or(|d| d == w.key.direction))
         .filter(|w| category.is_none_or(|c| c == w.key.category))
         .map(|w| {
-            let open = policy.check_window_open(w.key.start, now).is_ok();
+            let open = takes_requests && policy.check_window_open(w.key.start, now).is_ok();
             WindowView::new(w, checkpoint.time_zone, open)
         })
         .collect();

@@ -48,6 +48,16 @@ impl Reply {
         })
     }
 
+    /// Where an accepted request's outcome is to be asked for: a `202`'s `links.poll`. Read
+    /// from the body, which is what is stored, so that a replay carries it too.
+    fn location(&self) -> Option<HeaderValue> {
+        if self.status != StatusCode::ACCEPTED {
+            return None;
+        }
+        let body: serde_json::Value = serde_json::from_slice(&self.body).ok()?;
+        HeaderValue::from_str(body["links"]["poll"].as_str()?).ok()
+    }
+
     fn into_stored(self) -> StoredResponse {
         StoredResponse {
             status: self.status.as_u16(),
@@ -69,6 +79,9 @@ impl Reply {
         let mut response = HttpResponse::build(self.status);
         if let Ok(value) = HeaderValue::from_str(&self.content_type) {
             response.insert_header((header::CONTENT_TYPE, value));
+        }
+        if let Some(location) = self.location() {
+            response.insert_header((header::LOCATION, location));
         }
         if let Some(seconds) = self.retry_after {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));

@@ -11,6 +11,7 @@ pub mod bookings;
 pub mod carrier;
 pub mod checkpoints;
 pub mod docs;
+pub mod draws;
 pub mod forecast;
 pub mod health;
 pub mod ics;

@@ -24,6 +24,9 @@ pub struct CheckpointView {
     pub directions: Vec<Direction>,
     pub window_minutes: u32,
     pub categories: Vec<CategoryView>,
+    /// When its days open for booking (`days_ahead` days before, at `local_time`), with the
+    /// draw period around it; `null` when days open as they come within the booking horizon.
+    pub opening: Option<crate::domain::draw::Opening>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -51,6 +54,7 @@ impl From<&Checkpoint> for CheckpointView {
                     reserved_per_window: places.reserved,
                 })
                 .collect(),
+            opening: c.opening,
         }
     }
 }

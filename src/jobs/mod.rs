@@ -2,6 +2,7 @@
 //! round so tests can drive a job without waiting for its timer.
 
 pub mod daily_report;
+pub mod draws;
 pub mod generate_schedule;
 pub mod lease;
 pub mod no_shows;

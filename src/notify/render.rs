@@ -88,7 +88,11 @@ pub fn render_event(event: &DomainEvent) -> Result<Option<Notification>, RenderE
         | EventType::BookingNoShow
         | EventType::BookingReslotAccepted
         | EventType::WindowUnblocked
-        | EventType::WindowReserved => None,
+        | EventType::WindowReserved
+        // An admitted entrant hears of its booking through the booking's own events; the
+        // draw's page and poll tell every entrant its outcome.
+        | EventType::DrawEntered
+        | EventType::DrawClosed => None,
     };
     Ok(notification)
 }

@@ -17,7 +17,7 @@ use crate::app::error::PROBLEM_JSON;
 use crate::config::{Part, Role};
 use crate::http::{
     account, admin, admin_checkpoints, auth, best_times, bookings, carrier, checkpoints, docs,
-    forecast, health, metrics, openapi, operator, reports, stats, status,
+    draws, forecast, health, metrics, openapi, operator, reports, stats, status,
 };
 use crate::web::account as account_pages;
 use crate::web::{assets, driver, manage, staff};
@@ -67,7 +67,9 @@ fn public_api(api: Scope) -> Scope {
         .service(endpoint("/checkpoints/{id}/availability").get(checkpoints::availability))
         .service(endpoint("/checkpoints/{id}/status").get(status::read))
         .service(endpoint("/checkpoints/{id}/best-times").get(best_times::read))
+        .service(endpoint("/checkpoints/{id}/draws").get(draws::logs))
         .service(endpoint("/bookings").post(bookings::create))
+        .service(endpoint("/draw-entries/{id}").get(draws::entry))
         // Before the booking itself, whose `{code}` would also match `CODE.ics`.
         .service(endpoint("/bookings/{code}.ics").get(bookings::calendar))
         .service(
@@ -123,6 +125,7 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(endpoint("/").get(driver::home))
         .service(endpoint("/windows").get(driver::windows))
         .service(endpoint("/holds").post(driver::hold))
+        .service(endpoint("/draw-entry/{id}").get(crate::web::draw::show))
         .service(endpoint("/booking/{code}").get(manage::show))
         .service(endpoint("/booking/{code}/confirm").post(manage::confirm))
         .service(endpoint("/booking/{code}/accept-move").post(crate::web::reslot::accept))

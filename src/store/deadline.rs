@@ -25,14 +25,17 @@ use uuid::Uuid;
 
 use super::{
     AccountStore, AnswerRecord, AnswerStore, AuditLogStore, AuditReport, BookingOwner,
-    CarrierStore, CommitBatch, DayRecord, LeaseStore, OutboxEntry, OutboxStore, ProcessedEvent,
-    RelayLease, ScheduleStore, StaffStore, StatisticsStore, StoreError, StrikeStore,
+    CarrierStore, CommitBatch, DayRecord, DrawStore, Entering, LeaseStore, OutboxEntry,
+    OutboxStore, ProcessedEvent, RelayLease, ScheduleStore, StaffStore, StatisticsStore,
+    StoreError, StrikeStore,
 };
 use crate::auth::{ApiKey, AuditEntry, StaffAccount};
+use crate::domain::draw::{DayDraw, DrawEntry, DrawTimes};
 use crate::domain::statistics::{HourlyCount, StatisticsDelta, WindowTotals};
 use crate::domain::strikes::Strike;
 use crate::domain::{
-    Booking, BookingCode, BookingId, Category, Checkpoint, CheckpointId, Plate, SlotWindow,
+    Booking, BookingCode, BookingId, Category, Checkpoint, CheckpointId, DomainEvent, Plate,
+    SlotWindow,
 };
 
 /// `inner`, with every call on the request path answered within `limit`.
@@ -356,6 +359,45 @@ impl<S: LeaseStore> LeaseStore for Deadline<S> {
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         self.within(self.inner.take_job_lease(job, holder, now, until))
+            .await
+    }
+}
+
+#[async_trait]
+impl<S: DrawStore> DrawStore for Deadline<S> {
+    async fn enter_draw(
+        &self,
+        entry: &DrawEntry,
+        times: &DrawTimes,
+        event: &DomainEvent,
+        answer: Option<&AnswerRecord>,
+    ) -> Result<Entering, StoreError> {
+        self.within(self.inner.enter_draw(entry, times, event, answer))
+            .await
+    }
+
+    async fn draw_entry(&self, id: Uuid) -> Result<Option<(DrawEntry, DayDraw)>, StoreError> {
+        self.within(self.inner.draw_entry(id)).await
+    }
+
+    async fn day_draw(
+        &self,
+        checkpoint: &CheckpointId,
+        day: NaiveDate,
+    ) -> Result<Option<(DayDraw, Vec<DrawEntry>)>, StoreError> {
+        self.within(self.inner.day_draw(checkpoint, day)).await
+    }
+
+    async fn due_draws(&self, now: DateTime<Utc>) -> Result<Vec<DayDraw>, StoreError> {
+        self.within(self.inner.due_draws(now)).await
+    }
+
+    async fn closed_draws(
+        &self,
+        checkpoint: &CheckpointId,
+        limit: usize,
+    ) -> Result<Vec<DayDraw>, StoreError> {
+        self.within(self.inner.closed_draws(checkpoint, limit))
             .await
     }
 }

@@ -65,6 +65,12 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "reslotted_bookings",
         sql: include_str!("../../sql/migrations/V9__reslotted_bookings.sql"),
     },
+    // V10 comes from another branch; this stays the last entry.
+    Migration {
+        version: 11,
+        name: "opening_draws",
+        sql: include_str!("../../sql/migrations/V11__opening_draws.sql"),
+    },
 ];
 
 /// What the read-only `analyst` role may read on the latest schema: the one copy of its

@@ -33,6 +33,7 @@ pub use self::processed::ProcessedEvent;
 
 use crate::auth::{ApiKey, AuditEntry, StaffAccount};
 use crate::domain::Plate;
+use crate::domain::draw::{DayDraw, DrawEntry, DrawTimes};
 use crate::domain::statistics::{HourlyCount, StatisticsDelta, WindowTotals};
 use crate::domain::strikes::Strike;
 
@@ -465,6 +466,56 @@ pub trait LeaseStore: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
 }
 
+/// What entering an opening draw came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entering {
+    /// Stored, with the draw's count of entrants with this one.
+    Entered { entrants: u32 },
+    /// The plate has entered this day's draw in this direction already; nothing was stored.
+    PlateEntered,
+    /// The draw has run meanwhile (another replica's clock ran ahead); nothing was stored, and
+    /// the day is booked first come now.
+    Closed,
+}
+
+/// Opening draws: their entries, made durable before anyone is told they entered, and their
+/// results (which `ScheduleStore::commit` writes with the bookings the draw made).
+#[async_trait]
+pub trait DrawStore: Send + Sync + 'static {
+    /// Enters `entry` into its day's open draw (opened with `times` by the first entry), with
+    /// the answer of its idempotent request and `event` (its `draw.entered`, to which the store
+    /// adds `entrants`), all or nothing. `AnswerTaken` and nothing stored if the key was
+    /// answered before.
+    async fn enter_draw(
+        &self,
+        entry: &DrawEntry,
+        times: &DrawTimes,
+        event: &DomainEvent,
+        answer: Option<&AnswerRecord>,
+    ) -> Result<Entering, StoreError>;
+
+    /// One entry, with its outcome once drawn, and the draw it entered.
+    async fn draw_entry(&self, id: Uuid) -> Result<Option<(DrawEntry, DayDraw)>, StoreError>;
+
+    /// A checkpoint day's draw and its entries in the order they entered; `None` while nobody
+    /// has entered and it has not run.
+    async fn day_draw(
+        &self,
+        checkpoint: &CheckpointId,
+        day: NaiveDate,
+    ) -> Result<Option<(DayDraw, Vec<DrawEntry>)>, StoreError>;
+
+    /// Open draws whose period ended by `now`, the longest due first.
+    async fn due_draws(&self, now: DateTime<Utc>) -> Result<Vec<DayDraw>, StoreError>;
+
+    /// A checkpoint's latest `limit` draws that have run, the latest day first.
+    async fn closed_draws(
+        &self,
+        checkpoint: &CheckpointId,
+        limit: usize,
+    ) -> Result<Vec<DayDraw>, StoreError>;
+}
+
 /// Everything the service keeps: each concern's store, from one backend.
 pub trait SlotStore:
     ScheduleStore
@@ -477,6 +528,7 @@ pub trait SlotStore:
     + AccountStore
     + StrikeStore
     + LeaseStore
+    + DrawStore
 {
 }
 
@@ -491,5 +543,6 @@ impl<T> SlotStore for T where
         + AccountStore
         + StrikeStore
         + LeaseStore
+        + DrawStore
 {
 }

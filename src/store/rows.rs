@@ -12,6 +12,9 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::auth::{ApiKey, StaffAccount};
+use crate::domain::draw::{
+    Admission, ClosedDraw, DayDraw, DrawEntry, DrawTimes, EntryOutcome, Refusal,
+};
 use crate::domain::statistics::{
     BookingCounts, HourlyCount, StatisticsDelta, StatisticsKey, WindowTotals,
 };
@@ -163,8 +166,8 @@ pub fn window<C: Columns>(row: &C) -> Result<SlotWindow, C::Error> {
 }
 
 /// The columns [`checkpoint`] reads, in its order, of `checkpoints`.
-pub const CHECKPOINT_COLUMNS: &str =
-    "id, name, time_zone, window_minutes, directions, capacity, calendar, neighbour_time_zone";
+pub const CHECKPOINT_COLUMNS: &str = "id, name, time_zone, window_minutes, directions, capacity, \
+     calendar, neighbour_time_zone, opening";
 
 pub fn checkpoint<C: Columns>(row: &C) -> Result<Checkpoint, C::Error> {
     Ok(Checkpoint {
@@ -181,8 +184,98 @@ pub fn checkpoint<C: Columns>(row: &C) -> Result<Checkpoint, C::Error> {
             "neighbour time zone",
             str::parse::<chrono_tz::Tz>,
         )?,
+        opening: row.json(8)?,
     })
 }
+
+/// The columns [`draw_entry`] reads, in its order, of `draw_entries e`.
+pub const DRAW_ENTRY_COLUMNS: &str = "e.id, e.checkpoint_id, e.day, e.booking_id, \
+     e.manage_token_digest, e.direction, e.category, e.window_start, e.plate, e.contact, \
+     e.priority, e.confirm, e.carrier_key_id, e.entered_at, e.position, e.outcome, e.code, \
+     e.refusal_type, e.refusal_detail";
+
+pub fn draw_entry<C: Columns>(row: &C) -> Result<DrawEntry, C::Error> {
+    let outcome = match row.opt_text(15)?.as_deref() {
+        None => None,
+        Some(outcome) => {
+            let admission = match outcome {
+                "admitted" => Admission::Admitted {
+                    code: parse_text(row.text(16)?, 16, "code", BookingCode::parse)?,
+                },
+                "refused" => Admission::Refused(Refusal {
+                    problem: row.opt_text(17)?.unwrap_or_default(),
+                    detail: row.opt_text(18)?.unwrap_or_default(),
+                }),
+                other => {
+                    return Err(Unreadable {
+                        column: 15,
+                        what: "draw outcome",
+                        raw: other.to_owned(),
+                        reason: "neither admitted nor refused".to_owned(),
+                    }
+                    .into());
+                }
+            };
+            Some(EntryOutcome {
+                position: count(row, 14, "draw position")?,
+                admission,
+            })
+        }
+    };
+    Ok(DrawEntry {
+        id: row.uuid(0)?,
+        checkpoint: parse_text(row.text(1)?, 1, "checkpoint", CheckpointId::parse)?,
+        day: row.date(2)?,
+        booking_id: BookingId(row.uuid(3)?),
+        manage_token_digest: row.text(4)?,
+        window: WindowKey {
+            direction: parsed(row, 5, "direction")?,
+            category: parsed(row, 6, "category")?,
+            start: row.time(7)?,
+        },
+        plate: opt_parsed(row, 8, "plate", Plate::parse)?,
+        contact: opt_parsed(row, 9, "contact", Contact::parse)?,
+        priority: parsed(row, 10, "priority")?,
+        confirm: row.flag(11)?,
+        carrier: row.opt_uuid(12)?,
+        entered_at: row.time(13)?,
+        outcome,
+    })
+}
+
+/// The columns [`day_draw`] reads, in its order, of `opening_draws d`.
+pub const DAY_DRAW_COLUMNS: &str = "d.checkpoint_id, d.day, d.draw_opens_at, d.opens_at, \
+     d.closes_at, d.entrants, d.closed_at, d.seed, d.admitted";
+
+pub fn day_draw<C: Columns>(row: &C) -> Result<DayDraw, C::Error> {
+    day_draw_from(row, 0)
+}
+
+/// A draw whose columns ([`DAY_DRAW_COLUMNS`]) begin at column `at`, after others.
+pub fn day_draw_from<C: Columns>(row: &C, at: usize) -> Result<DayDraw, C::Error> {
+    let closed = match (row.opt_time(at + 6)?, row.opt_text(at + 7)?) {
+        (Some(closed_at), Some(seed)) => Some(ClosedDraw {
+            closed_at,
+            seed,
+            admitted: count(row, at + 8, "admitted")?,
+        }),
+        _ => None,
+    };
+    Ok(DayDraw {
+        checkpoint: parse_text(row.text(at)?, at, "checkpoint", CheckpointId::parse)?,
+        day: row.date(at + 1)?,
+        times: DrawTimes {
+            draw_opens_at: row.time(at + 2)?,
+            opens_at: row.time(at + 3)?,
+            closes_at: row.time(at + 4)?,
+        },
+        entrants: count(row, at + 5, "entrants")?,
+        closed,
+    })
+}
+
+/// How many columns [`DRAW_ENTRY_COLUMNS`] names: a draw joined to an entry begins there.
+pub const DRAW_ENTRY_COLUMN_COUNT: usize = 19;
 
 /// The columns [`staff_account`] reads, in its order, of `staff_accounts`.
 pub const ACCOUNT_COLUMNS: &str =

@@ -46,3 +46,36 @@ pub const CARRY_OWNER: &str = "INSERT INTO booking_claims \
      SELECT b.id, c.subject, c.organisation, c.claimed_at \
      FROM booking_claims c, bookings b WHERE c.booking_id = $1 AND b.id = $2 \
      ON CONFLICT (booking_id) DO NOTHING";
+/// Counts one more entrant into the open draw of a checkpoint's day (`$1`, `$2`), opening the
+/// draw with its times on the first entry. A row (the count with this entry) comes back only
+/// while the draw is open; the row lock it takes serialises entries with the draw's close.
+pub const ENTER_OPEN_DRAW: &str = "INSERT INTO opening_draws \
+     (checkpoint_id, day, draw_opens_at, opens_at, closes_at, entrants) \
+     VALUES ($1, $2, $3, $4, $5, 1) \
+     ON CONFLICT (checkpoint_id, day) DO UPDATE SET entrants = opening_draws.entrants + 1 \
+     WHERE opening_draws.closed_at IS NULL \
+     RETURNING entrants";
+
+/// Whether a plate has entered a day's draw already, in a direction.
+pub const PLATE_IN_DRAW: &str = "SELECT count(*) FROM draw_entries \
+     WHERE checkpoint_id = $1 AND day = $2 AND direction = $3 AND plate = $4";
+
+pub const INSERT_DRAW_ENTRY: &str = "INSERT INTO draw_entries (id, checkpoint_id, day, \
+     booking_id, manage_token_digest, direction, category, window_start, plate, contact, \
+     priority, confirm, carrier_key_id, entered_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+
+/// Closes a checkpoint day's draw with its seed, making its row when nobody entered: only while
+/// it is open with exactly `$6` entrants, so one row changes, or none when another replica
+/// closed it first or an entry came in since it was decided.
+pub const CLOSE_DRAW: &str = "INSERT INTO opening_draws (checkpoint_id, day, draw_opens_at, \
+     opens_at, closes_at, entrants, closed_at, seed, admitted) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+     ON CONFLICT (checkpoint_id, day) DO UPDATE SET closed_at = excluded.closed_at, \
+     seed = excluded.seed, admitted = excluded.admitted \
+     WHERE opening_draws.closed_at IS NULL AND opening_draws.entrants = excluded.entrants";
+
+/// The open draws whose period ended by `$1`.
+pub const DUE_DRAWS: &str = "SELECT d.checkpoint_id, d.day, d.draw_opens_at, d.opens_at, \
+     d.closes_at, d.entrants, d.closed_at, d.seed, d.admitted FROM opening_draws d \
+     WHERE d.closed_at IS NULL AND d.closes_at <= $1 ORDER BY d.closes_at LIMIT 100";

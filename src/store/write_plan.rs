@@ -5,6 +5,8 @@
 //! a window from being oversold are stated here once. The plan of one or more batches is
 //! executed in one transaction, in the order of its fields:
 //!
+//! 0. `draws`: opening draws closed with their entrants' outcomes, first, so that two replicas
+//!    deciding the same draw meet on its row before anything else and one of them is refused;
 //! 1. `releasing`: booking updates that give up a place, first, so that a plate or a place they
 //!    free can be taken by another booking of the same plan without tripping a unique index;
 //! 2. `updates`: the other booking updates;
@@ -29,6 +31,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 
 use super::{AnswerRecord, CommitBatch, StoreError};
+use crate::domain::draw::DrawClose;
 use crate::domain::{
     AccountOwner, Booking, BookingCode, BookingId, CheckpointId, DomainEvent, ScheduleChange,
     WindowKey,
@@ -37,6 +40,7 @@ use crate::domain::{
 /// Everything one transaction writes for one or more batches.
 #[derive(Debug, Default)]
 pub struct WritePlan<'a> {
+    pub draws: Vec<&'a DrawClose>,
     pub releasing: Vec<BookingUpdate<'a>>,
     pub updates: Vec<BookingUpdate<'a>>,
     pub inserts: Vec<&'a Booking>,
@@ -164,6 +168,7 @@ impl<'a> WritePlan<'a> {
                             at: *at,
                         })
                     }
+                    ScheduleChange::CloseDraw(close) => plan.draws.push(close),
                     ScheduleChange::InsertBooking(_)
                     | ScheduleChange::UpdateBooking(_)
                     | ScheduleChange::AbandonTransfer(_) => {}
@@ -207,7 +212,8 @@ fn fold_booking_writes(changes: &[ScheduleChange]) -> Vec<BookingWrite<'_>> {
             | ScheduleChange::SetBlocked { .. }
             | ScheduleChange::SetReserved { .. }
             | ScheduleChange::PointCode { .. }
-            | ScheduleChange::RecordOwner { .. } => continue,
+            | ScheduleChange::RecordOwner { .. }
+            | ScheduleChange::CloseDraw(_) => continue,
         };
         match writes.get_mut(&booking.id) {
             Some(BookingWrite::Insert(last)) => *last = booking,
@@ -248,6 +254,15 @@ pub fn stale_bookings(refused: usize, planned: usize) -> StoreError {
 /// delta that takes places found it blocked meanwhile.
 pub fn window_refused() -> StoreError {
     StoreError::Conflict("a window is missing or was blocked meanwhile".to_owned())
+}
+
+/// The refusal when a draw was closed already (by another replica) or took another entry since
+/// it was decided: deciding it again on a fresh read gives the right answer.
+pub fn draw_refused(draw: &DrawClose) -> StoreError {
+    StoreError::Conflict(format!(
+        "the draw of {} on {} is closed already or no longer has {} entrants",
+        draw.checkpoint, draw.day, draw.entrants
+    ))
 }
 
 /// The refusal when a code could not be handed to its transfer hold.

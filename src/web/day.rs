@@ -14,6 +14,7 @@ use super::problems::Problem;
 use super::times;
 use crate::actors::schedule::QueryAvailability;
 use crate::app::AppState;
+use crate::app::draws::{self, DayAccess};
 use crate::app::error::ApiError;
 use crate::domain::{Booking, Category, Checkpoint, Direction, PriorityClass, SlotWindow};
 
@@ -115,17 +116,46 @@ pub async fn render(
     let t = page.t;
     let checkpoint = &lane.checkpoint;
     let today = state.today_at(checkpoint);
-    let windows = match state.policy().check_day(lane.date, today) {
+    let access = draws::check_shown(state, checkpoint, lane.date)
+        .and_then(|()| draws::day_access(state, checkpoint, lane.date));
+    let windows = match access {
         Err(_) => Err(Problem::new(
             &page.lang.date_range(state.policy().horizon_days),
             StatusCode::UNPROCESSABLE_ENTITY,
         )),
-        Ok(()) => state
-            .registry
-            .ask(&checkpoint.id, lane.date, QueryAvailability)
-            .await
-            .map_err(|e| Problem::of(page.lang, &ApiError::from(e))),
+        Ok(access) => {
+            // A draw that is due gives its places before anyone sees them free.
+            match draws::settle_access(state, checkpoint, lane.date, access).await {
+                Ok(()) => state
+                    .registry
+                    .ask(&checkpoint.id, lane.date, QueryAvailability)
+                    .await
+                    .map_err(|e| Problem::of(page.lang, &ApiError::from(e))),
+                Err(error) => Err(Problem::of(page.lang, &error)),
+            }
+        }
     };
+    let access = access.ok();
+    let opening = match (access, &pick) {
+        (Some(DayAccess::NotOpen(times)), _) => Some(super::draw::not_open_notice(
+            page,
+            checkpoint,
+            times,
+            state.now(),
+        )),
+        (Some(DayAccess::Draw(times)), Pick::New) => Some(super::draw::draw_notice(
+            page,
+            checkpoint,
+            times,
+            state.now(),
+        )),
+        _ => None,
+    };
+    let not_open = matches!(access, Some(DayAccess::NotOpen(_)))
+        || matches!(
+            (access, &pick),
+            (Some(DayAccess::Draw(_)), Pick::Move { .. })
+        );
     let (windows, problem) = match (windows, problem) {
         (Ok(windows), problem) => (windows, problem),
         (Err(refused), None) => (Vec::new(), Some(refused)),
@@ -174,7 +204,7 @@ pub async fn render(
         .date
         .checked_sub_days(Days::new(1))
         .filter(|d| *d >= today);
-    let last_day = today.checked_add_days(Days::new(u64::from(state.policy().horizon_days)));
+    let last_day = Some(draws::last_shown_day(state, checkpoint));
     let next = lane
         .date
         .checked_add_days(Days::new(1))
@@ -189,6 +219,7 @@ pub async fn render(
                 " · " a href=(format!("/?{}", lane.query(lane.date))) { (t.change_search) }
             }
         }
+        @if let Some(opening) = &opening { (opening) }
         @if let Pick::Move { booking, by } = &pick {
             p { (t.reschedule_intro) }
             p {
@@ -212,7 +243,11 @@ pub async fn render(
                 ol class="windows" aria-label=(heading) {
                     @for window in &in_lane {
                         @let open = state.policy().check_window_open(window.key.start, now).is_ok();
-                        @let (class, words, bookable) = window_state(page, window, open);
+                        @let (class, words, bookable) = if not_open {
+                            ("closed", super::draw::draw_texts(page.lang).not_open_yet.to_owned(), false)
+                        } else {
+                            window_state(page, window, open)
+                        };
                         @let is_current = current == Some(window.key.start);
                         li class=(class) data-start=(window.key.start.to_rfc3339()) {
                             div {

@@ -13,7 +13,7 @@ use super::page::{Page, Section, form_is_genuine};
 use super::problems::Problem;
 use crate::app::AppState;
 use crate::app::bookings::{
-    LaneKey, NewBooking, Requester, create_booking, record_booking_outcome,
+    Booked, LaneKey, NewBooking, Requester, create_booking, record_booked_outcome,
 };
 use crate::app::error::ApiError;
 use crate::app::input::{parse_date, parse_instant};
@@ -81,7 +81,13 @@ fn search_page(
         .iter()
         .find(|c| c.id.as_str() == chosen_checkpoint)
         .map_or_else(|| state.now().date_naive(), |c| state.today_at(c));
-    let last_day = today + Days::new(u64::from(state.policy().horizon_days));
+    let last_day = checkpoints
+        .iter()
+        .find(|c| c.id.as_str() == chosen_checkpoint)
+        .map_or_else(
+            || today + Days::new(u64::from(state.policy().horizon_days)),
+            |c| crate::app::draws::last_shown_day(state, c),
+        );
     let direction = search.direction.as_deref().unwrap_or("entry");
     let category = search.category.as_deref().unwrap_or("car");
     let date = search.date.clone().unwrap_or_else(|| today.to_string());
@@ -195,12 +201,16 @@ pub async fn hold(
         Ok(input) => create_booking(&state, input, requester, None).await,
         Err(invalid) => Err(invalid.into()),
     };
-    record_booking_outcome(lane.checkpoint.id.to_string(), &outcome);
+    record_booked_outcome(lane.checkpoint.id.to_string(), &outcome);
     match outcome {
-        Ok(made) => page.redirect(&super::manage::manage_path(
+        Ok(Booked::Made(made)) => page.redirect(&super::manage::manage_path(
             &made.booking,
             &made.manage_token,
             None,
+        )),
+        Ok(Booked::Entered(entered)) => page.redirect(&super::draw::entry_path(
+            &entered.entry,
+            &entered.manage_token,
         )),
         Err(error) => {
             let problem = Problem::of(page.lang, &error);

@@ -8,6 +8,7 @@ pub mod account;
 pub mod assets;
 pub mod best_times;
 pub mod day;
+pub mod draw;
 pub mod driver;
 pub mod i18n;
 pub mod manage;

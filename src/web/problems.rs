@@ -28,6 +28,14 @@ impl Problem {
         use AllocationError as A;
         let t = lang.texts();
         let status = error.status();
+        if let Some(message) = super::draw::problem_text(lang, error) {
+            let field = matches!(error, ApiError::AlreadyEntered).then_some("plate");
+            return Self {
+                message: message.to_owned(),
+                field,
+                status,
+            };
+        }
         let message = match error {
             ApiError::Invalid(input) | ApiError::Allocation(A::Invalid(input)) => {
                 // The API's reasons are English; the form's own hints say the same in both.
@@ -80,6 +88,10 @@ impl Problem {
             | ApiError::AnswerUnreadable
             | ApiError::Unavailable
             | ApiError::Internal(_) => t.error_unavailable,
+            // Said by the draw's own texts above.
+            ApiError::NotOpenYet { .. } | ApiError::InDraw(_) | ApiError::AlreadyEntered => {
+                t.error_unavailable
+            }
         };
         Self::new(message, status)
     }

@@ -27,6 +27,11 @@ pub fn clock(tz: Tz, at: DateTime<Utc>) -> String {
     at.with_timezone(&tz).format("%H:%M").to_string()
 }
 
+/// "10:04:30": a draw's period is counted in seconds.
+pub fn clock_with_seconds(tz: Tz, at: DateTime<Utc>) -> String {
+    at.with_timezone(&tz).format("%H:%M:%S").to_string()
+}
+
 /// "14:00–15:00"; across a change of the clocks each end says its offset, since the autumn
 /// night's window would otherwise read "03:00–03:00" and the spring one "02:00–04:00".
 pub fn range(tz: Tz, start: DateTime<Utc>, end: DateTime<Utc>) -> String {

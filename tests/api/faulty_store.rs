@@ -12,15 +12,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use borderslot::auth::{ApiKey, AuditEntry, StaffAccount};
+use borderslot::domain::draw::{DayDraw, DrawEntry, DrawTimes};
 use borderslot::domain::statistics::{HourlyCount, StatisticsDelta, WindowTotals};
 use borderslot::domain::strikes::Strike;
 use borderslot::domain::{
-    Booking, BookingCode, BookingId, Category, Checkpoint, CheckpointId, Plate, SlotWindow,
+    Booking, BookingCode, BookingId, Category, Checkpoint, CheckpointId, DomainEvent, Plate,
+    SlotWindow,
 };
 use borderslot::store::embedded::EmbeddedStore;
 use borderslot::store::{
-    AccountStore, AnswerStore, AuditLogStore, BookingOwner, CarrierStore, LeaseStore, OutboxStore,
-    ScheduleStore, StaffStore, StatisticsStore, StrikeStore,
+    AccountStore, AnswerStore, AuditLogStore, BookingOwner, CarrierStore, DrawStore, Entering,
+    LeaseStore, OutboxStore, ScheduleStore, StaffStore, StatisticsStore, StrikeStore,
 };
 use borderslot::store::{
     AnswerRecord, AuditReport, CommitBatch, DayRecord, KeyClaim, OutboxEntry, ProcessedEvent,
@@ -543,5 +545,42 @@ impl<S: SlotStore> LeaseStore for FaultyStore<S> {
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         self.inner.take_job_lease(job, holder, now, until).await
+    }
+}
+
+#[async_trait]
+impl<S: SlotStore> DrawStore for FaultyStore<S> {
+    async fn enter_draw(
+        &self,
+        entry: &DrawEntry,
+        times: &DrawTimes,
+        event: &DomainEvent,
+        answer: Option<&AnswerRecord>,
+    ) -> Result<Entering, StoreError> {
+        self.inner.enter_draw(entry, times, event, answer).await
+    }
+
+    async fn draw_entry(&self, id: Uuid) -> Result<Option<(DrawEntry, DayDraw)>, StoreError> {
+        self.inner.draw_entry(id).await
+    }
+
+    async fn day_draw(
+        &self,
+        checkpoint: &CheckpointId,
+        day: NaiveDate,
+    ) -> Result<Option<(DayDraw, Vec<DrawEntry>)>, StoreError> {
+        self.inner.day_draw(checkpoint, day).await
+    }
+
+    async fn due_draws(&self, now: DateTime<Utc>) -> Result<Vec<DayDraw>, StoreError> {
+        self.inner.due_draws(now).await
+    }
+
+    async fn closed_draws(
+        &self,
+        checkpoint: &CheckpointId,
+        limit: usize,
+    ) -> Result<Vec<DayDraw>, StoreError> {
+        self.inner.closed_draws(checkpoint, limit).await
     }
 }

@@ -40,6 +40,7 @@ pub fn counting_checkpoint(id: &str, capacity: u32, reserved: u32) -> Checkpoint
         window_minutes: 60,
         capacity: BTreeMap::from([(Category::Car, CategoryCapacity { capacity, reserved })]),
         calendar: Default::default(),
+        opening: None,
     }
 }
 

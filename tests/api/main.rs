@@ -11,6 +11,7 @@ mod careful_client;
 mod carriers;
 mod concurrency;
 mod crash;
+mod draws;
 mod errors;
 mod events;
 mod failover;

@@ -856,3 +856,119 @@ async fn a_job_lease_is_held_by_one_process_until_it_expires(backend: Backend) {
         "the old holder has lost it"
     );
 }
+
+crate::on_both_backends!(a_draw_closes_once_and_never_without_an_entry_stored_meanwhile);
+
+/// Entries and the close meet on the draw's row: a close decided on fewer entries than are
+/// stored is refused, a second close is refused, and an entry after the close is turned away;
+/// one entry per plate.
+async fn a_draw_closes_once_and_never_without_an_entry_stored_meanwhile(backend: Backend) {
+    use borderslot::domain::DomainEvent;
+    use borderslot::domain::draw::{DrawEntry, DrawSeed, DrawTimes};
+    use borderslot::domain::schedule::DrawInput;
+    use borderslot::store::Entering;
+
+    let Some(f) = fixture(backend, 2).await else {
+        return;
+    };
+    let now = test_start() + Duration::minutes(11);
+    let times = DrawTimes {
+        draw_opens_at: test_start() + Duration::minutes(5),
+        opens_at: test_start() + Duration::minutes(10),
+        closes_at: test_start() + Duration::minutes(11),
+    };
+    let entry = |plate: &str| DrawEntry {
+        id: uuid::Uuid::new_v4(),
+        checkpoint: f.checkpoint.id.clone(),
+        day: tomorrow(),
+        booking_id: BookingId::new_random(),
+        manage_token_digest: ManageToken::digest("token"),
+        window: f.window(8),
+        plate: Some(Plate::parse(plate).unwrap()),
+        contact: Some(Contact::parse("a@example.com").unwrap()),
+        priority: PriorityClass::Normal,
+        confirm: true,
+        carrier: None,
+        entered_at: test_start() + Duration::minutes(6),
+        outcome: None,
+    };
+    let enter = async |entry: &DrawEntry| {
+        f.store
+            .enter_draw(entry, &times, &DomainEvent::for_draw_entry(entry), None)
+            .await
+            .unwrap()
+    };
+    let (first, second, third) = (entry("DW100"), entry("DW200"), entry("DW300"));
+    assert_eq!(enter(&first).await, Entering::Entered { entrants: 1 });
+    assert_eq!(enter(&second).await, Entering::Entered { entrants: 2 });
+    assert_eq!(enter(&entry("DW100")).await, Entering::PlateEntered);
+    let draw = |entries: Vec<&DrawEntry>| DrawInput {
+        times,
+        seed: DrawSeed([9; 32]),
+        entries: entries
+            .into_iter()
+            .map(|e| (e.clone(), BookingCode::generate(&mut rand::rng())))
+            .collect(),
+    };
+    // Decided on two entries, while a third was stored: refused, nothing written.
+    let (_, on_two) = f
+        .replica()
+        .await
+        .run_draw(draw(vec![&first, &second]), &policy(), now);
+    assert_eq!(enter(&third).await, Entering::Entered { entrants: 3 });
+    let refused = f.commit(vec![on_two]).await.unwrap_err();
+    assert!(matches!(refused, StoreError::Conflict(_)), "{refused:?}");
+    let (open, _) = f
+        .store
+        .day_draw(&f.checkpoint.id, tomorrow())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(open.closed.is_none());
+    assert_eq!(open.entrants, 3);
+
+    // Decided on all three: written with every outcome.
+    let everyone = vec![&first, &second, &third];
+    let (close, on_three) = f
+        .replica()
+        .await
+        .run_draw(draw(everyone.clone()), &policy(), now);
+    let (_, twice) = f.replica().await.run_draw(draw(everyone), &policy(), now);
+    f.commit(vec![on_three]).await.unwrap();
+    let (closed, entries) = f
+        .store
+        .day_draw(&f.checkpoint.id, tomorrow())
+        .await
+        .unwrap()
+        .unwrap();
+    let closed_draw = closed.closed.clone().unwrap();
+    assert_eq!(closed_draw.seed, DrawSeed([9; 32]).to_hex());
+    assert_eq!(closed_draw.admitted, 2);
+    assert!(entries.iter().all(|e| e.outcome.is_some()));
+    let (stored, with_draw) = f.store.draw_entry(first.id).await.unwrap().unwrap();
+    assert_eq!(with_draw.closed, closed.closed);
+    assert_eq!(
+        stored.outcome,
+        close
+            .outcomes
+            .iter()
+            .find(|(id, _)| *id == first.id)
+            .map(|(_, o)| o.clone())
+    );
+    assert_eq!(f.replica().await.window(&f.window(8)).unwrap().confirmed, 2);
+
+    // A second close (another replica's decision) is refused; so is a late entry.
+    let again = f.commit(vec![twice]).await.unwrap_err();
+    assert!(matches!(again, StoreError::Conflict(_)), "{again:?}");
+    assert_eq!(enter(&entry("DW400")).await, Entering::Closed);
+    assert!(f.store.due_draws(now).await.unwrap().is_empty());
+    assert_eq!(
+        f.store
+            .closed_draws(&f.checkpoint.id, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(f.store.audit().await.unwrap().violations(), 0);
+}

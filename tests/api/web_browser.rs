@@ -440,3 +440,127 @@ async fn a_driver_signs_in_and_out_through_the_provider_in_a_browser() {
     browser.screenshot(TEST, "3-signed-out-again").await;
     browser.close().await;
 }
+
+/// A day that opens with a draw, in a browser, in both languages: the day page counts down to
+/// the opening; chosen during the draw period, a window leads to "you are in the draw"; after
+/// the draw the same page shows the outcome (a place, or none with the reason). Every step is
+/// checked against axe-core's rules.
+#[actix_web::test]
+async fn a_driver_waits_for_the_opening_enters_the_draw_and_sees_the_outcome() {
+    const TEST: &str = "opening-draw";
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let day = tomorrow();
+    let at_time = |h: u32, m: u32, s: u32| {
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 20, h, m, s).unwrap()
+    };
+    // (browser language, day page heading, in the draw, outcome heading, admitted?)
+    for (language, windows, in_draw, outcome, admitted) in [
+        (
+            "en-GB",
+            "Windows",
+            "You are in the draw",
+            "You got a place",
+            true,
+        ),
+        (
+            "ru-RU",
+            "Окна",
+            "Вы участвуете в жеребьёвке",
+            "На этот раз места нет",
+            false,
+        ),
+    ] {
+        let checkpoint = borderslot::domain::Checkpoint {
+            opening: Some(borderslot::domain::draw::Opening {
+                days_ahead: 1,
+                local_time: chrono::NaiveTime::from_hms_opt(6, 10, 0).unwrap(),
+                draw_before_seconds: 300,
+                draw_after_seconds: 60,
+            }),
+            ..counting_checkpoint("fair", 5, 0)
+        };
+        let Some(app) = spawn_app_on(Backend::Embedded, vec![checkpoint], |_| {}).await else {
+            return;
+        };
+        let browser = driver.browser(language).await;
+        let check = async |name: &str| {
+            let violations = browser.accessibility_violations().await;
+            assert!(
+                violations.is_empty(),
+                "{name} ({language}): {violations:#?}"
+            );
+            browser
+                .screenshot(TEST, &format!("{name}-{language}"))
+                .await;
+        };
+
+        // Before the opening: when it opens, counting down, and nothing to choose yet.
+        browser.open(&day_url(&app, "fair", day)).await;
+        browser.wait_for_heading(windows).await;
+        browser.find("#opening-heading").await;
+        let countdown = browser.find("p.countdown[data-count-down]").await;
+        assert!(countdown.is_displayed().await.unwrap());
+        let left = browser.text_of("[data-countdown-value]").await;
+        assert!(
+            left.starts_with("5:00") || left.starts_with("4:5"),
+            "{left}"
+        );
+        assert!(!browser.has(&window_button(&at(day, 8))).await);
+        assert!(browser.text_of("main").await.contains("06:10"));
+        check("1-before-the-opening").await;
+
+        // During the draw period: the window is chosen, and the driver is in the draw.
+        app.clock.set(at_time(6, 5, 30));
+        browser.client.refresh().await.unwrap();
+        browser.wait_for_heading(windows).await;
+        browser.find("section.opening.notice").await;
+        assert!(browser.has(&window_button(&at(day, 8))).await);
+        check("2-day-in-its-draw").await;
+        browser.click(&window_button(&at(day, 8))).await;
+        browser.wait_for_heading(in_draw).await;
+        browser.find("#draw-entry[data-state=pending]").await;
+        assert!(
+            browser
+                .find("p.countdown[data-count-down]")
+                .await
+                .is_displayed()
+                .await
+                .unwrap()
+        );
+        check("3-in-the-draw").await;
+        if !admitted {
+            // The checkpoint closes the window before the draw: the entrant's turn finds it so.
+            let closed = app
+                .block_windows(
+                    "fair",
+                    &serde_json::json!({
+                        "from": at(day, 8), "to": at(day, 9), "direction": "entry",
+                        "categories": ["car"], "reason": "lane repairs", "mode": "free_only",
+                    }),
+                )
+                .await;
+            assert_eq!(closed.status, 200, "{}", closed.text);
+        }
+
+        // The draw closes; the page shows what it gave.
+        app.clock.set(at_time(6, 11, 5));
+        browser.client.refresh().await.unwrap();
+        browser.wait_for_heading(outcome).await;
+        assert!(browser.has("[data-position='1']").await);
+        if admitted {
+            browser.find("#draw-entry[data-state=admitted]").await;
+            check("4-a-place").await;
+            browser.click("#draw-entry a.button").await;
+            browser.wait_for_heading("Your window is held").await;
+            assert!(browser.has("#confirm-form").await);
+        } else {
+            browser.find("#draw-entry[data-state=refused]").await;
+            let problem = browser.text_of("[data-problem]").await;
+            assert!(problem.contains("закрыл выбранное окно"), "{problem}");
+            check("4-no-place").await;
+        }
+        browser.close().await;
+    }
+}

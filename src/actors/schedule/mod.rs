@@ -27,10 +27,12 @@ use crate::domain::{
 };
 use crate::store::{AnswerRecord, CommitBatch, Recovery, StoreError};
 
+mod draws;
 mod messages;
 mod queries;
 mod reslots;
 
+pub use draws::*;
 pub use messages::*;
 pub use queries::*;
 pub use reslots::*;
@@ -116,6 +118,9 @@ pub struct ScheduleActor {
     request_id: Option<String>,
     /// The answer ticket of the idempotent request being handled, for its decision to render.
     answer: Option<AnswerTicket>,
+    /// Whether the day's opening draw is decided in the day as memory has it (or there is none
+    /// to run); a reload forgets it, as the draw may not have been stored.
+    draw_done: bool,
 }
 
 impl ScheduleActor {
@@ -139,12 +144,14 @@ impl ScheduleActor {
             stop_requested: false,
             request_id: None,
             answer: None,
+            draw_done: false,
         }
     }
 
     /// Loads the day from the store, creating its windows from the template on first use.
     /// The mailbox waits meanwhile, so no decision is made on a partial day.
     fn load(&mut self, ctx: &mut Context<Self>) {
+        self.draw_done = false;
         let store = self.services.store.clone();
         let checkpoint = self.checkpoint.clone();
         let date = self.date;
@@ -584,6 +591,7 @@ handle_for_request!(
     QueryQueue,
     GetBooking,
     FindByPlate,
+    RunDraw,
 );
 
 #[cfg(test)]

@@ -10,11 +10,13 @@
 //! direction on the day.
 
 mod arrivals;
+mod draws;
 mod requests;
 mod reslot;
 mod transfers;
 mod windows;
 
+pub use draws::DrawInput;
 pub use reslot::BlockMoved;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -66,6 +68,9 @@ pub enum ScheduleChange {
         owner: AccountOwner,
         at: DateTime<Utc>,
     },
+    /// Closes the day's opening draw with every entrant's outcome. The store refuses it unless
+    /// the draw is still open and has exactly the entrants decided on.
+    CloseDraw(super::draw::DrawClose),
 }
 
 /// Everything one decision asks the store to make durable, events included.

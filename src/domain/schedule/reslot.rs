@@ -219,6 +219,7 @@ mod tests {
             window_minutes: 60,
             capacity: BTreeMap::from([(Category::Car, CategoryCapacity { capacity, reserved })]),
             calendar: Default::default(),
+            opening: None,
         };
         let windows = generate_windows(&checkpoint, date());
         DaySchedule::from_parts(checkpoint.id, chrono_tz::UTC, date(), windows, Vec::new()).unwrap()

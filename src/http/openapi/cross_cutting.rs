@@ -346,6 +346,7 @@ pub struct BookingLinks;
 
 impl BookingLinks {
     const MADE_BY: &str = "createBooking";
+    const ENTERED_POLLED_BY: &str = "getDrawEntry";
     const MANAGED_BY: [&str; 6] = [
         "getBooking",
         "bookingCalendar",
@@ -364,18 +365,29 @@ impl Modify for BookingLinks {
             .values_mut()
             .flat_map(operations)
             .find(|operation| operation.operation_id.as_deref() == Some(Self::MADE_BY));
-        let Some(RefOr::T(created)) =
-            made_by.and_then(|operation| operation.responses.responses.get_mut("201"))
-        else {
+        let Some(made_by) = made_by else {
             return;
         };
-        for operation in Self::MANAGED_BY {
+        if let Some(RefOr::T(created)) = made_by.responses.responses.get_mut("201") {
+            for operation in Self::MANAGED_BY {
+                let link = LinkBuilder::new()
+                    .operation_id(operation)
+                    .parameter("code", "$response.body#/code")
+                    .parameter("header.X-Manage-Token", "$response.body#/manage_token")
+                    .build();
+                created.links.insert(operation.to_owned(), link.into());
+            }
+        }
+        // A request that entered an opening draw polls its entry with the same token.
+        if let Some(RefOr::T(entered)) = made_by.responses.responses.get_mut("202") {
             let link = LinkBuilder::new()
-                .operation_id(operation)
-                .parameter("code", "$response.body#/code")
+                .operation_id(Self::ENTERED_POLLED_BY)
+                .parameter("id", "$response.body#/id")
                 .parameter("header.X-Manage-Token", "$response.body#/manage_token")
                 .build();
-            created.links.insert(operation.to_owned(), link.into());
+            entered
+                .links
+                .insert(Self::ENTERED_POLLED_BY.to_owned(), link.into());
         }
     }
 }

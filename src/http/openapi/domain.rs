@@ -6,6 +6,7 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
 
+use crate::domain::draw::{DAYS_AHEAD_MAX, DRAW_SECONDS_MAX, Opening};
 use crate::domain::{BookingStatus, Category, CheckpointId, Direction, Plate, PriorityClass};
 
 /// What the server accepts as a plate: 2 to 12 letters and digits, with spaces, dashes and dots
@@ -78,6 +79,47 @@ impl PartialSchema for Plate {
     }
 }
 impl ToSchema for Plate {}
+
+/// A local time of day as `HH:MM` or `HH:MM:SS`.
+pub const LOCAL_TIME_PATTERN: &str = "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$";
+
+fn bounded(max: u32) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(0))
+        .maximum(Some(max))
+}
+
+impl PartialSchema for Opening {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .description(Some(
+                "When days open for booking: days_ahead days before, at local_time; requests \
+                 from draw_before_seconds before until draw_after_seconds after enter a draw",
+            ))
+            .property("days_ahead", bounded(DAYS_AHEAD_MAX).examples([30]))
+            .required("days_ahead")
+            .property(
+                "local_time",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(LOCAL_TIME_PATTERN))
+                    .examples(["10:00"]),
+            )
+            .required("local_time")
+            .property(
+                "draw_before_seconds",
+                bounded(DRAW_SECONDS_MAX).default(Some(Opening::DRAW_BEFORE_DEFAULT.into())),
+            )
+            .property(
+                "draw_after_seconds",
+                bounded(DRAW_SECONDS_MAX).default(Some(Opening::DRAW_AFTER_DEFAULT.into())),
+            )
+            .build()
+            .into()
+    }
+}
+impl ToSchema for Opening {}
 
 #[cfg(test)]
 mod tests {

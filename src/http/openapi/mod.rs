@@ -38,8 +38,8 @@ use cross_cutting::{
 
 use crate::app::error::Problem;
 use crate::http::{
-    account, admin, admin_checkpoints, auth, best_times, bookings, carrier, checkpoints, forecast,
-    health, metrics, operator, reports, stats, status,
+    account, admin, admin_checkpoints, auth, best_times, bookings, carrier, checkpoints, draws,
+    forecast, health, metrics, operator, reports, stats, status,
 };
 
 #[derive(OpenApi)]
@@ -55,6 +55,7 @@ use crate::http::{
         serve,
         checkpoints::list,
         checkpoints::availability,
+        draws::logs,
         status::read,
         best_times::read,
         stats::read,
@@ -85,6 +86,7 @@ use crate::http::{
         bookings::confirm,
         bookings::accept_move,
         bookings::reschedule,
+        draws::entry,
     ),
     components(schemas(Problem), responses(Problem)),
     modifiers(

@@ -6,7 +6,7 @@ use anyhow::Context;
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 
 use super::format_ts;
-use crate::domain::{Booking, BookingStatus, Contact, Plate};
+use crate::domain::{Booking, BookingStatus, Contact, DomainEvent, Plate};
 use crate::store::statements::{
     CARRY_OWNER, MARK_CODE_RECEIVED, POINT_CODE, RECORD_OWNER, SET_WINDOW_BLOCKED_REASON,
     SET_WINDOW_RESERVED,
@@ -21,6 +21,7 @@ pub(super) fn apply_batch(
 ) -> Result<(), StoreError> {
     let plan = WritePlan::new(std::slice::from_ref(batch));
     let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    super::draws::close_draws(&tx, &plan.draws)?;
     apply_updates(&tx, &plan.releasing)?;
     apply_updates(&tx, &plan.updates)?;
     for booking in &plan.inserts {
@@ -80,21 +81,27 @@ pub(super) fn apply_batch(
     }
     insert_answers(&tx, &plan.answers)?;
     for event in &plan.events {
-        let body = serde_json::to_string(event).context("Failed to encode an event")?;
-        tx.prepare_cached(
-            "INSERT INTO outbox (event_id, event_type, checkpoint_id, day, occurred_at, body) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )?
-        .execute(params![
-            event.id.to_string(),
-            event.event_type.as_str(),
-            event.checkpoint.as_str(),
-            event.day.to_string(),
-            format_ts(event.occurred_at),
-            body
-        ])?;
+        append_event(&tx, event)?;
     }
     tx.commit()?;
+    Ok(())
+}
+
+/// Writes one event to the outbox.
+pub(super) fn append_event(tx: &Connection, event: &DomainEvent) -> Result<(), StoreError> {
+    let body = serde_json::to_string(event).context("Failed to encode an event")?;
+    tx.prepare_cached(
+        "INSERT INTO outbox (event_id, event_type, checkpoint_id, day, occurred_at, body) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )?
+    .execute(params![
+        event.id.to_string(),
+        event.event_type.as_str(),
+        event.checkpoint.as_str(),
+        event.day.to_string(),
+        format_ts(event.occurred_at),
+        body
+    ])?;
     Ok(())
 }
 

@@ -13,6 +13,7 @@ mod accounts;
 mod batch_write;
 mod carriers;
 mod columns;
+mod draws;
 mod leases;
 mod outbox;
 mod staff;
@@ -45,6 +46,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../sql/embedded/V7__job_leases.sql"),
     include_str!("../../../sql/embedded/V8__booking_claims.sql"),
     include_str!("../../../sql/embedded/V9__reslotted_bookings.sql"),
+    // Another branch adds its V10 before this one; this stays the last entry.
+    include_str!("../../../sql/embedded/V11__opening_draws.sql"),
 ];
 
 #[derive(Clone)]
@@ -248,14 +251,15 @@ impl ScheduleStore for EmbeddedStore {
             let directions = serde_json::to_string(&checkpoint.directions).context("directions")?;
             let capacity = serde_json::to_string(&checkpoint.capacity).context("capacity")?;
             let calendar = serde_json::to_string(&checkpoint.calendar).context("calendar")?;
+            let opening = serde_json::to_string(&checkpoint.opening).context("opening")?;
             c.execute(
                 "INSERT INTO checkpoints (id, name, time_zone, window_minutes, directions, capacity, \
-                 calendar, neighbour_time_zone) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                 calendar, neighbour_time_zone, opening) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
                  ON CONFLICT (id) DO UPDATE SET \
                  name = excluded.name, time_zone = excluded.time_zone, \
                  window_minutes = excluded.window_minutes, directions = excluded.directions, \
                  capacity = excluded.capacity, calendar = excluded.calendar, \
-                 neighbour_time_zone = excluded.neighbour_time_zone",
+                 neighbour_time_zone = excluded.neighbour_time_zone, opening = excluded.opening",
                 params![
                     checkpoint.id.as_str(),
                     checkpoint.name,
@@ -264,7 +268,8 @@ impl ScheduleStore for EmbeddedStore {
                     directions,
                     capacity,
                     calendar,
-                    checkpoint.neighbour_time_zone.map(|tz| tz.name())
+                    checkpoint.neighbour_time_zone.map(|tz| tz.name()),
+                    opening
                 ],
             )?;
             Ok(())

@@ -23,8 +23,8 @@ use uuid::Uuid;
 use super::count;
 use crate::domain::{Booking, BookingCode, BookingId, BookingStatus, DomainEvent};
 use crate::store::statements::{
-    CARRY_OWNER, MARK_CODE_RECEIVED, POINT_CODE, RECORD_OWNER, SET_WINDOW_BLOCKED_REASON,
-    SET_WINDOW_RESERVED,
+    CARRY_OWNER, CLOSE_DRAW, MARK_CODE_RECEIVED, POINT_CODE, RECORD_OWNER,
+    SET_WINDOW_BLOCKED_REASON, SET_WINDOW_RESERVED,
 };
 use crate::store::write_plan::{
     self, BookingUpdate, CodeHandover, OwnerRecord, WindowDelta, WindowSetting, WindowValue,
@@ -85,6 +85,8 @@ const APPEND_EVENTS: &str = "INSERT INTO outbox \
 /// sent, so that preparing never stands between two steps of the pipeline.
 struct Prepared {
     log_batch: Statement,
+    /// Only when the write closes a draw: `(close, settle)`.
+    draws: Option<(Statement, Statement)>,
     update_bookings: Statement,
     insert_bookings: Statement,
     insert_codes: Statement,
@@ -94,7 +96,15 @@ struct Prepared {
 }
 
 impl Prepared {
-    async fn on(tx: &Transaction<'_>) -> Result<Self, StoreError> {
+    async fn on(tx: &Transaction<'_>, closes_draws: bool) -> Result<Self, StoreError> {
+        let draws = if closes_draws {
+            Some(tokio::try_join!(
+                tx.prepare_cached(CLOSE_DRAW),
+                tx.prepare_cached(super::draws::SETTLE_ENTRIES),
+            )?)
+        } else {
+            None
+        };
         let (
             log_batch,
             update_bookings,
@@ -114,6 +124,7 @@ impl Prepared {
         )?;
         Ok(Self {
             log_batch,
+            draws,
             update_bookings,
             insert_bookings,
             insert_codes,
@@ -134,9 +145,19 @@ pub(super) async fn apply_batches(
     batch_id: Uuid,
 ) -> Result<(), StoreError> {
     let plan = WritePlan::new(batches);
-    let prepared = Prepared::on(tx).await?;
-    let mut steps: Vec<Step<'_>> = vec![
-        Box::pin(log_batch(tx, &prepared.log_batch, batch_id)),
+    let prepared = Prepared::on(tx, !plan.draws.is_empty()).await?;
+    let mut steps: Vec<Step<'_>> = vec![Box::pin(log_batch(tx, &prepared.log_batch, batch_id))];
+    // A draw's row is locked first: of two replicas closing one draw, the second waits here
+    // and is refused, before it has touched a booking or a window.
+    if let Some((close, settle)) = &prepared.draws {
+        steps.push(Box::pin(super::draws::close_draws(
+            tx,
+            close,
+            settle,
+            &plan.draws,
+        )));
+    }
+    steps.extend::<Vec<Step<'_>>>(vec![
         Box::pin(apply_updates(
             tx,
             &prepared.update_bookings,
@@ -150,7 +171,7 @@ pub(super) async fn apply_batches(
         )),
         Box::pin(insert_codes(tx, &prepared.insert_codes, &plan.new_codes)),
         Box::pin(record_owners(tx, &plan.owners, &plan.carried_owners)),
-    ];
+    ]);
     let tail: Vec<Step<'_>> = vec![
         Box::pin(apply_window_deltas(
             tx,
@@ -481,6 +502,15 @@ async fn apply_window_deltas(
         return Err(write_plan::window_refused());
     }
     Ok(())
+}
+
+/// Writes one event to the outbox.
+pub(super) async fn append_event(
+    tx: &Transaction<'_>,
+    event: &DomainEvent,
+) -> Result<(), StoreError> {
+    let statement = tx.prepare_cached(APPEND_EVENTS).await?;
+    append_events(tx, &statement, &[event]).await
 }
 
 async fn append_events(

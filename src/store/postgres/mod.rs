@@ -23,6 +23,7 @@ mod batch_write;
 mod carriers;
 mod columns;
 mod commit_queue;
+mod draws;
 mod leases;
 mod outbox;
 mod staff;
@@ -324,16 +325,17 @@ impl ScheduleStore for PostgresStore {
         let directions = serde_json::to_value(&checkpoint.directions).context("directions")?;
         let capacity = serde_json::to_value(&checkpoint.capacity).context("capacity")?;
         let calendar = serde_json::to_value(&checkpoint.calendar).context("calendar")?;
+        let opening = serde_json::to_value(checkpoint.opening).context("opening")?;
         let window_minutes = i32::try_from(checkpoint.window_minutes).unwrap_or(i32::MAX);
         client
             .execute(
                 "INSERT INTO checkpoints (id, name, time_zone, window_minutes, directions, capacity, \
-                 calendar, neighbour_time_zone) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 calendar, neighbour_time_zone, opening) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                  ON CONFLICT (id) DO UPDATE SET \
                  name = excluded.name, time_zone = excluded.time_zone, \
                  window_minutes = excluded.window_minutes, directions = excluded.directions, \
                  capacity = excluded.capacity, calendar = excluded.calendar, \
-                 neighbour_time_zone = excluded.neighbour_time_zone",
+                 neighbour_time_zone = excluded.neighbour_time_zone, opening = excluded.opening",
                 &[
                     &checkpoint.id.as_str(),
                     &checkpoint.name,
@@ -343,6 +345,7 @@ impl ScheduleStore for PostgresStore {
                     &capacity,
                     &calendar,
                     &checkpoint.neighbour_time_zone.map(|tz| tz.name()),
+                    &opening,
                 ],
             )
             .await?;
