@@ -37,6 +37,37 @@ pub fn record_holds_expired(checkpoint: &str, holds: usize) {
         .increment(holds as u64);
 }
 
+/// Counts what a decision did to the waitlist, from its events, by checkpoint.
+pub fn record_waitlist(checkpoint: &str, events: &[crate::domain::DomainEvent]) {
+    use crate::domain::EventType;
+    for event in events {
+        let outcome = match event.event_type {
+            EventType::WaitlistJoined => "joined",
+            EventType::WaitlistOffered => "offered",
+            EventType::WaitlistAccepted => "accepted",
+            EventType::WaitlistExpired => "expired",
+            EventType::WaitlistLeft => "left",
+            _ => continue,
+        };
+        metrics::counter!(
+            prometheus::WAITLIST_EVENTS,
+            "checkpoint" => checkpoint.to_owned(),
+            "outcome" => outcome
+        )
+        .increment(1);
+    }
+}
+
+/// Sets the number of drivers waiting (or holding an offer) on one checkpoint day.
+pub fn record_waitlist_length(checkpoint: &str, day: chrono::NaiveDate, active: usize) {
+    metrics::gauge!(
+        prometheus::WAITLIST_LENGTH,
+        "checkpoint" => checkpoint.to_owned(),
+        "day" => day.to_string()
+    )
+    .set(active as f64);
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CommitStats {
     pub commits: u64,
@@ -102,6 +133,8 @@ pub mod prometheus {
     pub const UTILISATION: &str = "borderslot_checkpoint_utilisation_ratio";
     pub const RATE_LIMITED: &str = "borderslot_rate_limit_rejections_total";
     pub const HOLDS_EXPIRED: &str = "borderslot_holds_expired_total";
+    pub const WAITLIST_LENGTH: &str = "borderslot_waitlist_entries";
+    pub const WAITLIST_EVENTS: &str = "borderslot_waitlist_events_total";
 
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -208,6 +241,14 @@ pub mod prometheus {
         describe_counter!(
             HOLDS_EXPIRED,
             "Holds that ran out unconfirmed, by checkpoint"
+        );
+        describe_gauge!(
+            WAITLIST_LENGTH,
+            "Drivers waiting for a place or holding an offer, by checkpoint and day (of days whose schedule is in memory)"
+        );
+        describe_counter!(
+            WAITLIST_EVENTS,
+            "What happened on the waitlist, by checkpoint and outcome (joined, offered, accepted, expired, left)"
         );
         describe_gauge!(
             UTILISATION,

@@ -47,6 +47,19 @@ pub enum AllocationError {
     TooManyHolds(u32),
     #[error("this booking has been moved {0} times, the limit; cancel it and book anew")]
     TooManyReschedules(u32),
+    /// A window of the range still has a free place: the driver books it instead of waiting.
+    #[error("a window you would wait for has a free place: book it instead of waiting")]
+    WindowHasRoom,
+    /// The plate already waits for a place on this checkpoint, direction and day.
+    #[error("this vehicle already waits for a place at this checkpoint, direction and day")]
+    AlreadyWaiting,
+    #[error("no such waitlist entry")]
+    UnknownWaitlistEntry,
+    /// The entry is not waiting or offered in the way the request needs.
+    #[error("a waitlist entry that is {0} cannot be changed this way")]
+    WaitlistEntryNot(&'static str),
+    #[error("the offered place was not accepted in time and went to the next driver")]
+    OfferExpired,
     #[error("{0}")]
     Invalid(InputError),
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::booking::Booking;
+use super::waitlist::WaitlistEntry;
 use super::checkpoint::CheckpointId;
 use super::window::SlotWindow;
 
@@ -47,6 +48,16 @@ pub enum EventType {
     WindowUnblocked,
     #[serde(rename = "window.reserved")]
     WindowReserved,
+    #[serde(rename = "waitlist.joined")]
+    WaitlistJoined,
+    #[serde(rename = "waitlist.offered")]
+    WaitlistOffered,
+    #[serde(rename = "waitlist.accepted")]
+    WaitlistAccepted,
+    #[serde(rename = "waitlist.expired")]
+    WaitlistExpired,
+    #[serde(rename = "waitlist.left")]
+    WaitlistLeft,
 }
 
 impl EventType {
@@ -64,6 +75,11 @@ impl EventType {
             EventType::WindowBlocked => "window.blocked",
             EventType::WindowUnblocked => "window.unblocked",
             EventType::WindowReserved => "window.reserved",
+            EventType::WaitlistJoined => "waitlist.joined",
+            EventType::WaitlistOffered => "waitlist.offered",
+            EventType::WaitlistAccepted => "waitlist.accepted",
+            EventType::WaitlistExpired => "waitlist.expired",
+            EventType::WaitlistLeft => "waitlist.left",
         }
     }
 }
@@ -167,6 +183,31 @@ impl DomainEvent {
             checkpoint.clone(),
             day,
             serde_json::json!({ "window": window }),
+            now,
+        )
+    }
+
+    /// A change of a waitlist entry; `booking` is the booking it made or moved, on acceptance,
+    /// and `reason` why it left (`left`, `declined`, `booking_gone`).
+    pub fn for_waitlist(
+        event_type: EventType,
+        entry: &WaitlistEntry,
+        booking: Option<&Booking>,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let mut payload = serde_json::json!({ "entry": entry });
+        if let Some(booking) = booking {
+            payload["booking"] = serde_json::json!(booking);
+        }
+        if let Some(reason) = reason {
+            payload["reason"] = serde_json::json!(reason);
+        }
+        Self::new(
+            event_type,
+            entry.checkpoint.clone(),
+            entry.day,
+            payload,
             now,
         )
     }

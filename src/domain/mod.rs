@@ -12,6 +12,7 @@ pub mod schedule;
 pub mod statistics;
 pub mod strikes;
 pub mod token;
+pub mod waitlist;
 pub mod window;
 
 pub use booking::{Booking, BookingId, BookingStatus, PriorityClass};
@@ -24,5 +25,8 @@ pub use plate::Plate;
 pub use rules::Policy;
 pub use schedule::{
     BlockMoved, ChangeSet, DaySchedule, HoldRequest, LaneQueue, ScheduleChange, WindowSelection,
+};
+pub use waitlist::{
+    JoinRequest, Offer, WaitRange, WaitlistEntry, WaitlistId, WaitlistStanding, WaitlistStatus,
 };
 pub use window::{SlotWindow, WindowKey};

@@ -65,6 +65,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "reslotted_bookings",
         sql: include_str!("../../sql/migrations/V9__reslotted_bookings.sql"),
     },
+    Migration {
+        version: 10,
+        name: "waitlist",
+        sql: include_str!("../../sql/migrations/V10__waitlist.sql"),
+    },
 ];
 
 /// What the read-only `analyst` role may read on the latest schema: the one copy of its

@@ -13,6 +13,7 @@ mod arrivals;
 mod requests;
 mod reslot;
 mod transfers;
+mod waitlist;
 mod windows;
 
 pub use reslot::BlockMoved;
@@ -30,6 +31,7 @@ use super::error::{AllocationError, InputError};
 use super::event::{CancelledBy, DomainEvent, EventType};
 use super::plate::Plate;
 use super::rules::Policy;
+use super::waitlist::{WaitlistEntry, WaitlistId};
 use super::window::{SlotWindow, WindowKey};
 
 /// One durable change decided by a schedule.
@@ -60,6 +62,10 @@ pub enum ScheduleChange {
         code: BookingCode,
         booking: BookingId,
     },
+    /// A driver joined the day's waitlist.
+    InsertWaitlist(WaitlistEntry),
+    /// The store refuses it unless the stored entry has version `entry.version - 1`.
+    UpdateWaitlist(WaitlistEntry),
 }
 
 /// Everything one decision asks the store to make durable, events included.
@@ -131,6 +137,12 @@ pub struct DaySchedule {
     active_plates: HashMap<(Plate, Direction), BookingId>,
     /// Holds by the moment they run out, so expiry never scans the whole day.
     hold_expiries: BTreeSet<(DateTime<Utc>, BookingId)>,
+    /// The drivers waiting for a place this day, every entry the day has had.
+    waitlist: BTreeMap<WaitlistId, WaitlistEntry>,
+    /// The holds that keep places offered to waiting drivers, and whose entry each is.
+    offers: HashMap<BookingId, WaitlistId>,
+    /// The last joining order given out.
+    waitlist_seq: i64,
 }
 
 impl DaySchedule {
@@ -190,6 +202,9 @@ impl DaySchedule {
             bookings: bookings.into_iter().map(|b| (b.id, b)).collect(),
             active_plates,
             hold_expiries,
+            waitlist: BTreeMap::new(),
+            offers: HashMap::new(),
+            waitlist_seq: 0,
         })
     }
 
@@ -286,7 +301,17 @@ impl DaySchedule {
         }
     }
 
+    /// Refuses a change of a place offered to a waiting driver: only the offer's answers change
+    /// it.
+    fn check_not_offer(&self, id: BookingId) -> Result<(), AllocationError> {
+        if self.offers.contains_key(&id) {
+            return Err(AllocationError::InvalidTransition("offered to a waiting driver"));
+        }
+        Ok(())
+    }
+
     fn check_movable(&self, booking: &Booking, now: DateTime<Utc>) -> Result<(), AllocationError> {
+        self.check_not_offer(booking.id)?;
         if !matches!(
             booking.status,
             BookingStatus::Held | BookingStatus::Confirmed

@@ -13,6 +13,7 @@ impl DaySchedule {
         now: DateTime<Utc>,
     ) -> Result<(Vec<WindowKey>, ChangeSet), AllocationError> {
         let (touched, mut changes) = self.block(selection, reason, now)?;
+        self.withdraw_offers(selection, now, &mut changes);
         let affected: Vec<Booking> = self
             .bookings
             .values()

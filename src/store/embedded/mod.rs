@@ -31,8 +31,13 @@ use super::{
     AnswerRecord, AuditReport, CommitBatch, DayRecord, KeyClaim, StoreError, StoredResponse,
 };
 use crate::domain::statistics::StatisticsDelta;
-use crate::domain::{Booking, BookingCode, BookingId, Checkpoint, CheckpointId, SlotWindow};
-use crate::store::rows::{self, BOOKING_COLUMNS, CHECKPOINT_COLUMNS, WINDOW_COLUMNS};
+use crate::domain::{
+    Booking, BookingCode, BookingId, Checkpoint, CheckpointId, SlotWindow, WaitlistEntry,
+    WaitlistId,
+};
+use crate::store::rows::{
+    self, BOOKING_COLUMNS, CHECKPOINT_COLUMNS, WAITLIST_COLUMNS, WINDOW_COLUMNS,
+};
 use crate::store::{AnswerStore, ScheduleStore};
 
 const MIGRATIONS: &[&str] = &[
@@ -45,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../sql/embedded/V7__job_leases.sql"),
     include_str!("../../../sql/embedded/V8__booking_claims.sql"),
     include_str!("../../../sql/embedded/V9__reslotted_bookings.sql"),
+    include_str!("../../../sql/embedded/V10__waitlist.sql"),
 ];
 
 #[derive(Clone)]
@@ -201,7 +207,7 @@ fn parse_ts(raw: &str) -> rusqlite::Result<DateTime<Utc>> {
         })
 }
 
-/// Runs a statement that takes a statistics row's 13 columns in table order.
+/// Runs a statement that takes a statistics row's 17 columns in table order.
 fn execute_statistics_row(
     statement: &mut rusqlite::CachedStatement<'_>,
     row: &StatisticsDelta,
@@ -221,6 +227,10 @@ fn execute_statistics_row(
         n.no_shows,
         n.lead_time_seconds,
         n.lead_times,
+        n.waitlist_joins,
+        n.waitlist_offers,
+        n.waitlist_accepted,
+        n.waitlist_expired,
     ])
 }
 
@@ -346,10 +356,20 @@ impl ScheduleStore for EmbeddedStore {
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
+            let waitlist = tx
+                .prepare_cached(&format!(
+                    "SELECT {WAITLIST_COLUMNS} FROM waitlist_entries w \
+                     WHERE w.checkpoint_id = ?1 AND w.day = ?2 ORDER BY w.seq"
+                ))?
+                .query_map(params![checkpoint.as_str(), day_text], |r| {
+                    rows::waitlist_entry(r)
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(DayRecord {
                 windows,
                 bookings,
                 completed_moves,
+                waitlist,
             })
         })
         .await
@@ -368,6 +388,20 @@ impl ScheduleStore for EmbeddedStore {
                  WHERE c.code = ?1"
             ))?
             .query_row(params![code.as_str()], |r| rows::booking(r))
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn find_waitlist_entry(
+        &self,
+        id: WaitlistId,
+    ) -> Result<Option<WaitlistEntry>, StoreError> {
+        self.read(move |c| {
+            Ok(c.prepare_cached(&format!(
+                "SELECT {WAITLIST_COLUMNS} FROM waitlist_entries w WHERE w.id = ?1"
+            ))?
+            .query_row(params![id.to_string()], |r| rows::waitlist_entry(r))
             .optional()?)
         })
         .await
