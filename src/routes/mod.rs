@@ -17,7 +17,7 @@ use crate::app::error::PROBLEM_JSON;
 use crate::config::{Part, Role};
 use crate::http::{
     account, admin, admin_checkpoints, auth, best_times, bookings, carrier, checkpoints, docs,
-    forecast, health, metrics, openapi, operator, reports, stats, status,
+    forecast, health, metrics, openapi, operator, reports, stats, status, waitlist,
 };
 use crate::web::account as account_pages;
 use crate::web::{assets, driver, manage, staff};
@@ -78,6 +78,14 @@ fn public_api(api: Scope) -> Scope {
         .service(endpoint("/bookings/{code}/confirm").post(bookings::confirm))
         .service(endpoint("/bookings/{code}/reschedule").post(bookings::reschedule))
         .service(endpoint("/bookings/{code}/accept-move").post(bookings::accept_move))
+        .service(endpoint("/waitlist").post(waitlist::join))
+        .service(
+            endpoint("/waitlist/{id}")
+                .get(waitlist::read)
+                .delete(waitlist::leave),
+        )
+        .service(endpoint("/waitlist/{id}/accept").post(waitlist::accept))
+        .service(endpoint("/waitlist/{id}/decline").post(waitlist::decline))
         .service(
             endpoint("/admin/api-keys")
                 .post(carrier::create_key)

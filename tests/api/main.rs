@@ -36,6 +36,7 @@ mod roles;
 mod schemas;
 mod store_contract;
 mod strikes;
+mod waitlist;
 mod web_browser;
 mod web_driver;
 mod web_session;
