@@ -15,9 +15,9 @@ use actix::{Actor, Addr, Arbiter, Context, Handler, Message, ResponseFuture};
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use crate::auth::token::TokenKeys;
 use crate::bus::{EventHandler, HandlerError};
 use crate::clock::Clock;
-use crate::auth::token::TokenKeys;
 use crate::domain::{DomainEvent, EventType, WaitlistId};
 use crate::notify::{
     Notification, Notifier, NotifyConfig, RenderError, render_event, render_offer,

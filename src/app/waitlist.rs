@@ -82,11 +82,7 @@ pub async fn join_waitlist(
     if let Some(until) = state.bars.barred_until(&input.plate, state.now()) {
         return Err(ApiError::PlateBarred(until));
     }
-    if input.priority.is_priority()
-        && !requester
-            .carrier
-            .as_ref()
-            .is_some_and(|key| key.privileged)
+    if input.priority.is_priority() && !requester.carrier.as_ref().is_some_and(|key| key.privileged)
     {
         return Err(ApiError::Forbidden(
             "priority classes are booked by operators and authorised carriers",
@@ -172,11 +168,13 @@ pub async fn accept_offer(
 ) -> Result<AcceptedOffer, ApiError> {
     let answer = answer.map(|ticket| {
         let checkpoint = checkpoint.clone();
-        ticket.adapt(move |(entry, booking): &(WaitlistEntry, Booking)| AcceptedOffer {
-            entry: entry.clone(),
-            booking: booking.clone(),
-            checkpoint: checkpoint.clone(),
-        })
+        ticket.adapt(
+            move |(entry, booking): &(WaitlistEntry, Booking)| AcceptedOffer {
+                entry: entry.clone(),
+                booking: booking.clone(),
+                checkpoint: checkpoint.clone(),
+            },
+        )
     });
     let (entry, booking) = state
         .registry

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::booking::Booking;
-use super::waitlist::WaitlistEntry;
 use super::checkpoint::CheckpointId;
+use super::waitlist::WaitlistEntry;
 use super::window::SlotWindow;
 
 pub const EVENT_VERSION: u32 = 1;

@@ -267,10 +267,14 @@ mod tests {
             "offer": {"window_start": "2026-03-21T08:00:00Z"},
         }});
         let zone = chrono_tz::UTC;
-        let joined = statistics_delta(&event(EventType::WaitlistJoined, entry.clone()), zone).unwrap();
+        let joined =
+            statistics_delta(&event(EventType::WaitlistJoined, entry.clone()), zone).unwrap();
         assert_eq!((joined.key.hour, joined.counts.waitlist_joins), (6, 1));
         for (kind, pick) in [
-            (EventType::WaitlistOffered, (|c: &BookingCounts| c.waitlist_offers) as fn(&BookingCounts) -> i64),
+            (
+                EventType::WaitlistOffered,
+                (|c: &BookingCounts| c.waitlist_offers) as fn(&BookingCounts) -> i64,
+            ),
             (EventType::WaitlistAccepted, |c| c.waitlist_accepted),
             (EventType::WaitlistExpired, |c| c.waitlist_expired),
         ] {

@@ -116,6 +116,38 @@ fn merge(mut base: Value, extra: Value) -> Value {
     base
 }
 
+fn waitlist_ok(status: u16, description: &str) -> Value {
+    json!({ status.to_string(): {
+        "description": description,
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/WaitlistEntry" } } }
+    }})
+}
+
+/// The operations an entry just made can be used through, with its id and token.
+fn with_entry_links(mut responses: Value) -> Value {
+    let by_id =
+        json!({ "id": "$response.body#/id", "header.X-Manage-Token": "$response.body#/token" });
+    let links: serde_json::Map<String, Value> = [
+        "getWaitlistEntry",
+        "acceptWaitlistOffer",
+        "declineWaitlistOffer",
+        "leaveWaitlist",
+    ]
+    .into_iter()
+    .map(|operation| {
+        let link = json!({ "operationId": operation, "parameters": by_id });
+        (operation.to_owned(), link)
+    })
+    .collect();
+    if let Some(Value::Object(response)) = responses
+        .as_object_mut()
+        .and_then(|r| r.values_mut().next())
+    {
+        response.insert("links".to_owned(), Value::Object(links));
+    }
+    responses
+}
+
 fn booking_ok(status: u16, description: &str) -> Value {
     json!({ status.to_string(): {
         "description": description,
@@ -129,6 +161,9 @@ pub fn document() -> Value {
         "description": "The manage token returned when the booking was made; `Authorization: Bearer` or `?token=` work too. The owner signed in through the OpenID Connect provider (or their carrier organisation's staff) may send `Authorization: Bearer <the provider's access token>` instead." });
     let idempotency = json!({ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string", "pattern": "^[!-~]{1,255}$" },
         "description": "Retries with the same key get the first answer; a different body with the same key is 422." });
+    let entry_id = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "example": "5f0c6a52-8a53-4b1e-9a51-0f8f3c1f9b2e" });
+    let entry_token = json!({ "name": "X-Manage-Token", "in": "header", "required": false, "schema": { "type": "string" },
+        "description": "The token returned when the entry was made (also in the link of an offer's notification); `Authorization: Bearer` or `?token=` work too." });
     let checkpoint =
         json!({ "type": "string", "pattern": "^[a-z0-9-]{1,40}$", "example": "narva" });
     let plate = json!({ "type": "string", "pattern": PLATE_PATTERN, "example": "123 ABC",
@@ -382,6 +417,34 @@ pub fn document() -> Value {
                 "parameters": [code.clone(), token.clone(), idempotency.clone()],
                 "responses": merge(booking_ok(200, "Kept; reslotted_from is null"), problem_responses(&[401, 404, 409, 410, 503]))
             } },
+            "/api/v1/waitlist": { "post": {
+                "summary": "Wait for a place in windows that are full: named windows (window_starts) or every window starting in [from, to) of one day and lane. A place that frees up is offered to the first waiting driver (priority classes first, then who came first) as a hold of WAITLIST_OFFER_MINUTES. With a booking's code (and its manage token), wait for an earlier window of its day: the booking stays until the offer is accepted", "operationId": "joinWaitlist",
+                "parameters": [idempotency.clone()],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/JoinWaitlist" } } } },
+                "responses": merge(with_entry_links(waitlist_ok(201, "Waiting; carries the entry's token, which opens it")),
+                    problem_responses(&[400, 401, 403, 404, 409, 422, 503]))
+            } },
+            "/api/v1/waitlist/{id}": {
+                "get": { "summary": "Read a waitlist entry: its status, position, and the offer while one is held", "operationId": "getWaitlistEntry",
+                    "parameters": [entry_id.clone(), entry_token.clone()],
+                    "responses": merge(waitlist_ok(200, "The entry"), problem_responses(&[401, 404])) },
+                "delete": { "summary": "Leave the waitlist; an offer held goes to the next waiting driver", "operationId": "leaveWaitlist",
+                    "parameters": [entry_id.clone(), entry_token.clone(), idempotency.clone()],
+                    "responses": merge(waitlist_ok(200, "Left"), problem_responses(&[401, 404, 409, 410, 503])) }
+            },
+            "/api/v1/waitlist/{id}/accept": { "post": {
+                "summary": "Take the place offered: it becomes a confirmed booking managed with the entry's token, or the entry's booking moves into it and gives its old window back", "operationId": "acceptWaitlistOffer",
+                "parameters": [entry_id.clone(), entry_token.clone(), idempotency.clone()],
+                "responses": merge(json!({ "200": { "description": "Accepted",
+                    "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["entry", "booking"], "properties": {
+                        "entry": { "$ref": "#/components/schemas/WaitlistEntry" }, "booking": { "$ref": "#/components/schemas/Booking" } } } } } } }),
+                    problem_responses(&[401, 404, 409, 410, 503]))
+            } },
+            "/api/v1/waitlist/{id}/decline": { "post": {
+                "summary": "Turn the place offered down; it goes to the next waiting driver and the entry ends", "operationId": "declineWaitlistOffer",
+                "parameters": [entry_id, entry_token, idempotency.clone()],
+                "responses": merge(waitlist_ok(200, "Declined"), problem_responses(&[401, 404, 409, 410, 503]))
+            } },
             "/api/v1/bookings/{code}/reschedule": { "post": {
                 "summary": "Move a booking to another window; the original stays if the move fails", "operationId": "rescheduleBooking",
                 "parameters": [code, token, idempotency],
@@ -407,7 +470,9 @@ pub fn document() -> Value {
             "BookingCounts": { "type": "object", "description": "Counted from the booking events", "properties": {
                 "holds": { "type": "integer" }, "confirmations": { "type": "integer" }, "cancellations": { "type": "integer" },
                 "expiries": { "type": "integer" }, "no_shows": { "type": "integer" }, "arrivals": { "type": "integer" },
-                "reschedules": { "type": "integer" }, "mean_lead_time_hours": { "type": "number", "nullable": true } } },
+                "reschedules": { "type": "integer" }, "mean_lead_time_hours": { "type": "number", "nullable": true },
+                "waitlist_joins": { "type": "integer" }, "waitlist_offers": { "type": "integer" },
+                "waitlist_accepted": { "type": "integer" }, "waitlist_expired": { "type": "integer" } } },
             "DailyReport": { "type": "object", "properties": {
                 "checkpoint": { "type": "string" }, "name": { "type": "string" }, "date": { "type": "string", "format": "date" },
                 "time_zone": { "type": "string" },
@@ -462,6 +527,48 @@ pub fn document() -> Value {
                 "contact": { "type": "string", "example": "+372 5555 1234", "nullable": true },
                 "priority": priority.clone(),
                 "confirm": { "type": "boolean", "default": false } } },
+            "JoinWaitlist": { "type": "object", "additionalProperties": false,
+                "description": "Either checkpoint, direction, category, plate and contact, or booking (a code, with the booking's manage token); and either window_starts or from and to",
+                "properties": {
+                "checkpoint": checkpoint.clone(),
+                "direction": { "type": "string", "enum": ["entry", "exit"] },
+                "category": { "type": "string", "enum": ["car", "truck", "bus", "motorcycle"] },
+                "window_starts": { "type": "array", "items": { "type": "string", "format": "date-time" }, "minItems": 1 },
+                "from": { "type": "string", "format": "date-time" },
+                "to": { "type": "string", "format": "date-time" },
+                "plate": plate.clone(),
+                "contact": { "type": "string", "example": "driver@example.com" },
+                "priority": priority.clone(),
+                "booking": { "type": "string", "example": "ABCD-2345", "description": "The driver's booking, to wait for an earlier window of its day" } } },
+            "WaitlistEntry": { "type": "object", "additionalProperties": false,
+                "required": ["id", "status", "checkpoint", "day", "direction", "category", "plate", "contact", "priority", "range", "version", "created_at", "updated_at", "links"],
+                "properties": {
+                "id": { "type": "string", "format": "uuid" },
+                "status": { "type": "string", "enum": ["waiting", "offered", "accepted", "expired", "declined", "left"] },
+                "checkpoint": { "type": "string" }, "day": { "type": "string", "format": "date" },
+                "direction": { "type": "string", "enum": ["entry", "exit"] },
+                "category": { "type": "string", "enum": ["car", "truck", "bus", "motorcycle"] },
+                "plate": { "type": "string" }, "contact": { "type": "string" },
+                "priority": { "type": "string", "enum": ["normal", "humanitarian", "perishable", "diplomatic", "emergency"] },
+                "range": { "type": "object", "additionalProperties": false, "properties": {
+                    "from": { "type": "string", "format": "date-time" }, "to": { "type": "string", "format": "date-time" },
+                    "window_starts": { "type": "array", "items": { "type": "string", "format": "date-time" } } } },
+                "position": { "type": "integer", "nullable": true, "description": "1 for the entry served next among its lane's waiting entries; null unless waiting" },
+                "waiting": { "type": "integer", "description": "Entries of the day waiting or offered now; only while the entry is" },
+                "offer": { "type": "object", "nullable": true, "additionalProperties": false, "properties": {
+                    "window": { "type": "object", "additionalProperties": false, "properties": {
+                        "start": { "type": "string", "format": "date-time" }, "end": { "type": "string", "format": "date-time" },
+                        "start_local": { "type": "string" }, "end_local": { "type": "string" }, "time_zone": { "type": "string" } } },
+                    "expires_at": { "type": "string", "format": "date-time" },
+                    "offered_at": { "type": "string", "format": "date-time" } } },
+                "booking_code": { "type": "string", "nullable": true, "description": "The code of the booking offered or made" },
+                "version": { "type": "integer" },
+                "created_at": { "type": "string", "format": "date-time" },
+                "updated_at": { "type": "string", "format": "date-time" },
+                "token": { "type": "string", "description": "Only in the answer that made the entry" },
+                "links": { "type": "object", "additionalProperties": false, "properties": {
+                    "self": { "type": "string" }, "accept": { "type": "string" },
+                    "decline": { "type": "string" }, "page": { "type": "string" } } } } },
             "ConfirmBooking": { "type": "object", "additionalProperties": false, "properties": {
                 "plate": merge(plate.clone(), json!({ "nullable": true })), "contact": { "type": "string", "nullable": true } } },
             "RescheduleBooking": { "type": "object", "additionalProperties": false, "required": ["window_start"], "properties": {

@@ -19,7 +19,7 @@ const CHECKPOINT: &str = "wait";
 
 impl TestApp {
     /// `plate` joins the waitlist of `CHECKPOINT` for the car windows starting at `starts`.
-    async fn join_waitlist(&self, plate: &str, starts: &[String]) -> Response {
+    async fn join_waitlist(&self, plate: &str, starts: &[&str]) -> Response {
         self.post_json(
             "/api/v1/waitlist",
             &json!({
@@ -64,7 +64,8 @@ crate::on_both_backends!(an_offer_passes_along_three_waiting_drivers_as_each_run
 
 async fn an_offer_passes_along_three_waiting_drivers_as_each_runs_out(backend: Backend) {
     // Arrange: one place at 08:00, booked; three drivers wait for it.
-    let Some(app) = spawn_app_on(backend, vec![counting_checkpoint(CHECKPOINT, 1, 0)], |_| {}).await
+    let Some(app) =
+        spawn_app_on(backend, vec![counting_checkpoint(CHECKPOINT, 1, 0)], |_| {}).await
     else {
         return;
     };
@@ -74,7 +75,7 @@ async fn an_offer_passes_along_three_waiting_drivers_as_each_runs_out(backend: B
     assert_eq!(booked.status, 201, "{}", booked.text);
     let mut waiting = Vec::new();
     for (n, plate) in ["WAIT1", "WAIT2", "WAIT3"].iter().enumerate() {
-        let joined = app.join_waitlist(plate, &[window.clone()]).await;
+        let joined = app.join_waitlist(plate, &[&window]).await;
         assert_eq!(joined.status, 201, "{}", joined.text);
         assert_eq!(joined.body["status"], "waiting");
         assert_eq!(joined.body["position"], n + 1);
@@ -176,9 +177,7 @@ async fn offers_racing_direct_bookings_never_oversell(backend: Backend) {
     }
     let mut entries = Vec::new();
     for n in 0..CAPACITY {
-        let joined = app
-            .join_waitlist(&format!("QUEUE{n}"), &[window.clone()])
-            .await;
+        let joined = app.join_waitlist(&format!("QUEUE{n}"), &[&window]).await;
         assert_eq!(joined.status, 201, "{}", joined.text);
         entries.push(joined.body);
     }
@@ -238,7 +237,8 @@ crate::on_both_backends!(an_earlier_window_request_keeps_the_booking_until_accep
 async fn an_earlier_window_request_keeps_the_booking_until_accepted(backend: Backend) {
     // Arrange: one place a window. 08:00 and 12:00 are booked; the 12:00 driver asks for 08:00
     // and another driver waits for 12:00.
-    let Some(app) = spawn_app_on(backend, vec![counting_checkpoint(CHECKPOINT, 1, 0)], |_| {}).await
+    let Some(app) =
+        spawn_app_on(backend, vec![counting_checkpoint(CHECKPOINT, 1, 0)], |_| {}).await
     else {
         return;
     };
@@ -257,7 +257,7 @@ async fn an_earlier_window_request_keeps_the_booking_until_accepted(backend: Bac
         .await;
     assert_eq!(asked.status, 201, "{}", asked.text);
     assert_eq!(asked.body["plate"], "MOVER1");
-    let other = app.join_waitlist("OTHER1", &[late.clone()]).await;
+    let other = app.join_waitlist("OTHER1", &[&late]).await;
     assert_eq!(other.status, 201, "{}", other.text);
 
     // Act: 08:00 is freed and offered to the mover, who still holds 12:00.
@@ -283,29 +283,32 @@ async fn an_earlier_window_request_keeps_the_booking_until_accepted(backend: Bac
     assert_eq!(offered.body["offer"]["window"]["start"], late);
     let audit = app.store.audit().await.unwrap();
     assert_eq!(audit.violations(), 0, "{audit:?}");
-    assert_eq!(audit.active_bookings, 2, "the mover's booking and the offer's hold");
+    assert_eq!(
+        audit.active_bookings, 2,
+        "the mover's booking and the offer's hold"
+    );
 }
 
 #[actix_web::test]
 async fn joining_is_refused_with_a_clear_problem_where_it_makes_no_sense() {
-    let app = crate::helpers::spawn_app_with(vec![counting_checkpoint(CHECKPOINT, 1, 0)], |_| {})
-        .await;
+    let app =
+        crate::helpers::spawn_app_with(vec![counting_checkpoint(CHECKPOINT, 1, 0)], |_| {}).await;
     let day = tomorrow();
     let (full, free) = (at(day, 8), at(day, 9));
     assert_eq!(app.book(CHECKPOINT, &full, "FULL1", true).await.status, 201);
 
     // A window with room is booked, not waited for.
-    let with_room = app.join_waitlist("ROOMY1", &[full.clone(), free.clone()]).await;
+    let with_room = app.join_waitlist("ROOMY1", &[&full, &free]).await;
     assert_problem(&with_room, 409, "window-has-room");
 
     // One entry per plate and day (and direction).
-    let first = app.join_waitlist("TWICE1", &[full.clone()]).await;
+    let first = app.join_waitlist("TWICE1", &[&full]).await;
     assert_eq!(first.status, 201, "{}", first.text);
-    let again = app.join_waitlist("TWICE1", &[full.clone()]).await;
+    let again = app.join_waitlist("TWICE1", &[&full]).await;
     assert_problem(&again, 409, "already-waiting");
 
     // A plate booked that day asks for an earlier window from its booking.
-    let booked = app.join_waitlist("FULL1", &[full.clone()]).await;
+    let booked = app.join_waitlist("FULL1", &[&full]).await;
     assert_problem(&booked, 409, "plate-already-booked");
 
     // A time range works like named windows.
@@ -337,10 +340,7 @@ async fn joining_is_refused_with_a_clear_problem_where_it_makes_no_sense() {
     let left = app.entry("DELETE", &first.body, "").await;
     assert_eq!(left.status, 200, "{}", left.text);
     assert_eq!(left.body["status"], "left");
-    assert_eq!(
-        app.join_waitlist("TWICE1", &[full.clone()]).await.status,
-        201
-    );
+    assert_eq!(app.join_waitlist("TWICE1", &[&full]).await.status, 201);
 
     // A contact waits at most as often as it may hold.
     for n in 0..2 {
@@ -384,13 +384,13 @@ async fn joining_is_refused_with_a_clear_problem_where_it_makes_no_sense() {
 
 #[actix_web::test]
 async fn declining_passes_the_place_on_and_statistics_count_the_waitlist() {
-    let app = crate::helpers::spawn_app_with(vec![counting_checkpoint(CHECKPOINT, 1, 0)], |_| {})
-        .await;
+    let app =
+        crate::helpers::spawn_app_with(vec![counting_checkpoint(CHECKPOINT, 1, 0)], |_| {}).await;
     let day = tomorrow();
     let window = at(day, 10);
     let booked = app.book(CHECKPOINT, &window, "GONE1", true).await;
-    let first = app.join_waitlist("NOPE1", &[window.clone()]).await.body;
-    let second = app.join_waitlist("YES1", &[window.clone()]).await.body;
+    let first = app.join_waitlist("NOPE1", &[&window]).await.body;
+    let second = app.join_waitlist("YES1", &[&window]).await.body;
     app.managed("DELETE", &booked.body, "", None).await;
 
     let declined = app.entry("POST", &first, "/decline").await;
@@ -398,10 +398,7 @@ async fn declining_passes_the_place_on_and_statistics_count_the_waitlist() {
     assert_eq!(declined.status, 200, "{}", declined.text);
     assert_eq!(declined.body["status"], "declined");
     assert_eq!(app.entry_status(&second).await, "offered");
-    assert_eq!(
-        app.entry("POST", &second, "/accept").await.status,
-        200
-    );
+    assert_eq!(app.entry("POST", &second, "/accept").await.status, 200);
     app.wait_until_published(std::time::Duration::from_secs(10))
         .await;
     let totals = crate::helpers::eventually(

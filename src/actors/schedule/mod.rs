@@ -23,8 +23,7 @@ use tokio::sync::oneshot;
 use crate::domain::window::generate_windows;
 use crate::domain::{
     AllocationError, Booking, BookingId, Category, ChangeSet, Checkpoint, DaySchedule, Direction,
-    HoldRequest, LaneQueue, Plate, Policy, ScheduleChange, SlotWindow, WindowKey,
-    WindowSelection,
+    HoldRequest, LaneQueue, Plate, Policy, ScheduleChange, SlotWindow, WindowKey, WindowSelection,
 };
 use crate::store::{AnswerRecord, CommitBatch, Recovery, StoreError};
 

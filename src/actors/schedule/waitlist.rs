@@ -40,7 +40,11 @@ pub struct GetWaitlistEntry {
 impl Handler<JoinWaitlist> for ScheduleActor {
     type Result = ResponseFuture<Result<WaitlistStanding, ScheduleError>>;
 
-    fn handle(&mut self, JoinWaitlist(request): JoinWaitlist, ctx: &mut Self::Context) -> Self::Result {
+    fn handle(
+        &mut self,
+        JoinWaitlist(request): JoinWaitlist,
+        ctx: &mut Self::Context,
+    ) -> Self::Result {
         self.decide(ctx, |day, policy, now| {
             day.join_waitlist(request, policy, now)
         })
@@ -51,7 +55,9 @@ impl Handler<AcceptOffer> for ScheduleActor {
     type Result = ResponseFuture<Result<(WaitlistEntry, Booking), ScheduleError>>;
 
     fn handle(&mut self, msg: AcceptOffer, ctx: &mut Self::Context) -> Self::Result {
-        self.decide(ctx, |day, policy, now| day.accept_offer(msg.id, policy, now))
+        self.decide(ctx, |day, policy, now| {
+            day.accept_offer(msg.id, policy, now)
+        })
     }
 }
 
@@ -59,7 +65,9 @@ impl Handler<DeclineOffer> for ScheduleActor {
     type Result = ResponseFuture<Result<WaitlistEntry, ScheduleError>>;
 
     fn handle(&mut self, msg: DeclineOffer, ctx: &mut Self::Context) -> Self::Result {
-        self.decide(ctx, |day, policy, now| day.decline_offer(msg.id, policy, now))
+        self.decide(ctx, |day, policy, now| {
+            day.decline_offer(msg.id, policy, now)
+        })
     }
 }
 

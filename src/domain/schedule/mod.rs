@@ -305,7 +305,9 @@ impl DaySchedule {
     /// it.
     fn check_not_offer(&self, id: BookingId) -> Result<(), AllocationError> {
         if self.offers.contains_key(&id) {
-            return Err(AllocationError::InvalidTransition("offered to a waiting driver"));
+            return Err(AllocationError::InvalidTransition(
+                "offered to a waiting driver",
+            ));
         }
         Ok(())
     }

@@ -102,8 +102,7 @@ impl DaySchedule {
                 {
                     return Err(AllocationError::InvalidTransition(booking.status.as_str()));
                 }
-                if booking.direction != request.direction || booking.category != request.category
-                {
+                if booking.direction != request.direction || booking.category != request.category {
                     return Err(InputError::new(
                         "category",
                         "a booking waits for a window of its own direction and category",
@@ -332,7 +331,10 @@ impl DaySchedule {
     ) -> Result<(WaitlistEntry, ChangeSet), AllocationError> {
         let mut entry = self.waitlist[&id].clone();
         let mut changes = ChangeSet::default();
-        if let Some(offer) = entry.offer.as_ref().filter(|_| entry.status == WaitlistStatus::Offered)
+        if let Some(offer) = entry
+            .offer
+            .as_ref()
+            .filter(|_| entry.status == WaitlistStatus::Offered)
         {
             self.release_offer_hold(offer.booking, now, &mut changes);
         }
@@ -473,7 +475,9 @@ impl DaySchedule {
                 .values()
                 .filter(|w| entry.wants(w))
                 .filter(|w| before.is_none_or(|start| w.key.start < start))
-                .filter(|w| w.blocked.is_none() && policy.check_window_open(w.key.start, now).is_ok())
+                .filter(|w| {
+                    w.blocked.is_none() && policy.check_window_open(w.key.start, now).is_ok()
+                })
                 .find(|w| w.available_to(entry.priority) > 0)
                 .map(|w| (w.key, w.end));
             if let Some((key, end)) = target {
@@ -570,7 +574,8 @@ fn frees_places(changes: &ChangeSet) -> bool {
                 held_delta,
                 confirmed_delta,
             } => *net.entry(*key).or_default() += held_delta + confirmed_delta,
-            ScheduleChange::SetBlocked { reason: None, .. } | ScheduleChange::SetReserved { .. } => {
+            ScheduleChange::SetBlocked { reason: None, .. }
+            | ScheduleChange::SetReserved { .. } => {
                 return true;
             }
             _ => {}
