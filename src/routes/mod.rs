@@ -144,6 +144,15 @@ fn pages(cfg: &mut web::ServiceConfig) {
                 .get(manage::choose_new_window)
                 .post(manage::reschedule),
         )
+        .service(
+            endpoint("/booking/{code}/earlier")
+                .get(crate::web::waitlist::earlier_page)
+                .post(crate::web::waitlist::earlier),
+        )
+        .service(endpoint("/waitlist").post(crate::web::waitlist::join))
+        .service(endpoint("/waitlist/join").get(crate::web::waitlist::join_page))
+        .service(endpoint("/waitlist/{id}").get(crate::web::waitlist::show))
+        .service(endpoint("/waitlist/{id}/{verb}").post(crate::web::waitlist::answer))
         .service(endpoint("/account").get(account_pages::show))
         .service(endpoint("/account/login").get(account_pages::login))
         .service(endpoint("/account/callback").get(account_pages::callback))
