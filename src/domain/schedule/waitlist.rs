@@ -583,3 +583,308 @@ fn frees_places(changes: &ChangeSet) -> bool {
     }
     net.values().any(|delta| *delta < 0)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+    use crate::domain::checkpoint::{Category, CategoryCapacity, Checkpoint};
+    use crate::domain::waitlist::WaitRange;
+    use crate::domain::window::generate_windows;
+
+    fn date() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, 21).unwrap()
+    }
+
+    fn at(hour: u32) -> DateTime<Utc> {
+        Utc.from_utc_datetime(&date().and_hms_opt(hour, 0, 0).unwrap())
+    }
+
+    /// A day of hourly car windows of `capacity` places, `reserved` of them for priority.
+    fn day(capacity: u32, reserved: u32) -> DaySchedule {
+        let checkpoint = Checkpoint {
+            id: CheckpointId::parse("tiny").unwrap(),
+            name: "Tiny".to_owned(),
+            time_zone: chrono_tz::UTC,
+            neighbour_time_zone: None,
+            directions: vec![Direction::Entry],
+            window_minutes: 60,
+            capacity: BTreeMap::from([(Category::Car, CategoryCapacity { capacity, reserved })]),
+            calendar: Default::default(),
+        };
+        let windows = generate_windows(&checkpoint, date());
+        DaySchedule::from_parts(checkpoint.id, chrono_tz::UTC, date(), windows, Vec::new()).unwrap()
+    }
+
+    fn key(hour: u32) -> WindowKey {
+        WindowKey {
+            direction: Direction::Entry,
+            category: Category::Car,
+            start: at(hour),
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        at(0) - Duration::days(1)
+    }
+
+    fn book(day: &mut DaySchedule, hour: u32, plate: &str) -> Booking {
+        let request = HoldRequest {
+            id: BookingId::new_random(),
+            code: BookingCode::generate(&mut rand::rng()),
+            manage_token_digest: String::new(),
+            window: key(hour),
+            plate: Some(Plate::parse(plate).unwrap()),
+            contact: Some(Contact::parse(&format!("{plate}@example.com")).unwrap()),
+            priority: PriorityClass::Normal,
+            confirm: true,
+            carrier: None,
+        };
+        day.hold(request, &Policy::default(), now()).unwrap().0
+    }
+
+    fn join(day: &mut DaySchedule, plate: &str, hours: &[u32]) -> WaitlistId {
+        join_from(day, plate, hours, None, PriorityClass::Normal).unwrap()
+    }
+
+    fn join_from(
+        day: &mut DaySchedule,
+        plate: &str,
+        hours: &[u32],
+        booking: Option<BookingId>,
+        priority: PriorityClass,
+    ) -> Result<WaitlistId, AllocationError> {
+        let request = JoinRequest {
+            id: WaitlistId::new_random(),
+            token_digest: String::new(),
+            direction: Direction::Entry,
+            category: Category::Car,
+            range: WaitRange::windows(hours.iter().map(|h| at(*h)).collect()).unwrap(),
+            plate: Plate::parse(plate).unwrap(),
+            contact: Contact::parse(&format!("{plate}@example.com")).unwrap(),
+            priority,
+            booking,
+        };
+        let (standing, _) = day.join_waitlist(request, &Policy::default(), now())?;
+        Ok(standing.entry.id)
+    }
+
+    fn status(day: &DaySchedule, id: WaitlistId) -> WaitlistStatus {
+        day.waitlist_entry(id).unwrap().status
+    }
+
+    fn event_types(changes: &ChangeSet) -> Vec<&'static str> {
+        changes
+            .events
+            .iter()
+            .map(|e| e.event_type.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn a_cancelled_place_is_held_for_the_first_waiting_driver_in_the_same_decision() {
+        let mut day = day(1, 0);
+        let held = book(&mut day, 8, "HOLD1");
+        let first = join(&mut day, "WAIT1", &[8]);
+        let second = join(&mut day, "WAIT2", &[8]);
+
+        let (_, mut changes) = day.cancel(held.id, now()).unwrap();
+        day.offer_places_freed_by(&mut changes, &Policy::default(), now());
+
+        assert_eq!(status(&day, first), WaitlistStatus::Offered);
+        assert_eq!(status(&day, second), WaitlistStatus::Waiting);
+        assert_eq!(day.window(&key(8)).unwrap().held, 1);
+        assert_eq!(
+            event_types(&changes),
+            ["booking.cancelled", "waitlist.offered"]
+        );
+        assert_eq!(day.standing(second).unwrap().position, Some(1));
+    }
+
+    #[test]
+    fn an_offer_that_runs_out_passes_to_the_next_driver_and_the_last_place_stays_free() {
+        let mut day = day(1, 0);
+        let policy = Policy::default();
+        let held = book(&mut day, 8, "HOLD1");
+        let first = join(&mut day, "WAIT1", &[8]);
+        let second = join(&mut day, "WAIT2", &[8]);
+        let (_, mut changes) = day.cancel(held.id, now()).unwrap();
+        day.offer_places_freed_by(&mut changes, &policy, now());
+
+        let later = now() + policy.offer_ttl;
+        let (mut expired, _) = day.expire_due(later);
+        day.offer_places_freed_by(&mut expired, &policy, later);
+
+        assert_eq!(status(&day, first), WaitlistStatus::Expired);
+        assert_eq!(status(&day, second), WaitlistStatus::Offered);
+        assert_eq!(
+            event_types(&expired),
+            ["waitlist.expired", "waitlist.offered"],
+            "an offer's hold expires without a booking event"
+        );
+        assert_eq!(
+            day.accept_offer(first, &policy, later).unwrap_err(),
+            AllocationError::OfferExpired
+        );
+
+        let last = later + policy.offer_ttl;
+        let (mut expired, _) = day.expire_due(last);
+        day.offer_places_freed_by(&mut expired, &policy, last);
+        assert_eq!(status(&day, second), WaitlistStatus::Expired);
+        assert_eq!(day.window(&key(8)).unwrap().taken(), 0);
+    }
+
+    #[test]
+    fn priority_classes_are_offered_first_then_who_came_first() {
+        let mut day = day(1, 0);
+        let held = book(&mut day, 8, "HOLD1");
+        let normal = join(&mut day, "WAIT1", &[8]);
+        let urgent = join_from(&mut day, "MED1", &[8], None, PriorityClass::Humanitarian).unwrap();
+
+        let (_, mut changes) = day.cancel(held.id, now()).unwrap();
+        day.offer_places_freed_by(&mut changes, &Policy::default(), now());
+
+        assert_eq!(status(&day, urgent), WaitlistStatus::Offered);
+        assert_eq!(status(&day, normal), WaitlistStatus::Waiting);
+    }
+
+    #[test]
+    fn accepting_confirms_the_hold_as_the_driver_s_booking() {
+        let mut day = day(1, 0);
+        let policy = Policy::default();
+        let held = book(&mut day, 8, "HOLD1");
+        let id = join(&mut day, "WAIT1", &[8]);
+        day.cancel(held.id, now()).unwrap();
+        day.offer_free_places(&policy, now());
+
+        let ((entry, booking), changes) = day.accept_offer(id, &policy, now()).unwrap();
+
+        assert_eq!(entry.status, WaitlistStatus::Accepted);
+        assert_eq!(booking.status, BookingStatus::Confirmed);
+        assert_eq!(booking.plate, Some(Plate::parse("WAIT1").unwrap()));
+        assert_eq!(entry.code.as_ref(), Some(&booking.code));
+        assert_eq!(
+            event_types(&changes),
+            ["booking.held", "booking.confirmed", "waitlist.accepted"]
+        );
+        let window = day.window(&key(8)).unwrap();
+        assert_eq!((window.held, window.confirmed), (0, 1));
+        assert!(!day.is_offer(booking.id));
+    }
+
+    #[test]
+    fn an_earlier_window_moves_the_booking_only_on_acceptance_and_offers_its_old_place_on() {
+        let mut day = day(1, 0);
+        let policy = Policy::default();
+        let early = book(&mut day, 8, "EARLY1");
+        let mine = book(&mut day, 12, "MOVER1");
+        let asked = join_from(
+            &mut day,
+            "MOVER1",
+            &[8],
+            Some(mine.id),
+            PriorityClass::Normal,
+        )
+        .unwrap();
+        let other = join(&mut day, "OTHER1", &[12]);
+
+        day.cancel(early.id, now()).unwrap();
+        day.offer_free_places(&policy, now());
+        assert_eq!(status(&day, asked), WaitlistStatus::Offered);
+        assert_eq!(day.booking(mine.id).unwrap().window_start, at(12));
+
+        let ((_, moved), changes) = day.accept_offer(asked, &policy, now()).unwrap();
+
+        assert_eq!(moved.id, mine.id);
+        assert_eq!(moved.window_start, at(8));
+        assert_eq!(moved.code, mine.code);
+        assert_eq!(status(&day, other), WaitlistStatus::Offered);
+        assert_eq!(
+            event_types(&changes),
+            [
+                "booking.rescheduled",
+                "waitlist.accepted",
+                "waitlist.offered"
+            ]
+        );
+        for hour in [8, 12] {
+            assert_eq!(day.window(&key(hour)).unwrap().taken(), 1);
+        }
+    }
+
+    #[test]
+    fn joining_is_refused_where_there_is_room_and_twice_for_a_plate() {
+        let mut day = day(1, 0);
+        book(&mut day, 8, "HOLD1");
+        assert_eq!(
+            join_from(&mut day, "WAIT1", &[8, 9], None, PriorityClass::Normal).unwrap_err(),
+            AllocationError::WindowHasRoom
+        );
+        join(&mut day, "WAIT1", &[8]);
+        assert_eq!(
+            join_from(&mut day, "WAIT1", &[8], None, PriorityClass::Normal).unwrap_err(),
+            AllocationError::AlreadyWaiting
+        );
+        assert_eq!(
+            join_from(&mut day, "HOLD1", &[8], None, PriorityClass::Normal).unwrap_err(),
+            AllocationError::PlateAlreadyBooked
+        );
+    }
+
+    #[test]
+    fn an_offer_is_not_confirmed_or_cancelled_as_a_booking() {
+        let mut day = day(1, 0);
+        let held = book(&mut day, 8, "HOLD1");
+        let id = join(&mut day, "WAIT1", &[8]);
+        day.cancel(held.id, now()).unwrap();
+        day.offer_free_places(&Policy::default(), now());
+        let hold = day
+            .waitlist_entry(id)
+            .unwrap()
+            .offer
+            .clone()
+            .unwrap()
+            .booking;
+
+        assert!(matches!(
+            day.cancel(hold, now()),
+            Err(AllocationError::InvalidTransition(_))
+        ));
+        assert!(matches!(
+            day.confirm(hold, None, None, now()),
+            Err(AllocationError::InvalidTransition(_))
+        ));
+    }
+
+    #[test]
+    fn a_reopened_window_and_a_closed_one_reach_the_waitlist() {
+        let mut day = day(1, 0);
+        let policy = Policy::default();
+        book(&mut day, 9, "HOLD9");
+        let selection = WindowSelection {
+            from: at(8),
+            to: at(9),
+            direction: None,
+            categories: Vec::new(),
+        };
+        day.block(&selection, "works", now()).unwrap();
+        let id = join(&mut day, "WAIT1", &[8, 9]);
+
+        let (_, mut changes) = day.unblock(&selection, now()).unwrap();
+        day.offer_places_freed_by(&mut changes, &policy, now());
+        assert_eq!(status(&day, id), WaitlistStatus::Offered);
+
+        // Closed again, with its bookings cancelled: the offer is taken back and the entry
+        // waits again.
+        let (_, changes) = day.block_cancelling(&selection, "works", now()).unwrap();
+        assert_eq!(status(&day, id), WaitlistStatus::Waiting);
+        assert!(
+            !event_types(&changes).contains(&"booking.cancelled"),
+            "nobody had booked the offered place"
+        );
+        assert_eq!(day.window(&key(8)).unwrap().taken(), 0);
+    }
+}
