@@ -48,6 +48,8 @@ pub enum EventType {
     WindowUnblocked,
     #[serde(rename = "window.reserved")]
     WindowReserved,
+    #[serde(rename = "window.capacity_set")]
+    WindowCapacitySet,
     #[serde(rename = "waitlist.joined")]
     WaitlistJoined,
     #[serde(rename = "waitlist.offered")]
@@ -75,6 +77,7 @@ impl EventType {
             EventType::WindowBlocked => "window.blocked",
             EventType::WindowUnblocked => "window.unblocked",
             EventType::WindowReserved => "window.reserved",
+            EventType::WindowCapacitySet => "window.capacity_set",
             EventType::WaitlistJoined => "waitlist.joined",
             EventType::WaitlistOffered => "waitlist.offered",
             EventType::WaitlistAccepted => "waitlist.accepted",

@@ -142,6 +142,7 @@ pub fn statistics_delta(event: &DomainEvent, time_zone: Tz) -> Option<Statistics
         | EventType::WindowBlocked
         | EventType::WindowUnblocked
         | EventType::WindowReserved
+        | EventType::WindowCapacitySet
         | EventType::WaitlistJoined
         | EventType::WaitlistOffered
         | EventType::WaitlistAccepted

@@ -64,6 +64,11 @@ pub async fn reserve(call: WindowCall) -> HttpResponse {
     window_action(call, WindowRequest::reserve).await
 }
 
+#[tracing::instrument(name = "Set places", skip_all)]
+pub async fn capacity(call: WindowCall) -> HttpResponse {
+    window_action(call, WindowRequest::capacity).await
+}
+
 #[tracing::instrument(name = "Lift a bar", skip_all)]
 pub async fn lift_bar(
     staff: Staff,

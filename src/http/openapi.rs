@@ -314,6 +314,16 @@ pub fn document() -> Value {
                         "reserved": { "type": "integer", "minimum": 0, "maximum": U32_MAX } } } } } },
                 "responses": merge(json!({ "200": { "description": "The windows changed" } }), problem_responses(&[400, 401, 403, 404, 422, 503]))
             } },
+            "/api/v1/admin/checkpoints/{id}/capacity": { "post": {
+                "summary": "Admin: set the places of the windows of one local day in a time range, a day already scheduled (a template change applies to days scheduled later); never below the places taken or reserved. Places gained go to the waitlist first", "operationId": "setCapacity",
+                "security": [{ "bearer": [] }],
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "example": "narva" }, idempotency.clone()],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["from", "to", "capacity"],
+                    "properties": { "from": { "type": "string", "format": "date-time" }, "to": { "type": "string", "format": "date-time" },
+                        "direction": { "type": "string", "enum": ["entry", "exit"], "nullable": true }, "categories": categories.clone(),
+                        "capacity": { "type": "integer", "minimum": 0, "maximum": 100000 } } } } } },
+                "responses": merge(json!({ "200": { "description": "The windows changed" } }), problem_responses(&[400, 401, 403, 404, 422, 503]))
+            } },
             "/api/v1/admin/audit": { "get": {
                 "summary": "Admin: the latest admin and operator actions, newest first", "operationId": "auditLog",
                 "security": [{ "bearer": [] }],

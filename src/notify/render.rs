@@ -89,7 +89,8 @@ pub fn render_event(event: &DomainEvent) -> Result<Option<Notification>, RenderE
         | EventType::BookingNoShow
         | EventType::BookingReslotAccepted
         | EventType::WindowUnblocked
-        | EventType::WindowReserved => None,
+        | EventType::WindowReserved
+        | EventType::WindowCapacitySet => None,
         // An offer is told with the link that accepts it, which the consumer makes
         // (`render_offer`); the rest of the waitlist's life is shown on its page.
         EventType::WaitlistOffered

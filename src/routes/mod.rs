@@ -116,6 +116,7 @@ fn schedule_api(api: Scope) -> Scope {
     api.service(endpoint("/admin/checkpoints/{id}/blocks").post(admin::block))
         .service(endpoint("/admin/checkpoints/{id}/unblocks").post(admin::unblock))
         .service(endpoint("/admin/checkpoints/{id}/reserved").post(admin::reserve))
+        .service(endpoint("/admin/checkpoints/{id}/capacity").post(admin::capacity))
         .service(endpoint("/admin/audit").get(admin::audit_log))
         .service(endpoint("/admin/checkpoints/{id}").put(admin_checkpoints::put))
         .service(endpoint("/operator/check-ins").post(operator::check_in))

@@ -12,7 +12,7 @@
 //!    holds (a transfer hold shares its source's code);
 //! 4. `waitlist_updates`, then `waitlist_inserts`: the day's waitlist entries (an entry that
 //!    ends frees its plate's place on the waitlist before another entry takes it);
-//! 5. `window_settings`: blocked reasons and reserved places, in decision order;
+//! 5. `window_settings`: blocked reasons, reserved places and capacities, in decision order;
 //! 6. `code_handovers`: a code made to resolve to a transfer hold;
 //! 7. `window_deltas`: one net change of `held` and `confirmed` per window;
 //! 8. `answers`, then `events`.
@@ -79,6 +79,7 @@ pub struct WindowSetting<'a> {
 pub enum WindowValue<'a> {
     BlockedReason(Option<&'a str>),
     Reserved(u32),
+    Capacity(u32),
 }
 
 /// `code` is to resolve to `booking`, which must still be a held transfer hold.
@@ -148,6 +149,13 @@ impl<'a> WritePlan<'a> {
                             value: WindowValue::Reserved(*reserved),
                         })
                     }
+                    ScheduleChange::SetCapacity { key, capacity } => {
+                        plan.window_settings.push(WindowSetting {
+                            checkpoint,
+                            key: *key,
+                            value: WindowValue::Capacity(*capacity),
+                        })
+                    }
                     ScheduleChange::PointCode { code, booking } => {
                         plan.code_handovers.push(CodeHandover {
                             code,
@@ -198,6 +206,7 @@ fn fold_booking_writes(changes: &[ScheduleChange]) -> Vec<BookingWrite<'_>> {
             ScheduleChange::AdjustWindow { .. }
             | ScheduleChange::SetBlocked { .. }
             | ScheduleChange::SetReserved { .. }
+            | ScheduleChange::SetCapacity { .. }
             | ScheduleChange::PointCode { .. }
             | ScheduleChange::InsertWaitlist(_)
             | ScheduleChange::UpdateWaitlist(_) => continue,

@@ -420,3 +420,62 @@ async fn declining_passes_the_place_on_and_statistics_count_the_waitlist() {
     );
     assert!(metrics.contains("borderslot_waitlist_entries"), "{metrics}");
 }
+
+#[actix_web::test]
+async fn places_an_admin_adds_or_opens_go_to_the_waitlist_first() {
+    use borderslot::auth::StaffRole;
+    let app =
+        crate::helpers::spawn_app_with(vec![counting_checkpoint(CHECKPOINT, 1, 0)], |_| {}).await;
+    let day = tomorrow();
+    let (eight, nine) = (at(day, 8), at(day, 9));
+    app.book(CHECKPOINT, &eight, "FULL8", true).await;
+    let blocked = app
+        .block_windows(
+            CHECKPOINT,
+            &json!({ "from": nine, "to": at(day, 10), "reason": "lane repairs" }),
+        )
+        .await;
+    assert_eq!(blocked.status, 200, "{}", blocked.text);
+    let first = app.join_waitlist("FIRST1", &[&eight, &nine]).await.body;
+    let second = app.join_waitlist("SECOND1", &[&eight]).await.body;
+
+    // An admin gives 08:00 a second place: the first driver is offered it.
+    let raised = app
+        .send_as_staff(
+            StaffRole::Admin,
+            "POST",
+            &format!("/api/v1/admin/checkpoints/{CHECKPOINT}/capacity"),
+            Some(&json!({ "from": eight, "to": nine, "capacity": 2 })),
+        )
+        .await;
+    assert_eq!(raised.status, 200, "{}", raised.text);
+    let offered = app.entry("GET", &first, "").await;
+    assert_eq!(offered.body["status"], "offered");
+    assert_eq!(offered.body["offer"]["window"]["start"], eight);
+    assert_eq!(app.available(CHECKPOINT, day, &eight).await, 0);
+    // Never below the places taken.
+    let lowered = app
+        .send_as_staff(
+            StaffRole::Admin,
+            "POST",
+            &format!("/api/v1/admin/checkpoints/{CHECKPOINT}/capacity"),
+            Some(&json!({ "from": eight, "to": nine, "capacity": 1 })),
+        )
+        .await;
+    assert_problem(&lowered, 422, "invalid-input");
+
+    // 09:00 opens again: the second driver does not wait for it; the first holds an offer.
+    let opened = app
+        .send_as_staff(
+            StaffRole::Admin,
+            "POST",
+            &format!("/api/v1/admin/checkpoints/{CHECKPOINT}/unblocks"),
+            Some(&json!({ "from": nine, "to": at(day, 10) })),
+        )
+        .await;
+    assert_eq!(opened.status, 200, "{}", opened.text);
+    assert_eq!(app.entry_status(&second).await, "waiting");
+    assert_eq!(app.available(CHECKPOINT, day, &nine).await, 1);
+    let audit = app.store.audit().await.unwrap();
+    assert_eq!(audit.violations(), 0, "{audit:?}");
+}

@@ -619,6 +619,7 @@ handle_for_request!(
     CancelReslot,
     AcceptReslot,
     Reserve,
+    SetCapacity,
     WalkUp,
     CheckIn,
     Unblock,

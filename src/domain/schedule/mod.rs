@@ -53,6 +53,8 @@ pub enum ScheduleChange {
     },
     /// Places of the window kept for priority classes.
     SetReserved { key: WindowKey, reserved: u32 },
+    /// The window's places, set by an admin for a day already scheduled.
+    SetCapacity { key: WindowKey, capacity: u32 },
     /// Gives back the place of a transfer hold whose move did not happen. The store refuses
     /// it if the source already handed the code over: then the move has happened after all.
     AbandonTransfer(Booking),

@@ -575,7 +575,8 @@ fn frees_places(changes: &ChangeSet) -> bool {
                 confirmed_delta,
             } => *net.entry(*key).or_default() += held_delta + confirmed_delta,
             ScheduleChange::SetBlocked { reason: None, .. }
-            | ScheduleChange::SetReserved { .. } => {
+            | ScheduleChange::SetReserved { .. }
+            | ScheduleChange::SetCapacity { .. } => {
                 return true;
             }
             _ => {}
@@ -650,14 +651,13 @@ mod tests {
         join_from(day, plate, hours, None, PriorityClass::Normal).unwrap()
     }
 
-    fn join_from(
-        day: &mut DaySchedule,
+    fn request(
         plate: &str,
         hours: &[u32],
         booking: Option<BookingId>,
         priority: PriorityClass,
-    ) -> Result<WaitlistId, AllocationError> {
-        let request = JoinRequest {
+    ) -> JoinRequest {
+        JoinRequest {
             id: WaitlistId::new_random(),
             token_digest: String::new(),
             direction: Direction::Entry,
@@ -667,7 +667,17 @@ mod tests {
             contact: Contact::parse(&format!("{plate}@example.com")).unwrap(),
             priority,
             booking,
-        };
+        }
+    }
+
+    fn join_from(
+        day: &mut DaySchedule,
+        plate: &str,
+        hours: &[u32],
+        booking: Option<BookingId>,
+        priority: PriorityClass,
+    ) -> Result<WaitlistId, AllocationError> {
+        let request = request(plate, hours, booking, priority);
         let (standing, _) = day.join_waitlist(request, &Policy::default(), now())?;
         Ok(standing.entry.id)
     }

@@ -8,7 +8,8 @@ use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use super::format_ts;
 use crate::domain::{Booking, BookingStatus, Contact, Plate};
 use crate::store::statements::{
-    MARK_CODE_RECEIVED, POINT_CODE, SET_WINDOW_BLOCKED_REASON, SET_WINDOW_RESERVED,
+    MARK_CODE_RECEIVED, POINT_CODE, SET_WINDOW_BLOCKED_REASON, SET_WINDOW_CAPACITY,
+    SET_WINDOW_RESERVED,
 };
 use crate::store::write_plan::{self, BookingUpdate, WindowValue, WritePlan};
 use crate::store::{AnswerRecord, CommitBatch, StoreError};
@@ -222,6 +223,7 @@ fn apply_window_settings(tx: &Transaction<'_>, plan: &WritePlan<'_>) -> Result<(
         let (statement, value): (&str, &dyn rusqlite::ToSql) = match &setting.value {
             WindowValue::BlockedReason(reason) => (SET_WINDOW_BLOCKED_REASON, reason),
             WindowValue::Reserved(reserved) => (SET_WINDOW_RESERVED, reserved),
+            WindowValue::Capacity(capacity) => (SET_WINDOW_CAPACITY, capacity),
         };
         tx.prepare_cached(statement)?.execute(params![
             value,

@@ -23,7 +23,8 @@ use uuid::Uuid;
 use super::count;
 use crate::domain::{Booking, BookingCode, BookingId, BookingStatus, DomainEvent};
 use crate::store::statements::{
-    MARK_CODE_RECEIVED, POINT_CODE, SET_WINDOW_BLOCKED_REASON, SET_WINDOW_RESERVED,
+    MARK_CODE_RECEIVED, POINT_CODE, SET_WINDOW_BLOCKED_REASON, SET_WINDOW_CAPACITY,
+    SET_WINDOW_RESERVED,
 };
 use crate::store::write_plan::{
     self, BookingUpdate, CodeHandover, WindowDelta, WindowSetting, WindowValue, WritePlan,
@@ -446,6 +447,10 @@ async fn apply_window_settings(
             WindowValue::Reserved(places) => {
                 reserved = count(*places);
                 (SET_WINDOW_RESERVED, &reserved)
+            }
+            WindowValue::Capacity(places) => {
+                reserved = count(*places);
+                (SET_WINDOW_CAPACITY, &reserved)
             }
         };
         let statement = tx.prepare_cached(statement).await?;
