@@ -261,6 +261,12 @@ impl DaySchedule {
                 if current.status != BookingStatus::Confirmed {
                     return Err(AllocationError::InvalidTransition(current.status.as_str()));
                 }
+                if current.window_start <= hold.window_start {
+                    // Moved meanwhile to a window as early: the offer is no earlier one.
+                    return Err(AllocationError::InvalidTransition(
+                        "in a window as early as the one offered",
+                    ));
+                }
                 self.offers.remove(&hold.id);
                 let mut released = hold;
                 self.set_status(&mut released, BookingStatus::Cancelled, now, &mut changes);
@@ -426,7 +432,12 @@ impl DaySchedule {
         policy: &Policy,
         now: DateTime<Utc>,
     ) {
-        if frees_places(changes) {
+        // Most decisions of most days have nobody waiting: that is asked first, cheaply.
+        let waiting = self
+            .waitlist
+            .values()
+            .any(|e| e.status == WaitlistStatus::Waiting);
+        if waiting && frees_places(changes) {
             let offers = self.offer_free_places(policy, now);
             changes.append(offers);
         }
