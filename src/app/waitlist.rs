@@ -103,6 +103,7 @@ pub async fn join_waitlist(
         contact: input.contact,
         priority: input.priority,
         booking: input.booking.map(|b| b.id),
+        carrier: requester.carrier.as_ref().map(|key| key.id),
     };
     let answer = answer.map(|ticket| {
         let (checkpoint, token) = (checkpoint.clone(), token.clone());

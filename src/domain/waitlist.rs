@@ -175,6 +175,9 @@ pub struct WaitlistEntry {
     /// failed write reloaded the day).
     #[serde(default)]
     pub offers: u32,
+    /// The carrier API key that made the entry; the booking it makes is that carrier's.
+    #[serde(default)]
+    pub carrier: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -206,6 +209,8 @@ pub struct JoinRequest {
     pub priority: PriorityClass,
     /// The booking to move to an earlier window, when the driver has one already.
     pub booking: Option<BookingId>,
+    /// The carrier API key making the entry, if any.
+    pub carrier: Option<Uuid>,
 }
 
 /// An entry as its driver sees it: where it stands, and the offer if there is one.

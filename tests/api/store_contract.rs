@@ -802,6 +802,7 @@ fn join_request(window: WindowKey, plate: &str) -> borderslot::domain::JoinReque
         contact: Contact::parse(&format!("{plate}@example.com")).unwrap(),
         priority: PriorityClass::Normal,
         booking: None,
+        carrier: None,
     }
 }
 

@@ -184,6 +184,7 @@ impl DaySchedule {
             booking: request.booking,
             offer: None,
             offers: 0,
+            carrier: request.carrier,
             created_at: now,
             updated_at: now,
         };
@@ -531,7 +532,7 @@ impl DaySchedule {
             moved_from: None,
             status_after_move: None,
             moved_to: None,
-            carrier: None,
+            carrier: entry.carrier,
             reschedules: 0,
             reslotted_from: None,
         };
@@ -678,6 +679,7 @@ mod tests {
             contact: Contact::parse(&format!("{plate}@example.com")).unwrap(),
             priority,
             booking,
+            carrier: None,
         }
     }
 
