@@ -116,7 +116,7 @@ fn field_name(t: &Texts, field: &str) -> &'static str {
         "plate" => t.field_plate,
         "contact" => t.field_contact,
         "date" => t.field_date,
-        "window_start" => t.field_window,
+        "window_start" | "window_starts" | "from" | "to" => t.field_window,
         "checkpoint" => t.checkpoint,
         "direction" => t.direction,
         "category" => t.category,
