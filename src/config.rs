@@ -106,6 +106,8 @@ pub struct Settings {
     pub notify: NotifyConfig,
     /// Drivers are reminded this long before their window.
     pub reminder_lead: chrono::Duration,
+    /// Where drivers reach the pages, for links in notifications.
+    pub public_url: String,
     /// Requests and holds per client address; zeros turn a limit off.
     pub limits: ClientLimits,
     /// Signs staff access tokens; `None` makes a random key per process (tokens then die
@@ -143,6 +145,7 @@ impl Settings {
             draw_interval: Duration::from_secs(3600),
             notify: NotifyConfig::default(),
             reminder_lead: chrono::Duration::hours(24),
+            public_url: "http://127.0.0.1:8080".to_owned(),
             jwt_secret: None,
             // Every test client is 127.0.0.1: limits are tested on their own.
             limits: ClientLimits::OFF,
@@ -338,6 +341,18 @@ pub struct ServeArgs {
     /// Bookings one client address may start per hold lifetime (0: no limit).
     #[arg(long, env = "HOLDS_PER_CLIENT_MAX", default_value_t = 10)]
     pub holds_per_client_max: u32,
+    /// How long a place offered to a waiting driver is held for their answer.
+    #[arg(
+        long,
+        env = "WAITLIST_OFFER_MINUTES",
+        value_parser = within::<u32>(1..=1440),
+        default_value_t = 10,
+    )]
+    pub waitlist_offer_minutes: u32,
+    /// The address drivers reach the pages at, for the links in notifications (the waitlist's
+    /// offers).
+    #[arg(long, env = "PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub public_url: String,
     /// Moves one booking may make.
     #[arg(
         long,
@@ -483,6 +498,7 @@ impl ServeArgs {
                 booking_cutoff: minutes(self.booking_cutoff_minutes),
                 arrival_early: minutes(self.arrival_early_minutes),
                 arrival_grace: minutes(self.arrival_grace_minutes),
+                offer_ttl: minutes(self.waitlist_offer_minutes),
             },
             actors: ActorSettings {
                 mailbox_capacity: self.actor_mailbox_capacity,
@@ -508,6 +524,7 @@ impl ServeArgs {
             // Read by `serve` from SMTP_URL, SMTP_FROM, WEBHOOK_URL, WEBHOOK_SECRET.
             notify: NotifyConfig::default(),
             reminder_lead: chrono::Duration::hours(i64::from(self.reminder_lead_hours)),
+            public_url: self.public_url.trim_end_matches('/').to_owned(),
             jwt_secret: self.jwt_secret.filter(|s| !s.is_empty()),
             limits: ClientLimits {
                 requests_per_second: self.rate_limit_per_second,

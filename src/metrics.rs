@@ -52,6 +52,37 @@ pub fn record_draw(checkpoint: &str, entrants: u32, admitted: u32) {
         .increment(u64::from(entrants.saturating_sub(admitted)));
 }
 
+/// Counts what a decision did to the waitlist, from its events, by checkpoint.
+pub fn record_waitlist(checkpoint: &str, events: &[crate::domain::DomainEvent]) {
+    use crate::domain::EventType;
+    for event in events {
+        let outcome = match event.event_type {
+            EventType::WaitlistJoined => "joined",
+            EventType::WaitlistOffered => "offered",
+            EventType::WaitlistAccepted => "accepted",
+            EventType::WaitlistExpired => "expired",
+            EventType::WaitlistLeft => "left",
+            _ => continue,
+        };
+        metrics::counter!(
+            prometheus::WAITLIST_EVENTS,
+            "checkpoint" => checkpoint.to_owned(),
+            "outcome" => outcome
+        )
+        .increment(1);
+    }
+}
+
+/// Sets the number of drivers waiting (or holding an offer) on one checkpoint day.
+pub fn record_waitlist_length(checkpoint: &str, day: chrono::NaiveDate, active: usize) {
+    metrics::gauge!(
+        prometheus::WAITLIST_LENGTH,
+        "checkpoint" => checkpoint.to_owned(),
+        "day" => day.to_string()
+    )
+    .set(active as f64);
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CommitStats {
     pub commits: u64,
@@ -121,6 +152,8 @@ pub mod prometheus {
     pub const DRAWS: &str = "borderslot_draws_total";
     pub const DRAW_ADMITTED: &str = "borderslot_draw_admitted_total";
     pub const DRAW_REFUSED: &str = "borderslot_draw_refused_total";
+    pub const WAITLIST_LENGTH: &str = "borderslot_waitlist_entries";
+    pub const WAITLIST_EVENTS: &str = "borderslot_waitlist_events_total";
 
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -240,6 +273,14 @@ pub mod prometheus {
         describe_counter!(
             DRAW_REFUSED,
             "Entrants of opening draws refused when their turn came (the window full, the plate booked, …), by checkpoint"
+        );
+        describe_gauge!(
+            WAITLIST_LENGTH,
+            "Drivers waiting for a place or holding an offer, by checkpoint and day (of days whose schedule is in memory)"
+        );
+        describe_counter!(
+            WAITLIST_EVENTS,
+            "What happened on the waitlist, by checkpoint and outcome (joined, offered, accepted, expired, left)"
         );
         describe_gauge!(
             UTILISATION,

@@ -267,6 +267,7 @@ fn booking_counts(rng: &mut StdRng, category: Category, confirmations: i64) -> B
         no_shows,
         lead_time_seconds: (confirmations as f64 * lead_time_hours * 3600.0).round() as i64,
         lead_times: confirmations,
+        ..BookingCounts::default()
     }
 }
 

@@ -11,7 +11,7 @@ use anyhow::Context;
 
 use crate::actors::ScheduleRegistry;
 use crate::actors::notifications::{
-    self, NOTIFICATIONS_GROUP, NotificationActor, NotificationsConsumer,
+    self, NOTIFICATIONS_GROUP, NotificationActor, NotificationsConsumer, WaitlistLinks,
 };
 use crate::actors::statistics::{STATISTICS_GROUP, StatisticsRecorder};
 use crate::actors::strikes::{Bars, STRIKES_GROUP, StrikesRecorder};
@@ -107,7 +107,10 @@ pub async fn subscribe_consumers(
     let strikes = StrikesRecorder::new(store.clone(), clock.clone(), bars.clone());
     bus.subscribe(STRIKES_GROUP, Arc::new(strikes)).await;
     let sender = notifications::start_sender(&settings.notify, store.clone(), clock.clone());
-    let consumer = NotificationsConsumer::new(sender.clone());
+    let consumer = NotificationsConsumer::new(sender.clone()).with_waitlist_links(WaitlistLinks {
+        keys: token_keys(settings),
+        public_url: settings.public_url.clone(),
+    });
     bus.subscribe(NOTIFICATIONS_GROUP, Arc::new(consumer)).await;
     sender
 }
@@ -386,6 +389,15 @@ impl Application {
         self.registry.shutdown(self.settings.shutdown_timeout).await;
         tracing::info!("shutdown complete");
         Ok(())
+    }
+}
+
+/// The keys the settings give: `JWT_SECRET`'s, or those of the secret kept in the data folder.
+pub fn token_keys(settings: &Settings) -> TokenKeys {
+    match &settings.jwt_secret {
+        Some(secret) => TokenKeys::new(secret.expose().as_bytes())
+            .unwrap_or_else(|_| local_token_keys(&settings.data_dir, false)),
+        None => local_token_keys(&settings.data_dir, false),
     }
 }
 

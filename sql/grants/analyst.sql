@@ -7,3 +7,6 @@ GRANT SELECT ON checkpoints, windows, outbox, booking_statistics, opening_draws 
 GRANT SELECT (id, checkpoint_id, day, direction, category, window_start, window_end, priority,
               status, created_at, updated_at)
     ON bookings TO analyst;
+GRANT SELECT (id, checkpoint_id, day, direction, category, priority, seq, status, created_at,
+              updated_at)
+    ON waitlist_entries TO analyst;

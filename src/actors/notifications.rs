@@ -15,10 +15,13 @@ use actix::{Actor, Addr, Arbiter, Context, Handler, Message, ResponseFuture};
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use crate::auth::token::TokenKeys;
 use crate::bus::{EventHandler, HandlerError};
 use crate::clock::Clock;
-use crate::domain::DomainEvent;
-use crate::notify::{Notification, Notifier, NotifyConfig, render_event};
+use crate::domain::{DomainEvent, EventType, WaitlistId};
+use crate::notify::{
+    Notification, Notifier, NotifyConfig, RenderError, render_event, render_offer,
+};
 use crate::store::{ProcessedEvent, SlotStore};
 
 pub const NOTIFICATIONS_GROUP: &str = "notifications";
@@ -130,18 +133,65 @@ pub async fn deliver(
 
 pub struct NotificationsConsumer {
     sender: Addr<NotificationActor>,
+    links: Option<WaitlistLinks>,
+}
+
+/// The links an offer's notification carries: the entry's page with its token, which only
+/// the server's secret can make.
+#[derive(Clone)]
+pub struct WaitlistLinks {
+    pub keys: TokenKeys,
+    /// Where drivers reach the pages, without a trailing `/`.
+    pub public_url: String,
+}
+
+impl WaitlistLinks {
+    /// The page of entry `id` that shows its offer with the button to accept it.
+    pub fn entry_page(&self, id: WaitlistId) -> String {
+        format!(
+            "{}/waitlist/{}?token={}",
+            self.public_url,
+            id,
+            self.keys.waitlist_token(id.0)
+        )
+    }
 }
 
 impl NotificationsConsumer {
     pub fn new(sender: Addr<NotificationActor>) -> Self {
-        Self { sender }
+        Self {
+            sender,
+            links: None,
+        }
+    }
+
+    /// Tells waiting drivers of their offers with a link to accept them.
+    pub fn with_waitlist_links(mut self, links: WaitlistLinks) -> Self {
+        self.links = Some(links);
+        self
+    }
+
+    fn render(&self, event: &DomainEvent) -> Result<Option<Notification>, RenderError> {
+        if event.event_type == EventType::WaitlistOffered
+            && let Some(links) = &self.links
+        {
+            let id = event
+                .payload
+                .get("entry")
+                .and_then(|entry| entry.get("id"))
+                .and_then(|id| serde_json::from_value::<WaitlistId>(id.clone()).ok());
+            if let Some(id) = id {
+                return render_offer(event, &links.entry_page(id));
+            }
+        }
+        render_event(event)
     }
 }
 
 #[async_trait]
 impl EventHandler for NotificationsConsumer {
     async fn handle(&self, event: &DomainEvent) -> Result<(), HandlerError> {
-        let Some(notification) = render_event(event).map_err(anyhow::Error::new)? else {
+        let Some(notification) = self.render(event).map_err(anyhow::Error::new)? else {
             return Ok(());
         };
         deliver(

@@ -200,7 +200,25 @@ impl ApiError {
                     "No such checkpoint",
                     StatusCode::UNPROCESSABLE_ENTITY,
                 ),
-                A::UnknownBooking => ("not-found", "Not found", StatusCode::NOT_FOUND),
+                A::UnknownBooking | A::UnknownWaitlistEntry => {
+                    ("not-found", "Not found", StatusCode::NOT_FOUND)
+                }
+                A::WindowHasRoom => (
+                    "window-has-room",
+                    "A window has a free place",
+                    StatusCode::CONFLICT,
+                ),
+                A::AlreadyWaiting => (
+                    "already-waiting",
+                    "Vehicle already waiting",
+                    StatusCode::CONFLICT,
+                ),
+                A::WaitlistEntryNot(_) => (
+                    "invalid-transition",
+                    "Waitlist entry cannot change this way",
+                    StatusCode::CONFLICT,
+                ),
+                A::OfferExpired => ("offer-expired", "Offer expired", StatusCode::GONE),
                 A::Invalid(_) => (
                     "invalid-input",
                     "Invalid input",

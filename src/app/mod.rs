@@ -18,6 +18,7 @@ pub mod reports;
 pub mod reslot;
 pub mod staff;
 pub mod status;
+pub mod waitlist;
 pub mod windows;
 
 use std::sync::Arc;

@@ -12,7 +12,7 @@ use super::input::parse_instant;
 use super::reslot::{block_moved_outcome, block_moving, place_on_next_day};
 use super::staff::{Staff, audit};
 use crate::actors::answer::AnswerTicket;
-use crate::actors::schedule::{Block, Reserve, Unblock};
+use crate::actors::schedule::{Block, Reserve, SetCapacity, Unblock};
 use crate::auth::StaffRole;
 use crate::domain::window::local_date;
 use crate::domain::{
@@ -65,9 +65,18 @@ impl BlockMode {
 /// What to do with a range of windows.
 #[derive(Debug, Clone)]
 pub enum WindowAction {
-    Block { reason: String, mode: BlockMode },
+    Block {
+        reason: String,
+        mode: BlockMode,
+    },
     Unblock,
-    Reserve { reserved: u32 },
+    Reserve {
+        reserved: u32,
+    },
+    /// Places per window, for a day already scheduled.
+    Capacity {
+        capacity: u32,
+    },
 }
 
 /// A range of windows and what to do with it as a request names them, before it is checked:
@@ -84,6 +93,8 @@ pub struct WindowRequest {
     pub mode: Option<String>,
     /// Places kept for priority classes, for `/reserved`.
     pub reserved: Option<u32>,
+    /// Places per window, for `/capacity`.
+    pub capacity: Option<u32>,
 }
 
 impl WindowRequest {
@@ -130,6 +141,14 @@ impl WindowRequest {
             )
         })?;
         Ok((range, WindowAction::Reserve { reserved }))
+    }
+
+    pub fn capacity(self) -> Result<(WindowRange, WindowAction), InputError> {
+        let range = self.range()?;
+        let capacity = self
+            .capacity
+            .ok_or_else(|| InputError::new("capacity", "places of each window"))?;
+        Ok((range, WindowAction::Capacity { capacity }))
     }
 }
 
@@ -253,6 +272,20 @@ pub async fn change_windows(
                 .await?;
             let outcome = outcome_of(&changed);
             ("windows.reserve", changed, outcome)
+        }
+        WindowAction::Capacity { capacity } => {
+            let outcome_of = move |changed: &[WindowKey]| json!({ "windows": window_list(changed), "capacity": capacity });
+            let set = SetCapacity {
+                selection,
+                capacity,
+            };
+            let answer = window_change_answer(answer, day, outcome_of);
+            let changed = state
+                .registry
+                .ask_answered(checkpoint_id, day, set, answer)
+                .await?;
+            let outcome = outcome_of(&changed);
+            ("windows.capacity", changed, outcome)
         }
     };
     audit(

@@ -61,6 +61,9 @@ pub struct TokenKeys {
     form_key: [u8; 32],
     /// Seals the stored answers of idempotent requests (they hold manage tokens).
     answer_key: [u8; 32],
+    /// Makes the tokens of waitlist entries, so that the notification of an offer can carry a
+    /// link that opens the entry without the token ever being stored.
+    waitlist_key: [u8; 32],
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -80,6 +83,7 @@ impl TokenKeys {
             decoding: DecodingKey::from_secret(secret),
             form_key: hmac_sha256(secret, b"borderslot form tokens"),
             answer_key: hmac_sha256(secret, b"borderslot stored answers"),
+            waitlist_key: hmac_sha256(secret, b"borderslot waitlist entries"),
         })
     }
 
@@ -105,6 +109,13 @@ impl TokenKeys {
     /// every replica can replay an answer another one stored.
     pub fn answer_key(&self) -> [u8; 32] {
         self.answer_key
+    }
+
+    /// The token of the waitlist entry `id`: only this server (and replicas sharing its secret)
+    /// can compute it; the store keeps only its digest.
+    pub fn waitlist_token(&self, id: uuid::Uuid) -> String {
+        let tag = hmac_sha256(&self.waitlist_key, id.as_bytes());
+        tag.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// Keys for a process without `JWT_SECRET`: random, so tokens die with the process and

@@ -47,6 +47,19 @@ pub enum AllocationError {
     TooManyHolds(u32),
     #[error("this booking has been moved {0} times, the limit; cancel it and book anew")]
     TooManyReschedules(u32),
+    /// A window of the range still has a free place: the driver books it instead of waiting.
+    #[error("a window you would wait for has a free place: book it instead of waiting")]
+    WindowHasRoom,
+    /// The plate already waits for a place on this checkpoint, direction and day.
+    #[error("this vehicle already waits for a place at this checkpoint, direction and day")]
+    AlreadyWaiting,
+    #[error("no such waitlist entry")]
+    UnknownWaitlistEntry,
+    /// The entry is not waiting or offered in the way the request needs.
+    #[error("a waitlist entry that is {0} cannot be changed this way")]
+    WaitlistEntryNot(&'static str),
+    #[error("the offered place was not accepted in time and went to the next driver")]
+    OfferExpired,
     #[error("{0}")]
     Invalid(InputError),
 }
@@ -67,6 +80,11 @@ impl AllocationError {
             AllocationError::InvalidTransition(_) => "invalid-transition",
             AllocationError::TooManyHolds(_) => "too-many-holds",
             AllocationError::TooManyReschedules(_) => "too-many-reschedules",
+            AllocationError::WindowHasRoom => "window-has-room",
+            AllocationError::AlreadyWaiting => "already-waiting",
+            AllocationError::UnknownWaitlistEntry => "not-found",
+            AllocationError::WaitlistEntryNot(_) => "invalid-transition",
+            AllocationError::OfferExpired => "offer-expired",
             AllocationError::Invalid(_) => "invalid-input",
         }
     }

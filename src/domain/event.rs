@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::booking::Booking;
 use super::checkpoint::CheckpointId;
 use super::draw::{Admission, DrawClose, DrawEntry};
+use super::waitlist::WaitlistEntry;
 use super::window::SlotWindow;
 
 pub const EVENT_VERSION: u32 = 1;
@@ -52,6 +53,18 @@ pub enum EventType {
     DrawEntered,
     #[serde(rename = "draw.closed")]
     DrawClosed,
+    #[serde(rename = "window.capacity_set")]
+    WindowCapacitySet,
+    #[serde(rename = "waitlist.joined")]
+    WaitlistJoined,
+    #[serde(rename = "waitlist.offered")]
+    WaitlistOffered,
+    #[serde(rename = "waitlist.accepted")]
+    WaitlistAccepted,
+    #[serde(rename = "waitlist.expired")]
+    WaitlistExpired,
+    #[serde(rename = "waitlist.left")]
+    WaitlistLeft,
 }
 
 impl EventType {
@@ -71,6 +84,12 @@ impl EventType {
             EventType::WindowReserved => "window.reserved",
             EventType::DrawEntered => "draw.entered",
             EventType::DrawClosed => "draw.closed",
+            EventType::WindowCapacitySet => "window.capacity_set",
+            EventType::WaitlistJoined => "waitlist.joined",
+            EventType::WaitlistOffered => "waitlist.offered",
+            EventType::WaitlistAccepted => "waitlist.accepted",
+            EventType::WaitlistExpired => "waitlist.expired",
+            EventType::WaitlistLeft => "waitlist.left",
         }
     }
 }
@@ -222,6 +241,31 @@ impl DomainEvent {
                     "refused": close.outcomes.len() - admitted,
                 },
             }),
+            now,
+        )
+    }
+
+    /// A change of a waitlist entry; `booking` is the booking it made or moved, on acceptance,
+    /// and `reason` why it left (`left`, `declined`, `booking_gone`).
+    pub fn for_waitlist(
+        event_type: EventType,
+        entry: &WaitlistEntry,
+        booking: Option<&Booking>,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let mut payload = serde_json::json!({ "entry": entry });
+        if let Some(booking) = booking {
+            payload["booking"] = serde_json::json!(booking);
+        }
+        if let Some(reason) = reason {
+            payload["reason"] = serde_json::json!(reason);
+        }
+        Self::new(
+            event_type,
+            entry.checkpoint.clone(),
+            entry.day,
+            payload,
             now,
         )
     }

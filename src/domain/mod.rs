@@ -13,6 +13,7 @@ pub mod schedule;
 pub mod statistics;
 pub mod strikes;
 pub mod token;
+pub mod waitlist;
 pub mod window;
 
 pub use booking::{AccountOwner, Booking, BookingId, BookingStatus, PriorityClass};
@@ -25,5 +26,8 @@ pub use plate::Plate;
 pub use rules::Policy;
 pub use schedule::{
     BlockMoved, ChangeSet, DaySchedule, HoldRequest, LaneQueue, ScheduleChange, WindowSelection,
+};
+pub use waitlist::{
+    JoinRequest, Offer, WaitRange, WaitlistEntry, WaitlistId, WaitlistStanding, WaitlistStatus,
 };
 pub use window::{SlotWindow, WindowKey};

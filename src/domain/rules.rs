@@ -19,6 +19,8 @@ pub struct Policy {
     /// Moves one booking may make, so that no one rolls a booking from window to window to
     /// keep a place they do not use.
     pub reschedules_per_booking_max: u32,
+    /// How long a place offered to a waiting driver is held for their answer.
+    pub offer_ttl: Duration,
 }
 
 impl Default for Policy {
@@ -31,6 +33,7 @@ impl Default for Policy {
             arrival_grace: Duration::minutes(15),
             holds_per_contact_max: 3,
             reschedules_per_booking_max: 3,
+            offer_ttl: Duration::minutes(10),
         }
     }
 }
@@ -68,6 +71,11 @@ impl Policy {
 
     pub fn hold_expiry(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         now + self.hold_ttl
+    }
+
+    /// When a place offered to a waiting driver now goes to the next one unanswered.
+    pub fn offer_expiry(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now + self.offer_ttl
     }
 
     /// Check-in is accepted from `arrival_early` before the window until `arrival_grace`

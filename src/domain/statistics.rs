@@ -33,6 +33,17 @@ pub struct BookingCounts {
     /// Seconds from confirmation to the window's start, summed over `lead_times`.
     pub lead_time_seconds: i64,
     pub lead_times: i64,
+    /// Drivers who joined the waitlist for windows starting in this hour (the first of their
+    /// range).
+    #[serde(default)]
+    pub waitlist_joins: i64,
+    /// Places of this hour offered to waiting drivers, accepted by them, and let run out.
+    #[serde(default)]
+    pub waitlist_offers: i64,
+    #[serde(default)]
+    pub waitlist_accepted: i64,
+    #[serde(default)]
+    pub waitlist_expired: i64,
 }
 
 impl BookingCounts {
@@ -46,6 +57,10 @@ impl BookingCounts {
         self.no_shows += other.no_shows;
         self.lead_time_seconds += other.lead_time_seconds;
         self.lead_times += other.lead_times;
+        self.waitlist_joins += other.waitlist_joins;
+        self.waitlist_offers += other.waitlist_offers;
+        self.waitlist_accepted += other.waitlist_accepted;
+        self.waitlist_expired += other.waitlist_expired;
     }
 
     /// Mean booking lead time in hours, if any booking was confirmed.
@@ -101,6 +116,9 @@ struct BookingPayload {
 /// What `event` adds to the statistics, if anything; `time_zone` is its checkpoint's.
 /// Window events change no booking counts (utilisation is read from the windows themselves).
 pub fn statistics_delta(event: &DomainEvent, time_zone: Tz) -> Option<StatisticsDelta> {
+    if let Some(delta) = waitlist_delta(event, time_zone) {
+        return delta;
+    }
     let BookingPayload { booking } = serde_json::from_value(event.payload.clone()).ok()?;
     let mut counts = BookingCounts::default();
     match event.event_type {
@@ -125,7 +143,13 @@ pub fn statistics_delta(event: &DomainEvent, time_zone: Tz) -> Option<Statistics
         | EventType::WindowUnblocked
         | EventType::WindowReserved
         | EventType::DrawEntered
-        | EventType::DrawClosed => {
+        | EventType::DrawClosed
+        | EventType::WindowCapacitySet
+        | EventType::WaitlistJoined
+        | EventType::WaitlistOffered
+        | EventType::WaitlistAccepted
+        | EventType::WaitlistExpired
+        | EventType::WaitlistLeft => {
             return None;
         }
     }
@@ -139,6 +163,63 @@ pub fn statistics_delta(event: &DomainEvent, time_zone: Tz) -> Option<Statistics
         },
         counts,
     })
+}
+
+/// The part of a waitlist event's payload statistics need.
+#[derive(Debug, Deserialize)]
+struct EntryFacts {
+    category: Category,
+    range: RangeFacts,
+    #[serde(default)]
+    offer: Option<OfferFacts>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RangeFacts {
+    from: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize)]
+struct OfferFacts {
+    window_start: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EntryPayload {
+    entry: EntryFacts,
+}
+
+/// What a waitlist event adds: `None` for an event of another kind, `Some(None)` for one that
+/// counts nothing (leaving). A join counts in the hour its range begins; an offer, an
+/// acceptance and an expiry in the hour of the window offered.
+fn waitlist_delta(event: &DomainEvent, time_zone: Tz) -> Option<Option<StatisticsDelta>> {
+    let mut counts = BookingCounts::default();
+    let column = match event.event_type {
+        EventType::WaitlistJoined => &mut counts.waitlist_joins,
+        EventType::WaitlistOffered => &mut counts.waitlist_offers,
+        EventType::WaitlistAccepted => &mut counts.waitlist_accepted,
+        EventType::WaitlistExpired => &mut counts.waitlist_expired,
+        EventType::WaitlistLeft => return Some(None),
+        _ => return None,
+    };
+    *column = 1;
+    let Ok(EntryPayload { entry }) = serde_json::from_value(event.payload.clone()) else {
+        return Some(None);
+    };
+    let start = match (&event.event_type, &entry.offer) {
+        (EventType::WaitlistJoined, _) | (_, None) => entry.range.from,
+        (_, Some(offer)) => offer.window_start,
+    };
+    let local = start.with_timezone(&time_zone);
+    Some(Some(StatisticsDelta {
+        key: StatisticsKey {
+            checkpoint: event.checkpoint.clone(),
+            day: event.day,
+            hour: u8::try_from(local.hour()).unwrap_or(0),
+            category: entry.category,
+        },
+        counts,
+    }))
 }
 
 #[cfg(test)]
@@ -179,6 +260,32 @@ mod tests {
         assert_eq!(delta.counts.confirmations, 1);
         assert_eq!(delta.counts.lead_time_seconds, 24 * 3600);
         assert_eq!(delta.counts.mean_lead_time_hours(), Some(24.0));
+    }
+
+    #[test]
+    fn waitlist_events_count_in_the_hour_of_the_range_or_the_offer() {
+        let entry = json!({"entry": {
+            "category": "car",
+            "range": {"from": "2026-03-21T06:00:00Z", "to": "2026-03-21T09:00:00Z"},
+            "offer": {"window_start": "2026-03-21T08:00:00Z"},
+        }});
+        let zone = chrono_tz::UTC;
+        let joined =
+            statistics_delta(&event(EventType::WaitlistJoined, entry.clone()), zone).unwrap();
+        assert_eq!((joined.key.hour, joined.counts.waitlist_joins), (6, 1));
+        for (kind, pick) in [
+            (
+                EventType::WaitlistOffered,
+                (|c: &BookingCounts| c.waitlist_offers) as fn(&BookingCounts) -> i64,
+            ),
+            (EventType::WaitlistAccepted, |c| c.waitlist_accepted),
+            (EventType::WaitlistExpired, |c| c.waitlist_expired),
+        ] {
+            let delta = statistics_delta(&event(kind, entry.clone()), zone).unwrap();
+            assert_eq!((delta.key.hour, pick(&delta.counts)), (8, 1), "{kind:?}");
+            assert_eq!(delta.counts.holds + delta.counts.confirmations, 0);
+        }
+        assert!(statistics_delta(&event(EventType::WaitlistLeft, entry), zone).is_none());
     }
 
     #[test]

@@ -154,6 +154,36 @@ pub async fn reserve(call: WindowCall) -> HttpResponse {
     window_action(call, WindowRequest::reserve).await
 }
 
+/// The body of `…/capacity`.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes the body `WindowRequest` reads for places"
+)]
+struct SetPlaces {
+    #[schema(format = DateTime)]
+    from: String,
+    #[schema(format = DateTime)]
+    to: String,
+    direction: Option<Direction>,
+    #[schema(required = false, default = json!([]))]
+    categories: Vec<Category>,
+    /// Places of each window; never below the places taken or reserved.
+    #[schema(maximum = 100000)]
+    capacity: u32,
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/checkpoints/{id}/capacity", operation_id = "setCapacity",
+    tag = "admin", security(("bearer" = [])),
+    summary = "Admin: set the places of the windows of one local day in a time range, a day already scheduled (a template change applies to days scheduled later); never below the places taken or reserved. Places gained go to the waitlist first",
+    params(CheckpointPath, IdempotencyHeader),
+    request_body = SetPlaces,
+    responses((status = 200, description = "The windows changed")))]
+#[tracing::instrument(name = "Set places", skip_all)]
+pub async fn capacity(call: WindowCall) -> HttpResponse {
+    window_action(call, WindowRequest::capacity).await
+}
+
 #[utoipa::path(delete, path = "/api/v1/admin/bars/{plate}", operation_id = "liftBar",
     tag = "admin", security(("bearer" = [])),
     summary = "Admin: lift a plate's bar; earlier strikes no longer count",

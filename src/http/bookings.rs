@@ -378,7 +378,7 @@ pub(super) fn manage_token(request: &HttpRequest) -> Option<String> {
 }
 
 /// The booking a code and manage token open, as the store has it durably.
-async fn load_managed(
+pub(super) async fn load_managed(
     request: &HttpRequest,
     state: &AppState,
     code: &str,

@@ -24,3 +24,4 @@ pub mod reports;
 pub mod stats;
 pub mod status;
 pub mod views;
+pub mod waitlist;

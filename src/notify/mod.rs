@@ -35,7 +35,7 @@ pub use error::NotifyError;
 pub use log::LogChannel;
 pub use notification::{Notification, NotificationKind};
 pub use notifier::Notifier;
-pub use render::{RenderError, render_event, render_reminder};
+pub use render::{RenderError, render_event, render_offer, render_reminder};
 pub use signature::{sign_body, verify_signature};
 pub use smtp::SmtpChannel;
 pub use webhook::{

@@ -15,6 +15,7 @@ pub enum NotificationKind {
     BookingRescheduled,
     BookingReslotted,
     WindowBlocked,
+    WaitlistOffered,
 }
 
 impl NotificationKind {
@@ -26,6 +27,7 @@ impl NotificationKind {
             NotificationKind::BookingRescheduled => "booking_rescheduled",
             NotificationKind::BookingReslotted => "booking_reslotted",
             NotificationKind::WindowBlocked => "window_blocked",
+            NotificationKind::WaitlistOffered => "waitlist_offered",
         }
     }
 }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::domain::{
     Booking, BookingStatus, CheckpointId, Contact, DomainEvent, EventType, SlotWindow,
+    WaitlistEntry,
 };
 
 use super::notification::{Notification, NotificationKind};
@@ -93,8 +94,60 @@ pub fn render_event(event: &DomainEvent) -> Result<Option<Notification>, RenderE
         // draw's page and poll tell every entrant its outcome.
         | EventType::DrawEntered
         | EventType::DrawClosed => None,
+        | EventType::WindowCapacitySet => None,
+        // An offer is told with the link that accepts it, which the consumer makes
+        // (`render_offer`); the rest of the waitlist's life is shown on its page.
+        EventType::WaitlistOffered
+        | EventType::WaitlistJoined
+        | EventType::WaitlistAccepted
+        | EventType::WaitlistExpired
+        | EventType::WaitlistLeft => None,
     };
     Ok(notification)
+}
+
+#[derive(Deserialize)]
+struct OfferPayload {
+    entry: WaitlistEntry,
+}
+
+/// The message of a `waitlist.offered` event: the window offered, until when, and `link`, the
+/// page that accepts it. `None` for another event or an entry that is offered nothing.
+pub fn render_offer(event: &DomainEvent, link: &str) -> Result<Option<Notification>, RenderError> {
+    if event.event_type != EventType::WaitlistOffered {
+        return Ok(None);
+    }
+    let OfferPayload { entry } = parse_payload(event)?;
+    let Some(offer) = &entry.offer else {
+        return Ok(None);
+    };
+    let email_to = Some(entry.contact.as_str())
+        .filter(|contact| contact.contains('@'))
+        .and_then(|address| address.parse().ok());
+    Ok(Some(Notification {
+        event_id: event.id,
+        kind: NotificationKind::WaitlistOffered,
+        email_to,
+        booking_code: entry.code.clone(),
+        subject: format!(
+            "A place is free for you at {}: {}",
+            entry.checkpoint,
+            iso_utc(offer.window_start)
+        ),
+        text: format!(
+            "A place you waited for has come free and is held for you until {} UTC.\n\n\
+             Checkpoint: {}\nDirection: {}\nCategory: {}\nPlate: {}\n\
+             Window: {} to {} UTC\n\n\
+             Accept it here before then, or it goes to the next driver waiting:\n{link}\n",
+            iso_utc(offer.expires_at),
+            entry.checkpoint,
+            entry.direction.as_str(),
+            entry.category.as_str(),
+            entry.plate,
+            iso_utc(offer.window_start),
+            iso_utc(offer.window_end),
+        ),
+    }))
 }
 
 /// A reminder before a confirmed booking's window. No event carries reminders, so the caller

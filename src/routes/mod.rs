@@ -17,7 +17,7 @@ use crate::app::error::PROBLEM_JSON;
 use crate::config::{Part, Role};
 use crate::http::{
     account, admin, admin_checkpoints, auth, best_times, bookings, carrier, checkpoints, docs,
-    draws, forecast, health, metrics, openapi, operator, reports, stats, status,
+    draws, forecast, health, metrics, openapi, operator, reports, stats, status, waitlist,
 };
 use crate::web::account as account_pages;
 use crate::web::{assets, driver, manage, staff};
@@ -80,6 +80,14 @@ fn public_api(api: Scope) -> Scope {
         .service(endpoint("/bookings/{code}/confirm").post(bookings::confirm))
         .service(endpoint("/bookings/{code}/reschedule").post(bookings::reschedule))
         .service(endpoint("/bookings/{code}/accept-move").post(bookings::accept_move))
+        .service(endpoint("/waitlist").post(waitlist::join))
+        .service(
+            endpoint("/waitlist/{id}")
+                .get(waitlist::read)
+                .delete(waitlist::leave),
+        )
+        .service(endpoint("/waitlist/{id}/accept").post(waitlist::accept))
+        .service(endpoint("/waitlist/{id}/decline").post(waitlist::decline))
         .service(
             endpoint("/admin/api-keys")
                 .post(carrier::create_key)
@@ -110,6 +118,7 @@ fn schedule_api(api: Scope) -> Scope {
     api.service(endpoint("/admin/checkpoints/{id}/blocks").post(admin::block))
         .service(endpoint("/admin/checkpoints/{id}/unblocks").post(admin::unblock))
         .service(endpoint("/admin/checkpoints/{id}/reserved").post(admin::reserve))
+        .service(endpoint("/admin/checkpoints/{id}/capacity").post(admin::capacity))
         .service(endpoint("/admin/audit").get(admin::audit_log))
         .service(endpoint("/admin/checkpoints/{id}").put(admin_checkpoints::put))
         .service(endpoint("/operator/check-ins").post(operator::check_in))
@@ -139,6 +148,15 @@ fn pages(cfg: &mut web::ServiceConfig) {
                 .get(manage::choose_new_window)
                 .post(manage::reschedule),
         )
+        .service(
+            endpoint("/booking/{code}/earlier")
+                .get(crate::web::waitlist::earlier_page)
+                .post(crate::web::waitlist::earlier),
+        )
+        .service(endpoint("/waitlist").post(crate::web::waitlist::join))
+        .service(endpoint("/waitlist/join").get(crate::web::waitlist::join_page))
+        .service(endpoint("/waitlist/{id}").get(crate::web::waitlist::show))
+        .service(endpoint("/waitlist/{id}/{verb}").post(crate::web::waitlist::answer))
         .service(endpoint("/account").get(account_pages::show))
         .service(endpoint("/account/login").get(account_pages::login))
         .service(endpoint("/account/callback").get(account_pages::callback))

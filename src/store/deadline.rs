@@ -106,6 +106,13 @@ impl<S: ScheduleStore> ScheduleStore for Deadline<S> {
         self.within(self.inner.find_booking(code)).await
     }
 
+    async fn find_waitlist_entry(
+        &self,
+        id: crate::domain::WaitlistId,
+    ) -> Result<Option<crate::domain::WaitlistEntry>, StoreError> {
+        self.within(self.inner.find_waitlist_entry(id)).await
+    }
+
     async fn confirmed_starting_between(
         &self,
         from: DateTime<Utc>,

@@ -65,7 +65,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "reslotted_bookings",
         sql: include_str!("../../sql/migrations/V9__reslotted_bookings.sql"),
     },
-    // V10 comes from another branch; this stays the last entry.
+    Migration {
+        version: 10,
+        name: "waitlist",
+        sql: include_str!("../../sql/migrations/V10__waitlist.sql"),
+    },
     Migration {
         version: 11,
         name: "opening_draws",

@@ -39,7 +39,7 @@ use crate::domain::strikes::Strike;
 
 use crate::domain::{
     Booking, BookingCode, BookingId, Category, ChangeSet, Checkpoint, CheckpointId, DomainEvent,
-    ScheduleChange, SlotWindow,
+    ScheduleChange, SlotWindow, WaitlistEntry, WaitlistId,
 };
 
 #[derive(Debug, Error)]
@@ -110,6 +110,8 @@ pub struct DayRecord {
     /// Transfer holds whose source already gave up its place (their code points to them):
     /// the move only has to be completed.
     pub completed_moves: Vec<BookingId>,
+    /// Every entry of the day's waitlist, ended ones included.
+    pub waitlist: Vec<WaitlistEntry>,
 }
 
 /// The decided changes of one or more requests to one day, written in one transaction.
@@ -237,6 +239,12 @@ pub trait ScheduleStore: Send + Sync + 'static {
 
     /// The booking a code currently belongs to.
     async fn find_booking(&self, code: &BookingCode) -> Result<Option<Booking>, StoreError>;
+
+    /// A waitlist entry by its id, as last stored.
+    async fn find_waitlist_entry(
+        &self,
+        id: WaitlistId,
+    ) -> Result<Option<WaitlistEntry>, StoreError>;
 
     /// Confirmed bookings whose window starts in `[from, to)`, by start.
     async fn confirmed_starting_between(

@@ -21,7 +21,7 @@ use crate::domain::statistics::{
 use crate::domain::strikes::{Strike, StrikeKind};
 use crate::domain::{
     Booking, BookingCode, BookingId, Checkpoint, CheckpointId, Contact, Plate, SlotWindow,
-    WindowKey,
+    WaitlistEntry, WindowKey,
 };
 
 /// A stored value that does not decode into what its column should hold.
@@ -145,6 +145,16 @@ pub fn booking<C: Columns>(row: &C) -> Result<Booking, C::Error> {
 }
 
 /// The columns [`window`] reads, in its order, of `windows`.
+/// The columns [`waitlist_entry`] reads.
+pub const WAITLIST_COLUMNS: &str = "w.body, w.token_digest";
+
+/// A waitlist entry: its stored document, with the digest of its token beside it.
+pub fn waitlist_entry<C: Columns>(row: &C) -> Result<WaitlistEntry, C::Error> {
+    let mut entry: WaitlistEntry = row.json(0)?;
+    entry.token_digest = row.text(1)?;
+    Ok(entry)
+}
+
 pub const WINDOW_COLUMNS: &str =
     "direction, category, start_at, end_at, capacity, reserved, held, confirmed, blocked_reason";
 
@@ -356,6 +366,10 @@ pub fn statistics_row<C: Columns>(
             no_shows: row.int(9)?,
             lead_time_seconds: row.int(10)?,
             lead_times: row.int(11)?,
+            waitlist_joins: row.int(12)?,
+            waitlist_offers: row.int(13)?,
+            waitlist_accepted: row.int(14)?,
+            waitlist_expired: row.int(15)?,
         },
     })
 }

@@ -13,6 +13,10 @@ pub const SET_WINDOW_BLOCKED_REASON: &str = "UPDATE windows SET blocked_reason =
 pub const SET_WINDOW_RESERVED: &str = "UPDATE windows SET reserved = $1 \
      WHERE checkpoint_id = $2 AND direction = $3 AND category = $4 AND start_at = $5";
 
+/// Sets a window's places (never below those taken: the schema's check refuses it).
+pub const SET_WINDOW_CAPACITY: &str = "UPDATE windows SET capacity = $1 \
+     WHERE checkpoint_id = $2 AND direction = $3 AND category = $4 AND start_at = $5";
+
 /// Marks a transfer hold as having received its source's code, only while it is still held;
 /// the row lock it takes serialises the hand-over with an abandonment of the same hold.
 pub const MARK_CODE_RECEIVED: &str = "UPDATE bookings SET code_received = true \

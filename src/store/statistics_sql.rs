@@ -10,8 +10,9 @@ pub const IS_PROCESSED: &str =
 /// Adds one delta to a statistics row, creating it at zero first.
 pub const ADD_STATISTICS: &str = "INSERT INTO booking_statistics AS s (checkpoint_id, day, hour, \
        category, holds, confirmations, cancellations, expiries, reschedules, arrivals, no_shows, \
-       lead_time_seconds, lead_times) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+       lead_time_seconds, lead_times, waitlist_joins, waitlist_offers, waitlist_accepted, \
+       waitlist_expired) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
      ON CONFLICT (checkpoint_id, day, hour, category) DO UPDATE SET \
        holds = s.holds + excluded.holds, \
        confirmations = s.confirmations + excluded.confirmations, \
@@ -21,16 +22,22 @@ pub const ADD_STATISTICS: &str = "INSERT INTO booking_statistics AS s (checkpoin
        arrivals = s.arrivals + excluded.arrivals, \
        no_shows = s.no_shows + excluded.no_shows, \
        lead_time_seconds = s.lead_time_seconds + excluded.lead_time_seconds, \
-       lead_times = s.lead_times + excluded.lead_times";
+       lead_times = s.lead_times + excluded.lead_times, \
+       waitlist_joins = s.waitlist_joins + excluded.waitlist_joins, \
+       waitlist_offers = s.waitlist_offers + excluded.waitlist_offers, \
+       waitlist_accepted = s.waitlist_accepted + excluded.waitlist_accepted, \
+       waitlist_expired = s.waitlist_expired + excluded.waitlist_expired";
 
 pub const SELECT_STATISTICS: &str = "SELECT day, hour, category, holds, confirmations, \
-       cancellations, expiries, reschedules, arrivals, no_shows, lead_time_seconds, lead_times \
+       cancellations, expiries, reschedules, arrivals, no_shows, lead_time_seconds, lead_times, \
+       waitlist_joins, waitlist_offers, waitlist_accepted, waitlist_expired \
      FROM booking_statistics WHERE checkpoint_id = $1 AND day BETWEEN $2 AND $3 \
      ORDER BY day, hour, category";
 
 /// The columns of a statistics row, in the order both stores bind them.
 pub const STATISTICS_COLUMNS: &str = "checkpoint_id, day, hour, category, holds, confirmations, \
-     cancellations, expiries, reschedules, arrivals, no_shows, lead_time_seconds, lead_times";
+     cancellations, expiries, reschedules, arrivals, no_shows, lead_time_seconds, lead_times, \
+     waitlist_joins, waitlist_offers, waitlist_accepted, waitlist_expired";
 
 /// The tail of a bulk statistics write: a row that exists takes the given counts (it is not
 /// added to), so writing the same rows twice leaves the same table.
@@ -43,4 +50,8 @@ pub const REPLACE_COUNTS: &str = "ON CONFLICT (checkpoint_id, day, hour, categor
        arrivals = excluded.arrivals, \
        no_shows = excluded.no_shows, \
        lead_time_seconds = excluded.lead_time_seconds, \
-       lead_times = excluded.lead_times";
+       lead_times = excluded.lead_times, \
+       waitlist_joins = excluded.waitlist_joins, \
+       waitlist_offers = excluded.waitlist_offers, \
+       waitlist_accepted = excluded.waitlist_accepted, \
+       waitlist_expired = excluded.waitlist_expired";

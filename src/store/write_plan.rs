@@ -14,10 +14,12 @@
 //!    holds (a transfer hold shares its source's code); then `owners` and `carried_owners`: the
 //!    accounts new bookings belong to, and a moved booking's account passed on to the booking
 //!    it moves to;
-//! 4. `window_settings`: blocked reasons and reserved places, in decision order;
-//! 5. `code_handovers`: a code made to resolve to a transfer hold;
-//! 6. `window_deltas`: one net change of `held` and `confirmed` per window;
-//! 7. `answers`, then `events`.
+//! 4. `waitlist_updates`, then `waitlist_inserts`: the day's waitlist entries (an entry that
+//!    ends frees its plate's place on the waitlist before another entry takes it);
+//! 5. `window_settings`: blocked reasons, reserved places and capacities, in decision order;
+//! 6. `code_handovers`: a code made to resolve to a transfer hold;
+//! 7. `window_deltas`: one net change of `held` and `confirmed` per window;
+//! 8. `answers`, then `events`.
 //!
 //! Every booking write is conditional: an update applies only to the stored version the actor
 //! decided from (and, for a guarded one, only while the transfer hold has not received its
@@ -34,7 +36,7 @@ use super::{AnswerRecord, CommitBatch, StoreError};
 use crate::domain::draw::DrawClose;
 use crate::domain::{
     AccountOwner, Booking, BookingCode, BookingId, CheckpointId, DomainEvent, ScheduleChange,
-    WindowKey,
+    WaitlistEntry, WaitlistId, WindowKey,
 };
 
 /// Everything one transaction writes for one or more batches.
@@ -48,6 +50,8 @@ pub struct WritePlan<'a> {
     pub owners: Vec<OwnerRecord<'a>>,
     /// `(from, to)`: `to`, a transfer hold, belongs to whoever `from` belongs to.
     pub carried_owners: Vec<(BookingId, BookingId)>,
+    pub waitlist_updates: Vec<WaitlistUpdate<'a>>,
+    pub waitlist_inserts: Vec<&'a WaitlistEntry>,
     pub window_settings: Vec<WindowSetting<'a>>,
     pub code_handovers: Vec<CodeHandover<'a>>,
     pub window_deltas: Vec<WindowDelta<'a>>,
@@ -74,6 +78,14 @@ pub struct OwnerRecord<'a> {
     pub at: DateTime<Utc>,
 }
 
+/// The last state of a stored waitlist entry that the plan changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitlistUpdate<'a> {
+    pub entry: &'a WaitlistEntry,
+    /// The stored version the write applies to; any other refuses the plan.
+    pub expected_version: i64,
+}
+
 /// A window column an admin's action sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WindowSetting<'a> {
@@ -86,6 +98,7 @@ pub struct WindowSetting<'a> {
 pub enum WindowValue<'a> {
     BlockedReason(Option<&'a str>),
     Reserved(u32),
+    Capacity(u32),
 }
 
 /// `code` is to resolve to `booking`, which must still be a held transfer hold.
@@ -129,6 +142,7 @@ impl<'a> WritePlan<'a> {
                     BookingWrite::Update(update) => plan.updates.push(update),
                 }
             }
+            fold_waitlist_writes(&batch.changes, &mut plan);
             for change in &batch.changes {
                 match change {
                     ScheduleChange::AdjustWindow {
@@ -155,6 +169,13 @@ impl<'a> WritePlan<'a> {
                             value: WindowValue::Reserved(*reserved),
                         })
                     }
+                    ScheduleChange::SetCapacity { key, capacity } => {
+                        plan.window_settings.push(WindowSetting {
+                            checkpoint,
+                            key: *key,
+                            value: WindowValue::Capacity(*capacity),
+                        })
+                    }
                     ScheduleChange::PointCode { code, booking } => {
                         plan.code_handovers.push(CodeHandover {
                             code,
@@ -171,7 +192,9 @@ impl<'a> WritePlan<'a> {
                     ScheduleChange::CloseDraw(close) => plan.draws.push(close),
                     ScheduleChange::InsertBooking(_)
                     | ScheduleChange::UpdateBooking(_)
-                    | ScheduleChange::AbandonTransfer(_) => {}
+                    | ScheduleChange::AbandonTransfer(_)
+                    | ScheduleChange::InsertWaitlist(_)
+                    | ScheduleChange::UpdateWaitlist(_) => {}
                 }
             }
             plan.answers.extend(&batch.answers);
@@ -211,9 +234,12 @@ fn fold_booking_writes(changes: &[ScheduleChange]) -> Vec<BookingWrite<'_>> {
             ScheduleChange::AdjustWindow { .. }
             | ScheduleChange::SetBlocked { .. }
             | ScheduleChange::SetReserved { .. }
+            | ScheduleChange::SetCapacity { .. }
             | ScheduleChange::PointCode { .. }
             | ScheduleChange::RecordOwner { .. }
-            | ScheduleChange::CloseDraw(_) => continue,
+            | ScheduleChange::CloseDraw(_)
+            | ScheduleChange::InsertWaitlist(_)
+            | ScheduleChange::UpdateWaitlist(_) => continue,
         };
         match writes.get_mut(&booking.id) {
             Some(BookingWrite::Insert(last)) => *last = booking,
@@ -240,6 +266,45 @@ fn fold_booking_writes(changes: &[ScheduleChange]) -> Vec<BookingWrite<'_>> {
         .into_iter()
         .filter_map(|id| writes.remove(&id))
         .collect()
+}
+
+/// One write per waitlist entry a batch touches, as for bookings: an insert followed by updates
+/// is one insert of the final state, consecutive updates one update from the version the batch
+/// started from.
+fn fold_waitlist_writes<'a>(changes: &'a [ScheduleChange], plan: &mut WritePlan<'a>) {
+    let mut order: Vec<WaitlistId> = Vec::new();
+    let mut writes: HashMap<WaitlistId, (bool, &'a WaitlistEntry, i64)> = HashMap::new();
+    for change in changes {
+        let (entry, inserted) = match change {
+            ScheduleChange::InsertWaitlist(e) => (e, true),
+            ScheduleChange::UpdateWaitlist(e) => (e, false),
+            _ => continue,
+        };
+        match writes.get_mut(&entry.id) {
+            Some((_, last, _)) => *last = entry,
+            None => {
+                order.push(entry.id);
+                writes.insert(entry.id, (inserted, entry, entry.version - 1));
+            }
+        }
+    }
+    for id in order {
+        match writes.remove(&id) {
+            Some((true, entry, _)) => plan.waitlist_inserts.push(entry),
+            Some((false, entry, expected_version)) => plan.waitlist_updates.push(WaitlistUpdate {
+                entry,
+                expected_version,
+            }),
+            None => {}
+        }
+    }
+}
+
+/// The refusal when `refused` of `planned` waitlist updates found another version stored.
+pub fn stale_waitlist(refused: usize, planned: usize) -> StoreError {
+    StoreError::Conflict(format!(
+        "{refused} of {planned} waitlist entries were not at the expected version"
+    ))
 }
 
 /// The refusal when `refused` of `planned` booking updates found another version stored (or

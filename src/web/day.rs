@@ -259,6 +259,12 @@ pub async fn render(
                             } @else {
                                 div class="state" { (words) }
                             }
+                            @if class == "full" && open && current.is_none() {
+                                a class="button secondary" href=(super::waitlist::join_link(lane, window))
+                                    aria-label=(format!("{} {}", page.lang.waitlist().wait_for_place, times::clock(checkpoint.time_zone, window.key.start))) {
+                                    (page.lang.waitlist().wait_for_place)
+                                }
+                            }
                             @if bookable && !is_current {
                                 form method="post" action=(action) {
                                     (form_token)

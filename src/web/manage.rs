@@ -233,6 +233,7 @@ fn booking_page(
                     div class="actions" {
                         a class="button secondary" href=(calendar) download { (t.add_to_calendar) }
                         a class="button secondary" href=(format!("/booking/{}/reschedule?{}", booking.code, serde_urlencoded::to_string([("token", token)]).unwrap_or_default())) { (t.reschedule) }
+                        a class="button secondary" href=(super::waitlist::earlier_link(booking, token)) { (page.lang.waitlist().wait_for_earlier) }
                         // A confirmed booking is cancelled in two steps: one tap too many costs a
                         // driver their place.
                         a class="button danger" href=(format!("/booking/{}/cancel?{}", booking.code, serde_urlencoded::to_string([("token", token)]).unwrap_or_default())) { (t.cancel_booking) }

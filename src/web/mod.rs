@@ -20,6 +20,7 @@ pub mod staff;
 pub mod status;
 pub mod table;
 pub mod times;
+pub mod waitlist;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;

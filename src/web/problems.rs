@@ -65,6 +65,16 @@ impl Problem {
             ApiError::Allocation(A::TooManyHolds(_)) => t.error_too_many_holds,
             ApiError::Allocation(A::TooManyReschedules(_)) => t.error_too_many_reschedules,
             ApiError::Allocation(A::InvalidTransition(_)) => t.error_wrong_state,
+            ApiError::Allocation(A::WindowHasRoom) => lang.waitlist().error_window_has_room,
+            ApiError::Allocation(A::AlreadyWaiting) => {
+                return Self {
+                    message: lang.waitlist().error_already_waiting.to_owned(),
+                    field: Some("plate"),
+                    status,
+                };
+            }
+            ApiError::Allocation(A::OfferExpired) => lang.waitlist().error_offer_expired,
+            ApiError::Allocation(A::WaitlistEntryNot(_)) => lang.waitlist().error_entry_state,
             ApiError::PlateBarred(_) => {
                 return Self {
                     message: t.error_plate_barred.to_owned(),
@@ -77,7 +87,9 @@ impl Problem {
             }
             ApiError::NotFound(_)
             | ApiError::TokenRequired
-            | ApiError::Allocation(A::UnknownBooking) => t.error_not_found,
+            | ApiError::Allocation(A::UnknownBooking | A::UnknownWaitlistEntry) => {
+                t.error_not_found
+            }
             ApiError::TooManyRequests(_) | ApiError::QuotaExceeded(_) => t.error_rate_limited,
             ApiError::BadRequest(_) => t.error_invalid,
             ApiError::Unauthenticated(_)
@@ -116,7 +128,7 @@ fn field_name(t: &Texts, field: &str) -> &'static str {
         "plate" => t.field_plate,
         "contact" => t.field_contact,
         "date" => t.field_date,
-        "window_start" => t.field_window,
+        "window_start" | "window_starts" | "from" | "to" => t.field_window,
         "checkpoint" => t.checkpoint,
         "direction" => t.direction,
         "category" => t.category,

@@ -209,6 +209,13 @@ impl<S: SlotStore> ScheduleStore for FaultyStore<S> {
         self.inner.find_booking(code).await
     }
 
+    async fn find_waitlist_entry(
+        &self,
+        id: borderslot::domain::WaitlistId,
+    ) -> Result<Option<borderslot::domain::WaitlistEntry>, StoreError> {
+        self.inner.find_waitlist_entry(id).await
+    }
+
     async fn confirmed_starting_between(
         &self,
         from: DateTime<Utc>,

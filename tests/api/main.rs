@@ -37,6 +37,7 @@ mod roles;
 mod schemas;
 mod store_contract;
 mod strikes;
+mod waitlist;
 mod web_browser;
 mod web_driver;
 mod web_session;

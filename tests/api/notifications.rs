@@ -268,3 +268,60 @@ async fn a_driver_whose_window_an_admin_closed_is_offered_the_nearest_free_ones(
     assert!(text.contains("Windows nearby"), "{text}");
     assert!(text.contains("13:00") && text.contains("15:00"), "{text}");
 }
+
+/// A place offered from the waitlist is told with a link to the entry's page that opens it
+/// (the token in it is the entry's, made from the server's secret), where it is accepted.
+#[actix_web::test]
+async fn an_offer_is_notified_with_a_link_that_opens_the_entry() {
+    let (receiver, url) = WebhookReceiver::start();
+    let Some(app) = app_notifying_with(
+        Backend::Embedded,
+        &url,
+        vec![crate::helpers::counting_checkpoint("offer", 1, 0)],
+    )
+    .await
+    else {
+        return;
+    };
+    let day = tomorrow();
+    let window = at(day, 8);
+    let booking = app.book("offer", &window, "OFFERED1", true).await;
+    let joined = app
+        .post_json(
+            "/api/v1/waitlist",
+            &serde_json::json!({
+                "checkpoint": "offer", "direction": "entry", "category": "car",
+                "window_starts": [window], "plate": "WAITING1", "contact": "waiting@example.com",
+            }),
+            &[],
+        )
+        .await;
+    assert_eq!(joined.status, 201, "{}", joined.text);
+    app.managed("DELETE", &booking.body, "", None).await;
+    app.wait_until_published(Duration::from_secs(10)).await;
+    receiver.wait_for(3, Duration::from_secs(10)).await;
+
+    let offer = receiver
+        .received()
+        .into_iter()
+        .find(|n| n["kind"] == "waitlist_offered")
+        .unwrap_or_else(|| panic!("no offer among {:?}", receiver.kinds()));
+    let text = offer["text"].as_str().unwrap();
+    let link = text
+        .lines()
+        .find(|line| line.contains("/waitlist/"))
+        .unwrap_or_else(|| panic!("no link in {text}"));
+    let (_, path) = link.split_once("8080").expect("the link is on PUBLIC_URL");
+    assert!(path.contains(joined.body["id"].as_str().unwrap()), "{path}");
+    assert!(
+        path.contains(joined.body["token"].as_str().unwrap()),
+        "{path}"
+    );
+    let page = app.get(path).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(
+        page.text.contains("data-status=\"offered\""),
+        "{}",
+        page.text
+    );
+}

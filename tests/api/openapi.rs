@@ -33,7 +33,7 @@ async fn every_documented_operation_is_served() {
             operations += 1;
         }
     }
-    assert_eq!(operations, 38);
+    assert_eq!(operations, 44);
 }
 
 #[actix_web::test]

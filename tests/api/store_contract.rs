@@ -58,6 +58,7 @@ impl Fixture {
             record.windows,
             record.bookings,
         )
+        .and_then(|day| day.with_waitlist(record.waitlist))
         .unwrap()
     }
 
@@ -971,4 +972,93 @@ async fn a_draw_closes_once_and_never_without_an_entry_stored_meanwhile(backend:
         1
     );
     assert_eq!(f.store.audit().await.unwrap().violations(), 0);
+}
+
+fn join_request(window: WindowKey, plate: &str) -> borderslot::domain::JoinRequest {
+    borderslot::domain::JoinRequest {
+        id: borderslot::domain::WaitlistId::new_random(),
+        token_digest: ManageToken::digest("entry token"),
+        direction: window.direction,
+        category: window.category,
+        range: borderslot::domain::WaitRange::windows(vec![window.start]).unwrap(),
+        plate: Plate::parse(plate).unwrap(),
+        contact: Contact::parse(&format!("{plate}@example.com")).unwrap(),
+        priority: PriorityClass::Normal,
+        booking: None,
+        carrier: None,
+    }
+}
+
+crate::on_both_backends!(a_waitlist_and_its_offer_are_loaded_back_and_a_stale_replica_is_refused);
+
+async fn a_waitlist_and_its_offer_are_loaded_back_and_a_stale_replica_is_refused(backend: Backend) {
+    use borderslot::domain::WaitlistStatus;
+    let Some(f) = fixture(backend, 1).await else {
+        return;
+    };
+    let now = test_start();
+    let mut day = f.replica().await;
+    let (held, booked) = day
+        .hold(request(f.window(8), "WL100"), &policy(), now)
+        .unwrap();
+    f.commit(vec![booked]).await.unwrap();
+    let mut blind = f.replica().await;
+    let (first, joined_first) = day
+        .join_waitlist(join_request(f.window(8), "WL200"), &policy(), now)
+        .unwrap();
+    let (second, joined_second) = day
+        .join_waitlist(join_request(f.window(8), "WL300"), &policy(), now)
+        .unwrap();
+    f.commit(vec![joined_first, joined_second]).await.unwrap();
+    let mut stale = f.replica().await;
+
+    // The hold is cancelled and its place offered to the first entry, in one batch.
+    let (_, mut cancelled) = day.cancel(held.id, now).unwrap();
+    day.offer_places_freed_by(&mut cancelled, &policy(), now);
+    f.commit(vec![cancelled]).await.unwrap();
+
+    let reloaded = f.replica().await;
+    let entry = reloaded.waitlist_entry(first.entry.id).unwrap();
+    assert_eq!(entry.status, WaitlistStatus::Offered);
+    assert_eq!(entry.token_digest, ManageToken::digest("entry token"));
+    let hold = entry.offer.as_ref().unwrap().booking;
+    assert!(reloaded.is_offer(hold));
+    assert_eq!(reloaded.window(&f.window(8)).unwrap().held, 1);
+    assert_eq!(
+        reloaded.standing(second.entry.id).unwrap().position,
+        Some(1)
+    );
+    let found = f
+        .store
+        .find_waitlist_entry(first.entry.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, *entry);
+
+    // A replica that still sees both entries waiting cannot end one of them.
+    let (_, left) = stale
+        .leave_waitlist(first.entry.id, &policy(), now)
+        .unwrap();
+    assert!(matches!(
+        f.commit(vec![left]).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    // One active entry per plate and day, in the store as well: a replica that never saw the
+    // plate's entry (and gives the new one an order of its own) is refused.
+    for plate in ["WL401", "WL402"] {
+        blind
+            .join_waitlist(join_request(f.window(8), plate), &policy(), now)
+            .unwrap();
+    }
+    let (_, duplicate) = blind
+        .join_waitlist(join_request(f.window(8), "WL300"), &policy(), now)
+        .unwrap();
+    assert!(matches!(
+        f.commit(vec![duplicate]).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let audit = f.store.audit().await.unwrap();
+    assert_eq!(audit.violations(), 0, "{audit:?}");
 }

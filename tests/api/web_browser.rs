@@ -564,3 +564,97 @@ async fn a_driver_waits_for_the_opening_enters_the_draw_and_sees_the_outcome() {
         browser.close().await;
     }
 }
+
+/// A driver finds the window full, joins the waitlist from the day page, is offered the place
+/// when its booking is cancelled, and accepts it; every page of the way passes axe-core's rules,
+/// in both languages.
+#[actix_web::test]
+async fn a_driver_waits_is_offered_a_cancelled_place_and_accepts_it_in_a_browser() {
+    const TEST: &str = "waitlist";
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let Some(app) = spawn_app_on(
+        Backend::Embedded,
+        vec![counting_checkpoint("tiny", 1, 0)],
+        |_| {},
+    )
+    .await
+    else {
+        return;
+    };
+    let day = tomorrow();
+    for (language, hour, plate) in [("en-GB", 8, "WAIT EN"), ("ru-RU", 10, "WAIT RU")] {
+        let browser = driver.browser(language).await;
+        let mut checked = Vec::new();
+        let mut check = async |browser: &Browser, name: &str| {
+            let violations = browser.accessibility_violations().await;
+            assert!(
+                violations.is_empty(),
+                "{name} ({language}): {violations:#?}"
+            );
+            checked.push(name.to_owned());
+        };
+        let window = at(day, hour);
+        let holder = app
+            .book("tiny", &window, &format!("HOLD{hour}"), true)
+            .await;
+        assert_eq!(holder.status, 201, "{}", holder.text);
+
+        // The day page offers to wait on the full window.
+        browser.open(&day_url(&app, "tiny", day)).await;
+        let start: chrono::DateTime<chrono::Utc> = window.parse().unwrap();
+        let join = format!(
+            "li[data-start=\"{}\"] a[href*='/waitlist/join']",
+            start.to_rfc3339()
+        );
+        browser.find(&join).await;
+        check(&browser, "day with a full window").await;
+        browser.click(&join).await;
+        browser.find("form[action='/waitlist']").await;
+        check(&browser, "join").await;
+
+        // A plate that is no plate, then a good one.
+        browser.type_into("#plate", "!").await;
+        browser.type_into("#contact", "waiting@example.com").await;
+        browser
+            .click("form[action='/waitlist'] button[type=submit]")
+            .await;
+        browser.find("#plate[aria-invalid=true]").await;
+        check(&browser, "join with an error").await;
+        browser.type_into("#plate", plate).await;
+        browser
+            .click("form[action='/waitlist'] button[type=submit]")
+            .await;
+        browser.find("[data-status=waiting]").await;
+        assert_eq!(browser.text_of("[data-position]").await, "1");
+        check(&browser, "waiting").await;
+        browser
+            .screenshot(TEST, &format!("waiting-{language}"))
+            .await;
+
+        // The booking is cancelled: the place is offered, held for the driver.
+        let cancelled = app.managed("DELETE", &holder.body, "", None).await;
+        assert_eq!(cancelled.status, 200, "{}", cancelled.text);
+        assert_eq!(app.available("tiny", day, &window).await, 0);
+        browser.client.refresh().await.unwrap();
+        browser.find("[data-status=offered]").await;
+        check(&browser, "offered").await;
+        browser
+            .screenshot(TEST, &format!("offered-{language}"))
+            .await;
+
+        // Accepting makes the booking, which opens on its own page.
+        browser.click("form[action$='/accept'] button").await;
+        browser.find("svg.qr").await;
+        browser.find("[data-status=confirmed]").await;
+        check(&browser, "booking from the waitlist").await;
+        browser
+            .screenshot(TEST, &format!("accepted-{language}"))
+            .await;
+        assert_eq!(checked.len(), 6);
+        browser.close().await;
+    }
+    let audit = app.store.audit().await.unwrap();
+    assert_eq!(audit.violations(), 0, "{audit:?}");
+}

@@ -450,3 +450,111 @@ async fn the_status_page_shows_fullness_queue_and_next_window(backend: Backend) 
     assert!(page.text.contains("2 of 32 booked"), "{}", page.text);
     assert!(app.web("en").get("/status/nowhere").await.status == 404);
 }
+
+/// A driver with a booking asks for an earlier window from the booking page, keeps the booking
+/// while the place is offered, and accepts it on the entry's page: the booking moves there.
+#[actix_web::test]
+async fn a_booking_waits_for_an_earlier_window_through_the_pages() {
+    let Some(app) = spawn_app_on(
+        Backend::Embedded,
+        vec![counting_checkpoint("early", 1, 0)],
+        |_| {},
+    )
+    .await
+    else {
+        return;
+    };
+    let web = app.web("en-GB");
+    let day = tomorrow();
+    let early = app.book("early", &at(day, 8), "EARLY1", true).await.body;
+    let mine = app.book("early", &at(day, 12), "LATE1", true).await.body;
+    let (code, token) = (
+        mine["code"].as_str().unwrap(),
+        mine["manage_token"].as_str().unwrap(),
+    );
+
+    // The booking page links to the form, which offers only earlier windows.
+    let booking_page = web.get(&format!("/booking/{code}?token={token}")).await;
+    assert!(
+        booking_page
+            .text
+            .contains(&format!("/booking/{code}/earlier?token={token}")),
+        "{}",
+        booking_page.text
+    );
+    let form = web
+        .get(&format!("/booking/{code}/earlier?token={token}"))
+        .await;
+    assert_eq!(form.status, 200, "{}", form.text);
+    assert!(form.text.contains("Wait for an earlier window"));
+    let eight = value_at(&form.text, &at(day, 8));
+    assert!(
+        !crate::web_session::attribute_values(&form.text, "value")
+            .iter()
+            .any(|value| same_instant(value, &at(day, 13))),
+        "no later window is offered"
+    );
+    let joined = web
+        .post_form(
+            &format!("/booking/{code}/earlier"),
+            &[
+                ("form_token", &form_token(&form.text)),
+                ("token", token),
+                ("from", &eight),
+                ("to", &eight),
+            ],
+        )
+        .await;
+    assert_eq!(joined.status, 303, "{}", joined.text);
+    let entry_page = web.follow(&joined).await;
+    assert!(
+        entry_page.text.contains("data-status=\"waiting\""),
+        "{}",
+        entry_page.text
+    );
+
+    // 08:00 is freed: offered, while the booking stays at 12:00.
+    app.managed("DELETE", &early, "", None).await;
+    let offered = web.get(&location(&joined)).await;
+    assert!(
+        offered.text.contains("data-status=\"offered\""),
+        "{}",
+        offered.text
+    );
+    let still = app.managed("GET", &mine, "", None).await;
+    assert!(same_instant(
+        still.body["window"]["start"].as_str().unwrap(),
+        &at(day, 12)
+    ));
+
+    let entry_path = location(&joined);
+    let (path, query) = entry_path.split_once('?').unwrap();
+    let entry_token = query.strip_prefix("token=").unwrap();
+    let accepted = web
+        .post_form(
+            &format!("{path}/accept"),
+            &[
+                ("form_token", &form_token(&offered.text)),
+                ("token", entry_token),
+            ],
+        )
+        .await;
+    assert_eq!(accepted.status, 303, "{}", accepted.text);
+    let done = web.follow(&accepted).await;
+    assert!(
+        done.text.contains("data-status=\"accepted\""),
+        "{}",
+        done.text
+    );
+    assert!(
+        done.text.contains("moved to the earlier window"),
+        "{}",
+        done.text
+    );
+    let moved = app.managed("GET", &mine, "", None).await;
+    assert!(same_instant(
+        moved.body["window"]["start"].as_str().unwrap(),
+        &at(day, 8)
+    ));
+    assert_eq!(moved.body["code"], code);
+}

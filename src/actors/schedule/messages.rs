@@ -106,6 +106,24 @@ impl Handler<Reserve> for ScheduleActor {
     }
 }
 
+/// Set the places of the selected windows (of a day already scheduled).
+#[derive(Message, Clone)]
+#[rtype(result = "Result<Vec<WindowKey>, ScheduleError>")]
+pub struct SetCapacity {
+    pub selection: WindowSelection,
+    pub capacity: u32,
+}
+
+impl Handler<SetCapacity> for ScheduleActor {
+    type Result = ResponseFuture<Result<Vec<WindowKey>, ScheduleError>>;
+
+    fn handle(&mut self, msg: SetCapacity, ctx: &mut Self::Context) -> Self::Result {
+        self.decide(ctx, |day, _, now| {
+            day.set_capacity(&msg.selection, msg.capacity, now)
+        })
+    }
+}
+
 /// Register a vehicle that arrived without a booking into the next free window, checked in.
 #[derive(Message, Clone)]
 #[rtype(result = "Result<Booking, ScheduleError>")]

@@ -23,7 +23,7 @@ use tokio::sync::oneshot;
 use crate::domain::window::generate_windows;
 use crate::domain::{
     AllocationError, Booking, BookingId, Category, ChangeSet, Checkpoint, DaySchedule, Direction,
-    HoldRequest, LaneQueue, Plate, Policy, SlotWindow, WindowKey, WindowSelection,
+    HoldRequest, LaneQueue, Plate, Policy, ScheduleChange, SlotWindow, WindowKey, WindowSelection,
 };
 use crate::store::{AnswerRecord, CommitBatch, Recovery, StoreError};
 
@@ -31,11 +31,13 @@ mod draws;
 mod messages;
 mod queries;
 mod reslots;
+mod waitlist;
 
 pub use draws::*;
 pub use messages::*;
 pub use queries::*;
 pub use reslots::*;
+pub use waitlist::*;
 
 use super::answer::{AnswerTicket, DecidedAnswer, Held};
 use super::registry::{DayServices, Departure, Revision};
@@ -170,6 +172,7 @@ impl ScheduleActor {
                 record.windows,
                 record.bookings,
             )
+            .and_then(|day| day.with_waitlist(record.waitlist))
             .map_err(|reason| anyhow::anyhow!("stored day is inconsistent: {reason}"))?;
             Ok::<_, anyhow::Error>((day, completed_moves))
         };
@@ -182,6 +185,14 @@ impl ScheduleActor {
                     actor.finish_move(ctx, id);
                 }
                 actor.run_expiry(ctx);
+                // Places that are free while drivers wait for them (the template gave the day
+                // more room, say) go to the waitlist before anyone else sees them.
+                let (now, policy) = (actor.services.clock.now(), actor.services.policy);
+                if let Some(day) = actor.day.as_mut() {
+                    let offers = day.offer_free_places(&policy, now);
+                    actor.enqueue_silent(ctx, offers);
+                    actor.arm_expiry_timer(ctx);
+                }
             }
             Err(error) => {
                 tracing::error!(
@@ -222,6 +233,7 @@ impl ScheduleActor {
         decided: Result<T, ScheduleError>,
     ) -> ResponseFuture<Result<T, ScheduleError>> {
         let mut changes = changes;
+        self.observe_waitlist(&changes);
         if let Some(request_id) = &self.request_id {
             for event in &mut changes.events {
                 event.request_id = Some(request_id.clone());
@@ -251,6 +263,7 @@ impl ScheduleActor {
         if changes.is_empty() {
             return;
         }
+        self.observe_waitlist(&changes);
         self.revision.advance();
         self.pending.push_back(PendingChange {
             changes,
@@ -258,6 +271,24 @@ impl ScheduleActor {
             reply: None,
         });
         self.flush(ctx);
+    }
+
+    /// Counts what a decision did to the waitlist, and how long the day's waitlist is now.
+    fn observe_waitlist(&self, changes: &ChangeSet) {
+        let touches_waitlist = changes.changes.iter().any(|c| {
+            matches!(
+                c,
+                ScheduleChange::InsertWaitlist(_) | ScheduleChange::UpdateWaitlist(_)
+            )
+        });
+        if !touches_waitlist {
+            return;
+        }
+        let checkpoint = self.checkpoint.id.as_str();
+        crate::metrics::record_waitlist(checkpoint, &changes.events);
+        if let Some(day) = &self.day {
+            crate::metrics::record_waitlist_length(checkpoint, self.date, day.waitlist_active());
+        }
     }
 
     /// Starts writing the collected changes unless a write is already in flight.
@@ -374,7 +405,12 @@ impl ScheduleActor {
             Err(e) => Err(e),
         };
         match outcome {
-            Ok((value, changes)) => {
+            Ok((value, mut changes)) => {
+                // A place this decision gave back goes to the waitlist first, in the same
+                // decision: nobody else can see it free in between.
+                if let Some(day) = self.day.as_mut() {
+                    day.offer_places_freed_by(&mut changes, &policy, now);
+                }
                 self.arm_expiry_timer(ctx);
                 // Only a decision is answered from the store on a retry: a refusal changed
                 // nothing, so its retry is decided afresh.
@@ -392,10 +428,13 @@ impl ScheduleActor {
         let Some(day) = self.day.as_mut() else {
             return 0;
         };
-        let (changes, transfers) = day.expire_due(now);
+        let (mut changes, transfers) = day.expire_due(now);
         let expired = changes.events.len();
         if expired > 0 {
             crate::metrics::record_holds_expired(self.checkpoint.id.as_str(), expired);
+            // An expired hold or offer passes its place to the next waiting driver.
+            let policy = self.services.policy;
+            day.offer_places_freed_by(&mut changes, &policy, now);
         }
         self.enqueue_silent(ctx, changes);
         for id in transfers {
@@ -446,10 +485,15 @@ impl ScheduleActor {
                     Ok(Some(owner)) if owner.id == id => actor.finish_move(ctx, id),
                     Ok(_) => {
                         let now = actor.services.clock.now();
-                        if let Some(Ok(changes)) =
-                            actor.day.as_mut().map(|d| d.abandon_transfer(id, now))
-                        {
+                        let policy = actor.services.policy;
+                        if let Some(Ok(changes)) = actor.day.as_mut().map(|d| {
+                            d.abandon_transfer(id, now).map(|mut changes| {
+                                d.offer_places_freed_by(&mut changes, &policy, now);
+                                changes
+                            })
+                        }) {
                             actor.enqueue_silent(ctx, changes);
+                            actor.arm_expiry_timer(ctx);
                         }
                     }
                     Err(error) => {
@@ -582,6 +626,7 @@ handle_for_request!(
     CancelReslot,
     AcceptReslot,
     Reserve,
+    SetCapacity,
     WalkUp,
     CheckIn,
     Unblock,
@@ -592,6 +637,11 @@ handle_for_request!(
     GetBooking,
     FindByPlate,
     RunDraw,
+    JoinWaitlist,
+    AcceptOffer,
+    DeclineOffer,
+    LeaveWaitlist,
+    GetWaitlistEntry,
 );
 
 #[cfg(test)]

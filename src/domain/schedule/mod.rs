@@ -14,6 +14,7 @@ mod draws;
 mod requests;
 mod reslot;
 mod transfers;
+mod waitlist;
 mod windows;
 
 pub use draws::DrawInput;
@@ -32,6 +33,7 @@ use super::error::{AllocationError, InputError};
 use super::event::{CancelledBy, DomainEvent, EventType};
 use super::plate::Plate;
 use super::rules::Policy;
+use super::waitlist::{WaitlistEntry, WaitlistId};
 use super::window::{SlotWindow, WindowKey};
 
 /// One durable change decided by a schedule.
@@ -53,6 +55,8 @@ pub enum ScheduleChange {
     },
     /// Places of the window kept for priority classes.
     SetReserved { key: WindowKey, reserved: u32 },
+    /// The window's places, set by an admin for a day already scheduled.
+    SetCapacity { key: WindowKey, capacity: u32 },
     /// Gives back the place of a transfer hold whose move did not happen. The store refuses
     /// it if the source already handed the code over: then the move has happened after all.
     AbandonTransfer(Booking),
@@ -71,6 +75,10 @@ pub enum ScheduleChange {
     /// Closes the day's opening draw with every entrant's outcome. The store refuses it unless
     /// the draw is still open and has exactly the entrants decided on.
     CloseDraw(super::draw::DrawClose),
+    /// A driver joined the day's waitlist.
+    InsertWaitlist(WaitlistEntry),
+    /// The store refuses it unless the stored entry has version `entry.version - 1`.
+    UpdateWaitlist(WaitlistEntry),
 }
 
 /// Everything one decision asks the store to make durable, events included.
@@ -144,6 +152,12 @@ pub struct DaySchedule {
     active_plates: HashMap<(Plate, Direction), BookingId>,
     /// Holds by the moment they run out, so expiry never scans the whole day.
     hold_expiries: BTreeSet<(DateTime<Utc>, BookingId)>,
+    /// The drivers waiting for a place this day, every entry the day has had.
+    waitlist: BTreeMap<WaitlistId, WaitlistEntry>,
+    /// The holds that keep places offered to waiting drivers, and whose entry each is.
+    offers: HashMap<BookingId, WaitlistId>,
+    /// The last joining order given out.
+    waitlist_seq: i64,
 }
 
 impl DaySchedule {
@@ -203,6 +217,9 @@ impl DaySchedule {
             bookings: bookings.into_iter().map(|b| (b.id, b)).collect(),
             active_plates,
             hold_expiries,
+            waitlist: BTreeMap::new(),
+            offers: HashMap::new(),
+            waitlist_seq: 0,
         })
     }
 
@@ -299,7 +316,19 @@ impl DaySchedule {
         }
     }
 
+    /// Refuses a change of a place offered to a waiting driver: only the offer's answers change
+    /// it.
+    fn check_not_offer(&self, id: BookingId) -> Result<(), AllocationError> {
+        if self.offers.contains_key(&id) {
+            return Err(AllocationError::InvalidTransition(
+                "offered to a waiting driver",
+            ));
+        }
+        Ok(())
+    }
+
     fn check_movable(&self, booking: &Booking, now: DateTime<Utc>) -> Result<(), AllocationError> {
+        self.check_not_offer(booking.id)?;
         if !matches!(
             booking.status,
             BookingStatus::Held | BookingStatus::Confirmed

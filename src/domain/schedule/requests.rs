@@ -55,6 +55,7 @@ impl DaySchedule {
         now: DateTime<Utc>,
     ) -> Result<(Booking, ChangeSet), AllocationError> {
         let current = self.active_booking(id)?;
+        self.check_not_offer(id)?;
         if current.status != BookingStatus::Held || current.is_transfer_hold() {
             return Err(AllocationError::InvalidTransition(current.status.as_str()));
         }
@@ -89,6 +90,7 @@ impl DaySchedule {
         now: DateTime<Utc>,
     ) -> Result<(Booking, ChangeSet), AllocationError> {
         let current = self.active_booking(id)?;
+        self.check_not_offer(id)?;
         if !current.status.can_become(BookingStatus::Cancelled) || current.is_transfer_hold() {
             return Err(AllocationError::InvalidTransition(current.status.as_str()));
         }
@@ -193,6 +195,10 @@ impl DaySchedule {
         let ordinary: Vec<Booking> = ordinary.into_iter().cloned().collect();
         let mut changes = ChangeSet::default();
         for mut booking in ordinary {
+            if self.is_offer(booking.id) {
+                self.expire_offer(booking, now, &mut changes);
+                continue;
+            }
             self.set_status(&mut booking, BookingStatus::Expired, now, &mut changes);
             changes.events.push(DomainEvent::for_booking(
                 EventType::BookingExpired,

@@ -40,6 +40,7 @@ impl DaySchedule {
         now: DateTime<Utc>,
     ) -> Result<(BlockMoved, ChangeSet), AllocationError> {
         let (blocked, mut changes) = self.block(selection, reason, now)?;
+        self.withdraw_offers(selection, now, &mut changes);
         let reason = reason.trim();
         let mut moved = Vec::new();
         let mut unplaced = Vec::new();

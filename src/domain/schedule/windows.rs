@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// The most places a window may have, as for a checkpoint's template.
+const CAPACITY_MAX: u32 = 100_000;
+
 impl DaySchedule {
     /// Blocks the selected windows and cancels the active bookings in them (transfer holds
     /// included: their moves then fail and the drivers keep their original booking).
@@ -13,6 +16,7 @@ impl DaySchedule {
         now: DateTime<Utc>,
     ) -> Result<(Vec<WindowKey>, ChangeSet), AllocationError> {
         let (touched, mut changes) = self.block(selection, reason, now)?;
+        self.withdraw_offers(selection, now, &mut changes);
         let affected: Vec<Booking> = self
             .bookings
             .values()
@@ -72,6 +76,61 @@ impl DaySchedule {
             });
             changes.events.push(DomainEvent::for_window(
                 EventType::WindowReserved,
+                &self.checkpoint,
+                self.date,
+                window,
+                now,
+            ));
+        }
+        Ok((touched, changes))
+    }
+
+    /// Sets the places of each selected window of this day (a template change applies only to
+    /// days scheduled later). A window keeps at least the places taken and kept for priority
+    /// classes; places it gains go to the waitlist first.
+    pub fn set_capacity(
+        &mut self,
+        selection: &WindowSelection,
+        capacity: u32,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<WindowKey>, ChangeSet), AllocationError> {
+        if selection.from >= selection.to {
+            return Err(InputError::new("to", "the range must end after it starts").into());
+        }
+        if capacity > CAPACITY_MAX {
+            return Err(
+                InputError::new("capacity", format!("at most {CAPACITY_MAX} places")).into(),
+            );
+        }
+        if let Some(window) = self
+            .windows
+            .values()
+            .find(|w| selection.covers(w) && capacity < w.taken().max(w.reserved))
+        {
+            return Err(InputError::new(
+                "capacity",
+                format!(
+                    "at least the places taken ({}) and kept for priority classes ({})",
+                    window.taken(),
+                    window.reserved
+                ),
+            )
+            .into());
+        }
+        let mut touched = Vec::new();
+        let mut changes = ChangeSet::default();
+        for window in self.windows.values_mut().filter(|w| selection.covers(w)) {
+            if window.capacity == capacity {
+                continue;
+            }
+            window.capacity = capacity;
+            touched.push(window.key);
+            changes.changes.push(ScheduleChange::SetCapacity {
+                key: window.key,
+                capacity,
+            });
+            changes.events.push(DomainEvent::for_window(
+                EventType::WindowCapacitySet,
                 &self.checkpoint,
                 self.date,
                 window,

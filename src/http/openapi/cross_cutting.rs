@@ -340,54 +340,86 @@ impl Modify for IntegerBounds {
     }
 }
 
-/// The operations a booking just made can be managed through, with its code and manage token
-/// from the answer.
+/// The operations what an answer just made (a booking, a draw entry, a waitlist entry) can be
+/// used through, with its id and token from that answer.
 pub struct BookingLinks;
 
-impl BookingLinks {
-    const MADE_BY: &str = "createBooking";
-    const ENTERED_POLLED_BY: &str = "getDrawEntry";
-    const MANAGED_BY: [&str; 6] = [
-        "getBooking",
-        "bookingCalendar",
-        "confirmBooking",
-        "rescheduleBooking",
-        "acceptMove",
-        "cancelBooking",
-    ];
+/// `status` of `made_by` links to each of `used_by` with `parameters` (name, where in the
+/// answer).
+struct AnswerLinks {
+    made_by: &'static str,
+    status: &'static str,
+    used_by: &'static [&'static str],
+    parameters: [(&'static str, &'static str); 2],
 }
+
+const ANSWER_LINKS: [AnswerLinks; 3] = [
+    AnswerLinks {
+        made_by: "createBooking",
+        status: "201",
+        used_by: &[
+            "getBooking",
+            "bookingCalendar",
+            "confirmBooking",
+            "rescheduleBooking",
+            "acceptMove",
+            "cancelBooking",
+        ],
+        parameters: [
+            ("code", "$response.body#/code"),
+            ("header.X-Manage-Token", "$response.body#/manage_token"),
+        ],
+    },
+    // A request that entered an opening draw polls its entry with the same token.
+    AnswerLinks {
+        made_by: "createBooking",
+        status: "202",
+        used_by: &["getDrawEntry"],
+        parameters: [
+            ("id", "$response.body#/id"),
+            ("header.X-Manage-Token", "$response.body#/manage_token"),
+        ],
+    },
+    AnswerLinks {
+        made_by: "joinWaitlist",
+        status: "201",
+        used_by: &[
+            "getWaitlistEntry",
+            "acceptWaitlistOffer",
+            "declineWaitlistOffer",
+            "leaveWaitlist",
+        ],
+        parameters: [
+            ("id", "$response.body#/id"),
+            ("header.X-Manage-Token", "$response.body#/token"),
+        ],
+    },
+];
 
 impl Modify for BookingLinks {
     fn modify(&self, openapi: &mut OpenApi) {
-        let made_by = openapi
-            .paths
-            .paths
-            .values_mut()
-            .flat_map(operations)
-            .find(|operation| operation.operation_id.as_deref() == Some(Self::MADE_BY));
-        let Some(made_by) = made_by else {
-            return;
-        };
-        if let Some(RefOr::T(created)) = made_by.responses.responses.get_mut("201") {
-            for operation in Self::MANAGED_BY {
-                let link = LinkBuilder::new()
-                    .operation_id(operation)
-                    .parameter("code", "$response.body#/code")
-                    .parameter("header.X-Manage-Token", "$response.body#/manage_token")
+        for links in &ANSWER_LINKS {
+            let answer = openapi
+                .paths
+                .paths
+                .values_mut()
+                .flat_map(operations)
+                .find(|operation| operation.operation_id.as_deref() == Some(links.made_by))
+                .and_then(|operation| operation.responses.responses.get_mut(links.status));
+            let Some(RefOr::T(answer)) = answer else {
+                continue;
+            };
+            for operation in links.used_by {
+                let link = links
+                    .parameters
+                    .iter()
+                    .fold(
+                        LinkBuilder::new().operation_id(*operation),
+                        |link, (name, at)| link.parameter(*name, *at),
+                    )
                     .build();
-                created.links.insert(operation.to_owned(), link.into());
+                answer.links.insert((*operation).to_owned(), link.into());
             }
-        }
-        // A request that entered an opening draw polls its entry with the same token.
-        if let Some(RefOr::T(entered)) = made_by.responses.responses.get_mut("202") {
-            let link = LinkBuilder::new()
-                .operation_id(Self::ENTERED_POLLED_BY)
-                .parameter("id", "$response.body#/id")
-                .parameter("header.X-Manage-Token", "$response.body#/manage_token")
-                .build();
-            entered
-                .links
-                .insert(Self::ENTERED_POLLED_BY.to_owned(), link.into());
         }
     }
 }

@@ -39,7 +39,7 @@ use cross_cutting::{
 use crate::app::error::Problem;
 use crate::http::{
     account, admin, admin_checkpoints, auth, best_times, bookings, carrier, checkpoints, draws,
-    forecast, health, metrics, operator, reports, stats, status,
+    forecast, health, metrics, operator, reports, stats, status, waitlist,
 };
 
 #[derive(OpenApi)]
@@ -68,6 +68,7 @@ use crate::http::{
         admin::unblock,
         admin_checkpoints::put,
         admin::reserve,
+        admin::capacity,
         admin::audit_log,
         carrier::create_key,
         carrier::list_keys,
@@ -87,6 +88,11 @@ use crate::http::{
         bookings::accept_move,
         bookings::reschedule,
         draws::entry,
+        waitlist::join,
+        waitlist::read,
+        waitlist::leave,
+        waitlist::accept,
+        waitlist::decline,
     ),
     components(schemas(Problem), responses(Problem)),
     modifiers(

@@ -9,7 +9,7 @@ use super::format_ts;
 use crate::domain::{Booking, BookingStatus, Contact, DomainEvent, Plate};
 use crate::store::statements::{
     CARRY_OWNER, MARK_CODE_RECEIVED, POINT_CODE, RECORD_OWNER, SET_WINDOW_BLOCKED_REASON,
-    SET_WINDOW_RESERVED,
+    SET_WINDOW_CAPACITY, SET_WINDOW_RESERVED,
 };
 use crate::store::write_plan::{self, BookingUpdate, WindowValue, WritePlan};
 use crate::store::{AnswerRecord, CommitBatch, StoreError};
@@ -43,6 +43,7 @@ pub(super) fn apply_batch(
         tx.prepare_cached(CARRY_OWNER)?
             .execute(params![from.to_string(), to.to_string()])?;
     }
+    apply_waitlist(&tx, &plan)?;
     apply_window_settings(&tx, &plan)?;
     for handover in &plan.code_handovers {
         let booking = handover.booking.to_string();
@@ -178,11 +179,70 @@ fn insert_booking(tx: &Transaction<'_>, b: &Booking) -> rusqlite::Result<usize> 
     ])
 }
 
+fn apply_waitlist(tx: &Transaction<'_>, plan: &WritePlan<'_>) -> Result<(), StoreError> {
+    let mut refused = 0;
+    for update in &plan.waitlist_updates {
+        let e = update.entry;
+        let body = serde_json::to_string(e).context("Failed to encode a waitlist entry")?;
+        refused += 1 - tx
+            .prepare_cached(
+                "UPDATE waitlist_entries SET status = $1, version = $2, updated_at = $3, \
+                 offer_booking_id = $4, body = $5 WHERE id = $6 AND version = $7",
+            )?
+            .execute(params![
+                e.status.as_str(),
+                e.version,
+                format_ts(e.updated_at),
+                e.offer.as_ref().map(|o| o.booking.to_string()),
+                body,
+                e.id.to_string(),
+                update.expected_version,
+            ])?
+            .min(1);
+    }
+    if refused > 0 {
+        return Err(write_plan::stale_waitlist(
+            refused,
+            plan.waitlist_updates.len(),
+        ));
+    }
+    for e in &plan.waitlist_inserts {
+        let body = serde_json::to_string(e).context("Failed to encode a waitlist entry")?;
+        tx.prepare_cached(
+            "INSERT INTO waitlist_entries (id, checkpoint_id, day, direction, category, plate, \
+             contact, priority, seq, status, version, token_digest, booking_id, \
+             offer_booking_id, created_at, updated_at, body) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        )?
+        .execute(params![
+            e.id.to_string(),
+            e.checkpoint.as_str(),
+            e.day.to_string(),
+            e.direction.as_str(),
+            e.category.as_str(),
+            e.plate.as_str(),
+            e.contact.as_str(),
+            e.priority.as_str(),
+            e.seq,
+            e.status.as_str(),
+            e.version,
+            e.token_digest,
+            e.booking.map(|id| id.to_string()),
+            e.offer.as_ref().map(|o| o.booking.to_string()),
+            format_ts(e.created_at),
+            format_ts(e.updated_at),
+            body,
+        ])?;
+    }
+    Ok(())
+}
+
 fn apply_window_settings(tx: &Transaction<'_>, plan: &WritePlan<'_>) -> Result<(), StoreError> {
     for setting in &plan.window_settings {
         let (statement, value): (&str, &dyn rusqlite::ToSql) = match &setting.value {
             WindowValue::BlockedReason(reason) => (SET_WINDOW_BLOCKED_REASON, reason),
             WindowValue::Reserved(reserved) => (SET_WINDOW_RESERVED, reserved),
+            WindowValue::Capacity(capacity) => (SET_WINDOW_CAPACITY, capacity),
         };
         tx.prepare_cached(statement)?.execute(params![
             value,

@@ -32,8 +32,13 @@ use super::{
     AnswerRecord, AuditReport, CommitBatch, DayRecord, KeyClaim, StoreError, StoredResponse,
 };
 use crate::domain::statistics::StatisticsDelta;
-use crate::domain::{Booking, BookingCode, BookingId, Checkpoint, CheckpointId, SlotWindow};
-use crate::store::rows::{self, BOOKING_COLUMNS, CHECKPOINT_COLUMNS, WINDOW_COLUMNS};
+use crate::domain::{
+    Booking, BookingCode, BookingId, Checkpoint, CheckpointId, SlotWindow, WaitlistEntry,
+    WaitlistId,
+};
+use crate::store::rows::{
+    self, BOOKING_COLUMNS, CHECKPOINT_COLUMNS, WAITLIST_COLUMNS, WINDOW_COLUMNS,
+};
 use crate::store::{AnswerStore, ScheduleStore};
 
 const MIGRATIONS: &[&str] = &[
@@ -46,7 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../sql/embedded/V7__job_leases.sql"),
     include_str!("../../../sql/embedded/V8__booking_claims.sql"),
     include_str!("../../../sql/embedded/V9__reslotted_bookings.sql"),
-    // Another branch adds its V10 before this one; this stays the last entry.
+    include_str!("../../../sql/embedded/V10__waitlist.sql"),
     include_str!("../../../sql/embedded/V11__opening_draws.sql"),
 ];
 
@@ -204,7 +209,7 @@ fn parse_ts(raw: &str) -> rusqlite::Result<DateTime<Utc>> {
         })
 }
 
-/// Runs a statement that takes a statistics row's 13 columns in table order.
+/// Runs a statement that takes a statistics row's 17 columns in table order.
 fn execute_statistics_row(
     statement: &mut rusqlite::CachedStatement<'_>,
     row: &StatisticsDelta,
@@ -224,6 +229,10 @@ fn execute_statistics_row(
         n.no_shows,
         n.lead_time_seconds,
         n.lead_times,
+        n.waitlist_joins,
+        n.waitlist_offers,
+        n.waitlist_accepted,
+        n.waitlist_expired,
     ])
 }
 
@@ -351,10 +360,20 @@ impl ScheduleStore for EmbeddedStore {
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
+            let waitlist = tx
+                .prepare_cached(&format!(
+                    "SELECT {WAITLIST_COLUMNS} FROM waitlist_entries w \
+                     WHERE w.checkpoint_id = ?1 AND w.day = ?2 ORDER BY w.seq"
+                ))?
+                .query_map(params![checkpoint.as_str(), day_text], |r| {
+                    rows::waitlist_entry(r)
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(DayRecord {
                 windows,
                 bookings,
                 completed_moves,
+                waitlist,
             })
         })
         .await
@@ -373,6 +392,20 @@ impl ScheduleStore for EmbeddedStore {
                  WHERE c.code = ?1"
             ))?
             .query_row(params![code.as_str()], |r| rows::booking(r))
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn find_waitlist_entry(
+        &self,
+        id: WaitlistId,
+    ) -> Result<Option<WaitlistEntry>, StoreError> {
+        self.read(move |c| {
+            Ok(c.prepare_cached(&format!(
+                "SELECT {WAITLIST_COLUMNS} FROM waitlist_entries w WHERE w.id = ?1"
+            ))?
+            .query_row(params![id.to_string()], |r| rows::waitlist_entry(r))
             .optional()?)
         })
         .await

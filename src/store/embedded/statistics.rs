@@ -39,7 +39,8 @@ impl StatisticsStore for EmbeddedStore {
             {
                 let mut upsert = tx.prepare_cached(&format!(
                     "INSERT INTO booking_statistics ({STATISTICS_COLUMNS}) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+                             $16, $17) \
                      {REPLACE_COUNTS}"
                 ))?;
                 for row in &rows {

@@ -24,7 +24,7 @@ use super::count;
 use crate::domain::{Booking, BookingCode, BookingId, BookingStatus, DomainEvent};
 use crate::store::statements::{
     CARRY_OWNER, CLOSE_DRAW, MARK_CODE_RECEIVED, POINT_CODE, RECORD_OWNER,
-    SET_WINDOW_BLOCKED_REASON, SET_WINDOW_RESERVED,
+    SET_WINDOW_BLOCKED_REASON, SET_WINDOW_CAPACITY, SET_WINDOW_RESERVED,
 };
 use crate::store::write_plan::{
     self, BookingUpdate, CodeHandover, OwnerRecord, WindowDelta, WindowSetting, WindowValue,
@@ -183,11 +183,17 @@ pub(super) async fn apply_batches(
     ];
     // Window settings and code hand-overs (blocks, moves across days) are rare and take
     // round trips of their own, so they split the flight in two.
-    if plan.window_settings.is_empty() && plan.code_handovers.is_empty() {
+    // So are the waitlist's writes: a driver joining, or a place offered or answered.
+    if plan.window_settings.is_empty()
+        && plan.code_handovers.is_empty()
+        && plan.waitlist_updates.is_empty()
+        && plan.waitlist_inserts.is_empty()
+    {
         steps.extend(tail);
         return pipelined(steps).await;
     }
     pipelined(steps).await?;
+    apply_waitlist(tx, &plan).await?;
     apply_window_settings(tx, &plan.window_settings).await?;
     apply_code_handovers(tx, &plan.code_handovers).await?;
     pipelined(tail).await
@@ -222,6 +228,71 @@ async fn log_batch(
     batch_id: Uuid,
 ) -> Result<(), StoreError> {
     tx.execute(statement, &[&batch_id]).await?;
+    Ok(())
+}
+
+/// The waitlist's entries: updates (each refused unless at the version decided from), then
+/// inserts.
+async fn apply_waitlist(tx: &Transaction<'_>, plan: &WritePlan<'_>) -> Result<(), StoreError> {
+    let mut refused = 0;
+    for update in &plan.waitlist_updates {
+        let e = update.entry;
+        let body = serde_json::to_value(e).context("Failed to encode a waitlist entry")?;
+        let offer = e.offer.as_ref().map(|o| o.booking.0);
+        let changed = tx
+            .execute(
+                "UPDATE waitlist_entries SET status = $1, version = $2, updated_at = $3, \
+                 offer_booking_id = $4, body = $5 WHERE id = $6 AND version = $7",
+                &[
+                    &e.status.as_str(),
+                    &e.version,
+                    &e.updated_at,
+                    &offer,
+                    &body,
+                    &e.id.0,
+                    &update.expected_version,
+                ],
+            )
+            .await?;
+        refused += usize::from(changed != 1);
+    }
+    if refused > 0 {
+        return Err(write_plan::stale_waitlist(
+            refused,
+            plan.waitlist_updates.len(),
+        ));
+    }
+    for e in &plan.waitlist_inserts {
+        let body = serde_json::to_value(e).context("Failed to encode a waitlist entry")?;
+        let booking = e.booking.map(|id| id.0);
+        let offer = e.offer.as_ref().map(|o| o.booking.0);
+        tx.execute(
+            "INSERT INTO waitlist_entries (id, checkpoint_id, day, direction, category, plate, \
+             contact, priority, seq, status, version, token_digest, booking_id, \
+             offer_booking_id, created_at, updated_at, body) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+            &[
+                &e.id.0,
+                &e.checkpoint.as_str(),
+                &e.day,
+                &e.direction.as_str(),
+                &e.category.as_str(),
+                &e.plate.as_str(),
+                &e.contact.as_str(),
+                &e.priority.as_str(),
+                &e.seq,
+                &e.status.as_str(),
+                &e.version,
+                &e.token_digest,
+                &booking,
+                &offer,
+                &e.created_at,
+                &e.updated_at,
+                &body,
+            ],
+        )
+        .await?;
+    }
     Ok(())
 }
 
@@ -430,6 +501,10 @@ async fn apply_window_settings(
             WindowValue::Reserved(places) => {
                 reserved = count(*places);
                 (SET_WINDOW_RESERVED, &reserved)
+            }
+            WindowValue::Capacity(places) => {
+                reserved = count(*places);
+                (SET_WINDOW_CAPACITY, &reserved)
             }
         };
         let statement = tx.prepare_cached(statement).await?;

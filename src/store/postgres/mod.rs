@@ -43,8 +43,13 @@ use tokio_postgres::error::SqlState;
 use self::answer_lookups::AnswerLookups;
 use self::commit_queue::CommitQueue;
 use super::{AnswerRecord, AuditReport, CommitBatch, DayRecord, StoreError};
-use crate::domain::{Booking, BookingCode, BookingId, Checkpoint, CheckpointId, SlotWindow};
-use crate::store::rows::{self, BOOKING_COLUMNS, CHECKPOINT_COLUMNS, WINDOW_COLUMNS};
+use crate::domain::{
+    Booking, BookingCode, BookingId, Checkpoint, CheckpointId, SlotWindow, WaitlistEntry,
+    WaitlistId,
+};
+use crate::store::rows::{
+    self, BOOKING_COLUMNS, CHECKPOINT_COLUMNS, WAITLIST_COLUMNS, WINDOW_COLUMNS,
+};
 use crate::store::{AnswerStore, ScheduleStore};
 
 /// Connection settings; every one is explicit rather than a library default.
@@ -433,11 +438,24 @@ impl ScheduleStore for PostgresStore {
             .iter()
             .map(|row| BookingId(row.get(0)))
             .collect();
+        let waitlist = tx
+            .query(
+                &format!(
+                    "SELECT {WAITLIST_COLUMNS} FROM waitlist_entries w \
+                     WHERE w.checkpoint_id = $1 AND w.day = $2 ORDER BY w.seq"
+                ),
+                &[&checkpoint.as_str(), &day],
+            )
+            .await?
+            .iter()
+            .map(rows::waitlist_entry)
+            .collect::<Result<Vec<_>, _>>()?;
         tx.commit().await?;
         Ok(DayRecord {
             windows,
             bookings,
             completed_moves,
+            waitlist,
         })
     }
 
@@ -458,6 +476,22 @@ impl ScheduleStore for PostgresStore {
             .await?
             .as_ref()
             .map(rows::booking)
+            .transpose()
+    }
+
+    async fn find_waitlist_entry(
+        &self,
+        id: WaitlistId,
+    ) -> Result<Option<WaitlistEntry>, StoreError> {
+        let client = self.client().await?;
+        client
+            .query_opt(
+                &format!("SELECT {WAITLIST_COLUMNS} FROM waitlist_entries w WHERE w.id = $1"),
+                &[&id.0],
+            )
+            .await?
+            .as_ref()
+            .map(rows::waitlist_entry)
             .transpose()
     }
 

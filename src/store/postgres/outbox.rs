@@ -148,6 +148,10 @@ impl OutboxStore for PostgresStore {
                         &c.no_shows,
                         &c.lead_time_seconds,
                         &c.lead_times,
+                        &c.waitlist_joins,
+                        &c.waitlist_offers,
+                        &c.waitlist_accepted,
+                        &c.waitlist_expired,
                     ],
                 )
                 .await?;

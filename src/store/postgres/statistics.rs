@@ -50,13 +50,18 @@ impl StatisticsStore for PostgresStore {
         let no_shows = column(|c| c.no_shows);
         let lead_time_seconds = column(|c| c.lead_time_seconds);
         let lead_times = column(|c| c.lead_times);
+        let waitlist_joins = column(|c| c.waitlist_joins);
+        let waitlist_offers = column(|c| c.waitlist_offers);
+        let waitlist_accepted = column(|c| c.waitlist_accepted);
+        let waitlist_expired = column(|c| c.waitlist_expired);
         let client = self.client().await?;
         let statement = client
             .prepare_cached(&format!(
                 "INSERT INTO booking_statistics ({STATISTICS_COLUMNS}) \
                      SELECT * FROM unnest($1::text[], $2::date[], $3::int2[], $4::text[], \
                        $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[], \
-                       $11::int8[], $12::int8[], $13::int8[]) \
+                       $11::int8[], $12::int8[], $13::int8[], $14::int8[], $15::int8[], \
+                       $16::int8[], $17::int8[]) \
                      {REPLACE_COUNTS}"
             ))
             .await?;
@@ -78,6 +83,10 @@ impl StatisticsStore for PostgresStore {
                     &no_shows,
                     &lead_time_seconds,
                     &lead_times,
+                    &waitlist_joins,
+                    &waitlist_offers,
+                    &waitlist_accepted,
+                    &waitlist_expired,
                 ],
             )
             .await?;

@@ -340,6 +340,7 @@ pub struct Texts {
 
 mod en;
 mod ru;
+pub mod waitlist;
 
 pub use en::EN;
 pub use ru::RU;

@@ -88,6 +88,8 @@ impl RangeForm {
             mode: chosen(&self.mode),
             // Not a whole number is no number: the API then says what it wants.
             reserved: self.reserved.trim().parse().ok(),
+            // The staff pages do not set places yet; the API does.
+            capacity: None,
         }
     }
 }
