@@ -9,14 +9,17 @@ use serde_json::json;
 use super::AppState;
 use super::error::ApiError;
 use super::input::parse_instant;
-use super::reslot::{block_moved_outcome, block_moving, place_on_next_day};
+use super::reslot::{
+    Unplaceable, block_moved_outcome, block_moving, capacity_cut_outcome, place_on_next_day,
+};
 use super::staff::{Staff, audit};
 use crate::actors::answer::AnswerTicket;
-use crate::actors::schedule::{Block, Reserve, SetCapacity, Unblock};
+use crate::actors::schedule::{Block, CutCapacityMoving, Reserve, SetCapacity, Unblock};
 use crate::auth::StaffRole;
 use crate::domain::window::local_date;
 use crate::domain::{
-    BlockMoved, Category, CheckpointId, Direction, InputError, WindowKey, WindowSelection,
+    BlockMoved, CapacityCut, Category, CheckpointId, Direction, InputError, WindowKey,
+    WindowSelection,
 };
 
 /// A range of one day's windows: from one instant to another, in one direction or both, of
@@ -73,9 +76,11 @@ pub enum WindowAction {
     Reserve {
         reserved: u32,
     },
-    /// Places per window, for a day already scheduled.
+    /// Places per window, for a day already scheduled; with a reason, the bookings a window
+    /// then has too many of move (mode `move_affected`).
     Capacity {
         capacity: u32,
+        moving: Option<String>,
     },
 }
 
@@ -148,7 +153,23 @@ impl WindowRequest {
         let capacity = self
             .capacity
             .ok_or_else(|| InputError::new("capacity", "places of each window"))?;
-        Ok((range, WindowAction::Capacity { capacity }))
+        let moving = match BlockMode::parse(self.mode.as_deref())? {
+            BlockMode::FreeOnly => None,
+            BlockMode::MoveAffected => Some(
+                self.reason
+                    .map(|reason| reason.trim().to_owned())
+                    .ok_or_else(|| {
+                        InputError::new("reason", "why the bookings move, for their drivers")
+                    })?,
+            ),
+            BlockMode::CancelAffected => {
+                return Err(InputError::new(
+                    "mode",
+                    "free_only (never below the places taken) or move_affected",
+                ));
+            }
+        };
+        Ok((range, WindowAction::Capacity { capacity, moving }))
     }
 }
 
@@ -273,7 +294,38 @@ pub async fn change_windows(
             let outcome = outcome_of(&changed);
             ("windows.reserve", changed, outcome)
         }
-        WindowAction::Capacity { capacity } => {
+        WindowAction::Capacity {
+            capacity,
+            moving: Some(reason),
+        } => {
+            let (changed, outcome, audited) = cut_capacity_audited(
+                state,
+                checkpoint_id,
+                day,
+                selection,
+                capacity,
+                reason,
+                answer,
+            )
+            .await?;
+            audit(
+                state,
+                staff,
+                "windows.capacity",
+                format!("{checkpoint_id}/{day}"),
+                audited,
+            )
+            .await?;
+            return Ok(WindowChange {
+                day,
+                windows: changed,
+                outcome,
+            });
+        }
+        WindowAction::Capacity {
+            capacity,
+            moving: None,
+        } => {
             let outcome_of = move |changed: &[WindowKey]| json!({ "windows": window_list(changed), "capacity": capacity });
             let set = SetCapacity {
                 selection,
@@ -303,6 +355,62 @@ pub async fn change_windows(
     })
 }
 
+/// Lowers the places of windows moving the bookings they have too many of: the answer tells
+/// what was decided at once, the audit entry also where the bookings left for the next day
+/// went. Once those have gone, the windows are lowered the rest of the way.
+async fn cut_capacity_audited(
+    state: &AppState,
+    checkpoint_id: &CheckpointId,
+    day: NaiveDate,
+    selection: WindowSelection,
+    capacity: u32,
+    reason: String,
+    answer: Option<AnswerTicket>,
+) -> Result<(Vec<WindowKey>, serde_json::Value, serde_json::Value), ApiError> {
+    let outcome_of = {
+        let reason = reason.clone();
+        move |decided: &CapacityCut| {
+            capacity_cut_outcome(
+                &json!(window_list(&decided.windows)),
+                capacity,
+                &reason,
+                decided,
+            )
+        }
+    };
+    let answer = answer.map(|ticket| {
+        let outcome_of = outcome_of.clone();
+        ticket.adapt(move |decided: &CapacityCut| WindowChange {
+            day,
+            windows: decided.windows.clone(),
+            outcome: outcome_of(decided),
+        })
+    });
+    let cut = CutCapacityMoving {
+        selection: selection.clone(),
+        capacity,
+        reason: reason.clone(),
+    };
+    let decided = state
+        .registry
+        .ask_answered(checkpoint_id, day, cut, answer)
+        .await?;
+    let outcome = outcome_of(&decided);
+    let next_day = place_on_next_day(state, &decided.unplaced, &reason, Unplaceable::Keep).await;
+    let mut audited = outcome.clone();
+    audited["next_day"] = json!(next_day);
+    if !decided.unplaced.is_empty() {
+        let rest = CutCapacityMoving {
+            selection,
+            capacity,
+            reason,
+        };
+        let lowered = state.registry.ask(checkpoint_id, day, rest).await?;
+        audited["then"] = json!(window_list(&lowered.windows));
+    }
+    Ok((decided.windows, outcome, audited))
+}
+
 /// Closes windows moving their bookings: the answer tells what the block decided at once, the
 /// audit entry also where the bookings left for the next day went.
 async fn block_moving_audited(
@@ -324,7 +432,7 @@ async fn block_moving_audited(
     let decided =
         block_moving(state, checkpoint_id, day, selection, reason.clone(), answer).await?;
     let outcome = block_moved_outcome(&json!(window_list(&decided.blocked)), &reason, &decided);
-    let next_day = place_on_next_day(state, &decided.unplaced, &reason).await;
+    let next_day = place_on_next_day(state, &decided.unplaced, &reason, Unplaceable::Cancel).await;
     let mut audited = outcome.clone();
     audited["next_day"] = json!(next_day);
     Ok((decided.blocked, outcome, audited))

@@ -25,7 +25,8 @@ pub use event::{DomainEvent, EventType};
 pub use plate::Plate;
 pub use rules::Policy;
 pub use schedule::{
-    BlockMoved, ChangeSet, DaySchedule, HoldRequest, LaneQueue, ScheduleChange, WindowSelection,
+    BlockMoved, CapacityCut, ChangeSet, DaySchedule, HoldRequest, LaneQueue, ScheduleChange,
+    WindowSelection,
 };
 pub use waitlist::{
     JoinRequest, Offer, WaitRange, WaitlistEntry, WaitlistId, WaitlistStanding, WaitlistStatus,

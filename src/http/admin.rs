@@ -168,14 +168,37 @@ struct SetPlaces {
     direction: Option<Direction>,
     #[schema(required = false, default = json!([]))]
     categories: Vec<Category>,
-    /// Places of each window; never below the places taken or reserved.
+    /// Places of each window; never below the places kept for priority classes, nor (mode
+    /// free_only) below the places taken.
     #[schema(maximum = 100000)]
     capacity: u32,
+    /// move_affected moves the bookings a window then has too many of (the last booked, the
+    /// priority classes last) to the nearest windows with room, the same day first, then the
+    /// next; one no day can take keeps its place.
+    #[schema(schema_with = capacity_modes)]
+    mode: Option<String>,
+    /// Why the bookings move, for their drivers (move_affected).
+    #[schema(min_length = 1, max_length = 500)]
+    reason: Option<String>,
+}
+
+/// The modes a cut takes; null, like a missing mode, is `free_only`.
+fn capacity_modes() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some([
+            json!("free_only"),
+            json!("move_affected"),
+            json!(null),
+        ]))
+        .default(Some(json!("free_only")))
+        .build()
 }
 
 #[utoipa::path(post, path = "/api/v1/admin/checkpoints/{id}/capacity", operation_id = "setCapacity",
     tag = "admin", security(("bearer" = [])),
-    summary = "Admin: set the places of the windows of one local day in a time range, a day already scheduled (a template change applies to days scheduled later); never below the places taken or reserved. Places gained go to the waitlist first",
+    summary = "Admin: set the places of the windows of one local day in a time range, a day already scheduled (a template change applies to days scheduled later); never below the places reserved, and below the places taken only moving the bookings (move_affected). Places gained go to the waitlist first",
     params(CheckpointPath, IdempotencyHeader),
     request_body = SetPlaces,
     responses((status = 200, description = "The windows changed")))]

@@ -17,6 +17,14 @@ pub const SET_WINDOW_RESERVED: &str = "UPDATE windows SET reserved = $1 \
 pub const SET_WINDOW_CAPACITY: &str = "UPDATE windows SET capacity = $1 \
      WHERE checkpoint_id = $2 AND direction = $3 AND category = $4 AND start_at = $5";
 
+/// Raises a window's capacity to `$1` if it has fewer places, in PostgreSQL's words.
+pub const RAISE_WINDOW_CAPACITY_PG: &str = "UPDATE windows SET capacity = GREATEST(capacity, $1) \
+     WHERE checkpoint_id = $2 AND direction = $3 AND category = $4 AND start_at = $5";
+
+/// Raises a window's capacity to `$1` if it has fewer places, in SQLite's words.
+pub const RAISE_WINDOW_CAPACITY_SQLITE: &str = "UPDATE windows SET capacity = MAX(capacity, $1) \
+     WHERE checkpoint_id = $2 AND direction = $3 AND category = $4 AND start_at = $5";
+
 /// Marks a transfer hold as having received its source's code, only while it is still held;
 /// the row lock it takes serialises the hand-over with an abandonment of the same hold.
 pub const MARK_CODE_RECEIVED: &str = "UPDATE bookings SET code_received = true \

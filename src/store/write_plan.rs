@@ -17,9 +17,13 @@
 //! 4. `waitlist_updates`, then `waitlist_inserts`: the day's waitlist entries (an entry that
 //!    ends frees its plate's place on the waitlist before another entry takes it);
 //! 5. `window_settings`: blocked reasons, reserved places and capacities, in decision order;
+//!    a capacity only grows here (it is `MAX(capacity, new)`), and takes its new value only
+//!    once the deltas are written (`lowered_capacities`, last of all), so that a window gains
+//!    places before a booking takes one and loses them only after its bookings moved out;
 //! 6. `code_handovers`: a code made to resolve to a transfer hold;
 //! 7. `window_deltas`: one net change of `held` and `confirmed` per window;
-//! 8. `answers`, then `events`.
+//! 8. `answers`, then `events`;
+//! 9. `lowered_capacities`: every capacity set, to its exact value.
 //!
 //! Every booking write is conditional: an update applies only to the stored version the actor
 //! decided from (and, for a guarded one, only while the transfer hold has not received its
@@ -53,6 +57,8 @@ pub struct WritePlan<'a> {
     pub waitlist_updates: Vec<WaitlistUpdate<'a>>,
     pub waitlist_inserts: Vec<&'a WaitlistEntry>,
     pub window_settings: Vec<WindowSetting<'a>>,
+    /// The capacities of `window_settings` again, written exactly after the deltas.
+    pub lowered_capacities: Vec<WindowSetting<'a>>,
     pub code_handovers: Vec<CodeHandover<'a>>,
     pub window_deltas: Vec<WindowDelta<'a>>,
     pub answers: Vec<&'a AnswerRecord>,
@@ -170,11 +176,13 @@ impl<'a> WritePlan<'a> {
                         })
                     }
                     ScheduleChange::SetCapacity { key, capacity } => {
-                        plan.window_settings.push(WindowSetting {
+                        let setting = WindowSetting {
                             checkpoint,
                             key: *key,
                             value: WindowValue::Capacity(*capacity),
-                        })
+                        };
+                        plan.window_settings.push(setting);
+                        plan.lowered_capacities.push(setting);
                     }
                     ScheduleChange::PointCode { code, booking } => {
                         plan.code_handovers.push(CodeHandover {
@@ -607,6 +615,25 @@ mod tests {
         let plan = WritePlan::new(&batches);
 
         assert_eq!(plan.window_deltas.len(), 2);
+    }
+
+    #[test]
+    fn a_capacity_is_set_again_exactly_after_the_deltas() {
+        let key = WindowKey {
+            direction: crate::domain::Direction::Entry,
+            category: crate::domain::Category::Car,
+            start: chrono::Utc::now(),
+        };
+        let batches = [batch(vec![ScheduleChange::SetCapacity {
+            key,
+            capacity: 1,
+        }])];
+
+        let plan = WritePlan::new(&batches);
+
+        assert_eq!(plan.window_settings.len(), 1);
+        assert_eq!(plan.lowered_capacities, plan.window_settings);
+        assert_eq!(plan.lowered_capacities[0].value, WindowValue::Capacity(1));
     }
 
     #[test]

@@ -1,12 +1,15 @@
-//! Re-slotting instead of cancelling (block mode `move_affected`): bookings of closed windows
-//! move to the nearest windows with room, the same day first, then the next; each driver hears
-//! once, and keeps the new window, picks another or cancels.
+//! Re-slotting instead of cancelling (mode `move_affected`): bookings of closed windows, and
+//! those a window has too many of once its places are lowered, move to the nearest windows with
+//! room, the same day first, then the next; each driver hears once, and keeps the new window,
+//! picks another or cancels.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::Days;
 use serde_json::{Value, json};
+
+use borderslot::auth::StaffRole;
 
 use crate::helpers::{
     Backend, TestApp, assert_problem, at, counting_checkpoint, race_bookings, tomorrow,
@@ -265,6 +268,82 @@ async fn reslotting_under_concurrent_bookings_keeps_every_invariant(backend: Bac
     }
     // Nobody else was moved or cancelled.
     assert_eq!(heard.len(), codes.len(), "{heard:?}");
+}
+
+crate::on_both_backends!(fewer_places_move_the_last_booked_under_concurrent_bookings);
+
+/// An admin lowers 10:00 from three places to one while a rush books the windows around it:
+/// the two booked last move, every window stays within its places, and each moved driver
+/// hears once.
+async fn fewer_places_move_the_last_booked_under_concurrent_bookings(backend: Backend) {
+    let (receiver, url) = WebhookReceiver::start();
+    let Some(app) =
+        app_notifying_with(backend, &url, vec![counting_checkpoint("tiny", 3, 0)]).await
+    else {
+        return;
+    };
+    let day = tomorrow();
+    let mut booked = Vec::new();
+    for n in 0..3 {
+        booked.push(book(&app, day, 10, &format!("CUT{n}")).await);
+    }
+    let starts: Vec<String> = [9, 11, 12].iter().map(|&h| at(day, h)).collect();
+    let mut body = close(day, 10, 11);
+    body["capacity"] = json!(1);
+    body["mode"] = json!("move_affected");
+    body["reason"] = json!("one lane closed");
+    let path = "/api/v1/admin/checkpoints/tiny/capacity";
+
+    let (cut, attempts) = futures_util::future::join(
+        app.send_as_staff(StaffRole::Admin, "POST", path, Some(&body)),
+        race_bookings(&[&app], 8, 24, &starts, |n, window| {
+            let hour: u32 = window[11..13].parse().unwrap();
+            book_body(day, hour, &format!("RUSH{n}"))
+        }),
+    )
+    .await;
+
+    assert_eq!(cut.status, 200, "{}", cut.text);
+    assert_eq!(app.store.audit().await.unwrap().violations(), 0);
+    let mut taken: BTreeMap<String, usize> = BTreeMap::new();
+    for (window, status, _) in &attempts {
+        assert!([201, 409].contains(status), "{status}");
+        if *status == 201 {
+            *taken.entry(window.clone()).or_default() += 1;
+        }
+    }
+    let moved: Vec<String> = cut.body["moved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["code"].as_str().unwrap().to_owned())
+        .collect();
+    let left_for_next_day = cut.body["to_next_day"].as_array().unwrap().len();
+    assert_eq!(moved.len() + left_for_next_day, 2, "{}", cut.text);
+    // The first booked keeps its place; the others were booked later.
+    assert!(!moved.contains(&code(&booked[0])), "{}", cut.text);
+    for entry in cut.body["moved"].as_array().unwrap() {
+        *taken
+            .entry(entry["to"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    assert!(taken.values().all(|&n| n <= 3), "{taken:?}");
+    let first = app.managed("GET", &booked[0], "", None).await;
+    assert_eq!(first.body["window"]["start"], at(day, 10), "{}", first.text);
+    wait_until_told(&app, &receiver, &moved).await;
+    let heard = told(&receiver);
+    for code in &moved {
+        assert_eq!(heard[code].len(), 1, "{code}: {heard:?}");
+    }
+    assert_eq!(heard.len(), moved.len(), "nobody else was moved: {heard:?}");
+
+    // Below the places taken without moving anyone is refused.
+    body["capacity"] = json!(0);
+    body["mode"] = json!("free_only");
+    let refused = app
+        .send_as_staff(StaffRole::Admin, "POST", path, Some(&body))
+        .await;
+    assert_problem(&refused, 422, "invalid-input");
 }
 
 #[actix_web::test]

@@ -621,6 +621,7 @@ handle_for_request!(
     AbandonTransfer,
     Block,
     BlockMoving,
+    CutCapacityMoving,
     HoldForReslot,
     ReleaseForReslot,
     CancelReslot,

@@ -1,15 +1,25 @@
-//! What re-slotting asks of a schedule: close windows and move their bookings within the day,
-//! take a booking the day before could not keep, let one go to the next day, cancel one no day
-//! could take, and the driver's acceptance of the new window.
+//! What re-slotting asks of a schedule: close windows (or lower their places) and move their
+//! bookings within the day, take a booking the day before could not keep, let one go to the
+//! next day, cancel one no day could take, and the driver's acceptance of the new window.
 
 use super::*;
-use crate::domain::BlockMoved;
+use crate::domain::{BlockMoved, CapacityCut};
 
 /// Close windows to new bookings and move their bookings to the nearest windows with room.
 #[derive(Message, Clone)]
 #[rtype(result = "Result<BlockMoved, ScheduleError>")]
 pub struct BlockMoving {
     pub selection: WindowSelection,
+    pub reason: String,
+}
+
+/// Lower the places of windows, moving the bookings a window then has too many of to the
+/// nearest windows with room.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<CapacityCut, ScheduleError>")]
+pub struct CutCapacityMoving {
+    pub selection: WindowSelection,
+    pub capacity: u32,
     pub reason: String,
 }
 
@@ -54,6 +64,16 @@ impl Handler<BlockMoving> for ScheduleActor {
     fn handle(&mut self, msg: BlockMoving, ctx: &mut Self::Context) -> Self::Result {
         self.decide(ctx, |day, policy, now| {
             day.block_moving(&msg.selection, &msg.reason, policy, now)
+        })
+    }
+}
+
+impl Handler<CutCapacityMoving> for ScheduleActor {
+    type Result = ResponseFuture<Result<CapacityCut, ScheduleError>>;
+
+    fn handle(&mut self, msg: CutCapacityMoving, ctx: &mut Self::Context) -> Self::Result {
+        self.decide(ctx, |day, policy, now| {
+            day.cut_capacity_moving(&msg.selection, msg.capacity, &msg.reason, policy, now)
         })
     }
 }

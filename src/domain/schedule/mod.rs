@@ -18,7 +18,7 @@ mod waitlist;
 mod windows;
 
 pub use draws::DrawInput;
-pub use reslot::BlockMoved;
+pub use reslot::{BlockMoved, CapacityCut};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

@@ -92,10 +92,22 @@ impl DaySchedule {
         policy: &Policy,
         now: DateTime<Utc>,
     ) -> Option<WindowKey> {
+        self.nearest_room_avoiding(booking, near, &BTreeSet::new(), policy, now)
+    }
+
+    /// [`Self::nearest_room`], but never one of `avoided`.
+    fn nearest_room_avoiding(
+        &self,
+        booking: &Booking,
+        near: DateTime<Utc>,
+        avoided: &BTreeSet<WindowKey>,
+        policy: &Policy,
+        now: DateTime<Utc>,
+    ) -> Option<WindowKey> {
         self.windows
             .values()
             .filter(|w| w.key.direction == booking.direction && w.key.category == booking.category)
-            .filter(|w| w.key != booking.window_key())
+            .filter(|w| w.key != booking.window_key() && !avoided.contains(&w.key))
             .filter(|w| w.blocked.is_none() && policy.check_window_open(w.key.start, now).is_ok())
             .filter(|w| w.available_to(booking.priority) > 0)
             .min_by_key(|w| ((w.key.start - near).abs(), w.key.start))
@@ -182,6 +194,102 @@ impl DaySchedule {
             now,
         ));
         Ok((updated, changes))
+    }
+}
+
+/// What lowering the places of windows did to the bookings they had too many of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapacityCut {
+    /// The windows whose places changed.
+    pub windows: Vec<WindowKey>,
+    /// Bookings moved to another window of this day, as they are now.
+    pub moved: Vec<Booking>,
+    /// Bookings this day has no room for, still in their windows (which keep a place for each
+    /// until they go), in the order they are to be placed on the next day.
+    pub unplaced: Vec<Booking>,
+}
+
+impl DaySchedule {
+    /// Lowers the places of the selected windows to `capacity`, moving the bookings a window
+    /// then has too many of to the nearest windows of their lane with room: those booked last
+    /// leave, the priority classes last of all, and the earliest of those leaving is placed
+    /// first. A window keeps a place for each booking this day has no room for (`unplaced`):
+    /// lowering it again once they have gone elsewhere brings it down to `capacity`.
+    pub fn cut_capacity_moving(
+        &mut self,
+        selection: &WindowSelection,
+        capacity: u32,
+        reason: &str,
+        policy: &Policy,
+        now: DateTime<Utc>,
+    ) -> Result<(CapacityCut, ChangeSet), AllocationError> {
+        self.check_capacity(selection, capacity)?;
+        let reason = reason.trim();
+        if reason.is_empty() || reason.len() > 500 {
+            return Err(InputError::new("reason", "1-500 characters").into());
+        }
+        let covered: Vec<WindowKey> = self
+            .windows
+            .values()
+            .filter(|w| selection.covers(w))
+            .map(|w| w.key)
+            .collect();
+        // A window losing bookings is no place to move another's to.
+        let crowded: BTreeSet<WindowKey> = covered
+            .iter()
+            .filter(|key| self.windows[*key].taken() > capacity)
+            .copied()
+            .collect();
+        let mut changes = ChangeSet::default();
+        let mut cut = CapacityCut {
+            windows: Vec::new(),
+            moved: Vec::new(),
+            unplaced: Vec::new(),
+        };
+        // Places go first where nothing has to move, so that no booking is moved into them.
+        for key in covered.iter().filter(|key| !crowded.contains(key)) {
+            self.put_capacity(*key, capacity, now, &mut changes, &mut cut.windows);
+        }
+        for key in &crowded {
+            for booking in self.leaving(key, capacity) {
+                let near = booking.window_start;
+                match self.nearest_room_avoiding(&booking, near, &crowded, policy, now) {
+                    Some(target) => {
+                        let (updated, change) =
+                            self.reslot_within_day(&booking, target, reason, policy, now);
+                        changes.append(change);
+                        cut.moved.push(updated);
+                    }
+                    None => cut.unplaced.push(booking),
+                }
+            }
+            let keeping = self.windows[key].taken().max(capacity);
+            self.put_capacity(*key, keeping, now, &mut changes, &mut cut.windows);
+        }
+        Ok((cut, changes))
+    }
+
+    /// The bookings of window `key` that leave when it has `capacity` places, in the order
+    /// they are placed elsewhere: a transfer hold (its move is in flight) and a vehicle that has
+    /// arrived stay, and of the others those that keep their place everywhere else keep it
+    /// here too.
+    fn leaving(&self, key: &WindowKey, capacity: u32) -> Vec<Booking> {
+        let mut in_window: Vec<&Booking> = self
+            .bookings
+            .values()
+            .filter(|b| b.window_key() == *key && b.status.is_active())
+            .collect();
+        let movable = |b: &Booking| {
+            matches!(b.status, BookingStatus::Held | BookingStatus::Confirmed)
+                && !b.is_transfer_hold()
+        };
+        let staying = in_window.iter().filter(|b| !movable(b)).count();
+        in_window.retain(|b| movable(b));
+        in_window.sort_by_key(|b| (!b.priority.is_priority(), b.created_at, b.id.0));
+        let room = usize::try_from(capacity)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(staying);
+        in_window.into_iter().skip(room).cloned().collect()
     }
 }
 
@@ -272,6 +380,100 @@ mod tests {
         };
         day.block_moving(&selection, "lane repairs", &Policy::default(), now())
             .unwrap()
+    }
+
+    fn cut(day: &mut DaySchedule, from: u32, to: u32, capacity: u32) -> (CapacityCut, ChangeSet) {
+        let selection = WindowSelection {
+            from: at(from),
+            to: at(to),
+            direction: None,
+            categories: Vec::new(),
+        };
+        day.cut_capacity_moving(
+            &selection,
+            capacity,
+            "one lane closed",
+            &Policy::default(),
+            now(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn fewer_places_move_the_last_booked_out_the_priority_classes_last() {
+        // Three places at 10:00, cut to one: the humanitarian booking stays though it came
+        // last, and of the two others the later leaves first, for the farther window.
+        let mut day = day(3, 0);
+        let first = book(&mut day, 10, "FIRST1", PriorityClass::Normal, 0);
+        let second = book(&mut day, 10, "SECOND1", PriorityClass::Normal, 1);
+        let urgent = book(&mut day, 10, "URGENT1", PriorityClass::Humanitarian, 2);
+        book(&mut day, 9, "NINE1", PriorityClass::Normal, 3);
+        book(&mut day, 9, "NINE2", PriorityClass::Normal, 4);
+
+        let (cut, changes) = cut(&mut day, 10, 12, 1);
+
+        // 11:00 is cut to one place too, and has room for one; 09:00 has one left.
+        let placed: Vec<(BookingId, DateTime<Utc>)> =
+            cut.moved.iter().map(|b| (b.id, b.window_start)).collect();
+        assert_eq!(placed, vec![(first.id, at(9)), (second.id, at(11))]);
+        assert!(cut.unplaced.is_empty());
+        assert_eq!(day.booking(urgent.id).unwrap().window_start, at(10));
+        assert_eq!(day.window(&key(10)).unwrap().capacity, 1);
+        assert_eq!(day.window(&key(11)).unwrap().capacity, 1);
+        assert_eq!(day.window(&key(10)).unwrap().taken(), 1);
+        assert_eq!(cut.windows, vec![key(11), key(10)]);
+        let reslotted = changes
+            .events
+            .iter()
+            .filter(|e| e.event_type == EventType::BookingReslotted)
+            .count();
+        assert_eq!(reslotted, 2, "each moved driver is told once");
+    }
+
+    #[test]
+    fn a_booking_the_day_has_no_room_for_keeps_a_place_until_it_goes() {
+        let mut day = day(1, 0);
+        for hour in 0..24 {
+            book(
+                &mut day,
+                hour,
+                &format!("PL{hour:02}X"),
+                PriorityClass::Normal,
+                i64::from(hour),
+            );
+        }
+
+        let (cut, _) = cut(&mut day, 10, 11, 0);
+
+        assert!(cut.moved.is_empty());
+        assert_eq!(cut.unplaced.len(), 1);
+        assert_eq!(
+            day.window(&key(10)).unwrap().capacity,
+            1,
+            "a place kept for the booking left for the next day"
+        );
+        assert!(cut.windows.is_empty());
+    }
+
+    #[test]
+    fn free_only_refuses_to_go_below_the_places_taken() {
+        let mut day = day(2, 0);
+        book(&mut day, 10, "FIRST1", PriorityClass::Normal, 0);
+        book(&mut day, 10, "SECOND1", PriorityClass::Normal, 1);
+        let selection = WindowSelection {
+            from: at(10),
+            to: at(11),
+            direction: None,
+            categories: Vec::new(),
+        };
+
+        let refused = day.set_capacity(&selection, 1, now());
+
+        assert!(
+            matches!(refused, Err(AllocationError::Invalid(_))),
+            "{refused:?}"
+        );
+        assert_eq!(day.window(&key(10)).unwrap().capacity, 2);
     }
 
     #[test]

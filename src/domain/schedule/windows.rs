@@ -94,6 +94,42 @@ impl DaySchedule {
         capacity: u32,
         now: DateTime<Utc>,
     ) -> Result<(Vec<WindowKey>, ChangeSet), AllocationError> {
+        self.check_capacity(selection, capacity)?;
+        if let Some(window) = self
+            .windows
+            .values()
+            .find(|w| selection.covers(w) && capacity < w.taken())
+        {
+            return Err(InputError::new(
+                "capacity",
+                format!(
+                    "at least the places taken ({}), or move the bookings (mode move_affected)",
+                    window.taken(),
+                ),
+            )
+            .into());
+        }
+        let mut touched = Vec::new();
+        let mut changes = ChangeSet::default();
+        let covered: Vec<WindowKey> = self
+            .windows
+            .values()
+            .filter(|w| selection.covers(w))
+            .map(|w| w.key)
+            .collect();
+        for key in covered {
+            self.put_capacity(key, capacity, now, &mut changes, &mut touched);
+        }
+        Ok((touched, changes))
+    }
+
+    /// Refuses a range or a number of places no window can have; a window keeps at least the
+    /// places kept for priority classes.
+    pub(super) fn check_capacity(
+        &self,
+        selection: &WindowSelection,
+        capacity: u32,
+    ) -> Result<(), AllocationError> {
         if selection.from >= selection.to {
             return Err(InputError::new("to", "the range must end after it starts").into());
         }
@@ -105,39 +141,49 @@ impl DaySchedule {
         if let Some(window) = self
             .windows
             .values()
-            .find(|w| selection.covers(w) && capacity < w.taken().max(w.reserved))
+            .find(|w| selection.covers(w) && capacity < w.reserved)
         {
             return Err(InputError::new(
                 "capacity",
                 format!(
-                    "at least the places taken ({}) and kept for priority classes ({})",
-                    window.taken(),
+                    "at least the places kept for priority classes ({})",
                     window.reserved
                 ),
             )
             .into());
         }
-        let mut touched = Vec::new();
-        let mut changes = ChangeSet::default();
-        for window in self.windows.values_mut().filter(|w| selection.covers(w)) {
-            if window.capacity == capacity {
-                continue;
-            }
-            window.capacity = capacity;
-            touched.push(window.key);
-            changes.changes.push(ScheduleChange::SetCapacity {
-                key: window.key,
-                capacity,
-            });
-            changes.events.push(DomainEvent::for_window(
-                EventType::WindowCapacitySet,
-                &self.checkpoint,
-                self.date,
-                window,
-                now,
-            ));
+        Ok(())
+    }
+
+    /// Gives window `key` `capacity` places, unless it has them already; `touched` names it
+    /// then.
+    pub(super) fn put_capacity(
+        &mut self,
+        key: WindowKey,
+        capacity: u32,
+        now: DateTime<Utc>,
+        changes: &mut ChangeSet,
+        touched: &mut Vec<WindowKey>,
+    ) {
+        let Some(window) = self.windows.get_mut(&key) else {
+            return;
+        };
+        if window.capacity == capacity {
+            return;
         }
-        Ok((touched, changes))
+        window.capacity = capacity;
+        touched.push(key);
+        changes
+            .changes
+            .push(ScheduleChange::SetCapacity { key, capacity });
+        changes.events.push(DomainEvent::for_window(
+            EventType::WindowCapacitySet,
+            &self.checkpoint,
+            self.date,
+            window,
+            now,
+        ));
+        self.assert_invariants(&key);
     }
 
     /// Closes the selected windows to new bookings; existing bookings stay.

@@ -8,10 +8,10 @@ use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use super::format_ts;
 use crate::domain::{Booking, BookingStatus, Contact, DomainEvent, Plate};
 use crate::store::statements::{
-    CARRY_OWNER, MARK_CODE_RECEIVED, POINT_CODE, RECORD_OWNER, SET_WINDOW_BLOCKED_REASON,
-    SET_WINDOW_CAPACITY, SET_WINDOW_RESERVED,
+    CARRY_OWNER, MARK_CODE_RECEIVED, POINT_CODE, RAISE_WINDOW_CAPACITY_SQLITE, RECORD_OWNER,
+    SET_WINDOW_BLOCKED_REASON, SET_WINDOW_CAPACITY, SET_WINDOW_RESERVED,
 };
-use crate::store::write_plan::{self, BookingUpdate, WindowValue, WritePlan};
+use crate::store::write_plan::{self, BookingUpdate, WindowSetting, WindowValue, WritePlan};
 use crate::store::{AnswerRecord, CommitBatch, StoreError};
 
 /// Writes one schedule day's batch in its own transaction.
@@ -44,7 +44,7 @@ pub(super) fn apply_batch(
             .execute(params![from.to_string(), to.to_string()])?;
     }
     apply_waitlist(&tx, &plan)?;
-    apply_window_settings(&tx, &plan)?;
+    apply_window_settings(&tx, &plan.window_settings, RAISE_WINDOW_CAPACITY_SQLITE)?;
     for handover in &plan.code_handovers {
         let booking = handover.booking.to_string();
         let received = tx
@@ -84,6 +84,7 @@ pub(super) fn apply_batch(
     for event in &plan.events {
         append_event(&tx, event)?;
     }
+    apply_window_settings(&tx, &plan.lowered_capacities, SET_WINDOW_CAPACITY)?;
     tx.commit()?;
     Ok(())
 }
@@ -237,12 +238,16 @@ fn apply_waitlist(tx: &Transaction<'_>, plan: &WritePlan<'_>) -> Result<(), Stor
     Ok(())
 }
 
-fn apply_window_settings(tx: &Transaction<'_>, plan: &WritePlan<'_>) -> Result<(), StoreError> {
-    for setting in &plan.window_settings {
+fn apply_window_settings(
+    tx: &Transaction<'_>,
+    settings: &[WindowSetting<'_>],
+    capacity_statement: &str,
+) -> Result<(), StoreError> {
+    for setting in settings {
         let (statement, value): (&str, &dyn rusqlite::ToSql) = match &setting.value {
             WindowValue::BlockedReason(reason) => (SET_WINDOW_BLOCKED_REASON, reason),
             WindowValue::Reserved(reserved) => (SET_WINDOW_RESERVED, reserved),
-            WindowValue::Capacity(capacity) => (SET_WINDOW_CAPACITY, capacity),
+            WindowValue::Capacity(capacity) => (capacity_statement, capacity),
         };
         tx.prepare_cached(statement)?.execute(params![
             value,

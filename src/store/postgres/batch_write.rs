@@ -23,8 +23,8 @@ use uuid::Uuid;
 use super::count;
 use crate::domain::{Booking, BookingCode, BookingId, BookingStatus, DomainEvent};
 use crate::store::statements::{
-    CARRY_OWNER, CLOSE_DRAW, MARK_CODE_RECEIVED, POINT_CODE, RECORD_OWNER,
-    SET_WINDOW_BLOCKED_REASON, SET_WINDOW_CAPACITY, SET_WINDOW_RESERVED,
+    CARRY_OWNER, CLOSE_DRAW, MARK_CODE_RECEIVED, POINT_CODE, RAISE_WINDOW_CAPACITY_PG,
+    RECORD_OWNER, SET_WINDOW_BLOCKED_REASON, SET_WINDOW_CAPACITY, SET_WINDOW_RESERVED,
 };
 use crate::store::write_plan::{
     self, BookingUpdate, CodeHandover, OwnerRecord, WindowDelta, WindowSetting, WindowValue,
@@ -194,9 +194,10 @@ pub(super) async fn apply_batches(
     }
     pipelined(steps).await?;
     apply_waitlist(tx, &plan).await?;
-    apply_window_settings(tx, &plan.window_settings).await?;
+    apply_window_settings(tx, &plan.window_settings, RAISE_WINDOW_CAPACITY_PG).await?;
     apply_code_handovers(tx, &plan.code_handovers).await?;
-    pipelined(tail).await
+    pipelined(tail).await?;
+    apply_window_settings(tx, &plan.lowered_capacities, SET_WINDOW_CAPACITY).await
 }
 
 /// Runs the steps concurrently on one connection, polling them in order so that their
@@ -493,6 +494,7 @@ async fn record_owners(
 async fn apply_window_settings(
     tx: &Transaction<'_>,
     settings: &[WindowSetting<'_>],
+    capacity_statement: &str,
 ) -> Result<(), StoreError> {
     for setting in settings {
         let reserved;
@@ -504,7 +506,7 @@ async fn apply_window_settings(
             }
             WindowValue::Capacity(places) => {
                 reserved = count(*places);
-                (SET_WINDOW_CAPACITY, &reserved)
+                (capacity_statement, &reserved)
             }
         };
         let statement = tx.prepare_cached(statement).await?;
