@@ -11,6 +11,8 @@
 
 mod arrivals;
 mod draws;
+#[cfg(test)]
+mod fixture;
 mod requests;
 mod reslot;
 mod transfers;

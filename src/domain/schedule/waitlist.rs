@@ -599,66 +599,12 @@ fn frees_places(changes: &ChangeSet) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
-    use chrono::{Duration, TimeZone};
-
     use super::*;
-    use crate::domain::checkpoint::{Category, CategoryCapacity, Checkpoint};
+    use crate::domain::schedule::fixture::{at, day, key, now};
     use crate::domain::waitlist::WaitRange;
-    use crate::domain::window::generate_windows;
-
-    fn date() -> NaiveDate {
-        NaiveDate::from_ymd_opt(2026, 3, 21).unwrap()
-    }
-
-    fn at(hour: u32) -> DateTime<Utc> {
-        Utc.from_utc_datetime(&date().and_hms_opt(hour, 0, 0).unwrap())
-    }
-
-    /// A day of hourly car windows of `capacity` places, `reserved` of them for priority.
-    fn day(capacity: u32, reserved: u32) -> DaySchedule {
-        let checkpoint = Checkpoint {
-            id: CheckpointId::parse("tiny").unwrap(),
-            name: "Tiny".to_owned(),
-            time_zone: chrono_tz::UTC,
-            neighbour_time_zone: None,
-            directions: vec![Direction::Entry],
-            window_minutes: 60,
-            capacity: BTreeMap::from([(Category::Car, CategoryCapacity { capacity, reserved })]),
-            calendar: Default::default(),
-            opening: None,
-        };
-        let windows = generate_windows(&checkpoint, date());
-        DaySchedule::from_parts(checkpoint.id, chrono_tz::UTC, date(), windows, Vec::new()).unwrap()
-    }
-
-    fn key(hour: u32) -> WindowKey {
-        WindowKey {
-            direction: Direction::Entry,
-            category: Category::Car,
-            start: at(hour),
-        }
-    }
-
-    fn now() -> DateTime<Utc> {
-        at(0) - Duration::days(1)
-    }
 
     fn book(day: &mut DaySchedule, hour: u32, plate: &str) -> Booking {
-        let request = HoldRequest {
-            id: BookingId::new_random(),
-            code: BookingCode::generate(&mut rand::rng()),
-            manage_token_digest: String::new(),
-            window: key(hour),
-            plate: Some(Plate::parse(plate).unwrap()),
-            contact: Some(Contact::parse(&format!("{plate}@example.com")).unwrap()),
-            priority: PriorityClass::Normal,
-            confirm: true,
-            carrier: None,
-            owner: None,
-        };
-        day.hold(request, &Policy::default(), now()).unwrap().0
+        crate::domain::schedule::fixture::book(day, hour, plate, PriorityClass::Normal, 0)
     }
 
     fn join(day: &mut DaySchedule, plate: &str, hours: &[u32]) -> WaitlistId {

@@ -123,12 +123,7 @@ impl DrawStore for PostgresStore {
     ) -> Result<Option<(DayDraw, Vec<DrawEntry>)>, StoreError> {
         let mut client = self.client().await?;
         // One snapshot for the draw and its entries.
-        let tx = client
-            .build_transaction()
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await?;
+        let tx = super::snapshot(&mut client).await?;
         let draw = tx
             .query_opt(
                 &format!(

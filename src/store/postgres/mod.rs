@@ -222,6 +222,18 @@ impl PostgresStore {
     }
 }
 
+/// A read-only transaction on one snapshot, so that what its queries read agrees.
+async fn snapshot(
+    client: &mut deadpool_postgres::Object,
+) -> Result<deadpool_postgres::Transaction<'_>, StoreError> {
+    Ok(client
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await?)
+}
+
 impl From<tokio_postgres::Error> for StoreError {
     fn from(error: tokio_postgres::Error) -> Self {
         let Some(code) = error.code().cloned() else {
@@ -400,12 +412,7 @@ impl ScheduleStore for PostgresStore {
     ) -> Result<DayRecord, StoreError> {
         let mut client = self.client().await?;
         // One snapshot for windows and bookings, so their counts agree.
-        let tx = client
-            .build_transaction()
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await?;
+        let tx = snapshot(&mut client).await?;
         let windows = tx
             .query(
                 &format!(
