@@ -74,7 +74,8 @@ pub async fn run(job: JobName, settings: Settings) -> anyhow::Result<u64> {
             .await?;
             until_idle(outcome, &mut total);
         }
-        JobName::NoShows => {
+        JobName::NoShows | JobName::Draws => {
+            // These decide through the days' actors, which live as long as the round.
             let registry = ScheduleRegistry::new(
                 store.checkpoints().await?,
                 store.clone(),
@@ -82,19 +83,11 @@ pub async fn run(job: JobName, settings: Settings) -> anyhow::Result<u64> {
                 settings.policy,
                 settings.actors,
             );
-            let outcome = no_shows::try_run_once(&registry, store.as_ref(), clock.now()).await;
-            registry.shutdown(settings.shutdown_timeout).await;
-            until_idle(outcome?, &mut total);
-        }
-        JobName::Draws => {
-            let registry = ScheduleRegistry::new(
-                store.checkpoints().await?,
-                store.clone(),
-                clock.clone(),
-                settings.policy,
-                settings.actors,
-            );
-            let outcome = draws::try_run_once(&registry, store.as_ref(), clock.now()).await;
+            let now = clock.now();
+            let outcome = match job {
+                JobName::NoShows => no_shows::try_run_once(&registry, store.as_ref(), now).await,
+                _ => draws::try_run_once(&registry, store.as_ref(), now).await,
+            };
             registry.shutdown(settings.shutdown_timeout).await;
             until_idle(outcome?, &mut total);
         }

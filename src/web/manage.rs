@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::day::{self, Holder, Lane, Pick};
 use super::page::{Page, Section, form_is_genuine, origin};
-use super::problems::Problem;
+use super::problems::{Problem, text_field};
 use super::{qr, times};
 use crate::app::AppState;
 use crate::app::bookings::{
@@ -291,31 +291,8 @@ fn confirm_form(
     entered: &Entered<'_>,
 ) -> Markup {
     let t = page.t;
-    let field = |name: &'static str,
-                 label: &str,
-                 hint: &str,
-                 value: Option<&str>,
-                 kind: &str,
-                 autocomplete: &str| {
-        let wrong = problem.filter(|p| p.concerns(name));
-        let hint_id = format!("{name}-hint");
-        let error_id = format!("{name}-error");
-        let described = if wrong.is_some() {
-            format!("{hint_id} {error_id}")
-        } else {
-            hint_id.clone()
-        };
-        html! {
-            div {
-                label for=(name) { (label) }
-                // Plates are capitals: a phone's keyboard should start there.
-                input id=(name) name=(name) type=(kind) value=[value] required autocomplete=(autocomplete)
-                    autocapitalize=[(name == "plate").then_some("characters")]
-                    aria-describedby=(described) aria-invalid=[wrong.map(|_| "true")];
-                p class="hint" id=(hint_id) { (hint) }
-                @if let Some(wrong) = wrong { p class="field-error" id=(error_id) { (wrong.message) } }
-            }
-        }
+    let field = |name, label, hint, value, kind, autocomplete| {
+        text_field(name, label, hint, value, kind, autocomplete, problem)
     };
     html! {
         form id="confirm-form" class="stack" method="post" action=(format!("/booking/{}/confirm", booking.code)) {

@@ -135,3 +135,35 @@ fn field_name(t: &Texts, field: &str) -> &'static str {
         _ => t.error_invalid,
     }
 }
+
+/// A required text input of a form, with its label and hint, marked invalid and described by
+/// `problem`'s message when the problem concerns it.
+pub fn text_field(
+    name: &'static str,
+    label: &str,
+    hint: &str,
+    value: Option<&str>,
+    kind: &str,
+    autocomplete: &str,
+    problem: Option<&Problem>,
+) -> Markup {
+    let wrong = problem.filter(|p| p.concerns(name));
+    let hint_id = format!("{name}-hint");
+    let error_id = format!("{name}-error");
+    let described = if wrong.is_some() {
+        format!("{hint_id} {error_id}")
+    } else {
+        hint_id.clone()
+    };
+    html! {
+        div {
+            label for=(name) { (label) }
+            // Plates are capitals: a phone's keyboard should start there.
+            input id=(name) name=(name) type=(kind) value=[value] required autocomplete=(autocomplete)
+                autocapitalize=[(name == "plate").then_some("characters")]
+                aria-describedby=(described) aria-invalid=[wrong.map(|_| "true")];
+            p class="hint" id=(hint_id) { (hint) }
+            @if let Some(wrong) = wrong { p class="field-error" id=(error_id) { (wrong.message) } }
+        }
+    }
+}

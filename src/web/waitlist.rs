@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::day::Lane;
 use super::page::{Page, Section, form_is_genuine, origin};
-use super::problems::Problem;
+use super::problems::{Problem, text_field};
 use super::times;
 use crate::actors::schedule::QueryAvailability;
 use crate::app::AppState;
@@ -108,14 +108,18 @@ fn form_lane(state: &AppState, form: &JoinForm) -> Result<Lane, ApiError> {
 }
 
 fn plain_problem(page: &Page, error: &ApiError) -> HttpResponse {
-    let (t, w) = (page.t, page.lang.waitlist());
+    problem_page(page, error, page.lang.waitlist().join_heading)
+}
+
+/// A refusal on its own page under `heading`, with the way back to booking.
+fn problem_page(page: &Page, error: &ApiError, heading: &str) -> HttpResponse {
     let problem = Problem::of(page.lang, error);
     let main = html! {
-        h1 { (w.join_heading) }
-        (problem.summary(t))
-        p { a class="button" href="/" { (t.book_again) } }
+        h1 { (heading) }
+        (problem.summary(page.t))
+        p { a class="button" href="/" { (page.t.book_again) } }
     };
-    page.render(problem.status, Section::Book, w.join_heading, main)
+    page.render(problem.status, Section::Book, heading, main)
 }
 
 /// The join form for `lane`; `booking` (with its manage token) when it asks for an earlier
@@ -151,7 +155,6 @@ async fn render_join(
         Some((booking, _)) => format!("/booking/{}/earlier", booking.code),
         None => "/waitlist".to_owned(),
     };
-    let wrong = |field: &str| problem.as_ref().filter(|p| p.concerns(field));
     let select = |name: &'static str, label: &str, selected: Option<DateTime<Utc>>| {
         html! {
             div {
@@ -166,29 +169,16 @@ async fn render_join(
             }
         }
     };
-    let field = |name: &'static str,
-                 label: &str,
-                 hint: &str,
-                 value: Option<&str>,
-                 autocomplete: &str| {
-        let wrong = wrong(name);
-        let hint_id = format!("{name}-hint");
-        let error_id = format!("{name}-error");
-        let described = if wrong.is_some() {
-            format!("{hint_id} {error_id}")
-        } else {
-            hint_id.clone()
-        };
-        html! {
-            div {
-                label for=(name) { (label) }
-                input id=(name) name=(name) type="text" value=[value] required autocomplete=(autocomplete)
-                    autocapitalize=[(name == "plate").then_some("characters")]
-                    aria-describedby=(described) aria-invalid=[wrong.map(|_| "true")];
-                p class="hint" id=(hint_id) { (hint) }
-                @if let Some(wrong) = wrong { p class="field-error" id=(error_id) { (wrong.message) } }
-            }
-        }
+    let field = |name, label, hint, value, autocomplete| {
+        text_field(
+            name,
+            label,
+            hint,
+            value,
+            "text",
+            autocomplete,
+            problem.as_ref(),
+        )
     };
     let main = html! {
         h1 { (heading) }
@@ -446,14 +436,7 @@ async fn open_entry(
 }
 
 fn not_found(page: &Page, error: &ApiError) -> HttpResponse {
-    let (t, w) = (page.t, page.lang.waitlist());
-    let problem = Problem::of(page.lang, error);
-    let main = html! {
-        h1 { (w.status_heading) }
-        (problem.summary(t))
-        p { a class="button" href="/" { (t.book_again) } }
-    };
-    page.render(problem.status, Section::Book, w.status_heading, main)
+    problem_page(page, error, page.lang.waitlist().status_heading)
 }
 
 #[allow(clippy::too_many_arguments)]
