@@ -294,6 +294,7 @@ impl Application {
                     .clone()
                     .map(|config| Arc::new(crate::oidc::Provider::new(config))),
                 best_times: Default::default(),
+                drawn_days: Default::default(),
                 limits: Limits::new(
                     settings.limits,
                     settings.policy.hold_ttl.to_std().unwrap_or_default(),

@@ -176,16 +176,7 @@ pub async fn create_booking(
         draws::settle(state, &checkpoint, day, times).await?;
     }
     draws::settle_access(state, &checkpoint, day, access).await?;
-    let answer = answer.map(|ticket| {
-        let (checkpoint, token) = (checkpoint.clone(), token.clone());
-        ticket.adapt(move |booking: &Booking| {
-            Booked::Made(MadeBooking {
-                booking: booking.clone(),
-                checkpoint: checkpoint.clone(),
-                manage_token: token.clone(),
-            })
-        })
-    });
+    let answer = answered_as(answer, &checkpoint, &token, Booked::Made);
     let booking = state
         .registry
         .ask_with_answered(
@@ -236,12 +227,24 @@ pub(super) fn made_booking_answer(
     checkpoint: &Arc<Checkpoint>,
     token: &str,
 ) -> Option<AnswerTicket> {
+    answered_as(answer, checkpoint, token, |made| made)
+}
+
+/// [`made_booking_answer`] for a request whose answer is `wrap` of the booking made.
+fn answered_as<T: 'static>(
+    answer: Option<AnswerTicket>,
+    checkpoint: &Arc<Checkpoint>,
+    token: &str,
+    wrap: fn(MadeBooking) -> T,
+) -> Option<AnswerTicket> {
     answer.map(|ticket| {
         let (checkpoint, token) = (checkpoint.clone(), token.to_owned());
-        ticket.adapt(move |booking: &Booking| MadeBooking {
-            booking: booking.clone(),
-            checkpoint: checkpoint.clone(),
-            manage_token: token.clone(),
+        ticket.adapt(move |booking: &Booking| {
+            wrap(MadeBooking {
+                booking: booking.clone(),
+                checkpoint: checkpoint.clone(),
+                manage_token: token.clone(),
+            })
         })
     })
 }

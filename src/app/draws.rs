@@ -12,12 +12,14 @@ use uuid::Uuid;
 use super::AppState;
 use super::error::ApiError;
 use crate::actors::answer::AnswerTicket;
-use crate::actors::schedule::{DRAW_RECORDED_WITHIN, RunDraw};
+use crate::actors::schedule::{DRAW_RECORDED_WITHIN, DrawRun, RunDraw};
 use crate::domain::draw::{
     Admission, DayDraw, DayPhase, DrawEntry, DrawSeed, DrawTimes, ORDER_RULE, Refusal,
 };
 use crate::domain::window::generate_windows;
-use crate::domain::{AllocationError, Checkpoint, DomainEvent, HoldRequest, InputError, Policy};
+use crate::domain::{
+    AllocationError, Checkpoint, CheckpointId, DomainEvent, HoldRequest, InputError, Policy,
+};
 use crate::store::Entering;
 
 /// How a day of a checkpoint may be booked now.
@@ -95,8 +97,28 @@ pub fn check_shown(
     Ok(())
 }
 
+/// The days whose opening draw this process has seen durable. A closed draw never opens again,
+/// so a request for such a day goes straight to booking: asking the day's actor would make it
+/// wait for the day's next write, on the busiest morning of the day's life.
+pub struct DrawnDays(moka::sync::Cache<(CheckpointId, NaiveDate), ()>);
+
+/// More days than a process sees opening within [`DRAW_RECORDED_WITHIN`].
+const DRAWN_DAYS_MAX: u64 = 10_000;
+
+impl Default for DrawnDays {
+    fn default() -> Self {
+        let kept = DRAW_RECORDED_WITHIN.to_std().unwrap_or_default();
+        Self(
+            moka::sync::Cache::builder()
+                .max_capacity(DRAWN_DAYS_MAX)
+                .time_to_live(kept)
+                .build(),
+        )
+    }
+}
+
 /// Runs the day's draw if its period has ended and it has not run, so that nobody is served
-/// first come before the entrants. Cheap once it has run: the day's actor remembers.
+/// first come before the entrants. Once this process has seen it durable, nothing is asked.
 pub async fn settle(
     state: &AppState,
     checkpoint: &Checkpoint,
@@ -107,10 +129,18 @@ pub async fn settle(
     if now < times.closes_at || now >= times.closes_at + DRAW_RECORDED_WITHIN {
         return Ok(());
     }
-    state
+    let drawn = (checkpoint.id.clone(), day);
+    if state.drawn_days.0.contains_key(&drawn) {
+        return Ok(());
+    }
+    match state
         .registry
         .ask(&checkpoint.id, day, RunDraw { times })
-        .await?;
+        .await?
+    {
+        DrawRun::NotDue => {}
+        DrawRun::Ran { .. } | DrawRun::Done => state.drawn_days.0.insert(drawn, ()),
+    }
     Ok(())
 }
 
@@ -422,7 +452,7 @@ impl DrawLog {
 /// What `GET /checkpoints/{id}/draws` answers.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DrawLogs {
-    #[schema(value_type = crate::domain::CheckpointId)]
+    #[schema(value_type = CheckpointId)]
     pub checkpoint: String,
     /// How the order is recomputed from a log's seed and entrant ids.
     pub rule: &'static str,

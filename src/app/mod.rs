@@ -49,6 +49,8 @@ pub struct AppState {
     pub oidc: Option<Arc<crate::oidc::Provider>>,
     /// Forecasts learned for the best time to cross, kept for a while.
     pub best_times: best_times::BestTimesCache,
+    /// Days whose opening draw is known to be durable here.
+    pub drawn_days: draws::DrawnDays,
 }
 
 impl AppState {
