@@ -27,6 +27,16 @@ pub struct Lane {
 }
 
 impl Lane {
+    /// The lane of `booking`, on `date`.
+    pub fn of_booking(booking: &Booking, checkpoint: Arc<Checkpoint>, date: NaiveDate) -> Self {
+        Lane {
+            checkpoint,
+            direction: booking.direction,
+            category: booking.category,
+            date,
+        }
+    }
+
     pub fn query(&self, date: NaiveDate) -> String {
         serde_urlencoded::to_string([
             ("checkpoint", self.checkpoint.id.as_str()),

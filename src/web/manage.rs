@@ -100,12 +100,7 @@ impl Managed {
     }
 
     fn lane(&self, date: NaiveDate) -> Lane {
-        Lane {
-            checkpoint: self.checkpoint.clone(),
-            direction: self.booking.direction,
-            category: self.booking.category,
-            date,
-        }
+        Lane::of_booking(&self.booking, self.checkpoint.clone(), date)
     }
 
     fn pick(&self) -> Pick<'_> {

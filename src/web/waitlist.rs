@@ -311,15 +311,6 @@ async fn open_booking(
     find_managed(state, &booking_code(code)?, token).await
 }
 
-fn booking_lane(booking: &Booking, checkpoint: Arc<Checkpoint>) -> Lane {
-    Lane {
-        checkpoint,
-        direction: booking.direction,
-        category: booking.category,
-        date: booking.day,
-    }
-}
-
 /// `GET /booking/{code}/earlier`: the form that waits for an earlier window for a booking.
 pub async fn earlier_page(
     request: HttpRequest,
@@ -330,7 +321,7 @@ pub async fn earlier_page(
     let token = page.query_value("token").unwrap_or_default().to_owned();
     match open_booking(&state, &code, &token).await {
         Ok((booking, checkpoint)) => {
-            let lane = booking_lane(&booking, checkpoint);
+            let lane = Lane::of_booking(&booking, checkpoint, booking.day);
             let form = JoinForm::default();
             render_join(&page, &state, &lane, &form, Some((&booking, &token)), None).await
         }
@@ -353,7 +344,7 @@ pub async fn earlier(
         Ok(opened) => opened,
         Err(error) => return plain_problem(&page, &error),
     };
-    let lane = booking_lane(&booking, checkpoint.clone());
+    let lane = Lane::of_booking(&booking, checkpoint.clone(), booking.day);
     let page = page.at(&format!(
         "/booking/{}/earlier?{}",
         booking.code,

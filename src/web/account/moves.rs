@@ -18,19 +18,6 @@ use crate::web::day::{self, Holder, Lane, Pick};
 use crate::web::page::Page;
 use crate::web::problems::Problem;
 
-fn lane(
-    booking: &Booking,
-    checkpoint: &std::sync::Arc<Checkpoint>,
-    date: chrono::NaiveDate,
-) -> Lane {
-    Lane {
-        checkpoint: checkpoint.clone(),
-        direction: booking.direction,
-        category: booking.category,
-        date,
-    }
-}
-
 fn reschedule_path(booking: &Booking, date: chrono::NaiveDate) -> String {
     format!("/account/bookings/{}/reschedule?date={date}", booking.code)
 }
@@ -41,20 +28,18 @@ async fn movable(
     state: &AppState,
     identity: Identity,
     code: &str,
-) -> Result<(Identity, Booking, std::sync::Arc<Checkpoint>), HttpResponse> {
-    let (booking, checkpoint) = match find_owned(state, &identity, code).await {
-        Ok(found) => found,
-        Err(error) => {
-            let problem = Problem::of(page.lang, &error);
-            return Err(account_page(page, state, Some(identity), Said::Refused(problem)).await);
+) -> Result<(Booking, std::sync::Arc<Checkpoint>), HttpResponse> {
+    let refused = match find_owned(state, &identity, code).await {
+        Ok((booking, checkpoint)) if booking.status == BookingStatus::Confirmed => {
+            return Ok((booking, checkpoint));
         }
+        Ok(_) => {
+            let message = account_texts(page.lang).only_confirmed_move;
+            Problem::new(message, StatusCode::CONFLICT)
+        }
+        Err(error) => Problem::of(page.lang, &error),
     };
-    if booking.status != BookingStatus::Confirmed {
-        let message = account_texts(page.lang).only_confirmed_move;
-        let problem = Problem::new(message, StatusCode::CONFLICT);
-        return Err(account_page(page, state, Some(identity), Said::Refused(problem)).await);
-    }
-    Ok((identity, booking, checkpoint))
+    Err(account_page(page, state, Some(identity), Said::Refused(refused)).await)
 }
 
 /// The windows of the booking's day (or of `?date=`) to move it to.
@@ -72,7 +57,7 @@ pub async fn choose_new_window(
         let query = serde_urlencoded::to_string([("next", here.as_str())]).unwrap_or_default();
         return page.redirect(&format!("/account/login?{query}"));
     };
-    let (_, booking, checkpoint) = match movable(&page, &state, identity, &code).await {
+    let (booking, checkpoint) = match movable(&page, &state, identity, &code).await {
         Ok(found) => found,
         Err(answer) => return answer,
     };
@@ -87,7 +72,7 @@ pub async fn choose_new_window(
     day::render(
         &page,
         &state,
-        &lane(&booking, &checkpoint, date),
+        &Lane::of_booking(&booking, checkpoint.clone(), date),
         pick,
         None,
     )
@@ -106,7 +91,7 @@ pub async fn reschedule(
         Ok(sent) => sent,
         Err(answer) => return answer,
     };
-    let (_, booking, checkpoint) = match movable(&page, &state, identity, &code).await {
+    let (booking, checkpoint) = match movable(&page, &state, identity, &code).await {
         Ok(found) => found,
         Err(answer) => return answer,
     };
@@ -130,7 +115,7 @@ pub async fn reschedule(
                 booking: &booking,
                 by: Holder::Account,
             };
-            let lane = lane(&booking, &checkpoint, date);
+            let lane = Lane::of_booking(&booking, checkpoint.clone(), date);
             day::render(&page, &state, &lane, pick, Some(problem)).await
         }
     }
