@@ -75,6 +75,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "opening_draws",
         sql: include_str!("../../sql/migrations/V11__opening_draws.sql"),
     },
+    Migration {
+        version: 12,
+        name: "outbox_per_transaction",
+        sql: include_str!("../../sql/migrations/V12__outbox_per_transaction.sql"),
+    },
 ];
 
 /// What the read-only `analyst` role may read on the latest schema: the one copy of its

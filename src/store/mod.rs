@@ -149,6 +149,8 @@ impl CommitBatch {
 /// One event waiting in the outbox.
 #[derive(Debug, Clone)]
 pub struct OutboxEntry {
+    /// Where it is stored; shared by the events of one transaction in a store that keeps
+    /// them in one row.
     pub seq: i64,
     pub event: DomainEvent,
 }
@@ -276,14 +278,15 @@ pub trait AnswerStore: Send + Sync + 'static {
 /// Events on their way to the bus, and the consumers' records of what they processed.
 #[async_trait]
 pub trait OutboxStore: Send + Sync + 'static {
-    /// Unpublished events, oldest first.
+    /// Unpublished events, oldest first: about `limit` of them, more when a store keeps a
+    /// transaction's events under one `seq` (they come, and are marked published, together).
     async fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
 
     /// The right to relay the outbox, held by one process at a time so that events go out once
     /// and in order however many replicas run the relay; `None` while another holds it.
     async fn lock_relay(&self) -> Result<Option<RelayLease>, StoreError>;
 
-    /// Forgets up to `limit` events published before `published_before` and the consumers'
+    /// Forgets up to `limit` outbox rows published before `published_before` and the consumers'
     /// records of events processed before `processed_before`; returns how many rows went.
     async fn prune_delivered(
         &self,

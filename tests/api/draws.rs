@@ -646,7 +646,7 @@ async fn replicas_run_a_draw_once() {
     });
     let closed: i64 = client
         .query_one(
-            "SELECT count(*) FROM outbox WHERE event_type = 'draw.closed'",
+            "SELECT count(*) FROM outbox_events WHERE event_type = 'draw.closed'",
             &[],
         )
         .await
@@ -655,7 +655,7 @@ async fn replicas_run_a_draw_once() {
     assert_eq!(closed, 1, "one draw.closed event");
     let entered: i64 = client
         .query_one(
-            "SELECT count(*) FROM outbox WHERE event_type = 'draw.entered'",
+            "SELECT count(*) FROM outbox_events WHERE event_type = 'draw.entered'",
             &[],
         )
         .await

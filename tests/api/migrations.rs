@@ -1,6 +1,7 @@
 //! PostgreSQL migrations: on an empty database, on one at the previous version, and twice;
 //! run by a database owner that may not create roles; and how a failed one reads.
 
+use borderslot::store::OutboxStore;
 use borderslot::store::migrations::{describe_db_error, latest_version};
 use borderslot::store::postgres::{PostgresSettings, PostgresStore};
 use tokio_postgres::error::SqlState;
@@ -298,4 +299,75 @@ async fn analyst_reads(client: &tokio_postgres::Client, table: &str) -> bool {
         .await
         .unwrap()
         .get(0)
+}
+
+#[actix_web::test]
+async fn events_stored_one_per_row_are_carried_into_the_outbox_of_transactions() {
+    let Some(url) = empty_database().await else {
+        return;
+    };
+    let store = PostgresStore::connect(&PostgresSettings::new(url.clone()))
+        .await
+        .unwrap();
+    store.migrate(Some(11)).await.unwrap();
+    let client = connect(&url).await;
+    let event = |id: &str, event_type: &str| {
+        serde_json::json!({
+            "id": id, "type": event_type, "version": 1,
+            "occurred_at": "2026-12-01T08:00:00Z", "checkpoint": "narva", "day": "2026-12-02",
+            "payload": { "booking": { "code": "ABCD2345" } },
+        })
+    };
+    let rows = [
+        ("5a0e7c8e-8f43-4f4c-9e49-000000000001", "booking.held", true),
+        (
+            "5a0e7c8e-8f43-4f4c-9e49-000000000002",
+            "booking.confirmed",
+            false,
+        ),
+        (
+            "5a0e7c8e-8f43-4f4c-9e49-000000000003",
+            "booking.cancelled",
+            false,
+        ),
+    ];
+    for (id, event_type, published) in rows {
+        client
+            .execute(
+                "INSERT INTO outbox (event_id, event_type, checkpoint_id, day, occurred_at, body, \
+                 published_at) VALUES ($1::text::uuid, $2, 'narva', '2026-12-02', \
+                 '2026-12-01T08:00:00Z', $3, CASE WHEN $4 THEN now() END)",
+                &[&id, &event_type, &event(id, event_type), &published],
+            )
+            .await
+            .unwrap();
+    }
+
+    store.migrate(None).await.unwrap();
+
+    let pending = store.outbox_pending(10).await.unwrap();
+    let types: Vec<_> = pending
+        .iter()
+        .map(|e| e.event.event_type.as_str())
+        .collect();
+    assert_eq!(types, ["booking.confirmed", "booking.cancelled"]);
+    assert_eq!(store.outbox_backlog().await.unwrap().0, 2);
+    let listed: Vec<(String, bool)> = client
+        .query(
+            "SELECT event_type, published_at IS NOT NULL FROM outbox_events ORDER BY seq, position",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("booking.held".to_owned(), true),
+            ("booking.confirmed".to_owned(), false),
+            ("booking.cancelled".to_owned(), false),
+        ]
+    );
 }

@@ -116,6 +116,10 @@ async fn a_committed_batch_is_loaded_back_with_its_events(backend: Backend) {
         .unwrap();
 
     f.commit(vec![first, second, third]).await.unwrap();
+    let (_, fourth) = day
+        .hold(request(f.window(10), "AA300"), &policy(), now)
+        .unwrap();
+    f.commit(vec![fourth]).await.unwrap();
 
     let found = f.store.find_booking(&held.code).await.unwrap().unwrap();
     assert_eq!(found.status.as_str(), "confirmed");
@@ -127,12 +131,24 @@ async fn a_committed_batch_is_loaded_back_with_its_events(backend: Backend) {
     assert_eq!(reloaded.booking(other.id), Some(&other));
     let events = f.store.outbox_pending(10).await.unwrap();
     let types: Vec<_> = events.iter().map(|e| e.event.event_type.as_str()).collect();
-    assert_eq!(types, ["booking.held", "booking.confirmed", "booking.held"]);
+    assert_eq!(
+        types,
+        [
+            "booking.held",
+            "booking.confirmed",
+            "booking.held",
+            "booking.held"
+        ]
+    );
+    // What one commit wrote is marked published by the seqs its events came with.
+    let first_commit: Vec<i64> = events[..3].iter().map(|e| e.seq).collect();
     f.store
-        .outbox_mark_published(&[events[0].seq, events[1].seq], now)
+        .outbox_mark_published(&first_commit, now)
         .await
         .unwrap();
-    assert_eq!(f.store.outbox_pending(10).await.unwrap().len(), 1);
+    let left = f.store.outbox_pending(10).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].event.id, events[3].event.id);
     assert_eq!(f.store.audit().await.unwrap().violations(), 0);
 }
 

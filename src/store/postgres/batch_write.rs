@@ -76,10 +76,9 @@ const INSERT_ANSWERS: &str = "INSERT INTO idempotency_keys \
                           $5::int2[], $6::text[], $7::bytea[]) \
      ON CONFLICT DO NOTHING RETURNING scope, key";
 
-const APPEND_EVENTS: &str = "INSERT INTO outbox \
-     (event_id, event_type, checkpoint_id, day, occurred_at, body) \
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[], \
-                          $5::timestamptz[], $6::jsonb[])";
+/// A transaction's events go in one row (see `V12__outbox_per_transaction.sql`).
+const APPEND_EVENTS: &str =
+    "INSERT INTO outbox (event_count, occurred_at, events) VALUES ($1, $2, $3)";
 
 /// The statements of a write, prepared (or taken from the connection's cache) before any is
 /// sent, so that preparing never stands between two steps of the pipeline.
@@ -595,24 +594,13 @@ async fn append_events(
     statement: &Statement,
     events: &[&DomainEvent],
 ) -> Result<(), StoreError> {
-    if events.is_empty() {
+    let Some(first) = events.first() else {
         return Ok(());
-    }
-    let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
-    let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
-    let checkpoints: Vec<&str> = events.iter().map(|e| e.checkpoint.as_str()).collect();
-    let days: Vec<NaiveDate> = events.iter().map(|e| e.day).collect();
-    let occurred: Vec<DateTime<Utc>> = events.iter().map(|e| e.occurred_at).collect();
-    let bodies: Vec<serde_json::Value> = events
-        .iter()
-        .map(serde_json::to_value)
-        .collect::<Result<_, _>>()
-        .context("Failed to encode an event")?;
-    tx.execute(
-        statement,
-        &[&ids, &types, &checkpoints, &days, &occurred, &bodies],
-    )
-    .await?;
+    };
+    let count = i32::try_from(events.len()).context("Too many events for one outbox row")?;
+    let body = serde_json::to_string(events).context("Failed to encode an event")?;
+    tx.execute(statement, &[&count, &first.occurred_at, &body])
+        .await?;
     Ok(())
 }
 

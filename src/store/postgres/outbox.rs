@@ -14,6 +14,13 @@ use crate::store::{
     OutboxEntry, OutboxStore, ProcessedEvent, RelayLease, StoreError, statistics_sql,
 };
 
+/// Unpublished rows, oldest first, whole, until they hold at least `$1` events: a row's
+/// events are marked published together, so a round never takes part of one.
+const PENDING_ROWS: &str = "SELECT seq, events FROM (\
+         SELECT seq, events, sum(event_count) OVER (ORDER BY seq) - event_count AS before \
+           FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1) AS pending \
+     WHERE before < $1 ORDER BY seq";
+
 /// Records a consumer's events in one statement; answers the ids it had not recorded before.
 const RECORD_PROCESSED: &str = "INSERT INTO processed_events (consumer, event_id, processed_at) \
      SELECT $1, id, $3 FROM unnest($2::uuid[]) AS id ON CONFLICT DO NOTHING RETURNING event_id";
@@ -23,20 +30,16 @@ impl OutboxStore for PostgresStore {
     async fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         let client = self.client().await?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = client
-            .query(
-                "SELECT seq, body FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1",
-                &[&limit],
-            )
-            .await?;
-        rows.iter()
-            .map(|row| {
-                let seq: i64 = row.get(0);
-                let event: DomainEvent = serde_json::from_value(row.get(1))
-                    .with_context(|| format!("outbox row {seq} holds an unreadable event"))?;
-                Ok(OutboxEntry { seq, event })
-            })
-            .collect()
+        let statement = client.prepare_cached(PENDING_ROWS).await?;
+        let rows = client.query(&statement, &[&limit]).await?;
+        let mut entries = Vec::new();
+        for row in &rows {
+            let seq: i64 = row.get(0);
+            let events: Vec<DomainEvent> = serde_json::from_str(row.get(1))
+                .with_context(|| format!("outbox row {seq} holds an unreadable event"))?;
+            entries.extend(events.into_iter().map(|event| OutboxEntry { seq, event }));
+        }
+        Ok(entries)
     }
 
     async fn lock_relay(&self) -> Result<Option<RelayLease>, StoreError> {
@@ -89,7 +92,8 @@ impl OutboxStore for PostgresStore {
         let client = self.client().await?;
         let statement = client
             .prepare_cached(
-                "SELECT count(*), min(occurred_at) FROM outbox WHERE published_at IS NULL",
+                "SELECT coalesce(sum(event_count), 0)::bigint, min(occurred_at) \
+                 FROM outbox WHERE published_at IS NULL",
             )
             .await?;
         let row = client.query_one(&statement, &[]).await?;
