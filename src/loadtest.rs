@@ -203,7 +203,7 @@ async fn run_client(
         counter += 1;
         let key = args
             .idempotency_keys
-            .then(|| uuid::Uuid::new_v4().to_string());
+            .then(|| crate::domain::random_id().to_string());
         let key = key.as_deref();
         let roll: u32 = rand::rng().random_range(0..100);
         let target = targets

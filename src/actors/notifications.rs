@@ -175,11 +175,15 @@ impl NotificationsConsumer {
         if event.event_type == EventType::WaitlistOffered
             && let Some(links) = &self.links
         {
-            let id = event
-                .payload
-                .get("entry")
-                .and_then(|entry| entry.get("id"))
-                .and_then(|id| serde_json::from_value::<WaitlistId>(id.clone()).ok());
+            #[derive(serde::Deserialize)]
+            struct Offered {
+                entry: OfferedEntry,
+            }
+            #[derive(serde::Deserialize)]
+            struct OfferedEntry {
+                id: WaitlistId,
+            }
+            let id = event.payload.read::<Offered>().ok().map(|o| o.entry.id);
             if let Some(id) = id {
                 return render_offer(event, &links.entry_page(id));
             }

@@ -23,7 +23,7 @@ pub struct BookingId(pub Uuid);
 
 impl BookingId {
     pub fn new_random() -> Self {
-        Self(Uuid::new_v4())
+        Self(super::random_id())
     }
 }
 

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::booking::Booking;
 use super::checkpoint::CheckpointId;
 use super::draw::{Admission, DrawClose, DrawEntry};
+use super::payload::EventPayload;
 use super::waitlist::WaitlistEntry;
 use super::window::SlotWindow;
 
@@ -103,19 +104,30 @@ pub struct DomainEvent {
     pub occurred_at: DateTime<Utc>,
     pub checkpoint: CheckpointId,
     pub day: NaiveDate,
-    pub payload: serde_json::Value,
+    pub payload: EventPayload,
     /// The id of the HTTP request that caused the change, to follow it from logs to events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
 
+/// `{"booking": …}`, written straight from the booking: two of these go with every booking.
+#[derive(Serialize)]
+struct BookingPayload<'a> {
+    booking: &'a Booking,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cancelled_by: Option<CancelledBy>,
+}
+
 impl DomainEvent {
     pub fn for_booking(event_type: EventType, booking: &Booking, now: DateTime<Utc>) -> Self {
-        Self::new(
+        Self::with_payload(
             event_type,
             booking.checkpoint.clone(),
             booking.day,
-            serde_json::json!({ "booking": booking }),
+            EventPayload::of(&BookingPayload {
+                booking,
+                cancelled_by: None,
+            }),
             now,
         )
     }
@@ -123,11 +135,14 @@ impl DomainEvent {
     /// A cancellation, saying who cancelled: the booking's holder (driver or carrier) or staff
     /// (a window closed by an admin). Only a holder's cancellations count against the plate.
     pub fn for_cancellation(booking: &Booking, by: CancelledBy, now: DateTime<Utc>) -> Self {
-        Self::new(
+        Self::with_payload(
             EventType::BookingCancelled,
             booking.checkpoint.clone(),
             booking.day,
-            serde_json::json!({ "booking": booking, "cancelled_by": by }),
+            EventPayload::of(&BookingPayload {
+                booking,
+                cancelled_by: Some(by),
+            }),
             now,
         )
     }
@@ -278,8 +293,18 @@ impl DomainEvent {
         payload: serde_json::Value,
         now: DateTime<Utc>,
     ) -> Self {
+        Self::with_payload(event_type, checkpoint, day, payload.into(), now)
+    }
+
+    fn with_payload(
+        event_type: EventType,
+        checkpoint: CheckpointId,
+        day: NaiveDate,
+        payload: EventPayload,
+        now: DateTime<Utc>,
+    ) -> Self {
         Self {
-            id: Uuid::new_v4(),
+            id: super::random_id(),
             event_type,
             version: EVENT_VERSION,
             occurred_at: now,

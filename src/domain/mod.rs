@@ -7,6 +7,7 @@ pub mod contact;
 pub mod draw;
 pub mod error;
 pub mod event;
+pub mod payload;
 pub mod plate;
 pub mod rules;
 pub mod schedule;
@@ -22,6 +23,7 @@ pub use code::BookingCode;
 pub use contact::Contact;
 pub use error::{AllocationError, InputError};
 pub use event::{DomainEvent, EventType};
+pub use payload::EventPayload;
 pub use plate::Plate;
 pub use rules::Policy;
 pub use schedule::{
@@ -32,3 +34,10 @@ pub use waitlist::{
     JoinRequest, Offer, WaitRange, WaitlistEntry, WaitlistId, WaitlistStanding, WaitlistStatus,
 };
 pub use window::{SlotWindow, WindowKey};
+
+/// A random (v4) id from the thread's generator, a CSPRNG seeded by the kernel: ids are made
+/// several times per booking (the booking, its events, the write), and `Uuid::new_v4` asks
+/// the kernel each time, a system call on the hottest path.
+pub fn random_id() -> uuid::Uuid {
+    uuid::Builder::from_random_bytes(rand::random()).into_uuid()
+}

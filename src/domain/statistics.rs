@@ -119,7 +119,7 @@ pub fn statistics_delta(event: &DomainEvent, time_zone: Tz) -> Option<Statistics
     if let Some(delta) = waitlist_delta(event, time_zone) {
         return delta;
     }
-    let BookingPayload { booking } = serde_json::from_value(event.payload.clone()).ok()?;
+    let BookingPayload { booking } = event.payload.read().ok()?;
     let mut counts = BookingCounts::default();
     match event.event_type {
         // A transfer hold is the first step of a move, not a new booking.
@@ -203,7 +203,7 @@ fn waitlist_delta(event: &DomainEvent, time_zone: Tz) -> Option<Option<Statistic
         _ => return None,
     };
     *column = 1;
-    let Ok(EntryPayload { entry }) = serde_json::from_value(event.payload.clone()) else {
+    let Ok(EntryPayload { entry }) = event.payload.read() else {
         return Some(None);
     };
     let start = match (&event.event_type, &entry.offer) {

@@ -66,7 +66,7 @@ struct BookingPlate {
 
 /// The strike `event` is, if it is one.
 pub fn strike_of(event: &DomainEvent) -> Option<Strike> {
-    let payload: Payload = serde_json::from_value(event.payload.clone()).ok()?;
+    let payload: Payload = event.payload.read().ok()?;
     let kind = match (event.event_type, payload.cancelled_by) {
         (EventType::BookingNoShow, _) => StrikeKind::NoShow,
         (EventType::BookingCancelled, Some(CancelledBy::Holder)) => StrikeKind::Cancellation,

@@ -31,7 +31,7 @@ pub struct WaitlistId(pub Uuid);
 
 impl WaitlistId {
     pub fn new_random() -> Self {
-        Self(Uuid::new_v4())
+        Self(super::random_id())
     }
 }
 

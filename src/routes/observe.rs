@@ -28,12 +28,8 @@ fn id_of(request: &ServiceRequest) -> String {
         .map_or_else(new_request_id, str::to_owned)
 }
 
-/// A random (v4) id from the thread's generator: a request id needs no key-grade randomness,
-/// and asking the kernel for every request was a system call on the hottest path.
 fn new_request_id() -> String {
-    uuid::Builder::from_random_bytes(rand::random())
-        .into_uuid()
-        .to_string()
+    crate::domain::random_id().to_string()
 }
 
 pub async fn observe(

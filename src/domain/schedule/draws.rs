@@ -212,7 +212,7 @@ mod tests {
             Some(EventType::DrawClosed)
         );
         assert_eq!(
-            changes.events.last().unwrap().payload["draw"]["admitted"],
+            changes.events.last().unwrap().payload.to_value()["draw"]["admitted"],
             3
         );
     }

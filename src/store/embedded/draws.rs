@@ -78,7 +78,9 @@ impl DrawStore for EmbeddedStore {
             ])?;
             let answers: Vec<&AnswerRecord> = answer.iter().collect();
             super::batch_write::insert_answers(&tx, &answers)?;
-            event.payload["entrants"] = entrants.into();
+            let mut payload = event.payload.to_value();
+            payload["entrants"] = entrants.into();
+            event.payload = payload.into();
             super::batch_write::append_event(&tx, &event)?;
             tx.commit()?;
             Ok(Entering::Entered {

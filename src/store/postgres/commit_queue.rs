@@ -157,7 +157,7 @@ async fn write(
         })?,
         Err(_) => return Err(missed_deadline("waiting for a connection")),
     };
-    let batch_id = Uuid::new_v4();
+    let batch_id = crate::domain::random_id();
     let mut abandoned = false;
     let outcome =
         match tokio::time::timeout_at(deadline, prepare(&mut client, batch_id, batches)).await {

@@ -90,7 +90,9 @@ impl DrawStore for PostgresStore {
         .await?;
         super::batch_write::insert_answers(&tx, answer.as_slice()).await?;
         let mut event = event.clone();
-        event.payload["entrants"] = entrants.into();
+        let mut payload = event.payload.to_value();
+        payload["entrants"] = entrants.into();
+        event.payload = payload.into();
         super::batch_write::append_event(&tx, &event).await?;
         tx.commit().await?;
         Ok(Entering::Entered {
