@@ -1,6 +1,6 @@
 -- One confirmed booking the way most teams write it: one transaction per request, the
 -- window row locked with SELECT ... FOR UPDATE, its counter updated, the booking, its code
--- and its two outbox events (held, confirmed — as the allocator writes them) inserted, COMMIT.
+-- and its two outbox events (held, confirmed, a row each) inserted, COMMIT.
 -- A full window is answered by ROLLBACK after the locked read.
 --   pgbench -n -M prepared -f book.sql -D targets=N ...
 \set n random(1, :targets)
@@ -25,7 +25,7 @@ VALUES (:booking_id, :code, :checkpoint_id, :day, :direction, :category, :start_
         :end_at, 'PG' || :code::text, 'load@example.com', 'normal', 'confirmed', 2,
         encode(sha256(convert_to(:booking_id::text, 'UTF8')), 'hex'), now(), now());
 INSERT INTO booking_codes (code, booking_id) VALUES (:code, :booking_id);
-INSERT INTO outbox (event_id, event_type, checkpoint_id, day, occurred_at, body)
+INSERT INTO baseline_outbox (event_id, event_type, checkpoint_id, day, occurred_at, body)
 SELECT gen_random_uuid(), e.type, :checkpoint_id, :day, now(),
        jsonb_build_object('booking', jsonb_build_object(
            'id', :booking_id::text, 'code', :code::text, 'checkpoint', :checkpoint_id::text,

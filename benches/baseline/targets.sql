@@ -17,6 +17,21 @@ SELECT row_number() OVER (ORDER BY checkpoint_id, start_at, direction, category)
                       AND (now() AT TIME ZONE 'UTC')::date + 28
        END;
 CREATE UNIQUE INDEX ON baseline_targets (n);
+-- The usual design's outbox: a row per event, each with its id's unique index, its body as
+-- jsonb and the index of unpublished rows (the shape the schema had before its outbox kept
+-- one row per transaction).
+DROP TABLE IF EXISTS baseline_outbox;
+CREATE TABLE baseline_outbox (
+    seq           bigserial PRIMARY KEY,
+    event_id      uuid NOT NULL UNIQUE,
+    event_type    text NOT NULL,
+    checkpoint_id text NOT NULL,
+    day           date NOT NULL,
+    occurred_at   timestamptz NOT NULL,
+    body          jsonb NOT NULL,
+    published_at  timestamptz
+);
+CREATE INDEX ON baseline_outbox (seq) WHERE published_at IS NULL;
 -- Codes and plates of baseline bookings are numbered from here.
 DROP SEQUENCE IF EXISTS baseline_serial;
 CREATE SEQUENCE baseline_serial;
