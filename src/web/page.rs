@@ -330,7 +330,7 @@ fn own_path(path: &str) -> String {
 fn random_hex() -> String {
     let mut bytes = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::domain::token::to_hex(&bytes)
 }
 
 #[cfg(test)]
