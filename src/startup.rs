@@ -39,6 +39,7 @@ use crate::store::deadline::Deadline;
 use crate::store::embedded::EmbeddedStore;
 use crate::store::postgres::PostgresStore;
 use crate::store::{AnswerSeal, SlotStore};
+use crate::web::rendered_days::RenderedDays;
 
 /// How often the rate limiters drop clients back at a full allowance.
 const FORGET_IDLE_CLIENTS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
@@ -324,6 +325,7 @@ impl Application {
             }
             let answers_data = web::Data::from(answers.clone());
             let rendered = web::Data::new(RenderedAvailability::default());
+            let rendered_days = web::Data::new(RenderedDays::default());
             let role = settings.role;
             let server = HttpServer::new(move || {
                 App::new()
@@ -333,6 +335,7 @@ impl Application {
                     .app_data(state.clone())
                     .app_data(answers_data.clone())
                     .app_data(rendered.clone())
+                    .app_data(rendered_days.clone())
                     .app_data(web::PayloadConfig::new(BODY_BYTES_MAX))
                     .configure(|cfg| configure_for(cfg, role))
             })

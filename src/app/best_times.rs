@@ -96,6 +96,11 @@ pub async fn best_times_of(
     Ok(days)
 }
 
+/// No forecast was at hand for the day page: another request is learning it, or learning it
+/// failed. A later request may find one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoForecastYet;
+
 /// One day of `checkpoint` for `category`, when it is within the forecast's reach. The day
 /// page is what drivers open in a rush, so it never waits behind a forecast being learned for
 /// another request: it goes unmarked meanwhile, as it does when no forecast can be learned.
@@ -104,14 +109,16 @@ pub async fn day_demand(
     checkpoint: &Checkpoint,
     category: Category,
     date: NaiveDate,
-) -> Option<DayDemand> {
+) -> Result<Option<DayDemand>, NoForecastYet> {
     let forecast = forecast_from_today(state, checkpoint, Some(category), Learning::UnlessBusy)
         .await
         .inspect_err(|e| tracing::warn!(error.cause_chain = ?e, "No forecast for the day page"))
-        .ok()??;
-    best_times(&forecast)
+        .ok()
+        .flatten()
+        .ok_or(NoForecastYet)?;
+    Ok(best_times(&forecast)
         .into_iter()
-        .find(|day| day.date == date)
+        .find(|day| day.date == date))
 }
 
 /// Whether a request that finds no kept forecast waits for the one being learned.

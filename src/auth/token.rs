@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::StaffRole;
 use super::account::Identity;
+use crate::domain::token::to_hex;
 
 /// How long an access token is good for; a refresh token gets a new one.
 pub const ACCESS_TOKEN_TTL_MINUTES: i64 = 15;
@@ -90,8 +91,7 @@ impl TokenKeys {
     /// The anti-forgery tag of a browser's form session: only this server can compute it, so a
     /// page on another site cannot fill it in.
     pub fn form_tag(&self, session: &str) -> String {
-        let tag = hmac_sha256(&self.form_key, session.as_bytes());
-        tag.iter().map(|b| format!("{b:02x}")).collect()
+        to_hex(&hmac_sha256(&self.form_key, session.as_bytes()))
     }
 
     /// Whether `tag` is the tag of `session`, compared in constant time.
@@ -114,8 +114,7 @@ impl TokenKeys {
     /// The token of the waitlist entry `id`: only this server (and replicas sharing its secret)
     /// can compute it; the store keeps only its digest.
     pub fn waitlist_token(&self, id: uuid::Uuid) -> String {
-        let tag = hmac_sha256(&self.waitlist_key, id.as_bytes());
-        tag.iter().map(|b| format!("{b:02x}")).collect()
+        to_hex(&hmac_sha256(&self.waitlist_key, id.as_bytes()))
     }
 
     /// Keys for a process without `JWT_SECRET`: random, so tokens die with the process and

@@ -69,6 +69,12 @@ impl Policy {
         Ok(())
     }
 
+    /// When a window starting at `start` closes to new bookings: it is open at every instant
+    /// before and closed at every instant after (see [`Policy::check_window_open`]).
+    pub fn window_closing(&self, start: DateTime<Utc>) -> DateTime<Utc> {
+        (start - self.booking_cutoff).min(start)
+    }
+
     pub fn hold_expiry(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         now + self.hold_ttl
     }
@@ -112,6 +118,30 @@ mod tests {
         assert!(policy.check_window_open(at(12, 0), at(11, 30)).is_ok());
         assert!(policy.check_window_open(at(12, 0), at(11, 31)).is_err());
         assert!(policy.check_window_open(at(12, 0), at(13, 0)).is_err());
+    }
+
+    #[test]
+    fn a_window_is_open_until_its_closing_and_closed_from_then_on() {
+        for cutoff_minutes in [0, 30] {
+            let policy = Policy {
+                booking_cutoff: Duration::minutes(cutoff_minutes),
+                ..Policy::default()
+            };
+            let closing = policy.window_closing(at(12, 0));
+            let instant = Duration::nanoseconds(1);
+            assert!(policy.check_window_open(at(12, 0), at(0, 0)).is_ok());
+            assert!(
+                policy
+                    .check_window_open(at(12, 0), closing - instant)
+                    .is_ok()
+            );
+            assert!(
+                policy
+                    .check_window_open(at(12, 0), closing + instant)
+                    .is_err()
+            );
+            assert!(policy.check_window_open(at(12, 0), at(23, 0)).is_err());
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::account::session::signed_in;
 use super::day::{self, Lane, Pick};
 use super::page::{Page, Section, form_is_genuine};
 use super::problems::Problem;
+use super::rendered_days::RenderedDays;
 use crate::app::AppState;
 use crate::app::bookings::{
     Booked, LaneKey, NewBooking, Requester, create_booking, record_booked_outcome,
@@ -55,11 +56,15 @@ pub async fn home(request: HttpRequest, state: web::Data<AppState>) -> HttpRespo
     search_page(&page, &state, &search, None)
 }
 
-pub async fn windows(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub async fn windows(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    rendered: web::Data<RenderedDays>,
+) -> HttpResponse {
     let page = Page::new(&request);
     let search: Search = serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
     match search.lane(&state) {
-        Ok(lane) => day::render(&page, &state, &lane, Pick::New, None).await,
+        Ok(lane) => day::render_new(&page, &state, &rendered, &lane).await,
         Err(error) => search_page(&page, &state, &search, Some(Problem::of(page.lang, &error))),
     }
 }

@@ -5,15 +5,24 @@
 //! `SameSite=Strict`, `HttpOnly` cookie, and every form carries the server's HMAC of it. A page
 //! on another site can neither read the cookie nor compute the tag; a form whose `Origin` names
 //! another site is refused as well.
+//!
+//! A page can be rendered to be kept and served again to other requests
+//! ([`Page::for_keeping`]): everything a request brings of its own (the form tag, the addresses
+//! that repeat its query) is then left as a hole, which [`Page::fill`] fills for each request.
+//! Cookies and headers are never kept: each answer gets its own.
 
+use actix_web::body::MessageBody;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
-use maud::{DOCTYPE, Markup, html};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::i18n::{Lang, Texts};
+use super::prerendered::{Hole, Prerendered};
 use crate::app::AppState;
+use crate::auth::token::TokenKeys;
 
 const FORM_SESSION_COOKIE: &str = "form_session";
 const LANG_COOKIE: &str = "lang";
@@ -50,6 +59,8 @@ pub struct Page {
     /// Another site a form of this page may lead to (after a redirect): the provider's
     /// end-session endpoint, which browsers hold to `form-action` too.
     form_action_to: Option<String>,
+    /// Whether this page is rendered to be kept, with holes for what is the request's own.
+    keeping: bool,
 }
 
 impl Page {
@@ -81,6 +92,7 @@ impl Page {
                 .app_data::<actix_web::web::Data<AppState>>()
                 .is_some_and(|state| state.oidc.is_some()),
             form_action_to: None,
+            keeping: false,
             secure: request.connection_info().scheme() == "https",
             path: own_path(request.path()),
             query: query
@@ -110,26 +122,64 @@ impl Page {
         self.secure
     }
 
+    /// This page as it is rendered to be served to other requests as well: the same page with
+    /// holes where [`Page::fill`] puts each request's own parts.
+    pub fn for_keeping(&self) -> Self {
+        Self {
+            keeping: true,
+            ..self.clone()
+        }
+    }
+
+    /// A kept rendering of this page, with this request's own parts in its holes.
+    pub fn fill(&self, kept: &Prerendered, tokens: &TokenKeys) -> Bytes {
+        let location = self.location_path();
+        kept.fill(|hole| match hole {
+            Hole::FormTag => tokens.form_tag(&self.form_session),
+            Hole::LanguageSwitch => self.switch_from(&location),
+            Hole::Location => location.clone(),
+        })
+    }
+
+    /// `value`, escaped as a value in markup, or its hole on a page rendered to be kept.
+    fn own_part(&self, hole: Hole, value: impl FnOnce() -> String) -> Markup {
+        if self.keeping {
+            PreEscaped(hole.mark().0.to_owned())
+        } else {
+            html! { (value()) }
+        }
+    }
+
     /// The hidden field every form that changes something carries.
     pub fn form_token(&self, state: &AppState) -> Markup {
+        self.form_field(&state.tokens)
+    }
+
+    fn form_field(&self, tokens: &TokenKeys) -> Markup {
+        let tag = self.own_part(Hole::FormTag, || tokens.form_tag(&self.form_session));
         html! {
-            input type="hidden" name=(FORM_TOKEN_FIELD) value=(state.tokens.form_tag(&self.form_session));
+            input type="hidden" name=(FORM_TOKEN_FIELD) value=(tag);
         }
     }
 
     /// This page in the other language.
     fn switch_href(&self) -> String {
-        let mut query = self.query.clone();
-        query.push(("lang".to_owned(), self.lang.other().code().to_owned()));
-        format!(
-            "{}?{}",
-            self.path,
-            serde_urlencoded::to_string(&query).unwrap_or_default()
-        )
+        self.switch_from(&self.location_path())
     }
 
-    /// The address that shows this page again (what `at` named, for an answer to a form).
-    pub fn location(&self) -> String {
+    /// This page in the other language, from its address in this one.
+    fn switch_from(&self, location: &str) -> String {
+        let separator = if self.query.is_empty() { '?' } else { '&' };
+        format!("{location}{separator}lang={}", self.lang.other().code())
+    }
+
+    /// The address that shows this page again (what `at` named, for an answer to a form), as
+    /// a value in markup.
+    pub fn location(&self) -> Markup {
+        self.own_part(Hole::Location, || self.location_path())
+    }
+
+    fn location_path(&self) -> String {
         if self.query.is_empty() {
             return self.path.clone();
         }
@@ -156,12 +206,23 @@ impl Page {
         title: &str,
         main: Markup,
     ) -> HttpResponse {
-        self.render_with_nav(
-            status,
+        self.answer(status, self.document(section, title, main).into_string())
+    }
+
+    /// The whole page `render` answers with, around `main`.
+    pub fn document(&self, section: Section, title: &str, main: Markup) -> Markup {
+        self.frame(
             title,
             main,
             (self.t.main_navigation, self.public_nav(section)),
         )
+    }
+
+    /// An answer with `page` (a whole page) and this page's headers and cookies.
+    pub fn answer(&self, status: StatusCode, page: impl MessageBody + 'static) -> HttpResponse {
+        let mut response = HttpResponse::build(status);
+        self.page_headers(&mut response);
+        response.body(page)
     }
 
     fn public_nav(&self, section: Section) -> Markup {
@@ -184,11 +245,16 @@ impl Page {
         status: StatusCode,
         title: &str,
         main: Markup,
-        (nav_label, nav): (&str, Markup),
+        nav: (&str, Markup),
     ) -> HttpResponse {
+        self.answer(status, self.frame(title, main, nav).into_string())
+    }
+
+    fn frame(&self, title: &str, main: Markup, (nav_label, nav): (&str, Markup)) -> Markup {
         let t = self.t;
         let other = self.lang.other();
-        let document = html! {
+        let switch = self.own_part(Hole::LanguageSwitch, || self.switch_href());
+        html! {
             (DOCTYPE)
             html lang=(self.lang.code()) {
                 head {
@@ -203,17 +269,14 @@ impl Page {
                     header class="top" {
                         a class="brand" href="/" { (t.site_title) }
                         nav aria-label=(nav_label) { (nav) }
-                        a class="lang" href=(self.switch_href()) lang=(other.code()) hreflang=(other.code()) {
+                        a class="lang" href=(switch) lang=(other.code()) hreflang=(other.code()) {
                             (t.switch_language)
                         }
                     }
                     main id="main" tabindex="-1" { (main) }
                 }
             }
-        };
-        let mut response = HttpResponse::build(status);
-        self.page_headers(&mut response);
-        response.body(document.into_string())
+        }
     }
 
     /// A `303 See Other` after a form did its work, so a reload does not send it again.
@@ -330,7 +393,7 @@ fn own_path(path: &str) -> String {
 fn random_hex() -> String {
     let mut bytes = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::domain::token::to_hex(&bytes)
 }
 
 #[cfg(test)]
@@ -347,11 +410,45 @@ mod tests {
             ),
             ("//evil.example/?x=1", "/?x=1&lang=ru"),
             ("/%5Cevil.example/", "/%5Cevil.example/?lang=ru"),
+            ("/windows?lang=ru", "/windows?lang=en"),
+            ("/windows?q=a%20b%26c&lang=ru", "/windows?q=a+b%26c&lang=en"),
         ] {
             let page = Page::new(&TestRequest::with_uri(asked).to_http_request());
             assert_eq!(page.switch_href(), switch, "{asked}");
         }
         assert_eq!(own_path("/\\evil.example"), "/");
+    }
+
+    #[test]
+    fn a_kept_page_filled_for_a_request_is_the_page_rendered_for_it() {
+        let tokens = TokenKeys::ephemeral();
+        let render = |page: &Page| {
+            let main = html! {
+                div data-refresh-url=(page.location()) {
+                    form { (page.form_field(&tokens)) }
+                    form { (page.form_field(&tokens)) }
+                }
+            };
+            page.document(Section::Book, "Windows", main).into_string()
+        };
+        let rendered_for = Page::new(
+            &TestRequest::with_uri("/windows?date=2026-03-21&note=%22%3Cb%3E%26&lang=ru")
+                .to_http_request(),
+        );
+        let kept = Prerendered::from_document(&render(&rendered_for.for_keeping()));
+        let served_to = Page::new(
+            &TestRequest::with_uri("/windows?checkpoint=narva&date=2026-03-21")
+                .insert_header((header::ACCEPT_LANGUAGE, "ru"))
+                .to_http_request(),
+        );
+
+        let filled = served_to.fill(&kept, &tokens);
+
+        assert_eq!(filled, render(&served_to).as_bytes());
+        let filled = String::from_utf8(filled.to_vec()).unwrap();
+        assert!(filled.contains(&tokens.form_tag(&served_to.form_session)));
+        assert!(filled.contains("/windows?checkpoint=narva&amp;date=2026-03-21&amp;lang=en"));
+        assert!(!filled.contains("note"));
     }
 
     #[test]
@@ -375,7 +472,7 @@ mod tests {
         assert_eq!(page.query_value("done"), Some("whatever"));
         assert_eq!(page.lang, Lang::Ru);
         assert_eq!(
-            page.location(),
+            page.location_path(),
             "/booking/X?token=abc&done=whatever&token=other"
         );
     }

@@ -1,6 +1,6 @@
 //! The driver's pages as a browser without scripts uses them: forms, redirects and cookies.
 
-use chrono::{Duration, NaiveDate};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::json;
 
 use crate::helpers::{Backend, Response, at, counting_checkpoint, spawn_app_on, tomorrow};
@@ -557,4 +557,154 @@ async fn a_booking_waits_for_an_earlier_window_through_the_pages() {
         &at(day, 8)
     ));
     assert_eq!(moved.body["code"], code);
+}
+
+/// The `li` of the window starting at `start` on a day page, from its opening tag to its
+/// closing one.
+fn window_item<'a>(page: &'a str, start: &str) -> &'a str {
+    let start = start.parse::<DateTime<Utc>>().unwrap().to_rfc3339();
+    let at = page
+        .find(&format!("data-start=\"{start}\""))
+        .unwrap_or_else(|| panic!("no window at {start}: {page}"));
+    let opening = page[..at].rfind("<li ").unwrap();
+    let closing = at + page[at..].find("</li>").unwrap();
+    &page[opening..closing]
+}
+
+/// Three requests for the same day page: the first starts the day's actor, the second keeps
+/// what it renders, the third is served from it.
+async fn kept_day_page(web: &WebSession<'_>, path: &str) -> Vec<Response> {
+    let mut pages = Vec::new();
+    for _ in 0..3 {
+        let page = web.get(path).await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        pages.push(page);
+    }
+    pages
+}
+
+#[actix_web::test]
+async fn a_kept_day_page_shows_a_window_filled_after_it_was_rendered() {
+    let Some(app) = spawn_app_on(
+        Backend::Embedded,
+        vec![counting_checkpoint("tiny", 2, 0)],
+        |_| {},
+    )
+    .await
+    else {
+        return;
+    };
+    let day = tomorrow();
+    let (driver, others) = (app.web("en"), app.web("en"));
+    let kept = kept_day_page(&driver, &day_path("tiny", day)).await;
+    assert!(window_item(&kept[2].text, &at(day, 8)).contains("2 places free"));
+
+    for _ in 0..2 {
+        assert_eq!(hold(&others, "tiny", day, &at(day, 8)).await.status, 303);
+    }
+    let page = driver.get(&day_path("tiny", day)).await;
+
+    let window = window_item(&page.text, &at(day, 8));
+    assert!(window.starts_with("<li class=\"full\""), "{window}");
+    assert!(window.contains("Wait for a place"), "{window}");
+    assert!(!window.contains("<form"), "{window}");
+    assert!(window_item(&page.text, &at(day, 9)).contains("2 places free"));
+}
+
+#[actix_web::test]
+async fn a_kept_day_page_carries_each_browser_s_own_form_tag() {
+    let Some(app) = spawn_app_on(
+        Backend::Embedded,
+        vec![counting_checkpoint("tiny", 5, 0)],
+        |_| {},
+    )
+    .await
+    else {
+        return;
+    };
+    let day = tomorrow();
+    let (first, second) = (app.web("en"), app.web("en"));
+    let first_pages = kept_day_page(&first, &day_path("tiny", day)).await;
+    let second_pages = kept_day_page(&second, &day_path("tiny", day)).await;
+
+    // Each browser sees the page as it was rendered for it, with its own session's tag.
+    assert_eq!(first_pages[1].text, first_pages[2].text);
+    assert_eq!(
+        form_token(&first_pages[0].text),
+        form_token(&first_pages[2].text)
+    );
+    assert_ne!(
+        form_token(&first_pages[2].text),
+        form_token(&second_pages[2].text)
+    );
+    assert_eq!(
+        first_pages[2]
+            .text
+            .replace(&form_token(&first_pages[2].text), ""),
+        second_pages[2]
+            .text
+            .replace(&form_token(&second_pages[2].text), "")
+    );
+
+    for (web, page) in [(&first, &first_pages[2]), (&second, &second_pages[2])] {
+        let held = web
+            .post_form(
+                "/holds",
+                &[
+                    ("form_token", &form_token(&page.text)),
+                    ("checkpoint", "tiny"),
+                    ("direction", "entry"),
+                    ("category", "car"),
+                    ("window_start", &value_at(&page.text, &at(day, 8))),
+                ],
+            )
+            .await;
+        assert_eq!(held.status, 303, "{}", held.text);
+    }
+    // A tag from one browser's kept page does nothing for another browser.
+    let forged = second
+        .post_form(
+            "/holds",
+            &[
+                ("form_token", &form_token(&first_pages[2].text)),
+                ("checkpoint", "tiny"),
+                ("direction", "entry"),
+                ("category", "car"),
+                ("window_start", &value_at(&first_pages[2].text, &at(day, 8))),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403, "{}", forged.text);
+    assert_eq!(app.available("tiny", day, &at(day, 8)).await, 3);
+}
+
+#[actix_web::test]
+async fn a_kept_day_page_shows_windows_closing_and_ending_with_the_clock() {
+    let Some(app) = spawn_app_on(
+        Backend::Embedded,
+        vec![counting_checkpoint("tiny", 2, 0)],
+        |_| {},
+    )
+    .await
+    else {
+        return;
+    };
+    let today = app.clock_now().date_naive();
+    let web = app.web("en");
+    let kept = kept_day_page(&web, &day_path("tiny", today)).await;
+    assert!(window_item(&kept[2].text, &at(today, 8)).contains("<form"));
+
+    // Past the 08:00 window's cut-off, with nothing booked in between.
+    app.advance(Duration::minutes(105));
+    let closing = web.get(&day_path("tiny", today)).await;
+    let window = window_item(&closing.text, &at(today, 8));
+    assert!(window.starts_with("<li class=\"closed\""), "{window}");
+    assert!(window_item(&closing.text, &at(today, 9)).contains("<form"));
+
+    // Once it has ended, it leaves the list.
+    app.advance(Duration::minutes(90));
+    let ended = web.get(&day_path("tiny", today)).await;
+    let eight = at(today, 8).parse::<DateTime<Utc>>().unwrap();
+    assert!(!ended.text.contains(&eight.to_rfc3339()), "{}", ended.text);
+    assert!(window_item(&ended.text, &at(today, 9)).starts_with("<li class=\"closed\""));
 }

@@ -1,22 +1,28 @@
 //! A day of windows in one lane, as a list a thumb can work: each window's local time, how
 //! many places are free in words and colour, and a button to take it. The same list picks a
-//! new window when a booking moves.
+//! new window when a booking moves. The page a new booking starts from is served from a
+//! rendering kept per state of the day ([`render_new`]); every other is rendered anew.
+
+mod kept;
 
 use std::sync::Arc;
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use chrono::{Days, NaiveDate, Timelike};
-use maud::html;
+use chrono::{DateTime, Days, NaiveDate, Timelike, Utc};
+use maud::{Markup, html};
 
 use super::page::{Page, Section};
 use super::problems::Problem;
 use super::times;
 use crate::actors::schedule::QueryAvailability;
 use crate::app::AppState;
+use crate::app::best_times::day_demand;
 use crate::app::draws::{self, DayAccess};
 use crate::app::error::ApiError;
 use crate::domain::{Booking, Category, Checkpoint, Direction, PriorityClass, SlotWindow};
+use crate::reports::best_times::DayDemand;
+pub use kept::render_new;
 
 /// The checkpoint, direction, vehicle and day a driver is looking at.
 pub struct Lane {
@@ -116,6 +122,53 @@ fn window_state(page: &Page, window: &SlotWindow, open: bool) -> (&'static str, 
     }
 }
 
+/// Whether the day's windows may be shown, and how the day takes bookings now.
+fn shown_access(state: &AppState, lane: &Lane) -> Result<DayAccess, ApiError> {
+    draws::check_shown(state, &lane.checkpoint, lane.date)
+        .and_then(|()| draws::day_access(state, &lane.checkpoint, lane.date))
+}
+
+/// The day's windows, its draw settled first if due; a refusal is the page's problem.
+async fn windows_of(
+    page: &Page,
+    state: &AppState,
+    lane: &Lane,
+    access: &Result<DayAccess, ApiError>,
+) -> Result<Vec<SlotWindow>, Problem> {
+    let Ok(access) = access else {
+        return Err(Problem::new(
+            &page.lang.date_range(state.policy().horizon_days),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    };
+    settle(page, state, lane, *access).await?;
+    ask_windows(page, state, lane).await
+}
+
+async fn settle(
+    page: &Page,
+    state: &AppState,
+    lane: &Lane,
+    access: DayAccess,
+) -> Result<(), Problem> {
+    // A draw that is due gives its places before anyone sees them free.
+    draws::settle_access(state, &lane.checkpoint, lane.date, access)
+        .await
+        .map_err(|error| Problem::of(page.lang, &error))
+}
+
+async fn ask_windows(
+    page: &Page,
+    state: &AppState,
+    lane: &Lane,
+) -> Result<Vec<SlotWindow>, Problem> {
+    state
+        .registry
+        .ask(&lane.checkpoint.id, lane.date, QueryAvailability)
+        .await
+        .map_err(|e| Problem::of(page.lang, &ApiError::from(e)))
+}
+
 pub async fn render(
     page: &Page,
     state: &AppState,
@@ -123,47 +176,85 @@ pub async fn render(
     pick: Pick<'_>,
     problem: Option<Problem>,
 ) -> HttpResponse {
+    let access = shown_access(state, lane);
+    let windows = windows_of(page, state, lane, &access).await;
+    render_gathered(page, state, lane, pick, problem, access.ok(), windows).await
+}
+
+async fn render_gathered(
+    page: &Page,
+    state: &AppState,
+    lane: &Lane,
+    pick: Pick<'_>,
+    problem: Option<Problem>,
+    access: Option<DayAccess>,
+    windows: Result<Vec<SlotWindow>, Problem>,
+) -> HttpResponse {
+    let demand = day_demand(state, &lane.checkpoint, lane.category, lane.date)
+        .await
+        .ok()
+        .flatten();
+    let day = compose(
+        page,
+        state,
+        lane,
+        &pick,
+        Gathered {
+            access,
+            windows,
+            problem,
+            demand: demand.as_ref(),
+            now: state.now(),
+        },
+    );
+    page.render(day.status, Section::Book, day.heading, day.main)
+}
+
+/// What a day page shows, gathered from the draws, the day's actor, the forecast and the clock.
+struct Gathered<'a> {
+    access: Option<DayAccess>,
+    windows: Result<Vec<SlotWindow>, Problem>,
+    problem: Option<Problem>,
+    demand: Option<&'a DayDemand>,
+    now: DateTime<Utc>,
+}
+
+/// The content of a day page, for its frame.
+struct Composed {
+    status: StatusCode,
+    heading: &'static str,
+    main: Markup,
+}
+
+fn compose(
+    page: &Page,
+    state: &AppState,
+    lane: &Lane,
+    pick: &Pick<'_>,
+    gathered: Gathered<'_>,
+) -> Composed {
+    let Gathered {
+        access,
+        windows,
+        problem,
+        demand,
+        now,
+    } = gathered;
     let t = page.t;
     let checkpoint = &lane.checkpoint;
     let today = state.today_at(checkpoint);
-    let access = draws::check_shown(state, checkpoint, lane.date)
-        .and_then(|()| draws::day_access(state, checkpoint, lane.date));
-    let windows = match access {
-        Err(_) => Err(Problem::new(
-            &page.lang.date_range(state.policy().horizon_days),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )),
-        Ok(access) => {
-            // A draw that is due gives its places before anyone sees them free.
-            match draws::settle_access(state, checkpoint, lane.date, access).await {
-                Ok(()) => state
-                    .registry
-                    .ask(&checkpoint.id, lane.date, QueryAvailability)
-                    .await
-                    .map_err(|e| Problem::of(page.lang, &ApiError::from(e))),
-                Err(error) => Err(Problem::of(page.lang, &error)),
-            }
+    let opening = match (access, pick) {
+        (Some(DayAccess::NotOpen(times)), _) => {
+            Some(super::draw::not_open_notice(page, checkpoint, times, now))
         }
-    };
-    let access = access.ok();
-    let opening = match (access, &pick) {
-        (Some(DayAccess::NotOpen(times)), _) => Some(super::draw::not_open_notice(
-            page,
-            checkpoint,
-            times,
-            state.now(),
-        )),
-        (Some(DayAccess::Draw(times)), Pick::New) => Some(super::draw::draw_notice(
-            page,
-            checkpoint,
-            times,
-            state.now(),
-        )),
+        (Some(DayAccess::Draw(times)), Pick::New) => {
+            Some(super::draw::draw_notice(page, checkpoint, times, now))
+        }
         _ => None,
     };
     let not_open = matches!(access, Some(DayAccess::NotOpen(_)))
         || matches!(
-            (access, &pick),
+            (access, pick),
             (Some(DayAccess::Draw(_)), Pick::Move { .. })
         );
     let (windows, problem) = match (windows, problem) {
@@ -172,16 +263,13 @@ pub async fn render(
         (Err(_), Some(problem)) => (Vec::new(), Some(problem)),
     };
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
-    let demand =
-        crate::app::best_times::day_demand(state, checkpoint, lane.category, lane.date).await;
     let quiet = |window: &SlotWindow| {
-        demand.as_ref().is_some_and(|day| {
+        demand.is_some_and(|day| {
             let local = window.key.start.with_timezone(&checkpoint.time_zone);
             // A window that starts in a quiet hour is where the forecast expects the fewest.
             day.is_quiet(local.hour() as u8)
         })
     };
-    let now = state.now();
     // Windows that are over are of no use to anyone choosing; on a phone they only push the
     // bookable ones down the screen.
     let in_lane: Vec<&SlotWindow> = windows
@@ -189,7 +277,7 @@ pub async fn render(
         .filter(|w| w.key.direction == lane.direction && w.key.category == lane.category)
         .filter(|w| w.end > now)
         .collect();
-    let (heading, action, extra) = match &pick {
+    let (heading, action, extra) = match pick {
         Pick::New => (t.windows_heading, "/holds".to_owned(), html! {}),
         Pick::Move { booking, by } => (
             t.reschedule_heading,
@@ -200,11 +288,11 @@ pub async fn render(
             },
         ),
     };
-    let day_link = |date: NaiveDate| match &pick {
+    let day_link = |date: NaiveDate| match pick {
         Pick::New => format!("/windows?{}", lane.query(date)),
         Pick::Move { booking, by } => by.reschedule_path(booking, Some(date)),
     };
-    let current = match &pick {
+    let current = match pick {
         Pick::Move { booking, .. } => Some(booking.window_start),
         Pick::New => None,
     };
@@ -230,7 +318,7 @@ pub async fn render(
             }
         }
         @if let Some(opening) = &opening { (opening) }
-        @if let Pick::Move { booking, by } = &pick {
+        @if let Pick::Move { booking, by } = pick {
             p { (t.reschedule_intro) }
             p {
                 (t.current_window) ": " (page.lang.date(booking.day)) ", "
@@ -294,5 +382,9 @@ pub async fn render(
             }
         }
     };
-    page.render(status, Section::Book, heading, main)
+    Composed {
+        status,
+        heading,
+        main,
+    }
 }
