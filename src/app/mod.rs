@@ -96,3 +96,8 @@ impl AppState {
         local_date(checkpoint.time_zone, self.now())
     }
 }
+
+/// The longest an answer rendered at a day's revision (JSON or page) is served again: what
+/// depends on the clock alone, such as a window closing at its cut-off, is rendered anew at
+/// least this often.
+pub const RENDERED_FOR: std::time::Duration = std::time::Duration::from_secs(1);

@@ -8,14 +8,12 @@
 //! clock alone (a window closing for booking at its cut-off) is rendered again at least every
 //! [`RENDERED_FOR`].
 
-use std::time::Duration;
-
 use actix_web::web::Bytes;
 use chrono::NaiveDate;
 
 use crate::domain::{Category, CheckpointId, Direction};
 
-pub const RENDERED_FOR: Duration = Duration::from_secs(1);
+pub use crate::app::RENDERED_FOR;
 const ANSWERS_KEPT: u64 = 20_000;
 
 /// Which availability answer: a checkpoint's day, all of it or one direction or category.

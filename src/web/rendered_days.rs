@@ -16,8 +16,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::i18n::Lang;
 use super::prerendered::Prerendered;
+use crate::app::RENDERED_FOR;
 use crate::domain::{Category, CheckpointId, Direction};
-use crate::http::rendered::RENDERED_FOR;
 
 /// Roughly 1,700 day pages; with [`RENDERED_FOR`] this bounds only a flood of distinct ones.
 const PAGE_BYTES_KEPT_MAX: u64 = 32 * 1024 * 1024;
