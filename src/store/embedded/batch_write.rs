@@ -81,9 +81,7 @@ pub(super) fn apply_batch(
         }
     }
     insert_answers(&tx, &plan.answers)?;
-    for event in &plan.events {
-        append_event(&tx, event)?;
-    }
+    append_events(&tx, &plan.events)?;
     apply_window_settings(&tx, &plan.lowered_capacities, SET_WINDOW_CAPACITY)?;
     tx.commit()?;
     Ok(())
@@ -91,19 +89,21 @@ pub(super) fn apply_batch(
 
 /// Writes one event to the outbox.
 pub(super) fn append_event(tx: &Connection, event: &DomainEvent) -> Result<(), StoreError> {
-    let body = serde_json::to_string(event).context("Failed to encode an event")?;
-    tx.prepare_cached(
-        "INSERT INTO outbox (event_id, event_type, checkpoint_id, day, occurred_at, body) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )?
-    .execute(params![
-        event.id.to_string(),
-        event.event_type.as_str(),
-        event.checkpoint.as_str(),
-        event.day.to_string(),
-        format_ts(event.occurred_at),
-        body
-    ])?;
+    append_events(tx, &[event])
+}
+
+/// A transaction's events go in one row, in order (see `V12__outbox_per_transaction.sql`).
+fn append_events(tx: &Connection, events: &[&DomainEvent]) -> Result<(), StoreError> {
+    let Some(first) = events.first() else {
+        return Ok(());
+    };
+    let body = serde_json::to_string(events).context("Failed to encode an event")?;
+    tx.prepare_cached("INSERT INTO outbox (event_count, occurred_at, events) VALUES ($1, $2, $3)")?
+        .execute(params![
+            i64::try_from(events.len()).unwrap_or(i64::MAX),
+            format_ts(first.occurred_at),
+            body
+        ])?;
     Ok(())
 }
 

@@ -53,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../sql/embedded/V9__reslotted_bookings.sql"),
     include_str!("../../../sql/embedded/V10__waitlist.sql"),
     include_str!("../../../sql/embedded/V11__opening_draws.sql"),
+    include_str!("../../../sql/embedded/V12__outbox_per_transaction.sql"),
 ];
 
 #[derive(Clone)]
@@ -551,5 +552,54 @@ mod tests {
         }
         let fault = store_error("INSERT INTO t VALUES (3, NULL, 1)");
         assert_eq!(fault.recovery(), Recovery::Never, "{fault}");
+    }
+
+    #[actix_web::test]
+    async fn events_stored_one_per_row_are_carried_into_the_outbox_of_transactions() {
+        use crate::store::OutboxStore;
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("borderslot.sqlite3");
+        {
+            let connection = Connection::open(&file).unwrap();
+            let before = MIGRATIONS.len() - 1;
+            for (index, sql) in MIGRATIONS[..before].iter().enumerate() {
+                let version = index + 1;
+                connection
+                    .execute_batch(&format!(
+                        "BEGIN; {sql}; PRAGMA user_version = {version}; COMMIT;"
+                    ))
+                    .unwrap();
+            }
+            for (n, event_type, published) in [
+                (1, "booking.held", Some("2026-12-01T08:00:01Z")),
+                (2, "booking.confirmed", None),
+                (3, "booking.cancelled", None),
+            ] {
+                let body = serde_json::json!({
+                    "id": format!("5a0e7c8e-8f43-4f4c-9e49-00000000000{n}"), "type": event_type,
+                    "version": 1, "occurred_at": "2026-12-01T08:00:00Z", "checkpoint": "narva",
+                    "day": "2026-12-02", "payload": { "booking": { "code": "ABCD2345" } },
+                });
+                connection
+                    .execute(
+                        "INSERT INTO outbox (event_id, event_type, checkpoint_id, day, \
+                         occurred_at, body, published_at) \
+                         VALUES (?1, ?2, 'narva', '2026-12-02', '2026-12-01T08:00:00Z', ?3, ?4)",
+                        params![body["id"].as_str(), event_type, body.to_string(), published],
+                    )
+                    .unwrap();
+            }
+        }
+
+        let store = EmbeddedStore::open(&file).unwrap();
+
+        let pending = store.outbox_pending(10).await.unwrap();
+        let types: Vec<_> = pending
+            .iter()
+            .map(|e| e.event.event_type.as_str())
+            .collect();
+        assert_eq!(types, ["booking.confirmed", "booking.cancelled"]);
+        assert_eq!(store.outbox_backlog().await.unwrap().0, 2);
     }
 }

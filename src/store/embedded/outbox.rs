@@ -15,22 +15,27 @@ use crate::store::{
     OutboxEntry, OutboxStore, ProcessedEvent, RelayLease, StoreError, statistics_sql,
 };
 
+/// Unpublished rows, oldest first, whole, until they hold at least `?1` events: a row's
+/// events are marked published together, so a round never takes part of one.
+const PENDING_ROWS: &str = "SELECT seq, events FROM (\
+         SELECT seq, events, sum(event_count) OVER (ORDER BY seq) - event_count AS before \
+           FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT ?1) \
+     WHERE before < ?1 ORDER BY seq";
+
 #[async_trait]
 impl OutboxStore for EmbeddedStore {
     async fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         self.read(move |c| {
-            let mut statement = c.prepare_cached(
-                "SELECT seq, body FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT ?1",
-            )?;
+            let mut statement = c.prepare_cached(PENDING_ROWS)?;
             let rows = statement.query_map(params![limit as i64], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
             })?;
             let mut entries = Vec::new();
             for row in rows {
-                let (seq, body) = row?;
-                let event: DomainEvent = serde_json::from_str(&body)
+                let (seq, events) = row?;
+                let events: Vec<DomainEvent> = serde_json::from_str(&events)
                     .with_context(|| format!("outbox row {seq} holds an unreadable event"))?;
-                entries.push(OutboxEntry { seq, event });
+                entries.extend(events.into_iter().map(|event| OutboxEntry { seq, event }));
             }
             Ok(entries)
         })
@@ -69,7 +74,8 @@ impl OutboxStore for EmbeddedStore {
         self.read(|c| {
             let (count, oldest) = c
                 .prepare_cached(
-                    "SELECT count(*), min(occurred_at) FROM outbox WHERE published_at IS NULL",
+                    "SELECT coalesce(sum(event_count), 0), min(occurred_at) FROM outbox \
+                     WHERE published_at IS NULL",
                 )?
                 .query_row([], |r| {
                     Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
