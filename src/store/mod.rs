@@ -16,6 +16,7 @@ pub mod answers;
 pub mod deadline;
 pub mod embedded;
 pub mod migrations;
+mod outbox_rows;
 pub mod postgres;
 mod processed;
 pub mod rows;

@@ -12,7 +12,7 @@ use crate::store::statements::{
     SET_WINDOW_BLOCKED_REASON, SET_WINDOW_CAPACITY, SET_WINDOW_RESERVED,
 };
 use crate::store::write_plan::{self, BookingUpdate, WindowSetting, WindowValue, WritePlan};
-use crate::store::{AnswerRecord, CommitBatch, StoreError};
+use crate::store::{AnswerRecord, CommitBatch, StoreError, outbox_rows};
 
 /// Writes one schedule day's batch in its own transaction.
 pub(super) fn apply_batch(
@@ -92,13 +92,12 @@ pub(super) fn append_event(tx: &Connection, event: &DomainEvent) -> Result<(), S
     append_events(tx, &[event])
 }
 
-/// A transaction's events go in one row, in order (see `V12__outbox_per_transaction.sql`).
 fn append_events(tx: &Connection, events: &[&DomainEvent]) -> Result<(), StoreError> {
     let Some(first) = events.first() else {
         return Ok(());
     };
-    let body = serde_json::to_string(events).context("Failed to encode an event")?;
-    tx.prepare_cached("INSERT INTO outbox (event_count, occurred_at, events) VALUES ($1, $2, $3)")?
+    let body = outbox_rows::encode(events)?;
+    tx.prepare_cached(outbox_rows::APPEND_EVENTS)?
         .execute(params![
             i64::try_from(events.len()).unwrap_or(i64::MAX),
             format_ts(first.occurred_at),

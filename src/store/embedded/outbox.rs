@@ -2,40 +2,29 @@
 
 use std::collections::HashSet;
 
-use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 use uuid::Uuid;
 
 use super::{EmbeddedStore, execute_statistics_row, format_ts, parse_ts};
-use crate::domain::DomainEvent;
 use crate::store::processed::fold_new;
 use crate::store::{
-    OutboxEntry, OutboxStore, ProcessedEvent, RelayLease, StoreError, statistics_sql,
+    OutboxEntry, OutboxStore, ProcessedEvent, RelayLease, StoreError, outbox_rows, statistics_sql,
 };
-
-/// Unpublished rows, oldest first, whole, until they hold at least `?1` events: a row's
-/// events are marked published together, so a round never takes part of one.
-const PENDING_ROWS: &str = "SELECT seq, events FROM (\
-         SELECT seq, events, sum(event_count) OVER (ORDER BY seq) - event_count AS before \
-           FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT ?1) \
-     WHERE before < ?1 ORDER BY seq";
 
 #[async_trait]
 impl OutboxStore for EmbeddedStore {
     async fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         self.read(move |c| {
-            let mut statement = c.prepare_cached(PENDING_ROWS)?;
+            let mut statement = c.prepare_cached(outbox_rows::PENDING_ROWS)?;
             let rows = statement.query_map(params![limit as i64], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
             })?;
             let mut entries = Vec::new();
             for row in rows {
                 let (seq, events) = row?;
-                let events: Vec<DomainEvent> = serde_json::from_str(&events)
-                    .with_context(|| format!("outbox row {seq} holds an unreadable event"))?;
-                entries.extend(events.into_iter().map(|event| OutboxEntry { seq, event }));
+                entries.extend(outbox_rows::decode(seq, &events)?);
             }
             Ok(entries)
         })
@@ -72,14 +61,9 @@ impl OutboxStore for EmbeddedStore {
 
     async fn outbox_backlog(&self) -> Result<(u64, Option<DateTime<Utc>>), StoreError> {
         self.read(|c| {
-            let (count, oldest) = c
-                .prepare_cached(
-                    "SELECT coalesce(sum(event_count), 0), min(occurred_at) FROM outbox \
-                     WHERE published_at IS NULL",
-                )?
-                .query_row([], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
-                })?;
+            let (count, oldest) = c.prepare_cached(outbox_rows::BACKLOG)?.query_row([], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
+            })?;
             let oldest = oldest.map(|raw| parse_ts(&raw)).transpose()?;
             Ok((u64::try_from(count).unwrap_or(0), oldest))
         })

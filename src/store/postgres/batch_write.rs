@@ -30,7 +30,7 @@ use crate::store::write_plan::{
     self, BookingUpdate, CodeHandover, OwnerRecord, WindowDelta, WindowSetting, WindowValue,
     WritePlan,
 };
-use crate::store::{AnswerRecord, CommitBatch, StoreError};
+use crate::store::{AnswerRecord, CommitBatch, StoreError, outbox_rows};
 
 const LOG_BATCH: &str = "INSERT INTO commit_log (batch_id) VALUES ($1)";
 
@@ -76,10 +76,6 @@ const INSERT_ANSWERS: &str = "INSERT INTO idempotency_keys \
                           $5::int2[], $6::text[], $7::bytea[]) \
      ON CONFLICT DO NOTHING RETURNING scope, key";
 
-/// A transaction's events go in one row (see `V12__outbox_per_transaction.sql`).
-const APPEND_EVENTS: &str =
-    "INSERT INTO outbox (event_count, occurred_at, events) VALUES ($1, $2, $3)";
-
 /// The statements of a write, prepared (or taken from the connection's cache) before any is
 /// sent, so that preparing never stands between two steps of the pipeline.
 struct Prepared {
@@ -119,7 +115,7 @@ impl Prepared {
             tx.prepare_cached(INSERT_CODES),
             tx.prepare_cached(APPLY_WINDOW_DELTAS),
             tx.prepare_cached(INSERT_ANSWERS),
-            tx.prepare_cached(APPEND_EVENTS),
+            tx.prepare_cached(outbox_rows::APPEND_EVENTS),
         )?;
         Ok(Self {
             log_batch,
@@ -585,7 +581,7 @@ pub(super) async fn append_event(
     tx: &Transaction<'_>,
     event: &DomainEvent,
 ) -> Result<(), StoreError> {
-    let statement = tx.prepare_cached(APPEND_EVENTS).await?;
+    let statement = tx.prepare_cached(outbox_rows::APPEND_EVENTS).await?;
     append_events(tx, &statement, &[event]).await
 }
 
@@ -598,7 +594,7 @@ async fn append_events(
         return Ok(());
     };
     let count = i32::try_from(events.len()).context("Too many events for one outbox row")?;
-    let body = serde_json::to_string(events).context("Failed to encode an event")?;
+    let body = outbox_rows::encode(events)?;
     tx.execute(statement, &[&count, &first.occurred_at, &body])
         .await?;
     Ok(())

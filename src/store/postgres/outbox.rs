@@ -2,24 +2,15 @@
 
 use std::collections::HashSet;
 
-use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{PostgresStore, RELAY_LOCK_KEY, RelayConnection};
-use crate::domain::DomainEvent;
 use crate::store::processed::fold_new;
 use crate::store::{
-    OutboxEntry, OutboxStore, ProcessedEvent, RelayLease, StoreError, statistics_sql,
+    OutboxEntry, OutboxStore, ProcessedEvent, RelayLease, StoreError, outbox_rows, statistics_sql,
 };
-
-/// Unpublished rows, oldest first, whole, until they hold at least `$1` events: a row's
-/// events are marked published together, so a round never takes part of one.
-const PENDING_ROWS: &str = "SELECT seq, events FROM (\
-         SELECT seq, events, sum(event_count) OVER (ORDER BY seq) - event_count AS before \
-           FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1) AS pending \
-     WHERE before < $1 ORDER BY seq";
 
 /// Records a consumer's events in one statement; answers the ids it had not recorded before.
 const RECORD_PROCESSED: &str = "INSERT INTO processed_events (consumer, event_id, processed_at) \
@@ -30,14 +21,10 @@ impl OutboxStore for PostgresStore {
     async fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         let client = self.client().await?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let statement = client.prepare_cached(PENDING_ROWS).await?;
-        let rows = client.query(&statement, &[&limit]).await?;
+        let statement = client.prepare_cached(outbox_rows::PENDING_ROWS).await?;
         let mut entries = Vec::new();
-        for row in &rows {
-            let seq: i64 = row.get(0);
-            let events: Vec<DomainEvent> = serde_json::from_str(row.get(1))
-                .with_context(|| format!("outbox row {seq} holds an unreadable event"))?;
-            entries.extend(events.into_iter().map(|event| OutboxEntry { seq, event }));
+        for row in client.query(&statement, &[&limit]).await? {
+            entries.extend(outbox_rows::decode(row.get(0), row.get(1))?);
         }
         Ok(entries)
     }
@@ -90,12 +77,7 @@ impl OutboxStore for PostgresStore {
 
     async fn outbox_backlog(&self) -> Result<(u64, Option<DateTime<Utc>>), StoreError> {
         let client = self.client().await?;
-        let statement = client
-            .prepare_cached(
-                "SELECT coalesce(sum(event_count), 0)::bigint, min(occurred_at) \
-                 FROM outbox WHERE published_at IS NULL",
-            )
-            .await?;
+        let statement = client.prepare_cached(outbox_rows::BACKLOG).await?;
         let row = client.query_one(&statement, &[]).await?;
         Ok((u64::try_from(row.get::<_, i64>(0)).unwrap_or(0), row.get(1)))
     }
