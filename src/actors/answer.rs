@@ -123,7 +123,7 @@ impl DecidedAnswer {
         }
     }
 
-    pub fn key(&self) -> (String, String) {
+    pub fn key(&self) -> uuid::Uuid {
         self.ticket.claim.id()
     }
 

@@ -17,12 +17,12 @@ use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use crate::actors::answer::AnswerTicket;
 use crate::app::AppState;
 use crate::app::error::{ApiError, PROBLEM_JSON};
-use crate::domain::token::to_hex;
-use crate::store::{AnswerSeal, KeyClaim, StoredResponse};
+use crate::store::{AnswerSeal, KeyClaim, RequestDigest, StoredResponse, answer_key_id};
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 const KEY_LENGTH_MAX: usize = 255;
@@ -121,19 +121,20 @@ fn client_scope(request: &HttpRequest) -> String {
     }
 }
 
-fn request_digest(request: &HttpRequest, body: &[u8]) -> String {
+fn request_digest(request: &HttpRequest, body: &[u8]) -> RequestDigest {
     digest_parts(request.method().as_str(), request.path(), body)
 }
 
 /// What identifies "the same request" for a key: method, path and body.
-pub fn digest_parts(method: &str, path: &str, body: &[u8]) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(method.as_bytes());
-    hasher.update([0]);
-    hasher.update(path.as_bytes());
-    hasher.update([0]);
-    hasher.update(body);
-    to_hex(&hasher.finalize())
+pub fn digest_parts(method: &str, path: &str, body: &[u8]) -> RequestDigest {
+    Sha256::new()
+        .chain_update(method.as_bytes())
+        .chain_update([0])
+        .chain_update(path.as_bytes())
+        .chain_update([0])
+        .chain_update(body)
+        .finalize()
+        .into()
 }
 
 fn read_key(request: &HttpRequest) -> Result<Option<String>, ApiError> {
@@ -174,8 +175,8 @@ const ANSWERED_KEYS_TTL: std::time::Duration = std::time::Duration::from_secs(24
 /// requests this process is answering right now, and those it answered lately.
 pub struct Answers {
     seal: AnswerSeal,
-    in_flight: Arc<DashMap<(String, String), ()>>,
-    answered: moka::sync::Cache<(String, String), ()>,
+    in_flight: Arc<DashMap<Uuid, ()>>,
+    answered: moka::sync::Cache<Uuid, ()>,
 }
 
 impl Answers {
@@ -193,11 +194,11 @@ impl Answers {
     /// Takes a key for a live request; `None` while another request of this process has it.
     /// Kept only in memory, so a key whose request died with its process is free at once.
     pub fn claim(&self, scope: &str, key: &str) -> Option<InFlight> {
-        self.claim_id((scope.to_owned(), key.to_owned()))
+        self.claim_id(answer_key_id(scope, key))
     }
 
-    fn claim_id(&self, id: (String, String)) -> Option<InFlight> {
-        match self.in_flight.entry(id.clone()) {
+    fn claim_id(&self, id: Uuid) -> Option<InFlight> {
+        match self.in_flight.entry(id) {
             Entry::Occupied(_) => None,
             Entry::Vacant(vacant) => {
                 vacant.insert(());
@@ -215,8 +216,8 @@ impl Answers {
 /// [`ANSWER_WITHIN`] while its change is still being written leaves the key taken, so that its
 /// retry waits (`409 in flight`) instead of being decided on a change that is not stored yet.
 pub struct InFlight {
-    keys: Arc<DashMap<(String, String), ()>>,
-    id: (String, String),
+    keys: Arc<DashMap<Uuid, ()>>,
+    id: Uuid,
 }
 
 impl Drop for InFlight {
@@ -293,7 +294,7 @@ where
         return Reply::from(ApiError::Internal(missing)).into_response(false);
     };
     let id = claim.id();
-    let Some(in_flight) = answers.claim_id(id.clone()) else {
+    let Some(in_flight) = answers.claim_id(id) else {
         return Reply::from(ApiError::IdempotencyInFlight).into_response(false);
     };
     let in_flight = Arc::new(in_flight);

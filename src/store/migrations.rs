@@ -80,6 +80,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "outbox_per_transaction",
         sql: include_str!("../../sql/migrations/V12__outbox_per_transaction.sql"),
     },
+    Migration {
+        version: 13,
+        name: "answers_by_key_digest",
+        sql: include_str!("../../sql/migrations/V13__answers_by_key_digest.sql"),
+    },
 ];
 
 /// What the read-only `analyst` role may read on the latest schema: the one copy of its

@@ -29,7 +29,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use thiserror::Error;
 use uuid::Uuid;
 
-pub use self::answers::{AnswerRecord, AnswerSeal, KeyClaim, StoredResponse};
+pub use self::answers::{
+    AnswerRecord, AnswerSeal, KeyClaim, RequestDigest, StoredResponse, answer_key_id,
+};
 pub use self::processed::ProcessedEvent;
 
 use crate::auth::{ApiKey, AuditEntry, StaffAccount};
@@ -55,7 +57,7 @@ pub enum StoreError {
     /// Another request already stored its answer under one of the batch's idempotency keys
     /// (the same key sent to two replicas at once); nothing of the batch was stored.
     #[error("an answer is already stored for {} idempotency key(s)", .0.len())]
-    AnswerTaken(Vec<(String, String)>),
+    AnswerTaken(Vec<uuid::Uuid>),
     /// The connection failed while the commit was in flight, and whether it was applied could
     /// not be found out before giving up: the batch may or may not be stored.
     #[error("the outcome of the commit is unknown")]

@@ -465,7 +465,7 @@ async fn faults_met(seed: u64, commits: usize, loads: usize) -> (Vec<&'static st
         let claim = KeyClaim {
             scope: "test".into(),
             key: format!("k{n}"),
-            request_digest: "d".into(),
+            request_digest: [0xd; 32],
         };
         let mut batch = CommitBatch::new(checkpoint.clone(), day);
         batch.answers.push(AnswerRecord {

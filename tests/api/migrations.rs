@@ -1,9 +1,9 @@
 //! PostgreSQL migrations: on an empty database, on one at the previous version, and twice;
 //! run by a database owner that may not create roles; and how a failed one reads.
 
-use borderslot::store::OutboxStore;
 use borderslot::store::migrations::{describe_db_error, latest_version};
 use borderslot::store::postgres::{PostgresSettings, PostgresStore};
+use borderslot::store::{AnswerStore, OutboxStore};
 use tokio_postgres::error::SqlState;
 
 use crate::helpers::{Backend, Origin, OwnCluster, at, fresh_origin, spawn_app_in, tomorrow};
@@ -369,5 +369,55 @@ async fn events_stored_one_per_row_are_carried_into_the_outbox_of_transactions()
             ("booking.confirmed".to_owned(), false),
             ("booking.cancelled".to_owned(), false),
         ]
+    );
+}
+
+#[actix_web::test]
+async fn answers_stored_under_their_scope_and_key_are_found_by_its_digest() {
+    let Some(url) = empty_database().await else {
+        return;
+    };
+    let store = PostgresStore::connect(&PostgresSettings::new(url.clone()))
+        .await
+        .unwrap();
+    store.migrate(Some(12)).await.unwrap();
+    let client = connect(&url).await;
+    client
+        .execute(
+            "INSERT INTO idempotency_keys \
+             (scope, key, request_digest, created_at, status, content_type, body) \
+             VALUES ('ip:127.0.0.1', 'k-1', repeat('07', 32), '2026-12-01T08:00:00Z', 201, \
+                     'application/json', '\\x0102')",
+            &[],
+        )
+        .await
+        .unwrap();
+
+    store.migrate(None).await.unwrap();
+
+    let found = store
+        .stored_answer("ip:127.0.0.1", "k-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.claim.request_digest, [7; 32]);
+    assert_eq!(found.response.status, 201);
+    assert_eq!(found.response.body, [1, 2]);
+    assert!(
+        store
+            .stored_answer("ip:127.0.0.1", "k-2")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The same digest as the server's own (`answer_key_id`), so new answers meet old ones.
+    let key_id: uuid::Uuid = client
+        .query_one("SELECT key_id FROM idempotency_keys", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        key_id,
+        borderslot::store::answer_key_id("ip:127.0.0.1", "k-1")
     );
 }

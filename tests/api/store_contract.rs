@@ -12,6 +12,7 @@ use borderslot::domain::{
 };
 use borderslot::store::{
     AnswerRecord, CommitBatch, KeyClaim, ProcessedEvent, SlotStore, StoreError, StoredResponse,
+    answer_key_id,
 };
 use chrono::Duration;
 
@@ -390,12 +391,12 @@ async fn a_booking_made_signed_in_is_its_owners_and_stays_so_when_moved(backend:
 
 crate::on_both_backends!(an_answer_is_stored_with_its_change_and_a_key_answers_once);
 
-fn answer(scope: &str, key: &str, digest: &str, body: &[u8]) -> AnswerRecord {
+fn answer(scope: &str, key: &str, digest: u8, body: &[u8]) -> AnswerRecord {
     AnswerRecord {
         claim: KeyClaim {
             scope: scope.into(),
             key: key.into(),
-            request_digest: digest.into(),
+            request_digest: [digest; 32],
         },
         created_at: test_start(),
         response: StoredResponse {
@@ -420,26 +421,26 @@ async fn an_answer_is_stored_with_its_change_and_a_key_answers_once(backend: Bac
         .unwrap();
     let mut batch = CommitBatch::new(f.checkpoint.id.clone(), tomorrow());
     batch.push(first_set);
-    batch.answers.push(answer("c1", "k", "d1", b"first"));
+    batch.answers.push(answer("c1", "k", 1, b"first"));
     f.store.commit(batch).await.unwrap();
 
     // The same key again (another replica's attempt): the whole batch is refused, naming it.
     let mut again = CommitBatch::new(f.checkpoint.id.clone(), tomorrow());
     again.push(second_set);
-    again.answers.push(answer("c2", "k", "d2", b"other client"));
-    again.answers.push(answer("c1", "k", "d1", b"second"));
+    again.answers.push(answer("c2", "k", 2, b"other client"));
+    again.answers.push(answer("c1", "k", 1, b"second"));
     let refused = f.store.commit(again).await;
 
     match refused {
         Err(StoreError::AnswerTaken(keys)) => {
-            assert_eq!(keys, vec![("c1".to_owned(), "k".to_owned())]);
+            assert_eq!(keys, vec![answer_key_id("c1", "k")]);
         }
         other => panic!("expected AnswerTaken, got {other:?}"),
     }
     assert!(f.store.find_booking(&second.code).await.unwrap().is_none());
     assert!(f.store.stored_answer("c2", "k").await.unwrap().is_none());
     let stored = f.store.stored_answer("c1", "k").await.unwrap().unwrap();
-    assert_eq!(stored, answer("c1", "k", "d1", b"first"));
+    assert_eq!(stored, answer("c1", "k", 1, b"first"));
     assert!(f.store.find_booking(&first.code).await.unwrap().is_some());
     assert!(
         f.store

@@ -41,6 +41,7 @@ pub use waitlist::*;
 
 use super::answer::{AnswerTicket, DecidedAnswer, Held};
 use super::registry::{DayServices, Departure, Revision};
+use uuid::Uuid;
 
 /// Why a request to a schedule got no decision or its decision is not durable.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -78,7 +79,7 @@ struct PendingChange {
 /// day's writes are one serial stream, and a batch must not wait for its answers to be phrased
 /// once the previous batch is durable.
 struct RenderedAnswer {
-    key: (String, String),
+    key: Uuid,
     /// `None` when the answer could not be phrased (logged); nothing is stored for it.
     record: Option<AnswerRecord>,
     /// Kept until the change is durable or refused, even if the request is gone by then.
@@ -97,7 +98,7 @@ impl From<DecidedAnswer> for RenderedAnswer {
 
 /// Who waits for a batch: their reply, and the idempotency key their answer is stored under.
 struct Waiter {
-    key: Option<(String, String)>,
+    key: Option<Uuid>,
     reply: Reply,
     /// Released once the reply is given.
     _held: Option<Held>,
@@ -554,7 +555,7 @@ impl Actor for ScheduleActor {
 }
 
 /// How the waiters of a failed batch are answered.
-fn failed_write_answer(error: &StoreError, key: Option<&(String, String)>) -> ScheduleError {
+fn failed_write_answer(error: &StoreError, key: Option<&Uuid>) -> ScheduleError {
     match error.recovery() {
         // Refused before anything was stored: decide again on the reloaded day.
         Recovery::Reload => ScheduleError::Retry,
@@ -649,8 +650,8 @@ handle_for_request!(
 mod tests {
     use super::*;
 
-    fn key(name: &str) -> (String, String) {
-        ("ip:127.0.0.1".to_owned(), name.to_owned())
+    fn key(name: &str) -> Uuid {
+        crate::store::answer_key_id("ip:127.0.0.1", name)
     }
 
     #[test]

@@ -264,23 +264,23 @@ fn apply_window_settings(
 pub(super) fn insert_answers(tx: &Connection, answers: &[&AnswerRecord]) -> Result<(), StoreError> {
     let mut taken = Vec::new();
     for answer in answers {
+        let key_id = answer.claim.id();
         let inserted = tx
             .prepare_cached(
                 "INSERT INTO idempotency_keys \
-                 (scope, key, request_digest, created_at, status, content_type, body) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                 (key_id, request_digest, created_at, status, content_type, body) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
             )?
             .execute(params![
-                answer.claim.scope,
-                answer.claim.key,
-                answer.claim.request_digest,
+                key_id.to_string(),
+                answer.claim.request_digest.as_slice(),
                 format_ts(answer.created_at),
                 answer.response.status,
                 answer.response.content_type,
                 answer.response.body,
             ])?;
         if inserted == 0 {
-            taken.push(answer.claim.id());
+            taken.push(key_id);
         }
     }
     if taken.is_empty() {

@@ -36,10 +36,11 @@ use crate::domain::{
     Booking, BookingCode, BookingId, Checkpoint, CheckpointId, SlotWindow, WaitlistEntry,
     WaitlistId,
 };
+use crate::store::answers::stored_digest;
 use crate::store::rows::{
     self, BOOKING_COLUMNS, CHECKPOINT_COLUMNS, WAITLIST_COLUMNS, WINDOW_COLUMNS,
 };
-use crate::store::{AnswerStore, ScheduleStore};
+use crate::store::{AnswerStore, ScheduleStore, answer_key_id};
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../sql/embedded/V1__schema.sql"),
@@ -54,6 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../sql/embedded/V10__waitlist.sql"),
     include_str!("../../../sql/embedded/V11__opening_draws.sql"),
     include_str!("../../../sql/embedded/V12__outbox_per_transaction.sql"),
+    include_str!("../../../sql/embedded/V13__answers_by_key_digest.sql"),
 ];
 
 #[derive(Clone)]
@@ -132,7 +134,24 @@ fn configure(connection: &Connection, on_disk: bool) -> anyhow::Result<()> {
     connection.pragma_update(None, "foreign_keys", "ON")?;
     connection.busy_timeout(std::time::Duration::from_secs(5))?;
     register_local_hour(connection)?;
+    register_answer_key_id(connection)?;
     Ok(())
+}
+
+/// `answer_key_id(scope, key)`: [`answer_key_id`] as text, for the migration that carries
+/// answers stored under their scope and key over to their digest.
+fn register_answer_key_id(connection: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    connection.create_scalar_function(
+        "answer_key_id",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |context| {
+            let scope: String = context.get(0)?;
+            let key: String = context.get(1)?;
+            Ok(answer_key_id(&scope, &key).to_string())
+        },
+    )
 }
 
 /// `local_hour(start_at, time_zone)`: the hour (0–23) a stored UTC timestamp shows on the
@@ -480,11 +499,11 @@ impl AnswerStore for EmbeddedStore {
             let row = c
                 .prepare_cached(
                     "SELECT request_digest, created_at, status, content_type, body \
-                     FROM idempotency_keys WHERE scope = ?1 AND key = ?2",
+                     FROM idempotency_keys WHERE key_id = ?1",
                 )?
-                .query_row(params![scope, key], |r| {
+                .query_row(params![answer_key_id(&scope, &key).to_string()], |r| {
                     Ok((
-                        r.get::<_, String>(0)?,
+                        r.get::<_, Vec<u8>>(0)?,
                         r.get::<_, String>(1)?,
                         r.get::<_, u16>(2)?,
                         r.get::<_, String>(3)?,
@@ -497,7 +516,7 @@ impl AnswerStore for EmbeddedStore {
                     claim: KeyClaim {
                         scope: scope.clone(),
                         key: key.clone(),
-                        request_digest,
+                        request_digest: stored_digest(&request_digest)?,
                     },
                     created_at: parse_ts(&created_at)?,
                     response: StoredResponse {
@@ -561,16 +580,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("borderslot.sqlite3");
         {
-            let connection = Connection::open(&file).unwrap();
-            let before = MIGRATIONS.len() - 1;
-            for (index, sql) in MIGRATIONS[..before].iter().enumerate() {
-                let version = index + 1;
-                connection
-                    .execute_batch(&format!(
-                        "BEGIN; {sql}; PRAGMA user_version = {version}; COMMIT;"
-                    ))
-                    .unwrap();
-            }
+            let connection = migrated_to(&file, 11);
             for (n, event_type, published) in [
                 (1, "booking.held", Some("2026-12-01T08:00:01Z")),
                 (2, "booking.confirmed", None),
@@ -601,5 +611,60 @@ mod tests {
             .collect();
         assert_eq!(types, ["booking.confirmed", "booking.cancelled"]);
         assert_eq!(store.outbox_backlog().await.unwrap().0, 2);
+    }
+
+    /// A database file with the migrations up to `version` applied, as an older build left it.
+    fn migrated_to(file: &Path, version: usize) -> Connection {
+        let connection = Connection::open(file).unwrap();
+        configure(&connection, true).unwrap();
+        for (index, sql) in MIGRATIONS[..version].iter().enumerate() {
+            let version = index + 1;
+            connection
+                .execute_batch(&format!(
+                    "BEGIN; {sql}; PRAGMA user_version = {version}; COMMIT;"
+                ))
+                .unwrap();
+        }
+        connection
+    }
+
+    #[actix_web::test]
+    async fn answers_stored_under_their_scope_and_key_are_found_by_its_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("borderslot.sqlite3");
+        migrated_to(&file, 12)
+            .execute(
+                "INSERT INTO idempotency_keys \
+                 (scope, key, request_digest, created_at, status, content_type, body) \
+                 VALUES ('ip:127.0.0.1', 'k-1', ?1, '2026-12-01T08:00:00.000000Z', 201, \
+                         'application/json', X'0102')",
+                params![crate::domain::token::to_hex(&[7; 32])],
+            )
+            .unwrap();
+
+        let store = EmbeddedStore::open(&file).unwrap();
+
+        let found = store
+            .stored_answer("ip:127.0.0.1", "k-1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.claim.request_digest, [7; 32]);
+        assert_eq!(found.response.status, 201);
+        assert_eq!(found.response.body, [1, 2]);
+        assert!(
+            store
+                .stored_answer("ip:127.0.0.1", "k-2")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let key_id: String = store
+            .reader
+            .lock()
+            .unwrap()
+            .query_row("SELECT key_id FROM idempotency_keys", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(key_id, "5b14edf2-dbff-c9bc-a629-683c72b9c4d2");
     }
 }

@@ -14,7 +14,11 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::StoreError;
 use super::commit_queue::next_group;
-use crate::store::{AnswerRecord, KeyClaim, StoredResponse};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::store::answers::stored_digest;
+use crate::store::{AnswerRecord, KeyClaim, RequestDigest, StoredResponse, answer_key_id};
 
 type Lookup = Result<Option<AnswerRecord>, StoreError>;
 
@@ -70,8 +74,20 @@ async fn answer_lookups(
         match look_up(&pool, &pending).await {
             Ok(mut found) => {
                 for lookup in pending {
-                    let record = found.remove(&(lookup.scope, lookup.key));
-                    let _ = lookup.reply.send(Ok(record));
+                    let record = found
+                        .remove(&answer_key_id(&lookup.scope, &lookup.key))
+                        .map(|stored| {
+                            stored.map(|(request_digest, created_at, response)| AnswerRecord {
+                                claim: KeyClaim {
+                                    scope: lookup.scope,
+                                    key: lookup.key,
+                                    request_digest,
+                                },
+                                created_at,
+                                response,
+                            })
+                        });
+                    let _ = lookup.reply.send(record.transpose());
                 }
             }
             Err(error) => {
@@ -83,43 +99,40 @@ async fn answer_lookups(
     }
 }
 
+/// What is stored under a key besides the key itself.
+type Stored = (RequestDigest, DateTime<Utc>, StoredResponse);
+
 async fn look_up(
     pool: &deadpool_postgres::Pool,
     pending: &[PendingLookup],
-) -> Result<HashMap<(String, String), AnswerRecord>, StoreError> {
+) -> Result<HashMap<Uuid, Result<Stored, StoreError>>, StoreError> {
     let client = pool.get().await.map_err(|e| {
         StoreError::Unavailable(anyhow::Error::new(e).context("no database connection"))
     })?;
-    let scopes: Vec<&str> = pending.iter().map(|p| p.scope.as_str()).collect();
-    let keys: Vec<&str> = pending.iter().map(|p| p.key.as_str()).collect();
+    let key_ids: Vec<Uuid> = pending
+        .iter()
+        .map(|p| answer_key_id(&p.scope, &p.key))
+        .collect();
     let statement = client
         .prepare_cached(
-            "SELECT k.scope, k.key, k.request_digest, k.created_at, k.status, k.content_type, \
-             k.body FROM idempotency_keys k \
-             JOIN unnest($1::text[], $2::text[]) AS wanted (scope, key) \
-             ON k.scope = wanted.scope AND k.key = wanted.key",
+            "SELECT key_id, request_digest, created_at, status, content_type, body \
+             FROM idempotency_keys WHERE key_id = ANY($1)",
         )
         .await?;
     Ok(client
-        .query(&statement, &[&scopes, &keys])
+        .query(&statement, &[&key_ids])
         .await?
         .iter()
         .map(|row| {
-            let claim = KeyClaim {
-                scope: row.get(0),
-                key: row.get(1),
-                request_digest: row.get(2),
-            };
-            let record = AnswerRecord {
-                created_at: row.get(3),
-                response: StoredResponse {
-                    status: u16::try_from(row.get::<_, i16>(4)).unwrap_or(500),
-                    content_type: row.get(5),
-                    body: row.get(6),
-                },
-                claim,
-            };
-            (record.claim.id(), record)
+            let stored = stored_digest(row.get(1)).map(|digest| {
+                let response = StoredResponse {
+                    status: u16::try_from(row.get::<_, i16>(3)).unwrap_or(500),
+                    content_type: row.get(4),
+                    body: row.get(5),
+                };
+                (digest, row.get(2), response)
+            });
+            (row.get(0), stored)
         })
         .collect())
 }

@@ -70,11 +70,22 @@ const APPLY_WINDOW_DELTAS: &str = "UPDATE windows w SET held = w.held + u.held, 
        AND w.category = u.category AND w.start_at = u.start_at \
        AND (NOT u.requires_open OR w.blocked_reason IS NULL)";
 
+/// A batch's answers, without `ON CONFLICT`: a speculative insertion costs every row an index
+/// probe and a WAL record more, and a key answered before is rare (a retry that reached
+/// another replica, or this one after a restart). Such a key fails the transaction with a
+/// unique violation, and the keys are named afterwards ([`name_taken_keys`]).
 const INSERT_ANSWERS: &str = "INSERT INTO idempotency_keys \
-     (scope, key, request_digest, created_at, status, content_type, body) \
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], \
-                          $5::int2[], $6::text[], $7::bytea[]) \
-     ON CONFLICT DO NOTHING RETURNING scope, key";
+     (key_id, request_digest, created_at, status, content_type, body) \
+     SELECT * FROM unnest($1::uuid[], $2::bytea[], $3::timestamptz[], $4::int2[], $5::text[], \
+                          $6::bytea[])";
+
+/// One request's answer, where the request stands alone in its transaction and the
+/// statement may as well say which key was taken.
+const INSERT_ANSWERS_UNLESS_TAKEN: &str = "INSERT INTO idempotency_keys \
+     (key_id, request_digest, created_at, status, content_type, body) \
+     SELECT * FROM unnest($1::uuid[], $2::bytea[], $3::timestamptz[], $4::int2[], $5::text[], \
+                          $6::bytea[]) \
+     ON CONFLICT DO NOTHING RETURNING key_id";
 
 /// The statements of a write, prepared (or taken from the connection's cache) before any is
 /// sent, so that preparing never stands between two steps of the pipeline.
@@ -600,8 +611,8 @@ async fn append_events(
     Ok(())
 }
 
-/// Stores the answers of a transaction's idempotent requests; if another request answered one
-/// of their keys first, the transaction must not commit (`AnswerTaken`).
+/// Stores the answer of a request that has a transaction of its own; if another request
+/// answered its key first, the transaction must not commit (`AnswerTaken`).
 pub(super) async fn insert_answers(
     tx: &Transaction<'_>,
     answers: &[&AnswerRecord],
@@ -609,10 +620,28 @@ pub(super) async fn insert_answers(
     if answers.is_empty() {
         return Ok(());
     }
-    let statement = tx.prepare_cached(INSERT_ANSWERS).await?;
-    store_answers(tx, &statement, answers).await
+    let statement = tx.prepare_cached(INSERT_ANSWERS_UNLESS_TAKEN).await?;
+    let columns = AnswerColumns::of(answers);
+    let stored: std::collections::HashSet<Uuid> = tx
+        .query(&statement, &columns.params())
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    if stored.len() == answers.len() {
+        return Ok(());
+    }
+    Err(StoreError::AnswerTaken(
+        columns
+            .key_ids
+            .into_iter()
+            .filter(|id| !stored.contains(id))
+            .collect(),
+    ))
 }
 
+/// Stores a batch's answers. A key answered before fails the transaction as `AnswerTaken`
+/// with no keys named: [`name_taken_keys`] names them once the transaction is rolled back.
 async fn store_answers(
     tx: &Transaction<'_>,
     statement: &Statement,
@@ -621,41 +650,82 @@ async fn store_answers(
     if answers.is_empty() {
         return Ok(());
     }
-    let scopes: Vec<&str> = answers.iter().map(|a| a.claim.scope.as_str()).collect();
-    let keys: Vec<&str> = answers.iter().map(|a| a.claim.key.as_str()).collect();
-    let digests: Vec<&str> = answers
+    let columns = AnswerColumns::of(answers);
+    match tx.execute(statement, &columns.params()).await {
+        Ok(_) => Ok(()),
+        Err(error) if is_taken_key(&error) => Err(StoreError::AnswerTaken(Vec::new())),
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn is_taken_key(error: &tokio_postgres::Error) -> bool {
+    error.as_db_error().is_some_and(|db| {
+        db.code() == &tokio_postgres::error::SqlState::UNIQUE_VIOLATION
+            && db.table() == Some("idempotency_keys")
+    })
+}
+
+/// Which of the batches' keys have an answer stored: after a batch failed as `AnswerTaken`
+/// with no keys named, on the connection whose transaction was rolled back.
+pub(super) async fn name_taken_keys(
+    client: &deadpool_postgres::Object,
+    batches: &[CommitBatch],
+) -> Result<Vec<Uuid>, StoreError> {
+    let key_ids: Vec<Uuid> = batches
         .iter()
-        .map(|a| a.claim.request_digest.as_str())
+        .flat_map(|batch| &batch.answers)
+        .map(|answer| answer.claim.id())
         .collect();
-    let created: Vec<DateTime<Utc>> = answers.iter().map(|a| a.created_at).collect();
-    let statuses: Vec<i16> = answers
-        .iter()
-        .map(|a| i16::try_from(a.response.status).unwrap_or(500))
-        .collect();
-    let types: Vec<&str> = answers
-        .iter()
-        .map(|a| a.response.content_type.as_str())
-        .collect();
-    let bodies: Vec<&[u8]> = answers.iter().map(|a| a.response.body.as_slice()).collect();
-    let stored: std::collections::HashSet<(String, String)> = tx
-        .query(
-            statement,
-            &[
-                &scopes, &keys, &digests, &created, &statuses, &types, &bodies,
-            ],
-        )
+    let statement = client
+        .prepare_cached("SELECT key_id FROM idempotency_keys WHERE key_id = ANY($1)")
+        .await?;
+    Ok(client
+        .query(&statement, &[&key_ids])
         .await?
         .iter()
-        .map(|row| (row.get(0), row.get(1)))
-        .collect();
-    if stored.len() == answers.len() {
-        return Ok(());
+        .map(|row| row.get(0))
+        .collect())
+}
+
+/// The answers' columns, as the arrays the insert statements take.
+struct AnswerColumns<'a> {
+    key_ids: Vec<Uuid>,
+    digests: Vec<&'a [u8]>,
+    created: Vec<DateTime<Utc>>,
+    statuses: Vec<i16>,
+    types: Vec<&'a str>,
+    bodies: Vec<&'a [u8]>,
+}
+
+impl<'a> AnswerColumns<'a> {
+    fn of(answers: &[&'a AnswerRecord]) -> Self {
+        Self {
+            key_ids: answers.iter().map(|a| a.claim.id()).collect(),
+            digests: answers
+                .iter()
+                .map(|a| a.claim.request_digest.as_slice())
+                .collect(),
+            created: answers.iter().map(|a| a.created_at).collect(),
+            statuses: answers
+                .iter()
+                .map(|a| i16::try_from(a.response.status).unwrap_or(500))
+                .collect(),
+            types: answers
+                .iter()
+                .map(|a| a.response.content_type.as_str())
+                .collect(),
+            bodies: answers.iter().map(|a| a.response.body.as_slice()).collect(),
+        }
     }
-    Err(StoreError::AnswerTaken(
-        answers
-            .iter()
-            .map(|a| a.claim.id())
-            .filter(|id| !stored.contains(id))
-            .collect(),
-    ))
+
+    fn params(&self) -> [&(dyn ToSql + Sync); 6] {
+        [
+            &self.key_ids,
+            &self.digests,
+            &self.created,
+            &self.statuses,
+            &self.types,
+            &self.bodies,
+        ]
+    }
 }

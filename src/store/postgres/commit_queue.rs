@@ -34,7 +34,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
 
 use super::StoreError;
-use super::batch_write::apply_batches;
+use super::batch_write::{apply_batches, name_taken_keys};
 use crate::store::CommitBatch;
 
 struct PendingCommit {
@@ -168,12 +168,29 @@ async fn write(
                 Err(missed_deadline("being written"))
             }
         };
+    if let Err(StoreError::AnswerTaken(named)) = &outcome
+        && named.is_empty()
+    {
+        return Err(taken_keys_named(&client, batches).await);
+    }
     if abandoned {
         // The abandoned transaction may sit behind a statement the server never answered:
         // close its connection rather than lend it to the next caller.
         drop(Object::take(client));
     }
     outcome
+}
+
+/// The answer to a batch refused for a key answered before, with the keys named: the batch's
+/// transaction is rolled back, and its connection free for the question.
+async fn taken_keys_named(client: &Object, batches: &[CommitBatch]) -> StoreError {
+    match name_taken_keys(client, batches).await {
+        Ok(taken) if !taken.is_empty() => StoreError::AnswerTaken(taken),
+        Ok(_) => StoreError::Unavailable(anyhow::anyhow!(
+            "an idempotency key of the batch was answered before, and its answer is gone"
+        )),
+        Err(error) => error,
+    }
 }
 
 /// COMMIT, with no deadline; a connection lost under it leaves the outcome to be looked up.
