@@ -100,12 +100,12 @@ impl AnswerTicket {
         Some(record)
     }
 
-    /// The answer last rendered for the store, as it is to be sent now.
-    pub fn rendered(&self) -> Option<StoredResponse> {
+    /// The answer last rendered for the store, taken to be sent now.
+    pub fn take_rendered(&self) -> Option<StoredResponse> {
         self.rendered
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .clone()
+            .take()
     }
 }
 

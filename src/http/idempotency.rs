@@ -19,6 +19,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::recent_keys::RecentKeys;
 use crate::actors::answer::AnswerTicket;
 use crate::app::AppState;
 use crate::app::error::{ApiError, PROBLEM_JSON};
@@ -165,18 +166,17 @@ fn unquote_key(key: &str) -> &str {
     }
 }
 
-/// Keys this process answered lately, remembered so that their retries are looked up before
-/// any work is done: a retry that was decided again would be refused only at its commit, and
-/// take the rest of its batch down with it.
-const ANSWERED_KEYS_MAX: u64 = 200_000;
-const ANSWERED_KEYS_TTL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+/// How many keys this process answered lately are remembered (at least), so that their retries
+/// are looked up before any work is done: a retry that was decided again would be refused only
+/// at its commit, and take the rest of its batch down with it.
+const ANSWERED_KEYS_REMEMBERED: usize = 200_000;
 
 /// What the API keeps for idempotency keys: the seal of stored answers, the keys whose
 /// requests this process is answering right now, and those it answered lately.
 pub struct Answers {
     seal: AnswerSeal,
     in_flight: Arc<DashMap<Uuid, ()>>,
-    answered: moka::sync::Cache<Uuid, ()>,
+    answered: RecentKeys,
 }
 
 impl Answers {
@@ -184,10 +184,7 @@ impl Answers {
         Self {
             seal,
             in_flight: Arc::default(),
-            answered: moka::sync::Cache::builder()
-                .max_capacity(ANSWERED_KEYS_MAX)
-                .time_to_live(ANSWERED_KEYS_TTL)
-                .build(),
+            answered: RecentKeys::new(ANSWERED_KEYS_REMEMBERED),
         }
     }
 
@@ -298,7 +295,7 @@ where
         return Reply::from(ApiError::IdempotencyInFlight).into_response(false);
     };
     let in_flight = Arc::new(in_flight);
-    if answers.answered.contains_key(&id) {
+    if answers.answered.contains(id) {
         match replay(state, answers, &claim).await {
             Ok(Some(first)) => return first,
             Ok(None) => {}
@@ -322,8 +319,8 @@ where
     let outcome = work(Some(ticket.clone())).await;
     let error = match outcome {
         Ok(value) => {
-            answers.answered.insert(id, ());
-            return match ticket.rendered() {
+            answers.answered.remember(id);
+            return match ticket.take_rendered() {
                 // Exactly what was stored, so the first answer and every replay are one.
                 Some(stored) => Reply::from_stored(stored).into_response(false),
                 None => render(&value)
@@ -335,7 +332,7 @@ where
     };
     match replay(state, answers, &claim).await {
         Ok(Some(first)) => {
-            answers.answered.insert(id, ());
+            answers.answered.remember(id);
             first
         }
         // Another replica's request with this key holds it and has not committed yet.

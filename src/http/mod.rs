@@ -19,6 +19,7 @@ pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
 pub mod operator;
+mod recent_keys;
 pub mod rendered;
 pub mod reports;
 pub mod stats;
