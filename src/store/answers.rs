@@ -12,7 +12,7 @@
 //! The answer row is most of what a key adds to a booking's write, so its body is compressed
 //! before it is sealed (see [`compact`]).
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::aead::{Aead, AeadInPlace, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use chrono::{DateTime, Utc};
 use rand::RngCore;
@@ -83,6 +83,7 @@ pub struct AnswerRecord {
 }
 
 const NONCE_BYTES: usize = 24;
+const TAG_BYTES: usize = 16;
 
 /// Seals answer bodies for storage and opens them for a replay.
 #[derive(Clone)]
@@ -110,23 +111,17 @@ impl AnswerSeal {
     /// `nonce ‖ ciphertext`, authenticated together with the claim it answers, so a body
     /// copied onto another key's row does not open.
     pub fn seal(&self, claim: &KeyClaim, plain: &[u8]) -> Vec<u8> {
-        let mut nonce = [0u8; NONCE_BYTES];
-        rand::rng().fill_bytes(&mut nonce);
-        let aad = associated_data(claim);
-        let packed = compact::pack(plain);
-        let sealed = self
+        // Packed and sealed where it is to be kept: one buffer for the whole answer.
+        let mut out = Vec::with_capacity(NONCE_BYTES + 1 + plain.len() / 2 + TAG_BYTES);
+        out.resize(NONCE_BYTES, 0);
+        rand::rng().fill_bytes(&mut out);
+        compact::pack_into(&mut out, plain);
+        let (nonce, packed) = out.split_at_mut(NONCE_BYTES);
+        let tag = self
             .cipher
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: &packed,
-                    aad: &aad,
-                },
-            )
+            .encrypt_in_place_detached(XNonce::from_slice(nonce), &associated_data(claim), packed)
             .expect("XChaCha20-Poly1305 seals any message shorter than 256 GiB");
-        let mut out = Vec::with_capacity(NONCE_BYTES + sealed.len());
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&sealed);
+        out.extend_from_slice(&tag);
         out
     }
 

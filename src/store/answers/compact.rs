@@ -35,20 +35,38 @@ thread_local! {
         RefCell::new(zstd::bulk::Compressor::with_dictionary(LEVEL, DICTIONARY).ok());
     static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> =
         RefCell::new(zstd::bulk::Decompressor::with_dictionary(DICTIONARY).ok());
+    // Where a frame is made before it is copied behind the nonce: one buffer per thread
+    // instead of one per answer.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// `plain` as it is to be sealed: compressed when that makes it smaller.
-pub fn pack(plain: &[u8]) -> Vec<u8> {
-    let compressed = COMPRESSOR.with(|compressor| {
-        compressor
-            .borrow_mut()
-            .as_mut()
-            .and_then(|c| c.compress(plain).ok())
+/// Appends `plain` to `out` as it is to be sealed: compressed when that makes it smaller.
+pub fn pack_into(out: &mut Vec<u8>, plain: &[u8]) {
+    let packed = COMPRESSOR.with(|compressor| {
+        let mut compressor = compressor.borrow_mut();
+        let compressor = compressor.as_mut()?;
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            scratch.clear();
+            scratch.reserve(zstd::zstd_safe::compress_bound(plain.len()));
+            let written = compressor.compress_to_buffer(plain, &mut *scratch).ok()?;
+            (written < plain.len()).then(|| {
+                out.push(ZSTD_DICTIONARY_1);
+                out.extend_from_slice(&scratch[..written]);
+            })
+        })
     });
-    match compressed {
-        Some(frame) if frame.len() < plain.len() => tagged(ZSTD_DICTIONARY_1, &frame),
-        _ => tagged(PLAIN, plain),
+    if packed.is_none() {
+        out.push(PLAIN);
+        out.extend_from_slice(plain);
     }
+}
+
+#[cfg(test)]
+fn pack(plain: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    pack_into(&mut out, plain);
+    out
 }
 
 /// The answer `pack` was given; `None` if `packed` is not one of its forms.
@@ -76,13 +94,6 @@ pub fn unpack(mut packed: Vec<u8>) -> Option<Vec<u8>> {
         Some(_) => Some(packed),
         None => None,
     }
-}
-
-fn tagged(form: u8, rest: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(1 + rest.len());
-    out.push(form);
-    out.extend_from_slice(rest);
-    out
 }
 
 #[cfg(test)]
