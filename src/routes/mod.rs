@@ -31,10 +31,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The routes of one role's service: the probes and metrics always, and the parts it runs.
 pub fn configure_for(cfg: &mut web::ServiceConfig, role: Role) {
     // Endpoints (not bare routes) so that a known path with the wrong method is a 405.
-    if role.runs(Part::Pages) {
-        pages(cfg);
-        staff_pages(cfg);
-    }
+    // Routes are tried in the order they are registered, and each pattern with a parameter
+    // costs a regex search: the API (one static prefix) comes before the pages, whose
+    // patterns no API path matches, so an API request is never searched against them.
     cfg.service(endpoint("/healthz").get(health::healthz))
         .service(endpoint("/readyz").get(health::readyz))
         .service(endpoint("/metrics").get(metrics::scrape));
@@ -58,17 +57,25 @@ pub fn configure_for(cfg: &mut web::ServiceConfig, role: Role) {
     if role.runs(Part::ScheduleApi) {
         api = schedule_api(api);
     }
-    cfg.service(api).default_service(web::to(no_such_route));
+    cfg.service(api);
+    if role.runs(Part::Pages) {
+        pages(cfg);
+        staff_pages(cfg);
+    }
+    cfg.default_service(web::to(no_such_route));
 }
 
 /// What drivers and carriers use, and the carriers' keys that admins hand out.
 fn public_api(api: Scope) -> Scope {
-    api.service(endpoint("/checkpoints").get(checkpoints::list))
+    // Tried in order, and each pattern with a parameter is a regex search: the two requests of
+    // every booking come first, so they are not matched against the others' patterns.
+    api.service(endpoint("/bookings").post(bookings::create))
+        .service(endpoint("/bookings/{code}/confirm").post(bookings::confirm))
+        .service(endpoint("/checkpoints").get(checkpoints::list))
         .service(endpoint("/checkpoints/{id}/availability").get(checkpoints::availability))
         .service(endpoint("/checkpoints/{id}/status").get(status::read))
         .service(endpoint("/checkpoints/{id}/best-times").get(best_times::read))
         .service(endpoint("/checkpoints/{id}/draws").get(draws::logs))
-        .service(endpoint("/bookings").post(bookings::create))
         .service(endpoint("/draw-entries/{id}").get(draws::entry))
         // Before the booking itself, whose `{code}` would also match `CODE.ics`.
         .service(endpoint("/bookings/{code}.ics").get(bookings::calendar))
@@ -77,7 +84,6 @@ fn public_api(api: Scope) -> Scope {
                 .get(bookings::read)
                 .delete(bookings::cancel),
         )
-        .service(endpoint("/bookings/{code}/confirm").post(bookings::confirm))
         .service(endpoint("/bookings/{code}/reschedule").post(bookings::reschedule))
         .service(endpoint("/bookings/{code}/accept-move").post(bookings::accept_move))
         .service(endpoint("/waitlist").post(waitlist::join))
