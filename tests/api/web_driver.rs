@@ -3,7 +3,9 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::json;
 
-use crate::helpers::{Backend, Response, at, counting_checkpoint, spawn_app_on, tomorrow};
+use crate::helpers::{
+    Backend, Response, at, counting_checkpoint, spawn_app_on, spawn_app_with, tomorrow,
+};
 use crate::web_session::{WebSession, form_token, location, same_instant, value_at};
 
 fn day_path(checkpoint: &str, day: NaiveDate) -> String {
@@ -585,15 +587,7 @@ async fn kept_day_page(web: &WebSession<'_>, path: &str) -> Vec<Response> {
 
 #[actix_web::test]
 async fn a_kept_day_page_shows_a_window_filled_after_it_was_rendered() {
-    let Some(app) = spawn_app_on(
-        Backend::Embedded,
-        vec![counting_checkpoint("tiny", 2, 0)],
-        |_| {},
-    )
-    .await
-    else {
-        return;
-    };
+    let app = spawn_app_with(vec![counting_checkpoint("tiny", 2, 0)], |_| {}).await;
     let day = tomorrow();
     let (driver, others) = (app.web("en"), app.web("en"));
     let kept = kept_day_page(&driver, &day_path("tiny", day)).await;
@@ -613,15 +607,7 @@ async fn a_kept_day_page_shows_a_window_filled_after_it_was_rendered() {
 
 #[actix_web::test]
 async fn a_kept_day_page_carries_each_browser_s_own_form_tag() {
-    let Some(app) = spawn_app_on(
-        Backend::Embedded,
-        vec![counting_checkpoint("tiny", 5, 0)],
-        |_| {},
-    )
-    .await
-    else {
-        return;
-    };
+    let app = spawn_app_with(vec![counting_checkpoint("tiny", 5, 0)], |_| {}).await;
     let day = tomorrow();
     let (first, second) = (app.web("en"), app.web("en"));
     let first_pages = kept_day_page(&first, &day_path("tiny", day)).await;
@@ -680,15 +666,7 @@ async fn a_kept_day_page_carries_each_browser_s_own_form_tag() {
 
 #[actix_web::test]
 async fn a_kept_day_page_shows_windows_closing_and_ending_with_the_clock() {
-    let Some(app) = spawn_app_on(
-        Backend::Embedded,
-        vec![counting_checkpoint("tiny", 2, 0)],
-        |_| {},
-    )
-    .await
-    else {
-        return;
-    };
+    let app = spawn_app_with(vec![counting_checkpoint("tiny", 2, 0)], |_| {}).await;
     let today = app.clock_now().date_naive();
     let web = app.web("en");
     let kept = kept_day_page(&web, &day_path("tiny", today)).await;

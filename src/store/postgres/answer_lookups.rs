@@ -23,6 +23,7 @@ use crate::store::{AnswerRecord, KeyClaim, RequestDigest, StoredResponse, answer
 type Lookup = Result<Option<AnswerRecord>, StoreError>;
 
 struct PendingLookup {
+    key_id: Uuid,
     scope: String,
     key: String,
     reply: oneshot::Sender<Lookup>,
@@ -52,6 +53,7 @@ impl AnswerLookups {
         let (reply, answer) = oneshot::channel();
         self.sender
             .send(PendingLookup {
+                key_id: answer_key_id(scope, key),
                 scope: scope.to_owned(),
                 key: key.to_owned(),
                 reply,
@@ -74,20 +76,18 @@ async fn answer_lookups(
         match look_up(&pool, &pending).await {
             Ok(mut found) => {
                 for lookup in pending {
-                    let record = found
-                        .remove(&answer_key_id(&lookup.scope, &lookup.key))
-                        .map(|stored| {
-                            stored.map(|(request_digest, created_at, response)| AnswerRecord {
-                                claim: KeyClaim {
-                                    scope: lookup.scope,
-                                    key: lookup.key,
-                                    request_digest,
-                                },
-                                created_at,
-                                response,
-                            })
-                        });
-                    let _ = lookup.reply.send(record.transpose());
+                    let record = found.remove(&lookup.key_id).map(
+                        |(request_digest, created_at, response)| AnswerRecord {
+                            claim: KeyClaim {
+                                scope: lookup.scope,
+                                key: lookup.key,
+                                request_digest,
+                            },
+                            created_at,
+                            response,
+                        },
+                    );
+                    let _ = lookup.reply.send(Ok(record));
                 }
             }
             Err(error) => {
@@ -105,34 +105,31 @@ type Stored = (RequestDigest, DateTime<Utc>, StoredResponse);
 async fn look_up(
     pool: &deadpool_postgres::Pool,
     pending: &[PendingLookup],
-) -> Result<HashMap<Uuid, Result<Stored, StoreError>>, StoreError> {
+) -> Result<HashMap<Uuid, Stored>, StoreError> {
     let client = pool.get().await.map_err(|e| {
         StoreError::Unavailable(anyhow::Error::new(e).context("no database connection"))
     })?;
-    let key_ids: Vec<Uuid> = pending
-        .iter()
-        .map(|p| answer_key_id(&p.scope, &p.key))
-        .collect();
+    let key_ids: Vec<Uuid> = pending.iter().map(|p| p.key_id).collect();
     let statement = client
         .prepare_cached(
             "SELECT key_id, request_digest, created_at, status, content_type, body \
              FROM idempotency_keys WHERE key_id = ANY($1)",
         )
         .await?;
-    Ok(client
+    client
         .query(&statement, &[&key_ids])
         .await?
         .iter()
         .map(|row| {
-            let stored = stored_digest(row.get(1)).map(|digest| {
-                let response = StoredResponse {
-                    status: u16::try_from(row.get::<_, i16>(3)).unwrap_or(500),
-                    content_type: row.get(4),
-                    body: row.get(5),
-                };
-                (digest, row.get(2), response)
-            });
-            (row.get(0), stored)
+            let response = StoredResponse {
+                status: u16::try_from(row.get::<_, i16>(3)).unwrap_or(500),
+                content_type: row.get(4),
+                body: row.get(5),
+            };
+            Ok((
+                row.get(0),
+                (stored_digest(row.get(1))?, row.get(2), response),
+            ))
         })
-        .collect())
+        .collect()
 }

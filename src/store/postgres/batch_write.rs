@@ -79,14 +79,6 @@ const INSERT_ANSWERS: &str = "INSERT INTO idempotency_keys \
      SELECT * FROM unnest($1::uuid[], $2::bytea[], $3::timestamptz[], $4::int2[], $5::text[], \
                           $6::bytea[])";
 
-/// One request's answer, where the request stands alone in its transaction and the
-/// statement may as well say which key was taken.
-const INSERT_ANSWERS_UNLESS_TAKEN: &str = "INSERT INTO idempotency_keys \
-     (key_id, request_digest, created_at, status, content_type, body) \
-     SELECT * FROM unnest($1::uuid[], $2::bytea[], $3::timestamptz[], $4::int2[], $5::text[], \
-                          $6::bytea[]) \
-     ON CONFLICT DO NOTHING RETURNING key_id";
-
 /// The statements of a write, prepared (or taken from the connection's cache) before any is
 /// sent, so that preparing never stands between two steps of the pipeline.
 struct Prepared {
@@ -612,32 +604,19 @@ async fn append_events(
 }
 
 /// Stores the answer of a request that has a transaction of its own; if another request
-/// answered its key first, the transaction must not commit (`AnswerTaken`).
-pub(super) async fn insert_answers(
+/// answered its key first, the transaction must not commit (`AnswerTaken`, naming the key).
+pub(super) async fn insert_answer(
     tx: &Transaction<'_>,
-    answers: &[&AnswerRecord],
+    answer: Option<&AnswerRecord>,
 ) -> Result<(), StoreError> {
-    if answers.is_empty() {
+    let Some(answer) = answer else {
         return Ok(());
+    };
+    let statement = tx.prepare_cached(INSERT_ANSWERS).await?;
+    match store_answers(tx, &statement, &[answer]).await {
+        Err(StoreError::AnswerTaken(_)) => Err(StoreError::AnswerTaken(vec![answer.claim.id()])),
+        outcome => outcome,
     }
-    let statement = tx.prepare_cached(INSERT_ANSWERS_UNLESS_TAKEN).await?;
-    let columns = AnswerColumns::of(answers);
-    let stored: std::collections::HashSet<Uuid> = tx
-        .query(&statement, &columns.params())
-        .await?
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
-    if stored.len() == answers.len() {
-        return Ok(());
-    }
-    Err(StoreError::AnswerTaken(
-        columns
-            .key_ids
-            .into_iter()
-            .filter(|id| !stored.contains(id))
-            .collect(),
-    ))
 }
 
 /// Stores a batch's answers. A key answered before fails the transaction as `AnswerTaken`

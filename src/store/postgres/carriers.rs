@@ -35,7 +35,7 @@ impl CarrierStore for PostgresStore {
             ],
         )
         .await?;
-        super::batch_write::insert_answers(&tx, answer.as_slice()).await?;
+        super::batch_write::insert_answer(&tx, answer).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -88,7 +88,7 @@ impl DrawStore for PostgresStore {
             ],
         )
         .await?;
-        super::batch_write::insert_answers(&tx, answer.as_slice()).await?;
+        super::batch_write::insert_answer(&tx, answer).await?;
         let mut event = event.clone();
         let mut payload = event.payload.to_value();
         payload["entrants"] = entrants.into();
