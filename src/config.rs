@@ -273,6 +273,16 @@ pub struct ServeArgs {
         default_value_t = 1024,
     )]
     pub commit_batch_size_max: usize,
+    /// A day's writes in flight at once: 2 lets the next batch be written while the previous
+    /// one commits (it then commits only after it, and only if it did), on a store that can
+    /// (PostgreSQL); 1 waits for each commit.
+    #[arg(
+        long,
+        env = "DAY_WRITES_IN_FLIGHT",
+        value_parser = within::<usize>(1..=2),
+        default_value_t = 2,
+    )]
+    pub day_writes_in_flight: usize,
     /// Messages a schedule actor's mailbox holds before senders wait.
     #[arg(
         long,
@@ -503,6 +513,7 @@ impl ServeArgs {
             actors: ActorSettings {
                 mailbox_capacity: self.actor_mailbox_capacity,
                 batch_size_max: self.commit_batch_size_max,
+                writes_in_flight_max: self.day_writes_in_flight,
                 arbiters: cores,
                 ..ActorSettings::default()
             },

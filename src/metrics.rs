@@ -20,6 +20,11 @@ pub fn record_commit(requests: usize, elapsed: Duration) {
     COMMIT_MICROSECONDS_TOTAL.fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
 }
 
+/// Counts a day's write sent while the day's previous one was committing.
+pub fn record_chained_write() {
+    metrics::counter!(prometheus::CHAINED_WRITES).increment(1);
+}
+
 /// Counts a commit whose answer was lost, by what looking it up found (committed,
 /// not_committed, unknown).
 pub fn record_commit_resolution(outcome: &'static str) {
@@ -135,6 +140,7 @@ pub mod prometheus {
     pub const COMMIT_BATCH_REQUESTS: &str = "borderslot_store_commit_batch_requests";
     pub const COMMIT_DURATION: &str = "borderslot_store_commit_duration_seconds";
     pub const COMMIT_RESOLUTIONS: &str = "borderslot_store_commit_resolutions_total";
+    pub const CHAINED_WRITES: &str = "borderslot_store_chained_writes_total";
     pub const STORE_DEADLINES_MISSED: &str = "borderslot_store_deadlines_missed_total";
     pub const IDEMPOTENT_REPLAYS: &str = "borderslot_idempotent_replays_total";
     pub const OUTBOX_BACKLOG: &str = "borderslot_outbox_backlog_events";
@@ -209,6 +215,10 @@ pub mod prometheus {
             COMMIT_DURATION,
             Unit::Seconds,
             "Time to write one group-commit batch durably"
+        );
+        describe_counter!(
+            CHAINED_WRITES,
+            "Schedule batches sent while the day's previous batch was committing (they commit after it, and only if it did)"
         );
         describe_counter!(
             COMMIT_RESOLUTIONS,

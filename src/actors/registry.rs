@@ -39,6 +39,9 @@ pub struct ActorSettings {
     pub mailbox_capacity: usize,
     /// Requests written in one store transaction at most; 1 turns group commit off.
     pub batch_size_max: usize,
+    /// A day's writes in flight at once (1 or 2); a second is sent only to a store that can
+    /// make it follow the first.
+    pub writes_in_flight_max: usize,
     /// A day with no requests and no holds for this long stops its actor.
     pub idle_ttl: Duration,
     pub idle_check_interval: Duration,
@@ -55,6 +58,7 @@ impl Default for ActorSettings {
         Self {
             mailbox_capacity: 4096,
             batch_size_max: 1024,
+            writes_in_flight_max: 2,
             idle_ttl: Duration::from_secs(600),
             idle_check_interval: Duration::from_secs(30),
             request_timeout: Duration::from_secs(3),

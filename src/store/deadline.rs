@@ -102,6 +102,14 @@ impl<S: ScheduleStore> ScheduleStore for Deadline<S> {
         self.inner.commit(batch).await
     }
 
+    async fn commit_chained(
+        &self,
+        batch: CommitBatch,
+        chain: super::Chain,
+    ) -> Result<(), StoreError> {
+        self.inner.commit_chained(batch, chain).await
+    }
+
     async fn find_booking(&self, code: &BookingCode) -> Result<Option<Booking>, StoreError> {
         self.within(self.inner.find_booking(code)).await
     }

@@ -85,6 +85,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "answers_by_key_digest",
         sql: include_str!("../../sql/migrations/V13__answers_by_key_digest.sql"),
     },
+    Migration {
+        version: 14,
+        name: "chained_commits",
+        sql: include_str!("../../sql/migrations/V14__chained_commits.sql"),
+    },
 ];
 
 /// What the read-only `analyst` role may read on the latest schema: the one copy of its

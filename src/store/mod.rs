@@ -149,6 +149,16 @@ impl CommitBatch {
     }
 }
 
+/// How a day's write stands to the day's previous one when both are in flight.
+pub struct Chain {
+    /// The transaction of the day's previous write, which had done everything but its COMMIT
+    /// when this one was sent: this write commits only if that one did.
+    pub after: Option<uuid::Uuid>,
+    /// Told the id of this write's transaction once everything but its COMMIT is done, so
+    /// that the day's next write can be sent to follow it.
+    pub prepared: tokio::sync::oneshot::Sender<uuid::Uuid>,
+}
+
 /// One event waiting in the outbox.
 #[derive(Debug, Clone)]
 pub struct OutboxEntry {
@@ -241,6 +251,19 @@ pub trait ScheduleStore: Send + Sync + 'static {
     /// Applies the whole batch or nothing. Takes the batch by value: a backend that writes
     /// on another thread can move it there instead of copying it.
     async fn commit(&self, batch: CommitBatch) -> Result<(), StoreError>;
+
+    /// [`commit`](Self::commit), for a day that may send its next write while this one is
+    /// committing. A store that can take such a write tells `chain.prepared` once the batch
+    /// waits only for its COMMIT; one that cannot never tells it, and so is never given an
+    /// `after`.
+    async fn commit_chained(&self, batch: CommitBatch, chain: Chain) -> Result<(), StoreError> {
+        if chain.after.is_some() {
+            return Err(StoreError::Other(anyhow::anyhow!(
+                "this store cannot follow a write that is still committing"
+            )));
+        }
+        self.commit(batch).await
+    }
 
     /// The booking a code currently belongs to.
     async fn find_booking(&self, code: &BookingCode) -> Result<Option<Booking>, StoreError>;

@@ -9,6 +9,7 @@ mod broker_failover;
 mod browser;
 mod careful_client;
 mod carriers;
+mod chained_writes;
 mod concurrency;
 mod crash;
 mod draws;

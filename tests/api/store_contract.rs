@@ -11,8 +11,8 @@ use borderslot::domain::{
     HoldRequest, Plate, Policy, PriorityClass, WindowKey, WindowSelection,
 };
 use borderslot::store::{
-    AnswerRecord, CommitBatch, KeyClaim, ProcessedEvent, SlotStore, StoreError, StoredResponse,
-    answer_key_id,
+    AnswerRecord, Chain, CommitBatch, KeyClaim, ProcessedEvent, SlotStore, StoreError,
+    StoredResponse, answer_key_id,
 };
 use chrono::Duration;
 
@@ -1078,4 +1078,176 @@ async fn a_waitlist_and_its_offer_are_loaded_back_and_a_stale_replica_is_refused
     ));
     let audit = f.store.audit().await.unwrap();
     assert_eq!(audit.violations(), 0, "{audit:?}");
+}
+
+/// A connection of the test's own to the fixture's PostgreSQL database; `None` off it.
+async fn connect(f: &Fixture) -> Option<tokio_postgres::Client> {
+    let crate::helpers::Origin::Postgres(url) = &f._origin else {
+        return None;
+    };
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    actix_web::rt::spawn(connection);
+    Some(client)
+}
+
+/// A transaction of the test's own that logged `id` in `commit_log` and waits for its end, as
+/// a write that has done everything but its COMMIT.
+async fn committing_transaction(f: &Fixture, id: uuid::Uuid) -> tokio_postgres::Client {
+    let client = connect(f).await.expect("only PostgreSQL logs commits");
+    client
+        .batch_execute(&format!(
+            "BEGIN; INSERT INTO commit_log (batch_id) VALUES ('{id}')"
+        ))
+        .await
+        .unwrap();
+    client
+}
+
+/// A hold in window 8 committed behind the transaction `after`: the write's task, the
+/// transaction it is told it was written in, and the booking.
+async fn chained_hold(
+    f: &Fixture,
+    after: uuid::Uuid,
+) -> (
+    tokio::task::JoinHandle<Result<(), StoreError>>,
+    tokio::sync::oneshot::Receiver<uuid::Uuid>,
+    borderslot::domain::Booking,
+) {
+    let mut day = f.replica().await;
+    let (held, set) = day
+        .hold(request(f.window(8), "CH100"), &policy(), test_start())
+        .unwrap();
+    let mut batch = CommitBatch::new(f.checkpoint.id.clone(), tomorrow());
+    batch.push(set);
+    let (prepared, told) = tokio::sync::oneshot::channel();
+    let chain = Chain {
+        after: Some(after),
+        prepared,
+    };
+    let store = f.store.clone();
+    let write = actix_web::rt::spawn(async move { store.commit_chained(batch, chain).await });
+    (write, told, held)
+}
+
+async fn window_taken(f: &Fixture) -> u32 {
+    f.replica()
+        .await
+        .window(&f.window(8))
+        .map(|w| w.taken())
+        .unwrap()
+}
+
+/// Long enough for a write that did not wait to have committed.
+const NOT_WAITING: std::time::Duration = std::time::Duration::from_millis(400);
+
+#[actix_web::test]
+async fn a_write_chained_behind_one_still_committing_commits_after_it_and_only_then() {
+    let Some(f) = fixture(Backend::Postgres, 5).await else {
+        return;
+    };
+    let previous = uuid::Uuid::new_v4();
+    let committing = committing_transaction(&f, previous).await;
+    let (mut write, mut told, held) = chained_hold(&f, previous).await;
+
+    assert!(
+        tokio::time::timeout(NOT_WAITING, &mut write).await.is_err(),
+        "the write waits for the transaction it follows"
+    );
+    assert!(told.try_recv().is_err(), "and is not ready to commit yet");
+    assert!(f.store.find_booking(&held.code).await.unwrap().is_none());
+
+    committing.batch_execute("COMMIT").await.unwrap();
+    write.await.unwrap().unwrap();
+    let transaction = told.await.unwrap();
+
+    assert!(f.store.find_booking(&held.code).await.unwrap().is_some());
+    assert_eq!(window_taken(&f).await, 1);
+    let logged = logged_commits(&f, &[previous, transaction]).await;
+    assert_eq!(
+        logged,
+        vec![(previous, false), (transaction, false)]
+            .into_iter()
+            .collect()
+    );
+    assert_eq!(f.store.audit().await.unwrap().violations(), 0);
+}
+
+#[actix_web::test]
+async fn a_write_chained_behind_one_that_rolled_back_stores_nothing() {
+    let Some(f) = fixture(Backend::Postgres, 5).await else {
+        return;
+    };
+    let previous = uuid::Uuid::new_v4();
+    let committing = committing_transaction(&f, previous).await;
+    let (write, told, held) = chained_hold(&f, previous).await;
+    tokio::time::sleep(NOT_WAITING).await;
+
+    committing.batch_execute("ROLLBACK").await.unwrap();
+    let refused = write.await.unwrap();
+
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "refused as resting on a write that is not stored: {refused:?}"
+    );
+    assert!(told.await.is_err(), "never ready to commit");
+    assert!(f.store.find_booking(&held.code).await.unwrap().is_none());
+    assert_eq!(window_taken(&f).await, 0);
+    assert!(logged_commits(&f, &[previous]).await.is_empty());
+    assert_eq!(f.store.audit().await.unwrap().violations(), 0);
+}
+
+#[actix_web::test]
+async fn a_write_chained_behind_a_commit_looked_up_as_lost_stores_nothing() {
+    let Some(f) = fixture(Backend::Postgres, 5).await else {
+        return;
+    };
+    // What a connection looking a lost COMMIT up leaves when the transaction was not applied.
+    let previous = uuid::Uuid::new_v4();
+    connect(&f)
+        .await
+        .unwrap()
+        .batch_execute(&format!(
+            "INSERT INTO commit_log (batch_id, claimed) VALUES ('{previous}', true)"
+        ))
+        .await
+        .unwrap();
+
+    let (write, _told, held) = chained_hold(&f, previous).await;
+
+    assert!(matches!(write.await.unwrap(), Err(StoreError::Conflict(_))));
+    assert!(f.store.find_booking(&held.code).await.unwrap().is_none());
+    assert_eq!(window_taken(&f).await, 0);
+}
+
+#[actix_web::test]
+async fn the_embedded_store_never_takes_a_chained_write() {
+    let Some(f) = fixture(Backend::Embedded, 5).await else {
+        return;
+    };
+    let (write, told, held) = chained_hold(&f, uuid::Uuid::new_v4()).await;
+
+    assert!(matches!(write.await.unwrap(), Err(StoreError::Other(_))));
+    assert!(told.await.is_err());
+    assert!(f.store.find_booking(&held.code).await.unwrap().is_none());
+}
+
+/// Which of `ids` are in `commit_log`, and whether each is a claim.
+async fn logged_commits(
+    f: &Fixture,
+    ids: &[uuid::Uuid],
+) -> std::collections::HashMap<uuid::Uuid, bool> {
+    connect(f)
+        .await
+        .expect("only PostgreSQL logs commits")
+        .query(
+            "SELECT batch_id, claimed FROM commit_log WHERE batch_id = ANY($1)",
+            &[&ids],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect()
 }

@@ -151,7 +151,7 @@ impl ScheduleActor {
             .day
             .as_ref()
             .map_or(0, |day| day.windows().map(|w| w.taken()).sum());
-        if taken >= admitted || self.writing || !self.pending.is_empty() {
+        if taken >= admitted || self.writing() || !self.pending.is_empty() {
             return;
         }
         tracing::debug!(checkpoint = %self.checkpoint.id, day = %self.date, "reloading a day whose draw another replica ran");

@@ -4,14 +4,19 @@
 //! block and expiry in its mailbox's serial order, so two requests can never both take the
 //! last place. A decision is made at once against memory; its changes join the open batch and
 //! the request is answered only when that batch is durable (group commit). While one batch is
-//! being written the next collects, so one disk flush serves many bookings. At most one write
-//! is in flight, so batches reach the store in decision order.
+//! being written the next collects, so one disk flush serves many bookings.
 //!
-//! If a write fails, the day is reloaded from the store, which is the last durable state: that
-//! undoes the failed batch's decisions, and the decisions collected after it (which may rest on
-//! them) are answered with an error too. Reads of availability come from memory.
+//! Batches reach the store in decision order. On a store that can chain writes, the next
+//! batch is sent once the one in flight waits only for its COMMIT, and commits only after it
+//! and only if it did (so at most two are in flight); elsewhere, and for a batch that needs
+//! rows the one in flight has not committed yet, the next waits for the commit.
+//!
+//! If a write fails, the day is reloaded from the store, which is the last durable state, once
+//! no write of it is in flight any more: that undoes the failed batch's decisions, and the
+//! decisions made after it (which may rest on them) are answered with an error too. Reads of
+//! availability come from memory.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,7 +30,7 @@ use crate::domain::{
     AllocationError, Booking, BookingId, Category, ChangeSet, Checkpoint, DaySchedule, Direction,
     HoldRequest, LaneQueue, Plate, Policy, ScheduleChange, SlotWindow, WindowKey, WindowSelection,
 };
-use crate::store::{AnswerRecord, CommitBatch, Recovery, StoreError};
+use crate::store::{AnswerRecord, Chain, CommitBatch, Recovery, StoreError};
 
 mod draws;
 mod messages;
@@ -104,6 +109,17 @@ struct Waiter {
     _held: Option<Held>,
 }
 
+/// A batch being written.
+struct WriteInFlight {
+    seq: u64,
+    /// The bookings it inserts: rows a write that follows it cannot see before it commits.
+    inserted: HashSet<BookingId>,
+    /// Its transaction, once only its COMMIT is left: the day's next write may follow it.
+    prepared: Option<Uuid>,
+    /// Turns `true` when its outcome is known, for a reload to wait on.
+    done: tokio::sync::watch::Receiver<bool>,
+}
+
 pub struct ScheduleActor {
     checkpoint: Arc<Checkpoint>,
     date: NaiveDate,
@@ -112,7 +128,12 @@ pub struct ScheduleActor {
     revision: Revision,
     day: Option<DaySchedule>,
     pending: VecDeque<PendingChange>,
-    writing: bool,
+    /// The day's writes in flight, oldest first.
+    writes: VecDeque<WriteInFlight>,
+    next_write: u64,
+    /// Counts the reloads after failed writes: a write of an earlier count rested on decisions
+    /// that were undone, and its outcome only answers its own waiters.
+    reloads: u64,
     /// The armed expiry timer and the moment it is for.
     expiry_timer: Option<(DateTime<Utc>, SpawnHandle)>,
     last_activity: Instant,
@@ -141,7 +162,9 @@ impl ScheduleActor {
             revision,
             day: None,
             pending: VecDeque::new(),
-            writing: false,
+            writes: VecDeque::new(),
+            next_write: 0,
+            reloads: 0,
             expiry_timer: None,
             last_activity: Instant::now(),
             stop_requested: false,
@@ -243,7 +266,7 @@ impl ScheduleActor {
         if !changes.is_empty() {
             self.revision.advance();
         }
-        if !self.writing && self.pending.is_empty() && changes.is_empty() && answer.is_none() {
+        if !self.writing() && self.pending.is_empty() && changes.is_empty() && answer.is_none() {
             return Box::pin(async move { decided });
         }
         let (tx, rx) = oneshot::channel();
@@ -292,15 +315,35 @@ impl ScheduleActor {
         }
     }
 
-    /// Starts writing the collected changes unless a write is already in flight.
+    fn writing(&self) -> bool {
+        !self.writes.is_empty()
+    }
+
+    /// Starts writing the collected changes: at once if nothing is in flight, behind the write
+    /// in flight if it waits only for its COMMIT and the changes do not need its rows.
     fn flush(&mut self, ctx: &mut Context<Self>) {
-        if self.writing || self.pending.is_empty() {
-            return;
-        }
         let take = self
             .pending
             .len()
             .min(self.services.settings.batch_size_max.max(1));
+        if take == 0 {
+            return;
+        }
+        let after = match self.writes.len() {
+            0 => None,
+            1 if self.services.settings.writes_in_flight_max >= 2 => {
+                let front = &self.writes[0];
+                let Some(prepared) = front.prepared else {
+                    return;
+                };
+                let entries = self.pending.range(..take);
+                if !writes_anything(entries.clone()) || !may_follow(entries, &front.inserted) {
+                    return;
+                }
+                Some(prepared)
+            }
+            _ => return,
+        };
         let mut batch = CommitBatch::new(self.checkpoint.id.clone(), self.date);
         let mut waiters = Vec::with_capacity(take);
         for entry in self.pending.drain(..take) {
@@ -327,56 +370,118 @@ impl ScheduleActor {
             }
             return self.flush(ctx);
         }
-        self.writing = true;
+        self.send(ctx, batch, waiters, after);
+    }
+
+    /// Writes `batch` (following the transaction `after`, if any) and answers its waiters.
+    fn send(
+        &mut self,
+        ctx: &mut Context<Self>,
+        batch: CommitBatch,
+        waiters: Vec<Waiter>,
+        after: Option<Uuid>,
+    ) {
+        let seq = self.next_write;
+        self.next_write += 1;
+        if after.is_some() {
+            crate::metrics::record_chained_write();
+        }
+        let inserted = batch
+            .changes
+            .iter()
+            .filter_map(|change| match change {
+                ScheduleChange::InsertBooking(booking) => Some(booking.id),
+                _ => None,
+            })
+            .collect();
+        let (prepared, told) = oneshot::channel();
+        let (finished, done) = tokio::sync::watch::channel(false);
+        self.writes.push_back(WriteInFlight {
+            seq,
+            inserted,
+            prepared: None,
+            done,
+        });
         let store = self.services.store.clone();
         let requests = waiters.len();
-        let write = async move {
+        let reloads = self.reloads;
+        // A task of its own, so that its outcome is known even while the actor waits (for a
+        // reload to begin once no write is in flight).
+        let write = actix::spawn(async move {
             let started = Instant::now();
-            let outcome = store.commit(batch).await;
+            let outcome = store.commit_chained(batch, Chain { after, prepared }).await;
+            let _ = finished.send(true);
             (outcome, started.elapsed())
-        };
-        ctx.spawn(
-            write
-                .into_actor(self)
-                .map(move |(outcome, elapsed), actor, ctx| {
-                    actor.writing = false;
-                    match outcome {
-                        Ok(()) => {
-                            crate::metrics::record_commit(requests, elapsed);
-                            for waiter in waiters {
-                                (waiter.reply)(Ok(()));
-                            }
-                            actor.flush(ctx);
-                            if actor.stop_requested && !actor.writing {
-                                ctx.stop();
-                            }
-                        }
-                        Err(error) => {
-                            tracing::error!(
-                                checkpoint = %actor.checkpoint.id,
-                                day = %actor.date,
-                                requests,
-                                error.cause_chain = ?error,
-                                "batch write failed; reloading the day from the store"
-                            );
-                            for waiter in waiters {
-                                (waiter.reply)(Err(failed_write_answer(
-                                    &error,
-                                    waiter.key.as_ref(),
-                                )));
-                            }
-                            // These never reached the store.
-                            for entry in actor.pending.drain(..) {
-                                if let Some(reply) = entry.reply {
-                                    reply(Err(ScheduleError::Retry));
-                                }
-                            }
-                            actor.day = None;
-                            actor.revision.advance();
-                            actor.load(ctx);
-                        }
+        });
+        ctx.spawn(told.into_actor(self).map(move |told, actor, ctx| {
+            let Ok(transaction) = told else { return };
+            if let Some(write) = actor.writes.iter_mut().find(|w| w.seq == seq) {
+                write.prepared = Some(transaction);
+                actor.flush(ctx);
+            }
+        }));
+        ctx.spawn(write.into_actor(self).map(move |joined, actor, ctx| {
+            let (outcome, elapsed) = joined.unwrap_or_else(|_| {
+                let lost = anyhow::anyhow!("the write's task ended without an outcome");
+                (Err(StoreError::OutcomeUnknown(lost)), Duration::ZERO)
+            });
+            actor.writes.retain(|w| w.seq != seq);
+            match outcome {
+                Ok(()) => {
+                    crate::metrics::record_commit(requests, elapsed);
+                    for waiter in waiters {
+                        (waiter.reply)(Ok(()));
                     }
-                }),
+                }
+                Err(error) => {
+                    for waiter in waiters {
+                        (waiter.reply)(Err(failed_write_answer(&error, waiter.key.as_ref())));
+                    }
+                    if reloads == actor.reloads {
+                        tracing::error!(
+                            checkpoint = %actor.checkpoint.id,
+                            day = %actor.date,
+                            requests,
+                            error.cause_chain = ?error,
+                            "batch write failed; reloading the day from the store"
+                        );
+                        actor.reload_after_failed_write(ctx);
+                    }
+                }
+            }
+            actor.flush(ctx);
+            if actor.stop_requested && !actor.writing() {
+                ctx.stop();
+            }
+        }));
+    }
+
+    /// Undoes a failed write's decisions and every one made after it: they are answered with
+    /// an error, and the day is read again once the writes in flight have their outcome (one
+    /// of them may still commit).
+    fn reload_after_failed_write(&mut self, ctx: &mut Context<Self>) {
+        // These never reached the store.
+        for entry in self.pending.drain(..) {
+            if let Some(reply) = entry.reply {
+                reply(Err(ScheduleError::Retry));
+            }
+        }
+        self.reloads += 1;
+        self.day = None;
+        self.revision.advance();
+        let in_flight: Vec<_> = self.writes.drain(..).map(|w| w.done).collect();
+        if in_flight.is_empty() {
+            return self.load(ctx);
+        }
+        let settled = async move {
+            for mut done in in_flight {
+                let _ = done.wait_for(|done| *done).await;
+            }
+        };
+        ctx.wait(
+            settled
+                .into_actor(self)
+                .map(|(), actor, ctx| actor.load(ctx)),
         );
     }
 
@@ -525,7 +630,7 @@ impl Actor for ScheduleActor {
         self.load(ctx);
         ctx.run_interval(self.services.settings.idle_check_interval, |actor, ctx| {
             let idle = actor.last_activity.elapsed() >= actor.services.settings.idle_ttl;
-            let quiet = !actor.writing && actor.pending.is_empty();
+            let quiet = !actor.writing() && actor.pending.is_empty();
             let no_holds = actor
                 .day
                 .as_ref()
@@ -539,7 +644,7 @@ impl Actor for ScheduleActor {
     fn stopping(&mut self, ctx: &mut Self::Context) -> Running {
         // The actor stays in the registry until it has stopped, so that a second actor for the
         // same day never loads while this one still has writes in flight.
-        if self.writing || !self.pending.is_empty() {
+        if self.writing() || !self.pending.is_empty() {
             // Answer what was decided before going: the last write stops the actor.
             self.stop_requested = true;
             self.flush(ctx);
@@ -552,6 +657,30 @@ impl Actor for ScheduleActor {
         self.departure.leave();
         tracing::debug!(checkpoint = %self.checkpoint.id, day = %self.date, "schedule actor stopped");
     }
+}
+
+/// Whether these changes may be written behind a batch that inserts `inserted` and has not
+/// committed: they must not update its bookings (their rows are not visible to another
+/// transaction yet), and they must be of the kinds a write sends in one flight.
+fn may_follow<'a>(
+    entries: impl Iterator<Item = &'a PendingChange>,
+    inserted: &HashSet<BookingId>,
+) -> bool {
+    entries
+        .flat_map(|entry| &entry.changes.changes)
+        .all(|change| match change {
+            ScheduleChange::InsertBooking(_)
+            | ScheduleChange::AdjustWindow { .. }
+            | ScheduleChange::RecordOwner { .. } => true,
+            ScheduleChange::UpdateBooking(booking) => !inserted.contains(&booking.id),
+            _ => false,
+        })
+}
+
+/// Whether these entries carry anything to store; entries that do not (refusals) only wait
+/// for the writes before them.
+fn writes_anything<'a>(mut entries: impl Iterator<Item = &'a PendingChange>) -> bool {
+    entries.any(|entry| !entry.changes.is_empty() || entry.answer.is_some())
 }
 
 /// How the waiters of a failed batch are answered.

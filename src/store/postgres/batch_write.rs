@@ -34,6 +34,15 @@ use crate::store::{AnswerRecord, CommitBatch, StoreError, outbox_rows};
 
 const LOG_BATCH: &str = "INSERT INTO commit_log (batch_id) VALUES ($1)";
 
+/// Claims the ids of transactions that may still be committing, and says for each whether it
+/// is claimed. The insert waits for a transaction that logged the id and has not ended; a row
+/// that is there afterwards unclaimed is that transaction's own, so it committed. Otherwise
+/// the id is claimed now or was before, and its transaction never commits. Ids must be
+/// distinct.
+pub(super) const CLAIM_TRANSACTIONS: &str = "INSERT INTO commit_log (batch_id, claimed) \
+     SELECT unnest($1::uuid[]), true \
+     ON CONFLICT (batch_id) DO UPDATE SET claimed = commit_log.claimed RETURNING claimed";
+
 const UPDATE_BOOKINGS: &str = "UPDATE bookings b SET window_start = u.window_start, \
      window_end = u.window_end, plate = u.plate, contact = u.contact, status = u.status, \
      version = u.version, updated_at = u.updated_at, hold_expires_at = u.hold_expires_at, \
@@ -141,6 +150,7 @@ pub(super) async fn apply_batches(
     tx: &Transaction<'_>,
     batches: &[CommitBatch],
     batch_id: Uuid,
+    after: &[Uuid],
 ) -> Result<(), StoreError> {
     let plan = WritePlan::new(batches);
     let prepared = Prepared::on(tx, !plan.draws.is_empty()).await?;
@@ -170,14 +180,17 @@ pub(super) async fn apply_batches(
         Box::pin(insert_codes(tx, &prepared.insert_codes, &plan.new_codes)),
         Box::pin(record_owners(tx, &plan.owners, &plan.carried_owners)),
     ]);
+    // The window counts last: their rows are the ones a chained write waits for while the
+    // write before it commits, so everything else of it is done by then (and the rows are
+    // locked for the shortest time).
     let tail: Vec<Step<'_>> = vec![
+        Box::pin(store_answers(tx, &prepared.insert_answers, &plan.answers)),
+        Box::pin(append_events(tx, &prepared.append_events, &plan.events)),
         Box::pin(apply_window_deltas(
             tx,
             &prepared.apply_window_deltas,
             &plan.window_deltas,
         )),
-        Box::pin(store_answers(tx, &prepared.insert_answers, &plan.answers)),
-        Box::pin(append_events(tx, &prepared.append_events, &plan.events)),
     ];
     // Window settings and code hand-overs (blocks, moves across days) are rare and take
     // round trips of their own, so they split the flight in two.
@@ -188,6 +201,8 @@ pub(super) async fn apply_batches(
         && plan.waitlist_inserts.is_empty()
     {
         steps.extend(tail);
+        // Last, so that everything before runs while the transactions followed commit.
+        steps.push(Box::pin(follow(tx, after)));
         return pipelined(steps).await;
     }
     pipelined(steps).await?;
@@ -195,7 +210,27 @@ pub(super) async fn apply_batches(
     apply_window_settings(tx, &plan.window_settings, RAISE_WINDOW_CAPACITY_PG).await?;
     apply_code_handovers(tx, &plan.code_handovers).await?;
     pipelined(tail).await?;
-    apply_window_settings(tx, &plan.lowered_capacities, SET_WINDOW_CAPACITY).await
+    apply_window_settings(tx, &plan.lowered_capacities, SET_WINDOW_CAPACITY).await?;
+    follow(tx, after).await
+}
+
+/// Waits for the transactions `after` (each of which logged its id and had done everything
+/// but its COMMIT) and refuses the write unless every one of them committed.
+async fn follow(tx: &Transaction<'_>, after: &[Uuid]) -> Result<(), StoreError> {
+    if after.is_empty() {
+        return Ok(());
+    }
+    let mut ids = after.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let statement = tx.prepare_cached(CLAIM_TRANSACTIONS).await?;
+    let rows = tx.query(&statement, &[&ids]).await?;
+    if rows.iter().any(|row| row.get::<_, bool>(0)) {
+        return Err(StoreError::Conflict(
+            "the day's previous write was not stored, and this one followed it".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Runs the steps concurrently on one connection, polling them in order so that their

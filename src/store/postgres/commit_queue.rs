@@ -17,6 +17,13 @@
 //! first transaction can never commit now). Only if the database stays unreachable is the
 //! outcome reported as unknown.
 //!
+//! A day may send its next batch while its previous one is committing (a chained write): it
+//! is sent once the previous transaction has done everything but its COMMIT, its statements
+//! run meanwhile (waiting only for rows the previous one holds), and last it inserts the
+//! previous transaction's id. That insert waits for the previous transaction and leaves a
+//! claim only if it did not commit, in which case the chained write fails too: a day's
+//! batches commit in the order they were decided, and none without the ones before it.
+//!
 //! Everything before COMMIT (waiting in the queue, for a connection, for the statements) has
 //! a deadline counted from when the batch was queued: a batch that misses it is not written,
 //! and a transaction that misses it is abandoned on a connection that is then closed, since it
@@ -34,11 +41,15 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
 
 use super::StoreError;
-use super::batch_write::{apply_batches, name_taken_keys};
-use crate::store::CommitBatch;
+use super::batch_write::{CLAIM_TRANSACTIONS, apply_batches, name_taken_keys};
+use crate::store::{Chain, CommitBatch};
 
 struct PendingCommit {
     batch: CommitBatch,
+    /// The transaction this batch's day wrote its previous batch in, still committing.
+    after: Option<Uuid>,
+    /// Told this batch's transaction once only its COMMIT is left.
+    prepared: Option<oneshot::Sender<Uuid>>,
     /// When everything before its COMMIT must be done by.
     deadline: Instant,
     reply: oneshot::Sender<Result<(), StoreError>>,
@@ -74,12 +85,22 @@ impl CommitQueue {
         }
     }
 
-    pub(super) async fn commit(&self, batch: CommitBatch) -> Result<(), StoreError> {
+    pub(super) async fn commit(
+        &self,
+        batch: CommitBatch,
+        chain: Option<Chain>,
+    ) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
         let deadline = Instant::now() + self.before_commit;
+        let (after, prepared) = match chain {
+            Some(chain) => (chain.after, Some(chain.prepared)),
+            None => (None, None),
+        };
         self.sender
             .send(PendingCommit {
                 batch,
+                after,
+                prepared,
                 deadline,
                 reply,
             })
@@ -109,9 +130,18 @@ async fn write_merged_batches(
         let Some(deadline) = pending.iter().map(|p| p.deadline).min() else {
             continue;
         };
-        let (batches, replies): (Vec<CommitBatch>, Vec<_>) =
-            pending.into_iter().map(|p| (p.batch, p.reply)).unzip();
-        match write(&pool, &batches, deadline).await {
+        let mut batches = Vec::with_capacity(pending.len());
+        let mut afters = Vec::with_capacity(pending.len());
+        let mut prepared = Vec::with_capacity(pending.len());
+        let mut replies = Vec::with_capacity(pending.len());
+        for commit in pending {
+            batches.push(commit.batch);
+            afters.push(commit.after);
+            prepared.push(commit.prepared);
+            replies.push(commit.reply);
+        }
+        let after: Vec<Uuid> = afters.iter().flatten().copied().collect();
+        match write(&pool, &batches, &after, &mut prepared, deadline).await {
             Ok(()) => {
                 for reply in replies {
                     let _ = reply.send(Ok(()));
@@ -119,8 +149,17 @@ async fn write_merged_batches(
             }
             // Whatever failed may concern one day only: give each its own answer.
             Err(_) if batches.len() > 1 => {
-                for (batch, reply) in batches.into_iter().zip(replies) {
-                    let result = write(&pool, std::slice::from_ref(&batch), deadline).await;
+                let each = batches.into_iter().zip(afters).zip(prepared).zip(replies);
+                for (((batch, after), prepared), reply) in each {
+                    let after: Vec<Uuid> = after.into_iter().collect();
+                    let result = write(
+                        &pool,
+                        std::slice::from_ref(&batch),
+                        &after,
+                        &mut [prepared],
+                        deadline,
+                    )
+                    .await;
                     let _ = reply.send(result);
                 }
             }
@@ -145,9 +184,13 @@ fn missed_deadline(doing: &str) -> StoreError {
     ))
 }
 
+/// Writes `batches` in one transaction that commits only if the transactions `after` did,
+/// telling `prepared` its id once only its COMMIT is left.
 async fn write(
     pool: &deadpool_postgres::Pool,
     batches: &[CommitBatch],
+    after: &[Uuid],
+    prepared: &mut [Option<oneshot::Sender<Uuid>>],
     deadline: Instant,
 ) -> Result<(), StoreError> {
     let deadline = tokio::time::Instant::from_std(deadline);
@@ -160,8 +203,15 @@ async fn write(
     let batch_id = crate::domain::random_id();
     let mut abandoned = false;
     let outcome =
-        match tokio::time::timeout_at(deadline, prepare(&mut client, batch_id, batches)).await {
-            Ok(Ok(tx)) => commit(pool, tx, batch_id).await,
+        match tokio::time::timeout_at(deadline, prepare(&mut client, batch_id, batches, after))
+            .await
+        {
+            Ok(Ok(tx)) => {
+                for told in prepared.iter_mut().filter_map(Option::take) {
+                    let _ = told.send(batch_id);
+                }
+                commit(pool, tx, batch_id).await
+            }
             Ok(Err(error)) => Err(error),
             Err(_elapsed) => {
                 abandoned = true;
@@ -215,9 +265,10 @@ async fn prepare<'c>(
     client: &'c mut Object,
     batch_id: Uuid,
     batches: &[CommitBatch],
+    after: &[Uuid],
 ) -> Result<Transaction<'c>, StoreError> {
     let tx = client.transaction().await?;
-    apply_batches(&tx, batches, batch_id).await?;
+    apply_batches(&tx, batches, batch_id, after).await?;
     Ok(tx)
 }
 
@@ -254,7 +305,8 @@ pub(super) async fn resolve(
     }
 }
 
-/// `true` if `batch_id` was logged by its own transaction, `false` if this call took it.
+/// `true` if `batch_id` was logged by its own transaction, `false` if it was claimed (by this
+/// call or an earlier one).
 ///
 /// An attempt that gets no answer within `CLAIM_WITHIN` is given up (and its connection
 /// closed): the claim may still land, which only makes the batch's outcome "not committed", the
@@ -266,13 +318,14 @@ async fn claim_batch_id(
     let client = pool.get().await.map_err(|e| {
         StoreError::Unavailable(anyhow::Error::new(e).context("no database connection"))
     })?;
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&batch_id];
-    let claim = client.execute(
-        "INSERT INTO commit_log (batch_id) VALUES ($1) ON CONFLICT DO NOTHING",
-        &params,
-    );
+    let ids = [batch_id];
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&ids.as_slice()];
+    let claim = client.query(CLAIM_TRANSACTIONS, &params);
     match tokio::time::timeout(CLAIM_WITHIN, claim).await {
-        Ok(inserted) => Ok(inserted? == 0),
+        Ok(rows) => {
+            let rows = rows?;
+            Ok(rows.iter().all(|row| !row.get::<_, bool>(0)))
+        }
         Err(_) => {
             drop(Object::take(client));
             Err(StoreError::Unavailable(anyhow::anyhow!(

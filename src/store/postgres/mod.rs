@@ -467,7 +467,15 @@ impl ScheduleStore for PostgresStore {
     }
 
     async fn commit(&self, batch: CommitBatch) -> Result<(), StoreError> {
-        self.commits.commit(batch).await
+        self.commits.commit(batch, None).await
+    }
+
+    async fn commit_chained(
+        &self,
+        batch: CommitBatch,
+        chain: crate::store::Chain,
+    ) -> Result<(), StoreError> {
+        self.commits.commit(batch, Some(chain)).await
     }
 
     async fn find_booking(&self, code: &BookingCode) -> Result<Option<Booking>, StoreError> {
