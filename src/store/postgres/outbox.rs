@@ -88,12 +88,12 @@ impl OutboxStore for PostgresStore {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let client = self.client().await?;
-        client
-            .execute(
+        let statement = client
+            .prepare_cached(
                 "UPDATE outbox SET published_at = $2 WHERE seq = ANY($1) AND published_at IS NULL",
-                &[&seqs, &at],
             )
             .await?;
+        client.execute(&statement, &[&seqs, &at]).await?;
         Ok(())
     }
 
