@@ -134,6 +134,9 @@ pub struct ScheduleActor {
     /// Counts the reloads after failed writes: a write of an earlier count rested on decisions
     /// that were undone, and its outcome only answers its own waiters.
     reloads: u64,
+    /// Writes of an earlier count whose waiters are not answered yet: the actor stays (and in
+    /// the registry) until they are, as they may still have committed.
+    unanswered: usize,
     /// The armed expiry timer and the moment it is for.
     expiry_timer: Option<(DateTime<Utc>, SpawnHandle)>,
     last_activity: Instant,
@@ -165,6 +168,7 @@ impl ScheduleActor {
             writes: VecDeque::new(),
             next_write: 0,
             reloads: 0,
+            unanswered: 0,
             expiry_timer: None,
             last_activity: Instant::now(),
             stop_requested: false,
@@ -316,7 +320,7 @@ impl ScheduleActor {
     }
 
     fn writing(&self) -> bool {
-        !self.writes.is_empty()
+        !self.writes.is_empty() || self.unanswered > 0
     }
 
     /// Starts writing the collected changes: at once if nothing is in flight, behind the write
@@ -425,7 +429,11 @@ impl ScheduleActor {
                 let lost = anyhow::anyhow!("the write's task ended without an outcome");
                 (Err(StoreError::OutcomeUnknown(lost)), Duration::ZERO)
             });
-            actor.writes.retain(|w| w.seq != seq);
+            if reloads == actor.reloads {
+                actor.writes.retain(|w| w.seq != seq);
+            } else {
+                actor.unanswered -= 1;
+            }
             match outcome {
                 Ok(()) => {
                     crate::metrics::record_commit(requests, elapsed);
@@ -470,6 +478,7 @@ impl ScheduleActor {
         self.day = None;
         self.revision.advance();
         let in_flight: Vec<_> = self.writes.drain(..).map(|w| w.done).collect();
+        self.unanswered += in_flight.len();
         if in_flight.is_empty() {
             return self.load(ctx);
         }
@@ -677,10 +686,16 @@ fn may_follow<'a>(
         })
 }
 
-/// Whether these entries carry anything to store; entries that do not (refusals) only wait
-/// for the writes before them.
+/// Whether these entries carry anything to store; entries that do not (refusals, answers that
+/// could not be phrased) only wait for the writes before them.
 fn writes_anything<'a>(mut entries: impl Iterator<Item = &'a PendingChange>) -> bool {
-    entries.any(|entry| !entry.changes.is_empty() || entry.answer.is_some())
+    entries.any(|entry| {
+        !entry.changes.is_empty()
+            || entry
+                .answer
+                .as_ref()
+                .is_some_and(|answer| answer.record.is_some())
+    })
 }
 
 /// How the waiters of a failed batch are answered.

@@ -34,14 +34,17 @@ use crate::store::{AnswerRecord, CommitBatch, StoreError, outbox_rows};
 
 const LOG_BATCH: &str = "INSERT INTO commit_log (batch_id) VALUES ($1)";
 
-/// Claims the ids of transactions that may still be committing, and says for each whether it
-/// is claimed. The insert waits for a transaction that logged the id and has not ended; a row
-/// that is there afterwards unclaimed is that transaction's own, so it committed. Otherwise
-/// the id is claimed now or was before, and its transaction never commits. Ids must be
-/// distinct.
+/// Claims the ids of transactions that may still be committing. The insert waits for a
+/// transaction that logged the id and has not ended; it leaves the row of one that committed
+/// as it is, and claims the id of one that did not, which can then never commit. No row is
+/// locked, so any number of writes may follow one transaction at once.
 pub(super) const CLAIM_TRANSACTIONS: &str = "INSERT INTO commit_log (batch_id, claimed) \
-     SELECT unnest($1::uuid[]), true \
-     ON CONFLICT (batch_id) DO UPDATE SET claimed = commit_log.claimed RETURNING claimed";
+     SELECT unnest($1::uuid[]), true ON CONFLICT DO NOTHING";
+
+/// Which of the ids, once claimed as above, are claims (by that insert or an earlier one)
+/// rather than the rows of transactions that committed.
+pub(super) const CLAIMED_TRANSACTIONS: &str =
+    "SELECT batch_id FROM commit_log WHERE batch_id = ANY($1) AND claimed";
 
 const UPDATE_BOOKINGS: &str = "UPDATE bookings b SET window_start = u.window_start, \
      window_end = u.window_end, plate = u.plate, contact = u.contact, status = u.status, \
@@ -220,12 +223,15 @@ async fn follow(tx: &Transaction<'_>, after: &[Uuid]) -> Result<(), StoreError> 
     if after.is_empty() {
         return Ok(());
     }
-    let mut ids = after.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
-    let statement = tx.prepare_cached(CLAIM_TRANSACTIONS).await?;
-    let rows = tx.query(&statement, &[&ids]).await?;
-    if rows.iter().any(|row| row.get::<_, bool>(0)) {
+    let (claim, claimed) = tokio::try_join!(
+        tx.prepare_cached(CLAIM_TRANSACTIONS),
+        tx.prepare_cached(CLAIMED_TRANSACTIONS),
+    )?;
+    // Sent together: the second statement starts once the first has waited for every one.
+    let params: [&(dyn ToSql + Sync); 1] = [&after];
+    let (_, not_committed) =
+        tokio::try_join!(tx.execute(&claim, &params), tx.query(&claimed, &params))?;
+    if !not_committed.is_empty() {
         return Err(StoreError::Conflict(
             "the day's previous write was not stored, and this one followed it".into(),
         ));

@@ -41,7 +41,9 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
 
 use super::StoreError;
-use super::batch_write::{CLAIM_TRANSACTIONS, apply_batches, name_taken_keys};
+use super::batch_write::{
+    CLAIM_TRANSACTIONS, CLAIMED_TRANSACTIONS, apply_batches, name_taken_keys,
+};
 use crate::store::{Chain, CommitBatch};
 
 struct PendingCommit {
@@ -320,12 +322,12 @@ async fn claim_batch_id(
     })?;
     let ids = [batch_id];
     let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&ids.as_slice()];
-    let claim = client.query(CLAIM_TRANSACTIONS, &params);
+    let claim = async {
+        client.execute(CLAIM_TRANSACTIONS, &params).await?;
+        client.query(CLAIMED_TRANSACTIONS, &params).await
+    };
     match tokio::time::timeout(CLAIM_WITHIN, claim).await {
-        Ok(rows) => {
-            let rows = rows?;
-            Ok(rows.iter().all(|row| !row.get::<_, bool>(0)))
-        }
+        Ok(claimed) => Ok(claimed?.is_empty()),
         Err(_) => {
             drop(Object::take(client));
             Err(StoreError::Unavailable(anyhow::anyhow!(
