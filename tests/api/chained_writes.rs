@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::{Backend, Origin, at, fresh_origin, spawn_app_in, tomorrow};
+use crate::helpers::{
+    Backend, Origin, Response, TestApp, at, fresh_origin, spawn_app_in, tomorrow,
+};
 
 const REFUSED_PLATE: &str = "CHFAIL";
 const SLOW_PLATE: &str = "CHSLOW";
@@ -27,6 +29,18 @@ fn booking(plate: &str) -> serde_json::Value {
         "window_start": at(tomorrow(), WINDOW_HOUR), "plate": plate,
         "contact": "chain@example.com", "confirm": true,
     })
+}
+
+/// A keyed booking of `plate` into the window.
+async fn book(app: &TestApp, plate: impl AsRef<str>, key: impl AsRef<str>) -> Response {
+    let headers = [("idempotency-key", key.as_ref())];
+    app.post_json("/api/v1/bookings", &booking(plate.as_ref()), &headers)
+        .await
+}
+
+/// Waits until a batch sent now is in its trigger's pause at COMMIT.
+async fn during_the_pause() {
+    tokio::time::sleep(Duration::from_secs_f64(COMMIT_PAUSE_SECONDS / 3.0)).await;
 }
 
 /// Runs `sql` on the database at `url`, on a connection kept for the test.
@@ -88,23 +102,13 @@ async fn a_batch_refused_at_commit_takes_the_batch_chained_behind_it_down_alone(
     let free_before = app.available("narva", day, &at(day, WINDOW_HOUR)).await;
 
     let app = &app;
-    let refused_body = booking(REFUSED_PLATE);
-    let refused = app.post_json(
-        "/api/v1/bookings",
-        &refused_body,
-        &[("idempotency-key", "chain-refused")],
-    );
+    let refused = book(app, REFUSED_PLATE, "chain-refused");
     let followers = async {
         // The refused batch is committing (in its trigger's pause) when these are decided.
-        tokio::time::sleep(Duration::from_secs_f64(COMMIT_PAUSE_SECONDS / 3.0)).await;
-        futures_util::future::join_all((1..=3).map(|n| {
-            let key = format!("chain-{n}");
-            let body = booking(&format!("CH00{n}"));
-            async move {
-                app.post_json("/api/v1/bookings", &body, &[("idempotency-key", &key)])
-                    .await
-            }
-        }))
+        during_the_pause().await;
+        futures_util::future::join_all(
+            (1..=3).map(|n| book(app, format!("CH00{n}"), format!("chain-{n}"))),
+        )
         .await
     };
     let (refused, followers) = tokio::join!(refused, followers);
@@ -132,32 +136,20 @@ async fn a_batch_refused_at_commit_takes_the_batch_chained_behind_it_down_alone(
     // Each answer agrees with the store: the followers replay, the refused request is tried
     // afresh and now goes through.
     for (n, first) in (1..=3).zip(&followers) {
-        let again = app
-            .post_json(
-                "/api/v1/bookings",
-                &booking(&format!("CH00{n}")),
-                &[("idempotency-key", &format!("chain-{n}"))],
-            )
-            .await;
+        let again = book(app, format!("CH00{n}"), format!("chain-{n}")).await;
         assert_eq!(again.text, first.text);
     }
     database
         .batch_execute("DROP TRIGGER refuse_plate_at_commit ON bookings")
         .await
         .unwrap();
-    let afresh = app
-        .post_json(
-            "/api/v1/bookings",
-            &booking(REFUSED_PLATE),
-            &[("idempotency-key", "chain-refused")],
-        )
-        .await;
+    let afresh = book(app, REFUSED_PLATE, "chain-refused").await;
     assert_eq!(afresh.status, 201, "{}", afresh.text);
     assert_eq!(app.store.audit().await.unwrap().violations(), 0);
 }
 
 /// The window's free public places, as the store counts them.
-async fn stored_free(app: &crate::helpers::TestApp) -> u64 {
+async fn stored_free(app: &TestApp) -> u64 {
     let narva = borderslot::domain::CheckpointId::parse("narva").unwrap();
     let start: chrono::DateTime<chrono::Utc> = at(tomorrow(), WINDOW_HOUR).parse().unwrap();
     let record = app.store.load_day(&narva, tomorrow()).await.unwrap();
@@ -195,22 +187,12 @@ async fn a_batch_refused_while_the_one_before_commits_reloads_the_day_after_that
     assert_eq!(warm.status, 201, "{}", warm.text);
 
     let app = &app;
-    let slow_body = booking(SLOW_PLATE);
-    let slow = app.post_json(
-        "/api/v1/bookings",
-        &slow_body,
-        &[("idempotency-key", "slow")],
-    );
+    let slow = book(app, SLOW_PLATE, "slow");
     let bad = async {
         // Decided while the slow batch waits in its COMMIT: written behind it, and refused
         // by the database before that COMMIT is over.
-        tokio::time::sleep(Duration::from_secs_f64(COMMIT_PAUSE_SECONDS / 3.0)).await;
-        app.post_json(
-            "/api/v1/bookings",
-            &booking(BAD_PLATE),
-            &[("idempotency-key", "bad")],
-        )
-        .await
+        during_the_pause().await;
+        book(app, BAD_PLATE, "bad").await
     };
     let (slow, bad) = tokio::join!(slow, bad);
 
