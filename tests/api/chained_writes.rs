@@ -4,7 +4,9 @@
 //!   the first is stored, the second is refused as resting on it, and its requests are decided
 //!   again on the reloaded day;
 //! - the next batch fails while the previous one is still committing: the day is read again
-//!   only once that COMMIT is over, so memory holds what it stored.
+//!   only once that COMMIT is over, so memory holds what it stored;
+//! - the previous batch's COMMIT outlasts the next one's deadline: the next one waits for it,
+//!   as it would have waited in its day's actor.
 //!
 //! Every answer must agree with the store.
 
@@ -206,6 +208,51 @@ async fn a_batch_refused_while_the_one_before_commits_reloads_the_day_after_that
     );
     let after = app.post_booking(&booking("CH001")).await;
     assert_eq!(after.status, 201, "{}", after.text);
+    assert_eq!(
+        app.available("narva", day, &at(day, WINDOW_HOUR)).await,
+        stored_free(app).await
+    );
+    assert_eq!(app.store.audit().await.unwrap().violations(), 0);
+}
+
+/// Longer than the store's 2 s bound on everything before a COMMIT.
+const LONG_COMMIT_SECONDS: f64 = 2.6;
+
+#[actix_web::test]
+async fn a_write_chained_behind_a_long_commit_waits_for_it_past_its_own_deadline() {
+    let Some(Origin::Postgres(url)) = fresh_origin(Backend::Postgres).await else {
+        return;
+    };
+    let pause = format!("PERFORM pg_sleep({LONG_COMMIT_SECONDS});");
+    let _database = on_database(
+        &url,
+        &booking_trigger("long_commit", SLOW_PLATE, true, &pause),
+    )
+    .await;
+    // The requests may wait as long as the COMMIT takes (a synchronous standby slow to answer).
+    let app = spawn_app_in(Origin::Postgres(url), Vec::new(), |settings| {
+        settings.actors.request_timeout = Duration::from_secs(10);
+    })
+    .await;
+    let warm = app.post_booking(&booking("CH000")).await;
+    assert_eq!(warm.status, 201, "{}", warm.text);
+
+    let app = &app;
+    let slow = book(app, SLOW_PLATE, "long");
+    let follower = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        book(app, "CH001", "behind-long").await
+    };
+    let (slow, follower) = tokio::join!(slow, follower);
+
+    assert_eq!(slow.status, 201, "{}", slow.text);
+    assert_eq!(
+        follower.status, 201,
+        "waited for the COMMIT it follows: {}",
+        follower.text
+    );
+    assert!(chained_writes(&app.get("/metrics").await.text) >= 1);
+    let day = tomorrow();
     assert_eq!(
         app.available("narva", day, &at(day, WINDOW_HOUR)).await,
         stored_free(app).await

@@ -24,6 +24,10 @@
 //! claim only if it did not commit, in which case the chained write fails too: a day's
 //! batches commit in the order they were decided, and none without the ones before it.
 //!
+//! A chained write waits for the COMMIT before it, which has no deadline: when its own
+//! deadline comes while that COMMIT is still under way, it gets the same time again from
+//! when that COMMIT ends, as a batch waiting in its day's actor would.
+//!
 //! Everything before COMMIT (waiting in the queue, for a connection, for the statements) has
 //! a deadline counted from when the batch was queued: a batch that misses it is not written,
 //! and a transaction that misses it is abandoned on a connection that is then closed, since it
@@ -36,8 +40,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use dashmap::DashMap;
+
 use deadpool_postgres::{Object, Transaction};
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{Mutex, mpsc, oneshot, watch};
 use uuid::Uuid;
 
 use super::StoreError;
@@ -74,9 +80,14 @@ impl CommitQueue {
     ) -> Self {
         let (sender, receiver) = mpsc::unbounded_channel();
         let receiver = Arc::new(Mutex::new(receiver));
+        let committing = Committing::default();
         for _ in 0..writers.max(1) {
             tokio::spawn(write_merged_batches(
-                pool.clone(),
+                Writer {
+                    pool: pool.clone(),
+                    committing: committing.clone(),
+                    before_commit,
+                },
                 receiver.clone(),
                 batches_max.max(1),
             ));
@@ -115,8 +126,19 @@ fn writer_gone() -> StoreError {
     StoreError::Unavailable(anyhow::anyhow!("the commit writers have stopped"))
 }
 
-async fn write_merged_batches(
+/// Transactions whose COMMIT is under way, each with what turns `true` when it has ended.
+type Committing = Arc<DashMap<Uuid, watch::Receiver<bool>>>;
+
+/// What every writer task shares.
+struct Writer {
     pool: deadpool_postgres::Pool,
+    committing: Committing,
+    /// How long a batch may take before its COMMIT.
+    before_commit: Duration,
+}
+
+async fn write_merged_batches(
+    writer: Writer,
     receiver: Arc<Mutex<mpsc::UnboundedReceiver<PendingCommit>>>,
     batches_max: usize,
 ) {
@@ -143,7 +165,7 @@ async fn write_merged_batches(
             replies.push(commit.reply);
         }
         let after: Vec<Uuid> = afters.iter().flatten().copied().collect();
-        match write(&pool, &batches, &after, &mut prepared, deadline).await {
+        match write(&writer, &batches, &after, &mut prepared, deadline).await {
             Ok(()) => {
                 for reply in replies {
                     let _ = reply.send(Ok(()));
@@ -155,7 +177,7 @@ async fn write_merged_batches(
                 for (((batch, after), prepared), reply) in each {
                     let after: Vec<Uuid> = after.into_iter().collect();
                     let result = write(
-                        &pool,
+                        &writer,
                         std::slice::from_ref(&batch),
                         &after,
                         &mut [prepared],
@@ -189,12 +211,13 @@ fn missed_deadline(doing: &str) -> StoreError {
 /// Writes `batches` in one transaction that commits only if the transactions `after` did,
 /// telling `prepared` its id once only its COMMIT is left.
 async fn write(
-    pool: &deadpool_postgres::Pool,
+    writer: &Writer,
     batches: &[CommitBatch],
     after: &[Uuid],
     prepared: &mut [Option<oneshot::Sender<Uuid>>],
     deadline: Instant,
 ) -> Result<(), StoreError> {
+    let pool = &writer.pool;
     let deadline = tokio::time::Instant::from_std(deadline);
     let mut client = match tokio::time::timeout_at(deadline, pool.get()).await {
         Ok(got) => got.map_err(|e| {
@@ -204,22 +227,30 @@ async fn write(
     };
     let batch_id = crate::domain::random_id();
     let mut abandoned = false;
-    let outcome =
-        match tokio::time::timeout_at(deadline, prepare(&mut client, batch_id, batches, after))
-            .await
-        {
-            Ok(Ok(tx)) => {
-                for told in prepared.iter_mut().filter_map(Option::take) {
-                    let _ = told.send(batch_id);
-                }
-                commit(pool, tx, batch_id).await
+    let prepared_in_time = within_deadline(
+        writer,
+        prepare(&mut client, batch_id, batches, after),
+        deadline,
+        after,
+    );
+    let outcome = match prepared_in_time.await {
+        Some(Ok(tx)) => {
+            for told in prepared.iter_mut().filter_map(Option::take) {
+                let _ = told.send(batch_id);
             }
-            Ok(Err(error)) => Err(error),
-            Err(_elapsed) => {
-                abandoned = true;
-                Err(missed_deadline("being written"))
-            }
-        };
+            let (ended, watched) = watch::channel(false);
+            writer.committing.insert(batch_id, watched);
+            let committed = commit(pool, tx, batch_id).await;
+            writer.committing.remove(&batch_id);
+            let _ = ended.send(true);
+            committed
+        }
+        Some(Err(error)) => Err(error),
+        None => {
+            abandoned = true;
+            Err(missed_deadline("being written"))
+        }
+    };
     if let Err(StoreError::AnswerTaken(named)) = &outcome
         && named.is_empty()
     {
@@ -231,6 +262,39 @@ async fn write(
         drop(Object::take(client));
     }
     outcome
+}
+
+/// `work` by `deadline`, or `None`; but while a transaction this write follows is still
+/// committing at the deadline, the write waits for it and then has `before_commit` again.
+async fn within_deadline<T>(
+    writer: &Writer,
+    work: impl std::future::Future<Output = T>,
+    mut deadline: tokio::time::Instant,
+    after: &[Uuid],
+) -> Option<T> {
+    tokio::pin!(work);
+    loop {
+        if let Ok(done) = tokio::time::timeout_at(deadline, &mut work).await {
+            return Some(done);
+        }
+        let still_committing: Vec<_> = after
+            .iter()
+            .filter_map(|id| writer.committing.get(id).map(|ended| ended.clone()))
+            .collect();
+        if still_committing.is_empty() {
+            return None;
+        }
+        let all_ended = async move {
+            for mut ended in still_committing {
+                // A sender gone means that COMMIT has ended too.
+                let _ = ended.wait_for(|ended| *ended).await;
+            }
+        };
+        tokio::select! {
+            done = &mut work => return Some(done),
+            () = all_ended => deadline = tokio::time::Instant::now() + writer.before_commit,
+        }
+    }
 }
 
 /// The answer to a batch refused for a key answered before, with the keys named: the batch's
