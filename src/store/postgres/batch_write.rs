@@ -97,6 +97,8 @@ struct Prepared {
     log_batch: Statement,
     /// Only when the write closes a draw: `(close, settle)`.
     draws: Option<(Statement, Statement)>,
+    /// Only when the write follows transactions still committing: `(claim, claimed)`.
+    follow: Option<(Statement, Statement)>,
     update_bookings: Statement,
     insert_bookings: Statement,
     insert_codes: Statement,
@@ -106,11 +108,23 @@ struct Prepared {
 }
 
 impl Prepared {
-    async fn on(tx: &Transaction<'_>, closes_draws: bool) -> Result<Self, StoreError> {
+    async fn on(
+        tx: &Transaction<'_>,
+        closes_draws: bool,
+        follows: bool,
+    ) -> Result<Self, StoreError> {
         let draws = if closes_draws {
             Some(tokio::try_join!(
                 tx.prepare_cached(CLOSE_DRAW),
                 tx.prepare_cached(super::draws::SETTLE_ENTRIES),
+            )?)
+        } else {
+            None
+        };
+        let follow = if follows {
+            Some(tokio::try_join!(
+                tx.prepare_cached(CLAIM_TRANSACTIONS),
+                tx.prepare_cached(CLAIMED_TRANSACTIONS),
             )?)
         } else {
             None
@@ -135,6 +149,7 @@ impl Prepared {
         Ok(Self {
             log_batch,
             draws,
+            follow,
             update_bookings,
             insert_bookings,
             insert_codes,
@@ -156,7 +171,7 @@ pub(super) async fn apply_batches(
     after: &[Uuid],
 ) -> Result<(), StoreError> {
     let plan = WritePlan::new(batches);
-    let prepared = Prepared::on(tx, !plan.draws.is_empty()).await?;
+    let prepared = Prepared::on(tx, !plan.draws.is_empty(), !after.is_empty()).await?;
     let mut steps: Vec<Step<'_>> = vec![Box::pin(log_batch(tx, &prepared.log_batch, batch_id))];
     // A draw's row is locked first: of two replicas closing one draw, the second waits here
     // and is refused, before it has touched a booking or a window.
@@ -205,7 +220,7 @@ pub(super) async fn apply_batches(
     {
         steps.extend(tail);
         // Last, so that everything before runs while the transactions followed commit.
-        steps.push(Box::pin(follow(tx, after)));
+        steps.push(Box::pin(follow(tx, prepared.follow.as_ref(), after)));
         return pipelined(steps).await;
     }
     pipelined(steps).await?;
@@ -214,23 +229,23 @@ pub(super) async fn apply_batches(
     apply_code_handovers(tx, &plan.code_handovers).await?;
     pipelined(tail).await?;
     apply_window_settings(tx, &plan.lowered_capacities, SET_WINDOW_CAPACITY).await?;
-    follow(tx, after).await
+    follow(tx, prepared.follow.as_ref(), after).await
 }
 
 /// Waits for the transactions `after` (each of which logged its id and had done everything
 /// but its COMMIT) and refuses the write unless every one of them committed.
-async fn follow(tx: &Transaction<'_>, after: &[Uuid]) -> Result<(), StoreError> {
-    if after.is_empty() {
+async fn follow(
+    tx: &Transaction<'_>,
+    statements: Option<&(Statement, Statement)>,
+    after: &[Uuid],
+) -> Result<(), StoreError> {
+    let Some((claim, claimed)) = statements else {
         return Ok(());
-    }
-    let (claim, claimed) = tokio::try_join!(
-        tx.prepare_cached(CLAIM_TRANSACTIONS),
-        tx.prepare_cached(CLAIMED_TRANSACTIONS),
-    )?;
+    };
     // Sent together: the second statement starts once the first has waited for every one.
     let params: [&(dyn ToSql + Sync); 1] = [&after];
     let (_, not_committed) =
-        tokio::try_join!(tx.execute(&claim, &params), tx.query(&claimed, &params))?;
+        tokio::try_join!(tx.execute(claim, &params), tx.query(claimed, &params))?;
     if !not_committed.is_empty() {
         return Err(StoreError::Conflict(
             "the day's previous write was not stored, and this one followed it".into(),
