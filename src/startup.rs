@@ -108,10 +108,11 @@ pub async fn subscribe_consumers(
     let strikes = StrikesRecorder::new(store.clone(), clock.clone(), bars.clone());
     bus.subscribe(STRIKES_GROUP, Arc::new(strikes)).await;
     let sender = notifications::start_sender(&settings.notify, store.clone(), clock.clone());
-    let consumer = NotificationsConsumer::new(sender.clone()).with_waitlist_links(WaitlistLinks {
-        keys: token_keys(settings),
-        public_url: settings.public_url.clone(),
-    });
+    let consumer = NotificationsConsumer::new(sender.clone(), &settings.notify)
+        .with_waitlist_links(WaitlistLinks {
+            keys: token_keys(settings),
+            public_url: settings.public_url.clone(),
+        });
     bus.subscribe(NOTIFICATIONS_GROUP, Arc::new(consumer)).await;
     sender
 }

@@ -20,7 +20,7 @@ use crate::bus::{EventHandler, HandlerError};
 use crate::clock::Clock;
 use crate::domain::{DomainEvent, EventType, WaitlistId};
 use crate::notify::{
-    Notification, Notifier, NotifyConfig, RenderError, render_event, render_offer,
+    LogChannel, Notification, Notifier, NotifyConfig, RenderError, render_event, render_offer,
 };
 use crate::store::{ProcessedEvent, SlotStore};
 
@@ -133,6 +133,10 @@ pub async fn deliver(
 
 pub struct NotificationsConsumer {
     sender: Addr<NotificationActor>,
+    /// Nothing but the log is configured: it is written here, since a trip to the sender's
+    /// thread per event (to wake it) cost more than the line, and nothing is rendered while the
+    /// log's level drops the line anyway.
+    log_only: bool,
     links: Option<WaitlistLinks>,
 }
 
@@ -158,9 +162,11 @@ impl WaitlistLinks {
 }
 
 impl NotificationsConsumer {
-    pub fn new(sender: Addr<NotificationActor>) -> Self {
+    /// `config` is the one the sender was started with.
+    pub fn new(sender: Addr<NotificationActor>, config: &NotifyConfig) -> Self {
         Self {
             sender,
+            log_only: config.log_only(),
             links: None,
         }
     }
@@ -195,9 +201,16 @@ impl NotificationsConsumer {
 #[async_trait]
 impl EventHandler for NotificationsConsumer {
     async fn handle(&self, event: &DomainEvent) -> Result<(), HandlerError> {
+        if self.log_only && !LogChannel::records() {
+            return Ok(());
+        }
         let Some(notification) = self.render(event).map_err(anyhow::Error::new)? else {
             return Ok(());
         };
+        if self.log_only {
+            LogChannel::record(&notification);
+            return Ok(());
+        }
         deliver(
             &self.sender,
             Deliver {
@@ -207,5 +220,90 @@ impl EventHandler for NotificationsConsumer {
             },
         )
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use tracing::instrument::WithSubscriber;
+
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::domain::BookingStatus;
+    use crate::notify::tests::fixtures::{booking, event_time};
+    use crate::store::embedded::EmbeddedStore;
+
+    /// What a subscriber wrote, line by line.
+    #[derive(Clone, Default)]
+    struct Written(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Written {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A consumer with nothing but the log configured, whose sender has stopped: anything
+    /// handed to the sender would fail.
+    async fn log_only_consumer() -> NotificationsConsumer {
+        let store: Arc<dyn SlotStore> = Arc::new(EmbeddedStore::in_memory().unwrap());
+        let config = NotifyConfig::default();
+        let sender = start_sender(&config, store, Arc::new(SystemClock));
+        let consumer = NotificationsConsumer::new(sender.clone(), &config);
+        sender.send(Stop).await.unwrap();
+        consumer
+    }
+
+    #[derive(Message)]
+    #[rtype(result = "()")]
+    struct Stop;
+
+    impl Handler<Stop> for NotificationActor {
+        type Result = ();
+
+        fn handle(&mut self, _: Stop, ctx: &mut Self::Context) {
+            actix::ActorContext::stop(ctx);
+        }
+    }
+
+    async fn log_of_handling(level: tracing::Level) -> (Result<(), HandlerError>, String) {
+        let consumer = log_only_consumer().await;
+        let confirmed = booking(BookingStatus::Confirmed, "driver@example.test");
+        let event = DomainEvent::for_booking(EventType::BookingConfirmed, &confirmed, event_time());
+        let written = Written::default();
+        let into = written.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_writer(move || into.clone())
+            .finish();
+        let handled = consumer.handle(&event).with_subscriber(subscriber).await;
+        let log = String::from_utf8(written.0.lock().unwrap().clone()).unwrap();
+        (handled, log)
+    }
+
+    #[actix_web::test]
+    async fn with_the_log_alone_a_notification_is_written_there_without_the_sender() {
+        let (handled, log) = log_of_handling(tracing::Level::INFO).await;
+        handled.unwrap();
+        assert!(
+            log.contains("Notification recorded in the log only"),
+            "{log}"
+        );
+        assert!(log.contains("ABCD-2345"), "{log}");
+    }
+
+    #[actix_web::test]
+    async fn with_the_log_alone_and_its_level_filtered_out_nothing_is_written() {
+        let (handled, log) = log_of_handling(tracing::Level::WARN).await;
+        handled.unwrap();
+        assert_eq!(log, "");
     }
 }

@@ -40,6 +40,11 @@ pub struct NotifyConfig {
 }
 
 impl NotifyConfig {
+    /// Neither SMTP nor a webhook: every notification goes to the log.
+    pub fn log_only(&self) -> bool {
+        self.smtp.is_none() && self.webhook.is_none()
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|key| std::env::var(key).ok())
     }

@@ -10,6 +10,26 @@ use super::notification::Notification;
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LogChannel;
 
+impl LogChannel {
+    /// Whether the log keeps what [`record`](Self::record) writes: when its level is filtered
+    /// out, a notification for the log alone need not be made at all.
+    pub fn records() -> bool {
+        tracing::enabled!(tracing::Level::INFO)
+    }
+
+    pub fn record(notification: &Notification) {
+        tracing::info!(
+            event_id = %notification.event_id,
+            kind = notification.kind.as_str(),
+            email_to = notification.email_to.as_ref().map(tracing::field::display),
+            booking_code = notification.booking_code.as_ref().map(tracing::field::display),
+            subject = %notification.subject,
+            text = %notification.text,
+            "Notification recorded in the log only"
+        );
+    }
+}
+
 #[async_trait(?Send)]
 impl NotificationChannel for LogChannel {
     fn name(&self) -> &'static str {
@@ -21,15 +41,7 @@ impl NotificationChannel for LogChannel {
     }
 
     async fn send(&self, notification: &Notification) -> Result<(), NotifyError> {
-        tracing::info!(
-            event_id = %notification.event_id,
-            kind = notification.kind.as_str(),
-            email_to = notification.email_to.as_ref().map(tracing::field::display),
-            booking_code = notification.booking_code.as_ref().map(tracing::field::display),
-            subject = %notification.subject,
-            text = %notification.text,
-            "Notification recorded in the log only"
-        );
+        Self::record(notification);
         Ok(())
     }
 }

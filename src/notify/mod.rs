@@ -27,7 +27,7 @@ mod smtp;
 mod webhook;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use channel::NotificationChannel;
 pub use config::{ConfigError, NotifyConfig, RetryPolicy, SmtpSettings, WebhookSettings};

@@ -150,12 +150,14 @@ async fn drivers_are_notified_once_per_event_with_a_signed_webhook(backend: Back
     assert!(received[0]["text"].as_str().unwrap().contains(code));
 
     // Replaying every event (as a redelivery would) sends nothing more.
+    let config = WebhookReceiver::config(&url);
     let consumer = borderslot::actors::notifications::NotificationsConsumer::new(
         borderslot::actors::notifications::start_sender(
-            &WebhookReceiver::config(&url),
+            &config,
             app.store.clone(),
             app.clock.clone(),
         ),
+        &config,
     );
     let code = borderslot::domain::BookingCode::parse(code).unwrap();
     let stored = app.store.find_booking(&code).await.unwrap().unwrap();
