@@ -70,7 +70,7 @@ fn hold_requests(keys: &[WindowKey], count: u64) -> Vec<HoldRequest> {
     let mut rng = rand::rng();
     (0..count as usize)
         .map(|i| HoldRequest {
-            id: BookingId::new_random(),
+            id: BookingId::generate(),
             code: BookingCode::generate(&mut rng),
             manage_token_digest: TOKEN_DIGEST.to_owned(),
             window: keys[i % keys.len()],

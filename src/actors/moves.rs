@@ -48,7 +48,7 @@ pub async fn move_booking(
             target_day,
             HoldForTransfer {
                 source: booking.clone(),
-                new_id: BookingId::new_random(),
+                new_id: BookingId::generate(),
                 target,
             },
         )
@@ -79,7 +79,7 @@ pub async fn reslot_to_next_day(
             target_day,
             HoldForReslot {
                 source: booking.clone(),
-                new_id: BookingId::new_random(),
+                new_id: BookingId::generate(),
                 near: booking.window_start + chrono::Duration::days(1),
             },
         )

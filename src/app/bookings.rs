@@ -204,7 +204,7 @@ pub async fn create_booking(
 /// A hold of the window at `start` in `lane`, managed with `token`, with nothing else given yet.
 pub(super) fn new_hold(lane: &LaneKey, start: DateTime<Utc>, token: &str) -> HoldRequest {
     HoldRequest {
-        id: BookingId::new_random(),
+        id: BookingId::generate(),
         code: BookingCode::generate(&mut rand::rng()),
         manage_token_digest: ManageToken::digest(token),
         window: WindowKey {

@@ -22,8 +22,8 @@ use super::window::WindowKey;
 pub struct BookingId(pub Uuid);
 
 impl BookingId {
-    pub fn new_random() -> Self {
-        Self(super::random_id())
+    pub fn generate() -> Self {
+        Self(super::time_ordered_id())
     }
 }
 

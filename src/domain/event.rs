@@ -304,7 +304,7 @@ impl DomainEvent {
         now: DateTime<Utc>,
     ) -> Self {
         Self {
-            id: super::random_id(),
+            id: super::time_ordered_id(),
             event_type,
             version: EVENT_VERSION,
             occurred_at: now,

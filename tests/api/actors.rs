@@ -74,7 +74,7 @@ impl Harness {
         confirm: bool,
     ) -> Result<borderslot::domain::Booking, ScheduleError> {
         let request = HoldRequest {
-            id: BookingId::new_random(),
+            id: BookingId::generate(),
             code: BookingCode::generate(&mut rand::rng()),
             manage_token_digest: ManageToken::digest("t"),
             window,
@@ -116,7 +116,7 @@ impl Harness {
                 target_day,
                 HoldForTransfer {
                     source: booking.clone(),
-                    new_id: BookingId::new_random(),
+                    new_id: BookingId::generate(),
                     target,
                 },
             )

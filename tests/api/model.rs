@@ -531,7 +531,7 @@ async fn run_case(ops: Vec<Op>) -> Result<(), TestCaseError> {
         let Some(now) = moment_of(op, &ids, &clock) else {
             continue;
         };
-        let id = BookingId::new_random();
+        let id = BookingId::generate();
         let expected = model.apply(op, now, policy.hold_ttl, id);
         let actual = classify(harness.send(op, &ids, id).await);
         if matches!(op, Op::Hold { .. }) && actual == Outcome::Done {
@@ -694,7 +694,7 @@ async fn run_case_with_faults(seed: u64, ops: Vec<Op>) -> Result<(), TestCaseErr
             continue;
         };
         let before = model.clone();
-        let id = BookingId::new_random();
+        let id = BookingId::generate();
         let expected = model.apply(op, now, policy.hold_ttl, id);
         let mut made = ids.clone();
         if matches!(op, Op::Hold { .. }) && expected == Outcome::Done {

@@ -83,7 +83,7 @@ impl Fixture {
 
 fn request(window: WindowKey, plate: &str) -> HoldRequest {
     HoldRequest {
-        id: BookingId::new_random(),
+        id: BookingId::generate(),
         code: BookingCode::generate(&mut rand::rng()),
         manage_token_digest: ManageToken::digest("token"),
         window,
@@ -291,7 +291,7 @@ async fn a_transfer_hold_is_never_dropped_after_it_received_the_code(backend: Ba
     let (transfer, hold) = target
         .hold_for_transfer(
             &original,
-            BookingId::new_random(),
+            BookingId::generate(),
             f.window(12),
             false,
             &policy(),
@@ -355,7 +355,7 @@ async fn a_booking_made_signed_in_is_its_owners_and_stays_so_when_moved(backend:
     let (transfer, hold) = target
         .hold_for_transfer(
             &original,
-            BookingId::new_random(),
+            BookingId::generate(),
             f.window(12),
             false,
             &policy(),
@@ -899,7 +899,7 @@ async fn a_draw_closes_once_and_never_without_an_entry_stored_meanwhile(backend:
         id: uuid::Uuid::new_v4(),
         checkpoint: f.checkpoint.id.clone(),
         day: tomorrow(),
-        booking_id: BookingId::new_random(),
+        booking_id: BookingId::generate(),
         manage_token_digest: ManageToken::digest("token"),
         window: f.window(8),
         plate: Some(Plate::parse(plate).unwrap()),

@@ -135,7 +135,7 @@ mod tests {
             id: uuid::Uuid::new_v4(),
             checkpoint: day.checkpoint().clone(),
             day: day.date(),
-            booking_id: BookingId::new_random(),
+            booking_id: BookingId::generate(),
             manage_token_digest: "d".into(),
             window,
             plate: Some(Plate::parse(plate).unwrap()),
@@ -162,7 +162,7 @@ mod tests {
         // The same plate twice: its second turn is refused as the vehicle is booked already.
         let mut twin = entries[0].0.clone();
         twin.id = uuid::Uuid::new_v4();
-        twin.booking_id = BookingId::new_random();
+        twin.booking_id = BookingId::generate();
         entries.push((twin, BookingCode::generate(&mut rand::rng())));
         let seed = DrawSeed([42; 32]);
         let expected = seed.order(entries.iter().map(|(e, _)| e.id));

@@ -56,7 +56,7 @@ pub fn book(
     seconds: i64,
 ) -> Booking {
     let request = HoldRequest {
-        id: BookingId::new_random(),
+        id: BookingId::generate(),
         code: BookingCode::generate(&mut rand::rng()),
         manage_token_digest: String::new(),
         window: key(hour),

@@ -19,7 +19,7 @@ pub fn event_time() -> DateTime<Utc> {
 /// Booking `ABCD-2345`: a truck entering at Narva, 08:00-09:00 UTC on 2026-06-01.
 pub fn booking(status: BookingStatus, contact: &str) -> Booking {
     Booking {
-        id: BookingId::new_random(),
+        id: BookingId::generate(),
         code: BookingCode::parse("ABCD-2345").unwrap(),
         checkpoint: CheckpointId::parse("narva").unwrap(),
         day: NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),

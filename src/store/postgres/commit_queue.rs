@@ -225,7 +225,7 @@ async fn write(
         })?,
         Err(_) => return Err(missed_deadline("waiting for a connection")),
     };
-    let batch_id = crate::domain::random_id();
+    let batch_id = crate::domain::time_ordered_id();
     let mut abandoned = false;
     let prepared_in_time = within_deadline(
         writer,
