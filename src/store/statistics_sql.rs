@@ -7,13 +7,10 @@ pub const RECORD_PROCESSED: &str = "INSERT INTO processed_events (consumer, even
 pub const IS_PROCESSED: &str =
     "SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $2";
 
-/// Adds one delta to a statistics row, creating it at zero first.
-pub const ADD_STATISTICS: &str = "INSERT INTO booking_statistics AS s (checkpoint_id, day, hour, \
-       category, holds, confirmations, cancellations, expiries, reschedules, arrivals, no_shows, \
-       lead_time_seconds, lead_times, waitlist_joins, waitlist_offers, waitlist_accepted, \
-       waitlist_expired) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-     ON CONFLICT (checkpoint_id, day, hour, category) DO UPDATE SET \
+/// What a row of counts adds to the stored row of its key, created at zero first.
+macro_rules! add_to_stored_counts {
+    () => {
+        " ON CONFLICT (checkpoint_id, day, hour, category) DO UPDATE SET \
        holds = s.holds + excluded.holds, \
        confirmations = s.confirmations + excluded.confirmations, \
        cancellations = s.cancellations + excluded.cancellations, \
@@ -26,7 +23,32 @@ pub const ADD_STATISTICS: &str = "INSERT INTO booking_statistics AS s (checkpoin
        waitlist_joins = s.waitlist_joins + excluded.waitlist_joins, \
        waitlist_offers = s.waitlist_offers + excluded.waitlist_offers, \
        waitlist_accepted = s.waitlist_accepted + excluded.waitlist_accepted, \
-       waitlist_expired = s.waitlist_expired + excluded.waitlist_expired";
+       waitlist_expired = s.waitlist_expired + excluded.waitlist_expired"
+    };
+}
+
+/// Adds one delta to a statistics row.
+pub const ADD_STATISTICS: &str = concat!(
+    "INSERT INTO booking_statistics AS s (checkpoint_id, day, hour, category, holds, \
+       confirmations, cancellations, expiries, reschedules, arrivals, no_shows, \
+       lead_time_seconds, lead_times, waitlist_joins, waitlist_offers, waitlist_accepted, \
+       waitlist_expired) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+    add_to_stored_counts!()
+);
+
+/// Adds deltas to statistics rows, each array holding one column (PostgreSQL only); no two
+/// deltas may share a key.
+pub const ADD_STATISTICS_ROWS: &str = concat!(
+    "INSERT INTO booking_statistics AS s (checkpoint_id, day, hour, category, holds, \
+       confirmations, cancellations, expiries, reschedules, arrivals, no_shows, \
+       lead_time_seconds, lead_times, waitlist_joins, waitlist_offers, waitlist_accepted, \
+       waitlist_expired) \
+     SELECT * FROM unnest($1::text[], $2::date[], $3::int2[], $4::text[], $5::int8[], \
+       $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::int8[], \
+       $13::int8[], $14::int8[], $15::int8[], $16::int8[], $17::int8[])",
+    add_to_stored_counts!()
+);
 
 pub const SELECT_STATISTICS: &str = "SELECT day, hour, category, holds, confirmations, \
        cancellations, expiries, reschedules, arrivals, no_shows, lead_time_seconds, lead_times, \

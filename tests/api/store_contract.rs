@@ -693,6 +693,15 @@ async fn a_consumer_applies_each_event_once(backend: Backend) {
             .unwrap(),
         [true, false, false, true]
     );
+    // Twice in a call of events none of which was recorded before.
+    let fifth = uuid::Uuid::new_v4();
+    assert_eq!(
+        f.store
+            .record_processed("statistics", &[with_delta(fifth), with_delta(fifth)], now)
+            .await
+            .unwrap(),
+        [true, false]
+    );
 
     let rows = f
         .store
@@ -701,8 +710,8 @@ async fn a_consumer_applies_each_event_once(backend: Backend) {
         .unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].key, delta.key);
-    assert_eq!(rows[0].counts.confirmations, 4);
-    assert_eq!(rows[0].counts.lead_time_seconds, 14400);
+    assert_eq!(rows[0].counts.confirmations, 5);
+    assert_eq!(rows[0].counts.lead_time_seconds, 18000);
     assert_eq!(rows[0].counts.mean_lead_time_hours(), Some(1.0));
 }
 

@@ -3,14 +3,23 @@
 use std::collections::HashSet;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
 use super::{PostgresStore, RELAY_LOCK_KEY, RelayConnection};
+use crate::domain::statistics::{BookingCounts, StatisticsDelta};
 use crate::store::processed::fold_new;
 use crate::store::{
     OutboxEntry, OutboxStore, ProcessedEvent, RelayLease, StoreError, outbox_rows, statistics_sql,
 };
+
+/// Records a consumer's events, none of which it recorded before, in one statement. Not a
+/// speculative insertion (`ON CONFLICT`), which costs every row another index probe and WAL
+/// record: an event recorded before fails the transaction instead, and [`RECORD_PROCESSED`]
+/// is the way round.
+const RECORD_NEW_PROCESSED: &str = "INSERT INTO processed_events (consumer, event_id, \
+     processed_at) SELECT $1, id, $3 FROM unnest($2::uuid[]) AS id";
 
 /// Records a consumer's events in one statement; answers the ids it had not recorded before.
 const RECORD_PROCESSED: &str = "INSERT INTO processed_events (consumer, event_id, processed_at) \
@@ -103,8 +112,25 @@ impl OutboxStore for PostgresStore {
         events: &[ProcessedEvent],
         at: DateTime<Utc>,
     ) -> Result<Vec<bool>, StoreError> {
-        let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
+        let mut ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
         let mut client = self.client().await?;
+        // Nearly always none was recorded before: an event comes again only when the relay
+        // was cut off between delivering it and marking it published.
+        let all_new: HashSet<Uuid> = ids.iter().copied().collect();
+        let (fresh, rows) = fold_new(events, &all_new);
+        let tx = client.transaction().await?;
+        let statement = tx.prepare_cached(RECORD_NEW_PROCESSED).await?;
+        match tx.execute(&statement, &[&consumer, &ids, &at]).await {
+            Ok(_) => {
+                add_statistics(&tx, &rows).await?;
+                tx.commit().await?;
+                return Ok(fresh);
+            }
+            Err(error) if is_recorded_before(&error) => tx.rollback().await?,
+            Err(error) => return Err(error.into()),
+        }
         let tx = client.transaction().await?;
         let statement = tx.prepare_cached(RECORD_PROCESSED).await?;
         let recorded: HashSet<Uuid> = tx
@@ -114,35 +140,7 @@ impl OutboxStore for PostgresStore {
             .map(|row| row.get(0))
             .collect();
         let (fresh, rows) = fold_new(events, &recorded);
-        if !rows.is_empty() {
-            let statement = tx.prepare_cached(statistics_sql::ADD_STATISTICS).await?;
-            for delta in &rows {
-                let c = &delta.counts;
-                tx.execute(
-                    &statement,
-                    &[
-                        &delta.key.checkpoint.as_str(),
-                        &delta.key.day,
-                        &i16::from(delta.key.hour),
-                        &delta.key.category.as_str(),
-                        &c.holds,
-                        &c.confirmations,
-                        &c.cancellations,
-                        &c.expiries,
-                        &c.reschedules,
-                        &c.arrivals,
-                        &c.no_shows,
-                        &c.lead_time_seconds,
-                        &c.lead_times,
-                        &c.waitlist_joins,
-                        &c.waitlist_offers,
-                        &c.waitlist_accepted,
-                        &c.waitlist_expired,
-                    ],
-                )
-                .await?;
-            }
-        }
+        add_statistics(&tx, &rows).await?;
         tx.commit().await?;
         Ok(fresh)
     }
@@ -155,4 +153,50 @@ impl OutboxStore for PostgresStore {
             .await?
             .is_some())
     }
+}
+
+fn is_recorded_before(error: &tokio_postgres::Error) -> bool {
+    error.as_db_error().is_some_and(|db| {
+        db.code() == &tokio_postgres::error::SqlState::UNIQUE_VIOLATION
+            && db.table() == Some("processed_events")
+    })
+}
+
+/// Adds the statistics rows (no two with one key) in one statement.
+async fn add_statistics(
+    tx: &deadpool_postgres::Transaction<'_>,
+    rows: &[StatisticsDelta],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let column = |count: fn(&BookingCounts) -> i64| -> Vec<i64> {
+        rows.iter().map(|row| count(&row.counts)).collect()
+    };
+    let checkpoints: Vec<&str> = rows.iter().map(|r| r.key.checkpoint.as_str()).collect();
+    let days: Vec<NaiveDate> = rows.iter().map(|r| r.key.day).collect();
+    let hours: Vec<i16> = rows.iter().map(|r| i16::from(r.key.hour)).collect();
+    let categories: Vec<&str> = rows.iter().map(|r| r.key.category.as_str()).collect();
+    let counts = [
+        column(|c| c.holds),
+        column(|c| c.confirmations),
+        column(|c| c.cancellations),
+        column(|c| c.expiries),
+        column(|c| c.reschedules),
+        column(|c| c.arrivals),
+        column(|c| c.no_shows),
+        column(|c| c.lead_time_seconds),
+        column(|c| c.lead_times),
+        column(|c| c.waitlist_joins),
+        column(|c| c.waitlist_offers),
+        column(|c| c.waitlist_accepted),
+        column(|c| c.waitlist_expired),
+    ];
+    let mut params: Vec<&(dyn ToSql + Sync)> = vec![&checkpoints, &days, &hours, &categories];
+    params.extend(counts.iter().map(|c| c as &(dyn ToSql + Sync)));
+    let statement = tx
+        .prepare_cached(statistics_sql::ADD_STATISTICS_ROWS)
+        .await?;
+    tx.execute(&statement, &params).await?;
+    Ok(())
 }
