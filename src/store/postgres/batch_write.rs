@@ -1,7 +1,7 @@
 //! Executes a [`WritePlan`] on PostgreSQL: each step is one statement over array parameters
 //! (`unnest`), and the steps are pipelined: every statement is sent before the first answer is
-//! awaited, so a transaction costs one flight of statements (with BEGIN in it) and COMMIT,
-//! whatever the number of batches and rows it carries.
+//! awaited, so a transaction costs BEGIN, one flight of statements and COMMIT, whatever the
+//! number of batches and rows it carries.
 //!
 //! The order of the statements matters (a booking gives up its place before another takes it),
 //! and the server runs pipelined statements in the order they were sent, which is the order
@@ -15,7 +15,7 @@ use std::task::Poll;
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
-use deadpool_postgres::GenericClient;
+use deadpool_postgres::Transaction;
 use tokio_postgres::Statement;
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
@@ -109,7 +109,7 @@ struct Prepared {
 
 impl Prepared {
     async fn on(
-        tx: &impl GenericClient,
+        tx: &Transaction<'_>,
         closes_draws: bool,
         follows: bool,
     ) -> Result<Self, StoreError> {
@@ -160,12 +160,12 @@ impl Prepared {
     }
 }
 
-pub(super) type Step<'a> = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + 'a>>;
+type Step<'a> = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + 'a>>;
 
 /// Writes the batches (of one or more schedule days) in `tx` as one plan, logging the
 /// transaction as `batch_id` so that a lost COMMIT can be looked up.
 pub(super) async fn apply_batches(
-    tx: &impl GenericClient,
+    tx: &Transaction<'_>,
     batches: &[CommitBatch],
     batch_id: Uuid,
     after: &[Uuid],
@@ -235,7 +235,7 @@ pub(super) async fn apply_batches(
 /// Waits for the transactions `after` (each of which logged its id and had done everything
 /// but its COMMIT) and refuses the write unless every one of them committed.
 async fn follow(
-    tx: &impl GenericClient,
+    tx: &Transaction<'_>,
     statements: Option<&(Statement, Statement)>,
     after: &[Uuid],
 ) -> Result<(), StoreError> {
@@ -256,7 +256,7 @@ async fn follow(
 
 /// Runs the steps concurrently on one connection, polling them in order so that their
 /// statements are sent in order; the first failure (in that order) is the answer.
-pub(super) async fn pipelined(steps: Vec<Step<'_>>) -> Result<(), StoreError> {
+async fn pipelined(steps: Vec<Step<'_>>) -> Result<(), StoreError> {
     let mut steps: Vec<Option<Step<'_>>> = steps.into_iter().map(Some).collect();
     std::future::poll_fn(|cx| {
         let mut waiting = false;
@@ -278,7 +278,7 @@ pub(super) async fn pipelined(steps: Vec<Step<'_>>) -> Result<(), StoreError> {
 }
 
 async fn log_batch(
-    tx: &impl GenericClient,
+    tx: &Transaction<'_>,
     statement: &Statement,
     batch_id: Uuid,
 ) -> Result<(), StoreError> {
@@ -288,7 +288,7 @@ async fn log_batch(
 
 /// The waitlist's entries: updates (each refused unless at the version decided from), then
 /// inserts.
-async fn apply_waitlist(tx: &impl GenericClient, plan: &WritePlan<'_>) -> Result<(), StoreError> {
+async fn apply_waitlist(tx: &Transaction<'_>, plan: &WritePlan<'_>) -> Result<(), StoreError> {
     let mut refused = 0;
     for update in &plan.waitlist_updates {
         let e = update.entry;
@@ -360,7 +360,7 @@ fn contact_text(booking: &Booking) -> Option<&str> {
 }
 
 async fn apply_updates(
-    tx: &impl GenericClient,
+    tx: &Transaction<'_>,
     statement: &Statement,
     updates: &[BookingUpdate<'_>],
 ) -> Result<(), StoreError> {
@@ -426,7 +426,7 @@ async fn apply_updates(
 }
 
 async fn insert_bookings(
-    tx: &impl GenericClient,
+    tx: &Transaction<'_>,
     statement: &Statement,
     bookings: &[&Booking],
 ) -> Result<(), StoreError> {
@@ -499,7 +499,7 @@ async fn insert_bookings(
 }
 
 async fn insert_codes(
-    tx: &impl GenericClient,
+    tx: &Transaction<'_>,
     statement: &Statement,
     new_codes: &[(&BookingCode, BookingId)],
 ) -> Result<(), StoreError> {
@@ -516,7 +516,7 @@ async fn insert_codes(
 
 /// Rare (bookings made signed in, moves to another day), so prepared only when needed.
 async fn record_owners(
-    tx: &impl GenericClient,
+    tx: &Transaction<'_>,
     owners: &[OwnerRecord<'_>],
     carried: &[(BookingId, BookingId)],
 ) -> Result<(), StoreError> {
@@ -546,7 +546,7 @@ async fn record_owners(
 }
 
 async fn apply_window_settings(
-    tx: &impl GenericClient,
+    tx: &Transaction<'_>,
     settings: &[WindowSetting<'_>],
     capacity_statement: &str,
 ) -> Result<(), StoreError> {
@@ -580,7 +580,7 @@ async fn apply_window_settings(
 }
 
 async fn apply_code_handovers(
-    tx: &impl GenericClient,
+    tx: &Transaction<'_>,
     handovers: &[CodeHandover<'_>],
 ) -> Result<(), StoreError> {
     for handover in handovers {
@@ -601,7 +601,7 @@ async fn apply_code_handovers(
 }
 
 async fn apply_window_deltas(
-    tx: &impl GenericClient,
+    tx: &Transaction<'_>,
     statement: &Statement,
     deltas: &[WindowDelta<'_>],
 ) -> Result<(), StoreError> {
@@ -637,7 +637,7 @@ async fn apply_window_deltas(
 
 /// Writes one event to the outbox.
 pub(super) async fn append_event(
-    tx: &impl GenericClient,
+    tx: &Transaction<'_>,
     event: &DomainEvent,
 ) -> Result<(), StoreError> {
     let statement = tx.prepare_cached(outbox_rows::APPEND_EVENTS).await?;
@@ -645,7 +645,7 @@ pub(super) async fn append_event(
 }
 
 async fn append_events(
-    tx: &impl GenericClient,
+    tx: &Transaction<'_>,
     statement: &Statement,
     events: &[&DomainEvent],
 ) -> Result<(), StoreError> {
@@ -662,7 +662,7 @@ async fn append_events(
 /// Stores the answer of a request that has a transaction of its own; if another request
 /// answered its key first, the transaction must not commit (`AnswerTaken`, naming the key).
 pub(super) async fn insert_answer(
-    tx: &impl GenericClient,
+    tx: &Transaction<'_>,
     answer: Option<&AnswerRecord>,
 ) -> Result<(), StoreError> {
     let Some(answer) = answer else {
@@ -678,7 +678,7 @@ pub(super) async fn insert_answer(
 /// Stores a batch's answers. A key answered before fails the transaction as `AnswerTaken`
 /// with no keys named: [`name_taken_keys`] names them once the transaction is rolled back.
 async fn store_answers(
-    tx: &impl GenericClient,
+    tx: &Transaction<'_>,
     statement: &Statement,
     answers: &[&AnswerRecord],
 ) -> Result<(), StoreError> {

@@ -42,13 +42,13 @@ use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
 
-use deadpool_postgres::Object;
+use deadpool_postgres::{Object, Transaction};
 use tokio::sync::{Mutex, mpsc, oneshot, watch};
 use uuid::Uuid;
 
 use super::StoreError;
 use super::batch_write::{
-    CLAIM_TRANSACTIONS, CLAIMED_TRANSACTIONS, apply_batches, name_taken_keys, pipelined,
+    CLAIM_TRANSACTIONS, CLAIMED_TRANSACTIONS, apply_batches, name_taken_keys,
 };
 use crate::store::{Chain, CommitBatch};
 
@@ -219,104 +219,49 @@ async fn write(
 ) -> Result<(), StoreError> {
     let pool = &writer.pool;
     let deadline = tokio::time::Instant::from_std(deadline);
-    let client = match tokio::time::timeout_at(deadline, pool.get()).await {
+    let mut client = match tokio::time::timeout_at(deadline, pool.get()).await {
         Ok(got) => got.map_err(|e| {
             StoreError::Unavailable(anyhow::Error::new(e).context("no database connection"))
         })?,
         Err(_) => return Err(missed_deadline("waiting for a connection")),
     };
     let batch_id = crate::domain::time_ordered_id();
-    let mut open = OpenTransaction::new(client);
+    let mut abandoned = false;
     let prepared_in_time = within_deadline(
         writer,
-        prepare(open.connection(), batch_id, batches, after),
+        prepare(&mut client, batch_id, batches, after),
         deadline,
         after,
     );
     let outcome = match prepared_in_time.await {
-        Some(Ok(())) => {
+        Some(Ok(tx)) => {
             for told in prepared.iter_mut().filter_map(Option::take) {
                 let _ = told.send(batch_id);
             }
             let (ended, watched) = watch::channel(false);
             writer.committing.insert(batch_id, watched);
-            let committed = commit(pool, &mut open, batch_id).await;
+            let committed = commit(pool, tx, batch_id).await;
             writer.committing.remove(&batch_id);
             let _ = ended.send(true);
             committed
         }
-        Some(Err(error)) => {
-            open.roll_back().await;
-            Err(error)
+        Some(Err(error)) => Err(error),
+        None => {
+            abandoned = true;
+            Err(missed_deadline("being written"))
         }
-        // The transaction may sit behind a statement the server never answered: `open` is
-        // dropped without it ended, which closes the connection.
-        None => Err(missed_deadline("being written")),
     };
     if let Err(StoreError::AnswerTaken(named)) = &outcome
         && named.is_empty()
     {
-        return Err(match open.ended() {
-            Some(client) => taken_keys_named(client, batches).await,
-            None => StoreError::Unavailable(anyhow::anyhow!(
-                "an idempotency key of the batch was answered before, and the connection was \
-                 lost before the keys were named"
-            )),
-        });
+        return Err(taken_keys_named(&client, batches).await);
+    }
+    if abandoned {
+        // The abandoned transaction may sit behind a statement the server never answered:
+        // close its connection rather than lend it to the next caller.
+        drop(Object::take(client));
     }
     outcome
-}
-
-/// A pooled connection inside a transaction begun here. Until the transaction is ended here
-/// the connection must not go back to the pool: dropped before that, it is closed, which ends
-/// the transaction on the server.
-struct OpenTransaction {
-    client: Option<Object>,
-    open: bool,
-}
-
-impl OpenTransaction {
-    fn new(client: Object) -> Self {
-        Self {
-            client: Some(client),
-            open: true,
-        }
-    }
-
-    fn connection(&self) -> &Object {
-        self.client
-            .as_ref()
-            .expect("the connection is kept until the transaction is dropped")
-    }
-
-    async fn commit(&mut self) -> Result<(), tokio_postgres::Error> {
-        self.connection().batch_execute("COMMIT").await?;
-        self.open = false;
-        Ok(())
-    }
-
-    /// ROLLBACK after a failed statement; a connection that does not answer it stays open,
-    /// and is closed when dropped.
-    async fn roll_back(&mut self) {
-        if self.connection().batch_execute("ROLLBACK").await.is_ok() {
-            self.open = false;
-        }
-    }
-
-    /// The connection, once the transaction has ended.
-    fn ended(&self) -> Option<&Object> {
-        (!self.open).then(|| self.connection())
-    }
-}
-
-impl Drop for OpenTransaction {
-    fn drop(&mut self) {
-        if let Some(client) = self.client.take()
-            && self.open
-        {
-            drop(Object::take(client));
-        }
-    }
 }
 
 /// `work` by `deadline`, or `None`; but while a transaction this write follows is still
@@ -367,10 +312,10 @@ async fn taken_keys_named(client: &Object, batches: &[CommitBatch]) -> StoreErro
 /// COMMIT, with no deadline; a connection lost under it leaves the outcome to be looked up.
 async fn commit(
     pool: &deadpool_postgres::Pool,
-    open: &mut OpenTransaction,
+    tx: Transaction<'_>,
     batch_id: Uuid,
 ) -> Result<(), StoreError> {
-    match open.commit().await {
+    match tx.commit().await {
         Ok(()) => Ok(()),
         // A refusal with an SQLSTATE came from the server: nothing was applied.
         Err(error) if error.code().is_some() => Err(error.into()),
@@ -381,23 +326,16 @@ async fn commit(
     }
 }
 
-/// Everything of the batches' transaction up to its COMMIT. BEGIN is sent first in the same
-/// flight as the statements, so it costs no round trip of its own.
-async fn prepare(
-    client: &Object,
+/// Everything of the batches' transaction up to its COMMIT.
+async fn prepare<'c>(
+    client: &'c mut Object,
     batch_id: Uuid,
     batches: &[CommitBatch],
     after: &[Uuid],
-) -> Result<(), StoreError> {
-    let begin = async {
-        client.batch_execute("BEGIN").await?;
-        Ok(())
-    };
-    pipelined(vec![
-        Box::pin(begin),
-        Box::pin(apply_batches(client, batches, batch_id, after)),
-    ])
-    .await
+) -> Result<Transaction<'c>, StoreError> {
+    let tx = client.transaction().await?;
+    apply_batches(&tx, batches, batch_id, after).await?;
+    Ok(tx)
 }
 
 /// Whether the transaction `batch_id` committed, learnt on another connection.

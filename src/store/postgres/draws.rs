@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use deadpool_postgres::GenericClient;
+use deadpool_postgres::Transaction;
 use tokio_postgres::Statement;
 use uuid::Uuid;
 
@@ -192,7 +192,7 @@ impl DrawStore for PostgresStore {
 /// Closes the draws of a transaction, then settles every entrant's outcome; a draw closed
 /// already or with another number of entrants refuses the transaction.
 pub(super) async fn close_draws(
-    tx: &impl GenericClient,
+    tx: &Transaction<'_>,
     close: &Statement,
     settle: &Statement,
     draws: &[&DrawClose],
