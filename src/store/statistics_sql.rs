@@ -27,26 +27,37 @@ macro_rules! add_to_stored_counts {
     };
 }
 
+macro_rules! statistics_columns {
+    () => {
+        "checkpoint_id, day, hour, category, holds, confirmations, cancellations, expiries, \
+         reschedules, arrivals, no_shows, lead_time_seconds, lead_times, waitlist_joins, \
+         waitlist_offers, waitlist_accepted, waitlist_expired"
+    };
+}
+
+macro_rules! statistics_from_arrays {
+    () => {
+        "SELECT * FROM unnest($1::text[], $2::date[], $3::int2[], $4::text[], $5::int8[], \
+           $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], \
+           $12::int8[], $13::int8[], $14::int8[], $15::int8[], $16::int8[], $17::int8[])"
+    };
+}
+
 /// Adds one delta to a statistics row.
 pub const ADD_STATISTICS: &str = concat!(
-    "INSERT INTO booking_statistics AS s (checkpoint_id, day, hour, category, holds, \
-       confirmations, cancellations, expiries, reschedules, arrivals, no_shows, \
-       lead_time_seconds, lead_times, waitlist_joins, waitlist_offers, waitlist_accepted, \
-       waitlist_expired) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+    "INSERT INTO booking_statistics AS s (",
+    statistics_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     add_to_stored_counts!()
 );
 
-/// Adds deltas to statistics rows, each array holding one column (PostgreSQL only); no two
-/// deltas may share a key.
+/// Adds deltas given as arrays ([`STATISTICS_FROM_ARRAYS`]) to statistics rows; no two deltas
+/// may share a key.
 pub const ADD_STATISTICS_ROWS: &str = concat!(
-    "INSERT INTO booking_statistics AS s (checkpoint_id, day, hour, category, holds, \
-       confirmations, cancellations, expiries, reschedules, arrivals, no_shows, \
-       lead_time_seconds, lead_times, waitlist_joins, waitlist_offers, waitlist_accepted, \
-       waitlist_expired) \
-     SELECT * FROM unnest($1::text[], $2::date[], $3::int2[], $4::text[], $5::int8[], \
-       $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::int8[], \
-       $13::int8[], $14::int8[], $15::int8[], $16::int8[], $17::int8[])",
+    "INSERT INTO booking_statistics AS s (",
+    statistics_columns!(),
+    ") ",
+    statistics_from_arrays!(),
     add_to_stored_counts!()
 );
 
@@ -57,9 +68,11 @@ pub const SELECT_STATISTICS: &str = "SELECT day, hour, category, holds, confirma
      ORDER BY day, hour, category";
 
 /// The columns of a statistics row, in the order both stores bind them.
-pub const STATISTICS_COLUMNS: &str = "checkpoint_id, day, hour, category, holds, confirmations, \
-     cancellations, expiries, reschedules, arrivals, no_shows, lead_time_seconds, lead_times, \
-     waitlist_joins, waitlist_offers, waitlist_accepted, waitlist_expired";
+pub const STATISTICS_COLUMNS: &str = statistics_columns!();
+
+/// Statistics rows given as one array per column, in the order of [`STATISTICS_COLUMNS`]
+/// (PostgreSQL only).
+pub const STATISTICS_FROM_ARRAYS: &str = statistics_from_arrays!();
 
 /// The tail of a bulk statistics write: a row that exists takes the given counts (it is not
 /// added to), so writing the same rows twice leaves the same table.

@@ -3,12 +3,12 @@
 use std::collections::HashSet;
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
-use tokio_postgres::types::ToSql;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::statistics::StatisticsArrays;
 use super::{PostgresStore, RELAY_LOCK_KEY, RelayConnection};
-use crate::domain::statistics::{BookingCounts, StatisticsDelta};
+use crate::domain::statistics::StatisticsDelta;
 use crate::store::processed::fold_new;
 use crate::store::{
     OutboxEntry, OutboxStore, ProcessedEvent, RelayLease, StoreError, outbox_rows, statistics_sql,
@@ -170,33 +170,10 @@ async fn add_statistics(
     if rows.is_empty() {
         return Ok(());
     }
-    let column = |count: fn(&BookingCounts) -> i64| -> Vec<i64> {
-        rows.iter().map(|row| count(&row.counts)).collect()
-    };
-    let checkpoints: Vec<&str> = rows.iter().map(|r| r.key.checkpoint.as_str()).collect();
-    let days: Vec<NaiveDate> = rows.iter().map(|r| r.key.day).collect();
-    let hours: Vec<i16> = rows.iter().map(|r| i16::from(r.key.hour)).collect();
-    let categories: Vec<&str> = rows.iter().map(|r| r.key.category.as_str()).collect();
-    let counts = [
-        column(|c| c.holds),
-        column(|c| c.confirmations),
-        column(|c| c.cancellations),
-        column(|c| c.expiries),
-        column(|c| c.reschedules),
-        column(|c| c.arrivals),
-        column(|c| c.no_shows),
-        column(|c| c.lead_time_seconds),
-        column(|c| c.lead_times),
-        column(|c| c.waitlist_joins),
-        column(|c| c.waitlist_offers),
-        column(|c| c.waitlist_accepted),
-        column(|c| c.waitlist_expired),
-    ];
-    let mut params: Vec<&(dyn ToSql + Sync)> = vec![&checkpoints, &days, &hours, &categories];
-    params.extend(counts.iter().map(|c| c as &(dyn ToSql + Sync)));
     let statement = tx
         .prepare_cached(statistics_sql::ADD_STATISTICS_ROWS)
         .await?;
-    tx.execute(&statement, &params).await?;
+    tx.execute(&statement, &StatisticsArrays::of(rows).params())
+        .await?;
     Ok(())
 }

@@ -2,11 +2,14 @@
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
+use tokio_postgres::types::ToSql;
 
 use super::PostgresStore;
 use crate::domain::statistics::{BookingCounts, HourlyCount, StatisticsDelta, WindowTotals};
 use crate::domain::{Category, CheckpointId};
-use crate::store::statistics_sql::{self, REPLACE_COUNTS, STATISTICS_COLUMNS};
+use crate::store::statistics_sql::{
+    self, REPLACE_COUNTS, STATISTICS_COLUMNS, STATISTICS_FROM_ARRAYS,
+};
 use crate::store::{StatisticsStore, StoreError, rows};
 
 #[async_trait]
@@ -34,61 +37,16 @@ impl StatisticsStore for PostgresStore {
         if rows.is_empty() {
             return Ok(());
         }
-        let checkpoints: Vec<&str> = rows.iter().map(|r| r.key.checkpoint.as_str()).collect();
-        let days: Vec<NaiveDate> = rows.iter().map(|r| r.key.day).collect();
-        let hours: Vec<i16> = rows.iter().map(|r| i16::from(r.key.hour)).collect();
-        let categories: Vec<&str> = rows.iter().map(|r| r.key.category.as_str()).collect();
-        let column = |pick: fn(&BookingCounts) -> i64| -> Vec<i64> {
-            rows.iter().map(|r| pick(&r.counts)).collect()
-        };
-        let holds = column(|c| c.holds);
-        let confirmations = column(|c| c.confirmations);
-        let cancellations = column(|c| c.cancellations);
-        let expiries = column(|c| c.expiries);
-        let reschedules = column(|c| c.reschedules);
-        let arrivals = column(|c| c.arrivals);
-        let no_shows = column(|c| c.no_shows);
-        let lead_time_seconds = column(|c| c.lead_time_seconds);
-        let lead_times = column(|c| c.lead_times);
-        let waitlist_joins = column(|c| c.waitlist_joins);
-        let waitlist_offers = column(|c| c.waitlist_offers);
-        let waitlist_accepted = column(|c| c.waitlist_accepted);
-        let waitlist_expired = column(|c| c.waitlist_expired);
         let client = self.client().await?;
         let statement = client
             .prepare_cached(&format!(
-                "INSERT INTO booking_statistics ({STATISTICS_COLUMNS}) \
-                     SELECT * FROM unnest($1::text[], $2::date[], $3::int2[], $4::text[], \
-                       $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[], \
-                       $11::int8[], $12::int8[], $13::int8[], $14::int8[], $15::int8[], \
-                       $16::int8[], $17::int8[]) \
-                     {REPLACE_COUNTS}"
+                "INSERT INTO booking_statistics ({STATISTICS_COLUMNS}) {STATISTICS_FROM_ARRAYS} \
+                 {REPLACE_COUNTS}"
             ))
             .await?;
         // One statement is one transaction: all rows or none.
         client
-            .execute(
-                &statement,
-                &[
-                    &checkpoints,
-                    &days,
-                    &hours,
-                    &categories,
-                    &holds,
-                    &confirmations,
-                    &cancellations,
-                    &expiries,
-                    &reschedules,
-                    &arrivals,
-                    &no_shows,
-                    &lead_time_seconds,
-                    &lead_times,
-                    &waitlist_joins,
-                    &waitlist_offers,
-                    &waitlist_accepted,
-                    &waitlist_expired,
-                ],
-            )
+            .execute(&statement, &StatisticsArrays::of(&rows).params())
             .await?;
         Ok(())
     }
@@ -137,5 +95,50 @@ impl StatisticsStore for PostgresStore {
             .query(&statement, &[&checkpoint.as_str(), &day])
             .await?;
         rows.iter().map(rows::window_totals).collect()
+    }
+}
+
+/// Statistics rows as one array per column, bound as [`STATISTICS_FROM_ARRAYS`] reads them.
+pub(super) struct StatisticsArrays<'a> {
+    checkpoints: Vec<&'a str>,
+    days: Vec<NaiveDate>,
+    hours: Vec<i16>,
+    categories: Vec<&'a str>,
+    counts: [Vec<i64>; 13],
+}
+
+impl<'a> StatisticsArrays<'a> {
+    pub(super) fn of(rows: &'a [StatisticsDelta]) -> Self {
+        let column = |pick: fn(&BookingCounts) -> i64| -> Vec<i64> {
+            rows.iter().map(|r| pick(&r.counts)).collect()
+        };
+        Self {
+            checkpoints: rows.iter().map(|r| r.key.checkpoint.as_str()).collect(),
+            days: rows.iter().map(|r| r.key.day).collect(),
+            hours: rows.iter().map(|r| i16::from(r.key.hour)).collect(),
+            categories: rows.iter().map(|r| r.key.category.as_str()).collect(),
+            counts: [
+                column(|c| c.holds),
+                column(|c| c.confirmations),
+                column(|c| c.cancellations),
+                column(|c| c.expiries),
+                column(|c| c.reschedules),
+                column(|c| c.arrivals),
+                column(|c| c.no_shows),
+                column(|c| c.lead_time_seconds),
+                column(|c| c.lead_times),
+                column(|c| c.waitlist_joins),
+                column(|c| c.waitlist_offers),
+                column(|c| c.waitlist_accepted),
+                column(|c| c.waitlist_expired),
+            ],
+        }
+    }
+
+    pub(super) fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
+        let mut params: Vec<&(dyn ToSql + Sync)> =
+            vec![&self.checkpoints, &self.days, &self.hours, &self.categories];
+        params.extend(self.counts.iter().map(|c| c as &(dyn ToSql + Sync)));
+        params
     }
 }
