@@ -3,7 +3,8 @@
 //!
 //! Sending runs in a `NotificationActor` on an arbiter of its own, because the HTTP client of
 //! the webhook channel is tied to one thread; consumers and jobs (which may run anywhere) hand
-//! it a notification and wait for the outcome. The actor records each channel's delivery
+//! it a notification and wait for the outcome. With neither channel configured, the consumer
+//! writes the log line itself. The actor records each channel's delivery
 //! (`notifications:email`, `notifications:webhook`, keyed by event id) right after it, and
 //! skips channels already recorded, so a redelivered event — or one retried because another
 //! channel failed — reaches nobody twice. A crash between sending and recording can still send
@@ -135,7 +136,8 @@ pub struct NotificationsConsumer {
     sender: Addr<NotificationActor>,
     /// Nothing but the log is configured: it is written here, since a trip to the sender's
     /// thread per event (to wake it) cost more than the line, and nothing is rendered while the
-    /// log's level drops the line anyway.
+    /// log's level drops the line anyway (so an event that could not be rendered goes unseen
+    /// then, as its line would).
     log_only: bool,
     links: Option<WaitlistLinks>,
 }
@@ -277,24 +279,27 @@ mod tests {
         }
     }
 
-    async fn log_of_handling(level: tracing::Level) -> (Result<(), HandlerError>, String) {
+    async fn log_of_handling(
+        level: tracing::Level,
+        event: &DomainEvent,
+    ) -> (Result<(), HandlerError>, String) {
         let consumer = log_only_consumer().await;
-        let confirmed = booking(BookingStatus::Confirmed, "driver@example.test");
-        let event = DomainEvent::for_booking(EventType::BookingConfirmed, &confirmed, event_time());
         let written = Written::default();
         let into = written.clone();
         let subscriber = tracing_subscriber::fmt()
             .with_max_level(level)
             .with_writer(move || into.clone())
             .finish();
-        let handled = consumer.handle(&event).with_subscriber(subscriber).await;
+        let handled = consumer.handle(event).with_subscriber(subscriber).await;
         let log = String::from_utf8(written.0.lock().unwrap().clone()).unwrap();
         (handled, log)
     }
 
     #[actix_web::test]
     async fn with_the_log_alone_a_notification_is_written_there_without_the_sender() {
-        let (handled, log) = log_of_handling(tracing::Level::INFO).await;
+        let confirmed = booking(BookingStatus::Confirmed, "driver@example.test");
+        let event = DomainEvent::for_booking(EventType::BookingConfirmed, &confirmed, event_time());
+        let (handled, log) = log_of_handling(tracing::Level::INFO, &event).await;
         handled.unwrap();
         assert!(
             log.contains("Notification recorded in the log only"),
@@ -304,9 +309,19 @@ mod tests {
     }
 
     #[actix_web::test]
-    async fn with_the_log_alone_and_its_level_filtered_out_nothing_is_written() {
-        let (handled, log) = log_of_handling(tracing::Level::WARN).await;
+    async fn with_the_log_alone_and_its_level_filtered_out_nothing_is_made_or_written() {
+        // Rendered, this event would fail: only a consumer that does not render it is fine.
+        let unreadable = DomainEvent::new(
+            EventType::BookingConfirmed,
+            crate::domain::CheckpointId::parse("narva").unwrap(),
+            event_time().date_naive(),
+            serde_json::json!({ "not": "a booking" }),
+            event_time(),
+        );
+        let (handled, log) = log_of_handling(tracing::Level::WARN, &unreadable).await;
         handled.unwrap();
         assert_eq!(log, "");
+        let (rendered, _) = log_of_handling(tracing::Level::INFO, &unreadable).await;
+        assert!(rendered.is_err());
     }
 }

@@ -35,15 +35,15 @@ pub use waitlist::{
 };
 pub use window::{SlotWindow, WindowKey};
 
-/// A random (v4) id from the thread's generator, a CSPRNG seeded by the kernel: ids are made
-/// several times per booking (the booking, its events, the write), and `Uuid::new_v4` asks
-/// the kernel each time, a system call on the hottest path.
+/// A random (v4) id from the thread's generator, a CSPRNG seeded by the kernel:
+/// `Uuid::new_v4` asks the kernel each time, a system call for every id.
 pub fn random_id() -> uuid::Uuid {
     uuid::Builder::from_random_bytes(rand::random()).into_uuid()
 }
 
-/// An id that sorts by when it was made (a v7 UUID: milliseconds since the Unix epoch, then
-/// 74 random bits), for what is stored in great numbers (bookings, events, writes). A random
+/// An id that sorts by the millisecond it was made in (a v7 UUID: milliseconds since the Unix
+/// epoch, then 74 random bits; within a millisecond the order is random), for what is stored
+/// in great numbers (bookings, events, writes). A random
 /// key lands on a random page of its index: as the index grows that page is read in, and the
 /// first change to it after each checkpoint writes the whole page to the WAL. Keys made in
 /// order land on the few pages at the index's right edge instead.

@@ -116,8 +116,9 @@ impl OutboxStore for PostgresStore {
         ids.sort_unstable();
         ids.dedup();
         let mut client = self.client().await?;
-        // Nearly always none was recorded before: an event comes again only when the relay
-        // was cut off between delivering it and marking it published.
+        // Nearly always none was recorded before: an event comes again only after something
+        // was cut off (the relay between delivering and marking, a broker redelivering what
+        // was not acknowledged, this call's own COMMIT), or when dead letters are replayed.
         let all_new: HashSet<Uuid> = ids.iter().copied().collect();
         let (fresh, rows) = fold_new(events, &all_new);
         let tx = client.transaction().await?;
