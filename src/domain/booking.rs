@@ -152,7 +152,9 @@ pub struct Booking {
     pub day: NaiveDate,
     pub direction: Direction,
     pub category: Category,
+    #[serde(serialize_with = "crate::domain::json_time::serialize")]
     pub window_start: DateTime<Utc>,
+    #[serde(serialize_with = "crate::domain::json_time::serialize")]
     pub window_end: DateTime<Utc>,
     pub plate: Option<Plate>,
     pub contact: Option<Contact>,
@@ -162,8 +164,11 @@ pub struct Booking {
     pub version: i64,
     #[serde(skip_serializing, default)]
     pub manage_token_digest: String,
+    #[serde(serialize_with = "crate::domain::json_time::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::domain::json_time::serialize")]
     pub updated_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::domain::json_time::option")]
     pub hold_expires_at: Option<DateTime<Utc>>,
     /// Set on a booking made to move another one from a different day; while set, this booking
     /// is a transfer hold that becomes the driver's booking once the source gives up its place.
@@ -181,7 +186,7 @@ pub struct Booking {
     pub reschedules: u32,
     /// Set while the checkpoint has moved the booking out of a window it closed and the driver
     /// has not yet accepted the new one: the start of the window it was in.
-    #[serde(default)]
+    #[serde(default, serialize_with = "crate::domain::json_time::option")]
     pub reslotted_from: Option<DateTime<Utc>>,
 }
 

@@ -101,6 +101,7 @@ pub struct DomainEvent {
     #[serde(rename = "type")]
     pub event_type: EventType,
     pub version: u32,
+    #[serde(serialize_with = "crate::domain::json_time::serialize")]
     pub occurred_at: DateTime<Utc>,
     pub checkpoint: CheckpointId,
     pub day: NaiveDate,

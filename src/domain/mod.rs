@@ -7,6 +7,7 @@ pub mod contact;
 pub mod draw;
 pub mod error;
 pub mod event;
+pub mod json_time;
 pub mod payload;
 pub mod plate;
 pub mod rules;

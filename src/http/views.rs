@@ -109,11 +109,15 @@ pub struct BookingView {
     pub contact: Option<String>,
     pub priority: PriorityClass,
     pub version: i64,
+    #[serde(serialize_with = "crate::domain::json_time::option")]
     pub hold_expires_at: Option<DateTime<Utc>>,
     /// The start of the window the checkpoint moved the booking out of, until the driver
     /// accepts the new one (`POST …/accept-move`), moves or cancels it.
+    #[serde(serialize_with = "crate::domain::json_time::option")]
     pub reslotted_from: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::domain::json_time::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::domain::json_time::serialize")]
     pub updated_at: DateTime<Utc>,
     pub links: BookingLinks,
     /// Shown once, when the booking is made: it cannot be recovered later.
