@@ -8,7 +8,7 @@
 //! short leaves the letter where it was, or at worst delivers it twice, which consumers absorb
 //! by event id.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicGetOptions, QueueDeclareOptions};
@@ -21,6 +21,10 @@ use crate::bus::{BusError, unavailable};
 
 /// Time for one read from the broker; the queue's length bounds how many there are.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a look waits for the queue to take back the messages it looked at; after that,
+/// something else (a replay) has taken them.
+const RETURN_WITHIN: Duration = Duration::from_secs(2);
 
 /// One dead letter as an operator sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,18 +67,7 @@ async fn take_all(
     group: &str,
 ) -> Result<Vec<Delivery>, BusError> {
     let queue = settings.dead_letter_queue(group);
-    let passive = QueueDeclareOptions {
-        passive: true,
-        ..QueueDeclareOptions::default()
-    };
-    let waiting = tokio::time::timeout(
-        READ_TIMEOUT,
-        channel.queue_declare(queue.as_str().into(), passive, FieldTable::default()),
-    )
-    .await
-    .map_err(|_| unavailable("the broker did not answer in time"))?
-    .map_err(|error| BusError::Refused(format!("no dead-letter queue {queue}: {error}")))?
-    .message_count();
+    let waiting = waiting(settings, channel, group).await?;
     let mut taken = Vec::new();
     for _ in 0..waiting {
         let got = tokio::time::timeout(
@@ -90,6 +83,49 @@ async fn take_all(
         }
     }
     Ok(taken)
+}
+
+/// How many messages of `group`'s dead-letter queue are ready to be taken.
+async fn waiting(
+    settings: &RabbitSettings,
+    channel: &Channel,
+    group: &str,
+) -> Result<u32, BusError> {
+    let queue = settings.dead_letter_queue(group);
+    let passive = QueueDeclareOptions {
+        passive: true,
+        ..QueueDeclareOptions::default()
+    };
+    Ok(tokio::time::timeout(
+        READ_TIMEOUT,
+        channel.queue_declare(queue.as_str().into(), passive, FieldTable::default()),
+    )
+    .await
+    .map_err(|_| unavailable("the broker did not answer in time"))?
+    .map_err(|error| BusError::Refused(format!("no dead-letter queue {queue}: {error}")))?
+    .message_count())
+}
+
+/// Waits, for [`RETURN_WITHIN`] at most, until `group`'s dead-letter queue has `count`
+/// messages ready again. The broker answers the close of a channel before its queue has taken
+/// back what the channel held (a quorum queue takes them back through its log), and a look
+/// straight after this one must see them.
+async fn taken_back(settings: &RabbitSettings, group: &str, count: usize) {
+    if count == 0 {
+        return;
+    }
+    let Ok((connection, channel)) = open(settings).await else {
+        return;
+    };
+    let started = Instant::now();
+    while started.elapsed() < RETURN_WITHIN {
+        match waiting(settings, &channel, group).await {
+            Ok(ready) if usize::try_from(ready).is_ok_and(|ready| ready >= count) => break,
+            Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(_) => break,
+        }
+    }
+    let _ = connection.close(200, "OK".into()).await;
 }
 
 fn header<'a>(delivery: &'a Delivery, name: &str) -> Option<&'a AMQPValue> {
@@ -177,7 +213,9 @@ pub async fn list(
     let taken = take_all(settings, &channel, group).await;
     // Closing returns every message taken to the queue, in order.
     let _ = connection.close(200, "OK".into()).await;
-    Ok(taken?.iter().map(entry).collect())
+    let taken = taken?;
+    taken_back(settings, group, taken.len()).await;
+    Ok(taken.iter().map(entry).collect())
 }
 
 /// Sends `which` of `group`'s dead letters back to the group's queue; returns those sent.
