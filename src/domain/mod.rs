@@ -44,10 +44,10 @@ pub fn random_id() -> uuid::Uuid {
 
 /// An id that sorts by the millisecond it was made in (a v7 UUID: milliseconds since the Unix
 /// epoch, then 74 random bits; within a millisecond the order is random), for what is stored
-/// in great numbers (bookings, events, writes). A random
-/// key lands on a random page of its index: as the index grows that page is read in, and the
-/// first change to it after each checkpoint writes the whole page to the WAL. Keys made in
-/// order land on the few pages at the index's right edge instead.
+/// in great numbers (bookings, events, writes). A random key lands on a random page of its
+/// index: as the index grows that page is read in, and the first change to it after each
+/// checkpoint writes the whole page to the WAL. Keys made in order land on the few pages at
+/// the index's right edge instead.
 pub fn time_ordered_id() -> uuid::Uuid {
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

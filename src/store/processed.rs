@@ -23,19 +23,20 @@ impl ProcessedEvent {
     }
 }
 
-/// Given the ids the store recorded as new, whether each of `events` is new (an id that comes
-/// twice is new the first time only) and the statistics of the new ones, added up per row and
-/// in key order: consumers writing at the same time then lock the rows they share in one order.
+/// Given which ids the store recorded as new, whether each of `events` is new (an id that
+/// comes twice is new the first time only) and the statistics of the new ones, added up per
+/// row and in key order: consumers writing at the same time then lock the rows they share in
+/// one order.
 pub(crate) fn fold_new(
     events: &[ProcessedEvent],
-    recorded: &HashSet<Uuid>,
+    recorded: impl Fn(&Uuid) -> bool,
 ) -> (Vec<bool>, Vec<StatisticsDelta>) {
     let mut seen = HashSet::with_capacity(events.len());
     let mut rows: BTreeMap<&StatisticsKey, BookingCounts> = BTreeMap::new();
     let fresh = events
         .iter()
         .map(|event| {
-            let fresh = recorded.contains(&event.event_id) && seen.insert(event.event_id);
+            let fresh = recorded(&event.event_id) && seen.insert(event.event_id);
             if let (true, Some(delta)) = (fresh, &event.statistics) {
                 rows.entry(&delta.key).or_default().add(&delta.counts);
             }
@@ -84,7 +85,7 @@ mod tests {
             ProcessedEvent::new(b, Some(delta(9, 2))),
         ];
 
-        let (fresh, rows) = fold_new(&events, &HashSet::from([a, b]));
+        let (fresh, rows) = fold_new(&events, |id| [a, b].contains(id));
 
         assert_eq!(fresh, [true, false, false, true]);
         assert_eq!(rows, [delta(9, 3)]);
@@ -99,7 +100,7 @@ mod tests {
             ProcessedEvent::new(c, Some(delta(8, 1))),
         ];
 
-        let (fresh, rows) = fold_new(&events, &HashSet::from([a, b, c]));
+        let (fresh, rows) = fold_new(&events, |id| [a, b, c].contains(id));
 
         assert_eq!(fresh, [true, true, true]);
         assert_eq!(rows, [delta(8, 1), delta(14, 1)]);

@@ -112,7 +112,7 @@ impl OutboxStore for EmbeddedStore {
                     }
                 }
             }
-            let (fresh, rows) = fold_new(&events, &recorded);
+            let (fresh, rows) = fold_new(&events, |id| recorded.contains(id));
             if !rows.is_empty() {
                 let mut add = tx.prepare_cached(statistics_sql::ADD_STATISTICS)?;
                 for delta in &rows {

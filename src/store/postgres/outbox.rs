@@ -119,8 +119,7 @@ impl OutboxStore for PostgresStore {
         // Nearly always none was recorded before: an event comes again only after something
         // was cut off (the relay between delivering and marking, a broker redelivering what
         // was not acknowledged, this call's own COMMIT), or when dead letters are replayed.
-        let all_new: HashSet<Uuid> = ids.iter().copied().collect();
-        let (fresh, rows) = fold_new(events, &all_new);
+        let (fresh, rows) = fold_new(events, |_| true);
         let tx = client.transaction().await?;
         let statement = tx.prepare_cached(RECORD_NEW_PROCESSED).await?;
         match tx.execute(&statement, &[&consumer, &ids, &at]).await {
@@ -140,7 +139,7 @@ impl OutboxStore for PostgresStore {
             .iter()
             .map(|row| row.get(0))
             .collect();
-        let (fresh, rows) = fold_new(events, &recorded);
+        let (fresh, rows) = fold_new(events, |id| recorded.contains(id));
         add_statistics(&tx, &rows).await?;
         tx.commit().await?;
         Ok(fresh)
