@@ -208,6 +208,15 @@ pub struct ServeArgs {
         default_value_t = 4,
     )]
     pub database_commit_writers: usize,
+    /// Queries looking idempotency keys up at once; each answers every lookup waiting. One
+    /// query for all of them costs less than several smaller ones.
+    #[arg(
+        long,
+        env = "DATABASE_ANSWER_READERS",
+        value_parser = within::<usize>(1..=64),
+        default_value_t = 1,
+    )]
+    pub database_answer_readers: usize,
     /// Attempts to reach PostgreSQL at start-up, one second apart.
     #[arg(
         long,
@@ -488,6 +497,7 @@ impl ServeArgs {
             connect_timeout: Duration::from_millis(self.database_timeout_ms),
             connect_attempts: self.database_connect_attempts,
             commit_writers: self.database_commit_writers,
+            answer_readers: self.database_answer_readers,
             ..PostgresSettings::new(url)
         });
         Settings {

@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{BusError, DELIVERY_ATTEMPTS_MAX, DeadLetter, EventBus, EventHandler, HandlerError};
+use super::{
+    BusError, DELIVERY_ATTEMPTS_MAX, DeadLetter, DeliveryTally, EventBus, EventHandler,
+    HandlerError,
+};
 use crate::domain::DomainEvent;
 
 #[derive(Default)]
@@ -40,8 +43,9 @@ impl InProcessBus {
     ) -> Result<(), BusError> {
         let answers = handler.handle_batch(events).await;
         let tried = answers.len();
+        let mut tally = DeliveryTally::new(group);
         for (event, answer) in events.iter().zip(answers) {
-            super::record_delivery(group, Some(event), answer.is_ok());
+            tally.count(Some(event), answer.is_ok());
             match answer {
                 Ok(()) => {}
                 Err(HandlerError::Transient(error)) => return Err(waits(group, event, &error)),

@@ -17,6 +17,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use thiserror::Error;
 
+use chrono::{DateTime, Utc};
+
 use crate::domain::DomainEvent;
 
 /// Deliveries of one event to one consumer group before it is set aside as dead.
@@ -95,15 +97,55 @@ pub trait EventHandler: Send + Sync {
 
 /// Counts one delivery to a consumer group and how old its event was by then.
 pub(crate) fn record_delivery(group: &str, event: Option<&DomainEvent>, done: bool) {
-    use crate::metrics::prometheus::{CONSUMER_LAG, EVENTS_CONSUMED};
-    let outcome = if done { "done" } else { "failed" };
-    metrics::counter!(EVENTS_CONSUMED, "group" => group.to_owned(), "outcome" => outcome)
-        .increment(1);
-    if let Some(event) = event {
-        let age = (chrono::Utc::now() - event.occurred_at)
-            .num_milliseconds()
-            .max(0);
-        metrics::gauge!(CONSUMER_LAG, "group" => group.to_owned()).set(age as f64 / 1000.0);
+    DeliveryTally::new(group).count(event, done);
+}
+
+/// Deliveries to one consumer group, counted as they are handled and recorded when the tally
+/// is dropped: a metric's labels are looked up and hashed on every update, and once per event
+/// that was a noticeable share of a busy consumer's work.
+pub(crate) struct DeliveryTally<'a> {
+    group: &'a str,
+    done: u64,
+    failed: u64,
+    newest: Option<DateTime<Utc>>,
+}
+
+impl<'a> DeliveryTally<'a> {
+    pub(crate) fn new(group: &'a str) -> Self {
+        Self {
+            group,
+            done: 0,
+            failed: 0,
+            newest: None,
+        }
+    }
+
+    pub(crate) fn count(&mut self, event: Option<&DomainEvent>, done: bool) {
+        if done {
+            self.done += 1;
+        } else {
+            self.failed += 1;
+        }
+        if let Some(event) = event {
+            self.newest = self.newest.max(Some(event.occurred_at));
+        }
+    }
+}
+
+impl Drop for DeliveryTally<'_> {
+    fn drop(&mut self) {
+        use crate::metrics::prometheus::{CONSUMER_LAG, EVENTS_CONSUMED};
+        for (outcome, count) in [("done", self.done), ("failed", self.failed)] {
+            if count > 0 {
+                metrics::counter!(EVENTS_CONSUMED, "group" => self.group.to_owned(), "outcome" => outcome)
+                    .increment(count);
+            }
+        }
+        if let Some(newest) = self.newest {
+            let age = (Utc::now() - newest).num_milliseconds().max(0);
+            metrics::gauge!(CONSUMER_LAG, "group" => self.group.to_owned())
+                .set(age as f64 / 1000.0);
+        }
     }
 }
 

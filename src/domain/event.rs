@@ -119,18 +119,36 @@ struct BookingPayload<'a> {
     cancelled_by: Option<CancelledBy>,
 }
 
+fn booking_payload(booking: &Booking) -> EventPayload {
+    EventPayload::of(&BookingPayload {
+        booking,
+        cancelled_by: None,
+    })
+}
+
 impl DomainEvent {
     pub fn for_booking(event_type: EventType, booking: &Booking, now: DateTime<Utc>) -> Self {
         Self::with_payload(
             event_type,
             booking.checkpoint.clone(),
             booking.day,
-            EventPayload::of(&BookingPayload {
-                booking,
-                cancelled_by: None,
-            }),
+            booking_payload(booking),
             now,
         )
+    }
+
+    /// Events of `event_types`, in that order, about one `booking` as it is now: its payload
+    /// is written once and copied, as each event says the same of it.
+    pub fn for_booking_each(
+        event_types: impl IntoIterator<Item = EventType>,
+        booking: &Booking,
+        now: DateTime<Utc>,
+    ) -> impl Iterator<Item = Self> {
+        let payload = booking_payload(booking);
+        let (checkpoint, day) = (booking.checkpoint.clone(), booking.day);
+        event_types.into_iter().map(move |event_type| {
+            Self::with_payload(event_type, checkpoint.clone(), day, payload.clone(), now)
+        })
     }
 
     /// A cancellation, saying who cancelled: the booking's holder (driver or carrier) or staff

@@ -66,6 +66,13 @@ struct BookingPlate {
 
 /// The strike `event` is, if it is one.
 pub fn strike_of(event: &DomainEvent) -> Option<Strike> {
+    // Most events are neither, and their payloads are not read at all.
+    if !matches!(
+        event.event_type,
+        EventType::BookingNoShow | EventType::BookingCancelled
+    ) {
+        return None;
+    }
     let payload: Payload = event.payload.read().ok()?;
     let kind = match (event.event_type, payload.cancelled_by) {
         (EventType::BookingNoShow, _) => StrikeKind::NoShow,

@@ -229,8 +229,9 @@ async fn handle_waiting(
             &again
         };
         let answers = handler.handle_batch(batch).await;
+        let mut tally = crate::bus::DeliveryTally::new(group);
         for (&i, answer) in waiting.iter().zip(answers) {
-            crate::bus::record_delivery(group, Some(&events[i]), answer.is_ok());
+            tally.count(Some(&events[i]), answer.is_ok());
             match answer {
                 Ok(()) => outcomes[i] = Some(Ok(())),
                 Err(HandlerError::Permanent(error)) => outcomes[i] = Some(Err(error)),
@@ -239,6 +240,7 @@ async fn handle_waiting(
                 }
             }
         }
+        drop(tally);
         if outcomes.iter().any(Option::is_none) {
             tokio::select! {
                 _ = tokio::time::sleep(pause) => {}

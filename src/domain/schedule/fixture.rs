@@ -56,17 +56,25 @@ pub fn book(
     seconds: i64,
 ) -> Booking {
     let request = HoldRequest {
+        priority,
+        ..confirmed_hold(hour, plate)
+    };
+    let at = now() + Duration::seconds(seconds);
+    day.hold(request, &Policy::default(), at).unwrap().0
+}
+
+/// A request for a place at `hour` for `plate`, confirmed at once.
+pub fn confirmed_hold(hour: u32, plate: &str) -> HoldRequest {
+    HoldRequest {
         id: BookingId::generate(),
         code: BookingCode::generate(&mut rand::rng()),
         manage_token_digest: String::new(),
         window: key(hour),
         plate: Some(Plate::parse(plate).unwrap()),
         contact: Some(Contact::parse(&format!("{plate}@example.com")).unwrap()),
-        priority,
+        priority: PriorityClass::Normal,
         confirm: true,
         carrier: None,
         owner: None,
-    };
-    let at = now() + Duration::seconds(seconds);
-    day.hold(request, &Policy::default(), at).unwrap().0
+    }
 }

@@ -412,11 +412,11 @@ impl DaySchedule {
             BookingStatus::Arrived => Some(EventType::BookingArrived),
             _ => None,
         };
-        for event_type in std::iter::once(EventType::BookingHeld).chain(follow_up) {
-            changes
-                .events
-                .push(DomainEvent::for_booking(event_type, &booking, now));
-        }
+        changes.events.extend(DomainEvent::for_booking_each(
+            std::iter::once(EventType::BookingHeld).chain(follow_up),
+            &booking,
+            now,
+        ));
         self.put_booking(booking.clone());
         self.assert_invariants(&booking.window_key());
         (booking, changes)
@@ -544,5 +544,27 @@ fn adjustment(booking: &Booking, sign: i32) -> ScheduleChange {
         key: booking.window_key(),
         held_delta,
         confirmed_delta,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixture::{confirmed_hold, day, now};
+    use super::*;
+
+    #[test]
+    fn a_booking_confirmed_at_once_is_told_held_then_confirmed_with_one_payload() {
+        let mut day = day(2, 0);
+        let (booking, changes) = day
+            .hold(confirmed_hold(9, "AB123CD"), &Policy::default(), now())
+            .unwrap();
+        let types: Vec<_> = changes.events.iter().map(|e| e.event_type).collect();
+        assert_eq!(types, [EventType::BookingHeld, EventType::BookingConfirmed]);
+        let alone = DomainEvent::for_booking(EventType::BookingConfirmed, &booking, now());
+        for event in &changes.events {
+            assert_eq!(event.payload.as_json(), alone.payload.as_json());
+            assert_eq!((event.occurred_at, event.day), (now(), booking.day));
+        }
+        assert_ne!(changes.events[0].id, changes.events[1].id);
     }
 }

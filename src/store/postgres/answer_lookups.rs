@@ -3,9 +3,11 @@
 //! Every request with an `Idempotency-Key` first asks whether its key already has an answer,
 //! and for a careful client that is every request: one query each would cost a round trip and
 //! a backend's work per booking, as much as the booking's share of its batch. Lookups
-//! therefore go through a queue, as commits do: a few readers each take every lookup waiting
-//! and answer them with one query. A reader has one query in flight, so under light load a
-//! lookup waits for nothing, and under heavy load one query serves many.
+//! therefore go through a queue, as commits do: a reader (one by default,
+//! `DATABASE_ANSWER_READERS`) takes every lookup waiting and answers them with one query. A
+//! reader has one query in flight, so under light load a lookup waits for nothing, and under
+//! heavy load one query serves many. In a storm of keyed refusals, one reader answered more
+//! than two or more: fewer, larger queries cost less than the waits they save.
 
 use std::collections::HashMap;
 use std::sync::Arc;

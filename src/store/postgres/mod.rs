@@ -83,6 +83,8 @@ pub struct PostgresSettings {
     pub commit_writers: usize,
     /// Schedule batches (of different days) written together in one transaction at most.
     pub commit_batches_max: usize,
+    /// Queries looking idempotency keys up at once (each takes a pooled connection).
+    pub answer_readers: usize,
 }
 
 impl PostgresSettings {
@@ -100,6 +102,7 @@ impl PostgresSettings {
             connect_attempts: 10,
             commit_writers: 4,
             commit_batches_max: 256,
+            answer_readers: 1,
         }
     }
 }
@@ -111,9 +114,7 @@ pub struct PostgresStore {
     answers: AnswerLookups,
 }
 
-/// Tasks looking idempotency keys up, each with one query in flight, and the keys one query
-/// looks up at most.
-const ANSWER_READERS: usize = 2;
+/// The keys one query looks up at most.
 const ANSWER_LOOKUPS_MAX: usize = 512;
 
 impl PostgresStore {
@@ -162,7 +163,11 @@ impl PostgresStore {
             settings.commit_batches_max,
             settings.operation_timeout,
         );
-        let answers = AnswerLookups::start(pool.clone(), ANSWER_READERS, ANSWER_LOOKUPS_MAX);
+        let answers = AnswerLookups::start(
+            pool.clone(),
+            settings.answer_readers.min(settings.pool_size_max.max(1)),
+            ANSWER_LOOKUPS_MAX,
+        );
         let store = Self {
             pool,
             commits,
