@@ -43,9 +43,13 @@ impl InProcessBus {
     ) -> Result<(), BusError> {
         let answers = handler.handle_batch(events).await;
         let tried = answers.len();
+        // Recorded before any failed event is tried again (after pauses of its own).
         let mut tally = DeliveryTally::new(group);
-        for (event, answer) in events.iter().zip(answers) {
+        for (event, answer) in events.iter().zip(&answers) {
             tally.count(Some(event), answer.is_ok());
+        }
+        drop(tally);
+        for (event, answer) in events.iter().zip(answers) {
             match answer {
                 Ok(()) => {}
                 Err(HandlerError::Transient(error)) => return Err(waits(group, event, &error)),

@@ -15,9 +15,8 @@ pub mod rabbitmq;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use thiserror::Error;
-
 use chrono::{DateTime, Utc};
+use thiserror::Error;
 
 use crate::domain::DomainEvent;
 
@@ -107,7 +106,7 @@ pub(crate) struct DeliveryTally<'a> {
     group: &'a str,
     done: u64,
     failed: u64,
-    newest: Option<DateTime<Utc>>,
+    last: Option<DateTime<Utc>>,
 }
 
 impl<'a> DeliveryTally<'a> {
@@ -116,7 +115,7 @@ impl<'a> DeliveryTally<'a> {
             group,
             done: 0,
             failed: 0,
-            newest: None,
+            last: None,
         }
     }
 
@@ -126,8 +125,10 @@ impl<'a> DeliveryTally<'a> {
         } else {
             self.failed += 1;
         }
+        // The lag is that of the last event handled, as when it was set per event: a delivery
+        // set aside and handled again later keeps its old time, and shows here.
         if let Some(event) = event {
-            self.newest = self.newest.max(Some(event.occurred_at));
+            self.last = Some(event.occurred_at);
         }
     }
 }
@@ -135,16 +136,16 @@ impl<'a> DeliveryTally<'a> {
 impl Drop for DeliveryTally<'_> {
     fn drop(&mut self) {
         use crate::metrics::prometheus::{CONSUMER_LAG, EVENTS_CONSUMED};
+        let group = self.group.to_owned();
         for (outcome, count) in [("done", self.done), ("failed", self.failed)] {
             if count > 0 {
-                metrics::counter!(EVENTS_CONSUMED, "group" => self.group.to_owned(), "outcome" => outcome)
+                metrics::counter!(EVENTS_CONSUMED, "group" => group.clone(), "outcome" => outcome)
                     .increment(count);
             }
         }
-        if let Some(newest) = self.newest {
-            let age = (Utc::now() - newest).num_milliseconds().max(0);
-            metrics::gauge!(CONSUMER_LAG, "group" => self.group.to_owned())
-                .set(age as f64 / 1000.0);
+        if let Some(last) = self.last {
+            let age = (Utc::now() - last).num_milliseconds().max(0);
+            metrics::gauge!(CONSUMER_LAG, "group" => group).set(age as f64 / 1000.0);
         }
     }
 }

@@ -1,13 +1,15 @@
 //! Looking idempotency keys up in groups.
 //!
-//! Every request with an `Idempotency-Key` first asks whether its key already has an answer,
-//! and for a careful client that is every request: one query each would cost a round trip and
-//! a backend's work per booking, as much as the booking's share of its batch. Lookups
-//! therefore go through a queue, as commits do: a reader (one by default,
-//! `DATABASE_ANSWER_READERS`) takes every lookup waiting and answers them with one query. A
-//! reader has one query in flight, so under light load a lookup waits for nothing, and under
-//! heavy load one query serves many. In a storm of keyed refusals, one reader answered more
-//! than two or more: fewer, larger queries cost less than the waits they save.
+//! A keyed request that was refused asks whether its key already has an answer (the refusal
+//! may be its own first attempt's doing), and so does a retry of a key this process answered
+//! lately. In a storm of refusals that is every request: one query each would cost a round
+//! trip and a backend's work per request. Lookups therefore go through a queue, as commits
+//! do: a reader (one by default, `DATABASE_ANSWER_READERS`) takes every lookup waiting, up to
+//! 512 (`ANSWER_LOOKUPS_MAX`), and answers them with one query. A reader has one query in
+//! flight, so under light load a lookup waits for nothing, and under heavy load one query
+//! serves many. In a storm of keyed refusals one reader answered more than two, four or eight:
+//! each query costs its round trip and planning whatever it carries, and that was worth more
+//! than the waits a second reader saved.
 
 use std::collections::HashMap;
 use std::sync::Arc;
