@@ -63,6 +63,25 @@ impl BookingCounts {
         self.waitlist_expired += other.waitlist_expired;
     }
 
+    /// The counts in the order of their columns in `booking_statistics`.
+    pub fn columns(&self) -> [i64; 13] {
+        [
+            self.holds,
+            self.confirmations,
+            self.cancellations,
+            self.expiries,
+            self.reschedules,
+            self.arrivals,
+            self.no_shows,
+            self.lead_time_seconds,
+            self.lead_times,
+            self.waitlist_joins,
+            self.waitlist_offers,
+            self.waitlist_accepted,
+            self.waitlist_expired,
+        ]
+    }
+
     /// Mean booking lead time in hours, if any booking was confirmed.
     pub fn mean_lead_time_hours(&self) -> Option<f64> {
         (self.lead_times > 0)

@@ -234,26 +234,12 @@ fn execute_statistics_row(
     statement: &mut rusqlite::CachedStatement<'_>,
     row: &StatisticsDelta,
 ) -> rusqlite::Result<usize> {
-    let n = &row.counts;
-    statement.execute(params![
-        row.key.checkpoint.as_str(),
-        row.key.day.to_string(),
-        row.key.hour,
-        row.key.category.as_str(),
-        n.holds,
-        n.confirmations,
-        n.cancellations,
-        n.expiries,
-        n.reschedules,
-        n.arrivals,
-        n.no_shows,
-        n.lead_time_seconds,
-        n.lead_times,
-        n.waitlist_joins,
-        n.waitlist_offers,
-        n.waitlist_accepted,
-        n.waitlist_expired,
-    ])
+    let (checkpoint, day) = (row.key.checkpoint.as_str(), row.key.day.to_string());
+    let category = row.key.category.as_str();
+    let counts = row.counts.columns();
+    let mut values: Vec<&dyn rusqlite::ToSql> = vec![&checkpoint, &day, &row.key.hour, &category];
+    values.extend(counts.iter().map(|count| count as &dyn rusqlite::ToSql));
+    statement.execute(values.as_slice())
 }
 
 #[async_trait]

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use tokio_postgres::types::ToSql;
 
 use super::PostgresStore;
-use crate::domain::statistics::{BookingCounts, HourlyCount, StatisticsDelta, WindowTotals};
+use crate::domain::statistics::{HourlyCount, StatisticsDelta, WindowTotals};
 use crate::domain::{Category, CheckpointId};
 use crate::store::statistics_sql::{
     self, REPLACE_COUNTS, STATISTICS_COLUMNS, STATISTICS_FROM_ARRAYS,
@@ -109,29 +109,18 @@ pub(super) struct StatisticsArrays<'a> {
 
 impl<'a> StatisticsArrays<'a> {
     pub(super) fn of(rows: &'a [StatisticsDelta]) -> Self {
-        let column = |pick: fn(&BookingCounts) -> i64| -> Vec<i64> {
-            rows.iter().map(|r| pick(&r.counts)).collect()
-        };
+        let mut counts: [Vec<i64>; 13] = std::array::from_fn(|_| Vec::with_capacity(rows.len()));
+        for row in rows {
+            for (column, count) in counts.iter_mut().zip(row.counts.columns()) {
+                column.push(count);
+            }
+        }
         Self {
             checkpoints: rows.iter().map(|r| r.key.checkpoint.as_str()).collect(),
             days: rows.iter().map(|r| r.key.day).collect(),
             hours: rows.iter().map(|r| i16::from(r.key.hour)).collect(),
             categories: rows.iter().map(|r| r.key.category.as_str()).collect(),
-            counts: [
-                column(|c| c.holds),
-                column(|c| c.confirmations),
-                column(|c| c.cancellations),
-                column(|c| c.expiries),
-                column(|c| c.reschedules),
-                column(|c| c.arrivals),
-                column(|c| c.no_shows),
-                column(|c| c.lead_time_seconds),
-                column(|c| c.lead_times),
-                column(|c| c.waitlist_joins),
-                column(|c| c.waitlist_offers),
-                column(|c| c.waitlist_accepted),
-                column(|c| c.waitlist_expired),
-            ],
+            counts,
         }
     }
 
