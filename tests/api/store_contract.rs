@@ -542,6 +542,54 @@ async fn a_refused_batch_fails_alone_among_batches_of_other_days(backend: Backen
     assert_eq!(f.store.audit().await.unwrap().violations(), 0);
 }
 
+crate::on_both_backends!(
+    a_day_whose_windows_overlap_a_neighbour_after_a_time_zone_change_keeps_the_rest
+);
+
+/// A checkpoint moved to a time zone three hours ahead: the next day's first windows start
+/// where the last ones of the day before already do. They stay that day's, and the rest of
+/// the next day is made.
+async fn a_day_whose_windows_overlap_a_neighbour_after_a_time_zone_change_keeps_the_rest(
+    backend: Backend,
+) {
+    let Some(f) = fixture(backend, 5).await else {
+        return;
+    };
+    let moved = Checkpoint {
+        time_zone: chrono_tz::Europe::Moscow,
+        ..f.checkpoint.clone()
+    };
+    f.store.upsert_checkpoint(&moved).await.unwrap();
+    let next_day = tomorrow() + Duration::days(1);
+    let planned = generate_windows(&moved, next_day);
+    f.store
+        .ensure_windows(&moved.id, next_day, &planned)
+        .await
+        .unwrap();
+
+    let before = f.store.load_day(&moved.id, tomorrow()).await.unwrap();
+    let after = f.store.load_day(&moved.id, next_day).await.unwrap();
+    let taken: std::collections::HashSet<WindowKey> =
+        before.windows.iter().map(|w| w.key).collect();
+    let mut expected: Vec<WindowKey> = planned
+        .iter()
+        .map(|w| w.key)
+        .filter(|key| !taken.contains(key))
+        .collect();
+    assert_eq!(
+        before.windows.len(),
+        generate_windows(&f.checkpoint, tomorrow()).len()
+    );
+    assert!(
+        expected.len() < planned.len(),
+        "the zones were meant to overlap"
+    );
+    let mut made: Vec<WindowKey> = after.windows.iter().map(|w| w.key).collect();
+    made.sort();
+    expected.sort();
+    assert_eq!(made, expected);
+}
+
 crate::on_both_backends!(a_booking_code_taken_on_another_day_is_replaced_on_the_next_attempt);
 
 async fn a_booking_code_taken_on_another_day_is_replaced_on_the_next_attempt(backend: Backend) {

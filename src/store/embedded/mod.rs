@@ -308,9 +308,13 @@ impl ScheduleStore for EmbeddedStore {
                 |r| r.get(0),
             )?;
             if existing == 0 {
+                // A window starting where one of another day already does (the checkpoint's
+                // time zone changed between the two days' schedules) stays that day's, as on
+                // PostgreSQL.
                 let mut insert = tx.prepare_cached(
                     "INSERT INTO windows (checkpoint_id, day, direction, category, start_at, end_at, \
-                     capacity, reserved, blocked_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                     capacity, reserved, blocked_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+                     ON CONFLICT DO NOTHING",
                 )?;
                 for w in &windows {
                     insert.execute(params![
