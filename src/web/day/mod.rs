@@ -296,7 +296,6 @@ fn compose(
         Pick::Move { booking, .. } => Some(booking.window_start),
         Pick::New => None,
     };
-    // One tag for every window's form: the page's form session signs them all.
     let form_token = page.form_token(state);
     let previous = lane
         .date
@@ -338,6 +337,14 @@ fn compose(
             @if in_lane.is_empty() && problem.is_none() {
                 p { (t.no_windows) }
             } @else {
+                // One form around the list, each window's button naming its start: the tag and
+                // the lane are sent once per page instead of once per window.
+                form method="post" action=(action) {
+                    (form_token)
+                    (extra)
+                    input type="hidden" name="checkpoint" value=(checkpoint.id.as_str());
+                    input type="hidden" name="direction" value=(lane.direction.as_str());
+                    input type="hidden" name="category" value=(lane.category.as_str());
                 ol class="windows" aria-label=(heading) {
                     @for window in &in_lane {
                         @let open = state.policy().check_window_open(window.key.start, now).is_ok();
@@ -364,20 +371,14 @@ fn compose(
                                 }
                             }
                             @if bookable && !is_current {
-                                form method="post" action=(action) {
-                                    (form_token)
-                                    (extra)
-                                    input type="hidden" name="checkpoint" value=(checkpoint.id.as_str());
-                                    input type="hidden" name="direction" value=(lane.direction.as_str());
-                                    input type="hidden" name="category" value=(lane.category.as_str());
-                                    input type="hidden" name="window_start" value=(window.key.start.to_rfc3339());
-                                    button type="submit" aria-label=(format!("{} {}", if current.is_some() { t.move_here } else { t.choose }, times::clock(checkpoint.time_zone, window.key.start))) {
-                                        @if current.is_some() { (t.move_here) } @else { (t.choose) }
-                                    }
+                                button type="submit" name="window_start" value=(window.key.start.to_rfc3339())
+                                    aria-label=(format!("{} {}", if current.is_some() { t.move_here } else { t.choose }, times::clock(checkpoint.time_zone, window.key.start))) {
+                                    @if current.is_some() { (t.move_here) } @else { (t.choose) }
                                 }
                             }
                         }
                     }
+                }
                 }
             }
         }
