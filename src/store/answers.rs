@@ -247,11 +247,10 @@ mod tests {
         assert!(seal.open(&claim("k1"), &sealed[..10]).is_err());
     }
 
-    /// A body as it was sealed before GCM-SIV: XChaCha20-Poly1305 under the key itself,
-    /// behind its 24-byte random nonce.
+    /// A body as it was sealed before GCM-SIV: packed with the first dictionary, then
+    /// XChaCha20-Poly1305 under the key itself, behind its 24-byte random nonce.
     fn sealed_earlier(key: [u8; 32], claim: &KeyClaim, nonce: [u8; 24], plain: &[u8]) -> Vec<u8> {
-        let mut packed = Vec::new();
-        compact::pack_into(&mut packed, plain);
+        let packed = compact::pack_as_before(plain);
         let ciphertext = XChaCha20Poly1305::new(&key.into())
             .encrypt(
                 XNonce::from_slice(&nonce),
@@ -267,7 +266,7 @@ mod tests {
     #[test]
     fn a_body_sealed_before_gcm_siv_still_opens_whatever_its_nonce_begins_with() {
         let seal = AnswerSeal::new([7; 32]);
-        let body = b"{\"manage_token\":\"secret\"}";
+        let body = br#"{"id":"4c4d408b-e45a-4711-aa8b-f82129c0f54a","status":"held","manage_token":"0d29e1c8a75656918d3eccf5d459f6943a0bbfa9edce704f84a5c498abd1621a"}"#;
         for first in [0x00, GCM_SIV, 0xff] {
             let mut nonce = [0x5a; 24];
             nonce[0] = first;

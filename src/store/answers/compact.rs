@@ -48,12 +48,15 @@ thread_local! {
 }
 
 fn compressor() -> Option<zstd::bulk::Compressor<'static>> {
-    let mut compressor = zstd::bulk::Compressor::with_dictionary(LEVEL, DICTIONARY_2).ok()?;
-    // The first byte already names the dictionary.
-    compressor
-        .set_parameter(zstd::zstd_safe::CParameter::DictIdFlag(false))
-        .ok()?;
-    Some(compressor)
+    let made = zstd::bulk::Compressor::with_dictionary(LEVEL, DICTIONARY_2).and_then(|mut c| {
+        // The first byte already names the dictionary.
+        c.set_parameter(zstd::zstd_safe::CParameter::DictIdFlag(false))?;
+        Ok(c)
+    });
+    made.map_err(|error| {
+        tracing::error!(%error, "stored answers cannot be compressed; they are kept as they are")
+    })
+    .ok()
 }
 
 /// Appends `plain` to `out` as it is to be sealed: compressed when that makes it smaller.
@@ -76,6 +79,16 @@ pub fn pack_into(out: &mut Vec<u8>, plain: &[u8]) {
         out.push(PLAIN);
         out.extend_from_slice(plain);
     }
+}
+
+/// `plain` packed as releases before `DICTIONARY_2` packed answers.
+#[cfg(test)]
+pub(super) fn pack_as_before(plain: &[u8]) -> Vec<u8> {
+    let frame = zstd::bulk::Compressor::with_dictionary(-1, DICTIONARY_1)
+        .unwrap()
+        .compress(plain)
+        .unwrap();
+    [&[ZSTD_DICTIONARY_1][..], &frame].concat()
 }
 
 #[cfg(test)]
@@ -153,12 +166,9 @@ mod tests {
 
     #[test]
     fn an_answer_packed_with_the_first_dictionary_still_opens() {
-        let frame = zstd::bulk::Compressor::with_dictionary(-1, DICTIONARY_1)
-            .unwrap()
-            .compress(HOLD.as_bytes())
-            .unwrap();
-        let packed = [&[ZSTD_DICTIONARY_1][..], &frame].concat();
+        let packed = pack_as_before(HOLD.as_bytes());
 
+        assert_eq!(packed[0], ZSTD_DICTIONARY_1);
         assert_eq!(unpack(packed).unwrap(), HOLD.as_bytes());
     }
 

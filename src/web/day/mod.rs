@@ -345,40 +345,40 @@ fn compose(
                     input type="hidden" name="checkpoint" value=(checkpoint.id.as_str());
                     input type="hidden" name="direction" value=(lane.direction.as_str());
                     input type="hidden" name="category" value=(lane.category.as_str());
-                ol class="windows" aria-label=(heading) {
-                    @for window in &in_lane {
-                        @let open = state.policy().check_window_open(window.key.start, now).is_ok();
-                        @let (class, words, bookable) = if not_open {
-                            ("closed", super::draw::draw_texts(page.lang).not_open_yet.to_owned(), false)
-                        } else {
-                            window_state(page, window, open)
-                        };
-                        @let is_current = current == Some(window.key.start);
-                        li class=(class) data-start=(window.key.start.to_rfc3339()) {
-                            div {
-                                (times::window(page.lang, checkpoint, window.key.start, window.end))
-                                @if quiet(window) { " " (super::best_times::quiet_mark(page)) }
-                            }
-                            @if is_current {
-                                div class="state" { (t.current_window) }
-                            } @else {
-                                div class="state" { (words) }
-                            }
-                            @if class == "full" && open && current.is_none() {
-                                a class="button secondary" href=(super::waitlist::join_link(lane, window))
-                                    aria-label=(format!("{} {}", page.lang.waitlist().wait_for_place, times::clock(checkpoint.time_zone, window.key.start))) {
-                                    (page.lang.waitlist().wait_for_place)
+                    ol class="windows" aria-label=(heading) {
+                        @for window in &in_lane {
+                            @let open = state.policy().check_window_open(window.key.start, now).is_ok();
+                            @let (class, words, bookable) = if not_open {
+                                ("closed", super::draw::draw_texts(page.lang).not_open_yet.to_owned(), false)
+                            } else {
+                                window_state(page, window, open)
+                            };
+                            @let is_current = current == Some(window.key.start);
+                            li class=(class) data-start=(window.key.start.to_rfc3339()) {
+                                div {
+                                    (times::window(page.lang, checkpoint, window.key.start, window.end))
+                                    @if quiet(window) { " " (super::best_times::quiet_mark(page)) }
                                 }
-                            }
-                            @if bookable && !is_current {
-                                button type="submit" name="window_start" value=(window.key.start.to_rfc3339())
-                                    aria-label=(format!("{} {}", if current.is_some() { t.move_here } else { t.choose }, times::clock(checkpoint.time_zone, window.key.start))) {
-                                    @if current.is_some() { (t.move_here) } @else { (t.choose) }
+                                @if is_current {
+                                    div class="state" { (t.current_window) }
+                                } @else {
+                                    div class="state" { (words) }
+                                }
+                                @if class == "full" && open && current.is_none() {
+                                    a class="button secondary" href=(super::waitlist::join_link(lane, window))
+                                        aria-label=(format!("{} {}", page.lang.waitlist().wait_for_place, times::clock(checkpoint.time_zone, window.key.start))) {
+                                        (page.lang.waitlist().wait_for_place)
+                                    }
+                                }
+                                @if bookable && !is_current {
+                                    button type="submit" name="window_start" value=(window.key.start.to_rfc3339())
+                                        aria-label=(format!("{} {}", if current.is_some() { t.move_here } else { t.choose }, times::clock(checkpoint.time_zone, window.key.start))) {
+                                        @if current.is_some() { (t.move_here) } @else { (t.choose) }
+                                    }
                                 }
                             }
                         }
                     }
-                }
                 }
             }
         }
