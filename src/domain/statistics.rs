@@ -63,8 +63,11 @@ impl BookingCounts {
         self.waitlist_expired += other.waitlist_expired;
     }
 
+    /// How many counts there are.
+    pub const COLUMNS: usize = 13;
+
     /// The counts in the order of their columns in `booking_statistics`.
-    pub fn columns(&self) -> [i64; 13] {
+    pub fn columns(&self) -> [i64; Self::COLUMNS] {
         [
             self.holds,
             self.confirmations,

@@ -17,8 +17,9 @@
 //! before it is sealed (see [`compact`]).
 
 use aes_gcm_siv::Aes256GcmSiv;
-use chacha20poly1305::aead::{Aead, AeadInPlace, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use chacha20poly1305::XChaCha20Poly1305;
+use chacha20poly1305::aead::generic_array::typenum::Unsigned;
+use chacha20poly1305::aead::{Aead, AeadCore, AeadInPlace, KeyInit, Nonce, Payload};
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -90,9 +91,8 @@ pub struct AnswerRecord {
 /// The first byte of a body sealed with AES-256-GCM-SIV; one sealed before begins with its
 /// random nonce, which may be this byte too, so opening falls back to the old form.
 const GCM_SIV: u8 = 0x02;
-const GCM_SIV_NONCE_BYTES: usize = 12;
-const XCHACHA_NONCE_BYTES: usize = 24;
-const TAG_BYTES: usize = 16;
+const GCM_SIV_NONCE_BYTES: usize = <Aes256GcmSiv as AeadCore>::NonceSize::USIZE;
+const TAG_BYTES: usize = <Aes256GcmSiv as AeadCore>::TagSize::USIZE;
 
 /// Seals answer bodies for storage and opens them for a replay.
 #[derive(Clone)]
@@ -140,7 +140,7 @@ impl AnswerSeal {
         let tag = self
             .cipher
             .encrypt_in_place_detached(
-                aes_gcm_siv::Nonce::from_slice(&head[1..]),
+                Nonce::<Aes256GcmSiv>::from_slice(&head[1..]),
                 &associated_data(claim),
                 packed,
             )
@@ -151,42 +151,12 @@ impl AnswerSeal {
 
     pub fn open(&self, claim: &KeyClaim, sealed: &[u8]) -> Result<Vec<u8>, Unopenable> {
         let aad = associated_data(claim);
-        let packed = self
-            .open_gcm_siv(&aad, sealed)
-            .or_else(|| self.open_earlier(&aad, sealed))
+        let packed = sealed
+            .strip_prefix(&[GCM_SIV])
+            .and_then(|rest| opened(&self.cipher, &aad, rest))
+            .or_else(|| opened(&self.earlier, &aad, sealed))
             .ok_or(Unopenable)?;
         compact::unpack(packed).ok_or(Unopenable)
-    }
-
-    fn open_gcm_siv(&self, aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
-        let (&GCM_SIV, rest) = sealed.split_first()? else {
-            return None;
-        };
-        if rest.len() < GCM_SIV_NONCE_BYTES + TAG_BYTES {
-            return None;
-        }
-        let (nonce, ciphertext) = rest.split_at(GCM_SIV_NONCE_BYTES);
-        let payload = Payload {
-            msg: ciphertext,
-            aad,
-        };
-        self.cipher
-            .decrypt(aes_gcm_siv::Nonce::from_slice(nonce), payload)
-            .ok()
-    }
-
-    fn open_earlier(&self, aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
-        if sealed.len() < XCHACHA_NONCE_BYTES {
-            return None;
-        }
-        let (nonce, ciphertext) = sealed.split_at(XCHACHA_NONCE_BYTES);
-        let payload = Payload {
-            msg: ciphertext,
-            aad,
-        };
-        self.earlier
-            .decrypt(XNonce::from_slice(nonce), payload)
-            .ok()
     }
 
     /// The record of `plain` as the answer to `claim`.
@@ -206,6 +176,14 @@ impl AnswerSeal {
             },
         }
     }
+}
+
+/// `nonce ‖ ciphertext ‖ tag` opened by `cipher`; `None` if too short, or not its own.
+fn opened<C: Aead>(cipher: &C, aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+    let (nonce, msg) = sealed.split_at_checked(C::NonceSize::USIZE)?;
+    cipher
+        .decrypt(Nonce::<C>::from_slice(nonce), Payload { msg, aad })
+        .ok()
 }
 
 fn associated_data(claim: &KeyClaim) -> Vec<u8> {
@@ -253,7 +231,7 @@ mod tests {
         let packed = compact::pack_as_before(plain);
         let ciphertext = XChaCha20Poly1305::new(&key.into())
             .encrypt(
-                XNonce::from_slice(&nonce),
+                Nonce::<XChaCha20Poly1305>::from_slice(&nonce),
                 Payload {
                     msg: &packed,
                     aad: &associated_data(claim),

@@ -18,6 +18,8 @@ use std::cell::RefCell;
 const DICTIONARY_1: &[u8] = include_bytes!("dictionary.txt");
 /// Trained by `scripts/answer-dictionary`.
 const DICTIONARY_2: &[u8] = include_bytes!("dictionary-2.zstd");
+/// Dictionary `n` (the first byte of a frame made with it) is `DICTIONARIES[n - 1]`.
+const DICTIONARIES: [&[u8]; 2] = [DICTIONARY_1, DICTIONARY_2];
 
 /// The rest is the answer as it was sent.
 const PLAIN: u8 = 0;
@@ -40,7 +42,7 @@ thread_local! {
     // microseconds.
     static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> =
         RefCell::new(compressor());
-    static DECOMPRESSORS: RefCell<[Option<zstd::bulk::Decompressor<'static>>; 2]> =
+    static DECOMPRESSORS: RefCell<[Option<zstd::bulk::Decompressor<'static>>; DICTIONARIES.len()]> =
         const { RefCell::new([None, None]) };
     // Where a frame is made before it is copied behind the nonce: one buffer per thread
     // instead of one per answer.
@@ -105,15 +107,17 @@ pub fn unpack(mut packed: Vec<u8>) -> Option<Vec<u8>> {
             packed.remove(0);
             Some(packed)
         }
-        Some(&ZSTD_DICTIONARY_1) => decompress(0, DICTIONARY_1, &packed[1..]),
-        Some(&ZSTD_DICTIONARY_2) => decompress(1, DICTIONARY_2, &packed[1..]),
+        Some(&dictionary @ (ZSTD_DICTIONARY_1 | ZSTD_DICTIONARY_2)) => {
+            decompress(usize::from(dictionary - 1), &packed[1..])
+        }
         // Stored before answers were packed.
         Some(_) => Some(packed),
         None => None,
     }
 }
 
-fn decompress(slot: usize, dictionary: &'static [u8], frame: &[u8]) -> Option<Vec<u8>> {
+/// `frame`, made with `DICTIONARIES[slot]`.
+fn decompress(slot: usize, frame: &[u8]) -> Option<Vec<u8>> {
     let size = zstd::zstd_safe::get_frame_content_size(frame).ok()??;
     if size > UNPACKED_MAX {
         return None;
@@ -122,7 +126,7 @@ fn decompress(slot: usize, dictionary: &'static [u8], frame: &[u8]) -> Option<Ve
         let mut decompressors = decompressors.borrow_mut();
         let decompressor = &mut decompressors[slot];
         if decompressor.is_none() {
-            *decompressor = zstd::bulk::Decompressor::with_dictionary(dictionary).ok();
+            *decompressor = zstd::bulk::Decompressor::with_dictionary(DICTIONARIES[slot]).ok();
         }
         decompressor
             .as_mut()?

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use tokio_postgres::types::ToSql;
 
 use super::PostgresStore;
-use crate::domain::statistics::{HourlyCount, StatisticsDelta, WindowTotals};
+use crate::domain::statistics::{BookingCounts, HourlyCount, StatisticsDelta, WindowTotals};
 use crate::domain::{Category, CheckpointId};
 use crate::store::statistics_sql::{
     self, REPLACE_COUNTS, STATISTICS_COLUMNS, STATISTICS_FROM_ARRAYS,
@@ -104,12 +104,13 @@ pub(super) struct StatisticsArrays<'a> {
     days: Vec<NaiveDate>,
     hours: Vec<i16>,
     categories: Vec<&'a str>,
-    counts: [Vec<i64>; 13],
+    counts: [Vec<i64>; BookingCounts::COLUMNS],
 }
 
 impl<'a> StatisticsArrays<'a> {
     pub(super) fn of(rows: &'a [StatisticsDelta]) -> Self {
-        let mut counts: [Vec<i64>; 13] = std::array::from_fn(|_| Vec::with_capacity(rows.len()));
+        let mut counts: [Vec<i64>; BookingCounts::COLUMNS] =
+            std::array::from_fn(|_| Vec::with_capacity(rows.len()));
         for row in rows {
             for (column, count) in counts.iter_mut().zip(row.counts.columns()) {
                 column.push(count);
