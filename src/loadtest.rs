@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use actix_web::web::Bytes;
 use anyhow::Context;
 use awc::http::Method;
 use clap::{Args, ValueEnum};
@@ -183,11 +184,11 @@ async fn discover(args: &LoadtestArgs, client: &awc::Client) -> anyhow::Result<V
 /// connection stays open for the next request) and handed back unparsed.
 async fn send(
     client: &awc::Client,
-    method: awc::http::Method,
+    method: Method,
     url: &str,
     (token, key): (Option<&str>, Option<&str>),
     body: Option<Vec<u8>>,
-) -> (u16, actix_web::web::Bytes) {
+) -> (u16, Bytes) {
     let mut request = client.request(method, url);
     if let Some(token) = token {
         request = request.insert_header(("x-manage-token", token));
@@ -214,7 +215,7 @@ async fn send(
                 .unwrap_or_default();
             (status, body)
         }
-        Err(_) => (0, actix_web::web::Bytes::new()),
+        Err(_) => (0, Bytes::new()),
     }
 }
 
