@@ -43,7 +43,7 @@ thread_local! {
     static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> =
         RefCell::new(compressor());
     static DECOMPRESSORS: RefCell<[Option<zstd::bulk::Decompressor<'static>>; DICTIONARIES.len()]> =
-        const { RefCell::new([None, None]) };
+        const { RefCell::new([const { None }; DICTIONARIES.len()]) };
     // Where a frame is made before it is copied behind the nonce: one buffer per thread
     // instead of one per answer.
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
